@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { DataFolderLockedError, migrateDown, migrateUp, openStore } from '@harness-meter/queries';
+import { loadConfig, storeOptions, type Config } from './config.js';
+import { startEmbedded } from './embedded.js';
+import { createLogger } from './logger.js';
+import { formatRows, type OutputFormat } from './report/format.js';
+import { REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
+import { fetchReport, findServer } from './report/remote.js';
+import { runDemo } from './demo/harness.js';
+
+const USAGE = `harness-meter: the cost and waste of AI coding agents
+
+Usage:
+  harness-meter start                      run every stage in one process (OTLP/HTTP on HM_HOST:HM_PORT)
+  harness-meter demo [--endpoint URL]      play example agent sessions against a running server
+  harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
+  harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
+  harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
+
+Report options:
+  --since T    start of the window (ISO date/time, or 30m, 24h, 7d, 2w back from now; default 30d)
+  --until T    end of the window (default now)
+  --repo R     only this repository (cost-per-pr)
+  --format F   table (default), json or csv
+
+Configuration is read from the environment (HM_DATA_DIR, HM_PORT, HM_CLICKHOUSE_URL, ...): see the README.
+`;
+
+const out = (s: string): boolean => process.stdout.write(s);
+const err = (s: string): boolean => process.stderr.write(s);
+
+async function cmdStart(config: Config): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const server = await startEmbedded(config, logger);
+  out(
+    `harness-meter is running (embedded: every stage in this process)\n` +
+      `  OTLP/HTTP receiver: ${server.receiver.url}/v1/traces  (protobuf or JSON, gzip ok)\n` +
+      `  reports API:        ${server.receiver.url}/api/v1/reports/cost-per-pr\n` +
+      `  data:               ${config.clickhouseUrl ?? config.dataDir} (database ${config.database})\n` +
+      `Press Ctrl-C to stop.\n`,
+  );
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: string): void => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      out(`\n${sig}: stopping (flushing queued spans)...\n`);
+      server.stop().then(resolve, (e: unknown) => {
+        err(`error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);
+        resolve();
+      });
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  out('stopped.\n');
+}
+
+async function cmdReport(config: Config, name: string | undefined, values: Record<string, string | boolean | undefined>): Promise<void> {
+  if (!name || !(REPORT_NAMES as readonly string[]).includes(name)) {
+    throw new UsageError(`Unknown report ${JSON.stringify(name ?? '')}: use one of ${REPORT_NAMES.join(', ')}.`);
+  }
+  const format = String(values.format ?? 'table') as OutputFormat;
+  if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format ${format}: use table, json or csv.`);
+  const req: ReportRequest = {
+    since: typeof values.since === 'string' ? values.since : null,
+    until: typeof values.until === 'string' ? values.until : null,
+    by: typeof values.by === 'string' ? values.by : null,
+    repo: typeof values.repo === 'string' ? values.repo : null,
+  };
+  const report = name as ReportName;
+  let rows: readonly Record<string, unknown>[];
+  const server = await findServer(config.apiUrl);
+  if (server) {
+    rows = await fetchReport(config.apiUrl, report, req);
+  } else {
+    const client = await openStore(storeOptions(config));
+    try {
+      await migrateUp(client, config.database);
+      rows = (await runReport(client, config.database, report, req)) as unknown as Record<string, unknown>[];
+    } finally {
+      await client.close();
+    }
+  }
+  const heading = format === 'table' ? `${report === 'cost' ? `cost by ${req.by ?? 'developer'}` : report}${server ? ` (from ${config.apiUrl})` : ''}` : '';
+  out(formatRows(report, rows, format, heading));
+}
+
+async function cmdMigrate(config: Config, down: string | undefined): Promise<void> {
+  const client = await openStore(storeOptions(config));
+  try {
+    const result = down === undefined ? await migrateUp(client, config.database) : await migrateDown(client, config.database, Number(down));
+    out(`schema at version ${result.current}; ${result.applied.length === 0 ? 'nothing to do' : `${down === undefined ? 'applied' : 'reverted'} ${result.applied.map((m) => `${m.version}_${m.name}`).join(', ')}`}\n`);
+  } finally {
+    await client.close();
+  }
+}
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      since: { type: 'string' },
+      until: { type: 'string' },
+      by: { type: 'string' },
+      repo: { type: 'string' },
+      format: { type: 'string', short: 'f' },
+      endpoint: { type: 'string' },
+      down: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    out(USAGE);
+    return command || values.help ? 0 : 1;
+  }
+  const config = loadConfig();
+  switch (command) {
+    case 'start':
+      await cmdStart(config);
+      return 0;
+    case 'report':
+      await cmdReport(config, sub, values);
+      return 0;
+    case 'demo': {
+      const endpoint = values.endpoint ?? `${config.apiUrl}/v1/traces`;
+      const summary = await runDemo({ endpoint });
+      out(`demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
+        `now try: npx harness-meter report cost-per-pr\n`);
+      return 0;
+    }
+    case 'migrate':
+      await cmdMigrate(config, values.down);
+      return 0;
+    default:
+      throw new UsageError(`Unknown command ${JSON.stringify(command)}.`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    if (e instanceof UsageError) err(`${e.message}\n\n${USAGE}`);
+    else if (e instanceof DataFolderLockedError) err(`error: ${e.message}\n`);
+    else if (e instanceof Error && 'code' in e) err(`error [${String((e as { code: unknown }).code)}]: ${e.message}\n`);
+    else err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = e instanceof UsageError ? 2 : 1;
+  },
+);

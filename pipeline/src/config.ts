@@ -1,0 +1,101 @@
+import { resolve } from 'node:path';
+import type { StoreOptions } from '@harness-meter/queries';
+import { ConfigError } from './errors.js';
+import type { LogLevel } from './logger.js';
+
+/** Every setting of the server side, with its default. The environment is read here only. */
+export interface Config {
+  /** HM_HOST: interface the OTLP/HTTP receiver and the API listen on. */
+  host: string;
+  /** HM_PORT: port of the receiver and the API (4318 is the OTLP/HTTP default). */
+  port: number;
+  /** HM_DATA_DIR: chDB data folder (embedded ClickHouse). */
+  dataDir: string;
+  /** HM_CLICKHOUSE_URL: a ClickHouse server instead of chDB (e.g. http://localhost:8123). */
+  clickhouseUrl: string | undefined;
+  clickhouseUser: string | undefined;
+  clickhousePassword: string | undefined;
+  /** HM_CLICKHOUSE_DATABASE */
+  database: string;
+  /** HM_MAX_BODY_BYTES: largest request body accepted, compressed and after decompression. */
+  maxBodyBytes: number;
+  /** HM_BATCH_MAX_SPANS: a sink batch is flushed when it holds this many spans. */
+  batchMaxSpans: number;
+  /** HM_BATCH_MAX_WAIT_MS: ... or when its oldest span waited this long. */
+  batchMaxWaitMs: number;
+  /** HM_API_URL: where CLI commands find a running server (default: http://HM_HOST:HM_PORT). */
+  apiUrl: string;
+  /** HM_LOG_LEVEL: debug | info | warn | error | silent */
+  logLevel: LogLevel;
+}
+
+export const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 4318,
+  dataDir: './.harness-meter',
+  database: 'harness_meter',
+  maxBodyBytes: 16 * 1024 * 1024,
+  batchMaxSpans: 5000,
+  batchMaxWaitMs: 200,
+  logLevel: 'info' as LogLevel,
+} as const;
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number, example: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}, e.g. ${name}=${example}.`);
+  }
+  return n;
+}
+
+/** Turns the environment into validated options; a bad value fails here with what to change. */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const host = env.HM_HOST || DEFAULTS.host;
+  const port = int(env, 'HM_PORT', DEFAULTS.port, 0, 65535, '4318');
+  const logLevel = (env.HM_LOG_LEVEL || DEFAULTS.logLevel) as LogLevel;
+  if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
+    throw new ConfigError(`HM_LOG_LEVEL=${JSON.stringify(env.HM_LOG_LEVEL)} is not valid: use debug, info, warn, error or silent.`);
+  }
+  const database = env.HM_CLICKHOUSE_DATABASE || DEFAULTS.database;
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(database)) {
+    throw new ConfigError(`HM_CLICKHOUSE_DATABASE=${JSON.stringify(database)} is not valid: letters, digits and _ only, e.g. HM_CLICKHOUSE_DATABASE=harness_meter.`);
+  }
+  const clickhouseUrl = env.HM_CLICKHOUSE_URL || undefined;
+  if (clickhouseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(clickhouseUrl)) {
+    throw new ConfigError(`HM_CLICKHOUSE_URL=${JSON.stringify(clickhouseUrl)} is not valid: expected an http(s) URL, e.g. HM_CLICKHOUSE_URL=http://localhost:8123.`);
+  }
+  const apiUrl = env.HM_API_URL || `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) {
+    throw new ConfigError(`HM_API_URL=${JSON.stringify(apiUrl)} is not valid: expected an http(s) URL, e.g. HM_API_URL=http://127.0.0.1:4318.`);
+  }
+  return {
+    host,
+    port,
+    dataDir: resolve(env.HM_DATA_DIR || DEFAULTS.dataDir),
+    clickhouseUrl,
+    clickhouseUser: env.HM_CLICKHOUSE_USER || undefined,
+    clickhousePassword: env.HM_CLICKHOUSE_PASSWORD || undefined,
+    database,
+    maxBodyBytes: int(env, 'HM_MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 1024, 1024 * 1024 * 1024, '16777216'),
+    batchMaxSpans: int(env, 'HM_BATCH_MAX_SPANS', DEFAULTS.batchMaxSpans, 1, 1_000_000, '5000'),
+    batchMaxWaitMs: int(env, 'HM_BATCH_MAX_WAIT_MS', DEFAULTS.batchMaxWaitMs, 0, 60_000, '200'),
+    apiUrl,
+    logLevel,
+    ...overrides,
+  };
+}
+
+/** Where the store lives, for openStore(). */
+export function storeOptions(config: Config): StoreOptions {
+  if (config.clickhouseUrl === undefined) return { kind: 'chdb', dataDir: config.dataDir };
+  return {
+    kind: 'server',
+    url: config.clickhouseUrl,
+    ...(config.clickhouseUser === undefined ? {} : { username: config.clickhouseUser }),
+    ...(config.clickhousePassword === undefined ? {} : { password: config.clickhousePassword }),
+  };
+}

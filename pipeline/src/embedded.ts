@@ -1,0 +1,72 @@
+import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
+import { storeOptions, type Config } from './config.js';
+import { decodeTraceRequest } from './decode/index.js';
+import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
+import type { PartialSuccess } from './ingest/otlp-response.js';
+import { createLogger, type Logger } from './logger.js';
+import { createPriceBook, loadBundledPriceTable, type PriceBook } from './price/index.js';
+import { reportApi } from './report/service.js';
+import { createSpanSink, type SpanSink } from './sink/sink.js';
+
+/** The stages of the span path that do not depend on transport: decode → price → sink. */
+export interface SpanPath {
+  handleTraces(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
+}
+
+export function createSpanPath(priceBook: PriceBook, sink: SpanSink): SpanPath {
+  return {
+    async handleTraces(body, encoding) {
+      const decoded = decodeTraceRequest(body, encoding);
+      const priced = decoded.spans.map((s) => priceBook.priceSpan(s));
+      await sink.write(priced);
+      return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
+    },
+  };
+}
+
+export interface RunningServer {
+  receiver: Receiver;
+  client: ClickHouseClient;
+  sink: SpanSink;
+  /** Stops accepting, flushes what is queued, closes the store. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts every stage in one process: the OTLP/HTTP receiver, decode, price and the ClickHouse
+ * sink (chDB in HM_DATA_DIR unless HM_CLICKHOUSE_URL is set), with the schema migrated first.
+ */
+export async function startEmbedded(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  const client = await openStore(storeOptions(config));
+  try {
+    const migrated = await migrateUp(client, config.database);
+    if (migrated.applied.length > 0) logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
+    const priceBook = createPriceBook(loadBundledPriceTable());
+    const sink = createSpanSink(client, { db: config.database, maxSpans: config.batchMaxSpans, maxWaitMs: config.batchMaxWaitMs, logger });
+    const path = createSpanPath(priceBook, sink);
+    const receiver = await startReceiver({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      onTraces: (body, encoding) => path.handleTraces(body, encoding),
+      api: reportApi(client, config.database),
+      health: () => ({ mode: 'embedded', store: config.clickhouseUrl ?? config.dataDir, database: config.database }),
+      logger,
+    });
+    let stopping: Promise<void> | undefined;
+    return {
+      receiver,
+      client,
+      sink,
+      stop: () =>
+        (stopping ??= (async () => {
+          await receiver.close();
+          await sink.close();
+          await client.close();
+        })()),
+    };
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+}

@@ -1,0 +1,34 @@
+import { PipelineError } from '../errors.js';
+import type { ReportName, ReportRequest } from './service.js';
+
+/** Bound on how long the CLI waits to learn whether a server is running. */
+export const FIND_SERVER_TIMEOUT_MS = 1500;
+export const REPORT_TIMEOUT_MS = 60_000;
+
+/** Whether a harness-meter server answers at apiUrl (GET /healthz). */
+export async function findServer(apiUrl: string): Promise<boolean> {
+  try {
+    const res = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(FIND_SERVER_TIMEOUT_MS) });
+    if (!res.ok) return false;
+    const body = (await res.json()) as { status?: string };
+    return body.status === 'ok';
+  } catch {
+    return false;
+  }
+}
+
+/** Runs a report on a running server over its HTTP API. */
+export async function fetchReport(apiUrl: string, name: ReportName, req: ReportRequest): Promise<Record<string, unknown>[]> {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(req)) if (typeof v === 'string' && v !== '') params.set(k, v);
+  const url = `${apiUrl}/api/v1/reports/${name}?${params.toString()}`;
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
+  } catch (e) {
+    throw new PipelineError('SERVER_UNREACHABLE', `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`, { retriable: true, cause: e });
+  }
+  const body = (await res.json()) as { rows?: Record<string, unknown>[]; error?: string; code?: string };
+  if (!res.ok) throw new PipelineError(res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE', body.error ?? `HTTP ${res.status}`, { retriable: res.status >= 500 });
+  return body.rows ?? [];
+}

@@ -1,0 +1,72 @@
+import { mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { DataFolderLockedError, StoreError, messageOf } from './errors.js';
+
+export type { ClickHouseClient } from '@clickhouse/client';
+type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
+
+/** Where reports and the sink read and write. */
+export type StoreOptions =
+  | { kind: 'chdb'; dataDir: string }
+  | { kind: 'server'; url: string; username?: string; password?: string };
+
+/** Settings every connection uses, so chDB and a server return the same JSON shapes. */
+const COMMON_SETTINGS = {
+  // 64-bit integers as JSON strings: nano-USD sums must not pass through a float.
+  output_format_json_quote_64bit_integers: 1,
+  date_time_input_format: 'best_effort',
+} as const;
+
+/**
+ * Opens the ClickHouse client: chDB in-process on a data folder (the embedded default),
+ * or a ClickHouse server by URL. The same SQL runs on both.
+ *
+ * @example
+ * const client = await openStore({ kind: 'chdb', dataDir: './.harness-meter' });
+ */
+export async function openStore(options: StoreOptions): Promise<ClickHouseClient> {
+  if (options.kind === 'server') {
+    const client = createClient({
+      url: options.url,
+      ...(options.username === undefined ? {} : { username: options.username }),
+      ...(options.password === undefined ? {} : { password: options.password }),
+      clickhouse_settings: COMMON_SETTINGS,
+    });
+    try {
+      const ping = await client.ping();
+      if (!ping.success) throw ping.error;
+    } catch (err) {
+      await client.close();
+      throw new StoreError(
+        'STORE_UNAVAILABLE',
+        `Cannot reach ClickHouse at ${options.url}. Check HM_CLICKHOUSE_URL and that the server is up.`,
+        { retriable: true, cause: err },
+      );
+    }
+    return client;
+  }
+  const dataDir = resolve(options.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  let client: ClickHouseClient;
+  try {
+    client = createClient({
+      // chdb/connection implements @clickhouse/client-common's Connection; @clickhouse/client bundles
+      // its own copy of the same declarations, which TypeScript sees as distinct types.
+      connection: createChdbConnection({ path: dataDir }) as unknown as ClientConnection,
+      clickhouse_settings: COMMON_SETTINGS,
+    });
+    await client.command({ query: 'SELECT 1' });
+  } catch (err) {
+    if (isLockError(err)) throw new DataFolderLockedError(dataDir, err);
+    throw new StoreError('STORE_UNAVAILABLE', `Cannot open the chDB data folder ${dataDir}: ${messageOf(err)}`, {
+      cause: err,
+    });
+  }
+  return client;
+}
+
+function isLockError(err: unknown): boolean {
+  return /Cannot lock file|already running/i.test(messageOf(err));
+}

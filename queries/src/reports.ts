@@ -1,0 +1,153 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError, messageOf } from './errors.js';
+import { nanosToUsdNumber } from './money.js';
+import { assertDatabaseName, toClickHouseTime } from './sql.js';
+
+const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
+const sqlCache = new Map<string, string>();
+
+function reportSql(file: string): string {
+  let sql = sqlCache.get(file);
+  if (sql === undefined) {
+    sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8');
+    sqlCache.set(file, sql);
+  }
+  return sql;
+}
+
+/** The time window of a report: [since, until). */
+export interface ReportWindow {
+  since: Date;
+  until: Date;
+}
+
+/** Default window: the last 30 days up to now (plus a minute, so spans of this minute count). */
+export const DEFAULT_WINDOW_DAYS = 30;
+export function defaultWindow(now: Date = new Date()): ReportWindow {
+  return {
+    since: new Date(now.getTime() - DEFAULT_WINDOW_DAYS * 86_400_000),
+    until: new Date(now.getTime() + 60_000),
+  };
+}
+
+/** Token and cost totals every cost report row carries. */
+export interface UsageTotals {
+  sessions: number;
+  llm_calls: number;
+  tool_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  /** Exact cost of the priced calls, integer nano-USD as a decimal string. */
+  cost_nanos: string;
+  /** cost_nanos in dollars (display and JSON convenience). */
+  cost_usd: number;
+  /** LLM calls whose model had no price: their cost is unknown, not zero. */
+  unpriced_calls: number;
+}
+
+export interface CostPerPrRow extends UsageTotals {
+  repo: string;
+  /** Pull request number; null for spans with no PR known (the unattributed bucket). */
+  pr: number | null;
+  first_seen: string;
+  last_seen: string;
+}
+
+export const COST_DIMENSIONS = ['developer', 'team', 'repo', 'model', 'provider', 'source', 'day', 'session'] as const;
+export type CostDimension = (typeof COST_DIMENSIONS)[number];
+
+export interface CostByRow extends UsageTotals {
+  by: CostDimension;
+  key: string;
+}
+
+type RawRow = Record<string, string | number | null>;
+
+async function runReport(
+  client: ClickHouseClient,
+  report: string,
+  file: string,
+  params: Record<string, unknown>,
+): Promise<RawRow[]> {
+  try {
+    const rs = await client.query({
+      query: reportSql(file),
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { log_comment: `harness-meter report ${report}` },
+    });
+    return await rs.json<RawRow>();
+  } catch (err) {
+    throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, { cause: err, retriable: true });
+  }
+}
+
+function num(v: string | number | null | undefined): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+function totals(r: RawRow): UsageTotals {
+  const costNanos = BigInt(r.cost_nanos ?? 0);
+  return {
+    sessions: num(r.sessions),
+    llm_calls: num(r.llm_calls),
+    tool_calls: num(r.tool_calls),
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    cache_read_tokens: num(r.cache_read_tokens),
+    cache_write_tokens: num(r.cache_write_tokens),
+    reasoning_tokens: num(r.reasoning_tokens),
+    cost_nanos: costNanos.toString(),
+    cost_usd: nanosToUsdNumber(costNanos),
+    unpriced_calls: num(r.unpriced_calls),
+  };
+}
+
+function windowParams(db: string, window: ReportWindow): Record<string, unknown> {
+  assertDatabaseName(db);
+  if (!(window.since < window.until)) {
+    throw new StoreError('INVALID_ARGUMENT', `Empty report window: since (${window.since.toISOString()}) must be before until (${window.until.toISOString()}).`);
+  }
+  return { db, since: toClickHouseTime(window.since), until: toClickHouseTime(window.until) };
+}
+
+/**
+ * Tokens and dollars per pull request.
+ * @example const rows = await costPerPr(client, { db: 'harness_meter', ...defaultWindow() });
+ */
+export async function costPerPr(
+  client: ClickHouseClient,
+  options: { db: string; repo?: string } & ReportWindow,
+): Promise<CostPerPrRow[]> {
+  const rows = await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', {
+    ...windowParams(options.db, options),
+    repo: options.repo ?? '',
+  });
+  return rows.map((r) => ({
+    repo: String(r.repo ?? ''),
+    pr: num(r.pr) === 0 ? null : num(r.pr),
+    ...totals(r),
+    first_seen: String(r.first_seen ?? ''),
+    last_seen: String(r.last_seen ?? ''),
+  }));
+}
+
+/** Tokens and dollars grouped by one dimension. */
+export async function costBy(
+  client: ClickHouseClient,
+  options: { db: string; by: CostDimension } & ReportWindow,
+): Promise<CostByRow[]> {
+  if (!COST_DIMENSIONS.includes(options.by)) {
+    throw new StoreError('INVALID_ARGUMENT', `Unknown dimension ${JSON.stringify(options.by)}: use one of ${COST_DIMENSIONS.join(', ')}.`);
+  }
+  const rows = await runReport(client, `cost-by-${options.by}`, 'cost_by.sql', {
+    ...windowParams(options.db, options),
+    by: options.by,
+  });
+  return rows.map((r) => ({ by: options.by, key: String(r.key ?? ''), ...totals(r) }));
+}

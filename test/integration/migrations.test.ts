@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { currentVersion, loadMigrations, migrateDown, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
+import { openTempStore } from '../helpers/store.js';
+
+const DB = 'hm_migrations_test';
+let client: ClickHouseClient;
+
+beforeAll(async () => {
+  ({ client } = await openTempStore('migrations'));
+});
+afterAll(async () => {
+  await client.close();
+});
+
+async function tables(): Promise<string[]> {
+  const rs = await client.query({
+    query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+    query_params: { db: DB },
+    format: 'JSONEachRow',
+  });
+  return (await rs.json<{ name: string }>()).map((r) => r.name);
+}
+
+describe('migrations (real ClickHouse engine via chDB)', () => {
+  it('apply in order, are recorded, and a second run does nothing', async () => {
+    const all = loadMigrations();
+    expect(all.map((m) => m.version)).toEqual([...all.map((m) => m.version)].sort((a, b) => a - b));
+    const first = await migrateUp(client, DB);
+    expect(first.applied.map((m) => m.version)).toEqual(all.map((m) => m.version));
+    expect(await tables()).toEqual(expect.arrayContaining(['schema_migrations', 'spans', 'usage_by_minute', 'usage_by_minute_mv']));
+    const second = await migrateUp(client, DB);
+    expect(second.applied).toEqual([]);
+    expect(second.current).toBe(all.at(-1)?.version);
+  });
+
+  it('revert with the down files and re-apply', async () => {
+    const down = await migrateDown(client, DB, 1);
+    expect(down.applied.map((m) => m.version)).toEqual([2]);
+    expect(await currentVersion(client, DB)).toBe(1);
+    expect(await tables()).not.toContain('usage_by_minute');
+    expect(await tables()).toContain('spans');
+    const up = await migrateUp(client, DB);
+    expect(up.applied.map((m) => m.version)).toEqual([2]);
+    expect(await tables()).toContain('usage_by_minute_mv');
+  });
+
+  it('refuses a database name that is not a plain identifier', async () => {
+    await expect(migrateUp(client, 'bad-name; DROP')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+  });
+});
