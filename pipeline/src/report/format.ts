@@ -4,6 +4,16 @@ export type OutputFormat = 'table' | 'json' | 'csv';
 
 type Row = Record<string, unknown>;
 
+/** Text of a scalar cell value; objects as JSON. */
+function text(v: unknown): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'object') return JSON.stringify(v);
+  if (typeof v === 'string') return v;
+  return typeof v === 'bigint' ? v.toString() : JSON.stringify(v);
+}
+
+const nanosOf = (row: Row): bigint => BigInt(text(row.cost_nanos) || '0');
+
 /** Columns shown in the table view (JSON and CSV carry every field). */
 const TABLE_COLUMNS: Record<string, string[]> = {
   'cost-per-pr': ['repo', 'pr', 'sessions', 'llm_calls', 'tool_calls', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'unpriced_calls'],
@@ -14,15 +24,15 @@ const NUMERIC = new Set(['pr', 'sessions', 'llm_calls', 'tool_calls', 'input_tok
 
 function cell(row: Row, col: string): string {
   const v = row[col];
-  if (col === 'cost_usd') return '$' + formatUsd(BigInt(String(row.cost_nanos ?? '0')), 4);
-  if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${String(v)}`;
+  if (col === 'cost_usd') return '$' + formatUsd(nanosOf(row), 4);
+  if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${text(v)}`;
   if (col === 'key' && v === '') return '(none)';
   if (typeof v === 'number') return v.toLocaleString('en-US');
-  return v === null || v === undefined ? '' : String(v as string);
+  return text(v);
 }
 
 function csvEscape(v: unknown): string {
-  const s = v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v as string | number | boolean);
+  const s = text(v);
   return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
@@ -36,7 +46,7 @@ export function formatRows(report: string, rows: readonly Row[], format: OutputF
   const cols = TABLE_COLUMNS[report] ?? (rows[0] ? Object.keys(rows[0]) : []);
   if (rows.length === 0) return `${heading ? heading + '\n' : ''}(no data in this window)\n`;
   const body = rows.map((r) => cols.map((c) => cell(r, c)));
-  const totalNanos = rows.reduce((n, r) => n + BigInt(String(r.cost_nanos ?? '0')), 0n);
+  const totalNanos = rows.reduce((n, r) => n + nanosOf(r), 0n);
   const unpriced = rows.reduce((n, r) => n + Number(r.unpriced_calls ?? 0), 0);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (vals: string[]): string =>
