@@ -129,6 +129,9 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     case 'demo': {
       const endpoint = values.endpoint ?? `${config.apiUrl}/v1/traces`;
+      if (values.endpoint === undefined && !(await findServer(config.apiUrl))) {
+        throw new UsageError(`No harness-meter server answers at ${config.apiUrl}. Start one first (npm start), or pass --endpoint URL.`);
+      }
       const summary = await runDemo({ endpoint });
       out(`demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
         `now try: npx harness-meter report cost-per-pr\n`);

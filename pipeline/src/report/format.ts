@@ -24,9 +24,13 @@ const NUMERIC = new Set(['pr', 'sessions', 'llm_calls', 'tool_calls', 'input_tok
 
 function cell(row: Row, col: string): string {
   const v = row[col];
-  if (col === 'cost_usd') return '$' + formatUsd(nanosOf(row), 4);
+  if (col === 'cost_usd') {
+    const unpriced = Number(row.unpriced_calls ?? 0);
+    if (unpriced > 0 && unpriced === Number(row.llm_calls ?? 0)) return 'unpriced';
+    return (unpriced > 0 ? '≥$' : '$') + formatUsd(nanosOf(row), 4);
+  }
   if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${text(v)}`;
-  if (col === 'key' && v === '') return '(none)';
+  if (col === 'key' && v === '') return row.by === 'model' || row.by === 'provider' ? '(tool calls)' : '(none)';
   if (typeof v === 'number') return v.toLocaleString('en-US');
   return text(v);
 }
@@ -57,7 +61,7 @@ export function formatRows(report: string, rows: readonly Row[], format: OutputF
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
     '',
-    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` + (unpriced > 0 ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0)` : ''),
+    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` + (unpriced > 0 ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0; ≥ marks rows with some)` : ''),
   ];
   return out.join('\n') + '\n';
 }

@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
+
+/** Tool classes, as the pipeline's redundancy rules see them. */
+export type ToolClass = 'read' | 'write' | 'search' | 'exec' | 'fetch' | 'other';
+
+/** Built-in tool names of common agents (Claude Code, Codex, Gemini CLI, MCP filesystem servers). */
+const BUILTIN_CLASSES: Record<string, ToolClass> = {
+  read: 'read', read_file: 'read', readfile: 'read', read_many_files: 'read', view: 'read', cat: 'read', notebookread: 'read',
+  write: 'write', write_file: 'write', edit: 'write', multiedit: 'write', edit_file: 'write', notebookedit: 'write', apply_patch: 'write', replace: 'write', create_file: 'write',
+  grep: 'search', glob: 'search', ls: 'search', list_dir: 'search', list_directory: 'search', search: 'search', search_files: 'search', find: 'search', search_file_content: 'search', codebase_search: 'search',
+  bash: 'exec', shell: 'exec', run_command: 'exec', run_shell_command: 'exec', exec: 'exec', exec_command: 'exec', local_shell: 'exec', terminal: 'exec',
+  webfetch: 'fetch', web_fetch: 'fetch', fetch: 'fetch', websearch: 'fetch', web_search: 'fetch', google_web_search: 'fetch', http_request: 'fetch',
+};
+
+/** Classifies a tool by name (case-insensitive; `mcp__server__tool` names use their last part). */
+export function classifyTool(name: string): ToolClass {
+  const n = name.toLowerCase();
+  const last = n.includes('__') ? (n.split('__').at(-1) ?? n) : n;
+  return BUILTIN_CLASSES[n] ?? BUILTIN_CLASSES[last] ?? 'other';
+}
+
+/** JSON with object keys sorted at every level: the same value always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  const seen = new WeakSet<object>();
+  const walk = (v: unknown): unknown => {
+    if (v === null || typeof v !== 'object') return typeof v === 'bigint' ? v.toString() : v;
+    if (seen.has(v)) throw new TypeError('circular structure');
+    seen.add(v);
+    if (Array.isArray(v)) return v.map(walk);
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = walk((v as Record<string, unknown>)[k]);
+    return out;
+  };
+  return JSON.stringify(walk(value)) ?? 'null';
+}
+
+export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+const PATH_KEYS = ['file_path', 'path', 'filePath', 'notebook_path', 'absolute_path', 'dir_path', 'directory'];
+const TARGET_KEYS = [...PATH_KEYS, 'url', 'command', 'cmd', 'pattern', 'query', 'q', 'glob'];
+const COMMAND_KEYS = ['command', 'cmd'];
+
+function normalizePath(p: string): string {
+  const n = posix.normalize(p.replace(/\\/g, '/'));
+  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
+}
+
+const collapse = (s: string): string => s.trim().replace(/\s+/g, ' ');
+
+/**
+ * Normalizes tool arguments before hashing, so equal calls hash equal: paths normalized,
+ * commands' whitespace collapsed; line ranges, offsets and limits are kept as they are.
+ */
+export function normalizeArgs(args: unknown): unknown {
+  if (args === null || typeof args !== 'object' || Array.isArray(args)) return typeof args === 'string' ? collapse(args) : args;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(args as Record<string, unknown>)) {
+    if (typeof v === 'string' && PATH_KEYS.includes(k)) out[k] = normalizePath(v);
+    else if (typeof v === 'string' && COMMAND_KEYS.includes(k)) out[k] = collapse(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** The thing a tool call acts on (path, URL, command, query), taken from its arguments. */
+export function inferTarget(args: unknown): string | undefined {
+  if (typeof args === 'string') return collapse(args);
+  if (args === null || typeof args !== 'object') return undefined;
+  const a = args as Record<string, unknown>;
+  for (const k of TARGET_KEYS) {
+    const v = a[k];
+    if (typeof v === 'string' && v !== '') return PATH_KEYS.includes(k) ? normalizePath(v) : collapse(v);
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return collapse(v.join(' '));
+  }
+  return undefined;
+}
+
+/** A result as text: strings as they are, anything else as JSON. */
+export function resultText(result: unknown): string {
+  if (typeof result === 'string') return result;
+  if (result === undefined) return '';
+  if (Buffer.isBuffer(result)) return result.toString('utf8');
+  return canonicalJson(result);
+}
+
+/** Rough token estimate of text entering a model's context: 4 bytes per token, rounded up. */
+export const estimateTokens = (bytes: number): number => Math.ceil(bytes / 4);

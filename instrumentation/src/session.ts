@@ -1,0 +1,110 @@
+import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
+import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_HM_TASK_INTENT,
+  ATTR_HM_TEAM,
+  ATTR_USER_EMAIL,
+  ATTR_USER_ID,
+  ATTR_VCS_CHANGE_ID,
+  ATTR_VCS_REF_HEAD_NAME,
+  ATTR_VCS_REF_HEAD_REVISION,
+  ATTR_VCS_REPOSITORY_NAME,
+  ATTR_VCS_REPOSITORY_URL_FULL,
+} from './semconv.js';
+
+/** Who works where, on what: carried onto every span of the session. */
+export interface SessionContext {
+  /** Generated when absent. */
+  sessionId?: string;
+  /** Name of the agent (span `invoke_agent {agentName}`). */
+  agentName?: string;
+  /** user.id */
+  developer?: string;
+  /** user.email */
+  email?: string;
+  /** harness_meter.team */
+  team?: string;
+  /** vcs.repository.url.full (vcs.repository.name is derived from it) */
+  repositoryUrl?: string;
+  /** vcs.ref.head.name */
+  branch?: string;
+  /** vcs.ref.head.revision */
+  commit?: string;
+  /** vcs.change.id: the pull/merge request number, when known */
+  pr?: number;
+  /** harness_meter.task.intent: fix, implement, review, explore, ... */
+  intent?: string;
+}
+
+/** The parts of a session that may change while it runs. */
+export type SessionUpdate = Pick<SessionContext, 'branch' | 'commit' | 'pr' | 'intent'>;
+
+/** A running session, handed to the function run by `withSession`. */
+export interface Session {
+  readonly id: string;
+  /** Spans started after this carry the new values (e.g. the agent switched branch or opened the PR). */
+  update(change: SessionUpdate): void;
+  /** The attributes a span started now gets. */
+  attributes(): Attributes;
+}
+
+const SESSION_KEY = createContextKey('harness_meter.session');
+
+/** Repository name from its URL: `https://github.com/acme/api.git` → `api`. */
+export function repositoryName(url: string): string {
+  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
+  return last.replace(/\.git$/, '');
+}
+
+export function createSession(ctx: SessionContext, id: string): Session {
+  const state: SessionContext = { ...ctx, sessionId: id };
+  return {
+    id,
+    update(change) {
+      for (const [k, v] of Object.entries(change)) if (v !== undefined) (state as Record<string, unknown>)[k] = v;
+    },
+    attributes() {
+      const a: Attributes = { [ATTR_GEN_AI_CONVERSATION_ID]: id };
+      if (state.developer) a[ATTR_USER_ID] = state.developer;
+      if (state.email) a[ATTR_USER_EMAIL] = state.email;
+      if (state.team) a[ATTR_HM_TEAM] = state.team;
+      if (state.repositoryUrl) {
+        a[ATTR_VCS_REPOSITORY_URL_FULL] = state.repositoryUrl;
+        a[ATTR_VCS_REPOSITORY_NAME] = repositoryName(state.repositoryUrl);
+      }
+      if (state.branch) a[ATTR_VCS_REF_HEAD_NAME] = state.branch;
+      if (state.commit) a[ATTR_VCS_REF_HEAD_REVISION] = state.commit;
+      if (state.pr !== undefined && Number.isInteger(state.pr)) a[ATTR_VCS_CHANGE_ID] = String(state.pr);
+      if (state.intent) a[ATTR_HM_TASK_INTENT] = state.intent;
+      return a;
+    },
+  };
+}
+
+export const sessionFrom = (ctx: Context): Session | undefined => ctx.getValue(SESSION_KEY) as Session | undefined;
+export const withSessionContext = (ctx: Context, session: Session): Context => ctx.setValue(SESSION_KEY, session);
+export const activeSession = (): Session | undefined => sessionFrom(context.active());
+
+/**
+ * Stamps the session attributes on every span started inside a session, including spans of
+ * other instrumentations (HTTP clients, databases). `startTelemetry` installs it; add it to your
+ * own TracerProvider when you bring one.
+ */
+export class SessionSpanProcessor implements SpanProcessor {
+  onStart(span: Span, parentContext: Context): void {
+    try {
+      const s = sessionFrom(parentContext);
+      if (s) span.setAttributes(s.attributes());
+    } catch {
+      // never let telemetry break the harness
+    }
+  }
+  onEnd(_span: ReadableSpan): void {}
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+  shutdown(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Token usage in the GenAI semantic conventions' terms: `inputTokens` INCLUDES cached tokens
+ * (reads and writes), `outputTokens` includes reasoning.
+ */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens?: number;
+  /** All cache writes. */
+  cacheCreationTokens?: number;
+  /** Anthropic: cache writes with the 5-minute TTL. */
+  cacheCreation5mTokens?: number;
+  /** Anthropic: cache writes with the 1-hour TTL. */
+  cacheCreation1hTokens?: number;
+  reasoningTokens?: number;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
+const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.trunc(v) : undefined);
+
+/**
+ * Anthropic Messages API `usage`: its `input_tokens` EXCLUDES cache, so
+ * input = input_tokens + cache_creation_input_tokens + cache_read_input_tokens.
+ */
+export function fromAnthropicUsage(u: Obj): Usage {
+  const fresh = n(u.input_tokens) ?? 0;
+  const read = n(u.cache_read_input_tokens) ?? 0;
+  const split = isObj(u.cache_creation) ? u.cache_creation : undefined;
+  const w5 = split ? (n(split.ephemeral_5m_input_tokens) ?? 0) : undefined;
+  const w1 = split ? (n(split.ephemeral_1h_input_tokens) ?? 0) : undefined;
+  const write = n(u.cache_creation_input_tokens) ?? (w5 ?? 0) + (w1 ?? 0);
+  const out: Usage = { inputTokens: fresh + write + read, outputTokens: n(u.output_tokens) ?? 0, cacheReadTokens: read, cacheCreationTokens: write };
+  if (w5 !== undefined && w1 !== undefined) {
+    out.cacheCreation5mTokens = w5;
+    out.cacheCreation1hTokens = w1;
+  }
+  return out;
+}
+
+/**
+ * OpenAI `usage`, Chat Completions (`prompt_tokens`, `completion_tokens`) or Responses API
+ * (`input_tokens`, `output_tokens`): both input counts INCLUDE `cached_tokens`, and output includes reasoning.
+ */
+export function fromOpenAIUsage(u: Obj): Usage {
+  const chat = u.prompt_tokens !== undefined || u.completion_tokens !== undefined;
+  const inDetails = isObj(chat ? u.prompt_tokens_details : u.input_tokens_details) ? ((chat ? u.prompt_tokens_details : u.input_tokens_details) as Obj) : {};
+  const outDetails = isObj(chat ? u.completion_tokens_details : u.output_tokens_details) ? ((chat ? u.completion_tokens_details : u.output_tokens_details) as Obj) : {};
+  const out: Usage = {
+    inputTokens: n(chat ? u.prompt_tokens : u.input_tokens) ?? 0,
+    outputTokens: n(chat ? u.completion_tokens : u.output_tokens) ?? 0,
+    cacheReadTokens: n(inDetails.cached_tokens) ?? 0,
+  };
+  const reasoning = n(outDetails.reasoning_tokens);
+  if (reasoning !== undefined) out.reasoningTokens = reasoning;
+  return out;
+}
+
+/**
+ * Maps a provider `usage` object to the conventions, telling the shapes apart by their fields
+ * (no dependency on the providers' SDKs). Accepts an already-normalized `Usage` as well.
+ * Returns undefined for anything it does not recognize.
+ */
+export function normalizeUsage(usage: unknown): Usage | undefined {
+  if (!isObj(usage)) return undefined;
+  if (typeof usage.inputTokens === 'number' && typeof usage.outputTokens === 'number') return usage as unknown as Usage;
+  if ('prompt_tokens' in usage || 'completion_tokens' in usage || 'input_tokens_details' in usage || 'output_tokens_details' in usage) return fromOpenAIUsage(usage);
+  if ('cache_creation_input_tokens' in usage || 'cache_read_input_tokens' in usage || 'cache_creation' in usage) return fromAnthropicUsage(usage);
+  if ('input_tokens' in usage && 'output_tokens' in usage) {
+    // Both APIs use these names. Without cache fields, the two meanings coincide.
+    return fromAnthropicUsage(usage);
+  }
+  return undefined;
+}
