@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { createClient, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { DataFolderLockedError, StoreError, messageOf } from './errors.js';
+import { folderLock } from './lock.js';
 
 export type { ClickHouseClient } from '@clickhouse/client';
 type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[0]>['connection']>;
@@ -49,6 +50,9 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
   }
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
+  // Checked first: chDB itself would print the native lock error on stderr before failing.
+  const lock = folderLock(dataDir);
+  if (lock.locked) throw new DataFolderLockedError(dataDir, undefined, lock.pid);
   let client: ClickHouseClient;
   try {
     client = createClient({
@@ -59,7 +63,7 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
     });
     await client.command({ query: 'SELECT 1' });
   } catch (err) {
-    if (isLockError(err)) throw new DataFolderLockedError(dataDir, err);
+    if (isLockError(err) || folderLock(dataDir).locked) throw new DataFolderLockedError(dataDir, err, folderLock(dataDir).pid);
     throw new StoreError('STORE_UNAVAILABLE', `Cannot open the chDB data folder ${dataDir}: ${messageOf(err)}`, {
       cause: err,
     });
@@ -68,5 +72,9 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
 }
 
 function isLockError(err: unknown): boolean {
-  return /Cannot lock file|already running/i.test(messageOf(err));
+  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    if (/Cannot lock file|already running/i.test(messageOf(e))) return true;
+    if (!(e instanceof Error)) break;
+  }
+  return false;
 }

@@ -21,16 +21,18 @@ export class StoreError extends Error {
 /** The chDB data folder is held by another process (usually a running `harness-meter start`). */
 export class DataFolderLockedError extends StoreError {
   readonly dataDir: string;
-  constructor(dataDir: string, cause: unknown) {
+  readonly pid: number | undefined;
+  constructor(dataDir: string, cause: unknown, pid?: number) {
     super(
       'DATA_FOLDER_LOCKED',
-      `The data folder ${dataDir} is in use by another process (chDB allows one process per folder). ` +
+      `The data folder ${dataDir} is in use by another process${pid ? ` (pid ${pid})` : ''} (chDB allows one process per folder). ` +
         'If `harness-meter start` is running, query it over HTTP instead (the CLI does this when HM_API_URL points at it), ' +
         'or stop it first, or use another folder with HM_DATA_DIR.',
       { retriable: true, cause },
     );
     this.name = 'DataFolderLockedError';
     this.dataDir = dataDir;
+    this.pid = pid;
   }
 }
 

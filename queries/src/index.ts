@@ -1,4 +1,6 @@
 export { openStore } from './client.js';
+export { folderLock } from './lock.js';
+export type { FolderLock } from './lock.js';
 export type { StoreOptions, ClickHouseClient } from './client.js';
 export { StoreError, DataFolderLockedError, messageOf } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
