@@ -7,8 +7,14 @@ export default defineConfig({
   resolve: {
     // Tests run against the TypeScript sources, not the build output.
     alias: [
-      { find: /^@harness-meter\/instrumentation\/semconv$/, replacement: src('./instrumentation/src/semconv.ts') },
-      { find: /^@harness-meter\/instrumentation$/, replacement: src('./instrumentation/src/index.ts') },
+      {
+        find: /^@harness-meter\/instrumentation\/semconv$/,
+        replacement: src('./instrumentation/src/semconv.ts'),
+      },
+      {
+        find: /^@harness-meter\/instrumentation$/,
+        replacement: src('./instrumentation/src/index.ts'),
+      },
       { find: /^@harness-meter\/queries$/, replacement: src('./queries/src/index.ts') },
     ],
   },

@@ -6,11 +6,47 @@ export type ToolClass = 'read' | 'write' | 'search' | 'exec' | 'fetch' | 'other'
 
 /** Built-in tool names of common agents (Claude Code, Codex, Gemini CLI, MCP filesystem servers). */
 const BUILTIN_CLASSES: Record<string, ToolClass> = {
-  read: 'read', read_file: 'read', readfile: 'read', read_many_files: 'read', view: 'read', cat: 'read', notebookread: 'read',
-  write: 'write', write_file: 'write', edit: 'write', multiedit: 'write', edit_file: 'write', notebookedit: 'write', apply_patch: 'write', replace: 'write', create_file: 'write',
-  grep: 'search', glob: 'search', ls: 'search', list_dir: 'search', list_directory: 'search', search: 'search', search_files: 'search', find: 'search', search_file_content: 'search', codebase_search: 'search',
-  bash: 'exec', shell: 'exec', run_command: 'exec', run_shell_command: 'exec', exec: 'exec', exec_command: 'exec', local_shell: 'exec', terminal: 'exec',
-  webfetch: 'fetch', web_fetch: 'fetch', fetch: 'fetch', websearch: 'fetch', web_search: 'fetch', google_web_search: 'fetch', http_request: 'fetch',
+  read: 'read',
+  read_file: 'read',
+  readfile: 'read',
+  read_many_files: 'read',
+  view: 'read',
+  cat: 'read',
+  notebookread: 'read',
+  write: 'write',
+  write_file: 'write',
+  edit: 'write',
+  multiedit: 'write',
+  edit_file: 'write',
+  notebookedit: 'write',
+  apply_patch: 'write',
+  replace: 'write',
+  create_file: 'write',
+  grep: 'search',
+  glob: 'search',
+  ls: 'search',
+  list_dir: 'search',
+  list_directory: 'search',
+  search: 'search',
+  search_files: 'search',
+  find: 'search',
+  search_file_content: 'search',
+  codebase_search: 'search',
+  bash: 'exec',
+  shell: 'exec',
+  run_command: 'exec',
+  run_shell_command: 'exec',
+  exec: 'exec',
+  exec_command: 'exec',
+  local_shell: 'exec',
+  terminal: 'exec',
+  webfetch: 'fetch',
+  web_fetch: 'fetch',
+  fetch: 'fetch',
+  websearch: 'fetch',
+  web_search: 'fetch',
+  google_web_search: 'fetch',
+  http_request: 'fetch',
 };
 
 /** Classifies a tool by name (case-insensitive; `mcp__server__tool` names use their last part). */
@@ -37,7 +73,15 @@ export function canonicalJson(value: unknown): string {
 
 export const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-const PATH_KEYS = ['file_path', 'path', 'filePath', 'notebook_path', 'absolute_path', 'dir_path', 'directory'];
+const PATH_KEYS = [
+  'file_path',
+  'path',
+  'filePath',
+  'notebook_path',
+  'absolute_path',
+  'dir_path',
+  'directory',
+];
 const TARGET_KEYS = [...PATH_KEYS, 'url', 'command', 'cmd', 'pattern', 'query', 'q', 'glob'];
 const COMMAND_KEYS = ['command', 'cmd'];
 
@@ -53,7 +97,8 @@ const collapse = (s: string): string => s.trim().replace(/\s+/g, ' ');
  * commands' whitespace collapsed; line ranges, offsets and limits are kept as they are.
  */
 export function normalizeArgs(args: unknown): unknown {
-  if (args === null || typeof args !== 'object' || Array.isArray(args)) return typeof args === 'string' ? collapse(args) : args;
+  if (args === null || typeof args !== 'object' || Array.isArray(args))
+    return typeof args === 'string' ? collapse(args) : args;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(args as Record<string, unknown>)) {
     if (typeof v === 'string' && PATH_KEYS.includes(k)) out[k] = normalizePath(v);
@@ -70,7 +115,8 @@ export function inferTarget(args: unknown): string | undefined {
   const a = args as Record<string, unknown>;
   for (const k of TARGET_KEYS) {
     const v = a[k];
-    if (typeof v === 'string' && v !== '') return PATH_KEYS.includes(k) ? normalizePath(v) : collapse(v);
+    if (typeof v === 'string' && v !== '')
+      return PATH_KEYS.includes(k) ? normalizePath(v) : collapse(v);
     if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return collapse(v.join(' '));
   }
   return undefined;

@@ -24,5 +24,7 @@ export function redact(text: string, maxChars: number = MAX_CAPTURED_CHARS): str
       return '[REDACTED]';
     });
   }
-  return out.length > maxChars ? `${out.slice(0, maxChars)}…[truncated ${out.length - maxChars} chars]` : out;
+  return out.length > maxChars
+    ? `${out.slice(0, maxChars)}…[truncated ${out.length - maxChars} chars]`
+    : out;
 }

@@ -62,7 +62,8 @@ export function createSession(ctx: SessionContext, id: string): Session {
   return {
     id,
     update(change) {
-      for (const [k, v] of Object.entries(change)) if (v !== undefined) (state as Record<string, unknown>)[k] = v;
+      for (const [k, v] of Object.entries(change))
+        if (v !== undefined) (state as Record<string, unknown>)[k] = v;
     },
     attributes() {
       const a: Attributes = { [ATTR_GEN_AI_CONVERSATION_ID]: id };
@@ -75,15 +76,18 @@ export function createSession(ctx: SessionContext, id: string): Session {
       }
       if (state.branch) a[ATTR_VCS_REF_HEAD_NAME] = state.branch;
       if (state.commit) a[ATTR_VCS_REF_HEAD_REVISION] = state.commit;
-      if (state.pr !== undefined && Number.isInteger(state.pr)) a[ATTR_VCS_CHANGE_ID] = String(state.pr);
+      if (state.pr !== undefined && Number.isInteger(state.pr))
+        a[ATTR_VCS_CHANGE_ID] = String(state.pr);
       if (state.intent) a[ATTR_HM_TASK_INTENT] = state.intent;
       return a;
     },
   };
 }
 
-export const sessionFrom = (ctx: Context): Session | undefined => ctx.getValue(SESSION_KEY) as Session | undefined;
-export const withSessionContext = (ctx: Context, session: Session): Context => ctx.setValue(SESSION_KEY, session);
+export const sessionFrom = (ctx: Context): Session | undefined =>
+  ctx.getValue(SESSION_KEY) as Session | undefined;
+export const withSessionContext = (ctx: Context, session: Session): Context =>
+  ctx.setValue(SESSION_KEY, session);
 export const activeSession = (): Session | undefined => sessionFrom(context.active());
 
 /**

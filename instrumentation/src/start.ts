@@ -2,7 +2,11 @@ import { diag, trace } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { NodeSDK } from '@opentelemetry/sdk-node';
-import { BatchSpanProcessor, type SpanExporter, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BatchSpanProcessor,
+  type SpanExporter,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import { SessionSpanProcessor } from './session.js';
 import { ATTR_HM_SOURCE, ATTR_SERVICE_NAME } from './semconv.js';
 import { createHarnessTracer, type HarnessTracer } from './tracer.js';
@@ -55,7 +59,8 @@ export const TELEMETRY_DEFAULTS = {
  * await hm.shutdown();
  */
 export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
-  const report = options.onError ?? ((e: unknown) => diag.warn('harness-meter: telemetry error', e));
+  const report =
+    options.onError ?? ((e: unknown) => diag.warn('harness-meter: telemetry error', e));
   const exporter =
     options.exporter ??
     new OTLPTraceExporter({
@@ -89,7 +94,11 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     report(e);
   }
   const tracer = trace.getTracer('@harness-meter/instrumentation', '0.1.0');
-  const wrappers = createHarnessTracer({ tracer, ...(options.captureContent === undefined ? {} : { captureContent: options.captureContent }), onError: report });
+  const wrappers = createHarnessTracer({
+    tracer,
+    ...(options.captureContent === undefined ? {} : { captureContent: options.captureContent }),
+    onError: report,
+  });
   let stopped: Promise<void> | undefined;
   return {
     ...wrappers,

@@ -1,8 +1,32 @@
 import { randomUUID } from 'node:crypto';
-import { context, diag, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { canonicalJson, classifyTool, estimateTokens, inferTarget, normalizeArgs, resultText, sha256Hex, type ToolClass } from './hashing.js';
+import {
+  context,
+  diag,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  type Attributes,
+  type Span,
+  type Tracer,
+} from '@opentelemetry/api';
+import {
+  canonicalJson,
+  classifyTool,
+  estimateTokens,
+  inferTarget,
+  normalizeArgs,
+  resultText,
+  sha256Hex,
+  type ToolClass,
+} from './hashing.js';
 import { redact } from './redact.js';
-import { activeSession, createSession, withSessionContext, type Session, type SessionContext } from './session.js';
+import {
+  activeSession,
+  createSession,
+  withSessionContext,
+  type Session,
+  type SessionContext,
+} from './session.js';
 import {
   ATTR_ERROR_TYPE,
   ATTR_GEN_AI_AGENT_NAME,
@@ -116,16 +140,25 @@ export interface HarnessTracer {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
-const isPromise = (v: unknown): v is Promise<unknown> => isObj(v) && typeof (v as { then?: unknown }).then === 'function';
+const isPromise = (v: unknown): v is Promise<unknown> =>
+  isObj(v) && typeof (v as { then?: unknown }).then === 'function';
 
 /** Attributes for a normalized usage. */
 export function usageAttributes(u: Usage): Attributes {
-  const a: Attributes = { [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens, [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens };
-  if (u.cacheReadTokens !== undefined) a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
-  if (u.cacheCreationTokens !== undefined) a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
-  if (u.cacheCreation5mTokens !== undefined) a[ATTR_HM_USAGE_CACHE_CREATION_5M] = u.cacheCreation5mTokens;
-  if (u.cacheCreation1hTokens !== undefined) a[ATTR_HM_USAGE_CACHE_CREATION_1H] = u.cacheCreation1hTokens;
-  if (u.reasoningTokens !== undefined) a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+  const a: Attributes = {
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
+  };
+  if (u.cacheReadTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+  if (u.cacheCreationTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
+  if (u.cacheCreation5mTokens !== undefined)
+    a[ATTR_HM_USAGE_CACHE_CREATION_5M] = u.cacheCreation5mTokens;
+  if (u.cacheCreation1hTokens !== undefined)
+    a[ATTR_HM_USAGE_CACHE_CREATION_1H] = u.cacheCreation1hTokens;
+  if (u.reasoningTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
   return a;
 }
 
@@ -136,18 +169,22 @@ function responseAttributes(r: unknown): Attributes {
   if (typeof r.id === 'string') a[ATTR_GEN_AI_RESPONSE_ID] = r.id;
   const reasons: string[] = [];
   if (typeof r.stop_reason === 'string') reasons.push(r.stop_reason); // Anthropic
-  if (Array.isArray(r.choices)) for (const c of r.choices) if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
+  if (Array.isArray(r.choices))
+    for (const c of r.choices)
+      if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
   if (reasons.length > 0) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   return a;
 }
 
-const errorType = (err: unknown): string => (err instanceof Error ? err.name || err.constructor.name : typeof err);
+const errorType = (err: unknown): string =>
+  err instanceof Error ? err.name || err.constructor.name : typeof err;
 
 /** Creates the wrappers over a tracer. `startTelemetry` returns the same API. */
 export function createHarnessTracer(options: HarnessTracerOptions = {}): HarnessTracer {
   const tracer = options.tracer ?? trace.getTracer('@harness-meter/instrumentation', '0.1.0');
   const capture = options.captureContent ?? false;
-  const report = options.onError ?? ((e: unknown) => diag.warn('harness-meter: telemetry error', e));
+  const report =
+    options.onError ?? ((e: unknown) => diag.warn('harness-meter: telemetry error', e));
   const safe = (f: () => void): void => {
     try {
       f();
@@ -161,7 +198,10 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     const fail = (err: unknown): void =>
       safe(() => {
         span.recordException(err instanceof Error ? err : String(err));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: err instanceof Error ? err.message : String(err) });
+        span.setStatus({
+          code: SpanStatusCode.ERROR,
+          message: err instanceof Error ? err.message : String(err),
+        });
         span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
       });
     const end = (): void => safe(() => span.end());
@@ -208,10 +248,23 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       const agent = ctx.agentName ?? '';
       const span = tracer.startSpan(
         spanNameForAgent(agent),
-        { kind: SpanKind.INTERNAL, attributes: { [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.invokeAgent, ...(agent ? { [ATTR_GEN_AI_AGENT_NAME]: agent } : {}), ...session.attributes() } },
+        {
+          kind: SpanKind.INTERNAL,
+          attributes: {
+            [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.invokeAgent,
+            ...(agent ? { [ATTR_GEN_AI_AGENT_NAME]: agent } : {}),
+            ...session.attributes(),
+          },
+        },
         parent,
       );
-      return context.with(parent, () => run(span, () => fn(session), () => undefined));
+      return context.with(parent, () =>
+        run(
+          span,
+          () => fn(session),
+          () => undefined,
+        ),
+      );
     },
 
     llmCall(request, fn, opts) {
@@ -238,10 +291,17 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
           }),
         recordResponse: (response) => safe(() => span.setAttributes(responseAttributes(response))),
       };
-      return run(span, () => fn(handle), (result) => {
-        handle.recordResponse(result);
-        if (!usageRecorded) handle.recordUsage(opts?.usage ? opts.usage(result) : isObj(result) ? result.usage : undefined);
-      });
+      return run(
+        span,
+        () => fn(handle),
+        (result) => {
+          handle.recordResponse(result);
+          if (!usageRecorded)
+            handle.recordUsage(
+              opts?.usage ? opts.usage(result) : isObj(result) ? result.usage : undefined,
+            );
+        },
+      );
     },
 
     toolCall(request, fn, opts) {
@@ -263,7 +323,10 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         const target = request.target ?? inferTarget(request.args);
         if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
       });
-      const span = tracer.startSpan(spanNameForTool(request.name), { kind: SpanKind.INTERNAL, attributes: attrs });
+      const span = tracer.startSpan(spanNameForTool(request.name), {
+        kind: SpanKind.INTERNAL,
+        attributes: attrs,
+      });
       return run(span, fn, (result) => {
         const text = resultText(result);
         const bytes = Buffer.byteLength(text);

@@ -17,7 +17,8 @@ export interface Usage {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
-const n = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.trunc(v) : undefined);
+const n = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isFinite(v) && v >= 0 ? Math.trunc(v) : undefined;
 
 /**
  * Anthropic Messages API `usage`: its `input_tokens` EXCLUDES cache, so
@@ -30,7 +31,12 @@ export function fromAnthropicUsage(u: Obj): Usage {
   const w5 = split ? (n(split.ephemeral_5m_input_tokens) ?? 0) : undefined;
   const w1 = split ? (n(split.ephemeral_1h_input_tokens) ?? 0) : undefined;
   const write = n(u.cache_creation_input_tokens) ?? (w5 ?? 0) + (w1 ?? 0);
-  const out: Usage = { inputTokens: fresh + write + read, outputTokens: n(u.output_tokens) ?? 0, cacheReadTokens: read, cacheCreationTokens: write };
+  const out: Usage = {
+    inputTokens: fresh + write + read,
+    outputTokens: n(u.output_tokens) ?? 0,
+    cacheReadTokens: read,
+    cacheCreationTokens: write,
+  };
   if (w5 !== undefined && w1 !== undefined) {
     out.cacheCreation5mTokens = w5;
     out.cacheCreation1hTokens = w1;
@@ -44,8 +50,12 @@ export function fromAnthropicUsage(u: Obj): Usage {
  */
 export function fromOpenAIUsage(u: Obj): Usage {
   const chat = u.prompt_tokens !== undefined || u.completion_tokens !== undefined;
-  const inDetails = isObj(chat ? u.prompt_tokens_details : u.input_tokens_details) ? ((chat ? u.prompt_tokens_details : u.input_tokens_details) as Obj) : {};
-  const outDetails = isObj(chat ? u.completion_tokens_details : u.output_tokens_details) ? ((chat ? u.completion_tokens_details : u.output_tokens_details) as Obj) : {};
+  const inDetails = isObj(chat ? u.prompt_tokens_details : u.input_tokens_details)
+    ? ((chat ? u.prompt_tokens_details : u.input_tokens_details) as Obj)
+    : {};
+  const outDetails = isObj(chat ? u.completion_tokens_details : u.output_tokens_details)
+    ? ((chat ? u.completion_tokens_details : u.output_tokens_details) as Obj)
+    : {};
   const out: Usage = {
     inputTokens: n(chat ? u.prompt_tokens : u.input_tokens) ?? 0,
     outputTokens: n(chat ? u.completion_tokens : u.output_tokens) ?? 0,
@@ -63,9 +73,21 @@ export function fromOpenAIUsage(u: Obj): Usage {
  */
 export function normalizeUsage(usage: unknown): Usage | undefined {
   if (!isObj(usage)) return undefined;
-  if (typeof usage.inputTokens === 'number' && typeof usage.outputTokens === 'number') return usage as unknown as Usage;
-  if ('prompt_tokens' in usage || 'completion_tokens' in usage || 'input_tokens_details' in usage || 'output_tokens_details' in usage) return fromOpenAIUsage(usage);
-  if ('cache_creation_input_tokens' in usage || 'cache_read_input_tokens' in usage || 'cache_creation' in usage) return fromAnthropicUsage(usage);
+  if (typeof usage.inputTokens === 'number' && typeof usage.outputTokens === 'number')
+    return usage as unknown as Usage;
+  if (
+    'prompt_tokens' in usage ||
+    'completion_tokens' in usage ||
+    'input_tokens_details' in usage ||
+    'output_tokens_details' in usage
+  )
+    return fromOpenAIUsage(usage);
+  if (
+    'cache_creation_input_tokens' in usage ||
+    'cache_read_input_tokens' in usage ||
+    'cache_creation' in usage
+  )
+    return fromAnthropicUsage(usage);
   if ('input_tokens' in usage && 'output_tokens' in usage) {
     // Both APIs use these names. Without cache fields, the two meanings coincide.
     return fromAnthropicUsage(usage);

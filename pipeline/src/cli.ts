@@ -57,12 +57,19 @@ async function cmdStart(config: Config): Promise<void> {
   out('stopped.\n');
 }
 
-async function cmdReport(config: Config, name: string | undefined, values: Record<string, string | boolean | undefined>): Promise<void> {
+async function cmdReport(
+  config: Config,
+  name: string | undefined,
+  values: Record<string, string | boolean | undefined>,
+): Promise<void> {
   if (!name || !(REPORT_NAMES as readonly string[]).includes(name)) {
-    throw new UsageError(`Unknown report ${JSON.stringify(name ?? '')}: use one of ${REPORT_NAMES.join(', ')}.`);
+    throw new UsageError(
+      `Unknown report ${JSON.stringify(name ?? '')}: use one of ${REPORT_NAMES.join(', ')}.`,
+    );
   }
   const format = String(values.format ?? 'table') as OutputFormat;
-  if (!['table', 'json', 'csv'].includes(format)) throw new UsageError(`--format ${format}: use table, json or csv.`);
+  if (!['table', 'json', 'csv'].includes(format))
+    throw new UsageError(`--format ${format}: use table, json or csv.`);
   const req: ReportRequest = {
     since: typeof values.since === 'string' ? values.since : null,
     until: typeof values.until === 'string' ? values.until : null,
@@ -78,20 +85,31 @@ async function cmdReport(config: Config, name: string | undefined, values: Recor
     const client = await openStore(storeOptions(config));
     try {
       await migrateUp(client, config.database);
-      rows = (await runReport(client, config.database, report, req)) as unknown as Record<string, unknown>[];
+      rows = (await runReport(client, config.database, report, req)) as unknown as Record<
+        string,
+        unknown
+      >[];
     } finally {
       await client.close();
     }
   }
-  const heading = format === 'table' ? `${report === 'cost' ? `cost by ${req.by ?? 'developer'}` : report}${server ? ` (from ${config.apiUrl})` : ''}` : '';
+  const heading =
+    format === 'table'
+      ? `${report === 'cost' ? `cost by ${req.by ?? 'developer'}` : report}${server ? ` (from ${config.apiUrl})` : ''}`
+      : '';
   out(formatRows(report, rows, format, heading));
 }
 
 async function cmdMigrate(config: Config, down: string | undefined): Promise<void> {
   const client = await openStore(storeOptions(config));
   try {
-    const result = down === undefined ? await migrateUp(client, config.database) : await migrateDown(client, config.database, Number(down));
-    out(`schema at version ${result.current}; ${result.applied.length === 0 ? 'nothing to do' : `${down === undefined ? 'applied' : 'reverted'} ${result.applied.map((m) => `${m.version}_${m.name}`).join(', ')}`}\n`);
+    const result =
+      down === undefined
+        ? await migrateUp(client, config.database)
+        : await migrateDown(client, config.database, Number(down));
+    out(
+      `schema at version ${result.current}; ${result.applied.length === 0 ? 'nothing to do' : `${down === undefined ? 'applied' : 'reverted'} ${result.applied.map((m) => `${m.version}_${m.name}`).join(', ')}`}\n`,
+    );
   } finally {
     await client.close();
   }
@@ -130,11 +148,15 @@ async function main(argv: string[]): Promise<number> {
     case 'demo': {
       const endpoint = values.endpoint ?? `${config.apiUrl}/v1/traces`;
       if (values.endpoint === undefined && !(await findServer(config.apiUrl))) {
-        throw new UsageError(`No harness-meter server answers at ${config.apiUrl}. Start one first (npm start), or pass --endpoint URL.`);
+        throw new UsageError(
+          `No harness-meter server answers at ${config.apiUrl}. Start one first (npm start), or pass --endpoint URL.`,
+        );
       }
       const summary = await runDemo({ endpoint });
-      out(`demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
-        `now try: npx harness-meter report cost-per-pr\n`);
+      out(
+        `demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
+          `now try: npx harness-meter report cost-per-pr\n`,
+      );
       return 0;
     }
     case 'migrate':
@@ -152,7 +174,8 @@ main(process.argv.slice(2)).then(
   (e: unknown) => {
     if (e instanceof UsageError) err(`${e.message}\n\n${USAGE}`);
     else if (e instanceof DataFolderLockedError) err(`error: ${e.message}\n`);
-    else if (e instanceof Error && 'code' in e) err(`error [${String((e as { code: unknown }).code)}]: ${e.message}\n`);
+    else if (e instanceof Error && 'code' in e)
+      err(`error [${String((e as { code: unknown }).code)}]: ${e.message}\n`);
     else err(`error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     process.exitCode = e instanceof UsageError ? 2 : 1;
   },

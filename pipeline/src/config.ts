@@ -42,12 +42,21 @@ export const DEFAULTS = {
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min: number, max: number, example: string): number {
+function int(
+  env: Env,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  example: string,
+): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}, e.g. ${name}=${example}.`);
+    throw new ConfigError(
+      `${name}=${JSON.stringify(raw)} is not valid: expected an integer from ${min} to ${max}, e.g. ${name}=${example}.`,
+    );
   }
   return n;
 }
@@ -58,19 +67,28 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const port = int(env, 'HM_PORT', DEFAULTS.port, 0, 65535, '4318');
   const logLevel = (env.HM_LOG_LEVEL || DEFAULTS.logLevel) as LogLevel;
   if (!['debug', 'info', 'warn', 'error', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`HM_LOG_LEVEL=${JSON.stringify(env.HM_LOG_LEVEL)} is not valid: use debug, info, warn, error or silent.`);
+    throw new ConfigError(
+      `HM_LOG_LEVEL=${JSON.stringify(env.HM_LOG_LEVEL)} is not valid: use debug, info, warn, error or silent.`,
+    );
   }
   const database = env.HM_CLICKHOUSE_DATABASE || DEFAULTS.database;
   if (!/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(database)) {
-    throw new ConfigError(`HM_CLICKHOUSE_DATABASE=${JSON.stringify(database)} is not valid: letters, digits and _ only, e.g. HM_CLICKHOUSE_DATABASE=harness_meter.`);
+    throw new ConfigError(
+      `HM_CLICKHOUSE_DATABASE=${JSON.stringify(database)} is not valid: letters, digits and _ only, e.g. HM_CLICKHOUSE_DATABASE=harness_meter.`,
+    );
   }
   const clickhouseUrl = env.HM_CLICKHOUSE_URL || undefined;
   if (clickhouseUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(clickhouseUrl)) {
-    throw new ConfigError(`HM_CLICKHOUSE_URL=${JSON.stringify(clickhouseUrl)} is not valid: expected an http(s) URL, e.g. HM_CLICKHOUSE_URL=http://localhost:8123.`);
+    throw new ConfigError(
+      `HM_CLICKHOUSE_URL=${JSON.stringify(clickhouseUrl)} is not valid: expected an http(s) URL, e.g. HM_CLICKHOUSE_URL=http://localhost:8123.`,
+    );
   }
-  const apiUrl = env.HM_API_URL || `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
+  const apiUrl =
+    env.HM_API_URL || `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) {
-    throw new ConfigError(`HM_API_URL=${JSON.stringify(apiUrl)} is not valid: expected an http(s) URL, e.g. HM_API_URL=http://127.0.0.1:4318.`);
+    throw new ConfigError(
+      `HM_API_URL=${JSON.stringify(apiUrl)} is not valid: expected an http(s) URL, e.g. HM_API_URL=http://127.0.0.1:4318.`,
+    );
   }
   return {
     host,
@@ -80,7 +98,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     clickhouseUser: env.HM_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.HM_CLICKHOUSE_PASSWORD || undefined,
     database,
-    maxBodyBytes: int(env, 'HM_MAX_BODY_BYTES', DEFAULTS.maxBodyBytes, 1024, 1024 * 1024 * 1024, '16777216'),
+    maxBodyBytes: int(
+      env,
+      'HM_MAX_BODY_BYTES',
+      DEFAULTS.maxBodyBytes,
+      1024,
+      1024 * 1024 * 1024,
+      '16777216',
+    ),
     batchMaxSpans: int(env, 'HM_BATCH_MAX_SPANS', DEFAULTS.batchMaxSpans, 1, 1_000_000, '5000'),
     batchMaxWaitMs: int(env, 'HM_BATCH_MAX_WAIT_MS', DEFAULTS.batchMaxWaitMs, 0, 60_000, '200'),
     apiUrl,

@@ -36,13 +36,22 @@ export interface RunningServer {
  * Starts every stage in one process: the OTLP/HTTP receiver, decode, price and the ClickHouse
  * sink (chDB in HM_DATA_DIR unless HM_CLICKHOUSE_URL is set), with the schema migrated first.
  */
-export async function startEmbedded(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+export async function startEmbedded(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<RunningServer> {
   const client = await openStore(storeOptions(config));
   try {
     const migrated = await migrateUp(client, config.database);
-    if (migrated.applied.length > 0) logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
+    if (migrated.applied.length > 0)
+      logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
     const priceBook = createPriceBook(loadBundledPriceTable());
-    const sink = createSpanSink(client, { db: config.database, maxSpans: config.batchMaxSpans, maxWaitMs: config.batchMaxWaitMs, logger });
+    const sink = createSpanSink(client, {
+      db: config.database,
+      maxSpans: config.batchMaxSpans,
+      maxWaitMs: config.batchMaxWaitMs,
+      logger,
+    });
     const path = createSpanPath(priceBook, sink);
     const receiver = await startReceiver({
       host: config.host,
@@ -50,7 +59,11 @@ export async function startEmbedded(config: Config, logger: Logger = createLogge
       maxBodyBytes: config.maxBodyBytes,
       onTraces: (body, encoding) => path.handleTraces(body, encoding),
       api: reportApi(client, config.database),
-      health: () => ({ mode: 'embedded', store: config.clickhouseUrl ?? config.dataDir, database: config.database }),
+      health: () => ({
+        mode: 'embedded',
+        store: config.clickhouseUrl ?? config.dataDir,
+        database: config.database,
+      }),
       logger,
     });
     let stopping: Promise<void> | undefined;

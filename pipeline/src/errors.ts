@@ -11,7 +11,11 @@ export type PipelineErrorCode =
 export class PipelineError extends Error {
   readonly code: PipelineErrorCode;
   readonly retriable: boolean;
-  constructor(code: PipelineErrorCode, message: string, options: { retriable?: boolean; cause?: unknown } = {}) {
+  constructor(
+    code: PipelineErrorCode,
+    message: string,
+    options: { retriable?: boolean; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PipelineError';
     this.code = code;

@@ -63,16 +63,25 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
     });
     await client.command({ query: 'SELECT 1' });
   } catch (err) {
-    if (isLockError(err) || folderLock(dataDir).locked) throw new DataFolderLockedError(dataDir, err, folderLock(dataDir).pid);
-    throw new StoreError('STORE_UNAVAILABLE', `Cannot open the chDB data folder ${dataDir}: ${messageOf(err)}`, {
-      cause: err,
-    });
+    if (isLockError(err) || folderLock(dataDir).locked)
+      throw new DataFolderLockedError(dataDir, err, folderLock(dataDir).pid);
+    throw new StoreError(
+      'STORE_UNAVAILABLE',
+      `Cannot open the chDB data folder ${dataDir}: ${messageOf(err)}`,
+      {
+        cause: err,
+      },
+    );
   }
   return client;
 }
 
 function isLockError(err: unknown): boolean {
-  for (let e: unknown = err, depth = 0; e !== undefined && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (
+    let e: unknown = err, depth = 0;
+    e !== undefined && depth < 5;
+    e = (e as { cause?: unknown }).cause, depth++
+  ) {
     if (/Cannot lock file|already running/i.test(messageOf(e))) return true;
     if (!(e instanceof Error)) break;
   }

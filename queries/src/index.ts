@@ -4,9 +4,27 @@ export type { FolderLock } from './lock.js';
 export type { StoreOptions, ClickHouseClient } from './client.js';
 export { StoreError, DataFolderLockedError, messageOf } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
-export { loadMigrations, migrateUp, migrateDown, currentVersion, splitStatements } from './migrate.js';
+export {
+  loadMigrations,
+  migrateUp,
+  migrateDown,
+  currentVersion,
+  splitStatements,
+} from './migrate.js';
 export type { Migration, MigrationResult } from './migrate.js';
 export { formatUsd, nanosToUsdNumber, NANOS_PER_USD } from './money.js';
 export { assertDatabaseName, toClickHouseTime } from './sql.js';
-export { costPerPr, costBy, defaultWindow, DEFAULT_WINDOW_DAYS, COST_DIMENSIONS } from './reports.js';
-export type { ReportWindow, UsageTotals, CostPerPrRow, CostByRow, CostDimension } from './reports.js';
+export {
+  costPerPr,
+  costBy,
+  defaultWindow,
+  DEFAULT_WINDOW_DAYS,
+  COST_DIMENSIONS,
+} from './reports.js';
+export type {
+  ReportWindow,
+  UsageTotals,
+  CostPerPrRow,
+  CostByRow,
+  CostDimension,
+} from './reports.js';

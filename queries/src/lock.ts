@@ -42,10 +42,14 @@ export function folderLock(dataDir: string): FolderLock {
     table = undefined;
   }
   if (table !== undefined) {
-    const line = table.split('\n').find((l) => /\bFLOCK\b/.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${inode}`)));
+    const line = table
+      .split('\n')
+      .find((l) => /\bFLOCK\b/.test(l) && l.split(/\s+/).some((f) => f.endsWith(`:${inode}`)));
     if (!line) return { locked: false };
     const holder = Number(/\bFLOCK\s+\S+\s+\S+\s+(\d+)/.exec(line)?.[1] ?? pid ?? 0);
-    return holder === process.pid ? { locked: false } : { locked: true, ...(holder ? { pid: holder } : {}) };
+    return holder === process.pid
+      ? { locked: false }
+      : { locked: true, ...(holder ? { pid: holder } : {}) };
   }
   if (pid === undefined || pid === process.pid) return { locked: false };
   return pidAlive(pid) ? { locked: true, pid } : { locked: false };

@@ -39,9 +39,18 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
     .sort(([a], [b]) => a - b)
     .map(([version, e]) => {
       if (e.up === undefined || e.down === undefined) {
-        throw new StoreError('MIGRATION_FAILED', `Migration ${version} (${e.name}) needs both an .up.sql and a .down.sql file in ${dir}.`);
+        throw new StoreError(
+          'MIGRATION_FAILED',
+          `Migration ${version} (${e.name}) needs both an .up.sql and a .down.sql file in ${dir}.`,
+        );
       }
-      return { version, name: e.name, up: e.up, down: e.down, checksum: createHash('sha256').update(e.up).digest('hex') };
+      return {
+        version,
+        name: e.name,
+        up: e.up,
+        down: e.down,
+        checksum: createHash('sha256').update(e.up).digest('hex'),
+      };
     });
 }
 
@@ -54,7 +63,10 @@ export function splitStatements(sql: string): string[] {
 }
 
 async function ensureBookkeeping(client: ClickHouseClient, db: string): Promise<void> {
-  await client.command({ query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}', query_params: { db } });
+  await client.command({
+    query: 'CREATE DATABASE IF NOT EXISTS {db:Identifier}',
+    query_params: { db },
+  });
   await client.command({
     query: `CREATE TABLE IF NOT EXISTS {db:Identifier}.schema_migrations
       (version UInt32, name String, checksum String, direction Enum8('up' = 1, 'down' = 2), at DateTime64(3, 'UTC'))
@@ -78,7 +90,12 @@ export async function currentVersion(client: ClickHouseClient, db: string): Prom
   return Number(rows[0]?.v ?? 0);
 }
 
-async function record(client: ClickHouseClient, db: string, m: Migration, direction: 'up' | 'down'): Promise<void> {
+async function record(
+  client: ClickHouseClient,
+  db: string,
+  m: Migration,
+  direction: 'up' | 'down',
+): Promise<void> {
   await client.insert({
     table: `${db}.schema_migrations`,
     values: [{ version: m.version, name: m.name, checksum: m.checksum, direction, at: Date.now() }],
@@ -91,7 +108,11 @@ async function run(client: ClickHouseClient, db: string, m: Migration, sql: stri
     try {
       await client.command({ query: statement, query_params: { db } });
     } catch (err) {
-      throw new StoreError('MIGRATION_FAILED', `Migration ${m.version}_${m.name} failed: ${messageOf(err)}`, { cause: err });
+      throw new StoreError(
+        'MIGRATION_FAILED',
+        `Migration ${m.version}_${m.name} failed: ${messageOf(err)}`,
+        { cause: err },
+      );
     }
   }
 }

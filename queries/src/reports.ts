@@ -58,7 +58,16 @@ export interface CostPerPrRow extends UsageTotals {
   last_seen: string;
 }
 
-export const COST_DIMENSIONS = ['developer', 'team', 'repo', 'model', 'provider', 'source', 'day', 'session'] as const;
+export const COST_DIMENSIONS = [
+  'developer',
+  'team',
+  'repo',
+  'model',
+  'provider',
+  'source',
+  'day',
+  'session',
+] as const;
 export type CostDimension = (typeof COST_DIMENSIONS)[number];
 
 export interface CostByRow extends UsageTotals {
@@ -83,7 +92,10 @@ async function runReport(
     });
     return await rs.json<RawRow>();
   } catch (err) {
-    throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, { cause: err, retriable: true });
+    throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, {
+      cause: err,
+      retriable: true,
+    });
   }
 }
 
@@ -111,7 +123,10 @@ function totals(r: RawRow): UsageTotals {
 function windowParams(db: string, window: ReportWindow): Record<string, unknown> {
   assertDatabaseName(db);
   if (!(window.since < window.until)) {
-    throw new StoreError('INVALID_ARGUMENT', `Empty report window: since (${window.since.toISOString()}) must be before until (${window.until.toISOString()}).`);
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `Empty report window: since (${window.since.toISOString()}) must be before until (${window.until.toISOString()}).`,
+    );
   }
   return { db, since: toClickHouseTime(window.since), until: toClickHouseTime(window.until) };
 }
@@ -143,7 +158,10 @@ export async function costBy(
   options: { db: string; by: CostDimension } & ReportWindow,
 ): Promise<CostByRow[]> {
   if (!COST_DIMENSIONS.includes(options.by)) {
-    throw new StoreError('INVALID_ARGUMENT', `Unknown dimension ${JSON.stringify(options.by)}: use one of ${COST_DIMENSIONS.join(', ')}.`);
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `Unknown dimension ${JSON.stringify(options.by)}: use one of ${COST_DIMENSIONS.join(', ')}.`,
+    );
   }
   const rows = await runReport(client, `cost-by-${options.by}`, 'cost_by.sql', {
     ...windowParams(options.db, options),

@@ -9,15 +9,21 @@ export interface SimpleSpan {
 
 function anyValue(v: string | number | boolean): Record<string, unknown> {
   if (typeof v === 'boolean') return { boolValue: v };
-  if (typeof v === 'number') return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
+  if (typeof v === 'number')
+    return Number.isInteger(v) ? { intValue: String(v) } : { doubleValue: v };
   return { stringValue: v };
 }
 
-export function otlpJson(spans: SimpleSpan[], resource: Record<string, string> = { 'service.name': 'test-harness' }): string {
+export function otlpJson(
+  spans: SimpleSpan[],
+  resource: Record<string, string> = { 'service.name': 'test-harness' },
+): string {
   return JSON.stringify({
     resourceSpans: [
       {
-        resource: { attributes: Object.entries(resource).map(([key, v]) => ({ key, value: anyValue(v) })) },
+        resource: {
+          attributes: Object.entries(resource).map(([key, v]) => ({ key, value: anyValue(v) })),
+        },
         scopeSpans: [
           {
             scope: { name: 'test' },
@@ -28,7 +34,10 @@ export function otlpJson(spans: SimpleSpan[], resource: Record<string, string> =
               kind: 3,
               startTimeUnixNano: String(BigInt(s.startMs) * 1_000_000n),
               endTimeUnixNano: String(BigInt(s.startMs + 1500) * 1_000_000n),
-              attributes: Object.entries(s.attributes).map(([key, v]) => ({ key, value: anyValue(v) })),
+              attributes: Object.entries(s.attributes).map(([key, v]) => ({
+                key,
+                value: anyValue(v),
+              })),
               status: {},
             })),
           },

@@ -6,7 +6,8 @@ const hex = (n: number, width: number): string => n.toString(16).padStart(width,
 /** A priced span with every field set to a neutral value, overridable. */
 export function pricedSpan(overrides: Partial<PricedSpan> = {}): PricedSpan {
   counter++;
-  const start = overrides.startTimeUnixNano ?? BigInt(Date.UTC(2026, 10, 20, 10, 0, 0)) * 1_000_000n;
+  const start =
+    overrides.startTimeUnixNano ?? BigInt(Date.UTC(2026, 10, 20, 10, 0, 0)) * 1_000_000n;
   return {
     traceId: hex(counter, 32),
     spanId: hex(counter, 16),

@@ -11,7 +11,9 @@ export function tempDataDir(label: string): string {
   return mkdtempSync(join(tmpdir(), `hm-${label}-`));
 }
 
-export async function openTempStore(label: string): Promise<{ client: ClickHouseClient; dataDir: string }> {
+export async function openTempStore(
+  label: string,
+): Promise<{ client: ClickHouseClient; dataDir: string }> {
   const dataDir = tempDataDir(label);
   const client = await openStore({ kind: 'chdb', dataDir });
   return { client, dataDir };

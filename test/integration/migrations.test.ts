@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentVersion, loadMigrations, migrateDown, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
+import {
+  currentVersion,
+  loadMigrations,
+  migrateDown,
+  migrateUp,
+  type ClickHouseClient,
+} from '@harness-meter/queries';
 import { openTempStore } from '../helpers/store.js';
 
 const DB = 'hm_migrations_test';
@@ -27,7 +33,14 @@ describe('migrations (real ClickHouse engine via chDB)', () => {
     expect(all.map((m) => m.version)).toEqual([...all.map((m) => m.version)].sort((a, b) => a - b));
     const first = await migrateUp(client, DB);
     expect(first.applied.map((m) => m.version)).toEqual(all.map((m) => m.version));
-    expect(await tables()).toEqual(expect.arrayContaining(['schema_migrations', 'spans', 'usage_by_minute', 'usage_by_minute_mv']));
+    expect(await tables()).toEqual(
+      expect.arrayContaining([
+        'schema_migrations',
+        'spans',
+        'usage_by_minute',
+        'usage_by_minute_mv',
+      ]),
+    );
     const second = await migrateUp(client, DB);
     expect(second.applied).toEqual([]);
     expect(second.current).toBe(all.at(-1)?.version);
@@ -45,6 +58,8 @@ describe('migrations (real ClickHouse engine via chDB)', () => {
   });
 
   it('refuses a database name that is not a plain identifier', async () => {
-    await expect(migrateUp(client, 'bad-name; DROP')).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(migrateUp(client, 'bad-name; DROP')).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
   });
 });

@@ -47,7 +47,14 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
     const a2 = llm(7, 's2', 2_000_000_000n, 200);
     const b1 = llm(8, 's3', 500n, 50);
     const unpriced = llm(8, 's3', null, 1000);
-    const tool = pricedSpan({ ...ctx, pr: 8, sessionId: 's3', spanType: 'tool', toolName: 'Read', resultTokens: 42 });
+    const tool = pricedSpan({
+      ...ctx,
+      pr: 8,
+      sessionId: 's3',
+      spanType: 'tool',
+      toolName: 'Read',
+      resultTokens: 42,
+    });
     const first = await sink.write([a1, a2, b1, unpriced, tool]);
     expect(first).toEqual({ inserted: 5, duplicates: 0 });
     // Redelivery: the same spans again, in one batch with a duplicate inside it too.
@@ -58,28 +65,67 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
     const rows = await costPerPr(client, { db: DB, ...window });
     const pr7 = rows.find((r) => r.pr === 7);
     const pr8 = rows.find((r) => r.pr === 8);
-    expect(pr7).toMatchObject({ sessions: 2, llm_calls: 2, tool_calls: 0, input_tokens: 300, output_tokens: 20, cache_read_tokens: 10, cache_write_tokens: 6, cost_nanos: '3000000123', unpriced_calls: 0 });
+    expect(pr7).toMatchObject({
+      sessions: 2,
+      llm_calls: 2,
+      tool_calls: 0,
+      input_tokens: 300,
+      output_tokens: 20,
+      cache_read_tokens: 10,
+      cache_write_tokens: 6,
+      cost_nanos: '3000000123',
+      unpriced_calls: 0,
+    });
     expect(pr7?.cost_usd).toBe(3.000000123);
-    expect(pr8).toMatchObject({ sessions: 1, llm_calls: 2, tool_calls: 1, input_tokens: 1050, cost_nanos: '500', unpriced_calls: 1 });
+    expect(pr8).toMatchObject({
+      sessions: 1,
+      llm_calls: 2,
+      tool_calls: 1,
+      input_tokens: 1050,
+      cost_nanos: '500',
+      unpriced_calls: 1,
+    });
     expect(rows[0]?.pr).toBe(7); // most expensive first
 
     const byModel = await costBy(client, { db: DB, by: 'model', ...window });
-    expect(byModel.find((r) => r.key === 'mystery-model')).toMatchObject({ llm_calls: 1, cost_nanos: '0', unpriced_calls: 1 });
-    expect(byModel.find((r) => r.key === 'claude-sonnet-4-5')).toMatchObject({ llm_calls: 3, cost_nanos: '3000000623' });
+    expect(byModel.find((r) => r.key === 'mystery-model')).toMatchObject({
+      llm_calls: 1,
+      cost_nanos: '0',
+      unpriced_calls: 1,
+    });
+    expect(byModel.find((r) => r.key === 'claude-sonnet-4-5')).toMatchObject({
+      llm_calls: 3,
+      cost_nanos: '3000000623',
+    });
 
-    const rs = await client.query({ query: `SELECT count() AS n FROM ${DB}.spans`, format: 'JSONEachRow' });
+    const rs = await client.query({
+      query: `SELECT count() AS n FROM ${DB}.spans`,
+      format: 'JSONEachRow',
+    });
     expect(await rs.json()).toEqual([{ n: '5' }]);
   });
 
   it('bounds the window: spans outside [since, until) are not counted', async () => {
-    const rows = await costPerPr(client, { db: DB, since: new Date('2026-11-21T00:00:00Z'), until: new Date('2026-12-01T00:00:00Z') });
+    const rows = await costPerPr(client, {
+      db: DB,
+      since: new Date('2026-11-21T00:00:00Z'),
+      until: new Date('2026-12-01T00:00:00Z'),
+    });
     expect(rows).toEqual([]);
   });
 
   it('rejects writes beyond the queue bound with a retriable error', async () => {
-    const sink = createSpanSink(client, { db: DB, maxSpans: 1000, maxWaitMs: 10_000, maxQueuedSpans: 2 });
+    const sink = createSpanSink(client, {
+      db: DB,
+      maxSpans: 1000,
+      maxWaitMs: 10_000,
+      maxQueuedSpans: 2,
+    });
     const pending = sink.write([llm(9, 's9', 1n, 1)]);
-    await expect(sink.write([llm(9, 's9', 1n, 1), llm(9, 's9', 1n, 1)])).rejects.toMatchObject({ code: 'SINK_FAILED', retriable: true });
+    await expect(sink.write([llm(9, 's9', 1n, 1), llm(9, 's9', 1n, 1)])).rejects.toMatchObject({
+      code: 'SINK_FAILED',
+      retriable: true,
+    });
     await sink.close();
     await expect(pending).resolves.toEqual({ inserted: 1, duplicates: 0 });
   });

@@ -3,7 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from '@opentelemetry/sdk-trace-base';
 import {
   createHarnessTracer,
   fromAnthropicUsage,
@@ -25,7 +30,9 @@ beforeAll(() => {
 });
 beforeEach(() => {
   exporter = new InMemorySpanExporter();
-  provider = new BasicTracerProvider({ spanProcessors: [new SessionSpanProcessor(), new SimpleSpanProcessor(exporter)] });
+  provider = new BasicTracerProvider({
+    spanProcessors: [new SessionSpanProcessor(), new SimpleSpanProcessor(exporter)],
+  });
   hm = createHarnessTracer({ tracer: provider.getTracer('test') });
 });
 afterEach(async () => {
@@ -35,13 +42,26 @@ afterEach(async () => {
 const spans = (): ReadableSpan[] => exporter.getFinishedSpans();
 const byName = (name: string): ReadableSpan => {
   const s = spans().find((x) => x.name === name);
-  if (!s) throw new Error(`no span ${name}; have ${spans().map((x) => x.name).join(', ')}`);
+  if (!s)
+    throw new Error(
+      `no span ${name}; have ${spans()
+        .map((x) => x.name)
+        .join(', ')}`,
+    );
   return s;
 };
 
 describe('provider usage → GenAI conventions (input includes cache)', () => {
   it('Anthropic: input_tokens excludes cache, so cache reads and writes are added', () => {
-    expect(fromAnthropicUsage({ input_tokens: 100, output_tokens: 50, cache_read_input_tokens: 800, cache_creation_input_tokens: 300, cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 100 } })).toEqual({
+    expect(
+      fromAnthropicUsage({
+        input_tokens: 100,
+        output_tokens: 50,
+        cache_read_input_tokens: 800,
+        cache_creation_input_tokens: 300,
+        cache_creation: { ephemeral_5m_input_tokens: 200, ephemeral_1h_input_tokens: 100 },
+      }),
+    ).toEqual({
       inputTokens: 1200,
       outputTokens: 50,
       cacheReadTokens: 800,
@@ -51,29 +71,68 @@ describe('provider usage → GenAI conventions (input includes cache)', () => {
     });
   });
   it('OpenAI chat and responses: input already includes cached tokens; reasoning is inside output', () => {
-    expect(fromOpenAIUsage({ prompt_tokens: 1000, completion_tokens: 300, prompt_tokens_details: { cached_tokens: 600 }, completion_tokens_details: { reasoning_tokens: 200 } })).toEqual({ inputTokens: 1000, outputTokens: 300, cacheReadTokens: 600, reasoningTokens: 200 });
-    expect(normalizeUsage({ input_tokens: 1000, output_tokens: 300, input_tokens_details: { cached_tokens: 600 }, output_tokens_details: { reasoning_tokens: 200 } })).toEqual({ inputTokens: 1000, outputTokens: 300, cacheReadTokens: 600, reasoningTokens: 200 });
+    expect(
+      fromOpenAIUsage({
+        prompt_tokens: 1000,
+        completion_tokens: 300,
+        prompt_tokens_details: { cached_tokens: 600 },
+        completion_tokens_details: { reasoning_tokens: 200 },
+      }),
+    ).toEqual({ inputTokens: 1000, outputTokens: 300, cacheReadTokens: 600, reasoningTokens: 200 });
+    expect(
+      normalizeUsage({
+        input_tokens: 1000,
+        output_tokens: 300,
+        input_tokens_details: { cached_tokens: 600 },
+        output_tokens_details: { reasoning_tokens: 200 },
+      }),
+    ).toEqual({ inputTokens: 1000, outputTokens: 300, cacheReadTokens: 600, reasoningTokens: 200 });
     expect(normalizeUsage('nope')).toBeUndefined();
   });
 });
 
 describe('spans the wrappers make', () => {
   it('session, LLM call and tool call: names, kinds, attributes; the session context is on every span', async () => {
-    await hm.withSession({ sessionId: 's-1', agentName: 'coder', developer: 'ana', email: 'ana@acme.dev', team: 'payments', repositoryUrl: 'https://github.com/acme/api.git', branch: 'fix/a', pr: 12, intent: 'fix' }, async (session) => {
-      await hm.llmCall({ provider: 'anthropic', model: 'claude-sonnet-4-5' }, async () => ({
-        id: 'msg_1',
-        model: 'claude-sonnet-4-5-20250929',
-        stop_reason: 'tool_use',
-        usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 100, cache_creation_input_tokens: 20 },
-      }));
-      await hm.toolCall({ name: 'Read', callId: 'toolu_1', args: { file_path: './src//a.ts' } }, async () => 'hello world!');
-      provider.getTracer('raw').startSpan('raw span').end(); // another instrumentation's span inside the session
-      session.update({ branch: 'fix/b', pr: 13 });
-      hm.toolCall({ name: 'Bash', args: { command: 'npm   test' } }, () => 'ok');
-    });
+    await hm.withSession(
+      {
+        sessionId: 's-1',
+        agentName: 'coder',
+        developer: 'ana',
+        email: 'ana@acme.dev',
+        team: 'payments',
+        repositoryUrl: 'https://github.com/acme/api.git',
+        branch: 'fix/a',
+        pr: 12,
+        intent: 'fix',
+      },
+      async (session) => {
+        await hm.llmCall({ provider: 'anthropic', model: 'claude-sonnet-4-5' }, async () => ({
+          id: 'msg_1',
+          model: 'claude-sonnet-4-5-20250929',
+          stop_reason: 'tool_use',
+          usage: {
+            input_tokens: 10,
+            output_tokens: 5,
+            cache_read_input_tokens: 100,
+            cache_creation_input_tokens: 20,
+          },
+        }));
+        await hm.toolCall(
+          { name: 'Read', callId: 'toolu_1', args: { file_path: './src//a.ts' } },
+          async () => 'hello world!',
+        );
+        provider.getTracer('raw').startSpan('raw span').end(); // another instrumentation's span inside the session
+        session.update({ branch: 'fix/b', pr: 13 });
+        hm.toolCall({ name: 'Bash', args: { command: 'npm   test' } }, () => 'ok');
+      },
+    );
     const agent = byName('invoke_agent coder');
     expect(agent.kind).toBe(0); // INTERNAL
-    expect(agent.attributes).toMatchObject({ 'gen_ai.operation.name': 'invoke_agent', 'gen_ai.agent.name': 'coder', 'gen_ai.conversation.id': 's-1' });
+    expect(agent.attributes).toMatchObject({
+      'gen_ai.operation.name': 'invoke_agent',
+      'gen_ai.agent.name': 'coder',
+      'gen_ai.conversation.id': 's-1',
+    });
     const llm = byName('chat claude-sonnet-4-5');
     expect(llm.kind).toBe(2); // CLIENT
     expect(llm.attributes).toMatchObject({
@@ -98,11 +157,25 @@ describe('spans the wrappers make', () => {
       'harness_meter.task.intent': 'fix',
     });
     const read = byName('execute_tool Read');
-    expect(read.attributes).toMatchObject({ 'gen_ai.operation.name': 'execute_tool', 'gen_ai.tool.name': 'Read', 'gen_ai.tool.call.id': 'toolu_1', 'harness_meter.tool.class': 'read', 'harness_meter.tool.result_bytes': 12, 'harness_meter.tool.result_tokens': 3 });
+    expect(read.attributes).toMatchObject({
+      'gen_ai.operation.name': 'execute_tool',
+      'gen_ai.tool.name': 'Read',
+      'gen_ai.tool.call.id': 'toolu_1',
+      'harness_meter.tool.class': 'read',
+      'harness_meter.tool.result_bytes': 12,
+      'harness_meter.tool.result_tokens': 3,
+    });
     expect(read.attributes['harness_meter.tool.args_hash']).toMatch(/^[0-9a-f]{64}$/);
     expect(read.parentSpanContext?.spanId).toBe(agent.spanContext().spanId);
-    expect(byName('raw span').attributes).toMatchObject({ 'gen_ai.conversation.id': 's-1', 'vcs.ref.head.name': 'fix/a' });
-    expect(byName('execute_tool Bash').attributes).toMatchObject({ 'harness_meter.tool.class': 'exec', 'vcs.ref.head.name': 'fix/b', 'vcs.change.id': '13' });
+    expect(byName('raw span').attributes).toMatchObject({
+      'gen_ai.conversation.id': 's-1',
+      'vcs.ref.head.name': 'fix/a',
+    });
+    expect(byName('execute_tool Bash').attributes).toMatchObject({
+      'harness_meter.tool.class': 'exec',
+      'vcs.ref.head.name': 'fix/b',
+      'vcs.change.id': '13',
+    });
   });
 
   it('hashes normalized arguments: key order, paths and whitespace do not matter; ranges do', () => {
@@ -118,28 +191,50 @@ describe('spans the wrappers make', () => {
   });
 
   it('keeps raw arguments and results off spans by default; with capture on, redacts secrets', () => {
-    const args = { command: 'curl -H "Authorization: Bearer abcdefghijklmnop123" https://x', env: 'OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz' };
-    hm.toolCall({ name: 'Bash', args }, () => 'password=hunter22 token: ghp_abcdefghijklmnopqrstuvwxyz0123');
+    const args = {
+      command: 'curl -H "Authorization: Bearer abcdefghijklmnop123" https://x',
+      env: 'OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz',
+    };
+    hm.toolCall(
+      { name: 'Bash', args },
+      () => 'password=hunter22 token: ghp_abcdefghijklmnopqrstuvwxyz0123',
+    );
     const plain = spans()[0]!;
     expect(plain.attributes['gen_ai.tool.call.arguments']).toBeUndefined();
     expect(plain.attributes['gen_ai.tool.call.result']).toBeUndefined();
     expect(JSON.stringify(plain.attributes)).not.toContain('hunter22');
 
     exporter.reset();
-    const capturing = createHarnessTracer({ tracer: provider.getTracer('test'), captureContent: true });
-    capturing.toolCall({ name: 'Bash', args }, () => 'password=hunter22 token: ghp_abcdefghijklmnopqrstuvwxyz0123');
+    const capturing = createHarnessTracer({
+      tracer: provider.getTracer('test'),
+      captureContent: true,
+    });
+    capturing.toolCall(
+      { name: 'Bash', args },
+      () => 'password=hunter22 token: ghp_abcdefghijklmnopqrstuvwxyz0123',
+    );
     const captured = spans()[0]!.attributes;
     expect(String(captured['gen_ai.tool.call.arguments'])).toContain('[REDACTED]');
     expect(String(captured['gen_ai.tool.call.arguments'])).not.toContain('sk-proj-');
     expect(String(captured['gen_ai.tool.call.arguments'])).not.toContain('abcdefghijklmnop123');
-    expect(String(captured['gen_ai.tool.call.result'])).toBe('password=[REDACTED] token: [REDACTED]');
-    expect(redact('-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----')).toBe('[REDACTED]');
+    expect(String(captured['gen_ai.tool.call.result'])).toBe(
+      'password=[REDACTED] token: [REDACTED]',
+    );
+    expect(redact('-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----')).toBe(
+      '[REDACTED]',
+    );
   });
 
   it('a throwing tool call ends its span with ERROR and rethrows the same error', async () => {
     const boom = new RangeError('disk on fire');
-    await expect(hm.toolCall({ name: 'Write', args: { path: 'a' } }, async () => Promise.reject(boom))).rejects.toBe(boom);
-    expect(() => hm.toolCall({ name: 'Write' }, () => { throw boom; })).toThrow(boom);
+    await expect(
+      hm.toolCall({ name: 'Write', args: { path: 'a' } }, async () => Promise.reject(boom)),
+    ).rejects.toBe(boom);
+    expect(() =>
+      hm.toolCall({ name: 'Write' }, () => {
+        throw boom;
+      }),
+    ).toThrow(boom);
     for (const s of spans()) {
       expect(s.status.code).toBe(2);
       expect(s.attributes['error.type']).toBe('RangeError');
@@ -149,17 +244,27 @@ describe('spans the wrappers make', () => {
   });
 
   it('marks a result the harness calls an error', () => {
-    hm.toolCall({ name: 'Bash', args: { command: 'false' } }, () => ({ exitCode: 1 }), { isError: (r) => r.exitCode !== 0 });
-    expect(spans()[0]?.attributes).toMatchObject({ 'harness_meter.tool.error': 'true', 'error.type': 'tool_error' });
+    hm.toolCall({ name: 'Bash', args: { command: 'false' } }, () => ({ exitCode: 1 }), {
+      isError: (r) => r.exitCode !== 0,
+    });
+    expect(spans()[0]?.attributes).toMatchObject({
+      'harness_meter.tool.error': 'true',
+      'error.type': 'tool_error',
+    });
   });
 
   it('telemetry failures never reach the harness', () => {
     const errors: unknown[] = [];
-    const quiet = createHarnessTracer({ tracer: provider.getTracer('test'), onError: (e) => errors.push(e) });
+    const quiet = createHarnessTracer({
+      tracer: provider.getTracer('test'),
+      onError: (e) => errors.push(e),
+    });
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(quiet.toolCall({ name: 'Read', args: circular }, () => circular)).toBe(circular);
-    expect(quiet.llmCall({ provider: 'openai', model: 'gpt-4o' }, () => ({ usage: 'garbage' }))).toEqual({ usage: 'garbage' });
+    expect(
+      quiet.llmCall({ provider: 'openai', model: 'gpt-4o' }, () => ({ usage: 'garbage' })),
+    ).toEqual({ usage: 'garbage' });
     expect(errors.length).toBeGreaterThan(0);
     expect(spans()).toHaveLength(2);
   });
@@ -178,8 +283,13 @@ describe('startTelemetry', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as AddressInfo).port;
-    const tel = startTelemetry({ serviceName: 't', endpoint: `http://127.0.0.1:${port}/v1/traces` });
-    await tel.withSession({ developer: 'ana' }, () => tel.toolCall({ name: 'Read', args: { path: 'a' } }, () => 'x'));
+    const tel = startTelemetry({
+      serviceName: 't',
+      endpoint: `http://127.0.0.1:${port}/v1/traces`,
+    });
+    tel.withSession({ developer: 'ana' }, () =>
+      tel.toolCall({ name: 'Read', args: { path: 'a' } }, () => 'x'),
+    );
     await tel.shutdown();
     await new Promise<void>((r) => server.close(() => r()));
     expect(received.length).toBeGreaterThan(0);

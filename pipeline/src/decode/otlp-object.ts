@@ -41,7 +41,8 @@ export interface OtlpTraceRequest {
   resourceSpans?: OtlpResourceSpans[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function expectArray(v: unknown, where: string): unknown[] {
   if (v === undefined || v === null) return [];
@@ -51,19 +52,32 @@ function expectArray(v: unknown, where: string): unknown[] {
 
 /** Checks the request's structure (arrays and objects where OTLP has them); values are checked per span. */
 export function assertTraceRequestShape(body: unknown): OtlpTraceRequest {
-  if (!isObject(body)) throw new OtlpDecodeError('The body is not an OTLP ExportTraceServiceRequest: expected a JSON object with a resourceSpans array.');
+  return checkShape(body);
+}
+
+function checkShape(body: unknown): Record<string, unknown> {
+  if (!isObject(body))
+    throw new OtlpDecodeError(
+      'The body is not an OTLP ExportTraceServiceRequest: expected a JSON object with a resourceSpans array.',
+    );
   const rss = expectArray(body.resourceSpans, 'resourceSpans');
   rss.forEach((rs, i) => {
     if (!isObject(rs)) throw new OtlpDecodeError(`resourceSpans[${i}]: expected an object.`);
-    if (rs.resource !== undefined && !isObject(rs.resource)) throw new OtlpDecodeError(`resourceSpans[${i}].resource: expected an object.`);
-    if (isObject(rs.resource)) expectArray(rs.resource.attributes, `resourceSpans[${i}].resource.attributes`);
+    if (rs.resource !== undefined && !isObject(rs.resource))
+      throw new OtlpDecodeError(`resourceSpans[${i}].resource: expected an object.`);
+    if (isObject(rs.resource))
+      expectArray(rs.resource.attributes, `resourceSpans[${i}].resource.attributes`);
     expectArray(rs.scopeSpans, `resourceSpans[${i}].scopeSpans`).forEach((ss, j) => {
-      if (!isObject(ss)) throw new OtlpDecodeError(`resourceSpans[${i}].scopeSpans[${j}]: expected an object.`);
+      if (!isObject(ss))
+        throw new OtlpDecodeError(`resourceSpans[${i}].scopeSpans[${j}]: expected an object.`);
       expectArray(ss.spans, `resourceSpans[${i}].scopeSpans[${j}].spans`).forEach((sp, k) => {
-        if (!isObject(sp)) throw new OtlpDecodeError(`resourceSpans[${i}].scopeSpans[${j}].spans[${k}]: expected an object.`);
+        if (!isObject(sp))
+          throw new OtlpDecodeError(
+            `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]: expected an object.`,
+          );
         expectArray(sp.attributes, `resourceSpans[${i}].scopeSpans[${j}].spans[${k}].attributes`);
       });
     });
   });
-  return body as OtlpTraceRequest;
+  return body;
 }

@@ -42,7 +42,13 @@ import {
 } from '@harness-meter/instrumentation/semconv';
 import type { SpanRecord, SpanType, ToolClass } from '../model.js';
 import { OtlpDecodeError } from './errors.js';
-import { assertTraceRequestShape, type OtlpAnyValue, type OtlpKeyValue, type OtlpSpan, type OtlpTraceRequest } from './otlp-object.js';
+import {
+  assertTraceRequestShape,
+  type OtlpAnyValue,
+  type OtlpKeyValue,
+  type OtlpSpan,
+  type OtlpTraceRequest,
+} from './otlp-object.js';
 import { otlpType, TRACE_REQUEST } from './proto.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
@@ -67,7 +73,11 @@ const SPAN_KIND_NAMES: Record<string, number> = {
   SPAN_KIND_PRODUCER: 4,
   SPAN_KIND_CONSUMER: 5,
 };
-const STATUS_NAMES: Record<string, number> = { STATUS_CODE_UNSET: 0, STATUS_CODE_OK: 1, STATUS_CODE_ERROR: 2 };
+const STATUS_NAMES: Record<string, number> = {
+  STATUS_CODE_UNSET: 0,
+  STATUS_CODE_OK: 1,
+  STATUS_CODE_ERROR: 2,
+};
 
 // ---------- attribute values ----------
 
@@ -118,9 +128,15 @@ const HEX_RE = /^[0-9a-f]+$/;
 
 function hexId(value: unknown, bytes: number, field: string, optional: boolean): string {
   if ((value === undefined || value === null || value === '') && optional) return '';
-  if (typeof value !== 'string') throw new Error(`${field}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`);
+  if (typeof value !== 'string')
+    throw new Error(
+      `${field}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
+    );
   const hex = value.toLowerCase();
-  if (hex.length !== bytes * 2 || !HEX_RE.test(hex)) throw new Error(`${field}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`);
+  if (hex.length !== bytes * 2 || !HEX_RE.test(hex))
+    throw new Error(
+      `${field}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
+    );
   if (/^0+$/.test(hex)) {
     if (optional) return '';
     throw new Error(`${field}: an all-zero id is invalid`);
@@ -132,7 +148,9 @@ function nanos(value: unknown, field: string): bigint {
   if (value === undefined || value === null || value === '') return 0n;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
   if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
-  throw new Error(`${field}: expected an unsigned 64-bit integer (a decimal string), got ${JSON.stringify(value)}`);
+  throw new Error(
+    `${field}: expected an unsigned 64-bit integer (a decimal string), got ${JSON.stringify(value)}`,
+  );
 }
 
 function enumValue(value: unknown, names: Record<string, number>): number {
@@ -144,7 +162,11 @@ function enumValue(value: unknown, names: Record<string, number>): number {
 // ---------- derivation ----------
 
 /** Looks a key up in span attributes, then resource attributes. */
-function lookup(span: Record<string, string>, resource: Record<string, string>, ...keys: string[]): string {
+function lookup(
+  span: Record<string, string>,
+  resource: Record<string, string>,
+  ...keys: string[]
+): string {
   for (const k of keys) {
     const v = span[k];
     if (v !== undefined && v !== '') return v;
@@ -210,12 +232,15 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const toolName = get(ATTR_GEN_AI_TOOL_NAME);
 
   let inputTokens = num(ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_INPUT_TOKENS) === '') inputTokens = num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS);
+  if (get(ATTR_GEN_AI_USAGE_INPUT_TOKENS) === '')
+    inputTokens = num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS);
   let outputTokens = num(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS) === '') outputTokens = num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS);
+  if (get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS) === '')
+    outputTokens = num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS);
   const cacheReadTokens = num(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
   const hasTotalWrite = get(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) !== '';
-  const hasSplit = get(ATTR_HM_USAGE_CACHE_CREATION_5M) !== '' || get(ATTR_HM_USAGE_CACHE_CREATION_1H) !== '';
+  const hasSplit =
+    get(ATTR_HM_USAGE_CACHE_CREATION_5M) !== '' || get(ATTR_HM_USAGE_CACHE_CREATION_1H) !== '';
   let cacheWriteTokens = num(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
   let cacheWrite5mTokens = num(ATTR_HM_USAGE_CACHE_CREATION_5M);
   const cacheWrite1hTokens = num(ATTR_HM_USAGE_CACHE_CREATION_1H);
@@ -224,15 +249,28 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const hasUsage = inputTokens > 0 || outputTokens > 0;
 
   let spanType: SpanType = 'other';
-  if (GEN_AI_INFERENCE_OPERATIONS.includes(operation) || (operation === '' && hasUsage && (requestModel || responseModel))) spanType = 'llm';
+  if (
+    GEN_AI_INFERENCE_OPERATIONS.includes(operation) ||
+    (operation === '' && hasUsage && (requestModel || responseModel))
+  )
+    spanType = 'llm';
   else if (operation === GEN_AI_OPERATION.executeTool || toolName !== '') spanType = 'tool';
-  else if (operation === GEN_AI_OPERATION.invokeAgent || operation === GEN_AI_OPERATION.createAgent) spanType = 'agent';
+  else if (operation === GEN_AI_OPERATION.invokeAgent || operation === GEN_AI_OPERATION.createAgent)
+    spanType = 'agent';
 
   const toolClassText = get(ATTR_HM_TOOL_CLASS);
-  const toolClass: ToolClass | '' = toolClassText === '' ? '' : (TOOL_CLASSES as readonly string[]).includes(toolClassText) ? (toolClassText as ToolClass) : 'other';
+  const toolClass: ToolClass | '' =
+    toolClassText === ''
+      ? ''
+      : (TOOL_CLASSES as readonly string[]).includes(toolClassText)
+        ? (toolClassText as ToolClass)
+        : 'other';
   const reportedText = get(ATTR_HM_REPORTED_COST_USD);
   const reportedCostNanos = reportedText === '' ? null : usdToNanos(reportedText);
-  if (reportedText !== '' && reportedCostNanos === null) errors.push(`${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a decimal amount; ignored`);
+  if (reportedText !== '' && reportedCostNanos === null)
+    errors.push(
+      `${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a decimal amount; ignored`,
+    );
 
   return {
     ...raw,
@@ -266,7 +304,8 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
     targetHash: get(ATTR_HM_TOOL_TARGET_HASH),
     resultBytes: num(ATTR_HM_TOOL_RESULT_BYTES),
     resultTokens: num(ATTR_HM_TOOL_RESULT_TOKENS),
-    isError: raw.statusCode === 2 || get(ATTR_ERROR_TYPE) !== '' || get(ATTR_HM_TOOL_ERROR) === 'true',
+    isError:
+      raw.statusCode === 2 || get(ATTR_ERROR_TYPE) !== '' || get(ATTR_HM_TOOL_ERROR) === 'true',
   };
 }
 
@@ -317,7 +356,8 @@ export function recordsFromRequest(request: OtlpTraceRequest): DecodedTraces {
   return { spans, rejectedSpans, errors };
 }
 
-const base64ToHex = (b64: unknown): unknown => (typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : b64);
+const base64ToHex = (b64: unknown): unknown =>
+  typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : b64;
 
 /** Decodes a serialized ExportTraceServiceRequest into the OTLP/JSON object shape. */
 export function protobufToOtlpObject(body: Uint8Array): OtlpTraceRequest {
@@ -326,9 +366,18 @@ export function protobufToOtlpObject(body: Uint8Array): OtlpTraceRequest {
   try {
     message = type.decode(body);
   } catch (err) {
-    throw new OtlpDecodeError(`The body is not a valid protobuf ExportTraceServiceRequest: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+    throw new OtlpDecodeError(
+      `The body is not a valid protobuf ExportTraceServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
+      { cause: err },
+    );
   }
-  const obj = type.toObject(message, { longs: String, bytes: String, enums: Number, defaults: false, arrays: true }) as OtlpTraceRequest;
+  const obj = type.toObject(message, {
+    longs: String,
+    bytes: String,
+    enums: Number,
+    defaults: false,
+    arrays: true,
+  }) as OtlpTraceRequest;
   for (const rs of obj.resourceSpans ?? []) {
     for (const ss of rs.scopeSpans ?? []) {
       for (const sp of ss.spans ?? []) {
@@ -349,14 +398,20 @@ export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): De
   if (encoding === 'protobuf') return recordsFromRequest(protobufToOtlpObject(body));
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'));
+    parsed = JSON.parse(
+      Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+    );
   } catch (err) {
-    throw new OtlpDecodeError(`The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`, { cause: err });
+    throw new OtlpDecodeError(
+      `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`,
+      { cause: err },
+    );
   }
   return recordsFromRequest(assertTraceRequestShape(parsed));
 }
 
-const hexToBytes = (hex: unknown): unknown => (typeof hex === 'string' && hex !== '' ? Buffer.from(hex, 'hex') : undefined);
+const hexToBytes = (hex: unknown): unknown =>
+  typeof hex === 'string' && hex !== '' ? Buffer.from(hex, 'hex') : undefined;
 
 /**
  * Serializes a request given in OTLP/JSON shape as a protobuf ExportTraceServiceRequest: the bytes an
@@ -366,7 +421,8 @@ export function encodeTraceRequestProtobuf(request: OtlpTraceRequest): Uint8Arra
   const copy = JSON.parse(JSON.stringify(request)) as OtlpTraceRequest;
   const fixValue = (v: OtlpAnyValue | undefined): void => {
     if (!v) return;
-    if (v.bytesValue !== undefined) (v as Record<string, unknown>).bytesValue = Buffer.from(v.bytesValue, 'base64');
+    if (v.bytesValue !== undefined)
+      (v as Record<string, unknown>).bytesValue = Buffer.from(v.bytesValue, 'base64');
     for (const x of v.arrayValue?.values ?? []) fixValue(x);
     for (const kv of v.kvlistValue?.values ?? []) fixValue(kv.value);
   };

@@ -22,7 +22,17 @@ const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummary): Promise<void> {
   await hm.withSession(
-    { sessionId: s.sessionId, agentName: 'demo-coder', developer: s.developer, email: s.email, team: s.team, repositoryUrl: s.repository, branch: s.branch, pr: s.pr, intent: s.intent },
+    {
+      sessionId: s.sessionId,
+      agentName: 'demo-coder',
+      developer: s.developer,
+      email: s.email,
+      team: s.team,
+      repositoryUrl: s.repository,
+      branch: s.branch,
+      pr: s.pr,
+      intent: s.intent,
+    },
     async () => {
       let turn = 0;
       for (const step of s.steps) {
@@ -30,8 +40,18 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
           turn++;
           const response =
             s.provider === 'anthropic'
-              ? { id: `msg_${s.sessionId}_${turn}`, model: `${s.model}-20250929`, stop_reason: 'tool_use', usage: step.usage }
-              : { id: `chatcmpl-${s.sessionId}-${turn}`, model: s.model, choices: [{ finish_reason: 'tool_calls' }], usage: step.usage };
+              ? {
+                  id: `msg_${s.sessionId}_${turn}`,
+                  model: `${s.model}-20250929`,
+                  stop_reason: 'tool_use',
+                  usage: step.usage,
+                }
+              : {
+                  id: `chatcmpl-${s.sessionId}-${turn}`,
+                  model: s.model,
+                  choices: [{ finish_reason: 'tool_calls' }],
+                  usage: step.usage,
+                };
           await hm.llmCall({ provider: s.provider, model: s.model }, async () => {
             await pause(2);
             return response;
@@ -40,7 +60,12 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
         } else {
           const failed = step.error === true;
           await hm.toolCall(
-            { name: step.name, callId: `call_${s.sessionId}_${counts.toolCalls}`, type: 'function', args: step.args },
+            {
+              name: step.name,
+              callId: `call_${s.sessionId}_${counts.toolCalls}`,
+              type: 'function',
+              args: step.args,
+            },
             async () => {
               await pause(1);
               return step.result;

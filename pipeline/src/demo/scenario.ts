@@ -39,9 +39,18 @@ export interface DemoSession {
 }
 
 const file = (lines: number, seed: string): string =>
-  Array.from({ length: lines }, (_, i) => `// ${seed} line ${i + 1}: export const v${i} = compute(${i});`).join('\n');
+  Array.from(
+    { length: lines },
+    (_, i) => `// ${seed} line ${i + 1}: export const v${i} = compute(${i});`,
+  ).join('\n');
 
-const anthropic = (fresh: number, write5m: number, write1h: number, read: number, out: number): DemoStep => ({
+const anthropic = (
+  fresh: number,
+  write5m: number,
+  write1h: number,
+  read: number,
+  out: number,
+): DemoStep => ({
   kind: 'llm',
   usage: {
     input_tokens: fresh,
@@ -63,7 +72,12 @@ const openai = (prompt: number, cached: number, completion: number, reasoning = 
   },
 });
 
-const tool = (name: string, args: Record<string, unknown>, result: string, error = false): DemoStep =>
+const tool = (
+  name: string,
+  args: Record<string, unknown>,
+  result: string,
+  error = false,
+): DemoStep =>
   error ? { kind: 'tool', name, args, result, error } : { kind: 'tool', name, args, result };
 
 const API = 'https://github.com/acme/payments-api';
@@ -83,14 +97,26 @@ export const DEMO_SESSIONS: readonly DemoSession[] = [
     model: 'claude-sonnet-4-5',
     steps: [
       anthropic(1200, 8000, 0, 0, 350),
-      tool('Grep', { pattern: 'roundRefund', path: 'src/' }, 'src/refunds.ts:42: export function roundRefund(\nsrc/refunds.test.ts:7'),
+      tool(
+        'Grep',
+        { pattern: 'roundRefund', path: 'src/' },
+        'src/refunds.ts:42: export function roundRefund(\nsrc/refunds.test.ts:7',
+      ),
       anthropic(300, 900, 0, 8000, 220),
       tool('Read', { file_path: 'src/refunds.ts' }, file(120, 'refunds')),
       anthropic(200, 2400, 0, 8900, 410),
       // Deliberate waste: the same file read again, nothing changed it in between.
       tool('Read', { file_path: 'src/refunds.ts' }, file(120, 'refunds')),
       anthropic(150, 2400, 0, 11300, 380),
-      tool('Edit', { file_path: 'src/refunds.ts', old_string: 'Math.round(x)', new_string: 'roundHalfEven(x)' }, 'ok'),
+      tool(
+        'Edit',
+        {
+          file_path: 'src/refunds.ts',
+          old_string: 'Math.round(x)',
+          new_string: 'roundHalfEven(x)',
+        },
+        'ok',
+      ),
       anthropic(120, 300, 0, 13700, 150),
       tool('Bash', { command: 'npm test -- refunds' }, 'Tests: 14 passed, 14 total'),
       anthropic(100, 200, 0, 14000, 260),
@@ -109,15 +135,34 @@ export const DEMO_SESSIONS: readonly DemoSession[] = [
     model: 'claude-sonnet-4-5',
     steps: [
       anthropic(2000, 0, 12000, 0, 600),
-      tool('Glob', { pattern: 'src/**/*.ts' }, 'src/api.ts\nsrc/refunds.ts\nsrc/charges.ts\nsrc/db.ts'),
+      tool(
+        'Glob',
+        { pattern: 'src/**/*.ts' },
+        'src/api.ts\nsrc/refunds.ts\nsrc/charges.ts\nsrc/db.ts',
+      ),
       anthropic(400, 600, 0, 12000, 300),
       tool('Read', { file_path: 'src/charges.ts', offset: 1, limit: 200 }, file(200, 'charges')),
       anthropic(300, 3600, 0, 12600, 900),
-      tool('Write', { file_path: 'src/idempotency.ts', content: 'export const key = () => crypto.randomUUID();' }, 'ok'),
+      tool(
+        'Write',
+        {
+          file_path: 'src/idempotency.ts',
+          content: 'export const key = () => crypto.randomUUID();',
+        },
+        'ok',
+      ),
       anthropic(250, 400, 0, 16200, 500),
       tool('Bash', { command: 'npm test' }, 'FAIL src/idempotency.test.ts', true),
       anthropic(200, 300, 0, 16600, 420),
-      tool('Edit', { file_path: 'src/idempotency.ts', old_string: 'randomUUID()', new_string: 'randomUUID().replace(/-/g, "")' }, 'ok'),
+      tool(
+        'Edit',
+        {
+          file_path: 'src/idempotency.ts',
+          old_string: 'randomUUID()',
+          new_string: 'randomUUID().replace(/-/g, "")',
+        },
+        'ok',
+      ),
       anthropic(150, 200, 0, 16900, 200),
       tool('Bash', { command: 'npm test' }, 'Tests: 31 passed, 31 total'),
       anthropic(100, 150, 0, 17100, 300),
@@ -155,7 +200,11 @@ export const DEMO_SESSIONS: readonly DemoSession[] = [
     intent: 'review',
     provider: 'openai',
     model: 'gpt-4o-mini',
-    steps: [openai(4000, 0, 500), tool('read_file', { path: 'app/checkout/Form.tsx' }, file(95, 'Form')), openai(5300, 3900, 400)],
+    steps: [
+      openai(4000, 0, 500),
+      tool('read_file', { path: 'app/checkout/Form.tsx' }, file(95, 'Form')),
+      openai(5300, 3900, 400),
+    ],
   },
   {
     sessionId: 'demo-session-dana-1',
@@ -169,6 +218,10 @@ export const DEMO_SESSIONS: readonly DemoSession[] = [
     provider: 'openai',
     // A self-hosted model no price table knows: reported as unpriced, never as $0.
     model: 'acme-local-coder-7b',
-    steps: [openai(3000, 0, 400), tool('WebFetch', { url: 'https://example.com/docs/forms' }, 'docs page text'), openai(3600, 2900, 350)],
+    steps: [
+      openai(3000, 0, 400),
+      tool('WebFetch', { url: 'https://example.com/docs/forms' }, 'docs page text'),
+      openai(3600, 2900, 350),
+    ],
   },
 ];

@@ -23,23 +23,43 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
     chunks.push(chunk);
   }
   const raw = Buffer.concat(chunks);
-  const encoding = String(req.headers['content-encoding'] ?? 'identity').toLowerCase().trim();
+  const encoding = String(req.headers['content-encoding'] ?? 'identity')
+    .toLowerCase()
+    .trim();
   if (encoding === 'identity' || encoding === '') return raw;
   if (encoding !== 'gzip' && encoding !== 'deflate') {
-    throw new PipelineError('UNSUPPORTED_MEDIA_TYPE', `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip, deflate or no encoding.`);
+    throw new PipelineError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Encoding ${JSON.stringify(encoding)} is not supported: send gzip, deflate or no encoding.`,
+    );
   }
   const unzip = encoding === 'gzip' ? gunzip : inflate;
   return await new Promise<Buffer>((resolve, reject) => {
     unzip(raw, { maxOutputLength: limit }, (err, out) => {
       if (!err) return resolve(out);
-      if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || err instanceof RangeError) {
-        return reject(new PipelineError('PAYLOAD_TOO_LARGE', `The ${encoding} body expands past the limit of ${limit} bytes. Send smaller batches (or raise HM_MAX_BODY_BYTES).`));
+      if (
+        (err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' ||
+        err instanceof RangeError
+      ) {
+        return reject(
+          new PipelineError(
+            'PAYLOAD_TOO_LARGE',
+            `The ${encoding} body expands past the limit of ${limit} bytes. Send smaller batches (or raise HM_MAX_BODY_BYTES).`,
+          ),
+        );
       }
-      reject(new PipelineError('BAD_REQUEST', `The body is not valid ${encoding}: ${err.message}.`, { cause: err }));
+      reject(
+        new PipelineError('BAD_REQUEST', `The body is not valid ${encoding}: ${err.message}.`, {
+          cause: err,
+        }),
+      );
     });
   });
 }
 
 function tooLarge(limit: number): PipelineError {
-  return new PipelineError('PAYLOAD_TOO_LARGE', `The body is larger than the limit of ${limit} bytes. Send smaller batches (or raise HM_MAX_BODY_BYTES).`);
+  return new PipelineError(
+    'PAYLOAD_TOO_LARGE',
+    `The body is larger than the limit of ${limit} bytes. Send smaller batches (or raise HM_MAX_BODY_BYTES).`,
+  );
 }

@@ -34,18 +34,28 @@ export interface PartialSuccess {
 /** ExportTraceServiceResponse as protobuf bytes (empty when everything was accepted). */
 export function encodeExportResponseProto(partial?: PartialSuccess): Uint8Array {
   if (!partial || (partial.rejected === 0 && partial.message === '')) return new Uint8Array(0);
-  const inner = [...varintField(1, BigInt(partial.rejected)), ...(partial.message ? lengthDelimited(2, utf8(partial.message)) : [])];
+  const inner = [
+    ...varintField(1, BigInt(partial.rejected)),
+    ...(partial.message ? lengthDelimited(2, utf8(partial.message)) : []),
+  ];
   return Uint8Array.from(lengthDelimited(1, Uint8Array.from(inner)));
 }
 
 /** ExportTraceServiceResponse as OTLP/JSON. */
 export function encodeExportResponseJson(partial?: PartialSuccess): string {
   if (!partial || (partial.rejected === 0 && partial.message === '')) return '{}';
-  return JSON.stringify({ partialSuccess: { rejectedSpans: String(partial.rejected), errorMessage: partial.message } });
+  return JSON.stringify({
+    partialSuccess: { rejectedSpans: String(partial.rejected), errorMessage: partial.message },
+  });
 }
 
 /** google.rpc.Status codes used here. */
-export const RPC_CODE = { invalidArgument: 3, resourceExhausted: 8, unavailable: 14, internal: 13 } as const;
+export const RPC_CODE = {
+  invalidArgument: 3,
+  resourceExhausted: 8,
+  unavailable: 14,
+  internal: 13,
+} as const;
 
 /** google.rpc.Status as protobuf bytes. */
 export function encodeStatusProto(code: number, message: string): Uint8Array {

@@ -47,7 +47,12 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   return undefined;
 }
 
-function statusFor(err: unknown): { status: number; rpc: number; message: string; retriable: boolean } {
+function statusFor(err: unknown): {
+  status: number;
+  rpc: number;
+  message: string;
+  retriable: boolean;
+} {
   const message = err instanceof Error ? err.message : String(err);
   if (err instanceof PipelineError) {
     switch (err.code) {
@@ -58,25 +63,47 @@ function statusFor(err: unknown): { status: number; rpc: number; message: string
       case 'BAD_REQUEST':
         return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
       default:
-        if (err.retriable) return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
+        if (err.retriable)
+          return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
         return { status: 500, rpc: RPC_CODE.internal, message, retriable: false };
     }
   }
   // Decoders throw their own typed errors (code OTLP_DECODE_FAILED, retriable false): bad data, 400.
   if (err instanceof Error && 'code' in err && 'retriable' in err) {
-    if ((err as { retriable: unknown }).retriable === true) return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
+    if ((err as { retriable: unknown }).retriable === true)
+      return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
     return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
   }
-  return { status: 500, rpc: RPC_CODE.internal, message: `Internal error: ${message}`, retriable: false };
+  return {
+    status: 500,
+    rpc: RPC_CODE.internal,
+    message: `Internal error: ${message}`,
+    retriable: false,
+  };
 }
 
-function send(res: ServerResponse, status: number, contentType: string, body: string | Uint8Array, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), ...headers });
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string | Uint8Array,
+  headers: Record<string, string> = {},
+): void {
+  res.writeHead(status, {
+    'Content-Type': contentType,
+    'Content-Length': Buffer.byteLength(body),
+    ...headers,
+  });
   res.end(body);
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  send(res, status, 'application/json', JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)));
+  send(
+    res,
+    status,
+    'application/json',
+    JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+  );
 }
 
 /**
@@ -100,29 +127,56 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     try {
       const body = await readBody(req, options.maxBodyBytes);
       const partial = await options.onTraces(body, encoding);
-      if (encoding === 'json') send(res, 200, 'application/json', encodeExportResponseJson(partial));
+      if (encoding === 'json')
+        send(res, 200, 'application/json', encodeExportResponseJson(partial));
       else send(res, 200, 'application/x-protobuf', encodeExportResponseProto(partial));
     } catch (err) {
       const s = statusFor(err);
-      log[s.status >= 500 ? 'warn' : 'info']('traces request rejected', { status: s.status, reason: s.message });
-      const headers: Record<string, string> = s.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {};
-      if (encoding === 'json') send(res, s.status, 'application/json', JSON.stringify({ code: s.rpc, message: s.message }), headers);
-      else send(res, s.status, 'application/x-protobuf', encodeStatusProto(s.rpc, s.message), headers);
+      log[s.status >= 500 ? 'warn' : 'info']('traces request rejected', {
+        status: s.status,
+        reason: s.message,
+      });
+      const headers: Record<string, string> = s.retriable
+        ? { 'Retry-After': String(RETRY_AFTER_SECONDS) }
+        : {};
+      if (encoding === 'json')
+        send(
+          res,
+          s.status,
+          'application/json',
+          JSON.stringify({ code: s.rpc, message: s.message }),
+          headers,
+        );
+      else
+        send(res, s.status, 'application/x-protobuf', encodeStatusProto(s.rpc, s.message), headers);
     }
   }
 
-  async function handleApi(name: string, params: URLSearchParams, res: ServerResponse): Promise<void> {
+  async function handleApi(
+    name: string,
+    params: URLSearchParams,
+    res: ServerResponse,
+  ): Promise<void> {
     const handler = options.api?.[name];
     if (!handler) {
-      sendJson(res, 404, { error: `No API route ${JSON.stringify(name)}. Known: ${Object.keys(options.api ?? {}).join(', ')}` });
+      sendJson(res, 404, {
+        error: `No API route ${JSON.stringify(name)}. Known: ${Object.keys(options.api ?? {}).join(', ')}`,
+      });
       return;
     }
     try {
       sendJson(res, 200, await handler(params));
     } catch (err) {
-      const retriable = err instanceof Error && 'retriable' in err && (err as { retriable: unknown }).retriable === true;
-      const code = err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : 'INTERNAL';
-      const status = code === 'INVALID_ARGUMENT' || code === 'BAD_REQUEST' ? 400 : retriable ? 503 : 500;
+      const retriable =
+        err instanceof Error &&
+        'retriable' in err &&
+        (err as { retriable: unknown }).retriable === true;
+      const code =
+        err instanceof Error && 'code' in err
+          ? String((err as { code: unknown }).code)
+          : 'INTERNAL';
+      const status =
+        code === 'INVALID_ARGUMENT' || code === 'BAD_REQUEST' ? 400 : retriable ? 503 : 500;
       sendJson(res, status, { error: err instanceof Error ? err.message : String(err), code });
     }
   }
@@ -139,11 +193,16 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       work = handleApi(url.pathname.slice('/api/v1/'.length), url.searchParams, res);
     } else {
       req.resume();
-      sendJson(res, url.pathname === '/v1/traces' ? 405 : 404, { error: `No route for ${route}. harness-meter accepts POST /v1/traces and GET /healthz, /api/v1/<report>.` });
+      sendJson(res, url.pathname === '/v1/traces' ? 405 : 404, {
+        error: `No route for ${route}. harness-meter accepts POST /v1/traces and GET /healthz, /api/v1/<report>.`,
+      });
       return;
     }
     work.catch((err: unknown) => {
-      log.error('request failed', { route, error: err instanceof Error ? err.message : String(err) });
+      log.error('request failed', {
+        route,
+        error: err instanceof Error ? err.message : String(err),
+      });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     });

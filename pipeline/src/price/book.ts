@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import type { PricedSpan, SpanRecord } from '../model.js';
-import { matches, PRICE_KEYS, type PriceKey, type PriceTable, type TablePrice, type TableProvider } from './table.js';
+import {
+  matches,
+  PRICE_KEYS,
+  type PriceKey,
+  type PriceTable,
+  type TablePrice,
+  type TableProvider,
+} from './table.js';
 
 /** A price in integer pico-USD per token (1 USD per million tokens = 1,000,000 pico-USD per token). */
 export interface PicoPrice {
@@ -70,7 +77,10 @@ export function mtokToPico(text: string): bigint {
 
 function toPico(p: TablePrice): PicoPrice {
   if (typeof p === 'string') return { base: mtokToPico(p), tiers: [] };
-  return { base: mtokToPico(p.base), tiers: p.tiers.map((t) => ({ start: t.start, price: mtokToPico(t.price) })) };
+  return {
+    base: mtokToPico(p.base),
+    tiers: p.tiers.map((t) => ({ start: t.start, price: mtokToPico(t.price) })),
+  };
 }
 
 /** pico-USD to nano-USD, rounding half up. */
@@ -96,12 +106,23 @@ export function computeCost(row: PriceRow, u: CostUsage): CallCost {
   const write5m = unitPrice(row.prices.cache_write_mtok, n) ?? input;
   const write1h = unitPrice(row.prices.cache_write_1h_mtok, n) ?? write5m;
   const output = unitPrice(row.prices.output_mtok, n) ?? 0n;
-  const fresh = Math.max(0, u.inputTokens - u.cacheReadTokens - u.cacheWrite5mTokens - u.cacheWrite1hTokens);
+  const fresh = Math.max(
+    0,
+    u.inputTokens - u.cacheReadTokens - u.cacheWrite5mTokens - u.cacheWrite1hTokens,
+  );
   const inputNanos = picoToNano(BigInt(fresh) * input);
   const cacheReadNanos = picoToNano(BigInt(u.cacheReadTokens) * cacheRead);
-  const cacheWriteNanos = picoToNano(BigInt(u.cacheWrite5mTokens) * write5m + BigInt(u.cacheWrite1hTokens) * write1h);
+  const cacheWriteNanos = picoToNano(
+    BigInt(u.cacheWrite5mTokens) * write5m + BigInt(u.cacheWrite1hTokens) * write1h,
+  );
   const outputNanos = picoToNano(BigInt(u.outputTokens) * output);
-  return { inputNanos, outputNanos, cacheReadNanos, cacheWriteNanos, totalNanos: inputNanos + outputNanos + cacheReadNanos + cacheWriteNanos };
+  return {
+    inputNanos,
+    outputNanos,
+    cacheReadNanos,
+    cacheWriteNanos,
+    totalNanos: inputNanos + outputNanos + cacheReadNanos + cacheWriteNanos,
+  };
 }
 
 /** OpenTelemetry `gen_ai.provider.name` values (and common spellings) → genai-prices provider ids. */
@@ -135,7 +156,16 @@ export const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
 };
 
 /** Providers tried first when a span names none: first-party model makers before resellers. */
-const FIRST_PARTY = ['anthropic', 'openai', 'google', 'mistral', 'deepseek', 'x-ai', 'cohere', 'moonshotai'];
+const FIRST_PARTY = [
+  'anthropic',
+  'openai',
+  'google',
+  'mistral',
+  'deepseek',
+  'x-ai',
+  'cohere',
+  'moonshotai',
+];
 
 const BUNDLED = new URL('../../data/prices.json', import.meta.url);
 
@@ -145,11 +175,15 @@ export function loadBundledPriceTable(path: URL | string = BUNDLED): PriceTable 
   try {
     table = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new PriceTableError(`Cannot read the price table ${String(path)}: ${err instanceof Error ? err.message : String(err)}. Regenerate it with npm run gen:prices.`);
+    throw new PriceTableError(
+      `Cannot read the price table ${String(path)}: ${err instanceof Error ? err.message : String(err)}. Regenerate it with npm run gen:prices.`,
+    );
   }
   const t = table as Partial<PriceTable>;
   if (t.version !== 1 || !Array.isArray(t.providers)) {
-    throw new PriceTableError(`${String(path)} is not a harness-meter price table (version 1 with providers[]). Regenerate it with npm run gen:prices.`);
+    throw new PriceTableError(
+      `${String(path)} is not a harness-meter price table (version 1 with providers[]). Regenerate it with npm run gen:prices.`,
+    );
   }
   return t as PriceTable;
 }
@@ -157,7 +191,10 @@ export function loadBundledPriceTable(path: URL | string = BUNDLED): PriceTable 
 /** Creates the price book over a table. Resolutions are cached per provider and model. */
 export function createPriceBook(table: PriceTable): PriceBook {
   const byId = new Map(table.providers.map((p) => [p.id, p]));
-  const order = [...FIRST_PARTY.map((id) => byId.get(id)).filter((p): p is TableProvider => p !== undefined), ...table.providers.filter((p) => !FIRST_PARTY.includes(p.id))];
+  const order = [
+    ...FIRST_PARTY.map((id) => byId.get(id)).filter((p): p is TableProvider => p !== undefined),
+    ...table.providers.filter((p) => !FIRST_PARTY.includes(p.id)),
+  ];
   const cache = new Map<string, { provider: TableProvider; modelIndex: number } | null>();
   const rows = new Map<string, PriceRow>();
 
@@ -166,7 +203,9 @@ export function createPriceBook(table: PriceTable): PriceBook {
     if (p !== '') {
       const alias = byId.get(PROVIDER_ALIASES[p] ?? p);
       if (alias) return [alias];
-      const matched = table.providers.filter((tp) => tp.providerMatch && matches(tp.providerMatch, p));
+      const matched = table.providers.filter(
+        (tp) => tp.providerMatch && matches(tp.providerMatch, p),
+      );
       if (matched.length > 0) return matched;
     }
     const byModel = order.filter((tp) => tp.modelMatch && matches(tp.modelMatch, model));
@@ -181,7 +220,10 @@ export function createPriceBook(table: PriceTable): PriceBook {
     return out;
   }
 
-  function find(provider: string, model: string): { provider: TableProvider; modelIndex: number } | null {
+  function find(
+    provider: string,
+    model: string,
+  ): { provider: TableProvider; modelIndex: number } | null {
     const key = `${provider}\u0000${model}`;
     const hit = cache.get(key);
     if (hit !== undefined) return hit;
@@ -226,10 +268,21 @@ export function createPriceBook(table: PriceTable): PriceBook {
   return {
     resolve,
     priceSpan(span) {
-      const none = { priceId: '', costNanos: null, inputCostNanos: null, outputCostNanos: null, cacheReadCostNanos: null, cacheWriteCostNanos: null };
+      const none = {
+        priceId: '',
+        costNanos: null,
+        inputCostNanos: null,
+        outputCostNanos: null,
+        cacheReadCostNanos: null,
+        cacheWriteCostNanos: null,
+      };
       if (span.spanType !== 'llm') return { ...span, ...none, unpriced: false };
       const at = new Date(Number(span.startTimeUnixNano / 1_000_000n));
-      const row = resolve(span.provider, span.responseModel || span.requestModel, at) ?? (span.responseModel && span.requestModel ? resolve(span.provider, span.requestModel, at) : undefined);
+      const row =
+        resolve(span.provider, span.responseModel || span.requestModel, at) ??
+        (span.responseModel && span.requestModel
+          ? resolve(span.provider, span.requestModel, at)
+          : undefined);
       if (!row) return { ...span, ...none, unpriced: true };
       const c = computeCost(row, span);
       return {

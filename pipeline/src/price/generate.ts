@@ -5,7 +5,14 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PRICE_KEYS, type MatchClause, type PriceTable, type TablePeriod, type TablePrice, type TableProvider } from './table.js';
+import {
+  PRICE_KEYS,
+  type MatchClause,
+  type PriceTable,
+  type TablePeriod,
+  type TablePrice,
+  type TableProvider,
+} from './table.js';
 
 interface SourcePriceSet {
   [k: string]: unknown;
@@ -14,7 +21,12 @@ interface SourceModel {
   id: string;
   name?: string;
   match: MatchClause;
-  prices: SourcePriceSet | { constraint?: { start_date?: string; start_time?: string; end_time?: string }; prices: SourcePriceSet }[];
+  prices:
+    | SourcePriceSet
+    | {
+        constraint?: { start_date?: string; start_time?: string; end_time?: string };
+        prices: SourcePriceSet;
+      }[];
 }
 interface SourceProvider {
   id: string;
@@ -33,14 +45,20 @@ const SOURCE = {
 };
 
 const decimal = (v: unknown): string => {
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) throw new Error(`not a price: ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0)
+    throw new Error(`not a price: ${JSON.stringify(v)}`);
   return String(v); // shortest round-trip text of the source's decimal literal
 };
 
 function price(v: unknown): TablePrice {
   if (typeof v === 'number') return decimal(v);
   const o = v as { base: number; tiers?: { start: number; price: number }[] };
-  return { base: decimal(o.base), tiers: (o.tiers ?? []).map((t) => ({ start: t.start, price: decimal(t.price) })).sort((a, b) => a.start - b.start) };
+  return {
+    base: decimal(o.base),
+    tiers: (o.tiers ?? [])
+      .map((t) => ({ start: t.start, price: decimal(t.price) }))
+      .sort((a, b) => a.start - b.start),
+  };
 }
 
 function priceSet(src: SourcePriceSet): TablePeriod['prices'] {
@@ -63,7 +81,9 @@ export function generate(source: SourceProvider[]): PriceTable {
         for (const entry of m.prices) {
           const c = entry.constraint;
           if (c?.start_time !== undefined || c?.end_time !== undefined) {
-            notes.push(`${p.id}/${m.id}: a time-of-day price window was left out (time-of-day pricing is not modeled)`);
+            notes.push(
+              `${p.id}/${m.id}: a time-of-day price window was left out (time-of-day pricing is not modeled)`,
+            );
             continue;
           }
           periods.push({ from: c?.start_date ?? null, prices: priceSet(entry.prices) });
@@ -85,7 +105,9 @@ function main(): void {
   const table = generate(JSON.parse(readFileSync(input, 'utf8')) as SourceProvider[]);
   writeFileSync(output, JSON.stringify(table) + '\n');
   const models = table.providers.reduce((n, p) => n + p.models.length, 0);
-  process.stdout.write(`wrote ${output}: ${table.providers.length} providers, ${models} models, ${table.notes.length} notes\n`);
+  process.stdout.write(
+    `wrote ${output}: ${table.providers.length} providers, ${models} models, ${table.notes.length} notes\n`,
+  );
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) main();

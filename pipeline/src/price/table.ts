@@ -17,7 +17,13 @@ export type MatchClause =
 /** A price: flat, or with "cliff" tiers (once input tokens exceed `start`, all tokens pay `price`). */
 export type TablePrice = string | { base: string; tiers: { start: number; price: string }[] };
 
-export const PRICE_KEYS = ['input_mtok', 'output_mtok', 'cache_read_mtok', 'cache_write_mtok', 'cache_write_1h_mtok'] as const;
+export const PRICE_KEYS = [
+  'input_mtok',
+  'output_mtok',
+  'cache_read_mtok',
+  'cache_write_mtok',
+  'cache_write_1h_mtok',
+] as const;
 export type PriceKey = (typeof PRICE_KEYS)[number];
 
 export interface TablePeriod {

@@ -16,11 +16,46 @@ const nanosOf = (row: Row): bigint => BigInt(text(row.cost_nanos) || '0');
 
 /** Columns shown in the table view (JSON and CSV carry every field). */
 const TABLE_COLUMNS: Record<string, string[]> = {
-  'cost-per-pr': ['repo', 'pr', 'sessions', 'llm_calls', 'tool_calls', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'unpriced_calls'],
-  cost: ['key', 'sessions', 'llm_calls', 'tool_calls', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'cost_usd', 'unpriced_calls'],
+  'cost-per-pr': [
+    'repo',
+    'pr',
+    'sessions',
+    'llm_calls',
+    'tool_calls',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'cost_usd',
+    'unpriced_calls',
+  ],
+  cost: [
+    'key',
+    'sessions',
+    'llm_calls',
+    'tool_calls',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'cost_usd',
+    'unpriced_calls',
+  ],
 };
 
-const NUMERIC = new Set(['pr', 'sessions', 'llm_calls', 'tool_calls', 'input_tokens', 'output_tokens', 'cache_read_tokens', 'cache_write_tokens', 'reasoning_tokens', 'cost_usd', 'unpriced_calls']);
+const NUMERIC = new Set([
+  'pr',
+  'sessions',
+  'llm_calls',
+  'tool_calls',
+  'input_tokens',
+  'output_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
+  'cost_usd',
+  'unpriced_calls',
+]);
 
 function cell(row: Row, col: string): string {
   const v = row[col];
@@ -30,7 +65,8 @@ function cell(row: Row, col: string): string {
     return (unpriced > 0 ? '≥$' : '$') + formatUsd(nanosOf(row), 4);
   }
   if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${text(v)}`;
-  if (col === 'key' && v === '') return row.by === 'model' || row.by === 'provider' ? '(tool calls)' : '(none)';
+  if (col === 'key' && v === '')
+    return row.by === 'model' || row.by === 'provider' ? '(tool calls)' : '(none)';
   if (typeof v === 'number') return v.toLocaleString('en-US');
   return text(v);
 }
@@ -41,11 +77,19 @@ function csvEscape(v: unknown): string {
 }
 
 /** Renders report rows for a terminal (table), a program (json: one array) or a spreadsheet (csv). */
-export function formatRows(report: string, rows: readonly Row[], format: OutputFormat, heading = ''): string {
+export function formatRows(
+  report: string,
+  rows: readonly Row[],
+  format: OutputFormat,
+  heading = '',
+): string {
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
   if (format === 'csv') {
     const cols = rows[0] ? Object.keys(rows[0]) : (TABLE_COLUMNS[report] ?? []);
-    return [cols.join(','), ...rows.map((r) => cols.map((c) => csvEscape(r[c])).join(','))].join('\n') + '\n';
+    return (
+      [cols.join(','), ...rows.map((r) => cols.map((c) => csvEscape(r[c])).join(','))].join('\n') +
+      '\n'
+    );
   }
   const cols = TABLE_COLUMNS[report] ?? (rows[0] ? Object.keys(rows[0]) : []);
   if (rows.length === 0) return `${heading ? heading + '\n' : ''}(no data in this window)\n`;
@@ -54,14 +98,22 @@ export function formatRows(report: string, rows: readonly Row[], format: OutputF
   const unpriced = rows.reduce((n, r) => n + Number(r.unpriced_calls ?? 0), 0);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (vals: string[]): string =>
-    vals.map((v, i) => (NUMERIC.has(cols[i] ?? '') ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+    vals
+      .map((v, i) =>
+        NUMERIC.has(cols[i] ?? '') ? v.padStart(widths[i] ?? 0) : v.padEnd(widths[i] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
   const out = [
     ...(heading ? [heading] : []),
     line(cols),
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
     '',
-    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` + (unpriced > 0 ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0; ≥ marks rows with some)` : ''),
+    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` +
+      (unpriced > 0
+        ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0; ≥ marks rows with some)`
+        : ''),
   ];
   return out.join('\n') + '\n';
 }

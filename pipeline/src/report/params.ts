@@ -1,4 +1,9 @@
-import { COST_DIMENSIONS, defaultWindow, type CostDimension, type ReportWindow } from '@harness-meter/queries';
+import {
+  COST_DIMENSIONS,
+  defaultWindow,
+  type CostDimension,
+  type ReportWindow,
+} from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 
 const RELATIVE_RE = /^(\d+)\s*(m|h|d|w)$/i;
@@ -12,22 +17,37 @@ export function parseTime(text: string, name: string, now: Date = new Date()): D
   const t = text.trim();
   if (t === 'now') return now;
   const rel = RELATIVE_RE.exec(t);
-  if (rel) return new Date(now.getTime() - Number(rel[1]) * (UNIT_MS[(rel[2] ?? 'd').toLowerCase()] ?? 0));
-  const iso = /^\d{4}-\d{2}-\d{2}$/.test(t) ? `${t}T00:00:00Z` : /[zZ]|[+-]\d{2}:?\d{2}$/.test(t) ? t : `${t}Z`;
+  if (rel)
+    return new Date(now.getTime() - Number(rel[1]) * (UNIT_MS[(rel[2] ?? 'd').toLowerCase()] ?? 0));
+  const iso = /^\d{4}-\d{2}-\d{2}$/.test(t)
+    ? `${t}T00:00:00Z`
+    : /[zZ]|[+-]\d{2}:?\d{2}$/.test(t)
+      ? t
+      : `${t}Z`;
   const d = new Date(iso);
   if (/^\d{4}-\d{2}-\d{2}/.test(t) && !Number.isNaN(d.getTime())) return d;
-  throw new PipelineError('BAD_REQUEST', `${name}=${JSON.stringify(text)} is not a time: use an ISO date (2026-11-01), a date-time (2026-11-01T09:30:00Z), now, or a duration back from now (30m, 24h, 7d, 2w).`);
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `${name}=${JSON.stringify(text)} is not a time: use an ISO date (2026-11-01), a date-time (2026-11-01T09:30:00Z), now, or a duration back from now (30m, 24h, 7d, 2w).`,
+  );
 }
 
 /** The window from optional since/until texts; defaults to the last 30 days. */
-export function parseWindow(since: string | null | undefined, until: string | null | undefined, now: Date = new Date()): ReportWindow {
+export function parseWindow(
+  since: string | null | undefined,
+  until: string | null | undefined,
+  now: Date = new Date(),
+): ReportWindow {
   const d = defaultWindow(now);
   const window = {
     since: since ? parseTime(since, 'since', now) : d.since,
     until: until ? parseTime(until, 'until', now) : d.until,
   };
   if (!(window.since < window.until)) {
-    throw new PipelineError('BAD_REQUEST', `since (${window.since.toISOString()}) must be before until (${window.until.toISOString()}).`);
+    throw new PipelineError(
+      'BAD_REQUEST',
+      `since (${window.since.toISOString()}) must be before until (${window.until.toISOString()}).`,
+    );
   }
   return window;
 }
@@ -35,5 +55,8 @@ export function parseWindow(since: string | null | undefined, until: string | nu
 export function parseDimension(by: string | null | undefined): CostDimension {
   const value = (by ?? 'developer').trim();
   if ((COST_DIMENSIONS as readonly string[]).includes(value)) return value as CostDimension;
-  throw new PipelineError('BAD_REQUEST', `--by ${JSON.stringify(value)} is not a dimension: use one of ${COST_DIMENSIONS.join(', ')}.`);
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `--by ${JSON.stringify(value)} is not a dimension: use one of ${COST_DIMENSIONS.join(', ')}.`,
+  );
 }

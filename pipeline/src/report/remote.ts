@@ -8,7 +8,9 @@ export const REPORT_TIMEOUT_MS = 60_000;
 /** Whether a harness-meter server answers at apiUrl (GET /healthz). */
 export async function findServer(apiUrl: string): Promise<boolean> {
   try {
-    const res = await fetch(`${apiUrl}/healthz`, { signal: AbortSignal.timeout(FIND_SERVER_TIMEOUT_MS) });
+    const res = await fetch(`${apiUrl}/healthz`, {
+      signal: AbortSignal.timeout(FIND_SERVER_TIMEOUT_MS),
+    });
     if (!res.ok) return false;
     const body = (await res.json()) as { status?: string };
     return body.status === 'ok';
@@ -18,7 +20,11 @@ export async function findServer(apiUrl: string): Promise<boolean> {
 }
 
 /** Runs a report on a running server over its HTTP API. */
-export async function fetchReport(apiUrl: string, name: ReportName, req: ReportRequest): Promise<Record<string, unknown>[]> {
+export async function fetchReport(
+  apiUrl: string,
+  name: ReportName,
+  req: ReportRequest,
+): Promise<Record<string, unknown>[]> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(req)) if (typeof v === 'string' && v !== '') params.set(k, v);
   const url = `${apiUrl}/api/v1/reports/${name}?${params.toString()}`;
@@ -26,9 +32,22 @@ export async function fetchReport(apiUrl: string, name: ReportName, req: ReportR
   try {
     res = await fetch(url, { signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
   } catch (e) {
-    throw new PipelineError('SERVER_UNREACHABLE', `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`, { retriable: true, cause: e });
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`,
+      { retriable: true, cause: e },
+    );
   }
-  const body = (await res.json()) as { rows?: Record<string, unknown>[]; error?: string; code?: string };
-  if (!res.ok) throw new PipelineError(res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE', body.error ?? `HTTP ${res.status}`, { retriable: res.status >= 500 });
+  const body = (await res.json()) as {
+    rows?: Record<string, unknown>[];
+    error?: string;
+    code?: string;
+  };
+  if (!res.ok)
+    throw new PipelineError(
+      res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE',
+      body.error ?? `HTTP ${res.status}`,
+      { retriable: res.status >= 500 },
+    );
   return body.rows ?? [];
 }

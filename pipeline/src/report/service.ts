@@ -1,4 +1,10 @@
-import { costBy, costPerPr, type ClickHouseClient, type CostByRow, type CostPerPrRow } from '@harness-meter/queries';
+import {
+  costBy,
+  costPerPr,
+  type ClickHouseClient,
+  type CostByRow,
+  type CostPerPrRow,
+} from '@harness-meter/queries';
 import { parseDimension, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
@@ -15,7 +21,12 @@ export const REPORT_NAMES: readonly ReportName[] = ['cost-per-pr', 'cost'];
 export type ReportRows = CostPerPrRow[] | CostByRow[];
 
 /** Runs one report against a ClickHouse client (chDB or server). */
-export async function runReport(client: ClickHouseClient, db: string, name: ReportName, req: ReportRequest): Promise<ReportRows> {
+export async function runReport(
+  client: ClickHouseClient,
+  db: string,
+  name: ReportName,
+  req: ReportRequest,
+): Promise<ReportRows> {
   const window = parseWindow(req.since, req.until);
   switch (name) {
     case 'cost-per-pr':
@@ -26,12 +37,20 @@ export async function runReport(client: ClickHouseClient, db: string, name: Repo
 }
 
 /** The API handlers (GET /api/v1/reports/<name>) a running server exposes. */
-export function reportApi(client: ClickHouseClient, db: string): Record<string, (p: URLSearchParams) => Promise<unknown>> {
+export function reportApi(
+  client: ClickHouseClient,
+  db: string,
+): Record<string, (p: URLSearchParams) => Promise<unknown>> {
   const api: Record<string, (p: URLSearchParams) => Promise<unknown>> = {};
   for (const name of REPORT_NAMES) {
     api[`reports/${name}`] = async (p) => ({
       report: name,
-      rows: await runReport(client, db, name, { since: p.get('since'), until: p.get('until'), by: p.get('by'), repo: p.get('repo') }),
+      rows: await runReport(client, db, name, {
+        since: p.get('since'),
+        until: p.get('until'),
+        by: p.get('by'),
+        repo: p.get('repo'),
+      }),
     });
   }
   return api;

@@ -11,11 +11,13 @@ export function nanosToDateTime64(nanos: bigint): string {
 const big = (v: bigint | null): string | null => (v === null ? null : v.toString());
 
 /** The stable identity of a span: the same span delivered twice has the same key. */
-export const spanKey = (s: { traceId: string; spanId: string }): string => `${s.traceId}:${s.spanId}`;
+export const spanKey = (s: { traceId: string; spanId: string }): string =>
+  `${s.traceId}:${s.spanId}`;
 
 /** One `spans` table row (JSONEachRow) from a priced span. */
 export function toSpanRow(s: PricedSpan): Record<string, unknown> {
-  const duration = s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n;
+  const duration =
+    s.endTimeUnixNano > s.startTimeUnixNano ? s.endTimeUnixNano - s.startTimeUnixNano : 0n;
   return {
     Timestamp: nanosToDateTime64(s.startTimeUnixNano),
     EndTimestamp: nanosToDateTime64(s.endTimeUnixNano),

@@ -70,7 +70,11 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       const rs = await client.query({
         query: `SELECT concat(TraceId, ':', SpanId) AS k FROM {db:Identifier}.spans
                 WHERE TraceId IN {traces:Array(String)} AND concat(TraceId, ':', SpanId) IN {keys:Array(String)}`,
-        query_params: { db, traces: [...new Set(chunk.map((s) => s.traceId))], keys: chunk.map(spanKey) },
+        query_params: {
+          db,
+          traces: [...new Set(chunk.map((s) => s.traceId))],
+          keys: chunk.map(spanKey),
+        },
         format: 'JSONEachRow',
         clickhouse_settings: { log_comment: 'harness-meter sink dedup' },
       });
@@ -101,7 +105,11 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
         format: 'JSONEachRow',
         clickhouse_settings: { log_comment: 'harness-meter sink insert' },
       });
-      log.debug('sink batch stored', { spans: fresh.length, duplicates: total - fresh.length, ms: Date.now() - started });
+      log.debug('sink batch stored', {
+        spans: fresh.length,
+        duplicates: total - fresh.length,
+        ms: Date.now() - started,
+      });
     }
     // Per-waiter accounting: a waiter's span is "inserted" if this batch stored it for the first time.
     const insertedKeys = new Set(fresh.map(spanKey));
@@ -127,11 +135,18 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       try {
         await store(batch);
       } catch (err) {
-        log.warn('sink batch failed', { spans: batch.reduce((n, w) => n + w.spans.length, 0), error: messageOf(err) });
-        const error = new PipelineError('SINK_FAILED', `Storing spans in ClickHouse failed: ${messageOf(err)}. Retry the request.`, {
-          retriable: true,
-          cause: err,
+        log.warn('sink batch failed', {
+          spans: batch.reduce((n, w) => n + w.spans.length, 0),
+          error: messageOf(err),
         });
+        const error = new PipelineError(
+          'SINK_FAILED',
+          `Storing spans in ClickHouse failed: ${messageOf(err)}. Retry the request.`,
+          {
+            retriable: true,
+            cause: err,
+          },
+        );
         for (const w of batch) w.reject(error);
       }
     });
@@ -140,11 +155,22 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
 
   return {
     write(spans) {
-      if (closed) return Promise.reject(new PipelineError('SINK_FAILED', 'The sink is closed (the server is stopping). Retry later.', { retriable: true }));
+      if (closed)
+        return Promise.reject(
+          new PipelineError(
+            'SINK_FAILED',
+            'The sink is closed (the server is stopping). Retry later.',
+            { retriable: true },
+          ),
+        );
       if (spans.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
       if (queued + spans.length > maxQueued) {
         return Promise.reject(
-          new PipelineError('SINK_FAILED', `The sink queue is full (${queued} spans waiting for ClickHouse). Retry later.`, { retriable: true }),
+          new PipelineError(
+            'SINK_FAILED',
+            `The sink queue is full (${queued} spans waiting for ClickHouse). Retry later.`,
+            { retriable: true },
+          ),
         );
       }
       return new Promise<SinkWriteResult>((resolve, reject) => {
