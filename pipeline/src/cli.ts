@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { parseArgs } from 'node:util';
 import { DataFolderLockedError, migrateDown, migrateUp, openStore } from '@harness-meter/queries';
 import { loadConfig, storeOptions, type Config } from './config.js';
