@@ -7,11 +7,14 @@ import { formatRows, type OutputFormat } from './report/format.js';
 import { REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
 import { fetchReport, findServer } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
+import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
 Usage:
-  harness-meter start                      run every stage in one process (OTLP/HTTP on HM_HOST:HM_PORT)
+  harness-meter start                      run every stage in one process (OTLP/HTTP on HM_HOST:HM_PORT);
+                                           with HM_KAFKA_BROKERS set, the stages are joined through Kafka
+  harness-meter run ingest|enrich          run one stage (Kafka mode), to scale it out
   harness-meter demo [--endpoint URL]      play example agent sessions against a running server
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
@@ -29,8 +32,37 @@ Configuration is read from the environment (HM_DATA_DIR, HM_PORT, HM_CLICKHOUSE_
 const out = (s: string): boolean => process.stdout.write(s);
 const err = (s: string): boolean => process.stderr.write(s);
 
+/** Runs until SIGINT/SIGTERM, then stops within the shutdown bound (exit 0), or exits 1 past it. */
+async function serveUntilSignal(stop: () => Promise<void>, timeoutMs: number): Promise<void> {
+  await new Promise<void>((resolve) => {
+    let signals = 0;
+    const onSignal = (sig: string): void => {
+      signals++;
+      if (signals > 1) process.exit(130);
+      out(`\n${sig}: stopping (finishing in-flight work)...\n`);
+      const timer = setTimeout(() => {
+        err(`did not stop within ${timeoutMs} ms (HM_SHUTDOWN_TIMEOUT_MS); exiting.\n`);
+        process.exit(1);
+      }, timeoutMs);
+      timer.unref();
+      stop().then(resolve, (e: unknown) => {
+        err(`error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);
+        process.exitCode = 1;
+        resolve();
+      });
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  });
+  out('stopped.\n');
+}
+
 async function cmdStart(config: Config): Promise<void> {
   const logger = createLogger(config.logLevel);
+  if (config.kafka.brokers.length > 0) {
+    await cmdRun(config, ['ingest', 'enrich']);
+    return;
+  }
   const server = await startEmbedded(config, logger);
   out(
     `harness-meter is running (embedded: every stage in this process)\n` +
@@ -39,21 +71,24 @@ async function cmdStart(config: Config): Promise<void> {
       `  data:               ${config.clickhouseUrl ?? config.dataDir} (database ${config.database})\n` +
       `Press Ctrl-C to stop.\n`,
   );
-  await new Promise<void>((resolve) => {
-    let signals = 0;
-    const onSignal = (sig: string): void => {
-      signals++;
-      if (signals > 1) process.exit(130);
-      out(`\n${sig}: stopping (flushing queued spans)...\n`);
-      server.stop().then(resolve, (e: unknown) => {
-        err(`error while stopping: ${e instanceof Error ? e.message : String(e)}\n`);
-        resolve();
-      });
-    };
-    process.on('SIGINT', () => onSignal('SIGINT'));
-    process.on('SIGTERM', () => onSignal('SIGTERM'));
-  });
-  out('stopped.\n');
+  await serveUntilSignal(() => server.stop(), config.shutdownTimeoutMs);
+}
+
+async function cmdRun(config: Config, roles: KafkaRole[]): Promise<void> {
+  const logger = createLogger(config.logLevel);
+  const pipeline = await startKafkaPipeline(config, roles, logger);
+  out(
+    `harness-meter is running stage(s) ${roles.join(' + ')} over Kafka (${config.kafka.brokers.join(',')})\n` +
+      (roles.includes('ingest')
+        ? `  OTLP/HTTP receiver: ${pipeline.receiver.url}/v1/traces\n`
+        : '') +
+      `  metrics:            ${pipeline.receiver.url}/metrics\n` +
+      (roles.includes('enrich')
+        ? `  data:               ${config.clickhouseUrl ?? config.dataDir} (database ${config.database})\n`
+        : '') +
+      `Press Ctrl-C to stop.\n`,
+  );
+  await serveUntilSignal(() => pipeline.stop(), config.shutdownTimeoutMs);
 }
 
 async function cmdReport(
@@ -141,6 +176,18 @@ async function main(argv: string[]): Promise<number> {
     case 'start':
       await cmdStart(config);
       return 0;
+    case 'run': {
+      if (sub !== 'ingest' && sub !== 'enrich')
+        throw new UsageError(
+          `harness-meter run takes a stage: ingest or enrich (got ${JSON.stringify(sub ?? '')}).`,
+        );
+      if (config.kafka.brokers.length === 0)
+        throw new UsageError(
+          'harness-meter run needs HM_KAFKA_BROKERS: the stages talk through Kafka.',
+        );
+      await cmdRun(config, [sub]);
+      return 0;
+    }
     case 'report':
       await cmdReport(config, sub, values);
       return 0;

@@ -27,6 +27,29 @@ export interface Config {
   apiUrl: string;
   /** HM_LOG_LEVEL: debug | info | warn | error | silent */
   logLevel: LogLevel;
+  /** Kafka settings; `brokers` empty = embedded mode (no Kafka). */
+  kafka: KafkaConfig;
+  /** HM_SHUTDOWN_TIMEOUT_MS: longest a stop may take before the process exits anyway. */
+  shutdownTimeoutMs: number;
+}
+
+export interface KafkaConfig {
+  /** HM_KAFKA_BROKERS: comma-separated host:port list. */
+  brokers: string[];
+  /** HM_KAFKA_CLIENT_ID */
+  clientId: string;
+  /** HM_KAFKA_TOPIC_OTLP_SPANS: raw OTLP export requests, as the Collector's Kafka exporter writes them. */
+  otlpSpansTopic: string;
+  /** HM_KAFKA_OTLP_ENCODING: otlp_proto (default) or otlp_json, the Collector exporter's `encoding`. */
+  otlpEncoding: 'otlp_proto' | 'otlp_json';
+  /** HM_KAFKA_TOPIC_SESSION_SPANS: normalized spans keyed by session (the repartition topic). */
+  sessionSpansTopic: string;
+  /** HM_KAFKA_TOPIC_DEAD_LETTERS: messages that cannot be processed, with the reason and the original bytes. */
+  deadLetterTopic: string;
+  /** HM_KAFKA_GROUP_PREFIX: consumer groups are <prefix>-repartition and <prefix>-enrich. */
+  groupPrefix: string;
+  /** HM_KAFKA_PARTITIONS: partitions of the topics harness-meter creates. */
+  partitions: number;
 }
 
 export const DEFAULTS = {
@@ -38,7 +61,55 @@ export const DEFAULTS = {
   batchMaxSpans: 5000,
   batchMaxWaitMs: 200,
   logLevel: 'info' as LogLevel,
+  shutdownTimeoutMs: 30_000,
+  kafkaClientId: 'harness-meter',
+  otlpSpansTopic: 'otlp_spans',
+  sessionSpansTopic: 'hm_session_spans',
+  deadLetterTopic: 'hm_dead_letters',
+  groupPrefix: 'harness-meter',
+  partitions: 6,
 } as const;
+
+const TOPIC_RE = /^[A-Za-z0-9._-]{1,249}$/;
+
+function topic(env: Env, name: string, fallback: string): string {
+  const v = env[name] || fallback;
+  if (!TOPIC_RE.test(v))
+    throw new ConfigError(
+      `${name}=${JSON.stringify(v)} is not a valid Kafka topic name: letters, digits, . _ - only, e.g. ${name}=${fallback}.`,
+    );
+  return v;
+}
+
+function kafkaConfig(env: Env): KafkaConfig {
+  const raw = env.HM_KAFKA_BROKERS ?? '';
+  const brokers = raw
+    .split(',')
+    .map((b) => b.trim())
+    .filter((b) => b !== '');
+  for (const b of brokers) {
+    if (!/^[^\s:/]+:\d{1,5}$/.test(b))
+      throw new ConfigError(
+        `HM_KAFKA_BROKERS=${JSON.stringify(raw)} is not valid: a comma-separated list of host:port, e.g. HM_KAFKA_BROKERS=127.0.0.1:9092,127.0.0.1:9093.`,
+      );
+  }
+  const encoding = env.HM_KAFKA_OTLP_ENCODING || 'otlp_proto';
+  if (encoding !== 'otlp_proto' && encoding !== 'otlp_json') {
+    throw new ConfigError(
+      `HM_KAFKA_OTLP_ENCODING=${JSON.stringify(encoding)} is not supported: use otlp_proto or otlp_json (the Collector's Kafka exporter encodings).`,
+    );
+  }
+  return {
+    brokers,
+    clientId: env.HM_KAFKA_CLIENT_ID || DEFAULTS.kafkaClientId,
+    otlpSpansTopic: topic(env, 'HM_KAFKA_TOPIC_OTLP_SPANS', DEFAULTS.otlpSpansTopic),
+    otlpEncoding: encoding,
+    sessionSpansTopic: topic(env, 'HM_KAFKA_TOPIC_SESSION_SPANS', DEFAULTS.sessionSpansTopic),
+    deadLetterTopic: topic(env, 'HM_KAFKA_TOPIC_DEAD_LETTERS', DEFAULTS.deadLetterTopic),
+    groupPrefix: topic(env, 'HM_KAFKA_GROUP_PREFIX', DEFAULTS.groupPrefix),
+    partitions: int(env, 'HM_KAFKA_PARTITIONS', DEFAULTS.partitions, 1, 1000, '6'),
+  };
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -110,6 +181,15 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     batchMaxWaitMs: int(env, 'HM_BATCH_MAX_WAIT_MS', DEFAULTS.batchMaxWaitMs, 0, 60_000, '200'),
     apiUrl,
     logLevel,
+    kafka: kafkaConfig(env),
+    shutdownTimeoutMs: int(
+      env,
+      'HM_SHUTDOWN_TIMEOUT_MS',
+      DEFAULTS.shutdownTimeoutMs,
+      100,
+      600_000,
+      '30000',
+    ),
     ...overrides,
   };
 }

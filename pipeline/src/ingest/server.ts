@@ -23,8 +23,11 @@ export interface ReceiverOptions {
   host: string;
   port: number;
   maxBodyBytes: number;
-  onTraces: TracesHandler;
+  /** Absent in processes that do not ingest (a scaled-out enrich stage): POST /v1/traces is then 404. */
+  onTraces?: TracesHandler;
   api?: Record<string, ApiHandler>;
+  /** Prometheus text for GET /metrics. */
+  metrics?: () => string;
   /** Extra facts for GET /healthz. */
   health?: () => Record<string, unknown>;
   logger?: Logger;
@@ -126,6 +129,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
     try {
       const body = await readBody(req, options.maxBodyBytes);
+      if (!options.onTraces)
+        throw new PipelineError('BAD_REQUEST', 'This process does not ingest traces.');
       const partial = await options.onTraces(body, encoding);
       if (encoding === 'json')
         send(res, 200, 'application/json', encodeExportResponseJson(partial));
@@ -185,8 +190,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     let work: Promise<void>;
-    if (route === 'POST /v1/traces') work = handleTraces(req, res);
-    else if (route === 'GET /healthz') {
+    if (route === 'POST /v1/traces' && options.onTraces) work = handleTraces(req, res);
+    else if (route === 'GET /metrics' && options.metrics) {
+      send(res, 200, 'text/plain; version=0.0.4', options.metrics());
+      return;
+    } else if (route === 'GET /healthz') {
       sendJson(res, 200, { status: 'ok', ...(options.health?.() ?? {}) });
       return;
     } else if (req.method === 'GET' && url.pathname.startsWith('/api/v1/')) {

@@ -1,0 +1,263 @@
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
+import type { KafkaConfig } from '../config.js';
+import { decodeTraceRequest, OtlpDecodeError } from '../decode/index.js';
+import type { Logger } from '../logger.js';
+import type { Metrics } from '../metrics.js';
+import type { PricedSpan, SpanRecord } from '../model.js';
+import type { PriceBook } from '../price/index.js';
+import type { SpanSink } from '../sink/sink.js';
+import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
+import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
+
+/** Bounds of what a consumer holds in memory at once. */
+export const CONSUMER_DEFAULTS = {
+  maxBytesPerPartition: 1024 * 1024,
+  maxBytes: 8 * 1024 * 1024,
+  partitionsConsumedConcurrently: 3,
+  sessionTimeout: 30_000,
+  heartbeatInterval: 3000,
+} as const;
+
+export interface StageDeps {
+  kafka: Kafka;
+  producer: Producer;
+  cfg: KafkaConfig;
+  log: Logger;
+  metrics: Metrics;
+  backoff?: Backoff;
+}
+
+/** The reason and origin of a dead letter travel as headers; the value is the original bytes. */
+function deadLetter(topic: string, partition: number, m: KafkaMessage, reason: string): Message {
+  return {
+    key: m.key,
+    value: m.value,
+    headers: {
+      'hm.dlq.reason': reason.slice(0, 1000),
+      'hm.dlq.source.topic': topic,
+      'hm.dlq.source.partition': String(partition),
+      'hm.dlq.source.offset': m.offset,
+      'hm.dlq.at': new Date().toISOString(),
+    },
+  };
+}
+
+/**
+ * Retries `work` with capped exponential backoff and jitter until it succeeds, heartbeating so the
+ * group keeps the partition. Gives up (throws) only when the consumer is stopping: then nothing is
+ * committed and the batch is redelivered.
+ */
+async function untilDone(
+  what: string,
+  work: () => Promise<void>,
+  p: EachBatchPayload,
+  deps: StageDeps,
+): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await work();
+      return;
+    } catch (err) {
+      if (!p.isRunning() || p.isStale()) throw err;
+      const delay = backoffDelay(attempt, deps.backoff ?? DEFAULT_BACKOFF);
+      deps.metrics.inc('retries_total', 'Retried writes (ClickHouse or Kafka unavailable).', 1, {
+        stage: what,
+      });
+      deps.log.warn(`${what} failed; retrying`, {
+        attempt: attempt + 1,
+        delayMs: delay,
+        error: err instanceof Error ? err.message : String(err),
+      });
+      const until = Date.now() + delay;
+      while (Date.now() < until) {
+        await p.heartbeat().catch(() => undefined);
+        if (!p.isRunning()) throw err;
+        await sleep(Math.min(500, until - Date.now()));
+      }
+    }
+  }
+}
+
+async function commit(consumer: Consumer, p: EachBatchPayload): Promise<void> {
+  const last = p.batch.messages.at(-1);
+  if (!last) return;
+  p.resolveOffset(last.offset);
+  await consumer.commitOffsets([
+    {
+      topic: p.batch.topic,
+      partition: p.batch.partition,
+      offset: (BigInt(last.offset) + 1n).toString(),
+    },
+  ]);
+}
+
+export interface Stage {
+  readonly consumer: Consumer;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+function makeStage(
+  deps: StageDeps,
+  groupId: string,
+  topic: string,
+  handle: (c: Consumer, p: EachBatchPayload) => Promise<void>,
+): Stage {
+  const consumer = deps.kafka.consumer({
+    groupId,
+    maxBytesPerPartition: CONSUMER_DEFAULTS.maxBytesPerPartition,
+    maxBytes: CONSUMER_DEFAULTS.maxBytes,
+    sessionTimeout: CONSUMER_DEFAULTS.sessionTimeout,
+    heartbeatInterval: CONSUMER_DEFAULTS.heartbeatInterval,
+    allowAutoTopicCreation: false,
+  });
+  return {
+    consumer,
+    async start() {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
+        eachBatch: async (p) => {
+          if (p.batch.messages.length === 0) return;
+          const started = Date.now();
+          await handle(consumer, p);
+          await commit(consumer, p);
+          deps.metrics.observe(
+            'batch_messages',
+            'Messages per consumed batch.',
+            p.batch.messages.length,
+            { group: groupId },
+          );
+          deps.metrics.observe(
+            'batch_seconds',
+            'Time to process and commit a batch.',
+            (Date.now() - started) / 1000,
+            { group: groupId },
+          );
+          deps.metrics.inc(
+            'messages_total',
+            'Messages consumed and committed.',
+            p.batch.messages.length,
+            { group: groupId },
+          );
+        },
+      });
+    },
+    stop: () => consumer.disconnect(),
+  };
+}
+
+/**
+ * Repartition: reads raw OTLP export requests (from harness-meter's ingest or the Collector's
+ * Kafka exporter), decodes them, and writes one record per span to the session topic keyed by
+ * session id, so all spans of a session reach one enrich consumer, in order. Undecodable
+ * messages go to the dead-letter topic. Offsets are committed after Kafka acknowledged both.
+ */
+export function createRepartitionStage(deps: StageDeps): Stage {
+  const { cfg, producer, metrics } = deps;
+  return makeStage(deps, `${cfg.groupPrefix}-repartition`, cfg.otlpSpansTopic, async (_c, p) => {
+    const out: Message[] = [];
+    const dead: Message[] = [];
+    for (const m of p.batch.messages) {
+      try {
+        if (!m.value) throw new PoisonMessageError('empty message value');
+        const decoded = decodeTraceRequest(
+          m.value,
+          cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf',
+        );
+        for (const r of decoded.spans) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+        if (decoded.rejectedSpans > 0)
+          metrics.inc(
+            'rejected_spans_total',
+            'Spans dropped as invalid (bad ids or times).',
+            decoded.rejectedSpans,
+          );
+      } catch (err) {
+        if (!(err instanceof OtlpDecodeError || err instanceof PoisonMessageError)) throw err;
+        dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
+      }
+    }
+    const topicMessages = [
+      ...(out.length > 0 ? [{ topic: cfg.sessionSpansTopic, messages: out }] : []),
+      ...(dead.length > 0 ? [{ topic: cfg.deadLetterTopic, messages: dead }] : []),
+    ];
+    if (topicMessages.length > 0)
+      await untilDone(
+        'repartition produce',
+        async () => void (await producer.sendBatch({ acks: -1, topicMessages })),
+        p,
+        deps,
+      );
+    if (dead.length > 0)
+      metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
+        stage: 'repartition',
+      });
+    metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', out.length);
+  });
+}
+
+export interface EnrichDeps extends StageDeps {
+  priceBook: PriceBook;
+  sink: SpanSink;
+}
+
+/**
+ * Enrich: reads session-keyed span records, prices them and writes them to ClickHouse in batches.
+ * Offsets are committed only after the insert holding those messages succeeded; while ClickHouse
+ * is unavailable the batch is retried with capped backoff (consumption of those partitions waits).
+ */
+export function createEnrichStage(deps: EnrichDeps): Stage {
+  const { cfg, producer, metrics, priceBook, sink } = deps;
+  return makeStage(deps, `${cfg.groupPrefix}-enrich`, cfg.sessionSpansTopic, async (_c, p) => {
+    const priced: PricedSpan[] = [];
+    const dead: Message[] = [];
+    for (const m of p.batch.messages) {
+      let record: SpanRecord;
+      try {
+        record = decodeSpanRecord(m.value);
+      } catch (err) {
+        if (!(err instanceof PoisonMessageError)) throw err;
+        dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
+        continue;
+      }
+      priced.push(priceBook.priceSpan(record));
+    }
+    if (dead.length > 0) {
+      await untilDone(
+        'dead-letter produce',
+        async () =>
+          void (await producer.send({ topic: cfg.deadLetterTopic, acks: -1, messages: dead })),
+        p,
+        deps,
+      );
+      metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
+        stage: 'enrich',
+      });
+    }
+    if (priced.length > 0) {
+      const started = Date.now();
+      await untilDone(
+        'clickhouse insert',
+        async () => {
+          const r = await sink.write(priced);
+          metrics.inc('spans_stored_total', 'Spans stored in ClickHouse.', r.inserted);
+          metrics.inc(
+            'spans_duplicate_total',
+            'Redelivered spans skipped as already stored.',
+            r.duplicates,
+          );
+        },
+        p,
+        deps,
+      );
+      metrics.observe(
+        'insert_seconds',
+        'Time from batch start to its spans being stored (retries included).',
+        (Date.now() - started) / 1000,
+      );
+    }
+  });
+}

@@ -1,0 +1,74 @@
+import type { Producer } from 'kafkajs';
+import type { KafkaConfig } from '../config.js';
+import {
+  assertTraceRequestShape,
+  encodeTraceRequestProtobuf,
+  OtlpDecodeError,
+  protobufToOtlpObject,
+  recordsFromRequest,
+  type OtlpTraceRequest,
+} from '../decode/index.js';
+import { PipelineError } from '../errors.js';
+import type { OtlpEncoding } from '../ingest/server.js';
+import type { PartialSuccess } from '../ingest/otlp-response.js';
+import type { Metrics } from '../metrics.js';
+
+/**
+ * The ingest stage over Kafka: checks an OTLP request, then writes it to the raw topic exactly as
+ * the OpenTelemetry Collector's Kafka exporter does (one ExportTraceServiceRequest per message,
+ * `otlp_proto`, or `otlp_json` when so configured). Resolves only once Kafka acknowledged the write
+ * (acks=all); a Kafka failure is a retriable error (HTTP 503 with Retry-After).
+ */
+export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+  return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
+    let request: OtlpTraceRequest;
+    if (encoding === 'protobuf') request = protobufToOtlpObject(body);
+    else {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(
+          Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
+        );
+      } catch (err) {
+        throw new OtlpDecodeError(
+          `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`,
+          { cause: err },
+        );
+      }
+      request = assertTraceRequestShape(parsed);
+    }
+    const checked = recordsFromRequest(request);
+    const partial = {
+      rejected: checked.rejectedSpans,
+      message: checked.errors.slice(0, 5).join('; '),
+    };
+    if (checked.spans.length === 0) return partial;
+    const value =
+      cfg.otlpEncoding === 'otlp_json'
+        ? Buffer.from(encoding === 'json' ? body : Buffer.from(JSON.stringify(request)))
+        : Buffer.from(encoding === 'protobuf' ? body : encodeTraceRequestProtobuf(request));
+    const started = Date.now();
+    try {
+      await producer.send({ topic: cfg.otlpSpansTopic, acks: -1, messages: [{ value }] });
+    } catch (err) {
+      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
+      throw new PipelineError(
+        'SINK_FAILED',
+        `Kafka did not accept the spans (${err instanceof Error ? err.message : String(err)}). Retry later.`,
+        { retriable: true, cause: err },
+      );
+    }
+    metrics.observe(
+      'ingest_kafka_write_seconds',
+      'Time for Kafka to acknowledge a request (acks=all).',
+      (Date.now() - started) / 1000,
+    );
+    metrics.inc('ingest_requests_total', 'OTLP requests written to Kafka.');
+    metrics.inc(
+      'ingest_spans_total',
+      'Spans in OTLP requests written to Kafka.',
+      checked.spans.length,
+    );
+    return partial;
+  };
+}

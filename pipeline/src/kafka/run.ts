@@ -1,0 +1,117 @@
+import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
+import { storeOptions, type Config } from '../config.js';
+import { PipelineError } from '../errors.js';
+import { startReceiver, type Receiver } from '../ingest/server.js';
+import type { Logger } from '../logger.js';
+import { createMetrics, type Metrics } from '../metrics.js';
+import { createPriceBook, loadBundledPriceTable } from '../price/index.js';
+import { reportApi } from '../report/service.js';
+import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { createKafka, ensureTopics } from './client.js';
+import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
+import { createKafkaIngest } from './ingest.js';
+import { startLagMonitor } from './lag.js';
+
+export type KafkaRole = 'ingest' | 'enrich';
+
+export interface KafkaPipeline {
+  receiver: Receiver;
+  metrics: Metrics;
+  client: ClickHouseClient | undefined;
+  sink: SpanSink | undefined;
+  /** Stops fetching, finishes and commits in-flight batches, leaves the groups, flushes, closes. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs the stages joined by Kafka: `ingest` (OTLP/HTTP → raw topic) and/or `enrich`
+ * (raw topic → session topic → price → ClickHouse). Each stage scales out as a consumer group.
+ */
+export async function startKafkaPipeline(
+  config: Config,
+  roles: readonly KafkaRole[],
+  log: Logger,
+): Promise<KafkaPipeline> {
+  const cfg = config.kafka;
+  if (cfg.brokers.length === 0)
+    throw new PipelineError(
+      'CONFIG_INVALID',
+      'Kafka mode needs HM_KAFKA_BROKERS (e.g. HM_KAFKA_BROKERS=127.0.0.1:9092).',
+    );
+  const metrics = createMetrics();
+  const kafka = createKafka(cfg, log, roles.join('+'));
+  const admin = kafka.admin();
+  await admin.connect();
+  await ensureTopics(admin, cfg);
+  const producer = kafka.producer({
+    allowAutoTopicCreation: false,
+    retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  await producer.connect();
+
+  let client: ClickHouseClient | undefined;
+  let sink: SpanSink | undefined;
+  const stages: Stage[] = [];
+  let stopLag = (): void => undefined;
+  if (roles.includes('enrich')) {
+    client = await openStore(storeOptions(config));
+    await migrateUp(client, config.database);
+    sink = createSpanSink(client, {
+      db: config.database,
+      maxSpans: config.batchMaxSpans,
+      maxWaitMs: config.batchMaxWaitMs,
+      logger: log,
+    });
+    const deps = { kafka, producer, cfg, log, metrics };
+    stages.push(
+      createRepartitionStage(deps),
+      createEnrichStage({ ...deps, priceBook: createPriceBook(loadBundledPriceTable()), sink }),
+    );
+    for (const s of stages) await s.start();
+    stopLag = startLagMonitor(
+      admin,
+      [
+        { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpSpansTopic },
+        { groupId: `${cfg.groupPrefix}-enrich`, topic: cfg.sessionSpansTopic },
+      ],
+      metrics,
+      log,
+    );
+  }
+  const receiver = await startReceiver({
+    host: config.host,
+    port: config.port,
+    maxBodyBytes: config.maxBodyBytes,
+    ...(roles.includes('ingest') ? { onTraces: createKafkaIngest(producer, cfg, metrics) } : {}),
+    ...(client ? { api: reportApi(client, config.database) } : {}),
+    metrics: () => metrics.render(),
+    health: () => ({
+      mode: 'kafka',
+      roles,
+      brokers: cfg.brokers,
+      ...(client
+        ? { store: config.clickhouseUrl ?? config.dataDir, database: config.database }
+        : {}),
+    }),
+    logger: log,
+  });
+  log.info('kafka pipeline started', { roles, brokers: cfg.brokers, url: receiver.url });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    receiver,
+    metrics,
+    client,
+    sink,
+    stop: () =>
+      (stopping ??= (async () => {
+        await receiver.close();
+        stopLag();
+        for (const s of stages) await s.stop();
+        await sink?.close();
+        await producer.disconnect();
+        await admin.disconnect();
+        await client?.close();
+      })()),
+  };
+}
