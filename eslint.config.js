@@ -9,6 +9,7 @@ export default tseslint.config(
       '.harness-meter/**',
       '.cache/**',
       '.test-data/**',
+      'scripts/**/*.cjs',
     ],
   },
   js.configs.recommended,
