@@ -4,7 +4,8 @@
 #
 #   broker.sh fetch              download the broker jars into the cache (idempotent)
 #   broker.sh start [--dir DIR]  format KRaft storage, start, wait until it answers;
-#                                prints 127.0.0.1:PORT as the last line of stdout
+#                                prints 127.0.0.1:PORT as the last line of stdout. Started again
+#                                with the same DIR after a stop, it reuses its port and its data.
 #   broker.sh stop  [--dir DIR]  SIGTERM, wait, then SIGKILL; idempotent
 #
 # Environment: HM_KAFKA_CACHE (default ~/.cache/harness-meter/kafka), HM_KAFKA_START_TIMEOUT (s, default 90),
@@ -52,7 +53,12 @@ start() {
   if [ -f "$DIR/broker.pid" ] && kill -0 "$(cat "$DIR/broker.pid")" 2>/dev/null; then
     die "a broker is already running from $DIR (pid $(cat "$DIR/broker.pid")); stop it first"
   fi
-  local port cport
+  local port cport restart=""
+  if [ -f "$DIR/server.properties" ] && [ -f "$DIR/data/meta.properties" ]; then
+    # A restart: same ports, same data.
+    port="$(sed -n 's#^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*#\1#p' "$DIR/server.properties")"
+    restart=1
+  else
   port="$(free_port)"; cport="$(free_port)"
   while [ "$cport" = "$port" ]; do cport="$(free_port)"; done
   cat > "$DIR/server.properties" <<PROPS
@@ -75,11 +81,14 @@ group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=true
 log.flush.interval.messages=9223372036854775807
 PROPS
+  fi
   local java_opts=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -Djava.awt.headless=true
     "-Dkafka.logs.dir=$DIR" "-Dlog4j2.configurationFile=$HERE/log4j2.properties")
-  java "${java_opts[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
-    -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
-    || { cat "$DIR/format.log" >&2; die "formatting KRaft storage failed"; }
+  if [ -z "${restart:-}" ]; then
+    java "${java_opts[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
+      -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
+      || { cat "$DIR/format.log" >&2; die "formatting KRaft storage failed"; }
+  fi
   nohup java "${java_opts[@]}" -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" > "$DIR/stdout.log" 2>&1 &
   echo $! > "$DIR/broker.pid"
   echo "$port" > "$DIR/broker.port"

@@ -27,10 +27,16 @@ export interface KafkaPipeline {
  * Runs the stages joined by Kafka: `ingest` (OTLP/HTTP → raw topic) and/or `enrich`
  * (raw topic → session topic → price → ClickHouse). Each stage scales out as a consumer group.
  */
+export interface KafkaPipelineOptions {
+  /** Use this ClickHouse client instead of opening the configured store (it is not closed on stop). */
+  client?: ClickHouseClient;
+}
+
 export async function startKafkaPipeline(
   config: Config,
   roles: readonly KafkaRole[],
   log: Logger,
+  options: KafkaPipelineOptions = {},
 ): Promise<KafkaPipeline> {
   const cfg = config.kafka;
   if (cfg.brokers.length === 0)
@@ -54,7 +60,7 @@ export async function startKafkaPipeline(
   const stages: Stage[] = [];
   let stopLag = (): void => undefined;
   if (roles.includes('enrich')) {
-    client = await openStore(storeOptions(config));
+    client = options.client ?? (await openStore(storeOptions(config)));
     await migrateUp(client, config.database);
     sink = createSpanSink(client, {
       db: config.database,
@@ -111,7 +117,7 @@ export async function startKafkaPipeline(
         await sink?.close();
         await producer.disconnect();
         await admin.disconnect();
-        await client?.close();
+        if (!options.client) await client?.close();
       })()),
   };
 }
