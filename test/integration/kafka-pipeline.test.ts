@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costPerPr, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
 import { encodeTraceRequestProtobuf } from '../../pipeline/src/decode/index.js';
-import { startKafkaPipeline, type KafkaPipeline } from '../../pipeline/src/kafka/run.js';
+import { startKafkaPipeline } from '../../pipeline/src/kafka/run.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
 import { openTempStore } from '../helpers/store.js';
 import {
