@@ -27,7 +27,7 @@ export interface CliResult {
 /** Runs one CLI command to completion. */
 export function runCli(args: string[], env: Record<string, string>, timeoutMs = 60_000): CliResult {
   const r = spawnSync(process.execPath, [CLI, ...args], {
-    env: { ...process.env, HM_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '', ...env },
     encoding: 'utf8',
     timeout: timeoutMs,
   });
@@ -40,7 +40,7 @@ export async function startServerProcess(
   timeoutMs = 60_000,
 ): Promise<{ child: ChildProcess; url: string; output: () => string }> {
   const child = spawn(process.execPath, [CLI, 'start'], {
-    env: { ...process.env, HM_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

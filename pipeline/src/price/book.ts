@@ -1,162 +1,119 @@
+/**
+ * The price book: finds the price row for a provider, a model name and a time, and prices LLM
+ * spans from it in exact integer money. An LLM call no row matches is flagged unpriced, never $0.
+ */
 import { readFileSync } from 'node:fs';
 import type { PricedSpan, SpanRecord } from '../model.js';
+import { mtokToPico, picoToNanos } from './decimal.js';
+import { PriceTableError } from './errors.js';
 import {
-  matches,
-  PRICE_KEYS,
-  type PriceKey,
+  compileMatch,
+  parsePriceTable,
+  PRICE_COMPONENTS,
+  type NameMatcher,
+  type PriceComponent,
   type PriceTable,
   type TablePrice,
-  type TableProvider,
 } from './table.js';
 
 /** A price in integer pico-USD per token (1 USD per million tokens = 1,000,000 pico-USD per token). */
 export interface PicoPrice {
   base: bigint;
-  /** Cliff tiers, ascending: once the request's input tokens exceed `start`, every token of this type pays `price`. */
-  tiers: { start: number; price: bigint }[];
+  /** Cliff tiers, ascending: once the call's input tokens exceed `start`, every token of the type pays `price`. */
+  tiers: readonly { start: number; price: bigint }[];
 }
 
-/** The price row that prices a call; its id is stored with the cost. */
+/** One price period of one model: what a stored cost names in `priceId`. */
 export interface PriceRow {
-  /** e.g. `genai-prices:anthropic:claude-sonnet-4-5@-` (period since always) or `…@2026-03-13`. */
+  /** Stable id: `genai-prices:<provider>:<model>@<effectiveFrom>`, `@-` for a period since always. */
   id: string;
+  /** genai-prices provider id, e.g. `anthropic`, `aws`, `google`. */
   provider: string;
+  /** genai-prices model id, e.g. `claude-sonnet-4-5`. */
   model: string;
+  /** ISO date the period starts (UTC), or null for since always. */
   effectiveFrom: string | null;
-  prices: Partial<Record<PriceKey, PicoPrice>>;
+  /** null: the table has no price of its own for that component (computeCost says what applies). */
+  prices: Readonly<Record<PriceComponent, PicoPrice | null>>;
 }
 
-/** Token counts as the conventions define them: input includes cache reads and writes. */
-export interface CostUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWrite5mTokens: number;
-  cacheWrite1hTokens: number;
-}
+/** Token counts as the GenAI conventions define them: input includes cache reads and writes. */
+export type CostUsage = Pick<
+  SpanRecord,
+  | 'inputTokens'
+  | 'outputTokens'
+  | 'cacheReadTokens'
+  | 'cacheWriteTokens'
+  | 'cacheWrite5mTokens'
+  | 'cacheWrite1hTokens'
+>;
 
+/** A call's cost in integer nano-USD; the total is the sum of the four rounded components. */
 export interface CallCost {
   inputNanos: bigint;
-  outputNanos: bigint;
   cacheReadNanos: bigint;
   cacheWriteNanos: bigint;
+  outputNanos: bigint;
   totalNanos: bigint;
 }
 
 export interface PriceBook {
-  /** The price row in force at `at` for a model, or undefined when no table row matches. */
+  /**
+   * The price row in force at `at` for a model, or undefined when no row matches.
+   * `provider` is a `gen_ai.provider.name` (`anthropic`, `aws.bedrock`, `gcp.vertex_ai`, …) or '';
+   * `model` may be a dated snapshot (`claude-sonnet-4-5-20250929`) or prefixed (`anthropic/claude-…`).
+   */
   resolve(provider: string, model: string, at: Date): PriceRow | undefined;
-  /** Prices an LLM span (other spans pass through with no cost). Never invents $0. */
+  /** Prices an LLM span at its start time; other spans pass through with no cost. Never invents $0. */
   priceSpan(span: SpanRecord): PricedSpan;
 }
 
-export class PriceTableError extends Error {
-  readonly code = 'PRICE_TABLE_INVALID' as const;
-  readonly retriable = false as const;
-  constructor(message: string) {
-    super(message);
-    this.name = 'PriceTableError';
-  }
-}
+/** Prefix of the ids of rows that come from the genai-prices table. */
+const ROW_ID_PREFIX = 'genai-prices';
 
-/** Exact decimal text (USD per million tokens) to integer pico-USD per token, half up past 6 decimals. */
-export function mtokToPico(text: string): bigint {
-  const m = /^(\d+)(?:\.(\d+))?(?:e([+-]?\d+))?$/i.exec(text.trim());
-  if (!m) throw new PriceTableError(`Not a decimal price: ${JSON.stringify(text)}`);
-  let digits = (m[1] ?? '0') + (m[2] ?? '');
-  const scale = (m[2] ?? '').length - Number(m[3] ?? 0); // value = digits × 10^-scale USD/MTok
-  // pico per token = USD/MTok × 10^6  →  digits × 10^(6 - scale)
-  let shift = 6 - scale;
-  if (shift >= 0) return BigInt(digits) * 10n ** BigInt(shift);
-  shift = -shift;
-  if (shift > digits.length) digits = digits.padStart(shift, '0');
-  const whole = BigInt(digits.slice(0, digits.length - shift) || '0');
-  const next = Number(digits[digits.length - shift] ?? '0');
-  return next >= 5 ? whole + 1n : whole;
-}
-
-function toPico(p: TablePrice): PicoPrice {
-  if (typeof p === 'string') return { base: mtokToPico(p), tiers: [] };
-  return {
-    base: mtokToPico(p.base),
-    tiers: p.tiers.map((t) => ({ start: t.start, price: mtokToPico(t.price) })),
-  };
-}
-
-/** pico-USD to nano-USD, rounding half up. */
-const picoToNano = (pico: bigint): bigint => (pico + 500n) / 1000n;
-
-function unitPrice(p: PicoPrice | undefined, inputTokens: number): bigint | undefined {
-  if (!p) return undefined;
-  let price = p.base;
-  for (const t of p.tiers) if (inputTokens > t.start) price = t.price;
-  return price;
-}
+/** Resolutions cached per (provider, model) before the cache is cleared; bounds memory on odd input. */
+export const MAX_RESOLUTION_CACHE = 10_000;
 
 /**
- * The cost of one call: fresh input × input, cache reads × cache read (else input), 5-minute cache
- * writes × cache write (else input), 1-hour writes × 1-hour write (else 5-minute, else input),
- * output (reasoning included) × output. Each component exact in pico-USD, then rounded half up to
- * nano-USD; the total is the sum of the rounded components.
+ * OpenTelemetry `gen_ai.provider.name` values (and the deprecated `gen_ai.system` ones, and common
+ * spellings) → genai-prices provider ids. Names not listed are looked up by genai-prices id and
+ * then by each provider's own `providerMatch`.
  */
-export function computeCost(row: PriceRow, u: CostUsage): CallCost {
-  const n = u.inputTokens;
-  const input = unitPrice(row.prices.input_mtok, n) ?? 0n;
-  const cacheRead = unitPrice(row.prices.cache_read_mtok, n) ?? input;
-  const write5m = unitPrice(row.prices.cache_write_mtok, n) ?? input;
-  const write1h = unitPrice(row.prices.cache_write_1h_mtok, n) ?? write5m;
-  const output = unitPrice(row.prices.output_mtok, n) ?? 0n;
-  const fresh = Math.max(
-    0,
-    u.inputTokens - u.cacheReadTokens - u.cacheWrite5mTokens - u.cacheWrite1hTokens,
-  );
-  const inputNanos = picoToNano(BigInt(fresh) * input);
-  const cacheReadNanos = picoToNano(BigInt(u.cacheReadTokens) * cacheRead);
-  const cacheWriteNanos = picoToNano(
-    BigInt(u.cacheWrite5mTokens) * write5m + BigInt(u.cacheWrite1hTokens) * write1h,
-  );
-  const outputNanos = picoToNano(BigInt(u.outputTokens) * output);
-  return {
-    inputNanos,
-    outputNanos,
-    cacheReadNanos,
-    cacheWriteNanos,
-    totalNanos: inputNanos + outputNanos + cacheReadNanos + cacheWriteNanos,
-  };
-}
-
-/** OpenTelemetry `gen_ai.provider.name` values (and common spellings) → genai-prices provider ids. */
 export const PROVIDER_ALIASES: Readonly<Record<string, string>> = {
   anthropic: 'anthropic',
   openai: 'openai',
   'gcp.gemini': 'google',
   'gcp.vertex_ai': 'google',
   'gcp.gen_ai': 'google',
-  google: 'google',
-  gemini: 'google',
   vertex_ai: 'google',
+  gemini: 'google',
+  google: 'google',
   'aws.bedrock': 'aws',
   bedrock: 'aws',
   'azure.ai.openai': 'azure',
   'azure.ai.inference': 'azure',
+  'az.ai.openai': 'azure',
+  'az.ai.inference': 'azure',
   azure: 'azure',
   x_ai: 'x-ai',
   xai: 'x-ai',
-  'x-ai': 'x-ai',
   mistral_ai: 'mistral',
-  mistral: 'mistral',
+  mistralai: 'mistral',
   deepseek: 'deepseek',
   groq: 'groq',
   cohere: 'cohere',
   perplexity: 'perplexity',
   openrouter: 'openrouter',
-  together: 'together',
-  fireworks: 'fireworks',
-  moonshotai: 'moonshotai',
+  together_ai: 'together',
+  fireworks_ai: 'fireworks',
+  moonshot: 'moonshotai',
 };
 
-/** Providers tried first when a span names none: first-party model makers before resellers. */
-const FIRST_PARTY = [
+/**
+ * Search order when the span names no known provider: model makers first (their list price), then
+ * the clouds that resell them, then every other provider by id.
+ */
+const SEARCH_ORDER = [
   'anthropic',
   'openai',
   'google',
@@ -165,136 +122,252 @@ const FIRST_PARTY = [
   'x-ai',
   'cohere',
   'moonshotai',
+  'minimax',
+  'zhipuai',
+  'zai',
+  'voyageai',
+  'perplexity',
+  'aws',
+  'azure',
 ];
 
-const BUNDLED = new URL('../../data/prices.json', import.meta.url);
+const DEFAULT_TABLE_URL = new URL('../../data/prices.json', import.meta.url);
 
-/** Reads and checks the bundled table (pipeline/data/prices.json). */
-export function loadBundledPriceTable(path: URL | string = BUNDLED): PriceTable {
-  let table: unknown;
+/** Reads and checks a price table file. Throws PriceTableError with what is wrong and how to fix it. */
+export function loadPriceTable(path: string | URL): PriceTable {
+  let text: string;
   try {
-    table = JSON.parse(readFileSync(path, 'utf8'));
+    text = readFileSync(path, 'utf8');
   } catch (err) {
     throw new PriceTableError(
-      `Cannot read the price table ${String(path)}: ${err instanceof Error ? err.message : String(err)}. Regenerate it with npm run gen:prices.`,
+      `cannot read the price table ${String(path)}. Regenerate it with \`npm run gen:prices\`.`,
+      { cause: err },
     );
   }
-  const t = table as Partial<PriceTable>;
-  if (t.version !== 1 || !Array.isArray(t.providers)) {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
     throw new PriceTableError(
-      `${String(path)} is not a harness-meter price table (version 1 with providers[]). Regenerate it with npm run gen:prices.`,
+      `the price table ${String(path)} is not JSON. Regenerate it with \`npm run gen:prices\`.`,
+      { cause: err },
     );
   }
-  return t as PriceTable;
+  return parsePriceTable(value, String(path));
 }
 
-/** Creates the price book over a table. Resolutions are cached per provider and model. */
-export function createPriceBook(table: PriceTable): PriceBook {
-  const byId = new Map(table.providers.map((p) => [p.id, p]));
-  const order = [
-    ...FIRST_PARTY.map((id) => byId.get(id)).filter((p): p is TableProvider => p !== undefined),
-    ...table.providers.filter((p) => !FIRST_PARTY.includes(p.id)),
+/** The table shipped with the pipeline: pipeline/data/prices.json. */
+export function loadBundledPriceTable(): PriceTable {
+  return loadPriceTable(DEFAULT_TABLE_URL);
+}
+
+function tokens(n: number): bigint {
+  return Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n;
+}
+
+function unitPrice(p: PicoPrice | null, inputTokens: bigint): bigint | undefined {
+  if (p === null) return undefined;
+  let price = p.base;
+  for (const t of p.tiers) if (inputTokens > BigInt(t.start)) price = t.price;
+  return price;
+}
+
+/**
+ * The cost of one call, exact: each component in pico-USD (tokens × pico-USD per token), rounded
+ * half up to nano-USD; the total is the sum of the rounded components.
+ *
+ * - fresh input = input − cache reads − cache writes (never below 0), at the input price;
+ * - cache reads at the cache-read price, else the input price;
+ * - 5-minute writes at the cache-write price, else input; 1-hour writes at the 1-hour price, else
+ *   the 5-minute price, else input. Writes not split into 5m/1h count as 5-minute;
+ * - output at the output price (reasoning tokens are part of the output count already);
+ * - a component the table has no price for, and no fallback, costs 0 (as in genai-prices: free models);
+ * - cliff tiers: the tier is chosen by the call's input tokens (cache included).
+ * Counts that are negative, fractional or not numbers are read as 0 / floored; nothing throws.
+ */
+export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
+  const read = tokens(usage.cacheReadTokens);
+  const writes = tokens(usage.cacheWriteTokens);
+  const write1h = tokens(usage.cacheWrite1hTokens);
+  let write5m = tokens(usage.cacheWrite5mTokens);
+  if (write5m + write1h < writes) write5m = writes - write1h;
+  const cached = read + write5m + write1h;
+  let input = tokens(usage.inputTokens);
+  const fresh = input > cached ? input - cached : 0n;
+  if (input < cached) input = cached;
+
+  const p = row.prices;
+  const inputPrice = unitPrice(p.input, input) ?? 0n;
+  const readPrice = unitPrice(p.cacheRead, input) ?? inputPrice;
+  const write5mPrice = unitPrice(p.cacheWrite, input) ?? inputPrice;
+  const write1hPrice = unitPrice(p.cacheWrite1h, input) ?? write5mPrice;
+  const outputPrice = unitPrice(p.output, input) ?? 0n;
+
+  const inputNanos = picoToNanos(fresh * inputPrice);
+  const cacheReadNanos = picoToNanos(read * readPrice);
+  const cacheWriteNanos = picoToNanos(write5m * write5mPrice + write1h * write1hPrice);
+  const outputNanos = picoToNanos(tokens(usage.outputTokens) * outputPrice);
+  return {
+    inputNanos,
+    cacheReadNanos,
+    cacheWriteNanos,
+    outputNanos,
+    totalNanos: inputNanos + cacheReadNanos + cacheWriteNanos + outputNanos,
+  };
+}
+
+interface CompiledModel {
+  match: NameMatcher;
+  /** Ascending; the first has fromMs null. */
+  periods: { fromMs: number | null; row: PriceRow }[];
+}
+
+interface CompiledProvider {
+  id: string;
+  providerMatch: NameMatcher | null;
+  modelMatch: NameMatcher | null;
+  fallbacks: string[];
+  models: CompiledModel[];
+}
+
+function toPico(p: TablePrice | undefined): PicoPrice | null {
+  if (p === undefined) return null;
+  if (typeof p === 'string')
+    return Object.freeze({ base: mtokToPico(p), tiers: Object.freeze([]) });
+  const tiers = p.tiers.map((t) => Object.freeze({ start: t.start, price: mtokToPico(t.price) }));
+  return Object.freeze({ base: mtokToPico(p.base), tiers: Object.freeze(tiers) });
+}
+
+/** Lowercased name variants to try: as given, then after the last `/` (`anthropic/claude-…`, `models/gemini-…`). */
+function nameCandidates(model: string): string[] {
+  const name = model.trim().toLowerCase();
+  const tail = name.slice(name.lastIndexOf('/') + 1);
+  return tail !== name && tail !== '' ? [name, tail] : [name];
+}
+
+/**
+ * Creates the price book over a table (default: the bundled one). The table is checked and
+ * compiled once; an invalid table throws PriceTableError here, not at the first span.
+ */
+export function createPriceBook(table: PriceTable = loadBundledPriceTable()): PriceBook {
+  const checked = parsePriceTable(table, 'price table given to createPriceBook');
+  const providers: CompiledProvider[] = checked.providers.map((p) => ({
+    id: p.id,
+    providerMatch: p.providerMatch === null ? null : compileMatch(p.providerMatch),
+    modelMatch: p.modelMatch === null ? null : compileMatch(p.modelMatch),
+    fallbacks: p.fallbackProviders,
+    models: p.models.map((m) => ({
+      match: compileMatch(m.match),
+      periods: m.periods.map((period) => {
+        const prices = Object.fromEntries(
+          PRICE_COMPONENTS.map((c) => [c, toPico(period.prices[c])]),
+        ) as Record<PriceComponent, PicoPrice | null>;
+        const row: PriceRow = Object.freeze({
+          id: `${ROW_ID_PREFIX}:${p.id}:${m.id}@${period.effectiveFrom ?? '-'}`,
+          provider: p.id,
+          model: m.id,
+          effectiveFrom: period.effectiveFrom,
+          prices: Object.freeze(prices),
+        });
+        return {
+          fromMs:
+            period.effectiveFrom === null ? null : Date.parse(`${period.effectiveFrom}T00:00:00Z`),
+          row,
+        };
+      }),
+    })),
+  }));
+  const byId = new Map(providers.map((p) => [p.id, p]));
+  const searchOrder = [
+    ...SEARCH_ORDER.flatMap((id) => byId.get(id) ?? []),
+    ...providers.filter((p) => !SEARCH_ORDER.includes(p.id)),
   ];
-  const cache = new Map<string, { provider: TableProvider; modelIndex: number } | null>();
-  const rows = new Map<string, PriceRow>();
+  const cache = new Map<string, CompiledModel | null>();
 
-  function providersFor(provider: string, model: string): TableProvider[] {
-    const p = provider.trim().toLowerCase();
-    if (p !== '') {
-      const alias = byId.get(PROVIDER_ALIASES[p] ?? p);
-      if (alias) return [alias];
-      const matched = table.providers.filter(
-        (tp) => tp.providerMatch && matches(tp.providerMatch, p),
-      );
-      if (matched.length > 0) return matched;
-    }
-    const byModel = order.filter((tp) => tp.modelMatch && matches(tp.modelMatch, model));
-    return [...byModel, ...order.filter((tp) => !byModel.includes(tp))];
+  function providerNamed(name: string): CompiledProvider | undefined {
+    const n = name.trim().toLowerCase();
+    if (n === '') return undefined;
+    const alias = PROVIDER_ALIASES[n];
+    return (
+      (alias === undefined ? undefined : byId.get(alias)) ??
+      byId.get(n) ??
+      providers.find((p) => p.providerMatch?.(n) === true)
+    );
   }
 
-  function candidates(model: string): string[] {
-    const m = model.trim().toLowerCase();
-    const out = [m];
-    const slash = m.lastIndexOf('/');
-    if (slash >= 0) out.push(m.slice(slash + 1)); // openrouter-style `anthropic/claude-…`, `models/gemini-…`
-    return out;
-  }
-
-  function find(
-    provider: string,
-    model: string,
-  ): { provider: TableProvider; modelIndex: number } | null {
-    const key = `${provider}\u0000${model}`;
-    const hit = cache.get(key);
-    if (hit !== undefined) return hit;
-    let found: { provider: TableProvider; modelIndex: number } | null = null;
-    outer: for (const name of candidates(model)) {
-      for (const tp of providersFor(provider, name)) {
-        const i = tp.models.findIndex((m) => matches(m.match, name));
-        if (i >= 0) {
-          found = { provider: tp, modelIndex: i };
-          break outer;
-        }
+  /**
+   * Known provider: its own models, then the providers it resells (genai-prices
+   * fallback_model_providers), then the maker the name points to (`claude…` → anthropic) at list
+   * price. Unknown or no provider: the maker the name points to, then every provider in SEARCH_ORDER.
+   */
+  function findModel(provider: string, model: string): CompiledModel | null {
+    const names = nameCandidates(model);
+    const makers = searchOrder.filter(
+      (p) => p.modelMatch !== null && names.some((n) => p.modelMatch?.(n) === true),
+    );
+    const known = providerNamed(provider);
+    const steps =
+      known === undefined
+        ? [...makers, ...searchOrder]
+        : [known, ...known.fallbacks.flatMap((id) => byId.get(id) ?? []), ...makers];
+    for (const p of new Set(steps)) {
+      for (const n of names) {
+        const m = p.models.find((x) => x.match(n));
+        if (m !== undefined) return m;
       }
     }
-    cache.set(key, found);
-    return found;
+    return null;
   }
 
   function resolve(provider: string, model: string, at: Date): PriceRow | undefined {
-    if (model.trim() === '') return undefined;
-    const f = find(provider, model);
-    if (!f) return undefined;
-    const m = f.provider.models[f.modelIndex];
-    if (!m) return undefined;
-    const day = at.toISOString().slice(0, 10);
-    let period = m.periods[0];
-    for (const p of m.periods) if (p.from === null || p.from <= day) period = p;
-    if (!period || (period.from !== null && period.from > day)) return undefined;
-    const id = `genai-prices:${f.provider.id}:${m.id}@${period.from ?? '-'}`;
-    let row = rows.get(id);
-    if (!row) {
-      const prices: Partial<Record<PriceKey, PicoPrice>> = {};
-      for (const k of PRICE_KEYS) {
-        const p = period.prices[k];
-        if (p !== undefined) prices[k] = toPico(p);
-      }
-      row = { id, provider: f.provider.id, model: m.id, effectiveFrom: period.from, prices };
-      rows.set(id, row);
+    const atMs = at.getTime();
+    if (model.trim() === '' || Number.isNaN(atMs)) return undefined;
+    const key = `${provider}\u0000${model}`;
+    let found = cache.get(key);
+    if (found === undefined) {
+      found = findModel(provider, model);
+      if (cache.size >= MAX_RESOLUTION_CACHE) cache.clear();
+      cache.set(key, found);
     }
+    if (found === null) return undefined;
+    let row: PriceRow | undefined;
+    for (const period of found.periods)
+      if (period.fromMs === null || period.fromMs <= atMs) row = period.row;
     return row;
   }
 
-  return {
-    resolve,
-    priceSpan(span) {
-      const none = {
-        priceId: '',
-        costNanos: null,
-        inputCostNanos: null,
-        outputCostNanos: null,
-        cacheReadCostNanos: null,
-        cacheWriteCostNanos: null,
-      };
-      if (span.spanType !== 'llm') return { ...span, ...none, unpriced: false };
-      const at = new Date(Number(span.startTimeUnixNano / 1_000_000n));
-      const row =
-        resolve(span.provider, span.responseModel || span.requestModel, at) ??
-        (span.responseModel && span.requestModel
-          ? resolve(span.provider, span.requestModel, at)
-          : undefined);
-      if (!row) return { ...span, ...none, unpriced: true };
-      const c = computeCost(row, span);
-      return {
-        ...span,
-        priceId: row.id,
-        costNanos: c.totalNanos,
-        inputCostNanos: c.inputNanos,
-        outputCostNanos: c.outputNanos,
-        cacheReadCostNanos: c.cacheReadNanos,
-        cacheWriteCostNanos: c.cacheWriteNanos,
-        unpriced: false,
-      };
-    },
-  };
+  const noCost = {
+    priceId: '',
+    costNanos: null,
+    inputCostNanos: null,
+    outputCostNanos: null,
+    cacheReadCostNanos: null,
+    cacheWriteCostNanos: null,
+  } as const;
+
+  function priceSpan(span: SpanRecord): PricedSpan {
+    if (span.spanType !== 'llm') return { ...span, ...noCost, unpriced: false };
+    const at = new Date(Number(span.startTimeUnixNano / 1_000_000n));
+    const model = span.responseModel || span.requestModel;
+    // A response model the table does not know (a new snapshot) still prices by the requested one.
+    const row =
+      resolve(span.provider, model, at) ??
+      (model !== span.requestModel && span.requestModel !== ''
+        ? resolve(span.provider, span.requestModel, at)
+        : undefined);
+    if (row === undefined) return { ...span, ...noCost, unpriced: true };
+    const c = computeCost(row, span);
+    return {
+      ...span,
+      priceId: row.id,
+      costNanos: c.totalNanos,
+      inputCostNanos: c.inputNanos,
+      outputCostNanos: c.outputNanos,
+      cacheReadCostNanos: c.cacheReadNanos,
+      cacheWriteCostNanos: c.cacheWriteNanos,
+      unpriced: false,
+    };
+  }
+
+  return { resolve, priceSpan };
 }

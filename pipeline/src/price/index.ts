@@ -1,19 +1,26 @@
+// The generator (generate.ts) is a build-time command and stays out of the runtime exports.
 export {
+  computeCost,
   createPriceBook,
   loadBundledPriceTable,
-  computeCost,
-  mtokToPico,
-  PriceTableError,
+  loadPriceTable,
+  MAX_RESOLUTION_CACHE,
   PROVIDER_ALIASES,
 } from './book.js';
-export type { PriceBook, PriceRow, PicoPrice, CostUsage, CallCost } from './book.js';
-export { matches, PRICE_KEYS } from './table.js';
+export type { CallCost, CostUsage, PicoPrice, PriceBook, PriceRow } from './book.js';
+export { mtokToPico, picoToNanos } from './decimal.js';
+export { PriceTableError } from './errors.js';
+export type { PriceErrorCode } from './errors.js';
+export { compileMatch, parsePriceTable, PRICE_COMPONENTS, PRICE_TABLE_VERSION } from './table.js';
 export type {
-  PriceTable,
-  TableProvider,
-  TableModel,
-  TablePeriod,
-  TablePrice,
   MatchClause,
-  PriceKey,
+  NameMatcher,
+  PriceComponent,
+  PricePeriod,
+  PriceTable,
+  PriceTableSource,
+  PriceTier,
+  TableModel,
+  TablePrice,
+  TableProvider,
 } from './table.js';
