@@ -14,8 +14,8 @@ export const CONSUMER_DEFAULTS = {
   maxBytesPerPartition: 1024 * 1024,
   maxBytes: 8 * 1024 * 1024,
   partitionsConsumedConcurrently: 3,
-  sessionTimeout: 30_000,
-  heartbeatInterval: 3000,
+  sessionTimeout: 10_000,
+  heartbeatInterval: 1000,
 } as const;
 
 export interface StageDeps {
