@@ -11,9 +11,9 @@ import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
 
 /** Bounds of what a consumer holds in memory at once. */
 export const CONSUMER_DEFAULTS = {
-  maxBytesPerPartition: 1024 * 1024,
-  maxBytes: 8 * 1024 * 1024,
-  partitionsConsumedConcurrently: 3,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  maxBytes: 16 * 1024 * 1024,
+  partitionsConsumedConcurrently: 6,
   sessionTimeout: 10_000,
   heartbeatInterval: 1000,
 } as const;
@@ -25,6 +25,28 @@ export interface StageDeps {
   log: Logger;
   metrics: Metrics;
   backoff?: Backoff;
+}
+
+/** Largest produce request harness-meter sends: Kafka refuses record batches over message.max.bytes (1 MiB by default). */
+export const MAX_PRODUCE_BYTES = 512 * 1024;
+
+/** Splits messages into sends of at most MAX_PRODUCE_BYTES (a single larger message goes alone). */
+export function chunkBySize(messages: Message[], maxBytes: number = MAX_PRODUCE_BYTES): Message[][] {
+  const chunks: Message[][] = [];
+  let current: Message[] = [];
+  let size = 0;
+  for (const m of messages) {
+    const n = (m.value ? Buffer.byteLength(m.value as Buffer) : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0) + 64;
+    if (current.length > 0 && size + n > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += n;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
 }
 
 /** The reason and origin of a dead letter travel as headers; the value is the original bytes. */
@@ -180,17 +202,13 @@ export function createRepartitionStage(deps: StageDeps): Stage {
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
       }
     }
-    const topicMessages = [
-      ...(out.length > 0 ? [{ topic: cfg.sessionSpansTopic, messages: out }] : []),
-      ...(dead.length > 0 ? [{ topic: cfg.deadLetterTopic, messages: dead }] : []),
+    const sends = [
+      ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
+      ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
     ];
-    if (topicMessages.length > 0)
-      await untilDone(
-        'repartition produce',
-        async () => void (await producer.sendBatch({ acks: -1, topicMessages })),
-        p,
-        deps,
-      );
+    for (const send of sends) {
+      await untilDone('repartition produce', async () => void (await producer.send({ acks: -1, ...send })), p, deps);
+    }
     if (dead.length > 0)
       metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
         stage: 'repartition',

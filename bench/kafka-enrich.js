@@ -1,0 +1,126 @@
+// Benchmark: spans per second from Kafka through repartition + enrich (decode, price, batched
+// idempotent insert) into ClickHouse (chDB), beside a bare kafkajs consumer draining the same raw
+// topic in the same run. The ratio is the figure. Run: npm run bench  (HM_BENCH_SPANS to resize).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { loadConfig } from '../pipeline/dist/config.js';
+import { encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
+import { startKafkaPipeline } from '../pipeline/dist/kafka/run.js';
+import { createLogger } from '../pipeline/dist/logger.js';
+
+const SPANS = Number(process.env.HM_BENCH_SPANS ?? 200_000);
+const PER_REQUEST = 100;
+const SESSIONS = 200;
+const script = fileURLToPath(new URL('../scripts/kafka/broker.sh', import.meta.url));
+
+let brokers = process.env.HM_KAFKA_BROKERS;
+let brokerDir;
+if (!brokers) {
+  brokerDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-kafka-'));
+  brokers = execFileSync('bash', [script, 'start', '--dir', brokerDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
+}
+const id = Date.now().toString(36);
+const config = loadConfig(
+  {
+    HM_KAFKA_BROKERS: brokers,
+    HM_KAFKA_TOPIC_OTLP_SPANS: `bench_otlp_${id}`,
+    HM_KAFKA_TOPIC_SESSION_SPANS: `bench_sessions_${id}`,
+    HM_KAFKA_TOPIC_DEAD_LETTERS: `bench_dlq_${id}`,
+    HM_KAFKA_GROUP_PREFIX: `bench-${id}`,
+    HM_KAFKA_PARTITIONS: '6',
+    HM_DATA_DIR: mkdtempSync(join(os.tmpdir(), 'hm-bench-data-')),
+    HM_BATCH_MAX_SPANS: process.env.HM_BATCH_MAX_SPANS ?? '20000',
+    HM_BATCH_MAX_WAIT_MS: process.env.HM_BATCH_MAX_WAIT_MS ?? '200',
+  },
+  { port: 0 },
+);
+const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
+
+function request(i0) {
+  const t0 = BigInt(Date.now() - 3_600_000) * 1_000_000n;
+  const spans = [];
+  for (let j = i0; j < i0 + PER_REQUEST; j++) {
+    const session = j % SESSIONS;
+    spans.push({
+      traceId: (session + 1).toString(16).padStart(32, '0'),
+      spanId: (j + 1).toString(16).padStart(16, '0'),
+      name: j % 2 ? 'chat claude-sonnet-4-5' : 'execute_tool Read',
+      kind: j % 2 ? 3 : 1,
+      startTimeUnixNano: String(t0 + BigInt(j) * 1_000_000n),
+      endTimeUnixNano: String(t0 + BigInt(j) * 1_000_000n + 500_000_000n),
+      attributes: [
+        ['gen_ai.operation.name', j % 2 ? 'chat' : 'execute_tool'],
+        ['gen_ai.provider.name', 'anthropic'],
+        ['gen_ai.request.model', 'claude-sonnet-4-5'],
+        ['gen_ai.conversation.id', `bench-session-${session}`],
+        ['user.id', `dev-${session % 20}`],
+        ['vcs.repository.url.full', `https://github.com/acme/repo-${session % 5}`],
+        ['vcs.change.id', String(100 + (session % 50))],
+        ...(j % 2 ? [] : [['gen_ai.tool.name', 'Read'], ['harness_meter.tool.class', 'read']]),
+      ]
+        .map(([key, v]) => ({ key, value: { stringValue: v } }))
+        .concat(j % 2 ? [{ key: 'gen_ai.usage.input_tokens', value: { intValue: '12000' } }, { key: 'gen_ai.usage.cache_read.input_tokens', value: { intValue: '10000' } }, { key: 'gen_ai.usage.output_tokens', value: { intValue: '400' } }] : []),
+    });
+  }
+  return Buffer.from(encodeTraceRequestProtobuf({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] }));
+}
+
+const admin = kafka.admin();
+await admin.connect();
+await admin.createTopics({ topics: [config.kafka.otlpSpansTopic, config.kafka.sessionSpansTopic, config.kafka.deadLetterTopic].map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+const producer = kafka.producer();
+await producer.connect();
+const messages = [];
+for (let i = 0; i < SPANS; i += PER_REQUEST) messages.push({ value: request(i) });
+const bytes = messages.reduce((n, m) => n + m.value.length, 0);
+for (let i = 0; i < messages.length; i += 20) await producer.send({ topic: config.kafka.otlpSpansTopic, acks: -1, messages: messages.slice(i, i + 20) });
+await producer.disconnect();
+
+// Baseline: a bare kafkajs consumer group draining the same topic (no decoding, no writes).
+const bare = kafka.consumer({ groupId: `bench-bare-${id}` });
+await bare.connect();
+await bare.subscribe({ topic: config.kafka.otlpSpansTopic, fromBeginning: true });
+let seen = 0;
+let bareStart = 0;
+const bareDone = new Promise((resolve) => {
+  void bare.run({
+    eachBatch: async ({ batch }) => {
+      if (!bareStart) bareStart = performance.now();
+      seen += batch.messages.length;
+      if (seen >= messages.length) resolve(performance.now());
+    },
+  });
+});
+const bareEnd = await bareDone;
+await bare.disconnect();
+const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
+
+// harness-meter: repartition + enrich into chDB.
+const log = createLogger('warn');
+const pipeline = await startKafkaPipeline(config, ['enrich'], log);
+let hmStart = 0;
+let stored = 0;
+while (stored < SPANS) {
+  const m = /^harness_meter_spans_stored_total (\d+)/m.exec(pipeline.metrics.render());
+  stored = Number(m?.[1] ?? 0);
+  if (!hmStart && /harness_meter_messages_total/.test(pipeline.metrics.render())) hmStart = performance.now();
+  await new Promise((r) => setTimeout(r, 20));
+}
+const hmEnd = performance.now();
+const hmRate = SPANS / ((hmEnd - (hmStart || hmEnd)) / 1000);
+const summary = pipeline.metrics.render().split('\n').filter((l) => /insert_seconds_(sum|count)|batch_messages_(sum|count)/.test(l));
+await pipeline.stop();
+await admin.disconnect();
+if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
+
+const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+console.log(`machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Kafka ${brokers}`);
+console.log(`data: ${SPANS} spans (half LLM calls, half tool calls) in ${messages.length} otlp_proto messages of ${PER_REQUEST} spans, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${SESSIONS} sessions, 6 partitions`);
+console.log(`baseline  bare kafkajs consumer drain: ${Math.round(bareRate).toLocaleString('en-US')} spans/s`);
+console.log(`harness-meter Kafka → repartition → enrich → chDB: ${Math.round(hmRate).toLocaleString('en-US')} spans/s`);
+console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
+for (const l of summary) console.log(`  ${l}`);
