@@ -21,7 +21,13 @@ let brokers = process.env.HM_KAFKA_BROKERS;
 let brokerDir;
 if (!brokers) {
   brokerDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-kafka-'));
-  brokers = execFileSync('bash', [script, 'start', '--dir', brokerDir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim().split('\n').at(-1);
+  brokers = execFileSync('bash', [script, 'start', '--dir', brokerDir], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+    .trim()
+    .split('\n')
+    .at(-1);
 }
 const id = Date.now().toString(36);
 const config = loadConfig(
@@ -34,7 +40,7 @@ const config = loadConfig(
     HM_KAFKA_PARTITIONS: '6',
     HM_DATA_DIR: mkdtempSync(join(os.tmpdir(), 'hm-bench-data-')),
     HM_BATCH_MAX_SPANS: process.env.HM_BATCH_MAX_SPANS ?? '20000',
-    HM_BATCH_MAX_WAIT_MS: process.env.HM_BATCH_MAX_WAIT_MS ?? '200',
+    HM_BATCH_MAX_WAIT_MS: process.env.HM_BATCH_MAX_WAIT_MS ?? '50',
   },
   { port: 0 },
 );
@@ -60,24 +66,58 @@ function request(i0) {
         ['user.id', `dev-${session % 20}`],
         ['vcs.repository.url.full', `https://github.com/acme/repo-${session % 5}`],
         ['vcs.change.id', String(100 + (session % 50))],
-        ...(j % 2 ? [] : [['gen_ai.tool.name', 'Read'], ['harness_meter.tool.class', 'read']]),
+        ...(j % 2
+          ? []
+          : [
+              ['gen_ai.tool.name', 'Read'],
+              ['harness_meter.tool.class', 'read'],
+            ]),
       ]
         .map(([key, v]) => ({ key, value: { stringValue: v } }))
-        .concat(j % 2 ? [{ key: 'gen_ai.usage.input_tokens', value: { intValue: '12000' } }, { key: 'gen_ai.usage.cache_read.input_tokens', value: { intValue: '10000' } }, { key: 'gen_ai.usage.output_tokens', value: { intValue: '400' } }] : []),
+        .concat(
+          j % 2
+            ? [
+                { key: 'gen_ai.usage.input_tokens', value: { intValue: '12000' } },
+                { key: 'gen_ai.usage.cache_read.input_tokens', value: { intValue: '10000' } },
+                { key: 'gen_ai.usage.output_tokens', value: { intValue: '400' } },
+              ]
+            : [],
+        ),
     });
   }
-  return Buffer.from(encodeTraceRequestProtobuf({ resourceSpans: [{ resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] }, scopeSpans: [{ scope: { name: 'bench' }, spans }] }] }));
+  return Buffer.from(
+    encodeTraceRequestProtobuf({
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'bench' } }] },
+          scopeSpans: [{ scope: { name: 'bench' }, spans }],
+        },
+      ],
+    }),
+  );
 }
 
 const admin = kafka.admin();
 await admin.connect();
-await admin.createTopics({ topics: [config.kafka.otlpSpansTopic, config.kafka.sessionSpansTopic, config.kafka.deadLetterTopic].map((topic) => ({ topic, numPartitions: 6 })), waitForLeaders: true });
+await admin.createTopics({
+  topics: [
+    config.kafka.otlpSpansTopic,
+    config.kafka.sessionSpansTopic,
+    config.kafka.deadLetterTopic,
+  ].map((topic) => ({ topic, numPartitions: 6 })),
+  waitForLeaders: true,
+});
 const producer = kafka.producer();
 await producer.connect();
 const messages = [];
 for (let i = 0; i < SPANS; i += PER_REQUEST) messages.push({ value: request(i) });
 const bytes = messages.reduce((n, m) => n + m.value.length, 0);
-for (let i = 0; i < messages.length; i += 20) await producer.send({ topic: config.kafka.otlpSpansTopic, acks: -1, messages: messages.slice(i, i + 20) });
+for (let i = 0; i < messages.length; i += 20)
+  await producer.send({
+    topic: config.kafka.otlpSpansTopic,
+    acks: -1,
+    messages: messages.slice(i, i + 20),
+  });
 await producer.disconnect();
 
 // Baseline: a bare kafkajs consumer group draining the same topic (no decoding, no writes).
@@ -107,20 +147,32 @@ let stored = 0;
 while (stored < SPANS) {
   const m = /^harness_meter_spans_stored_total (\d+)/m.exec(pipeline.metrics.render());
   stored = Number(m?.[1] ?? 0);
-  if (!hmStart && /harness_meter_messages_total/.test(pipeline.metrics.render())) hmStart = performance.now();
+  if (!hmStart && /harness_meter_messages_total/.test(pipeline.metrics.render()))
+    hmStart = performance.now();
   await new Promise((r) => setTimeout(r, 20));
 }
 const hmEnd = performance.now();
 const hmRate = SPANS / ((hmEnd - (hmStart || hmEnd)) / 1000);
-const summary = pipeline.metrics.render().split('\n').filter((l) => /insert_seconds_(sum|count)|batch_messages_(sum|count)/.test(l));
+const summary = pipeline.metrics
+  .render()
+  .split('\n')
+  .filter((l) => /insert_seconds_(sum|count)|batch_messages_(sum|count)/.test(l));
 await pipeline.stop();
 await admin.disconnect();
 if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Kafka ${brokers}`);
-console.log(`data: ${SPANS} spans (half LLM calls, half tool calls) in ${messages.length} otlp_proto messages of ${PER_REQUEST} spans, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${SESSIONS} sessions, 6 partitions`);
-console.log(`baseline  bare kafkajs consumer drain: ${Math.round(bareRate).toLocaleString('en-US')} spans/s`);
-console.log(`harness-meter Kafka → repartition → enrich → chDB: ${Math.round(hmRate).toLocaleString('en-US')} spans/s`);
+console.log(
+  `machine: ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; Kafka ${brokers}`,
+);
+console.log(
+  `data: ${SPANS} spans (half LLM calls, half tool calls) in ${messages.length} otlp_proto messages of ${PER_REQUEST} spans, ${(bytes / 2 ** 20).toFixed(1)} MiB, ${SESSIONS} sessions, 6 partitions`,
+);
+console.log(
+  `baseline  bare kafkajs consumer drain: ${Math.round(bareRate).toLocaleString('en-US')} spans/s`,
+);
+console.log(
+  `harness-meter Kafka → repartition → enrich → chDB: ${Math.round(hmRate).toLocaleString('en-US')} spans/s`,
+);
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
 for (const l of summary) console.log(`  ${l}`);

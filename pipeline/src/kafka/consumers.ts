@@ -31,12 +31,18 @@ export interface StageDeps {
 export const MAX_PRODUCE_BYTES = 512 * 1024;
 
 /** Splits messages into sends of at most MAX_PRODUCE_BYTES (a single larger message goes alone). */
-export function chunkBySize(messages: Message[], maxBytes: number = MAX_PRODUCE_BYTES): Message[][] {
+export function chunkBySize(
+  messages: Message[],
+  maxBytes: number = MAX_PRODUCE_BYTES,
+): Message[][] {
   const chunks: Message[][] = [];
   let current: Message[] = [];
   let size = 0;
   for (const m of messages) {
-    const n = (m.value ? Buffer.byteLength(m.value as Buffer) : 0) + (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0) + 64;
+    const n =
+      (m.value ? Buffer.byteLength(m.value as Buffer) : 0) +
+      (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0) +
+      64;
     if (current.length > 0 && size + n > maxBytes) {
       chunks.push(current);
       current = [];
@@ -132,6 +138,27 @@ function makeStage(
     sessionTimeout: CONSUMER_DEFAULTS.sessionTimeout,
     heartbeatInterval: CONSUMER_DEFAULTS.heartbeatInterval,
     allowAutoTopicCreation: false,
+    // After any crash (e.g. the group dropped this member), rejoin: nothing was committed past what
+    // was stored, so the redelivered messages are deduplicated downstream.
+    retry: {
+      retries: 10,
+      initialRetryTime: 300,
+      maxRetryTime: 10_000,
+      restartOnFailure: () => Promise.resolve(true),
+    },
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    deps.metrics.inc(
+      'consumer_crashes_total',
+      'Consumer crashes (the consumer restarts and rejoins).',
+      1,
+      { group: groupId },
+    );
+    deps.log.warn('consumer crashed; restarting', {
+      group: groupId,
+      error: e.payload.error.message,
+      restart: e.payload.restart,
+    });
   });
   return {
     consumer,
@@ -145,8 +172,18 @@ function makeStage(
         eachBatch: async (p) => {
           if (p.batch.messages.length === 0) return;
           const started = Date.now();
-          await handle(consumer, p);
-          await commit(consumer, p);
+          // Keep the membership alive while a large batch is decoded, produced or inserted: a member
+          // silent for sessionTimeout is dropped from the group and its commit refused.
+          const keepAlive = setInterval(
+            () => void p.heartbeat().catch(() => undefined),
+            CONSUMER_DEFAULTS.heartbeatInterval,
+          );
+          try {
+            await handle(consumer, p);
+            await commit(consumer, p);
+          } finally {
+            clearInterval(keepAlive);
+          }
           deps.metrics.observe(
             'batch_messages',
             'Messages per consumed batch.',
@@ -207,7 +244,12 @@ export function createRepartitionStage(deps: StageDeps): Stage {
       ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
     ];
     for (const send of sends) {
-      await untilDone('repartition produce', async () => void (await producer.send({ acks: -1, ...send })), p, deps);
+      await untilDone(
+        'repartition produce',
+        async () => void (await producer.send({ acks: -1, ...send })),
+        p,
+        deps,
+      );
     }
     if (dead.length > 0)
       metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
