@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* global process */
 // The CLI entry: a committed shim, so npm can link the command at install time, before the
 // TypeScript build (`prepare`) has produced dist/.
 import('../dist/cli.js').catch((err) => {

@@ -40,9 +40,7 @@ export function chunkBySize(
   let size = 0;
   for (const m of messages) {
     const n =
-      (m.value ? Buffer.byteLength(m.value as Buffer) : 0) +
-      (m.key ? Buffer.byteLength(m.key as Buffer | string) : 0) +
-      64;
+      (m.value ? Buffer.byteLength(m.value) : 0) + (m.key ? Buffer.byteLength(m.key) : 0) + 64;
     if (current.length > 0 && size + n > maxBytes) {
       chunks.push(current);
       current = [];
