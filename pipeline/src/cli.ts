@@ -4,7 +4,9 @@ import { loadConfig, storeOptions, type Config } from './config.js';
 import { startEmbedded } from './embedded.js';
 import { createLogger } from './logger.js';
 import { formatRows, type OutputFormat } from './report/format.js';
-import { REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
+import { NEEDS_DETECTION, REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
+import { scanStaleSessions } from './detect/index.js';
+import { createPriceBook } from './price/index.js';
 import { fetchReport, findServer } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
@@ -18,6 +20,7 @@ Usage:
   harness-meter demo [--endpoint URL]      play example agent sessions against a running server
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
+  harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -119,6 +122,7 @@ async function cmdReport(
     const client = await openStore(storeOptions(config));
     try {
       await migrateUp(client, config.database);
+      if (NEEDS_DETECTION.includes(report)) await scanStaleSessions(client, config.database, createPriceBook(), 0);
       rows = (await runReport(client, config.database, report, req)) as unknown as Record<
         string,
         unknown
@@ -129,7 +133,7 @@ async function cmdReport(
   }
   const heading =
     format === 'table'
-      ? `${report === 'cost' ? `cost by ${req.by ?? 'developer'}` : report}${server ? ` (from ${config.apiUrl})` : ''}`
+      ? `${report === 'cost' ? `cost by ${req.by ?? 'developer'}` : report === 'waste' ? `waste by ${req.by ?? 'kind'}` : report}${server ? ` (from ${config.apiUrl})` : ''}`
       : '';
   out(formatRows(report, rows, format, heading));
 }

@@ -31,6 +31,8 @@ export interface Config {
   kafka: KafkaConfig;
   /** HM_SHUTDOWN_TIMEOUT_MS: longest a stop may take before the process exits anyway. */
   shutdownTimeoutMs: number;
+  /** HM_DETECT_IDLE_MS: a session is scanned for redundancy once idle this long (reports scan at once). */
+  detectIdleMs: number;
 }
 
 export interface KafkaConfig {
@@ -62,6 +64,7 @@ export const DEFAULTS = {
   batchMaxWaitMs: 200,
   logLevel: 'info' as LogLevel,
   shutdownTimeoutMs: 30_000,
+  detectIdleMs: 60_000,
   kafkaClientId: 'harness-meter',
   otlpSpansTopic: 'otlp_spans',
   sessionSpansTopic: 'hm_session_spans',
@@ -190,6 +193,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       600_000,
       '30000',
     ),
+    detectIdleMs: int(env, 'HM_DETECT_IDLE_MS', DEFAULTS.detectIdleMs, 0, 86_400_000, '60000'),
     ...overrides,
   };
 }

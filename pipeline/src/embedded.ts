@@ -5,7 +5,8 @@ import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
 import { createPriceBook, loadBundledPriceTable, type PriceBook } from './price/index.js';
-import { reportApi } from './report/service.js';
+import { NEEDS_DETECTION, reportApi } from './report/service.js';
+import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
@@ -28,6 +29,7 @@ export interface RunningServer {
   receiver: Receiver;
   client: ClickHouseClient;
   sink: SpanSink;
+  detect: DetectStage;
   /** Stops accepting, flushes what is queued, closes the store. Idempotent. */
   stop(): Promise<void>;
 }
@@ -53,12 +55,17 @@ export async function startEmbedded(
       logger,
     });
     const path = createSpanPath(priceBook, sink);
+    const detect = startDetectStage(client, config.database, priceBook, logger, { idleMs: config.detectIdleMs });
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       onTraces: (body, encoding) => path.handleTraces(body, encoding),
-      api: reportApi(client, config.database),
+      api: reportApi(client, config.database, async (name) => {
+        if (!NEEDS_DETECTION.includes(name)) return;
+        await sink.flush();
+        await detect.catchUp();
+      }),
       health: () => ({
         mode: 'embedded',
         store: config.clickhouseUrl ?? config.dataDir,
@@ -71,10 +78,12 @@ export async function startEmbedded(
       receiver,
       client,
       sink,
+      detect,
       stop: () =>
         (stopping ??= (async () => {
           await receiver.close();
           await sink.close();
+          await detect.stop();
           await client.close();
         })()),
     };

@@ -28,3 +28,7 @@ export type {
   CostByRow,
   CostDimension,
 } from './reports.js';
+export { wasteBy, WASTE_DIMENSIONS } from './reports.js';
+export type { WasteRow, WasteDimension } from './reports.js';
+export { staleSessions, sessionCalls, writeScan } from './detect.js';
+export type { SessionCallRow, WasteFindingRow } from './detect.js';

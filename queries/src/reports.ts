@@ -54,6 +54,11 @@ export interface CostPerPrRow extends UsageTotals {
   repo: string;
   /** Pull request number; null for spans with no PR known (the unattributed bucket). */
   pr: number | null;
+  /** Tokens of redundant calls on this PR (result tokens + the output spent to issue them). */
+  wasted_tokens: number;
+  /** Their direct and carried cost, integer nano-USD as a decimal string. */
+  wasted_cost_nanos: string;
+  wasted_cost_usd: number;
   first_seen: string;
   last_seen: string;
 }
@@ -147,6 +152,9 @@ export async function costPerPr(
     repo: String(r.repo ?? ''),
     pr: num(r.pr) === 0 ? null : num(r.pr),
     ...totals(r),
+    wasted_tokens: num(r.wasted_tokens),
+    wasted_cost_nanos: BigInt(r.wasted_cost_nanos ?? 0).toString(),
+    wasted_cost_usd: nanosToUsdNumber(BigInt(r.wasted_cost_nanos ?? 0)),
     first_seen: String(r.first_seen ?? ''),
     last_seen: String(r.last_seen ?? ''),
   }));
@@ -168,4 +176,47 @@ export async function costBy(
     by: options.by,
   });
   return rows.map((r) => ({ by: options.by, key: String(r.key ?? ''), ...totals(r) }));
+}
+
+export const WASTE_DIMENSIONS = ['kind', 'tool', 'mcp_server', 'session', 'developer', 'team', 'repo', 'pr'] as const;
+export type WasteDimension = (typeof WASTE_DIMENSIONS)[number];
+
+export interface WasteRow {
+  by: WasteDimension;
+  key: string;
+  occurrences: number;
+  sessions: number;
+  wasted_tokens: number;
+  carried_tokens: number;
+  direct_cost_nanos: string;
+  carried_cost_nanos: string;
+  /** direct + carried, in dollars */
+  cost_usd: number;
+  cost_nanos: string;
+  max_loop_length: number;
+}
+
+/** Redundant calls (latest scan of each session) grouped by one dimension. */
+export async function wasteBy(client: ClickHouseClient, options: { db: string; by: WasteDimension } & ReportWindow): Promise<WasteRow[]> {
+  if (!WASTE_DIMENSIONS.includes(options.by)) {
+    throw new StoreError('INVALID_ARGUMENT', `Unknown dimension ${JSON.stringify(options.by)}: use one of ${WASTE_DIMENSIONS.join(', ')}.`);
+  }
+  const rows = await runReport(client, `waste-by-${options.by}`, 'waste_by.sql', { ...windowParams(options.db, options), by: options.by });
+  return rows.map((r) => {
+    const direct = BigInt(r.direct_cost_nanos ?? 0);
+    const carried = BigInt(r.carried_cost_nanos ?? 0);
+    return {
+      by: options.by,
+      key: String(r.key ?? ''),
+      occurrences: num(r.occurrences),
+      sessions: num(r.sessions),
+      wasted_tokens: num(r.wasted_tokens),
+      carried_tokens: num(r.carried_tokens),
+      direct_cost_nanos: direct.toString(),
+      carried_cost_nanos: carried.toString(),
+      cost_nanos: (direct + carried).toString(),
+      cost_usd: nanosToUsdNumber(direct + carried),
+      max_loop_length: num(r.max_loop_length),
+    };
+  });
 }

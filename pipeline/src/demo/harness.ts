@@ -53,7 +53,7 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
                   usage: step.usage,
                 };
           await hm.llmCall({ provider: s.provider, model: s.model }, async () => {
-            await pause(2);
+            await pause(8);
             return response;
           });
           counts.llmCalls++;
@@ -67,7 +67,7 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
               args: step.args,
             },
             async () => {
-              await pause(1);
+              await pause(3);
               return step.result;
             },
             { isError: () => failed },

@@ -5,7 +5,8 @@ import { startReceiver, type Receiver } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { createPriceBook, loadBundledPriceTable } from '../price/index.js';
-import { reportApi } from '../report/service.js';
+import { NEEDS_DETECTION, reportApi } from '../report/service.js';
+import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { createKafka, ensureTopics } from './client.js';
 import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
@@ -59,6 +60,7 @@ export async function startKafkaPipeline(
   let sink: SpanSink | undefined;
   const stages: Stage[] = [];
   let stopLag = (): void => undefined;
+  let detect: DetectStage | undefined;
   if (roles.includes('enrich')) {
     client = options.client ?? (await openStore(storeOptions(config)));
     await migrateUp(client, config.database);
@@ -69,10 +71,9 @@ export async function startKafkaPipeline(
       logger: log,
     });
     const deps = { kafka, producer, cfg, log, metrics };
-    stages.push(
-      createRepartitionStage(deps),
-      createEnrichStage({ ...deps, priceBook: createPriceBook(loadBundledPriceTable()), sink }),
-    );
+    const priceBook = createPriceBook(loadBundledPriceTable());
+    stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
+    detect = startDetectStage(client, config.database, priceBook, log, { idleMs: config.detectIdleMs });
     for (const s of stages) await s.start();
     stopLag = startLagMonitor(
       admin,
@@ -89,7 +90,15 @@ export async function startKafkaPipeline(
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
     ...(roles.includes('ingest') ? { onTraces: createKafkaIngest(producer, cfg, metrics) } : {}),
-    ...(client ? { api: reportApi(client, config.database) } : {}),
+    ...(client
+      ? {
+          api: reportApi(client, config.database, async (name) => {
+            if (!NEEDS_DETECTION.includes(name)) return;
+            await sink?.flush();
+            await detect?.catchUp();
+          }),
+        }
+      : {}),
     metrics: () => metrics.render(),
     health: () => ({
       mode: 'kafka',
@@ -115,6 +124,7 @@ export async function startKafkaPipeline(
         stopLag();
         for (const s of stages) await s.stop();
         await sink?.close();
+        await detect?.stop();
         await producer.disconnect();
         await admin.disconnect();
         if (!options.client) await client?.close();

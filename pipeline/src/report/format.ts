@@ -28,7 +28,10 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'cache_write_tokens',
     'cost_usd',
     'unpriced_calls',
+    'wasted_tokens',
+    'wasted_usd',
   ],
+  waste: ['key', 'occurrences', 'sessions', 'wasted_tokens', 'carried_tokens', 'direct_usd', 'carried_usd', 'cost_usd', 'max_loop_length'],
   cost: [
     'key',
     'sessions',
@@ -43,7 +46,17 @@ const TABLE_COLUMNS: Record<string, string[]> = {
   ],
 };
 
+/** Dollar columns shown from an exact nano-USD field. */
+const USD_FROM: Record<string, string> = { wasted_usd: 'wasted_cost_nanos', direct_usd: 'direct_cost_nanos', carried_usd: 'carried_cost_nanos' };
+
 const NUMERIC = new Set([
+  'occurrences',
+  'wasted_tokens',
+  'carried_tokens',
+  'wasted_usd',
+  'direct_usd',
+  'carried_usd',
+  'max_loop_length',
   'pr',
   'sessions',
   'llm_calls',
@@ -59,6 +72,8 @@ const NUMERIC = new Set([
 
 function cell(row: Row, col: string): string {
   const v = row[col];
+  const usdField = USD_FROM[col];
+  if (usdField !== undefined) return '$' + formatUsd(BigInt(text(row[usdField]) || '0'), 4);
   if (col === 'cost_usd') {
     const unpriced = Number(row.unpriced_calls ?? 0);
     if (unpriced > 0 && unpriced === Number(row.llm_calls ?? 0)) return 'unpriced';

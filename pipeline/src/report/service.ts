@@ -1,10 +1,15 @@
 import {
   costBy,
   costPerPr,
+  wasteBy,
+  WASTE_DIMENSIONS,
   type ClickHouseClient,
   type CostByRow,
   type CostPerPrRow,
+  type WasteDimension,
+  type WasteRow,
 } from '@harness-meter/queries';
+import { PipelineError } from '../errors.js';
 import { parseDimension, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
@@ -15,10 +20,19 @@ export interface ReportRequest {
   repo?: string | null;
 }
 
-export type ReportName = 'cost-per-pr' | 'cost';
-export const REPORT_NAMES: readonly ReportName[] = ['cost-per-pr', 'cost'];
+export type ReportName = 'cost-per-pr' | 'cost' | 'waste';
+export const REPORT_NAMES: readonly ReportName[] = ['cost-per-pr', 'cost', 'waste'];
 
-export type ReportRows = CostPerPrRow[] | CostByRow[];
+/** Reports that read redundancy findings: stale sessions are scanned first. */
+export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
+
+export type ReportRows = CostPerPrRow[] | CostByRow[] | WasteRow[];
+
+function wasteDimension(by: string | null | undefined): WasteDimension {
+  const v = (by ?? 'kind').trim();
+  if ((WASTE_DIMENSIONS as readonly string[]).includes(v)) return v as WasteDimension;
+  throw new PipelineError('BAD_REQUEST', `--by ${JSON.stringify(v)} is not a waste dimension: use one of ${WASTE_DIMENSIONS.join(', ')}.`);
+}
 
 /** Runs one report against a ClickHouse client (chDB or server). */
 export async function runReport(
@@ -33,6 +47,8 @@ export async function runReport(
       return costPerPr(client, { db, ...window, ...(req.repo ? { repo: req.repo } : {}) });
     case 'cost':
       return costBy(client, { db, by: parseDimension(req.by), ...window });
+    case 'waste':
+      return wasteBy(client, { db, by: wasteDimension(req.by), ...window });
   }
 }
 
@@ -40,18 +56,22 @@ export async function runReport(
 export function reportApi(
   client: ClickHouseClient,
   db: string,
+  beforeReport: (name: ReportName) => Promise<void> = () => Promise.resolve(),
 ): Record<string, (p: URLSearchParams) => Promise<unknown>> {
   const api: Record<string, (p: URLSearchParams) => Promise<unknown>> = {};
   for (const name of REPORT_NAMES) {
-    api[`reports/${name}`] = async (p) => ({
-      report: name,
-      rows: await runReport(client, db, name, {
-        since: p.get('since'),
-        until: p.get('until'),
-        by: p.get('by'),
-        repo: p.get('repo'),
-      }),
-    });
+    api[`reports/${name}`] = async (p) => {
+      await beforeReport(name);
+      return {
+        report: name,
+        rows: await runReport(client, db, name, {
+          since: p.get('since'),
+          until: p.get('until'),
+          by: p.get('by'),
+          repo: p.get('repo'),
+        }),
+      };
+    };
   }
   return api;
 }

@@ -1,0 +1,6 @@
+export { findRedundancy, orderCalls, WASTE_KINDS } from './rules.js';
+export type { WasteKind, CallClass, SessionCall, RawFinding } from './rules.js';
+export { priceFindings } from './cost.js';
+export type { Finding, UnitPrices } from './cost.js';
+export { scanSession, scanStaleSessions, startDetectStage, mcpServerOf, toSessionCall, DETECT_DEFAULTS } from './runner.js';
+export type { DetectStage } from './runner.js';

@@ -1,0 +1,134 @@
+/**
+ * Redundancy rules over one session's ordered calls. Pure and deterministic: the same calls give
+ * the same findings. A call is wasted at most once (the first rule that matches it), so totals never
+ * double-count. Works on hashes, sizes and token counts only: no raw content is needed.
+ */
+
+export type WasteKind = 're_read' | 'repeated_search' | 'retry_loop' | 'unchanged_rerun' | 're_fetch';
+export const WASTE_KINDS: readonly WasteKind[] = ['re_read', 'repeated_search', 'retry_loop', 'unchanged_rerun', 're_fetch'];
+
+export type CallClass = 'read' | 'write' | 'search' | 'exec' | 'fetch' | 'other';
+
+/** One call of a session, as the rules see it. */
+export interface SessionCall {
+  spanId: string;
+  /** Start time, for ordering (ns since the epoch). */
+  at: bigint;
+  /** End time: breaks ties between calls that started in the same clock tick (a call issued by an LLM call ends first). */
+  end?: bigint;
+  type: 'llm' | 'tool' | 'compaction';
+  // tool calls
+  toolName?: string;
+  toolClass?: CallClass | '';
+  argsHash?: string;
+  targetHash?: string;
+  /** Line range read, when the harness reported one (inclusive); absent = the whole target. */
+  rangeStart?: number;
+  rangeEnd?: number;
+  resultTokens?: number;
+  isError?: boolean;
+  /** Hash of the result or error, when known (tells one failure from another). */
+  resultHash?: string;
+  // LLM calls
+  outputTokens?: number;
+}
+
+export interface RawFinding {
+  kind: WasteKind;
+  /** The redundant call. */
+  spanId: string;
+  /** The earlier call it repeats. */
+  repeatsSpanId: string;
+  toolName: string;
+  /** Result tokens of the redundant call: they entered the context for nothing. */
+  resultTokens: number;
+  /** For retry loops: how many identical runs in a row so far (2 = one retry). */
+  loopLength: number;
+}
+
+/** Tools whose effect may change what a read, search or run would see. */
+const MUTATES = new Set<CallClass | ''>(['write', 'exec']);
+
+function covers(earlier: SessionCall, later: SessionCall): boolean {
+  if (earlier.argsHash && earlier.argsHash === later.argsHash) return true;
+  if (earlier.rangeStart === undefined) return true; // the whole target was read
+  if (later.rangeStart === undefined) return false; // now the whole target, before only part
+  return earlier.rangeStart <= later.rangeStart && (later.rangeEnd ?? Infinity) <= (earlier.rangeEnd ?? Infinity);
+}
+
+/** Orders calls by start time, then span id, so out-of-order arrival gives the same findings. */
+export function orderCalls(calls: readonly SessionCall[]): SessionCall[] {
+  const cmp = (x: bigint, y: bigint): number => (x < y ? -1 : x > y ? 1 : 0);
+  return [...calls].sort((a, b) => cmp(a.at, b.at) || cmp(a.end ?? a.at, b.end ?? b.at) || a.spanId.localeCompare(b.spanId));
+}
+
+/** Finds the redundant calls of one session. */
+export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
+  const calls = orderCalls(input);
+  const findings: RawFinding[] = [];
+  // Reads, searches and runs still valid: cleared by anything that may have changed the workspace.
+  let reads: SessionCall[] = [];
+  let searches = new Map<string, SessionCall>();
+  const runs = new Map<string, { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }>();
+  const fetches = new Map<string, SessionCall>();
+
+  for (const c of calls) {
+    if (c.type === 'compaction') {
+      // After a compaction the model no longer has earlier results: reading again is not waste.
+      reads = [];
+      searches = new Map();
+      fetches.clear();
+      continue;
+    }
+    if (c.type !== 'tool') continue;
+    const cls = c.toolClass ?? '';
+    const base = { spanId: c.spanId, toolName: c.toolName ?? '', resultTokens: c.resultTokens ?? 0 };
+
+    if (cls === 'read' && c.targetHash) {
+      const earlier = c.isError ? undefined : reads.find((r) => r.targetHash === c.targetHash && covers(r, c));
+      if (earlier) findings.push({ ...base, kind: 're_read', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      else if (!c.isError) reads.push(c);
+      continue;
+    }
+    if (cls === 'search' && c.argsHash) {
+      const earlier = c.isError ? undefined : searches.get(c.argsHash);
+      if (earlier) findings.push({ ...base, kind: 'repeated_search', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      else if (!c.isError) searches.set(c.argsHash, c);
+      continue;
+    }
+    if (cls === 'fetch' && (c.targetHash || c.argsHash)) {
+      const key = c.targetHash || c.argsHash || '';
+      const earlier = c.isError ? undefined : fetches.get(key);
+      if (earlier) findings.push({ ...base, kind: 're_fetch', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      else if (!c.isError) fetches.set(key, c);
+      continue;
+    }
+    if (cls === 'exec' && c.argsHash) {
+      const prev = runs.get(c.argsHash);
+      if (prev) {
+        if (prev.failed) {
+          const loop = prev.loop + 1;
+          findings.push({ ...base, kind: 'retry_loop', repeatsSpanId: prev.call.spanId, loopLength: loop });
+          runs.set(c.argsHash, { call: prev.call, failed: c.isError === true, loop, resultHash: c.resultHash });
+        } else {
+          findings.push({ ...base, kind: 'unchanged_rerun', repeatsSpanId: prev.call.spanId, loopLength: 0 });
+        }
+      } else {
+        runs.set(c.argsHash, { call: c, failed: c.isError === true, loop: 1, resultHash: c.resultHash });
+      }
+      // A command may change files: reads and searches are no longer known to be current; other
+      // commands' last runs too (the same command again after another one is not "unchanged").
+      reads = [];
+      searches = new Map();
+      for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
+      continue;
+    }
+    if (MUTATES.has(cls)) {
+      // A write: what was read of that target is stale; searches and runs may see something new.
+      reads = c.targetHash ? reads.filter((r) => r.targetHash !== c.targetHash) : [];
+      searches = new Map();
+      runs.clear();
+    }
+  }
+  return findings;
+}

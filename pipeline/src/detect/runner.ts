@@ -1,0 +1,153 @@
+import { sessionCalls, staleSessions, writeScan, type ClickHouseClient, type SessionCallRow, type WasteFindingRow } from '@harness-meter/queries';
+import { silentLogger, type Logger } from '../logger.js';
+import { computeCost, type PriceBook } from '../price/index.js';
+import { priceFindings, type UnitPrices } from './cost.js';
+import { findRedundancy, type CallClass, type SessionCall } from './rules.js';
+
+const CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
+
+/** `mcp__server__tool` → `server` (Claude Code's naming of MCP tools); '' for built-in tools. */
+export function mcpServerOf(toolName: string): string {
+  const m = /^mcp__(.+?)__/.exec(toolName);
+  return m?.[1] ?? '';
+}
+
+const optionalInt = (text: string): number | undefined => (/^\d+$/.test(text) ? Number(text) : undefined);
+
+export function toSessionCall(r: SessionCallRow): SessionCall {
+  const at = BigInt(r.at);
+  const end = BigInt(r.end_at);
+  if (r.compaction === 'true') return { spanId: r.span_id, at, end, type: 'compaction' };
+  if (r.span_type === 'llm') return { spanId: r.span_id, at, end, type: 'llm', outputTokens: r.output_tokens };
+  const call: SessionCall = {
+    spanId: r.span_id,
+    at,
+    end,
+    type: 'tool',
+    toolName: r.tool_name,
+    toolClass: CLASSES.includes(r.tool_class) ? (r.tool_class as CallClass) : '',
+    argsHash: r.args_hash,
+    targetHash: r.target_hash,
+    resultTokens: r.result_tokens,
+    isError: r.is_error === 1,
+    resultHash: r.result_hash,
+  };
+  const rangeStart = optionalInt(r.range_start);
+  const rangeEnd = optionalInt(r.range_end);
+  if (rangeStart !== undefined) call.rangeStart = rangeStart;
+  if (rangeEnd !== undefined) call.rangeEnd = rangeEnd;
+  return call;
+}
+
+/** Unit prices (pico-USD per token) of an LLM call, from the price book at the call's time. */
+function unitPrices(book: PriceBook, r: SessionCallRow): UnitPrices | undefined {
+  const row = book.resolve(r.provider, r.model, new Date(Number(BigInt(r.at) / 1_000_000n)));
+  if (!row) return undefined;
+  // The cost of 1,000 tokens in nano-USD is the price in pico-USD per token (exactly: prices are whole
+  // pico-USD). A small count keeps long-context tiers out of it: the base price is what a re-sent result adds.
+  const M = 1000;
+  const zero = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 };
+  return {
+    input: computeCost(row, { ...zero, inputTokens: M }).inputNanos,
+    cacheRead: computeCost(row, { ...zero, inputTokens: M, cacheReadTokens: M }).cacheReadNanos,
+    output: computeCost(row, { ...zero, outputTokens: M }).outputNanos,
+  };
+}
+
+/** Scans one session: loads its calls, finds and prices redundancy, stores the scan. */
+export async function scanSession(client: ClickHouseClient, db: string, book: PriceBook, session: string, scanId: number = Date.now()): Promise<WasteFindingRow[]> {
+  const rows = await sessionCalls(client, db, session);
+  if (rows.length === 0) return [];
+  const byId = new Map(rows.map((r) => [r.span_id, r]));
+  const calls = rows.map(toSessionCall);
+  const findings = priceFindings(
+    findRedundancy(calls),
+    calls,
+    (id) => {
+      const r = byId.get(id);
+      return r ? unitPrices(book, r) : undefined;
+    },
+    (id) => (byId.get(id)?.cache_read_tokens ?? 0) > 0,
+  );
+  const out: WasteFindingRow[] = findings.map((f) => {
+    const r = byId.get(f.spanId);
+    return {
+      session_id: session,
+      span_id: f.spanId,
+      trace_id: r?.trace_id ?? '',
+      scan_id: scanId,
+      Timestamp: r?.ts ?? '1970-01-01 00:00:00',
+      kind: f.kind,
+      repeats_span_id: f.repeatsSpanId,
+      tool_name: f.toolName,
+      mcp_server: mcpServerOf(f.toolName),
+      repo: r?.repo ?? '',
+      pr: r?.pr ?? 0,
+      developer: r?.developer ?? '',
+      team: r?.team ?? '',
+      result_tokens: f.resultTokens,
+      issue_tokens: f.issueTokens,
+      wasted_tokens: f.wastedTokens,
+      direct_cost_nanos: f.directCostNanos.toString(),
+      carried_tokens: f.carriedTokens,
+      carried_cost_nanos: f.carriedCostNanos.toString(),
+      loop_length: f.loopLength,
+      fully_priced: f.fullyPriced ? 1 : 0,
+    };
+  });
+  const lastIngestedAt = rows.reduce((m, r) => (r.ingested_at > m ? r.ingested_at : m), '');
+  await writeScan(client, db, { session, scanId, lastIngestedAt, spans: rows.length, findings: out });
+  return out;
+}
+
+export const DETECT_DEFAULTS = {
+  /** A session is scanned once it has been idle this long (later spans trigger a new scan). */
+  idleMs: 60_000,
+  /** How often the detect stage looks for idle sessions. */
+  intervalMs: 10_000,
+  /** Sessions scanned per round, at most. */
+  maxSessionsPerRound: 500,
+} as const;
+
+/** Scans every session idle for `idleMs` whose spans changed since its last scan. Returns how many. */
+export async function scanStaleSessions(client: ClickHouseClient, db: string, book: PriceBook, idleMs: number, log: Logger = silentLogger): Promise<number> {
+  const sessions = await staleSessions(client, db, { idleMs, limit: DETECT_DEFAULTS.maxSessionsPerRound });
+  for (const s of sessions) {
+    const found = await scanSession(client, db, book, s);
+    log.debug('session scanned', { session: s, findings: found.length });
+  }
+  return sessions.length;
+}
+
+export interface DetectStage {
+  /** Scans everything stale now, idle or not (before a report). */
+  catchUp(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The detect stage: every `intervalMs`, scans sessions that went idle since their spans last
+ * changed. State lives in ClickHouse (session_scans), so a restart loses nothing, and memory does
+ * not grow with the number of live sessions.
+ */
+export function startDetectStage(client: ClickHouseClient, db: string, book: PriceBook, log: Logger, opts: { idleMs?: number; intervalMs?: number } = {}): DetectStage {
+  const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
+  let running: Promise<unknown> = Promise.resolve();
+  const round = (idle: number): Promise<void> => {
+    const next = running.then(() => scanStaleSessions(client, db, book, idle, log)).then(
+      () => undefined,
+      (err: unknown) => log.warn('detect round failed; will retry', { error: err instanceof Error ? err.message : String(err) }),
+    );
+    running = next;
+    return next;
+  };
+  const timer = setInterval(() => void round(idleMs), opts.intervalMs ?? DETECT_DEFAULTS.intervalMs);
+  timer.unref();
+  return {
+    catchUp: () => round(0),
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
