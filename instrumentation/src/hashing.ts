@@ -132,3 +132,29 @@ export function resultText(result: unknown): string {
 
 /** Rough token estimate of text entering a model's context: 4 bytes per token, rounded up. */
 export const estimateTokens = (bytes: number): number => Math.ceil(bytes / 4);
+
+const num = (v: unknown): number | undefined =>
+  typeof v === 'number' && Number.isInteger(v) && v >= 0
+    ? v
+    : typeof v === 'string' && /^\d+$/.test(v)
+      ? Number(v)
+      : undefined;
+
+/**
+ * The line range a read covers, from common argument shapes: `offset` + `limit` (Claude Code's
+ * Read, 1-based offset), `start_line`/`end_line`, `line_start`/`line_end`. Undefined: the whole target.
+ */
+export function readRange(args: unknown): { start: number; end?: number } | undefined {
+  if (args === null || typeof args !== 'object') return undefined;
+  const a = args as Record<string, unknown>;
+  const offset = num(a.offset);
+  const limit = num(a.limit);
+  if (offset !== undefined || limit !== undefined) {
+    const start = offset ?? 1;
+    return limit === undefined ? { start } : { start, end: start + limit - 1 };
+  }
+  const start = num(a.start_line) ?? num(a.line_start) ?? num(a.startLine);
+  const end = num(a.end_line) ?? num(a.line_end) ?? num(a.endLine);
+  if (start === undefined && end === undefined) return undefined;
+  return end === undefined ? { start: start ?? 1 } : { start: start ?? 1, end };
+}

@@ -21,6 +21,7 @@ export {
   inferTarget,
   sha256Hex,
   estimateTokens,
+  readRange,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
 export { redact, MAX_CAPTURED_CHARS } from './redact.js';

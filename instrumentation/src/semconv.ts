@@ -102,6 +102,11 @@ export const ATTR_HM_TOOL_RESULT_BYTES = 'harness_meter.tool.result_bytes';
 export const ATTR_HM_TOOL_RESULT_TOKENS = 'harness_meter.tool.result_tokens';
 /** sha256 (hex) of the tool result; lets the pipeline see identical results without content. */
 export const ATTR_HM_TOOL_RESULT_HASH = 'harness_meter.tool.result_hash';
+/** First and last line a read covered (inclusive), when the arguments say (offset/limit, start/end line). */
+export const ATTR_HM_TOOL_RANGE_START = 'harness_meter.tool.range.start';
+export const ATTR_HM_TOOL_RANGE_END = 'harness_meter.tool.range.end';
+/** 'true' on the span that marks a context compaction: earlier tool results left the context. */
+export const ATTR_HM_CONTEXT_COMPACTION = 'harness_meter.context.compaction';
 /** 'true' when the tool call failed (also reflected in span status and error.type). */
 export const ATTR_HM_TOOL_ERROR = 'harness_meter.tool.error';
 /** Anthropic cache writes split by TTL (sum = gen_ai.usage.cache_creation.input_tokens). */

@@ -16,6 +16,7 @@ import {
   inferTarget,
   normalizeArgs,
   resultText,
+  readRange,
   sha256Hex,
   type ToolClass,
 } from './hashing.js';
@@ -29,6 +30,9 @@ import {
 } from './session.js';
 import {
   ATTR_ERROR_TYPE,
+  ATTR_HM_CONTEXT_COMPACTION,
+  ATTR_HM_TOOL_RANGE_END,
+  ATTR_HM_TOOL_RANGE_START,
   ATTR_GEN_AI_AGENT_NAME,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
@@ -136,6 +140,11 @@ export interface HarnessTracer {
   toolCall<T>(request: ToolRequest, fn: () => T, options?: ToolCallOptions<Awaited<T>>): T;
   /** The session of the current context, if any. */
   currentSession(): Session | undefined;
+  /**
+   * Marks a context compaction (the harness summarized or dropped earlier turns): reading a file
+   * again after it is not waste, and earlier results stop costing "context rent".
+   */
+  markCompaction(): void;
 }
 
 type Obj = Record<string, unknown>;
@@ -322,6 +331,11 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         }
         const target = request.target ?? inferTarget(request.args);
         if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
+        const range = readRange(request.args);
+        if (range) {
+          attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
+          if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
+        }
       });
       const span = tracer.startSpan(spanNameForTool(request.name), {
         kind: SpanKind.INTERNAL,
@@ -345,5 +359,16 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     },
 
     currentSession: activeSession,
+
+    markCompaction() {
+      safe(() =>
+        tracer
+          .startSpan('context_compaction', {
+            kind: SpanKind.INTERNAL,
+            attributes: { ...sessionAttributes(), [ATTR_HM_CONTEXT_COMPACTION]: 'true' },
+          })
+          .end(),
+      );
+    },
   };
 }

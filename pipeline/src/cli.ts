@@ -4,7 +4,13 @@ import { loadConfig, storeOptions, type Config } from './config.js';
 import { startEmbedded } from './embedded.js';
 import { createLogger } from './logger.js';
 import { formatRows, type OutputFormat } from './report/format.js';
-import { NEEDS_DETECTION, REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
+import {
+  NEEDS_DETECTION,
+  REPORT_NAMES,
+  runReport,
+  type ReportName,
+  type ReportRequest,
+} from './report/service.js';
 import { scanStaleSessions } from './detect/index.js';
 import { createPriceBook } from './price/index.js';
 import { fetchReport, findServer } from './report/remote.js';
@@ -122,7 +128,8 @@ async function cmdReport(
     const client = await openStore(storeOptions(config));
     try {
       await migrateUp(client, config.database);
-      if (NEEDS_DETECTION.includes(report)) await scanStaleSessions(client, config.database, createPriceBook(), 0);
+      if (NEEDS_DETECTION.includes(report))
+        await scanStaleSessions(client, config.database, createPriceBook(), 0);
       rows = (await runReport(client, config.database, report, req)) as unknown as Record<
         string,
         unknown

@@ -55,7 +55,9 @@ export async function startEmbedded(
       logger,
     });
     const path = createSpanPath(priceBook, sink);
-    const detect = startDetectStage(client, config.database, priceBook, logger, { idleMs: config.detectIdleMs });
+    const detect = startDetectStage(client, config.database, priceBook, logger, {
+      idleMs: config.detectIdleMs,
+    });
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,

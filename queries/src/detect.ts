@@ -4,7 +4,8 @@ import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
 import { assertDatabaseName } from './sql.js';
 
-const sql = (file: string): string => readFileSync(fileURLToPath(new URL(`../reports/${file}`, import.meta.url)), 'utf8');
+const sql = (file: string): string =>
+  readFileSync(fileURLToPath(new URL(`../reports/${file}`, import.meta.url)), 'utf8');
 const STALE_SQL = sql('detect_stale_sessions.sql');
 const CALLS_SQL = sql('detect_session_calls.sql');
 
@@ -64,43 +65,99 @@ export interface WasteFindingRow {
   fully_priced: number;
 }
 
-async function rows<T>(client: ClickHouseClient, what: string, query: string, params: Record<string, unknown>): Promise<T[]> {
+async function rows<T>(
+  client: ClickHouseClient,
+  what: string,
+  query: string,
+  params: Record<string, unknown>,
+): Promise<T[]> {
   try {
-    const rs = await client.query({ query, query_params: params, format: 'JSONEachRow', clickhouse_settings: { log_comment: `harness-meter ${what}` } });
+    const rs = await client.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { log_comment: `harness-meter ${what}` },
+    });
     return await rs.json<T>();
   } catch (err) {
-    throw new StoreError('QUERY_FAILED', `${what} failed: ${messageOf(err)}`, { cause: err, retriable: true });
+    throw new StoreError('QUERY_FAILED', `${what} failed: ${messageOf(err)}`, {
+      cause: err,
+      retriable: true,
+    });
   }
 }
 
 /** Sessions idle for `idleMs` with spans newer than their last scan (newest-idle last), at most `limit`. */
-export async function staleSessions(client: ClickHouseClient, db: string, opts: { idleMs: number; days?: number; limit?: number }): Promise<string[]> {
+export async function staleSessions(
+  client: ClickHouseClient,
+  db: string,
+  opts: { idleMs: number; days?: number; limit?: number },
+): Promise<string[]> {
   assertDatabaseName(db);
-  const r = await rows<{ session_id: string }>(client, 'detect stale sessions', STALE_SQL, { db, idle_ms: opts.idleMs, days: opts.days ?? 30, limit: opts.limit ?? 1000 });
+  const r = await rows<{ session_id: string }>(client, 'detect stale sessions', STALE_SQL, {
+    db,
+    idle_ms: opts.idleMs,
+    days: opts.days ?? 30,
+    limit: opts.limit ?? 1000,
+  });
   return r.map((x) => x.session_id);
 }
 
-export async function sessionCalls(client: ClickHouseClient, db: string, session: string): Promise<SessionCallRow[]> {
+export async function sessionCalls(
+  client: ClickHouseClient,
+  db: string,
+  session: string,
+): Promise<SessionCallRow[]> {
   assertDatabaseName(db);
   const r = await rows<SessionCallRow>(client, 'detect session calls', CALLS_SQL, { db, session });
-  return r.map((x) => ({ ...x, result_tokens: Number(x.result_tokens), output_tokens: Number(x.output_tokens), cache_read_tokens: Number(x.cache_read_tokens), pr: Number(x.pr), is_error: Number(x.is_error) }));
+  return r.map((x) => ({
+    ...x,
+    result_tokens: Number(x.result_tokens),
+    output_tokens: Number(x.output_tokens),
+    cache_read_tokens: Number(x.cache_read_tokens),
+    pr: Number(x.pr),
+    is_error: Number(x.is_error),
+  }));
 }
 
 /** Stores one scan of a session: its findings, then the scan record that makes them current. */
 export async function writeScan(
   client: ClickHouseClient,
   db: string,
-  scan: { session: string; scanId: number; lastIngestedAt: string; spans: number; findings: WasteFindingRow[] },
+  scan: {
+    session: string;
+    scanId: number;
+    lastIngestedAt: string;
+    spans: number;
+    findings: WasteFindingRow[];
+  },
 ): Promise<void> {
   assertDatabaseName(db);
   try {
-    if (scan.findings.length > 0) await client.insert({ table: `${db}.waste_findings`, values: scan.findings, format: 'JSONEachRow' });
+    if (scan.findings.length > 0)
+      await client.insert({
+        table: `${db}.waste_findings`,
+        values: scan.findings,
+        format: 'JSONEachRow',
+      });
     await client.insert({
       table: `${db}.session_scans`,
-      values: [{ session_id: scan.session, scan_id: scan.scanId, last_ingested_at: scan.lastIngestedAt, spans: scan.spans, findings: scan.findings.length }],
+      values: [
+        {
+          session_id: scan.session,
+          scan_id: scan.scanId,
+          last_ingested_at: scan.lastIngestedAt,
+          spans: scan.spans,
+          findings: scan.findings.length,
+        },
+      ],
       format: 'JSONEachRow',
     });
   } catch (err) {
-    throw new StoreError('QUERY_FAILED', `Storing findings of session ${scan.session} failed: ${messageOf(err)}`, { cause: err, retriable: true });
+    throw new StoreError(
+      'QUERY_FAILED',
+      `Storing findings of session ${scan.session} failed: ${messageOf(err)}`,
+      { cause: err, retriable: true },
+    );
   }
 }

@@ -178,7 +178,16 @@ export async function costBy(
   return rows.map((r) => ({ by: options.by, key: String(r.key ?? ''), ...totals(r) }));
 }
 
-export const WASTE_DIMENSIONS = ['kind', 'tool', 'mcp_server', 'session', 'developer', 'team', 'repo', 'pr'] as const;
+export const WASTE_DIMENSIONS = [
+  'kind',
+  'tool',
+  'mcp_server',
+  'session',
+  'developer',
+  'team',
+  'repo',
+  'pr',
+] as const;
 export type WasteDimension = (typeof WASTE_DIMENSIONS)[number];
 
 export interface WasteRow {
@@ -197,11 +206,20 @@ export interface WasteRow {
 }
 
 /** Redundant calls (latest scan of each session) grouped by one dimension. */
-export async function wasteBy(client: ClickHouseClient, options: { db: string; by: WasteDimension } & ReportWindow): Promise<WasteRow[]> {
+export async function wasteBy(
+  client: ClickHouseClient,
+  options: { db: string; by: WasteDimension } & ReportWindow,
+): Promise<WasteRow[]> {
   if (!WASTE_DIMENSIONS.includes(options.by)) {
-    throw new StoreError('INVALID_ARGUMENT', `Unknown dimension ${JSON.stringify(options.by)}: use one of ${WASTE_DIMENSIONS.join(', ')}.`);
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `Unknown dimension ${JSON.stringify(options.by)}: use one of ${WASTE_DIMENSIONS.join(', ')}.`,
+    );
   }
-  const rows = await runReport(client, `waste-by-${options.by}`, 'waste_by.sql', { ...windowParams(options.db, options), by: options.by });
+  const rows = await runReport(client, `waste-by-${options.by}`, 'waste_by.sql', {
+    ...windowParams(options.db, options),
+    by: options.by,
+  });
   return rows.map((r) => {
     const direct = BigInt(r.direct_cost_nanos ?? 0);
     const carried = BigInt(r.carried_cost_nanos ?? 0);

@@ -190,6 +190,29 @@ describe('spans the wrappers make', () => {
     expect(hashOf({ command: 'npm  test ' })).toBe(hashOf({ command: 'npm test' }));
   });
 
+  it('records read ranges and marks compactions', () => {
+    hm.withSession({ sessionId: 's-2' }, () => {
+      hm.toolCall({ name: 'Read', args: { file_path: 'a.ts', offset: 10, limit: 20 } }, () => 'x');
+      hm.toolCall(
+        { name: 'read_file', args: { path: 'b.ts', start_line: 5, end_line: 9 } },
+        () => 'y',
+      );
+      hm.markCompaction();
+    });
+    expect(byName('execute_tool Read').attributes).toMatchObject({
+      'harness_meter.tool.range.start': 10,
+      'harness_meter.tool.range.end': 29,
+    });
+    expect(byName('execute_tool read_file').attributes).toMatchObject({
+      'harness_meter.tool.range.start': 5,
+      'harness_meter.tool.range.end': 9,
+    });
+    expect(byName('context_compaction').attributes).toMatchObject({
+      'harness_meter.context.compaction': 'true',
+      'gen_ai.conversation.id': 's-2',
+    });
+  });
+
   it('keeps raw arguments and results off spans by default; with capture on, redacts secrets', () => {
     const args = {
       command: 'curl -H "Authorization: Bearer abcdefghijklmnop123" https://x',

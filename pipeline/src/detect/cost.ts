@@ -43,7 +43,9 @@ export function priceFindings(
 ): Finding[] {
   const calls = orderCalls(input);
   const position = new Map(calls.map((c, i) => [c.spanId, i]));
-  const llms: LlmCall[] = calls.flatMap((call, index) => (call.type === 'llm' ? [{ index, call }] : []));
+  const llms: LlmCall[] = calls.flatMap((call, index) =>
+    call.type === 'llm' ? [{ index, call }] : [],
+  );
   const compactions = calls.flatMap((c, i) => (c.type === 'compaction' ? [i] : []));
 
   return raw.map((f) => {
@@ -56,7 +58,9 @@ export function priceFindings(
     // The issuing call's output is shared by the tool calls it issued (those before the next LLM call).
     let issueTokens = 0;
     if (issuing) {
-      const siblings = calls.slice(issuing.index + 1, next ? next.index : calls.length).filter((c) => c.type === 'tool').length;
+      const siblings = calls
+        .slice(issuing.index + 1, next ? next.index : calls.length)
+        .filter((c) => c.type === 'tool').length;
       issueTokens = Math.round((issuing.call.outputTokens ?? 0) / Math.max(1, siblings));
     }
     let fullyPriced = true;
@@ -68,11 +72,16 @@ export function priceFindings(
     };
     const issuePrice = priceOf(issuing);
     const nextPrice = priceOf(next);
-    const directCostNanos = nanos(f.resultTokens, nextPrice?.input ?? 0n) + nanos(issueTokens, issuePrice?.output ?? 0n);
+    const directCostNanos =
+      nanos(f.resultTokens, nextPrice?.input ?? 0n) + nanos(issueTokens, issuePrice?.output ?? 0n);
     let carriedCostNanos = 0n;
     for (const l of rent) {
       const p = priceOf(l);
-      if (p) carriedCostNanos += nanos(f.resultTokens, cacheReads(l.call.spanId) ? p.cacheRead : p.input);
+      if (p)
+        carriedCostNanos += nanos(
+          f.resultTokens,
+          cacheReads(l.call.spanId) ? p.cacheRead : p.input,
+        );
     }
     return {
       ...f,

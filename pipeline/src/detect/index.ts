@@ -1,6 +1,15 @@
 export { findRedundancy, orderCalls, WASTE_KINDS } from './rules.js';
 export type { WasteKind, CallClass, SessionCall, RawFinding } from './rules.js';
 export { priceFindings } from './cost.js';
+export { evaluate } from './evaluate.js';
+export type { KindScore } from './evaluate.js';
 export type { Finding, UnitPrices } from './cost.js';
-export { scanSession, scanStaleSessions, startDetectStage, mcpServerOf, toSessionCall, DETECT_DEFAULTS } from './runner.js';
+export {
+  scanSession,
+  scanStaleSessions,
+  startDetectStage,
+  mcpServerOf,
+  toSessionCall,
+  DETECT_DEFAULTS,
+} from './runner.js';
 export type { DetectStage } from './runner.js';

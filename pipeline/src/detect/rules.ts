@@ -4,8 +4,15 @@
  * double-count. Works on hashes, sizes and token counts only: no raw content is needed.
  */
 
-export type WasteKind = 're_read' | 'repeated_search' | 'retry_loop' | 'unchanged_rerun' | 're_fetch';
-export const WASTE_KINDS: readonly WasteKind[] = ['re_read', 'repeated_search', 'retry_loop', 'unchanged_rerun', 're_fetch'];
+export type WasteKind =
+  're_read' | 'repeated_search' | 'retry_loop' | 'unchanged_rerun' | 're_fetch';
+export const WASTE_KINDS: readonly WasteKind[] = [
+  're_read',
+  'repeated_search',
+  'retry_loop',
+  'unchanged_rerun',
+  're_fetch',
+];
 
 export type CallClass = 'read' | 'write' | 'search' | 'exec' | 'fetch' | 'other';
 
@@ -53,13 +60,19 @@ function covers(earlier: SessionCall, later: SessionCall): boolean {
   if (earlier.argsHash && earlier.argsHash === later.argsHash) return true;
   if (earlier.rangeStart === undefined) return true; // the whole target was read
   if (later.rangeStart === undefined) return false; // now the whole target, before only part
-  return earlier.rangeStart <= later.rangeStart && (later.rangeEnd ?? Infinity) <= (earlier.rangeEnd ?? Infinity);
+  return (
+    earlier.rangeStart <= later.rangeStart &&
+    (later.rangeEnd ?? Infinity) <= (earlier.rangeEnd ?? Infinity)
+  );
 }
 
 /** Orders calls by start time, then span id, so out-of-order arrival gives the same findings. */
 export function orderCalls(calls: readonly SessionCall[]): SessionCall[] {
   const cmp = (x: bigint, y: bigint): number => (x < y ? -1 : x > y ? 1 : 0);
-  return [...calls].sort((a, b) => cmp(a.at, b.at) || cmp(a.end ?? a.at, b.end ?? b.at) || a.spanId.localeCompare(b.spanId));
+  return [...calls].sort(
+    (a, b) =>
+      cmp(a.at, b.at) || cmp(a.end ?? a.at, b.end ?? b.at) || a.spanId.localeCompare(b.spanId),
+  );
 }
 
 /** Finds the redundant calls of one session. */
@@ -69,7 +82,10 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
   // Reads, searches and runs still valid: cleared by anything that may have changed the workspace.
   let reads: SessionCall[] = [];
   let searches = new Map<string, SessionCall>();
-  const runs = new Map<string, { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }>();
+  const runs = new Map<
+    string,
+    { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }
+  >();
   const fetches = new Map<string, SessionCall>();
 
   for (const c of calls) {
@@ -82,24 +98,38 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
     }
     if (c.type !== 'tool') continue;
     const cls = c.toolClass ?? '';
-    const base = { spanId: c.spanId, toolName: c.toolName ?? '', resultTokens: c.resultTokens ?? 0 };
+    const base = {
+      spanId: c.spanId,
+      toolName: c.toolName ?? '',
+      resultTokens: c.resultTokens ?? 0,
+    };
 
     if (cls === 'read' && c.targetHash) {
-      const earlier = c.isError ? undefined : reads.find((r) => r.targetHash === c.targetHash && covers(r, c));
-      if (earlier) findings.push({ ...base, kind: 're_read', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      const earlier = c.isError
+        ? undefined
+        : reads.find((r) => r.targetHash === c.targetHash && covers(r, c));
+      if (earlier)
+        findings.push({ ...base, kind: 're_read', repeatsSpanId: earlier.spanId, loopLength: 0 });
       else if (!c.isError) reads.push(c);
       continue;
     }
     if (cls === 'search' && c.argsHash) {
       const earlier = c.isError ? undefined : searches.get(c.argsHash);
-      if (earlier) findings.push({ ...base, kind: 'repeated_search', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      if (earlier)
+        findings.push({
+          ...base,
+          kind: 'repeated_search',
+          repeatsSpanId: earlier.spanId,
+          loopLength: 0,
+        });
       else if (!c.isError) searches.set(c.argsHash, c);
       continue;
     }
     if (cls === 'fetch' && (c.targetHash || c.argsHash)) {
       const key = c.targetHash || c.argsHash || '';
       const earlier = c.isError ? undefined : fetches.get(key);
-      if (earlier) findings.push({ ...base, kind: 're_fetch', repeatsSpanId: earlier.spanId, loopLength: 0 });
+      if (earlier)
+        findings.push({ ...base, kind: 're_fetch', repeatsSpanId: earlier.spanId, loopLength: 0 });
       else if (!c.isError) fetches.set(key, c);
       continue;
     }
@@ -108,13 +138,33 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       if (prev) {
         if (prev.failed) {
           const loop = prev.loop + 1;
-          findings.push({ ...base, kind: 'retry_loop', repeatsSpanId: prev.call.spanId, loopLength: loop });
-          runs.set(c.argsHash, { call: prev.call, failed: c.isError === true, loop, resultHash: c.resultHash });
+          findings.push({
+            ...base,
+            kind: 'retry_loop',
+            repeatsSpanId: prev.call.spanId,
+            loopLength: loop,
+          });
+          runs.set(c.argsHash, {
+            call: prev.call,
+            failed: c.isError === true,
+            loop,
+            resultHash: c.resultHash,
+          });
         } else {
-          findings.push({ ...base, kind: 'unchanged_rerun', repeatsSpanId: prev.call.spanId, loopLength: 0 });
+          findings.push({
+            ...base,
+            kind: 'unchanged_rerun',
+            repeatsSpanId: prev.call.spanId,
+            loopLength: 0,
+          });
         }
       } else {
-        runs.set(c.argsHash, { call: c, failed: c.isError === true, loop: 1, resultHash: c.resultHash });
+        runs.set(c.argsHash, {
+          call: c,
+          failed: c.isError === true,
+          loop: 1,
+          resultHash: c.resultHash,
+        });
       }
       // A command may change files: reads and searches are no longer known to be current; other
       // commands' last runs too (the same command again after another one is not "unchanged").

@@ -1,4 +1,11 @@
-import { sessionCalls, staleSessions, writeScan, type ClickHouseClient, type SessionCallRow, type WasteFindingRow } from '@harness-meter/queries';
+import {
+  sessionCalls,
+  staleSessions,
+  writeScan,
+  type ClickHouseClient,
+  type SessionCallRow,
+  type WasteFindingRow,
+} from '@harness-meter/queries';
 import { silentLogger, type Logger } from '../logger.js';
 import { computeCost, type PriceBook } from '../price/index.js';
 import { priceFindings, type UnitPrices } from './cost.js';
@@ -12,13 +19,15 @@ export function mcpServerOf(toolName: string): string {
   return m?.[1] ?? '';
 }
 
-const optionalInt = (text: string): number | undefined => (/^\d+$/.test(text) ? Number(text) : undefined);
+const optionalInt = (text: string): number | undefined =>
+  /^\d+$/.test(text) ? Number(text) : undefined;
 
 export function toSessionCall(r: SessionCallRow): SessionCall {
   const at = BigInt(r.at);
   const end = BigInt(r.end_at);
   if (r.compaction === 'true') return { spanId: r.span_id, at, end, type: 'compaction' };
-  if (r.span_type === 'llm') return { spanId: r.span_id, at, end, type: 'llm', outputTokens: r.output_tokens };
+  if (r.span_type === 'llm')
+    return { spanId: r.span_id, at, end, type: 'llm', outputTokens: r.output_tokens };
   const call: SessionCall = {
     spanId: r.span_id,
     at,
@@ -46,7 +55,14 @@ function unitPrices(book: PriceBook, r: SessionCallRow): UnitPrices | undefined 
   // The cost of 1,000 tokens in nano-USD is the price in pico-USD per token (exactly: prices are whole
   // pico-USD). A small count keeps long-context tiers out of it: the base price is what a re-sent result adds.
   const M = 1000;
-  const zero = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0, cacheWrite5mTokens: 0, cacheWrite1hTokens: 0 };
+  const zero = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    cacheWrite5mTokens: 0,
+    cacheWrite1hTokens: 0,
+  };
   return {
     input: computeCost(row, { ...zero, inputTokens: M }).inputNanos,
     cacheRead: computeCost(row, { ...zero, inputTokens: M, cacheReadTokens: M }).cacheReadNanos,
@@ -55,7 +71,13 @@ function unitPrices(book: PriceBook, r: SessionCallRow): UnitPrices | undefined 
 }
 
 /** Scans one session: loads its calls, finds and prices redundancy, stores the scan. */
-export async function scanSession(client: ClickHouseClient, db: string, book: PriceBook, session: string, scanId: number = Date.now()): Promise<WasteFindingRow[]> {
+export async function scanSession(
+  client: ClickHouseClient,
+  db: string,
+  book: PriceBook,
+  session: string,
+  scanId: number = Date.now(),
+): Promise<WasteFindingRow[]> {
   const rows = await sessionCalls(client, db, session);
   if (rows.length === 0) return [];
   const byId = new Map(rows.map((r) => [r.span_id, r]));
@@ -96,7 +118,13 @@ export async function scanSession(client: ClickHouseClient, db: string, book: Pr
     };
   });
   const lastIngestedAt = rows.reduce((m, r) => (r.ingested_at > m ? r.ingested_at : m), '');
-  await writeScan(client, db, { session, scanId, lastIngestedAt, spans: rows.length, findings: out });
+  await writeScan(client, db, {
+    session,
+    scanId,
+    lastIngestedAt,
+    spans: rows.length,
+    findings: out,
+  });
   return out;
 }
 
@@ -110,8 +138,17 @@ export const DETECT_DEFAULTS = {
 } as const;
 
 /** Scans every session idle for `idleMs` whose spans changed since its last scan. Returns how many. */
-export async function scanStaleSessions(client: ClickHouseClient, db: string, book: PriceBook, idleMs: number, log: Logger = silentLogger): Promise<number> {
-  const sessions = await staleSessions(client, db, { idleMs, limit: DETECT_DEFAULTS.maxSessionsPerRound });
+export async function scanStaleSessions(
+  client: ClickHouseClient,
+  db: string,
+  book: PriceBook,
+  idleMs: number,
+  log: Logger = silentLogger,
+): Promise<number> {
+  const sessions = await staleSessions(client, db, {
+    idleMs,
+    limit: DETECT_DEFAULTS.maxSessionsPerRound,
+  });
   for (const s of sessions) {
     const found = await scanSession(client, db, book, s);
     log.debug('session scanned', { session: s, findings: found.length });
@@ -130,18 +167,32 @@ export interface DetectStage {
  * changed. State lives in ClickHouse (session_scans), so a restart loses nothing, and memory does
  * not grow with the number of live sessions.
  */
-export function startDetectStage(client: ClickHouseClient, db: string, book: PriceBook, log: Logger, opts: { idleMs?: number; intervalMs?: number } = {}): DetectStage {
+export function startDetectStage(
+  client: ClickHouseClient,
+  db: string,
+  book: PriceBook,
+  log: Logger,
+  opts: { idleMs?: number; intervalMs?: number } = {},
+): DetectStage {
   const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
   let running: Promise<unknown> = Promise.resolve();
   const round = (idle: number): Promise<void> => {
-    const next = running.then(() => scanStaleSessions(client, db, book, idle, log)).then(
-      () => undefined,
-      (err: unknown) => log.warn('detect round failed; will retry', { error: err instanceof Error ? err.message : String(err) }),
-    );
+    const next = running
+      .then(() => scanStaleSessions(client, db, book, idle, log))
+      .then(
+        () => undefined,
+        (err: unknown) =>
+          log.warn('detect round failed; will retry', {
+            error: err instanceof Error ? err.message : String(err),
+          }),
+      );
     running = next;
     return next;
   };
-  const timer = setInterval(() => void round(idleMs), opts.intervalMs ?? DETECT_DEFAULTS.intervalMs);
+  const timer = setInterval(
+    () => void round(idleMs),
+    opts.intervalMs ?? DETECT_DEFAULTS.intervalMs,
+  );
   timer.unref();
   return {
     catchUp: () => round(0),

@@ -73,7 +73,9 @@ export async function startKafkaPipeline(
     const deps = { kafka, producer, cfg, log, metrics };
     const priceBook = createPriceBook(loadBundledPriceTable());
     stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
-    detect = startDetectStage(client, config.database, priceBook, log, { idleMs: config.detectIdleMs });
+    detect = startDetectStage(client, config.database, priceBook, log, {
+      idleMs: config.detectIdleMs,
+    });
     for (const s of stages) await s.start();
     stopLag = startLagMonitor(
       admin,

@@ -31,7 +31,17 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'wasted_tokens',
     'wasted_usd',
   ],
-  waste: ['key', 'occurrences', 'sessions', 'wasted_tokens', 'carried_tokens', 'direct_usd', 'carried_usd', 'cost_usd', 'max_loop_length'],
+  waste: [
+    'key',
+    'occurrences',
+    'sessions',
+    'wasted_tokens',
+    'carried_tokens',
+    'direct_usd',
+    'carried_usd',
+    'cost_usd',
+    'max_loop_length',
+  ],
   cost: [
     'key',
     'sessions',
@@ -47,7 +57,11 @@ const TABLE_COLUMNS: Record<string, string[]> = {
 };
 
 /** Dollar columns shown from an exact nano-USD field. */
-const USD_FROM: Record<string, string> = { wasted_usd: 'wasted_cost_nanos', direct_usd: 'direct_cost_nanos', carried_usd: 'carried_cost_nanos' };
+const USD_FROM: Record<string, string> = {
+  wasted_usd: 'wasted_cost_nanos',
+  direct_usd: 'direct_cost_nanos',
+  carried_usd: 'carried_cost_nanos',
+};
 
 const NUMERIC = new Set([
   'occurrences',

@@ -31,7 +31,10 @@ export type ReportRows = CostPerPrRow[] | CostByRow[] | WasteRow[];
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
   if ((WASTE_DIMENSIONS as readonly string[]).includes(v)) return v as WasteDimension;
-  throw new PipelineError('BAD_REQUEST', `--by ${JSON.stringify(v)} is not a waste dimension: use one of ${WASTE_DIMENSIONS.join(', ')}.`);
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `--by ${JSON.stringify(v)} is not a waste dimension: use one of ${WASTE_DIMENSIONS.join(', ')}.`,
+  );
 }
 
 /** Runs one report against a ClickHouse client (chDB or server). */
