@@ -12,6 +12,10 @@ export default defineConfig({
         replacement: src('./instrumentation/src/semconv.ts'),
       },
       {
+        find: /^@harness-meter\/instrumentation\/rules$/,
+        replacement: src('./instrumentation/src/rules.ts'),
+      },
+      {
         find: /^@harness-meter\/instrumentation$/,
         replacement: src('./instrumentation/src/index.ts'),
       },

@@ -1,5 +1,6 @@
 import { context, createContextKey, type Attributes, type Context } from '@opentelemetry/api';
 import type { ReadableSpan, Span, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { SessionCall } from './rules.js';
 import {
   ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_HM_TASK_INTENT,
@@ -40,9 +41,15 @@ export interface SessionContext {
 /** The parts of a session that may change while it runs. */
 export type SessionUpdate = Pick<SessionContext, 'branch' | 'commit' | 'pr' | 'intent'>;
 
+/** Calls a session remembers for the redundancy check (oldest dropped first). */
+export const MAX_SESSION_HISTORY = 1000;
+
 /** A running session, handed to the function run by `withSession`. */
 export interface Session {
   readonly id: string;
+  /** The calls so far, as the redundancy rules see them (hashes and sizes only; bounded). */
+  readonly history: readonly SessionCall[];
+  record(call: SessionCall): void;
   /** Spans started after this carry the new values (e.g. the agent switched branch or opened the PR). */
   update(change: SessionUpdate): void;
   /** The attributes a span started now gets. */
@@ -59,8 +66,15 @@ export function repositoryName(url: string): string {
 
 export function createSession(ctx: SessionContext, id: string): Session {
   const state: SessionContext = { ...ctx, sessionId: id };
+  const history: SessionCall[] = [];
   return {
     id,
+    history,
+    record(call) {
+      history.push(call);
+      if (history.length > MAX_SESSION_HISTORY)
+        history.splice(0, history.length - MAX_SESSION_HISTORY);
+    },
     update(change) {
       for (const [k, v] of Object.entries(change))
         if (v !== undefined) (state as Record<string, unknown>)[k] = v;

@@ -21,6 +21,7 @@ import {
   type ToolClass,
 } from './hashing.js';
 import { redact } from './redact.js';
+import { findRedundancy, type CallClass, type SessionCall, type WasteKind } from './rules.js';
 import {
   activeSession,
   createSession,
@@ -114,6 +115,13 @@ export interface ToolRequest {
   target?: string;
 }
 
+/** What `checkRedundancy` says about a call that has not run yet. */
+export interface RedundancyWarning {
+  kind: WasteKind;
+  /** Tool call id (or span id) of the earlier call this one would repeat. */
+  repeatsCallId: string;
+}
+
 export interface ToolCallOptions<R> {
   /** Tells whether a returned result is a failure (e.g. a non-zero exit code). */
   isError?: (result: R) => boolean;
@@ -140,6 +148,13 @@ export interface HarnessTracer {
   toolCall<T>(request: ToolRequest, fn: () => T, options?: ToolCallOptions<Awaited<T>>): T;
   /** The session of the current context, if any. */
   currentSession(): Session | undefined;
+  /**
+   * Asks the redundancy rules, before running a tool call, whether it would repeat an earlier call
+   * of this session (same file and range read with nothing changed since, same search, same failing
+   * command, same URL). The harness can warn, or reuse the earlier result instead of calling again.
+   * @example const dup = hm.checkRedundancy({ name: 'Read', args }); if (dup?.kind === 're_read') return cached(dup.repeatsCallId);
+   */
+  checkRedundancy(request: ToolRequest): RedundancyWarning | undefined;
   /**
    * Marks a context compaction (the harness summarized or dropped earlier turns): reading a file
    * again after it is not waste, and earlier results stop costing "context rent".
@@ -183,6 +198,35 @@ function responseAttributes(r: unknown): Attributes {
       if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
   if (reasons.length > 0) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   return a;
+}
+
+/** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
+let lastTick = 0n;
+function clock(): bigint {
+  const now = BigInt(Date.now()) * 1_000_000n;
+  lastTick = now > lastTick ? now : lastTick + 1n;
+  return lastTick;
+}
+
+const CALL_CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
+
+/** A tool call as the redundancy rules see it, from its attributes. */
+function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): SessionCall {
+  const cls = String(attrs[ATTR_HM_TOOL_CLASS] ?? '');
+  const call: SessionCall = {
+    spanId: id,
+    at: clock(),
+    type: 'tool',
+    toolName: request.name,
+    toolClass: CALL_CLASSES.includes(cls) ? (cls as CallClass) : '',
+    argsHash: String(attrs[ATTR_HM_TOOL_ARGS_HASH] ?? ''),
+    targetHash: String(attrs[ATTR_HM_TOOL_TARGET_HASH] ?? ''),
+  };
+  const start = attrs[ATTR_HM_TOOL_RANGE_START];
+  const end = attrs[ATTR_HM_TOOL_RANGE_END];
+  if (typeof start === 'number') call.rangeStart = start;
+  if (typeof end === 'number') call.rangeEnd = end;
+  return call;
 }
 
 const errorType = (err: unknown): string =>
@@ -250,6 +294,33 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   }
 
+  /** The attributes of a tool call that come from its request (hashes, class, range). */
+  function toolAttributes(request: ToolRequest): Attributes {
+    const attrs: Attributes = {
+      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
+      [ATTR_GEN_AI_TOOL_NAME]: request.name,
+      [ATTR_HM_TOOL_CLASS]: request.toolClass ?? classifyTool(request.name),
+    };
+    if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = request.callId;
+    if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = request.type;
+    safe(() => {
+      if (request.args !== undefined) {
+        const text = canonicalJson(normalizeArgs(request.args));
+        attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
+        attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
+        if (capture) attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redact(canonicalJson(request.args));
+      }
+      const target = request.target ?? inferTarget(request.args);
+      if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
+      const range = readRange(request.args);
+      if (range) {
+        attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
+        if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
+      }
+    });
+    return attrs;
+  }
+
   return {
     withSession(ctx, fn) {
       const session = createSession(ctx, ctx.sessionId ?? randomUUID());
@@ -313,35 +384,46 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       );
     },
 
-    toolCall(request, fn, opts) {
-      const attrs: Attributes = {
-        ...sessionAttributes(),
-        [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
-        [ATTR_GEN_AI_TOOL_NAME]: request.name,
-        [ATTR_HM_TOOL_CLASS]: request.toolClass ?? classifyTool(request.name),
-      };
-      if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = request.callId;
-      if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = request.type;
-      safe(() => {
-        if (request.args !== undefined) {
-          const text = canonicalJson(normalizeArgs(request.args));
-          attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
-          attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
-          if (capture) attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redact(canonicalJson(request.args));
-        }
-        const target = request.target ?? inferTarget(request.args);
-        if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
-        const range = readRange(request.args);
-        if (range) {
-          attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
-          if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
-        }
-      });
+    toolCall<T>(request: ToolRequest, fn: () => T, opts?: ToolCallOptions<Awaited<T>>): T {
+      const attrs: Attributes = { ...sessionAttributes(), ...toolAttributes(request) };
       const span = tracer.startSpan(spanNameForTool(request.name), {
         kind: SpanKind.INTERNAL,
         attributes: attrs,
       });
-      return run(span, fn, (result) => {
+      const session = activeSession();
+      const call = toSessionCall(request, attrs, request.callId ?? span.spanContext().spanId);
+      const remember = (result: unknown, failed: boolean): void =>
+        safe(() => {
+          if (!session) return;
+          call.end = clock();
+          call.isError = failed;
+          call.resultTokens = failed ? 0 : estimateTokens(Buffer.byteLength(resultText(result)));
+          session.record(call);
+        });
+      const tracked = (): T => {
+        let r: T;
+        try {
+          r = fn();
+        } catch (err) {
+          remember(undefined, true);
+          throw err;
+        }
+        if (isPromise(r)) {
+          return r.then(
+            (v) => {
+              remember(v, opts?.isError?.(v as Awaited<T>) === true);
+              return v;
+            },
+            (err: unknown) => {
+              remember(undefined, true);
+              throw err;
+            },
+          ) as T;
+        }
+        remember(r, opts?.isError?.(r as Awaited<T>) === true);
+        return r;
+      };
+      return run(span, tracked, (result) => {
         const text = resultText(result);
         const bytes = Buffer.byteLength(text);
         span.setAttributes({
@@ -358,9 +440,32 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       });
     },
 
+    checkRedundancy(request) {
+      try {
+        const session = activeSession();
+        if (!session) return undefined;
+        const candidate = toSessionCall(request, toolAttributes(request), '\u0000candidate');
+        candidate.end = candidate.at;
+        const found = findRedundancy([...session.history, candidate]).find(
+          (f) => f.spanId === candidate.spanId,
+        );
+        return found ? { kind: found.kind, repeatsCallId: found.repeatsSpanId } : undefined;
+      } catch (e) {
+        report(e);
+        return undefined;
+      }
+    },
+
     currentSession: activeSession,
 
     markCompaction() {
+      safe(() =>
+        activeSession()?.record({
+          spanId: `compaction-${String(clock())}`,
+          at: clock(),
+          type: 'compaction',
+        }),
+      );
       safe(() =>
         tracer
           .startSpan('context_compaction', {

@@ -190,6 +190,38 @@ describe('spans the wrappers make', () => {
     expect(hashOf({ command: 'npm  test ' })).toBe(hashOf({ command: 'npm test' }));
   });
 
+  it('checks a call against the session before it runs, with the same rules as the pipeline', async () => {
+    await hm.withSession({ sessionId: 's-3' }, async () => {
+      const read = { name: 'Read', args: { file_path: 'src/a.ts' } };
+      expect(hm.checkRedundancy(read)).toBeUndefined();
+      await hm.toolCall({ ...read, callId: 'toolu_1' }, async () => 'contents');
+      expect(hm.checkRedundancy(read)).toEqual({ kind: 're_read', repeatsCallId: 'toolu_1' });
+      expect(
+        hm.checkRedundancy({ name: 'Read', args: { file_path: 'src/a.ts', offset: 5, limit: 10 } }),
+      ).toEqual({ kind: 're_read', repeatsCallId: 'toolu_1' });
+      hm.toolCall(
+        { name: 'Edit', args: { file_path: 'src/a.ts', old_string: 'a', new_string: 'b' } },
+        () => 'ok',
+      );
+      expect(hm.checkRedundancy(read)).toBeUndefined();
+      await expect(
+        hm.toolCall({ name: 'Bash', callId: 'toolu_2', args: { command: 'npm test' } }, async () =>
+          Promise.reject(new Error('exit 1')),
+        ),
+      ).rejects.toThrow('exit 1');
+      expect(hm.checkRedundancy({ name: 'Bash', args: { command: 'npm  test' } })).toEqual({
+        kind: 'retry_loop',
+        repeatsCallId: 'toolu_2',
+      });
+      hm.markCompaction();
+      hm.toolCall({ name: 'Read', args: { file_path: 'src/b.ts' } }, () => 'b');
+      expect(hm.checkRedundancy({ name: 'Read', args: { file_path: 'src/b.ts' } })?.kind).toBe(
+        're_read',
+      );
+    });
+    expect(hm.checkRedundancy({ name: 'Read', args: { file_path: 'src/b.ts' } })).toBeUndefined(); // outside a session
+  });
+
   it('records read ranges and marks compactions', () => {
     hm.withSession({ sessionId: 's-2' }, () => {
       hm.toolCall({ name: 'Read', args: { file_path: 'a.ts', offset: 10, limit: 20 } }, () => 'x');

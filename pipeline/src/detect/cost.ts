@@ -1,4 +1,8 @@
-import { orderCalls, type RawFinding, type SessionCall } from './rules.js';
+import {
+  orderCalls,
+  type RawFinding,
+  type SessionCall,
+} from '@harness-meter/instrumentation/rules';
 
 /** Per-token prices of one LLM call, integer pico-USD. */
 export interface UnitPrices {

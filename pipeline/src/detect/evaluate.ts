@@ -1,4 +1,9 @@
-import { findRedundancy, WASTE_KINDS, type SessionCall, type WasteKind } from './rules.js';
+import {
+  findRedundancy,
+  WASTE_KINDS,
+  type SessionCall,
+  type WasteKind,
+} from '@harness-meter/instrumentation/rules';
 
 export interface KindScore {
   kind: WasteKind | 'all';

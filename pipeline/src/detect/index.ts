@@ -1,5 +1,10 @@
-export { findRedundancy, orderCalls, WASTE_KINDS } from './rules.js';
-export type { WasteKind, CallClass, SessionCall, RawFinding } from './rules.js';
+export { findRedundancy, orderCalls, WASTE_KINDS } from '@harness-meter/instrumentation/rules';
+export type {
+  WasteKind,
+  CallClass,
+  SessionCall,
+  RawFinding,
+} from '@harness-meter/instrumentation/rules';
 export { priceFindings } from './cost.js';
 export { evaluate } from './evaluate.js';
 export type { KindScore } from './evaluate.js';

@@ -9,7 +9,11 @@ import {
 import { silentLogger, type Logger } from '../logger.js';
 import { computeCost, type PriceBook } from '../price/index.js';
 import { priceFindings, type UnitPrices } from './cost.js';
-import { findRedundancy, type CallClass, type SessionCall } from './rules.js';
+import {
+  findRedundancy,
+  type CallClass,
+  type SessionCall,
+} from '@harness-meter/instrumentation/rules';
 
 const CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
 

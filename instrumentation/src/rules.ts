@@ -1,3 +1,4 @@
+// Shared by the SDK (to check a call before it runs) and the pipeline (to find waste in stored sessions).
 /**
  * Redundancy rules over one session's ordered calls. Pure and deterministic: the same calls give
  * the same findings. A call is wasted at most once (the first rule that matches it), so totals never
