@@ -1,2 +1,5 @@
 // Runs every benchmark in bench/. Each prints its conditions, a same-run baseline and the ratio.
-await import('./kafka-enrich.js');
+// HM_BENCH=redundancy or HM_BENCH=kafka runs one.
+const which = process.env.HM_BENCH;
+if (!which || which === 'redundancy') await import('./redundancy.js');
+if (!which || which === 'kafka') await import('./kafka-enrich.js');
