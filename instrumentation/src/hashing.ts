@@ -158,3 +158,31 @@ export function readRange(args: unknown): { start: number; end?: number } | unde
   if (start === undefined && end === undefined) return undefined;
   return end === undefined ? { start: start ?? 1 } : { start: start ?? 1, end };
 }
+
+/**
+ * Content hashes of an edit, for edit churn (an edit undone later): `old_string`/`new_string`
+ * (Claude Code Edit), `old_str`/`new_str`, or a whole written `content` (after only).
+ */
+export function editHashes(args: unknown): { before?: string; after?: string } | undefined {
+  if (args === null || typeof args !== 'object') return undefined;
+  const a = args as Record<string, unknown>;
+  const before =
+    typeof a.old_string === 'string'
+      ? a.old_string
+      : typeof a.old_str === 'string'
+        ? a.old_str
+        : undefined;
+  const after =
+    typeof a.new_string === 'string'
+      ? a.new_string
+      : typeof a.new_str === 'string'
+        ? a.new_str
+        : typeof a.content === 'string'
+          ? a.content
+          : undefined;
+  if (before === undefined && after === undefined) return undefined;
+  return {
+    ...(before === undefined ? {} : { before: sha256Hex(before) }),
+    ...(after === undefined ? {} : { after: sha256Hex(after) }),
+  };
+}

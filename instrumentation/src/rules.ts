@@ -6,13 +6,14 @@
  */
 
 export type WasteKind =
-  're_read' | 'repeated_search' | 'retry_loop' | 'unchanged_rerun' | 're_fetch';
+  're_read' | 'repeated_search' | 'retry_loop' | 'unchanged_rerun' | 're_fetch' | 'edit_churn';
 export const WASTE_KINDS: readonly WasteKind[] = [
   're_read',
   'repeated_search',
   'retry_loop',
   'unchanged_rerun',
   're_fetch',
+  'edit_churn',
 ];
 
 export type CallClass = 'read' | 'write' | 'search' | 'exec' | 'fetch' | 'other';
@@ -37,6 +38,9 @@ export interface SessionCall {
   isError?: boolean;
   /** Hash of the result or error, when known (tells one failure from another). */
   resultHash?: string;
+  /** Writes: content hashes before and after the edit (edit churn: a later edit that restores an earlier state). */
+  beforeHash?: string;
+  afterHash?: string;
   // LLM calls
   outputTokens?: number;
 }
@@ -88,6 +92,8 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
     { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }
   >();
   const fetches = new Map<string, SessionCall>();
+  const writes: SessionCall[] = [];
+  const churned = new Set<string>();
 
   for (const c of calls) {
     if (c.type === 'compaction') {
@@ -173,6 +179,24 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       searches = new Map();
       for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
       continue;
+    }
+    if (cls === 'write' && c.targetHash && !c.isError) {
+      // Edit churn: this edit puts back what an earlier edit of the same target replaced.
+      const undone = [...writes]
+        .reverse()
+        .find(
+          (w) =>
+            w.targetHash === c.targetHash &&
+            w.afterHash !== undefined &&
+            w.beforeHash !== undefined &&
+            w.afterHash === c.beforeHash &&
+            w.beforeHash === c.afterHash,
+        );
+      if (undone && !churned.has(undone.spanId)) {
+        churned.add(undone.spanId);
+        findings.push({ ...base, kind: 'edit_churn', repeatsSpanId: undone.spanId, loopLength: 0 });
+      }
+      writes.push(c);
     }
     if (MUTATES.has(cls)) {
       // A write: what was read of that target is stale; searches and runs may see something new.

@@ -105,6 +105,9 @@ export const ATTR_HM_TOOL_RESULT_HASH = 'harness_meter.tool.result_hash';
 /** First and last line a read covered (inclusive), when the arguments say (offset/limit, start/end line). */
 export const ATTR_HM_TOOL_RANGE_START = 'harness_meter.tool.range.start';
 export const ATTR_HM_TOOL_RANGE_END = 'harness_meter.tool.range.end';
+/** An edit's before and after content hashes (sha256 of old_string/new_string, or of a written file's content). */
+export const ATTR_HM_TOOL_EDIT_BEFORE_HASH = 'harness_meter.tool.edit.before_hash';
+export const ATTR_HM_TOOL_EDIT_AFTER_HASH = 'harness_meter.tool.edit.after_hash';
 /** 'true' on the span that marks a context compaction: earlier tool results left the context. */
 export const ATTR_HM_CONTEXT_COMPACTION = 'harness_meter.context.compaction';
 /** 'true' when the tool call failed (also reflected in span status and error.type). */

@@ -17,6 +17,7 @@ import {
   normalizeArgs,
   resultText,
   readRange,
+  editHashes,
   sha256Hex,
   type ToolClass,
 } from './hashing.js';
@@ -32,6 +33,8 @@ import {
 import {
   ATTR_ERROR_TYPE,
   ATTR_HM_CONTEXT_COMPACTION,
+  ATTR_HM_TOOL_EDIT_AFTER_HASH,
+  ATTR_HM_TOOL_EDIT_BEFORE_HASH,
   ATTR_HM_TOOL_RANGE_END,
   ATTR_HM_TOOL_RANGE_START,
   ATTR_GEN_AI_AGENT_NAME,
@@ -222,6 +225,10 @@ function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): Ses
     argsHash: String(attrs[ATTR_HM_TOOL_ARGS_HASH] ?? ''),
     targetHash: String(attrs[ATTR_HM_TOOL_TARGET_HASH] ?? ''),
   };
+  const before = attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH];
+  const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
+  if (typeof before === 'string') call.beforeHash = before;
+  if (typeof after === 'string') call.afterHash = after;
   const start = attrs[ATTR_HM_TOOL_RANGE_START];
   const end = attrs[ATTR_HM_TOOL_RANGE_END];
   if (typeof start === 'number') call.rangeStart = start;
@@ -317,6 +324,9 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
         if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
       }
+      const edit = editHashes(request.args);
+      if (edit?.before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = edit.before;
+      if (edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = edit.after;
     });
     return attrs;
   }

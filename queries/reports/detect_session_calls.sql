@@ -24,6 +24,8 @@ SELECT
     SpanAttributes['harness_meter.tool.range.end'] AS range_end,
     SpanAttributes['harness_meter.tool.result_hash'] AS result_hash,
     SpanAttributes['harness_meter.context.compaction'] AS compaction,
+    SpanAttributes['harness_meter.tool.edit.before_hash'] AS before_hash,
+    SpanAttributes['harness_meter.tool.edit.after_hash'] AS after_hash,
     toString(ingested_at) AS ingested_at
 FROM {db:Identifier}.spans FINAL
 WHERE session_id = {session:String}

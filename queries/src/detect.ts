@@ -37,6 +37,8 @@ export interface SessionCallRow {
   range_end: string;
   result_hash: string;
   compaction: string;
+  before_hash: string;
+  after_hash: string;
   ingested_at: string;
 }
 

@@ -88,6 +88,18 @@ describe('redundancy rules', () => {
     expect(expected.map((f) => f.kind)).toEqual(['re_read', 'repeated_search']);
   });
 
+  it('finds edit churn: a later edit that puts back what an earlier one replaced', () => {
+    const calls = [
+      tool('e1', 'write', 'e1', 'F', 1, { beforeHash: 'A', afterHash: 'B' }),
+      tool('e2', 'write', 'e2', 'F', 1, { beforeHash: 'C', afterHash: 'D' }),
+      tool('e3', 'write', 'e3', 'F', 1, { beforeHash: 'B', afterHash: 'A' }),
+      tool('e4', 'write', 'e4', 'G', 1, { beforeHash: 'D', afterHash: 'C' }),
+    ];
+    expect(findRedundancy(calls).map((x) => [x.spanId, x.kind, x.repeatsSpanId])).toEqual([
+      ['e3', 'edit_churn', 'e1'],
+    ]);
+  });
+
   it('names the MCP server of mcp__server__tool names', () => {
     expect(mcpServerOf('mcp__github__get_issue')).toBe('github');
     expect(mcpServerOf('Read')).toBe('');

@@ -45,6 +45,8 @@ export function toSessionCall(r: SessionCallRow): SessionCall {
     isError: r.is_error === 1,
     resultHash: r.result_hash,
   };
+  if (r.before_hash) call.beforeHash = r.before_hash;
+  if (r.after_hash) call.afterHash = r.after_hash;
   const rangeStart = optionalInt(r.range_start);
   const rangeEnd = optionalInt(r.range_end);
   if (rangeStart !== undefined) call.rangeStart = rangeStart;
