@@ -1,6 +1,6 @@
 import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
 import { storeOptions, type Config } from './config.js';
-import { decodeTraceRequest } from './decode/index.js';
+import { decodeLogsRequest, decodeTraceRequest } from './decode/index.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
@@ -12,6 +12,8 @@ import { createSpanSink, type SpanSink } from './sink/sink.js';
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
   handleTraces(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
+  /** Agents' own OTLP log events (Claude Code), turned into the same records. */
+  handleLogs(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
 }
 
 export function createSpanPath(priceBook: PriceBook, sink: SpanSink): SpanPath {
@@ -21,6 +23,11 @@ export function createSpanPath(priceBook: PriceBook, sink: SpanSink): SpanPath {
       const priced = decoded.spans.map((s) => priceBook.priceSpan(s));
       await sink.write(priced);
       return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
+    },
+    async handleLogs(body, encoding) {
+      const decoded = decodeLogsRequest(body, encoding);
+      await sink.write(decoded.spans.map((s) => priceBook.priceSpan(s)));
+      return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
     },
   };
 }
@@ -63,6 +70,7 @@ export async function startEmbedded(
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
       onTraces: (body, encoding) => path.handleTraces(body, encoding),
+      onLogs: (body, encoding) => path.handleLogs(body, encoding),
       api: reportApi(client, config.database, async (name) => {
         if (!NEEDS_DETECTION.includes(name)) return;
         await sink.flush();

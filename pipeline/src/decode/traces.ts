@@ -113,7 +113,7 @@ function renderValue(v: OtlpAnyValue | undefined): string {
   return JSON.stringify(plainValue(v));
 }
 
-function attributeMap(kvs: OtlpKeyValue[] | undefined): Record<string, string> {
+export function attributeMap(kvs: OtlpKeyValue[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
   for (const kv of kvs ?? []) {
     if (typeof kv?.key !== 'string') continue;

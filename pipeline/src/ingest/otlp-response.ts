@@ -42,10 +42,13 @@ export function encodeExportResponseProto(partial?: PartialSuccess): Uint8Array 
 }
 
 /** ExportTraceServiceResponse as OTLP/JSON. */
-export function encodeExportResponseJson(partial?: PartialSuccess): string {
+export function encodeExportResponseJson(
+  partial?: PartialSuccess,
+  rejectedKey: 'rejectedSpans' | 'rejectedLogRecords' = 'rejectedSpans',
+): string {
   if (!partial || (partial.rejected === 0 && partial.message === '')) return '{}';
   return JSON.stringify({
-    partialSuccess: { rejectedSpans: String(partial.rejected), errorMessage: partial.message },
+    partialSuccess: { [rejectedKey]: String(partial.rejected), errorMessage: partial.message },
   });
 }
 

@@ -25,6 +25,8 @@ export interface ReceiverOptions {
   maxBodyBytes: number;
   /** Absent in processes that do not ingest (a scaled-out enrich stage): POST /v1/traces is then 404. */
   onTraces?: TracesHandler;
+  /** OTLP logs (agents' own telemetry events); absent: POST /v1/logs is 404. */
+  onLogs?: TracesHandler;
   api?: Record<string, ApiHandler>;
   /** Prometheus text for GET /metrics. */
   metrics?: () => string;
@@ -117,7 +119,12 @@ function sendJson(res: ServerResponse, status: number, value: unknown): void {
 export async function startReceiver(options: ReceiverOptions): Promise<Receiver> {
   const log = options.logger ?? silentLogger;
 
-  async function handleTraces(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async function handleExport(
+    req: IncomingMessage,
+    res: ServerResponse,
+    handler: TracesHandler | undefined,
+    signal: 'traces' | 'logs',
+  ): Promise<void> {
     const encoding = encodingOf(req.headers['content-type']);
     if (encoding === undefined) {
       req.resume();
@@ -129,15 +136,23 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
     try {
       const body = await readBody(req, options.maxBodyBytes);
-      if (!options.onTraces)
-        throw new PipelineError('BAD_REQUEST', 'This process does not ingest traces.');
-      const partial = await options.onTraces(body, encoding);
+      if (!handler)
+        throw new PipelineError('BAD_REQUEST', `This process does not ingest ${signal}.`);
+      const partial = await handler(body, encoding);
       if (encoding === 'json')
-        send(res, 200, 'application/json', encodeExportResponseJson(partial));
+        send(
+          res,
+          200,
+          'application/json',
+          encodeExportResponseJson(
+            partial,
+            signal === 'logs' ? 'rejectedLogRecords' : 'rejectedSpans',
+          ),
+        );
       else send(res, 200, 'application/x-protobuf', encodeExportResponseProto(partial));
     } catch (err) {
       const s = statusFor(err);
-      log[s.status >= 500 ? 'warn' : 'info']('traces request rejected', {
+      log[s.status >= 500 ? 'warn' : 'info'](`${signal} request rejected`, {
         status: s.status,
         reason: s.message,
       });
@@ -190,7 +205,10 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
     let work: Promise<void>;
-    if (route === 'POST /v1/traces' && options.onTraces) work = handleTraces(req, res);
+    if (route === 'POST /v1/traces' && options.onTraces)
+      work = handleExport(req, res, options.onTraces, 'traces');
+    else if (route === 'POST /v1/logs' && options.onLogs)
+      work = handleExport(req, res, options.onLogs, 'logs');
     else if (route === 'GET /metrics' && options.metrics) {
       send(res, 200, 'text/plain; version=0.0.4', options.metrics());
       return;
@@ -202,7 +220,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     } else {
       req.resume();
       sendJson(res, url.pathname === '/v1/traces' ? 405 : 404, {
-        error: `No route for ${route}. harness-meter accepts POST /v1/traces and GET /healthz, /api/v1/<report>.`,
+        error: `No route for ${route}. harness-meter accepts POST /v1/traces, POST /v1/logs and GET /healthz, /metrics, /api/v1/<report>.`,
       });
       return;
     }

@@ -1,0 +1,164 @@
+/**
+ * Telemetry that coding agents emit by themselves, as OTLP log events, mapped to the same span
+ * attributes the SDK writes (GenAI semantic conventions + harness_meter.*), so that one derivation
+ * (toSpanRecord) serves both. Raw content in events (tool parameters, prompt text) is hashed or
+ * dropped here: it is never stored.
+ */
+import {
+  canonicalJson,
+  classifyTool,
+  inferTarget,
+  normalizeArgs,
+  readRange,
+  sha256Hex,
+} from '@harness-meter/instrumentation';
+import {
+  ATTR_ERROR_TYPE,
+  ATTR_GEN_AI_CONVERSATION_ID,
+  ATTR_GEN_AI_OPERATION_NAME,
+  ATTR_GEN_AI_PROVIDER_NAME,
+  ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HM_REPORTED_COST_USD,
+  ATTR_HM_SOURCE,
+  ATTR_HM_TOOL_ARGS_BYTES,
+  ATTR_HM_TOOL_ARGS_HASH,
+  ATTR_HM_TOOL_CLASS,
+  ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_RANGE_END,
+  ATTR_HM_TOOL_RANGE_START,
+  ATTR_HM_TOOL_TARGET_HASH,
+  ATTR_USER_EMAIL,
+  ATTR_USER_ID,
+} from '@harness-meter/instrumentation/semconv';
+
+/** What one agent event becomes: a span-like record, or nothing (ignored, with a reason). */
+export type MappedEvent =
+  | {
+      kind: 'llm' | 'tool' | 'turn';
+      name: string;
+      durationMs: number;
+      attributes: Record<string, string>;
+      dropKeys: string[];
+    }
+  | { kind: 'ignored'; reason: string };
+
+const int = (v: string | undefined): number => {
+  const n = Number(v);
+  return Number.isFinite(n) && n >= 0 ? Math.trunc(n) : 0;
+};
+
+/** Attributes Claude Code puts on every event that harness-meter maps to the conventions. */
+function claudeCodeCommon(a: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = { [ATTR_HM_SOURCE]: 'claude-code' };
+  if (a['session.id']) out[ATTR_GEN_AI_CONVERSATION_ID] = a['session.id'];
+  if (a['user.email']) out[ATTR_USER_EMAIL] = a['user.email'];
+  if (a['user.account_uuid'] && !a['user.id'])
+    out[ATTR_USER_ID] = a['user.email'] || a['user.account_uuid'];
+  return out;
+}
+
+/** Tool parameters (a JSON string when tool-detail logging is on) → the SDK's hashes. */
+function toolParameterAttributes(
+  toolName: string,
+  params: string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = { [ATTR_HM_TOOL_CLASS]: classifyTool(toolName) };
+  if (!params) return out;
+  let args: unknown;
+  try {
+    args = JSON.parse(params);
+  } catch {
+    args = params;
+  }
+  const text = canonicalJson(normalizeArgs(args));
+  out[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
+  out[ATTR_HM_TOOL_ARGS_BYTES] = String(Buffer.byteLength(text));
+  const target = inferTarget(args);
+  if (target !== undefined) out[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
+  const range = readRange(args);
+  if (range) {
+    out[ATTR_HM_TOOL_RANGE_START] = String(range.start);
+    if (range.end !== undefined) out[ATTR_HM_TOOL_RANGE_END] = String(range.end);
+  }
+  return out;
+}
+
+/**
+ * Claude Code's events (CLAUDE_CODE_ENABLE_TELEMETRY=1, OTEL_LOGS_EXPORTER=otlp). Names from its
+ * monitoring documentation (see ../shared/docs/wire-formats.md): its `input_tokens` follows
+ * Anthropic's meaning (cache excluded), so the conventions' input = input + cache read + cache creation.
+ */
+export function mapClaudeCode(event: string, a: Record<string, string>): MappedEvent {
+  const common = claudeCodeCommon(a);
+  switch (event) {
+    case 'claude_code.api_request': {
+      const fresh = int(a.input_tokens);
+      const read = int(a.cache_read_tokens);
+      const write = int(a.cache_creation_tokens);
+      const model = a.model ?? '';
+      if (!model) return { kind: 'ignored', reason: 'claude_code.api_request without model' };
+      return {
+        kind: 'llm',
+        name: `chat ${model}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+          [ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
+          [ATTR_GEN_AI_REQUEST_MODEL]: model,
+          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(fresh + read + write),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_tokens)),
+          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(read),
+          [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: String(write),
+          ...(a.cost_usd ? { [ATTR_HM_REPORTED_COST_USD]: a.cost_usd } : {}),
+        },
+        dropKeys: [],
+      };
+    }
+    case 'claude_code.tool_result': {
+      const tool = a.tool_name ?? '';
+      if (!tool) return { kind: 'ignored', reason: 'claude_code.tool_result without tool_name' };
+      const failed = a.success === 'false';
+      return {
+        kind: 'tool',
+        name: `execute_tool ${tool}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+          [ATTR_GEN_AI_TOOL_NAME]: tool,
+          ...toolParameterAttributes(tool, a.tool_parameters),
+          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+        },
+        // Tool parameters and error text may hold code, paths and secrets: hashed above, not stored.
+        dropKeys: ['tool_parameters', 'error'],
+      };
+    }
+    case 'claude_code.user_prompt':
+      return {
+        kind: 'turn',
+        name: 'user_prompt',
+        durationMs: 0,
+        attributes: common,
+        dropKeys: ['prompt'],
+      };
+    case 'claude_code.api_error':
+    case 'claude_code.tool_decision':
+      return { kind: 'ignored', reason: `${event} carries no usage` };
+    default:
+      return { kind: 'ignored', reason: `unknown event ${JSON.stringify(event)}` };
+  }
+}
+
+/** The mapper for an event, by its prefix; undefined for events of no known agent. */
+export function agentMapper(
+  event: string,
+): ((event: string, a: Record<string, string>) => MappedEvent) | undefined {
+  if (event.startsWith('claude_code.')) return mapClaudeCode;
+  return undefined;
+}
