@@ -54,7 +54,7 @@ function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
         enums: Number,
         defaults: false,
         arrays: true,
-      }) as OtlpLogsRequest;
+      });
     } catch (err) {
       throw new OtlpDecodeError(
         `The body is not a valid protobuf ExportLogsServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
@@ -81,7 +81,7 @@ function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
       'The body is not an OTLP ExportLogsServiceRequest: expected a JSON object with a resourceLogs array.',
     );
   }
-  return parsed as OtlpLogsRequest;
+  return parsed;
 }
 
 /**
