@@ -42,6 +42,8 @@ export interface KafkaConfig {
   clientId: string;
   /** HM_KAFKA_TOPIC_OTLP_SPANS: raw OTLP export requests, as the Collector's Kafka exporter writes them. */
   otlpSpansTopic: string;
+  /** HM_KAFKA_TOPIC_OTLP_LOGS: raw OTLP logs export requests (agents' own events; the Collector's default topic). */
+  otlpLogsTopic: string;
   /** HM_KAFKA_OTLP_ENCODING: otlp_proto (default) or otlp_json, the Collector exporter's `encoding`. */
   otlpEncoding: 'otlp_proto' | 'otlp_json';
   /** HM_KAFKA_TOPIC_SESSION_SPANS: normalized spans keyed by session (the repartition topic). */
@@ -67,6 +69,7 @@ export const DEFAULTS = {
   detectIdleMs: 60_000,
   kafkaClientId: 'harness-meter',
   otlpSpansTopic: 'otlp_spans',
+  otlpLogsTopic: 'otlp_logs',
   sessionSpansTopic: 'hm_session_spans',
   deadLetterTopic: 'hm_dead_letters',
   groupPrefix: 'harness-meter',
@@ -106,6 +109,7 @@ function kafkaConfig(env: Env): KafkaConfig {
     brokers,
     clientId: env.HM_KAFKA_CLIENT_ID || DEFAULTS.kafkaClientId,
     otlpSpansTopic: topic(env, 'HM_KAFKA_TOPIC_OTLP_SPANS', DEFAULTS.otlpSpansTopic),
+    otlpLogsTopic: topic(env, 'HM_KAFKA_TOPIC_OTLP_LOGS', DEFAULTS.otlpLogsTopic),
     otlpEncoding: encoding,
     sessionSpansTopic: topic(env, 'HM_KAFKA_TOPIC_SESSION_SPANS', DEFAULTS.sessionSpansTopic),
     deadLetterTopic: topic(env, 'HM_KAFKA_TOPIC_DEAD_LETTERS', DEFAULTS.deadLetterTopic),

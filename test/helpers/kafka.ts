@@ -18,6 +18,7 @@ export function kafkaTestConfig(
     {
       HM_KAFKA_BROKERS: brokers(),
       HM_KAFKA_TOPIC_OTLP_SPANS: `otlp_spans-${id}`,
+      HM_KAFKA_TOPIC_OTLP_LOGS: `otlp_logs-${id}`,
       HM_KAFKA_TOPIC_SESSION_SPANS: `hm_session_spans-${id}`,
       HM_KAFKA_TOPIC_DEAD_LETTERS: `hm_dead_letters-${id}`,
       HM_KAFKA_GROUP_PREFIX: `hm-${id}`,
@@ -34,6 +35,7 @@ export function kafkaEnv(c: Config): Record<string, string> {
   return {
     HM_KAFKA_BROKERS: c.kafka.brokers.join(','),
     HM_KAFKA_TOPIC_OTLP_SPANS: c.kafka.otlpSpansTopic,
+    HM_KAFKA_TOPIC_OTLP_LOGS: c.kafka.otlpLogsTopic,
     HM_KAFKA_TOPIC_SESSION_SPANS: c.kafka.sessionSpansTopic,
     HM_KAFKA_TOPIC_DEAD_LETTERS: c.kafka.deadLetterTopic,
     HM_KAFKA_GROUP_PREFIX: c.kafka.groupPrefix,

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costPerPr, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
 import { encodeTraceRequestProtobuf } from '../../pipeline/src/decode/index.js';
@@ -105,6 +106,38 @@ describe('Kafka pipeline against a real broker (stages in this process, ClickHou
       const metrics = await (await fetch(`${p.receiver.url}/metrics`)).text();
       expect(metrics).toMatch(/harness_meter_spans_stored_total 30/);
       expect(metrics).toMatch(/harness_meter_consumer_lag_messages\{group="[^"]+-enrich"/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it("carries agents' own log events through the logs topic (Claude Code)", async () => {
+    const config = kafkaTestConfig('logs', { database: DB });
+    const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
+    try {
+      const fixture = readFileSync(
+        new URL('../fixtures/agents/claude-code-logs.json', import.meta.url),
+        'utf8',
+      );
+      const res = await fetch(`${p.receiver.url}/v1/logs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: fixture,
+      });
+      expect(res.status).toBe(200);
+      expect((await readTopic(config.kafka.otlpLogsTopic, 1)).length).toBe(1);
+      await waitFor(
+        'the Claude Code session stored',
+        async () => {
+          const rs = await client.query({
+            query: `SELECT count() AS n, toString(sum(cost_nanos)) AS c FROM ${DB}.spans FINAL WHERE session_id = 'cc-session-1' AND span_type = 'llm'`,
+            format: 'JSONEachRow',
+          });
+          const [row] = await rs.json<{ n: string; c: string }>();
+          return row?.n === '2' && row.c === '27000000';
+        },
+        30_000,
+      );
     } finally {
       await p.stop();
     }

@@ -9,7 +9,7 @@ export {
 } from './traces.js';
 export type { DecodedTraces, OtlpEncoding, RawSpanParts } from './traces.js';
 export { OtlpDecodeError } from './errors.js';
-export { decodeLogsRequest } from './logs.js';
+export { decodeLogsRequest, encodeLogsRequestProtobuf, parseLogsRequest } from './logs.js';
 export type { DecodedLogs } from './logs.js';
 export { mapClaudeCode, agentMapper } from './agents.js';
 export type { MappedEvent } from './agents.js';

@@ -44,7 +44,7 @@ function toNanos(v: unknown): bigint | undefined {
 const hash = (text: string, chars: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, chars);
 
-function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
+export function parseLogsRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
   if (encoding === 'protobuf') {
     const type = otlpType(LOGS_REQUEST);
     try {
@@ -90,7 +90,7 @@ function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
  * event and its sequence/time, so a redelivered event is the same record (counted once).
  */
 export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedLogs {
-  const request = parse(body, encoding);
+  const request = parseLogsRequest(body, encoding);
   const out: DecodedLogs = { spans: [], ignored: 0, rejected: 0, errors: [] };
   const note = (m: string): void => {
     if (out.errors.length < MAX_DECODE_ERRORS) out.errors.push(m);
@@ -163,4 +163,40 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
     }
   }
   return out;
+}
+
+/**
+ * Serializes OTLP/JSON logs as a protobuf ExportLogsServiceRequest (hex ids to bytes), the
+ * `otlp_proto` form the Collector's Kafka exporter writes to `otlp_logs`.
+ */
+export function encodeLogsRequestProtobuf(json: Uint8Array): Uint8Array {
+  const request = parseLogsRequest(json, 'json') as {
+    resourceLogs?: {
+      resource?: { attributes?: OtlpKeyValue[] };
+      scopeLogs?: { logRecords?: Record<string, unknown>[] }[];
+    }[];
+  };
+  const fixValue = (v: OtlpAnyValue | undefined): void => {
+    if (!v) return;
+    if (v.bytesValue !== undefined)
+      (v as Record<string, unknown>).bytesValue = Buffer.from(v.bytesValue, 'base64');
+    for (const x of v.arrayValue?.values ?? []) fixValue(x);
+    for (const kv of v.kvlistValue?.values ?? []) fixValue(kv.value);
+  };
+  for (const rl of request.resourceLogs ?? []) {
+    for (const kv of rl.resource?.attributes ?? []) fixValue(kv.value);
+    for (const sl of rl.scopeLogs ?? []) {
+      for (const rec of sl.logRecords ?? []) {
+        for (const id of ['traceId', 'spanId']) {
+          const v = rec[id];
+          rec[id] =
+            typeof v === 'string' && /^[0-9a-fA-F]+$/.test(v) ? Buffer.from(v, 'hex') : undefined;
+        }
+        fixValue(rec.body as OtlpAnyValue | undefined);
+        for (const kv of (rec.attributes as OtlpKeyValue[] | undefined) ?? []) fixValue(kv.value);
+      }
+    }
+  }
+  const type = otlpType(LOGS_REQUEST);
+  return type.encode(type.fromObject(request)).finish();
 }

@@ -30,7 +30,12 @@ export function createKafka(cfg: KafkaConfig, log: Logger, clientSuffix: string)
 /** Creates harness-meter's topics when they are missing (the Collector's topic included). */
 export async function ensureTopics(admin: Admin, cfg: KafkaConfig): Promise<void> {
   const existing = new Set(await admin.listTopics());
-  const wanted: ITopicConfig[] = [cfg.otlpSpansTopic, cfg.sessionSpansTopic, cfg.deadLetterTopic]
+  const wanted: ITopicConfig[] = [
+    cfg.otlpSpansTopic,
+    cfg.otlpLogsTopic,
+    cfg.sessionSpansTopic,
+    cfg.deadLetterTopic,
+  ]
     .filter((t) => !existing.has(t))
     .map((topic) => ({ topic, numPartitions: cfg.partitions, replicationFactor: -1 }));
   if (wanted.length > 0) await admin.createTopics({ topics: wanted, waitForLeaders: true });

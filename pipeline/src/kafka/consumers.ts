@@ -1,6 +1,12 @@
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
-import { decodeTraceRequest, OtlpDecodeError } from '../decode/index.js';
+import {
+  decodeLogsRequest,
+  decodeTraceRequest,
+  OtlpDecodeError,
+  type DecodedLogs,
+  type DecodedTraces,
+} from '../decode/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PricedSpan, SpanRecord } from '../model.js';
@@ -8,6 +14,12 @@ import type { PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
 import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
+
+const logsAsTraces = (d: DecodedLogs): DecodedTraces => ({
+  spans: d.spans,
+  rejectedSpans: d.rejected,
+  errors: d.errors,
+});
 
 /** Bounds of what a consumer holds in memory at once. */
 export const CONSUMER_DEFAULTS = {
@@ -126,7 +138,7 @@ export interface Stage {
 function makeStage(
   deps: StageDeps,
   groupId: string,
-  topic: string,
+  topics: string[],
   handle: (c: Consumer, p: EachBatchPayload) => Promise<void>,
 ): Stage {
   const consumer = deps.kafka.consumer({
@@ -162,7 +174,7 @@ function makeStage(
     consumer,
     async start() {
       await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.subscribe({ topics, fromBeginning: true });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -215,46 +227,53 @@ function makeStage(
  */
 export function createRepartitionStage(deps: StageDeps): Stage {
   const { cfg, producer, metrics } = deps;
-  return makeStage(deps, `${cfg.groupPrefix}-repartition`, cfg.otlpSpansTopic, async (_c, p) => {
-    const out: Message[] = [];
-    const dead: Message[] = [];
-    for (const m of p.batch.messages) {
-      try {
-        if (!m.value) throw new PoisonMessageError('empty message value');
-        const decoded = decodeTraceRequest(
-          m.value,
-          cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf',
-        );
-        for (const r of decoded.spans) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
-        if (decoded.rejectedSpans > 0)
-          metrics.inc(
-            'rejected_spans_total',
-            'Spans dropped as invalid (bad ids or times).',
-            decoded.rejectedSpans,
-          );
-      } catch (err) {
-        if (!(err instanceof OtlpDecodeError || err instanceof PoisonMessageError)) throw err;
-        dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
+  return makeStage(
+    deps,
+    `${cfg.groupPrefix}-repartition`,
+    [cfg.otlpSpansTopic, cfg.otlpLogsTopic],
+    async (_c, p) => {
+      const encoding = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
+      const isLogs = p.batch.topic === cfg.otlpLogsTopic;
+      const out: Message[] = [];
+      const dead: Message[] = [];
+      for (const m of p.batch.messages) {
+        try {
+          if (!m.value) throw new PoisonMessageError('empty message value');
+          const decoded = isLogs
+            ? logsAsTraces(decodeLogsRequest(m.value, encoding))
+            : decodeTraceRequest(m.value, encoding);
+          for (const r of decoded.spans)
+            out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          if (decoded.rejectedSpans > 0)
+            metrics.inc(
+              'rejected_spans_total',
+              'Spans dropped as invalid (bad ids or times).',
+              decoded.rejectedSpans,
+            );
+        } catch (err) {
+          if (!(err instanceof OtlpDecodeError || err instanceof PoisonMessageError)) throw err;
+          dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
+        }
       }
-    }
-    const sends = [
-      ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
-      ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
-    ];
-    for (const send of sends) {
-      await untilDone(
-        'repartition produce',
-        async () => void (await producer.send({ acks: -1, ...send })),
-        p,
-        deps,
-      );
-    }
-    if (dead.length > 0)
-      metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
-        stage: 'repartition',
-      });
-    metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', out.length);
-  });
+      const sends = [
+        ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
+        ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
+      ];
+      for (const send of sends) {
+        await untilDone(
+          'repartition produce',
+          async () => void (await producer.send({ acks: -1, ...send })),
+          p,
+          deps,
+        );
+      }
+      if (dead.length > 0)
+        metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
+          stage: 'repartition',
+        });
+      metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', out.length);
+    },
+  );
 }
 
 export interface EnrichDeps extends StageDeps {
@@ -269,7 +288,7 @@ export interface EnrichDeps extends StageDeps {
  */
 export function createEnrichStage(deps: EnrichDeps): Stage {
   const { cfg, producer, metrics, priceBook, sink } = deps;
-  return makeStage(deps, `${cfg.groupPrefix}-enrich`, cfg.sessionSpansTopic, async (_c, p) => {
+  return makeStage(deps, `${cfg.groupPrefix}-enrich`, [cfg.sessionSpansTopic], async (_c, p) => {
     const priced: PricedSpan[] = [];
     const dead: Message[] = [];
     for (const m of p.batch.messages) {

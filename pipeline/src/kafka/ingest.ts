@@ -1,6 +1,9 @@
 import type { Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import {
+  decodeLogsRequest,
+  encodeLogsRequestProtobuf,
+  parseLogsRequest,
   assertTraceRequestShape,
   encodeTraceRequestProtobuf,
   OtlpDecodeError,
@@ -67,6 +70,37 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
     metrics.inc(
       'ingest_spans_total',
       'Spans in OTLP requests written to Kafka.',
+      checked.spans.length,
+    );
+    return partial;
+  };
+}
+
+/** The ingest stage for OTLP logs (agents' own events): checked, then written to the logs topic. */
+export function createKafkaLogsIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+  return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
+    const checked = decodeLogsRequest(body, encoding);
+    const partial = { rejected: checked.rejected, message: checked.errors.slice(0, 5).join('; ') };
+    if (checked.spans.length === 0) return partial;
+    const value =
+      cfg.otlpEncoding === 'otlp_json'
+        ? encoding === 'json'
+          ? Buffer.from(body)
+          : Buffer.from(JSON.stringify(parseLogsRequest(body, 'protobuf')))
+        : Buffer.from(encoding === 'protobuf' ? body : encodeLogsRequestProtobuf(body));
+    try {
+      await producer.send({ topic: cfg.otlpLogsTopic, acks: -1, messages: [{ value }] });
+    } catch (err) {
+      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
+      throw new PipelineError(
+        'SINK_FAILED',
+        `Kafka did not accept the logs (${err instanceof Error ? err.message : String(err)}). Retry later.`,
+        { retriable: true, cause: err },
+      );
+    }
+    metrics.inc(
+      'ingest_log_events_total',
+      'Agent events in OTLP logs written to Kafka.',
       checked.spans.length,
     );
     return partial;

@@ -10,7 +10,7 @@ import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { createKafka, ensureTopics } from './client.js';
 import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
-import { createKafkaIngest } from './ingest.js';
+import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
 import { startLagMonitor } from './lag.js';
 
 export type KafkaRole = 'ingest' | 'enrich';
@@ -91,7 +91,12 @@ export async function startKafkaPipeline(
     host: config.host,
     port: config.port,
     maxBodyBytes: config.maxBodyBytes,
-    ...(roles.includes('ingest') ? { onTraces: createKafkaIngest(producer, cfg, metrics) } : {}),
+    ...(roles.includes('ingest')
+      ? {
+          onTraces: createKafkaIngest(producer, cfg, metrics),
+          onLogs: createKafkaLogsIngest(producer, cfg, metrics),
+        }
+      : {}),
     ...(client
       ? {
           api: reportApi(client, config.database, async (name) => {
