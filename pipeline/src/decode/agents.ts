@@ -18,7 +18,9 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
+  ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_NAME,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
@@ -155,10 +157,139 @@ export function mapClaudeCode(event: string, a: Record<string, string>): MappedE
   }
 }
 
+/**
+ * Codex CLI (`[otel]` in ~/.codex/config.toml). Usage arrives on `codex.sse_event` with
+ * `event.kind=response.completed`: OpenAI Responses API counts, where input includes cached tokens
+ * and output includes reasoning. Session: `conversation.id`.
+ */
+export function mapCodex(event: string, a: Record<string, string>): MappedEvent {
+  const common: Record<string, string> = { [ATTR_HM_SOURCE]: 'codex' };
+  if (a['conversation.id']) common[ATTR_GEN_AI_CONVERSATION_ID] = a['conversation.id'];
+  if (a['user.email']) common[ATTR_USER_EMAIL] = a['user.email'];
+  if (a['user.account_id']) common[ATTR_USER_ID] = a['user.email'] || a['user.account_id'];
+  switch (event) {
+    case 'codex.sse_event': {
+      if (a['event.kind'] !== 'response.completed')
+        return { kind: 'ignored', reason: 'codex.sse_event without usage' };
+      const model = a.model ?? '';
+      if (!model) return { kind: 'ignored', reason: 'codex.sse_event without model' };
+      return {
+        kind: 'llm',
+        name: `chat ${model}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
+          [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
+          [ATTR_GEN_AI_REQUEST_MODEL]: model,
+          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(int(a.input_token_count)),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_token_count)),
+          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(int(a.cached_token_count)),
+          [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: String(int(a.reasoning_token_count)),
+        },
+        dropKeys: [],
+      };
+    }
+    case 'codex.tool_result': {
+      const tool = a.tool_name ?? '';
+      if (!tool) return { kind: 'ignored', reason: 'codex.tool_result without tool_name' };
+      const failed = a.success === 'false';
+      return {
+        kind: 'tool',
+        name: `execute_tool ${tool}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+          [ATTR_GEN_AI_TOOL_NAME]: tool,
+          ...(a.call_id ? { [ATTR_GEN_AI_TOOL_CALL_ID]: a.call_id } : {}),
+          ...toolParameterAttributes(tool, a.arguments),
+          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+        },
+        dropKeys: ['arguments', 'output'],
+      };
+    }
+    case 'codex.user_prompt':
+      return {
+        kind: 'turn',
+        name: 'user_prompt',
+        durationMs: 0,
+        attributes: common,
+        dropKeys: ['prompt'],
+      };
+    default:
+      return { kind: 'ignored', reason: `${event} carries no usage` };
+  }
+}
+
+/**
+ * Gemini CLI (`telemetry` in settings). `gemini_cli.api_response` counts follow the Gemini API:
+ * input includes cached content; output EXCLUDES thinking tokens, which are billed as output, so the
+ * conventions' output = output + thoughts. Session: `session.id`.
+ */
+export function mapGeminiCli(event: string, a: Record<string, string>): MappedEvent {
+  const common: Record<string, string> = { [ATTR_HM_SOURCE]: 'gemini-cli' };
+  if (a['session.id']) common[ATTR_GEN_AI_CONVERSATION_ID] = a['session.id'];
+  if (a['user.email']) common[ATTR_USER_EMAIL] = a['user.email'];
+  switch (event) {
+    case 'gemini_cli.api_response': {
+      const model = a.model ?? '';
+      if (!model) return { kind: 'ignored', reason: 'gemini_cli.api_response without model' };
+      const thoughts = int(a.thoughts_token_count);
+      return {
+        kind: 'llm',
+        name: `generate_content ${model}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'generate_content',
+          [ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini',
+          [ATTR_GEN_AI_REQUEST_MODEL]: model,
+          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(int(a.input_token_count)),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_token_count) + thoughts),
+          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(int(a.cached_content_token_count)),
+          [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: String(thoughts),
+        },
+        dropKeys: ['response_text'],
+      };
+    }
+    case 'gemini_cli.tool_call': {
+      const tool = a.function_name ?? '';
+      if (!tool) return { kind: 'ignored', reason: 'gemini_cli.tool_call without function_name' };
+      const failed = a.success === 'false';
+      return {
+        kind: 'tool',
+        name: `execute_tool ${tool}`,
+        durationMs: int(a.duration_ms),
+        attributes: {
+          ...common,
+          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+          [ATTR_GEN_AI_TOOL_NAME]: tool,
+          ...toolParameterAttributes(tool, a.function_args),
+          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+        },
+        dropKeys: ['function_args', 'error'],
+      };
+    }
+    case 'gemini_cli.user_prompt':
+      return {
+        kind: 'turn',
+        name: 'user_prompt',
+        durationMs: 0,
+        attributes: common,
+        dropKeys: ['prompt'],
+      };
+    default:
+      return { kind: 'ignored', reason: `${event} carries no usage` };
+  }
+}
+
 /** The mapper for an event, by its prefix; undefined for events of no known agent. */
 export function agentMapper(
   event: string,
 ): ((event: string, a: Record<string, string>) => MappedEvent) | undefined {
   if (event.startsWith('claude_code.')) return mapClaudeCode;
+  if (event.startsWith('codex.')) return mapCodex;
+  if (event.startsWith('gemini_cli.')) return mapGeminiCli;
   return undefined;
 }

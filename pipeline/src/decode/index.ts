@@ -11,7 +11,7 @@ export type { DecodedTraces, OtlpEncoding, RawSpanParts } from './traces.js';
 export { OtlpDecodeError } from './errors.js';
 export { decodeLogsRequest, encodeLogsRequestProtobuf, parseLogsRequest } from './logs.js';
 export type { DecodedLogs } from './logs.js';
-export { mapClaudeCode, agentMapper } from './agents.js';
+export { mapClaudeCode, mapCodex, mapGeminiCli, agentMapper } from './agents.js';
 export type { MappedEvent } from './agents.js';
 export { assertTraceRequestShape } from './otlp-object.js';
 export type {

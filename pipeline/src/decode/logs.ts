@@ -105,11 +105,19 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
         // `claude_code.api_request` in the body and `api_request` in event.name).
         const bare = attrs['event.name'] ?? '';
         const service = resourceAttributes['service.name'] ?? '';
+        const prefix =
+          service === 'claude-code'
+            ? 'claude_code.'
+            : service.startsWith('codex')
+              ? 'codex.'
+              : service.startsWith('gemini')
+                ? 'gemini_cli.'
+                : '';
         const candidates = [
           rec.eventName ?? '',
           rec.body?.stringValue ?? '',
           bare,
-          service === 'claude-code' && bare ? `claude_code.${bare}` : '',
+          prefix && bare ? `${prefix}${bare}` : '',
         ];
         const event = candidates.find((c) => c !== '' && agentMapper(c) !== undefined) ?? '';
         const mapper = agentMapper(event);
@@ -139,7 +147,7 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
         for (const [k, v] of Object.entries(attrs))
           if (!mapped.dropKeys.includes(k)) spanAttributes[k] = v;
         Object.assign(spanAttributes, mapped.attributes);
-        const identity = `${session}|${event}|${attrs['event.sequence'] ?? ''}|${end.toString()}|${attrs['prompt.id'] ?? ''}`;
+        const identity = `${session}|${event}|${attrs['event.sequence'] ?? ''}|${end.toString()}|${attrs['prompt.id'] ?? ''}|${attrs.call_id ?? ''}`;
         out.spans.push(
           toSpanRecord(
             {
