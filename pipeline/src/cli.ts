@@ -7,6 +7,8 @@ import { formatRows, type OutputFormat } from './report/format.js';
 import { REPORT_NAMES, runReport, type ReportName, type ReportRequest } from './report/service.js';
 import { fetchReport, findServer } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
+import { parseTime } from './report/params.js';
+import { describePrice, loadPriceBook } from './price/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
@@ -18,12 +20,20 @@ Usage:
   harness-meter demo [--endpoint URL]      play example agent sessions against a running server
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
+  harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
+  harness-meter report cost-drift [--tolerance PCT] [opts]
+                                           where a reported cost differs from the computed one, and why
+  harness-meter prices show MODEL [--provider P] [--at DATE]
+                                           how a model name resolves, the price row in force, its source
+  harness-meter reprice [--since T] [--model M]
+                                           recompute stored costs after price data or HM_PRICES_FILE changed
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
   --since T    start of the window (ISO date/time, or 30m, 24h, 7d, 2w back from now; default 30d)
   --until T    end of the window (default now)
   --repo R     only this repository (cost-per-pr)
+  --tolerance PCT  cost-drift: relative difference ignored, in percent (default 1)
   --format F   table (default), json or csv
 
 Configuration is read from the environment (HM_DATA_DIR, HM_PORT, HM_CLICKHOUSE_URL, ...): see the README.
@@ -163,6 +173,10 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string', short: 'f' },
       endpoint: { type: 'string' },
       down: { type: 'string' },
+      provider: { type: 'string' },
+      at: { type: 'string' },
+      model: { type: 'string' },
+      tolerance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -208,6 +222,14 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       await cmdMigrate(config, values.down);
       return 0;
+    case 'prices': {
+      const model = positionals[2];
+      if (sub !== 'show' || model === undefined || model.trim() === '')
+        throw new UsageError('Usage: harness-meter prices show MODEL [--provider P] [--at DATE].');
+      const at = values.at === undefined ? new Date() : parseTime(values.at, '--at');
+      out(describePrice(loadPriceBook(config.pricesFile), values.provider ?? '', model, at));
+      return 0;
+    }
     default:
       throw new UsageError(`Unknown command ${JSON.stringify(command)}.`);
   }

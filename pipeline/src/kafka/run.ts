@@ -4,7 +4,7 @@ import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { createPriceBook, loadBundledPriceTable } from '../price/index.js';
+import { loadPriceBook } from '../price/index.js';
 import { reportApi } from '../report/service.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { createKafka, ensureTopics } from './client.js';
@@ -71,7 +71,7 @@ export async function startKafkaPipeline(
     const deps = { kafka, producer, cfg, log, metrics };
     stages.push(
       createRepartitionStage(deps),
-      createEnrichStage({ ...deps, priceBook: createPriceBook(loadBundledPriceTable()), sink }),
+      createEnrichStage({ ...deps, priceBook: loadPriceBook(config.pricesFile), sink }),
     );
     for (const s of stages) await s.start();
     stopLag = startLagMonitor(
