@@ -17,6 +17,10 @@ export { assertDatabaseName, toClickHouseTime } from './sql.js';
 export {
   costPerPr,
   costBy,
+  costDrift,
+  unpricedModels,
+  COST_DRIFT_REASONS,
+  DEFAULT_DRIFT_TOLERANCE_PERCENT,
   defaultWindow,
   DEFAULT_WINDOW_DAYS,
   COST_DIMENSIONS,
@@ -27,4 +31,7 @@ export type {
   CostPerPrRow,
   CostByRow,
   CostDimension,
+  CostDriftReason,
+  CostDriftRow,
+  UnpricedRow,
 } from './reports.js';

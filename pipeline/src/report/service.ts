@@ -1,11 +1,15 @@
 import {
   costBy,
+  costDrift,
   costPerPr,
+  unpricedModels,
   type ClickHouseClient,
   type CostByRow,
+  type CostDriftRow,
   type CostPerPrRow,
+  type UnpricedRow,
 } from '@harness-meter/queries';
-import { parseDimension, parseWindow } from './params.js';
+import { parseDimension, parseTolerance, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
 export interface ReportRequest {
@@ -13,12 +17,19 @@ export interface ReportRequest {
   until?: string | null;
   by?: string | null;
   repo?: string | null;
+  /** cost-drift: tolerance in percent of the computed cost. */
+  tolerance?: string | null;
 }
 
-export type ReportName = 'cost-per-pr' | 'cost';
-export const REPORT_NAMES: readonly ReportName[] = ['cost-per-pr', 'cost'];
+export type ReportName = 'cost-per-pr' | 'cost' | 'unpriced' | 'cost-drift';
+export const REPORT_NAMES: readonly ReportName[] = [
+  'cost-per-pr',
+  'cost',
+  'unpriced',
+  'cost-drift',
+];
 
-export type ReportRows = CostPerPrRow[] | CostByRow[];
+export type ReportRows = CostPerPrRow[] | CostByRow[] | UnpricedRow[] | CostDriftRow[];
 
 /** Runs one report against a ClickHouse client (chDB or server). */
 export async function runReport(
@@ -33,6 +44,10 @@ export async function runReport(
       return costPerPr(client, { db, ...window, ...(req.repo ? { repo: req.repo } : {}) });
     case 'cost':
       return costBy(client, { db, by: parseDimension(req.by), ...window });
+    case 'unpriced':
+      return unpricedModels(client, { db, ...window });
+    case 'cost-drift':
+      return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }
 }
 
@@ -50,6 +65,7 @@ export function reportApi(
         until: p.get('until'),
         by: p.get('by'),
         repo: p.get('repo'),
+        tolerance: p.get('tolerance'),
       }),
     });
   }
