@@ -55,9 +55,11 @@ type Row = Record<string, unknown>;
 
 const FAR_FUTURE = new Date('2200-01-01T00:00:00Z');
 
-const str = (v: unknown): string => (v === null || v === undefined ? '' : String(v as string));
+/** A JSONEachRow scalar as text (64-bit integers arrive quoted). */
+const str = (v: unknown): string =>
+  typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'bigint' ? v.toString() : '';
 const nullableBig = (v: unknown): bigint | null =>
-  v === null || v === undefined ? null : BigInt(String(v as string));
+  v === null || v === undefined ? null : BigInt(str(v));
 
 /**
  * Recomputes stored costs with `book`, and reports how many calls changed and by how much.
