@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
-import { DataFolderLockedError, migrateDown, migrateUp, openStore } from '@harness-meter/queries';
+import {
+  DataFolderLockedError,
+  formatUsd,
+  migrateDown,
+  migrateUp,
+  openStore,
+} from '@harness-meter/queries';
 import { loadConfig, storeOptions, type Config } from './config.js';
 import { startEmbedded } from './embedded.js';
 import { createLogger } from './logger.js';
@@ -15,6 +21,9 @@ import { scanStaleSessions } from './detect/index.js';
 import { createPriceBook } from './price/index.js';
 import { fetchReport, findServer } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
+import { parseTime } from './report/params.js';
+import { describePrice, loadPriceBook } from './price/index.js';
+import { repriceStoredCosts } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
@@ -27,12 +36,21 @@ Usage:
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
   harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
+  harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
+  harness-meter report cost-drift [--tolerance PCT] [opts]
+                                           where a reported cost differs from the computed one, and why
+  harness-meter prices show MODEL [--provider P] [--at DATE]
+                                           how a model name resolves, the price row in force, its source
+  harness-meter reprice [--since T] [--model M]
+                                           recompute stored costs after price data or HM_PRICES_FILE changed
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
   --since T    start of the window (ISO date/time, or 30m, 24h, 7d, 2w back from now; default 30d)
   --until T    end of the window (default now)
   --repo R     only this repository (cost-per-pr)
+  --model M    reprice: only calls of this model
+  --tolerance PCT  cost-drift: relative difference ignored, in percent (default 1)
   --format F   table (default), json or csv
 
 Configuration is read from the environment (HM_DATA_DIR, HM_PORT, HM_CLICKHOUSE_URL, ...): see the README.
@@ -118,6 +136,7 @@ async function cmdReport(
     until: typeof values.until === 'string' ? values.until : null,
     by: typeof values.by === 'string' ? values.by : null,
     repo: typeof values.repo === 'string' ? values.repo : null,
+    tolerance: typeof values.tolerance === 'string' ? values.tolerance : null,
   };
   const report = name as ReportName;
   let rows: readonly Record<string, unknown>[];
@@ -160,6 +179,40 @@ async function cmdMigrate(config: Config, down: string | undefined): Promise<voi
   }
 }
 
+async function cmdReprice(
+  config: Config,
+  values: Record<string, string | boolean | undefined>,
+): Promise<void> {
+  const book = loadPriceBook(config.pricesFile);
+  const since = typeof values.since === 'string' ? parseTime(values.since, '--since') : undefined;
+  const model = typeof values.model === 'string' ? values.model : undefined;
+  if (await findServer(config.apiUrl))
+    err(
+      `note: a server answers at ${config.apiUrl}; restart it so that new calls are priced with the same prices.\n`,
+    );
+  const client = await openStore(storeOptions(config));
+  try {
+    await migrateUp(client, config.database);
+    const r = await repriceStoredCosts(client, book, {
+      db: config.database,
+      ...(since === undefined ? {} : { since }),
+      ...(model === undefined ? {} : { model }),
+      logger: createLogger(config.logLevel),
+    });
+    const sign = r.deltaNanos < 0n ? '-' : '+';
+    const abs = r.deltaNanos < 0n ? -r.deltaNanos : r.deltaNanos;
+    out(
+      `reprice: ${r.scanned} LLM call(s) checked${since ? ` since ${since.toISOString()}` : ''}${model ? ` for model ${model}` : ''}` +
+        ` with ${config.pricesFile ? `the bundled table + ${config.pricesFile}` : 'the bundled table'}\n` +
+        `  changed:      ${r.changed} (${r.nowPriced} newly priced, ${r.nowUnpriced} now unpriced)\n` +
+        `  total delta:  ${sign}$${formatUsd(abs, 9)} (${r.deltaNanos.toString()} nano-USD)\n` +
+        (r.changed === 0 ? '  nothing to change: stored costs match the current prices.\n' : ''),
+    );
+  } finally {
+    await client.close();
+  }
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -174,6 +227,10 @@ async function main(argv: string[]): Promise<number> {
       format: { type: 'string', short: 'f' },
       endpoint: { type: 'string' },
       down: { type: 'string' },
+      provider: { type: 'string' },
+      at: { type: 'string' },
+      model: { type: 'string' },
+      tolerance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -219,6 +276,17 @@ async function main(argv: string[]): Promise<number> {
     case 'migrate':
       await cmdMigrate(config, values.down);
       return 0;
+    case 'reprice':
+      await cmdReprice(config, values);
+      return 0;
+    case 'prices': {
+      const model = positionals[2];
+      if (sub !== 'show' || model === undefined || model.trim() === '')
+        throw new UsageError('Usage: harness-meter prices show MODEL [--provider P] [--at DATE].');
+      const at = values.at === undefined ? new Date() : parseTime(values.at, '--at');
+      out(describePrice(loadPriceBook(config.pricesFile), values.provider ?? '', model, at));
+      return 0;
+    }
     default:
       throw new UsageError(`Unknown command ${JSON.stringify(command)}.`);
   }

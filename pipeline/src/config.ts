@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { StoreOptions } from '@harness-meter/queries';
 import { ConfigError } from './errors.js';
@@ -33,6 +34,8 @@ export interface Config {
   shutdownTimeoutMs: number;
   /** HM_DETECT_IDLE_MS: a session is scanned for redundancy once idle this long (reports scan at once). */
   detectIdleMs: number;
+  /** HM_PRICES_FILE: JSON price overrides (discounts, custom models, price changes) on top of the bundled table. */
+  pricesFile: string | undefined;
 }
 
 export interface KafkaConfig {
@@ -161,6 +164,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       `HM_CLICKHOUSE_URL=${JSON.stringify(clickhouseUrl)} is not valid: expected an http(s) URL, e.g. HM_CLICKHOUSE_URL=http://localhost:8123.`,
     );
   }
+  const pricesRaw = env.HM_PRICES_FILE?.trim() || undefined;
+  if (pricesRaw !== undefined && !existsSync(pricesRaw)) {
+    throw new ConfigError(
+      `HM_PRICES_FILE=${JSON.stringify(pricesRaw)} does not exist: give the path of a JSON overrides file, e.g. HM_PRICES_FILE=./prices.overrides.json (see the README, "Override and re-price").`,
+    );
+  }
   const apiUrl =
     env.HM_API_URL || `http://${host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host}:${port}`;
   if (!/^https?:\/\/[^\s]+$/.test(apiUrl)) {
@@ -198,6 +207,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       '30000',
     ),
     detectIdleMs: int(env, 'HM_DETECT_IDLE_MS', DEFAULTS.detectIdleMs, 0, 86_400_000, '60000'),
+    pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
     ...overrides,
   };
 }

@@ -4,7 +4,7 @@ import { decodeLogsRequest, decodeTraceRequest } from './decode/index.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
-import { createPriceBook, loadBundledPriceTable, type PriceBook } from './price/index.js';
+import { loadPriceBook, type PriceBook } from './price/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
@@ -54,7 +54,7 @@ export async function startEmbedded(
     const migrated = await migrateUp(client, config.database);
     if (migrated.applied.length > 0)
       logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
-    const priceBook = createPriceBook(loadBundledPriceTable());
+    const priceBook = loadPriceBook(config.pricesFile);
     const sink = createSpanSink(client, {
       db: config.database,
       maxSpans: config.batchMaxSpans,

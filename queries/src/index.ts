@@ -17,6 +17,10 @@ export { assertDatabaseName, toClickHouseTime } from './sql.js';
 export {
   costPerPr,
   costBy,
+  costDrift,
+  unpricedModels,
+  COST_DRIFT_REASONS,
+  DEFAULT_DRIFT_TOLERANCE_PERCENT,
   defaultWindow,
   DEFAULT_WINDOW_DAYS,
   COST_DIMENSIONS,
@@ -27,6 +31,9 @@ export type {
   CostPerPrRow,
   CostByRow,
   CostDimension,
+  CostDriftReason,
+  CostDriftRow,
+  UnpricedRow,
 } from './reports.js';
 export { wasteBy, WASTE_DIMENSIONS } from './reports.js';
 export type { WasteRow, WasteDimension } from './reports.js';

@@ -238,3 +238,110 @@ export async function wasteBy(
     };
   });
 }
+
+/** A model seen without a price: its calls are stored with no cost (unknown, never $0). */
+export interface UnpricedRow {
+  model: string;
+  provider: string;
+  calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+/**
+ * Models seen without a price in the window, most calls first.
+ * @example const rows = await unpricedModels(client, { db: 'harness_meter', ...defaultWindow() });
+ */
+export async function unpricedModels(
+  client: ClickHouseClient,
+  options: { db: string } & ReportWindow,
+): Promise<UnpricedRow[]> {
+  const rows = await runReport(
+    client,
+    'unpriced',
+    'unpriced.sql',
+    windowParams(options.db, options),
+  );
+  return rows.map((r) => ({
+    model: String(r.model ?? ''),
+    provider: String(r.provider ?? ''),
+    calls: num(r.calls),
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    cache_read_tokens: num(r.cache_read_tokens),
+    cache_write_tokens: num(r.cache_write_tokens),
+    first_seen: String(r.first_seen ?? ''),
+    last_seen: String(r.last_seen ?? ''),
+  }));
+}
+
+export const COST_DRIFT_REASONS = ['missing price', 'cache accounting', 'tier', 'other'] as const;
+export type CostDriftReason = (typeof COST_DRIFT_REASONS)[number];
+
+/** Calls of one model whose reported cost differs from the computed one, for one reason. */
+export interface CostDriftRow {
+  model: string;
+  provider: string;
+  reason: CostDriftReason;
+  calls: number;
+  /** Sum of the producers' reported costs, integer nano-USD as a decimal string. */
+  reported_nanos: string;
+  /** Sum of the computed costs (0 for calls with no price), nano-USD. */
+  computed_nanos: string;
+  /** reported − computed, nano-USD (negative: the producer reported less). */
+  drift_nanos: string;
+  reported_usd: number;
+  computed_usd: number;
+  drift_usd: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+/** Default tolerance of cost-drift, in percent of the computed cost. */
+export const DEFAULT_DRIFT_TOLERANCE_PERCENT = 1;
+
+/**
+ * Where a reported cost differs from the computed one by more than `tolerancePercent` (of the
+ * computed cost; 0 to 1000, at most 2 decimals), grouped by model, provider and reason.
+ * @example await costDrift(client, { db: 'harness_meter', tolerancePercent: 2, ...defaultWindow() });
+ */
+export async function costDrift(
+  client: ClickHouseClient,
+  options: { db: string; tolerancePercent?: number } & ReportWindow,
+): Promise<CostDriftRow[]> {
+  const pct = options.tolerancePercent ?? DEFAULT_DRIFT_TOLERANCE_PERCENT;
+  const bp = Math.round(pct * 100);
+  if (!Number.isFinite(pct) || pct < 0 || pct > 1000 || Math.abs(bp - pct * 100) > 1e-6) {
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `Tolerance ${String(pct)} is not valid: a percentage from 0 to 1000 with at most 2 decimals, e.g. 1 or 2.5.`,
+    );
+  }
+  const rows = await runReport(client, 'cost-drift', 'cost_drift.sql', {
+    ...windowParams(options.db, options),
+    tolerance_bp: bp,
+  });
+  return rows.map((r) => {
+    const reported = BigInt(r.reported_nanos ?? 0);
+    const computed = BigInt(r.computed_nanos ?? 0);
+    const drift = BigInt(r.drift_nanos ?? 0);
+    return {
+      model: String(r.model ?? ''),
+      provider: String(r.provider ?? ''),
+      reason: String(r.reason ?? 'other') as CostDriftReason,
+      calls: num(r.calls),
+      reported_nanos: reported.toString(),
+      computed_nanos: computed.toString(),
+      drift_nanos: drift.toString(),
+      reported_usd: nanosToUsdNumber(reported),
+      computed_usd: nanosToUsdNumber(computed),
+      drift_usd: nanosToUsdNumber(drift),
+      first_seen: String(r.first_seen ?? ''),
+      last_seen: String(r.last_seen ?? ''),
+    };
+  });
+}

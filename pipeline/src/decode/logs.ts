@@ -178,12 +178,7 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
  * `otlp_proto` form the Collector's Kafka exporter writes to `otlp_logs`.
  */
 export function encodeLogsRequestProtobuf(json: Uint8Array): Uint8Array {
-  const request = parseLogsRequest(json, 'json') as {
-    resourceLogs?: {
-      resource?: { attributes?: OtlpKeyValue[] };
-      scopeLogs?: { logRecords?: Record<string, unknown>[] }[];
-    }[];
-  };
+  const request = parseLogsRequest(json, 'json');
   const fixValue = (v: OtlpAnyValue | undefined): void => {
     if (!v) return;
     if (v.bytesValue !== undefined)
@@ -195,13 +190,14 @@ export function encodeLogsRequestProtobuf(json: Uint8Array): Uint8Array {
     for (const kv of rl.resource?.attributes ?? []) fixValue(kv.value);
     for (const sl of rl.scopeLogs ?? []) {
       for (const rec of sl.logRecords ?? []) {
+        const r = rec as Record<string, unknown>;
         for (const id of ['traceId', 'spanId']) {
-          const v = rec[id];
-          rec[id] =
+          const v = r[id];
+          r[id] =
             typeof v === 'string' && /^[0-9a-fA-F]+$/.test(v) ? Buffer.from(v, 'hex') : undefined;
         }
-        fixValue(rec.body as OtlpAnyValue | undefined);
-        for (const kv of (rec.attributes as OtlpKeyValue[] | undefined) ?? []) fixValue(kv.value);
+        fixValue(rec.body);
+        for (const kv of rec.attributes ?? []) fixValue(kv.value);
       }
     }
   }

@@ -4,7 +4,7 @@ import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { createPriceBook, loadBundledPriceTable } from '../price/index.js';
+import { loadPriceBook } from '../price/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
@@ -71,7 +71,7 @@ export async function startKafkaPipeline(
       logger: log,
     });
     const deps = { kafka, producer, cfg, log, metrics };
-    const priceBook = createPriceBook(loadBundledPriceTable());
+    const priceBook = loadPriceBook(config.pricesFile);
     stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
     detect = startDetectStage(client, config.database, priceBook, log, {
       idleMs: config.detectIdleMs,

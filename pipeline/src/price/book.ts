@@ -7,12 +7,19 @@ import type { PricedSpan, SpanRecord } from '../model.js';
 import { mtokToPico, picoToNanos } from './decimal.js';
 import { PriceTableError } from './errors.js';
 import {
+  discountPico,
+  NO_OVERRIDES,
+  type PriceDiscount,
+  type PriceOverrides,
+} from './overrides.js';
+import {
   compileMatch,
   parsePriceTable,
   PRICE_COMPONENTS,
   type NameMatcher,
   type PriceComponent,
   type PriceTable,
+  type PriceTableSource,
   type TablePrice,
 } from './table.js';
 
@@ -25,8 +32,13 @@ export interface PicoPrice {
 
 /** One price period of one model: what a stored cost names in `priceId`. */
 export interface PriceRow {
-  /** Stable id: `genai-prices:<provider>:<model>@<effectiveFrom>`, `@-` for a period since always. */
+  /**
+   * Stable id: `genai-prices:<provider>:<model>@<effectiveFrom>`, `@-` for a period since always.
+   * Rows from the overrides file start with `override:`; a discount appends `+discount:<pct>%`.
+   */
   id: string;
+  /** Where the prices come from: the bundled table, or the overrides file (custom model, price change, discount). */
+  origin: 'bundled' | 'override';
   /** genai-prices provider id, e.g. `anthropic`, `aws`, `google`. */
   provider: string;
   /** genai-prices model id, e.g. `claude-sonnet-4-5`. */
@@ -57,6 +69,24 @@ export interface CallCost {
   totalNanos: bigint;
 }
 
+/** A call to price: its provider, model names, start time and usage. */
+export interface PriceCall extends CostUsage {
+  provider: string;
+  requestModel: string;
+  responseModel: string;
+  startTimeUnixNano: bigint;
+}
+
+/** What pricing a call gives: a row and its cost, or nothing (unpriced). */
+export type PriceOutcome = { row: PriceRow; cost: CallCost } | { row: undefined; cost: undefined };
+
+/** Where a book's prices come from. */
+export interface PriceBookSources {
+  bundled: PriceTableSource;
+  /** The overrides file, or null when there is none. */
+  overridesFile: string | null;
+}
+
 export interface PriceBook {
   /**
    * The price row in force at `at` for a model, or undefined when no row matches.
@@ -66,6 +96,11 @@ export interface PriceBook {
   resolve(provider: string, model: string, at: Date): PriceRow | undefined;
   /** Prices an LLM span at its start time; other spans pass through with no cost. Never invents $0. */
   priceSpan(span: SpanRecord): PricedSpan;
+  /** Prices one call (the response model first, then the requested one) at its start time. */
+  priceCall(call: PriceCall): PriceOutcome;
+  /** Every period of the model `resolve` would choose, ascending; empty when none matches. */
+  history(provider: string, model: string): readonly PriceRow[];
+  sources: PriceBookSources;
 }
 
 /** Prefix of the ids of rows that come from the genai-prices table. */
@@ -217,8 +252,9 @@ export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
 }
 
 interface CompiledModel {
+  id: string;
   match: NameMatcher;
-  /** Ascending; the first has fromMs null. */
+  /** Ascending; the first has fromMs null. Replaced (not mutated) when overrides apply. */
   periods: { fromMs: number | null; row: PriceRow }[];
 }
 
@@ -238,6 +274,62 @@ function toPico(p: TablePrice | undefined): PicoPrice | null {
   return Object.freeze({ base: mtokToPico(p.base), tiers: Object.freeze(tiers) });
 }
 
+type RowPrices = Record<PriceComponent, PicoPrice | null>;
+
+function compilePrices(prices: Partial<Record<PriceComponent, TablePrice>>): RowPrices {
+  return Object.fromEntries(PRICE_COMPONENTS.map((c) => [c, toPico(prices[c])])) as RowPrices;
+}
+
+function dateMs(date: string | null): number | null {
+  return date === null ? null : Date.parse(`${date}T00:00:00Z`);
+}
+
+function makeRow(
+  id: string,
+  origin: PriceRow['origin'],
+  provider: string,
+  model: string,
+  effectiveFrom: string | null,
+  prices: RowPrices,
+): PriceRow {
+  return Object.freeze({
+    id,
+    origin,
+    provider,
+    model,
+    effectiveFrom,
+    prices: Object.freeze({ ...prices }),
+  });
+}
+
+/** A row's prices less a percentage (tiers included); its id says so. */
+function discounted(row: PriceRow, percent: string, from: string | null): PriceRow {
+  const prices = Object.fromEntries(
+    PRICE_COMPONENTS.map((c) => {
+      const p = row.prices[c];
+      if (p === null) return [c, null];
+      return [
+        c,
+        Object.freeze({
+          base: discountPico(p.base, percent),
+          tiers: Object.freeze(
+            p.tiers.map((t) => ({ start: t.start, price: discountPico(t.price, percent) })),
+          ),
+        }),
+      ];
+    }),
+  ) as RowPrices;
+  const split = from !== null && (row.effectiveFrom === null || row.effectiveFrom < from);
+  return makeRow(
+    `${row.id}+discount:${percent}%${split ? `@${from}` : ''}`,
+    'override',
+    row.provider,
+    row.model,
+    split ? from : row.effectiveFrom,
+    prices,
+  );
+}
+
 /** Lowercased name variants to try: as given, then after the last `/` (`anthropic/claude-…`, `models/gemini-…`). */
 function nameCandidates(model: string): string[] {
   const name = model.trim().toLowerCase();
@@ -246,10 +338,14 @@ function nameCandidates(model: string): string[] {
 }
 
 /**
- * Creates the price book over a table (default: the bundled one). The table is checked and
- * compiled once; an invalid table throws PriceTableError here, not at the first span.
+ * Creates the price book over a table (default: the bundled one) and the user's overrides. The
+ * table and the overrides are checked and compiled once; an invalid table, or an override naming
+ * a model no table knows, throws PriceTableError here, not at the first span.
  */
-export function createPriceBook(table: PriceTable = loadBundledPriceTable()): PriceBook {
+export function createPriceBook(
+  table: PriceTable = loadBundledPriceTable(),
+  overrides: PriceOverrides = NO_OVERRIDES,
+): PriceBook {
   const checked = parsePriceTable(table, 'price table given to createPriceBook');
   const providers: CompiledProvider[] = checked.providers.map((p) => ({
     id: p.id,
@@ -257,28 +353,25 @@ export function createPriceBook(table: PriceTable = loadBundledPriceTable()): Pr
     modelMatch: p.modelMatch === null ? null : compileMatch(p.modelMatch),
     fallbacks: p.fallbackProviders,
     models: p.models.map((m) => ({
+      id: m.id,
       match: compileMatch(m.match),
-      periods: m.periods.map((period) => {
-        const prices = Object.fromEntries(
-          PRICE_COMPONENTS.map((c) => [c, toPico(period.prices[c])]),
-        ) as Record<PriceComponent, PicoPrice | null>;
-        const row: PriceRow = Object.freeze({
-          id: `${ROW_ID_PREFIX}:${p.id}:${m.id}@${period.effectiveFrom ?? '-'}`,
-          provider: p.id,
-          model: m.id,
-          effectiveFrom: period.effectiveFrom,
-          prices: Object.freeze(prices),
-        });
-        return {
-          fromMs:
-            period.effectiveFrom === null ? null : Date.parse(`${period.effectiveFrom}T00:00:00Z`),
-          row,
-        };
-      }),
+      periods: m.periods.map((period) => ({
+        fromMs: dateMs(period.effectiveFrom),
+        row: makeRow(
+          `${ROW_ID_PREFIX}:${p.id}:${m.id}@${period.effectiveFrom ?? '-'}`,
+          'bundled',
+          p.id,
+          m.id,
+          period.effectiveFrom,
+          compilePrices(period.prices),
+        ),
+      })),
     })),
   }));
   const byId = new Map(providers.map((p) => [p.id, p]));
+  const customProviders = applyOverrides(overrides, providers, byId, providerNamed);
   const searchOrder = [
+    ...customProviders,
     ...SEARCH_ORDER.flatMap((id) => byId.get(id) ?? []),
     ...providers.filter((p) => !SEARCH_ORDER.includes(p.id)),
   ];
@@ -345,18 +438,28 @@ export function createPriceBook(table: PriceTable = loadBundledPriceTable()): Pr
     cacheWriteCostNanos: null,
   } as const;
 
-  function priceSpan(span: SpanRecord): PricedSpan {
-    if (span.spanType !== 'llm') return { ...span, ...noCost, unpriced: false };
-    const at = new Date(Number(span.startTimeUnixNano / 1_000_000n));
-    const model = span.responseModel || span.requestModel;
+  function priceCall(call: PriceCall): PriceOutcome {
+    const at = new Date(Number(call.startTimeUnixNano / 1_000_000n));
+    const model = call.responseModel || call.requestModel;
     // A response model the table does not know (a new snapshot) still prices by the requested one.
     const row =
-      resolve(span.provider, model, at) ??
-      (model !== span.requestModel && span.requestModel !== ''
-        ? resolve(span.provider, span.requestModel, at)
+      resolve(call.provider, model, at) ??
+      (model !== call.requestModel && call.requestModel !== ''
+        ? resolve(call.provider, call.requestModel, at)
         : undefined);
+    if (row === undefined) return { row: undefined, cost: undefined };
+    return { row, cost: computeCost(row, call) };
+  }
+
+  function history(provider: string, model: string): readonly PriceRow[] {
+    if (model.trim() === '') return [];
+    return findModel(provider, model)?.periods.map((p) => p.row) ?? [];
+  }
+
+  function priceSpan(span: SpanRecord): PricedSpan {
+    if (span.spanType !== 'llm') return { ...span, ...noCost, unpriced: false };
+    const { row, cost: c } = priceCall(span);
     if (row === undefined) return { ...span, ...noCost, unpriced: true };
-    const c = computeCost(row, span);
     return {
       ...span,
       priceId: row.id,
@@ -369,5 +472,157 @@ export function createPriceBook(table: PriceTable = loadBundledPriceTable()): Pr
     };
   }
 
-  return { resolve, priceSpan };
+  return {
+    resolve,
+    priceSpan,
+    priceCall,
+    history,
+    sources: Object.freeze({ bundled: checked.source, overridesFile: overrides.file }),
+  };
+}
+
+/** Prefix of the ids of rows the overrides file creates. */
+const OVERRIDE_ID_PREFIX = 'override';
+
+function modelIn(p: CompiledProvider, name: string): CompiledModel | undefined {
+  const n = name.trim().toLowerCase();
+  return (
+    p.models.find((m) => m.id.toLowerCase() === n) ??
+    p.models.find((m) => nameCandidates(name).some((c) => m.match(c)))
+  );
+}
+
+/**
+ * Applies the overrides to the compiled providers, in place: custom models first (ahead of the
+ * bundled ones of their provider), then price changes in date order, then discounts (a model's
+ * own discount replaces its provider's). Returns the providers that got custom models: they are
+ * searched first when a span names no known provider. Throws PriceTableError for a name no table knows.
+ */
+function applyOverrides(
+  overrides: PriceOverrides,
+  providers: CompiledProvider[],
+  byId: Map<string, CompiledProvider>,
+  providerNamed: (name: string) => CompiledProvider | undefined,
+): CompiledProvider[] {
+  const where = overrides.file ?? 'price overrides';
+  const fail = (path: string, what: string): never => {
+    throw new PriceTableError(`${where}: ${path}: ${what}`, { code: 'PRICE_OVERRIDES_INVALID' });
+  };
+  const custom: CompiledProvider[] = [];
+  overrides.models.forEach((m) => {
+    let p = providerNamed(m.provider);
+    if (p === undefined) {
+      const id = m.provider.trim().toLowerCase();
+      p = { id, providerMatch: (n) => n === id, modelMatch: null, fallbacks: [], models: [] };
+      providers.push(p);
+      byId.set(id, p);
+    }
+    if (!custom.includes(p)) custom.push(p);
+    const matchers = m.match.map((name): NameMatcher => {
+      const n = name.toLowerCase();
+      return n.endsWith('*') ? (x) => x.startsWith(n.slice(0, -1)) : (x) => x === n;
+    });
+    p.models.unshift({
+      id: m.id,
+      match: (n) => matchers.some((f) => f(n)),
+      periods: [
+        {
+          fromMs: null,
+          row: makeRow(
+            `${OVERRIDE_ID_PREFIX}:${p.id}:${m.id}@-`,
+            'override',
+            p.id,
+            m.id,
+            null,
+            compilePrices(m.prices),
+          ),
+        },
+      ],
+    });
+  });
+
+  const changes = overrides.priceChanges
+    .map((c, i) => ({ c, i }))
+    .sort((a, b) => (a.c.from < b.c.from ? -1 : a.c.from > b.c.from ? 1 : a.i - b.i));
+  for (const { c, i } of changes) {
+    const path = `priceChanges[${i}]`;
+    const p =
+      providerNamed(c.provider) ??
+      fail(
+        `${path}.provider`,
+        `no provider ${JSON.stringify(c.provider)} in the bundled table or in "models"`,
+      );
+    const m =
+      modelIn(p, c.model) ??
+      fail(
+        `${path}.model`,
+        `provider ${p.id} has no model ${JSON.stringify(c.model)}; declare a custom model under "models" first`,
+      );
+    const fromMs = dateMs(c.from) ?? 0;
+    const kept = m.periods.filter((x) => x.fromMs === null || x.fromMs < fromMs);
+    const before = kept.at(-1)?.row.prices;
+    const given = compilePrices(c.prices);
+    const prices = Object.fromEntries(
+      PRICE_COMPONENTS.map((k) => [
+        k,
+        c.prices[k] === undefined ? (before?.[k] ?? null) : given[k],
+      ]),
+    ) as RowPrices;
+    kept.push({
+      fromMs,
+      row: makeRow(
+        `${OVERRIDE_ID_PREFIX}:${p.id}:${m.id}@${c.from}`,
+        'override',
+        p.id,
+        m.id,
+        c.from,
+        prices,
+      ),
+    });
+    m.periods = kept;
+  }
+
+  const byModel = new Map<CompiledModel, PriceDiscount>();
+  const byProvider = new Map<CompiledProvider, PriceDiscount>();
+  overrides.discounts.forEach((d, i) => {
+    const path = `discounts[${i}]`;
+    const p =
+      providerNamed(d.provider) ??
+      fail(
+        `${path}.provider`,
+        `no provider ${JSON.stringify(d.provider)} in the bundled table or in "models"`,
+      );
+    if (d.model === null) byProvider.set(p, d);
+    else
+      byModel.set(
+        modelIn(p, d.model) ??
+          fail(`${path}.model`, `provider ${p.id} has no model ${JSON.stringify(d.model)}`),
+        d,
+      );
+  });
+  for (const p of providers) {
+    for (const m of p.models) {
+      const d = byModel.get(m) ?? byProvider.get(p);
+      if (d !== undefined) m.periods = applyDiscount(m.periods, d);
+    }
+  }
+  return custom;
+}
+
+function applyDiscount(
+  periods: CompiledModel['periods'],
+  d: PriceDiscount,
+): CompiledModel['periods'] {
+  const fromMs = dateMs(d.from);
+  const out: CompiledModel['periods'] = [];
+  periods.forEach((cur, k) => {
+    if (fromMs === null || (cur.fromMs !== null && cur.fromMs >= fromMs)) {
+      out.push({ fromMs: cur.fromMs, row: discounted(cur.row, d.percent, null) });
+      return;
+    }
+    out.push(cur);
+    const nextFrom = periods[k + 1]?.fromMs ?? Number.POSITIVE_INFINITY;
+    if (fromMs < nextFrom) out.push({ fromMs, row: discounted(cur.row, d.percent, d.from) });
+  });
+  return out;
 }

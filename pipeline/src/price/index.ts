@@ -7,8 +7,26 @@ export {
   MAX_RESOLUTION_CACHE,
   PROVIDER_ALIASES,
 } from './book.js';
-export type { CallCost, CostUsage, PicoPrice, PriceBook, PriceRow } from './book.js';
+export type {
+  CallCost,
+  CostUsage,
+  PicoPrice,
+  PriceBook,
+  PriceBookSources,
+  PriceCall,
+  PriceOutcome,
+  PriceRow,
+} from './book.js';
+export {
+  discountPico,
+  loadPriceOverrides,
+  NO_OVERRIDES,
+  parsePriceOverrides,
+} from './overrides.js';
+export type { CustomModel, PriceChange, PriceDiscount, PriceOverrides } from './overrides.js';
 export { mtokToPico, picoToNanos } from './decimal.js';
+export { loadPriceBook } from './load.js';
+export { describePrice, picoToMtokText } from './show.js';
 export { PriceTableError } from './errors.js';
 export type { PriceErrorCode } from './errors.js';
 export { compileMatch, parsePriceTable, PRICE_COMPONENTS, PRICE_TABLE_VERSION } from './table.js';

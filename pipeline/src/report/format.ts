@@ -54,6 +54,28 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'cost_usd',
     'unpriced_calls',
   ],
+  unpriced: [
+    'model',
+    'provider',
+    'calls',
+    'input_tokens',
+    'output_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'first_seen',
+    'last_seen',
+  ],
+  'cost-drift': [
+    'model',
+    'provider',
+    'reason',
+    'calls',
+    'reported_usd',
+    'computed_usd',
+    'drift_usd',
+    'first_seen',
+    'last_seen',
+  ],
 };
 
 /** Dollar columns shown from an exact nano-USD field. */
@@ -82,6 +104,10 @@ const NUMERIC = new Set([
   'reasoning_tokens',
   'cost_usd',
   'unpriced_calls',
+  'calls',
+  'reported_usd',
+  'computed_usd',
+  'drift_usd',
 ]);
 
 function cell(row: Row, col: string): string {
@@ -92,6 +118,10 @@ function cell(row: Row, col: string): string {
     const unpriced = Number(row.unpriced_calls ?? 0);
     if (unpriced > 0 && unpriced === Number(row.llm_calls ?? 0)) return 'unpriced';
     return (unpriced > 0 ? '≥$' : '$') + formatUsd(nanosOf(row), 4);
+  }
+  if (col === 'reported_usd' || col === 'computed_usd' || col === 'drift_usd') {
+    const nanos = BigInt(text(row[col.replace(/_usd$/, '_nanos')]) || '0');
+    return (nanos < 0n ? '-$' : '$') + formatUsd(nanos < 0n ? -nanos : nanos, 4);
   }
   if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${text(v)}`;
   if (col === 'key' && v === '')
@@ -123,8 +153,6 @@ export function formatRows(
   const cols = TABLE_COLUMNS[report] ?? (rows[0] ? Object.keys(rows[0]) : []);
   if (rows.length === 0) return `${heading ? heading + '\n' : ''}(no data in this window)\n`;
   const body = rows.map((r) => cols.map((c) => cell(r, c)));
-  const totalNanos = rows.reduce((n, r) => n + nanosOf(r), 0n);
-  const unpriced = rows.reduce((n, r) => n + Number(r.unpriced_calls ?? 0), 0);
   const widths = cols.map((c, i) => Math.max(c.length, ...body.map((b) => (b[i] ?? '').length)));
   const line = (vals: string[]): string =>
     vals
@@ -139,10 +167,25 @@ export function formatRows(
     widths.map((w) => '-'.repeat(w)).join('  '),
     ...body.map(line),
     '',
-    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` +
-      (unpriced > 0
-        ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0; ≥ marks rows with some)`
-        : ''),
+    footer(report, rows),
   ];
   return out.join('\n') + '\n';
+}
+
+function footer(report: string, rows: readonly Row[]): string {
+  const calls = rows.reduce((n, r) => n + Number(r.calls ?? 0), 0);
+  if (report === 'unpriced')
+    return `${calls} LLM call(s) of ${rows.length} model(s) have no price (cost unknown, not $0): add them to HM_PRICES_FILE, then run harness-meter reprice`;
+  if (report === 'cost-drift') {
+    const drift = rows.reduce((n, r) => n + BigInt(text(r.drift_nanos) || '0'), 0n);
+    return `${calls} call(s) drift; reported − computed: ${drift < 0n ? '-' : ''}$${formatUsd(drift < 0n ? -drift : drift, 4)}`;
+  }
+  const totalNanos = rows.reduce((n, r) => n + nanosOf(r), 0n);
+  const unpriced = rows.reduce((n, r) => n + Number(r.unpriced_calls ?? 0), 0);
+  return (
+    `total: $${formatUsd(totalNanos, 4)} over ${rows.length} row(s)` +
+    (unpriced > 0
+      ? `; ${unpriced} LLM call(s) unpriced (cost unknown, not counted as $0; ≥ marks rows with some)`
+      : '')
+  );
 }

@@ -1,5 +1,6 @@
 import {
   COST_DIMENSIONS,
+  DEFAULT_DRIFT_TOLERANCE_PERCENT,
   defaultWindow,
   type CostDimension,
   type ReportWindow,
@@ -58,5 +59,17 @@ export function parseDimension(by: string | null | undefined): CostDimension {
   throw new PipelineError(
     'BAD_REQUEST',
     `--by ${JSON.stringify(value)} is not a dimension: use one of ${COST_DIMENSIONS.join(', ')}.`,
+  );
+}
+
+/** `--tolerance PCT` of cost-drift: a percentage from 0 to 1000, at most 2 decimals (default 1). */
+export function parseTolerance(text: string | null | undefined): number {
+  if (text === null || text === undefined || text.trim() === '')
+    return DEFAULT_DRIFT_TOLERANCE_PERCENT;
+  const t = text.trim().replace(/%$/, '');
+  if (/^\d{1,4}(\.\d{1,2})?$/.test(t) && Number(t) <= 1000) return Number(t);
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `--tolerance ${JSON.stringify(text)} is not valid: a percentage from 0 to 1000 with at most 2 decimals, e.g. --tolerance 2.5.`,
   );
 }

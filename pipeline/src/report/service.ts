@@ -1,16 +1,20 @@
 import {
   costBy,
+  costDrift,
   costPerPr,
   wasteBy,
   WASTE_DIMENSIONS,
+  unpricedModels,
   type ClickHouseClient,
   type CostByRow,
+  type CostDriftRow,
   type CostPerPrRow,
   type WasteDimension,
   type WasteRow,
+  type UnpricedRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
-import { parseDimension, parseWindow } from './params.js';
+import { parseDimension, parseTolerance, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
 export interface ReportRequest {
@@ -18,15 +22,23 @@ export interface ReportRequest {
   until?: string | null;
   by?: string | null;
   repo?: string | null;
+  /** cost-drift: tolerance in percent of the computed cost. */
+  tolerance?: string | null;
 }
 
-export type ReportName = 'cost-per-pr' | 'cost' | 'waste';
-export const REPORT_NAMES: readonly ReportName[] = ['cost-per-pr', 'cost', 'waste'];
+export type ReportName = 'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift';
+export const REPORT_NAMES: readonly ReportName[] = [
+  'cost-per-pr',
+  'cost',
+  'waste',
+  'unpriced',
+  'cost-drift',
+];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
 export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
 
-export type ReportRows = CostPerPrRow[] | CostByRow[] | WasteRow[];
+export type ReportRows = CostPerPrRow[] | CostByRow[] | WasteRow[] | UnpricedRow[] | CostDriftRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -52,6 +64,10 @@ export async function runReport(
       return costBy(client, { db, by: parseDimension(req.by), ...window });
     case 'waste':
       return wasteBy(client, { db, by: wasteDimension(req.by), ...window });
+    case 'unpriced':
+      return unpricedModels(client, { db, ...window });
+    case 'cost-drift':
+      return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }
 }
 
@@ -72,6 +88,7 @@ export function reportApi(
           until: p.get('until'),
           by: p.get('by'),
           repo: p.get('repo'),
+          tolerance: p.get('tolerance'),
         }),
       };
     };

@@ -1,0 +1,2 @@
+export { repriceStoredCosts, REPRICE_DEFAULTS } from './reprice.js';
+export type { RepriceOptions, RepriceResult } from './reprice.js';
