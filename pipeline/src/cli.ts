@@ -25,6 +25,7 @@ import { parseTime } from './report/params.js';
 import { describePrice, loadPriceBook } from './price/index.js';
 import { repriceStoredCosts } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
+import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -43,6 +44,8 @@ Usage:
                                            how a model name resolves, the price row in force, its source
   harness-meter reprice [--since T] [--model M]
                                            recompute stored costs after price data or HM_PRICES_FILE changed
+  harness-meter stamp [--session ID] [--pr N] stamp the session's repository, branch, commit and PR (from git;
+                                           run it from the agent's hooks: reads {session_id, cwd} on stdin)
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -232,6 +235,10 @@ async function main(argv: string[]): Promise<number> {
       model: { type: 'string' },
       tolerance: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      session: { type: 'string' },
+      cwd: { type: 'string' },
+      pr: { type: 'string' },
+      team: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -270,6 +277,33 @@ async function main(argv: string[]): Promise<number> {
       out(
         `demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
           `now try: npx harness-meter report cost-per-pr\n`,
+      );
+      return 0;
+    }
+    case 'stamp': {
+      const facts = gatherStamp({
+        session: values.session,
+        cwd: values.cwd,
+        pr: values.pr,
+        team: values.team,
+        stdin: readStdinIfPiped(),
+      });
+      const res = await fetch(`${config.apiUrl}/v1/logs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: stampRequest(facts),
+        signal: AbortSignal.timeout(5000),
+      }).catch((e: unknown) => {
+        throw new UsageError(
+          `No harness-meter server answers at ${config.apiUrl} (${e instanceof Error ? e.message : String(e)}).`,
+        );
+      });
+      if (!res.ok)
+        throw new UsageError(
+          `The server refused the stamp: HTTP ${res.status} ${await res.text()}`,
+        );
+      out(
+        `stamped session ${facts.session}: ${facts.repositoryUrl || '(no repository)'} ${facts.branch || '(no branch)'}${facts.pr !== undefined ? ` PR #${facts.pr}` : ''}\n`,
       );
       return 0;
     }

@@ -4,6 +4,7 @@ import { decodeLogsRequest, decodeTraceRequest } from './decode/index.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
+import { createSessionStamper, type SessionStamper } from './stamp.js';
 import { loadPriceBook, type PriceBook } from './price/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
@@ -16,17 +17,21 @@ export interface SpanPath {
   handleLogs(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
 }
 
-export function createSpanPath(priceBook: PriceBook, sink: SpanSink): SpanPath {
+export function createSpanPath(
+  priceBook: PriceBook,
+  sink: SpanSink,
+  stamper: SessionStamper = createSessionStamper(),
+): SpanPath {
   return {
     async handleTraces(body, encoding) {
       const decoded = decodeTraceRequest(body, encoding);
-      const priced = decoded.spans.map((s) => priceBook.priceSpan(s));
+      const priced = stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s));
       await sink.write(priced);
       return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
     },
     async handleLogs(body, encoding) {
       const decoded = decodeLogsRequest(body, encoding);
-      await sink.write(decoded.spans.map((s) => priceBook.priceSpan(s)));
+      await sink.write(stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s)));
       return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
     },
   };

@@ -41,7 +41,7 @@ import {
 /** What one agent event becomes: a span-like record, or nothing (ignored, with a reason). */
 export type MappedEvent =
   | {
-      kind: 'llm' | 'tool' | 'turn';
+      kind: 'llm' | 'tool' | 'turn' | 'context';
       name: string;
       durationMs: number;
       attributes: Record<string, string>;
@@ -284,6 +284,21 @@ export function mapGeminiCli(event: string, a: Record<string, string>): MappedEv
   }
 }
 
+/** The event `harness-meter stamp` sends: the repository, branch, commit and PR a session works on now. */
+export const SESSION_CONTEXT_EVENT = 'harness_meter.session_context';
+
+export function mapSessionContext(_event: string, a: Record<string, string>): MappedEvent {
+  if (!a['session.id'])
+    return { kind: 'ignored', reason: `${SESSION_CONTEXT_EVENT} without session.id` };
+  return {
+    kind: 'context',
+    name: 'session_context',
+    durationMs: 0,
+    attributes: { [ATTR_GEN_AI_CONVERSATION_ID]: a['session.id'], [ATTR_HM_SOURCE]: 'stamp' },
+    dropKeys: [],
+  };
+}
+
 /** The mapper for an event, by its prefix; undefined for events of no known agent. */
 export function agentMapper(
   event: string,
@@ -291,5 +306,6 @@ export function agentMapper(
   if (event.startsWith('claude_code.')) return mapClaudeCode;
   if (event.startsWith('codex.')) return mapCodex;
   if (event.startsWith('gemini_cli.')) return mapGeminiCli;
+  if (event === SESSION_CONTEXT_EVENT) return mapSessionContext;
   return undefined;
 }

@@ -12,6 +12,7 @@ import type { Metrics } from '../metrics.js';
 import type { PricedSpan, SpanRecord } from '../model.js';
 import type { PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
+import { createSessionStamper } from '../stamp.js';
 import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
 
@@ -288,6 +289,8 @@ export interface EnrichDeps extends StageDeps {
  */
 export function createEnrichStage(deps: EnrichDeps): Stage {
   const { cfg, producer, metrics, priceBook, sink } = deps;
+  // Spans of a session arrive on one partition, in order: the stamp seen first applies to what follows.
+  const stamper = createSessionStamper();
   return makeStage(deps, `${cfg.groupPrefix}-enrich`, [cfg.sessionSpansTopic], async (_c, p) => {
     const priced: PricedSpan[] = [];
     const dead: Message[] = [];
@@ -300,7 +303,7 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         continue;
       }
-      priced.push(priceBook.priceSpan(record));
+      priced.push(priceBook.priceSpan(stamper.apply([record])[0] ?? record));
     }
     if (dead.length > 0) {
       await untilDone(
