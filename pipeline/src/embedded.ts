@@ -1,6 +1,11 @@
-import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
+import {
+  insertMetricPoints,
+  migrateUp,
+  openStore,
+  type ClickHouseClient,
+} from '@harness-meter/queries';
 import { storeOptions, type Config } from './config.js';
-import { decodeLogsRequest, decodeTraceRequest } from './decode/index.js';
+import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from './decode/index.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
@@ -76,6 +81,11 @@ export async function startEmbedded(
       maxBodyBytes: config.maxBodyBytes,
       onTraces: (body, encoding) => path.handleTraces(body, encoding),
       onLogs: (body, encoding) => path.handleLogs(body, encoding),
+      onMetrics: async (body, encoding) => {
+        const decoded = decodeMetricsRequest(body, encoding);
+        await insertMetricPoints(client, config.database, decoded.points);
+        return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
+      },
       api: reportApi(client, config.database, async (name) => {
         if (!NEEDS_DETECTION.includes(name)) return;
         await sink.flush();

@@ -39,3 +39,5 @@ export { wasteBy, WASTE_DIMENSIONS } from './reports.js';
 export type { WasteRow, WasteDimension } from './reports.js';
 export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
+export { metricsCheck, insertMetricPoints } from './reports.js';
+export type { MetricsCheckRow } from './reports.js';

@@ -345,3 +345,85 @@ export async function costDrift(
     };
   });
 }
+
+/** An agent session's own usage counters beside the totals of its stored events. */
+export interface MetricsCheckRow {
+  session_id: string;
+  source: string;
+  metric_input_tokens: number;
+  event_input_tokens: number;
+  metric_output_tokens: number;
+  event_output_tokens: number;
+  metric_cache_read_tokens: number;
+  event_cache_read_tokens: number;
+  metric_cache_creation_tokens: number;
+  event_cache_creation_tokens: number;
+  metric_cost_nanos: string;
+  event_reported_cost_nanos: string;
+  event_computed_cost_nanos: string;
+  /** 'match' when tokens agree and the costs agree within 1%; else what differs. */
+  status: string;
+}
+
+/** Cross-checks agents' usage metrics against their events (the metrics are never counted as spend). */
+export async function metricsCheck(
+  client: ClickHouseClient,
+  options: { db: string } & ReportWindow,
+): Promise<MetricsCheckRow[]> {
+  const rows = await runReport(
+    client,
+    'metrics-check',
+    'metrics_check.sql',
+    windowParams(options.db, options),
+  );
+  return rows.map((r) => {
+    const row = {
+      session_id: String(r.session_id ?? ''),
+      source: String(r.source ?? ''),
+      metric_input_tokens: num(r.metric_input_tokens),
+      event_input_tokens: num(r.event_input_tokens),
+      metric_output_tokens: num(r.metric_output_tokens),
+      event_output_tokens: num(r.event_output_tokens),
+      metric_cache_read_tokens: num(r.metric_cache_read_tokens),
+      event_cache_read_tokens: num(r.event_cache_read_tokens),
+      metric_cache_creation_tokens: num(r.metric_cache_creation_tokens),
+      event_cache_creation_tokens: num(r.event_cache_creation_tokens),
+      metric_cost_nanos: String(r.metric_cost_nanos ?? '0'),
+      event_reported_cost_nanos: String(r.event_reported_cost_nanos ?? '0'),
+      event_computed_cost_nanos: String(r.event_computed_cost_nanos ?? '0'),
+    };
+    const diffs: string[] = [];
+    if (row.metric_input_tokens !== row.event_input_tokens) diffs.push('input');
+    if (row.metric_output_tokens !== row.event_output_tokens) diffs.push('output');
+    if (row.metric_cache_read_tokens !== row.event_cache_read_tokens) diffs.push('cache read');
+    if (row.metric_cache_creation_tokens !== row.event_cache_creation_tokens)
+      diffs.push('cache creation');
+    const mc = BigInt(row.metric_cost_nanos);
+    const rc = BigInt(row.event_reported_cost_nanos);
+    const gap = mc > rc ? mc - rc : rc - mc;
+    if (gap * 100n > (rc > 0n ? rc : 1n)) diffs.push('cost');
+    return { ...row, status: diffs.length === 0 ? 'match' : `differs: ${diffs.join(', ')}` };
+  });
+}
+
+/** Stores agents' usage counter points (see decodeMetricsRequest in the pipeline). */
+export async function insertMetricPoints(
+  client: ClickHouseClient,
+  db: string,
+  points: readonly object[],
+): Promise<void> {
+  assertDatabaseName(db);
+  if (points.length === 0) return;
+  try {
+    await client.insert({
+      table: `${db}.agent_metric_points`,
+      values: [...points],
+      format: 'JSONEachRow',
+    });
+  } catch (err) {
+    throw new StoreError('QUERY_FAILED', `Storing metric points failed: ${messageOf(err)}`, {
+      cause: err,
+      retriable: true,
+    });
+  }
+}

@@ -97,6 +97,89 @@ describe("Claude Code's own telemetry (OTLP log events), no code on the agent si
     ]);
   });
 
+  it("cross-checks Claude Code's usage metrics against its events, without counting them as spend", async () => {
+    const start = '1763974700000000000';
+    const point = (type: string, value: number, time: string) => ({
+      startTimeUnixNano: start,
+      timeUnixNano: time,
+      asDouble: value,
+      attributes: [
+        { key: 'session.id', value: { stringValue: 'cc-session-1' } },
+        { key: 'model', value: { stringValue: 'claude-sonnet-4-5-20250929' } },
+        ...(type ? [{ key: 'type', value: { stringValue: type } }] : []),
+      ],
+    });
+    // Cumulative counters, exported twice: the second export carries the totals (not to be added to the first).
+    const body = (t: string, k: number) =>
+      JSON.stringify({
+        resourceMetrics: [
+          {
+            resource: {
+              attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }],
+            },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'claude_code.token.usage',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [
+                        point('input', 300 * k, t),
+                        point('output', 800 * k, t),
+                        point('cacheRead', 22_000 * k, t),
+                        point('cacheCreation', 2000 * k, t),
+                      ],
+                    },
+                  },
+                  {
+                    name: 'claude_code.cost.usage',
+                    sum: {
+                      aggregationTemporality: 2,
+                      isMonotonic: true,
+                      dataPoints: [point('', 0.027 * k, t)],
+                    },
+                  },
+                  {
+                    name: 'claude_code.session.count',
+                    sum: { aggregationTemporality: 2, dataPoints: [point('', 1, t)] },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    for (const [t, k] of [
+      ['1763974805000000000', 0.5],
+      ['1763974865000000000', 1],
+    ] as const) {
+      const res = await fetch(`${server.receiver.url}/v1/metrics`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: body(t, k),
+      });
+      expect(res.status).toBe(200);
+    }
+    const [check] = await api('metrics-check?since=2025-11-01&until=2025-12-01');
+    expect(check).toMatchObject({
+      session_id: 'cc-session-1',
+      source: 'claude-code',
+      metric_input_tokens: 300,
+      event_input_tokens: 300,
+      metric_output_tokens: 800,
+      metric_cache_read_tokens: 22_000,
+      metric_cache_creation_tokens: 2000,
+      metric_cost_nanos: '27000000',
+      event_reported_cost_nanos: '27000000',
+      status: 'match',
+    });
+    // The metrics are not spend: the session's cost is still its events' cost.
+    const [session] = await api('cost?by=session&since=2025-11-01&until=2025-12-01');
+    expect(session).toMatchObject({ cost_nanos: '27000000', llm_calls: 2 });
+  });
+
   it('keeps malformed bodies out with a 400 and goes on', async () => {
     const bad = await fetch(`${server.receiver.url}/v1/logs`, {
       method: 'POST',

@@ -10,6 +10,8 @@ export {
 export type { DecodedTraces, OtlpEncoding, RawSpanParts } from './traces.js';
 export { OtlpDecodeError } from './errors.js';
 export { decodeLogsRequest, encodeLogsRequestProtobuf, parseLogsRequest } from './logs.js';
+export { decodeMetricsRequest, CROSS_CHECK_METRICS } from './metrics.js';
+export type { DecodedMetrics, MetricPoint } from './metrics.js';
 export type { DecodedLogs } from './logs.js';
 export { mapClaudeCode, mapCodex, mapGeminiCli, agentMapper } from './agents.js';
 export type { MappedEvent } from './agents.js';

@@ -15,6 +15,7 @@ function otlpRoot(): protobuf.Root {
     [
       'opentelemetry/proto/collector/trace/v1/trace_service.proto',
       'opentelemetry/proto/collector/logs/v1/logs_service.proto',
+      'opentelemetry/proto/collector/metrics/v1/metrics_service.proto',
     ],
     { keepCase: false },
   );

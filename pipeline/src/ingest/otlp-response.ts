@@ -44,7 +44,7 @@ export function encodeExportResponseProto(partial?: PartialSuccess): Uint8Array 
 /** ExportTraceServiceResponse as OTLP/JSON. */
 export function encodeExportResponseJson(
   partial?: PartialSuccess,
-  rejectedKey: 'rejectedSpans' | 'rejectedLogRecords' = 'rejectedSpans',
+  rejectedKey: 'rejectedSpans' | 'rejectedLogRecords' | 'rejectedDataPoints' = 'rejectedSpans',
 ): string {
   if (!partial || (partial.rejected === 0 && partial.message === '')) return '{}';
   return JSON.stringify({

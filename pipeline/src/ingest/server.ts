@@ -27,6 +27,8 @@ export interface ReceiverOptions {
   onTraces?: TracesHandler;
   /** OTLP logs (agents' own telemetry events); absent: POST /v1/logs is 404. */
   onLogs?: TracesHandler;
+  /** OTLP metrics (agents' usage counters, kept for cross-checks); absent: POST /v1/metrics is 404. */
+  onMetrics?: TracesHandler;
   api?: Record<string, ApiHandler>;
   /** Prometheus text for GET /metrics. */
   metrics?: () => string;
@@ -123,7 +125,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     req: IncomingMessage,
     res: ServerResponse,
     handler: TracesHandler | undefined,
-    signal: 'traces' | 'logs',
+    signal: 'traces' | 'logs' | 'metrics',
   ): Promise<void> {
     const encoding = encodingOf(req.headers['content-type']);
     if (encoding === undefined) {
@@ -146,7 +148,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
           'application/json',
           encodeExportResponseJson(
             partial,
-            signal === 'logs' ? 'rejectedLogRecords' : 'rejectedSpans',
+            signal === 'logs'
+              ? 'rejectedLogRecords'
+              : signal === 'metrics'
+                ? 'rejectedDataPoints'
+                : 'rejectedSpans',
           ),
         );
       else send(res, 200, 'application/x-protobuf', encodeExportResponseProto(partial));
@@ -207,6 +213,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     let work: Promise<void>;
     if (route === 'POST /v1/traces' && options.onTraces)
       work = handleExport(req, res, options.onTraces, 'traces');
+    else if (route === 'POST /v1/metrics' && options.onMetrics)
+      work = handleExport(req, res, options.onMetrics, 'metrics');
     else if (route === 'POST /v1/logs' && options.onLogs)
       work = handleExport(req, res, options.onLogs, 'logs');
     else if (route === 'GET /metrics' && options.metrics) {

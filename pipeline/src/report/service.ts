@@ -3,6 +3,8 @@ import {
   costDrift,
   costPerPr,
   wasteBy,
+  metricsCheck,
+  type MetricsCheckRow,
   WASTE_DIMENSIONS,
   unpricedModels,
   type ClickHouseClient,
@@ -26,19 +28,22 @@ export interface ReportRequest {
   tolerance?: string | null;
 }
 
-export type ReportName = 'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift';
+export type ReportName =
+  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check';
 export const REPORT_NAMES: readonly ReportName[] = [
   'cost-per-pr',
   'cost',
   'waste',
   'unpriced',
   'cost-drift',
+  'metrics-check',
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
 export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
 
-export type ReportRows = CostPerPrRow[] | CostByRow[] | WasteRow[] | UnpricedRow[] | CostDriftRow[];
+export type ReportRows =
+  CostPerPrRow[] | CostByRow[] | WasteRow[] | UnpricedRow[] | CostDriftRow[] | MetricsCheckRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -66,6 +71,8 @@ export async function runReport(
       return wasteBy(client, { db, by: wasteDimension(req.by), ...window });
     case 'unpriced':
       return unpricedModels(client, { db, ...window });
+    case 'metrics-check':
+      return metricsCheck(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }
