@@ -201,6 +201,8 @@ describe('OTLP/HTTP receiver', () => {
     const badParam = await fetch(`${server.receiver.url}/api/v1/reports/cost?by=planet`);
     expect(badParam.status).toBe(400);
     expect(((await badParam.json()) as { error: string }).error).toMatch(/not a dimension/);
-    expect((await fetch(`${server.receiver.url}/v1/metrics`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${server.receiver.url}/v1/profiles`, { method: 'POST' })).status).toBe(
+      404,
+    );
   });
 });

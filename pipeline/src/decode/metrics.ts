@@ -76,7 +76,7 @@ function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpMetricsRequest {
         enums: Number,
         defaults: false,
         arrays: true,
-      }) as OtlpMetricsRequest;
+      });
     } catch (err) {
       throw new OtlpDecodeError(
         `The body is not a valid protobuf ExportMetricsServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
@@ -99,14 +99,13 @@ function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpMetricsRequest {
     typeof parsed !== 'object' ||
     parsed === null ||
     Array.isArray(parsed) ||
-    ('resourceMetrics' in parsed &&
-      !Array.isArray((parsed as { resourceMetrics: unknown }).resourceMetrics))
+    ('resourceMetrics' in parsed && !Array.isArray(parsed.resourceMetrics))
   ) {
     throw new OtlpDecodeError(
       'The body is not an OTLP ExportMetricsServiceRequest: expected a JSON object with a resourceMetrics array.',
     );
   }
-  return parsed as OtlpMetricsRequest;
+  return parsed;
 }
 
 /** Keeps the agents' usage counters of an OTLP metrics body, as points for the cross-check. */
