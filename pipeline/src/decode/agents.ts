@@ -90,6 +90,32 @@ function toolParameterAttributes(
   return out;
 }
 
+/** A tool call event: name, success, duration; parameters hashed (never stored); raw keys dropped. */
+function toolEvent(
+  common: Record<string, string>,
+  tool: string,
+  a: Record<string, string>,
+  params: string | undefined,
+  callId: string | undefined,
+  dropKeys: string[],
+): MappedEvent {
+  const failed = a.success === 'false';
+  return {
+    kind: 'tool',
+    name: `execute_tool ${tool}`,
+    durationMs: int(a.duration_ms),
+    attributes: {
+      ...common,
+      [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
+      [ATTR_GEN_AI_TOOL_NAME]: tool,
+      ...(callId ? { [ATTR_GEN_AI_TOOL_CALL_ID]: callId } : {}),
+      ...toolParameterAttributes(tool, params),
+      ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+    },
+    dropKeys,
+  };
+}
+
 /**
  * Claude Code's events (CLAUDE_CODE_ENABLE_TELEMETRY=1, OTEL_LOGS_EXPORTER=otlp). Names from its
  * monitoring documentation (see ../shared/docs/wire-formats.md): its `input_tokens` follows
@@ -125,21 +151,8 @@ export function mapClaudeCode(event: string, a: Record<string, string>): MappedE
     case 'claude_code.tool_result': {
       const tool = a.tool_name ?? '';
       if (!tool) return { kind: 'ignored', reason: 'claude_code.tool_result without tool_name' };
-      const failed = a.success === 'false';
-      return {
-        kind: 'tool',
-        name: `execute_tool ${tool}`,
-        durationMs: int(a.duration_ms),
-        attributes: {
-          ...common,
-          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
-          [ATTR_GEN_AI_TOOL_NAME]: tool,
-          ...toolParameterAttributes(tool, a.tool_parameters),
-          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
-        },
-        // Tool parameters and error text may hold code, paths and secrets: hashed above, not stored.
-        dropKeys: ['tool_parameters', 'error'],
-      };
+      // Tool parameters and error text may hold code, paths and secrets: hashed above, not stored.
+      return toolEvent(common, tool, a, a.tool_parameters, undefined, ['tool_parameters', 'error']);
     }
     case 'claude_code.user_prompt':
       return {
@@ -193,21 +206,7 @@ export function mapCodex(event: string, a: Record<string, string>): MappedEvent 
     case 'codex.tool_result': {
       const tool = a.tool_name ?? '';
       if (!tool) return { kind: 'ignored', reason: 'codex.tool_result without tool_name' };
-      const failed = a.success === 'false';
-      return {
-        kind: 'tool',
-        name: `execute_tool ${tool}`,
-        durationMs: int(a.duration_ms),
-        attributes: {
-          ...common,
-          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
-          [ATTR_GEN_AI_TOOL_NAME]: tool,
-          ...(a.call_id ? { [ATTR_GEN_AI_TOOL_CALL_ID]: a.call_id } : {}),
-          ...toolParameterAttributes(tool, a.arguments),
-          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
-        },
-        dropKeys: ['arguments', 'output'],
-      };
+      return toolEvent(common, tool, a, a.arguments, a.call_id, ['arguments', 'output']);
     }
     case 'codex.user_prompt':
       return {
@@ -256,20 +255,7 @@ export function mapGeminiCli(event: string, a: Record<string, string>): MappedEv
     case 'gemini_cli.tool_call': {
       const tool = a.function_name ?? '';
       if (!tool) return { kind: 'ignored', reason: 'gemini_cli.tool_call without function_name' };
-      const failed = a.success === 'false';
-      return {
-        kind: 'tool',
-        name: `execute_tool ${tool}`,
-        durationMs: int(a.duration_ms),
-        attributes: {
-          ...common,
-          [ATTR_GEN_AI_OPERATION_NAME]: 'execute_tool',
-          [ATTR_GEN_AI_TOOL_NAME]: tool,
-          ...toolParameterAttributes(tool, a.function_args),
-          ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
-        },
-        dropKeys: ['function_args', 'error'],
-      };
+      return toolEvent(common, tool, a, a.function_args, undefined, ['function_args', 'error']);
     }
     case 'gemini_cli.user_prompt':
       return {

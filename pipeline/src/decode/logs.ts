@@ -3,7 +3,7 @@ import type { SpanRecord } from '../model.js';
 import { agentMapper } from './agents.js';
 import { OtlpDecodeError } from './errors.js';
 import type { OtlpAnyValue, OtlpKeyValue } from './otlp-object.js';
-import { otlpType } from './proto.js';
+import { otlpType, parseOtlpBody } from './proto.js';
 import { attributeMap, MAX_DECODE_ERRORS, toSpanRecord, type OtlpEncoding } from './traces.js';
 
 const LOGS_REQUEST = 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest';
@@ -45,43 +45,7 @@ const hash = (text: string, chars: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, chars);
 
 export function parseLogsRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
-  if (encoding === 'protobuf') {
-    const type = otlpType(LOGS_REQUEST);
-    try {
-      return type.toObject(type.decode(body), {
-        longs: String,
-        bytes: String,
-        enums: Number,
-        defaults: false,
-        arrays: true,
-      });
-    } catch (err) {
-      throw new OtlpDecodeError(
-        `The body is not a valid protobuf ExportLogsServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
-        { cause: err },
-      );
-    }
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
-    );
-  } catch (err) {
-    throw new OtlpDecodeError(
-      `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`,
-      { cause: err },
-    );
-  }
-  if (
-    !isObject(parsed) ||
-    (parsed.resourceLogs !== undefined && !Array.isArray(parsed.resourceLogs))
-  ) {
-    throw new OtlpDecodeError(
-      'The body is not an OTLP ExportLogsServiceRequest: expected a JSON object with a resourceLogs array.',
-    );
-  }
-  return parsed;
+  return parseOtlpBody(body, encoding, LOGS_REQUEST, 'resourceLogs') as OtlpLogsRequest;
 }
 
 /**

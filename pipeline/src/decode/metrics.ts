@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { OtlpDecodeError } from './errors.js';
 import type { OtlpKeyValue } from './otlp-object.js';
-import { otlpType } from './proto.js';
+import { parseOtlpBody } from './proto.js';
 import { attributeMap, MAX_DECODE_ERRORS, type OtlpEncoding } from './traces.js';
 
 const METRICS_REQUEST = 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest';
@@ -67,45 +66,7 @@ const nanosToDateTime = (n: bigint): string => {
 };
 
 function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpMetricsRequest {
-  if (encoding === 'protobuf') {
-    const type = otlpType(METRICS_REQUEST);
-    try {
-      return type.toObject(type.decode(body), {
-        longs: String,
-        bytes: String,
-        enums: Number,
-        defaults: false,
-        arrays: true,
-      });
-    } catch (err) {
-      throw new OtlpDecodeError(
-        `The body is not a valid protobuf ExportMetricsServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
-        { cause: err },
-      );
-    }
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
-    );
-  } catch (err) {
-    throw new OtlpDecodeError(
-      `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`,
-      { cause: err },
-    );
-  }
-  if (
-    typeof parsed !== 'object' ||
-    parsed === null ||
-    Array.isArray(parsed) ||
-    ('resourceMetrics' in parsed && !Array.isArray(parsed.resourceMetrics))
-  ) {
-    throw new OtlpDecodeError(
-      'The body is not an OTLP ExportMetricsServiceRequest: expected a JSON object with a resourceMetrics array.',
-    );
-  }
-  return parsed;
+  return parseOtlpBody(body, encoding, METRICS_REQUEST, 'resourceMetrics') as OtlpMetricsRequest;
 }
 
 /** Keeps the agents' usage counters of an OTLP metrics body, as points for the cross-check. */
