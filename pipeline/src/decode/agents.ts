@@ -151,7 +151,7 @@ export function mapClaudeCode(event: string, a: Record<string, string>): MappedE
     case 'claude_code.tool_result': {
       const tool = a.tool_name ?? '';
       if (!tool) return { kind: 'ignored', reason: 'claude_code.tool_result without tool_name' };
-      // Tool parameters and error text may hold code, paths and secrets: hashed above, not stored.
+      // Tool parameters and error text may hold code, paths and secrets: hashed, not stored.
       return toolEvent(common, tool, a, a.tool_parameters, undefined, ['tool_parameters', 'error']);
     }
     case 'claude_code.user_prompt':

@@ -45,7 +45,7 @@ const hash = (text: string, chars: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, chars);
 
 export function parseLogsRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
-  return parseOtlpBody(body, encoding, LOGS_REQUEST, 'resourceLogs') as OtlpLogsRequest;
+  return parseOtlpBody(body, encoding, LOGS_REQUEST, 'resourceLogs');
 }
 
 /**

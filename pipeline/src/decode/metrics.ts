@@ -66,7 +66,7 @@ const nanosToDateTime = (n: bigint): string => {
 };
 
 function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpMetricsRequest {
-  return parseOtlpBody(body, encoding, METRICS_REQUEST, 'resourceMetrics') as OtlpMetricsRequest;
+  return parseOtlpBody(body, encoding, METRICS_REQUEST, 'resourceMetrics');
 }
 
 /** Keeps the agents' usage counters of an OTLP metrics body, as points for the cross-check. */
