@@ -66,7 +66,8 @@ export function crossCheckLiteLLM(
   for (const [key, entry] of Object.entries(litellm).sort(([a], [b]) => a.localeCompare(b))) {
     if (typeof entry !== 'object' || entry === null) continue;
     const e = entry as Record<string, unknown>;
-    const provider = typeof e.litellm_provider === 'string' ? LITELLM_PROVIDERS[e.litellm_provider] : undefined;
+    const provider =
+      typeof e.litellm_provider === 'string' ? LITELLM_PROVIDERS[e.litellm_provider] : undefined;
     if (!provider || e.mode !== 'chat') continue;
     const model = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
     const row = book.resolve(provider, model, at);
