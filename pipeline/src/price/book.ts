@@ -2,6 +2,13 @@
  * The price book: finds the price row for a provider, a model name and a time, and prices LLM
  * spans from it in exact integer money. An LLM call no row matches is flagged unpriced, never $0.
  */
+import {
+  applyServiceTier,
+  NO_SERVICE_TIERS,
+  serviceTierOf,
+  type ServiceTier,
+  type ServiceTierTable,
+} from './service-tiers.js';
 import { readFileSync } from 'node:fs';
 import type { PricedSpan, SpanRecord } from '../model.js';
 import { mtokToPico, picoToNanos } from './decimal.js';
@@ -75,6 +82,8 @@ export interface PriceCall extends CostUsage {
   requestModel: string;
   responseModel: string;
   startTimeUnixNano: bigint;
+  /** Batch, flex or priority processing: priced from the service-tier table when it has the model. */
+  serviceTier?: ServiceTier | undefined;
 }
 
 /** What pricing a call gives: a row and its cost, or nothing (unpriced). */
@@ -345,6 +354,7 @@ function nameCandidates(model: string): string[] {
 export function createPriceBook(
   table: PriceTable = loadBundledPriceTable(),
   overrides: PriceOverrides = NO_OVERRIDES,
+  serviceTiers: ServiceTierTable = NO_SERVICE_TIERS,
 ): PriceBook {
   const checked = parsePriceTable(table, 'price table given to createPriceBook');
   const providers: CompiledProvider[] = checked.providers.map((p) => ({
@@ -448,7 +458,13 @@ export function createPriceBook(
         ? resolve(call.provider, call.requestModel, at)
         : undefined);
     if (row === undefined) return { row: undefined, cost: undefined };
-    return { row, cost: computeCost(row, call) };
+    const priced = applyServiceTier(
+      row,
+      call.serviceTier,
+      [model, call.requestModel],
+      serviceTiers,
+    );
+    return { row: priced, cost: computeCost(priced, call) };
   }
 
   function history(provider: string, model: string): readonly PriceRow[] {
@@ -458,7 +474,10 @@ export function createPriceBook(
 
   function priceSpan(span: SpanRecord): PricedSpan {
     if (span.spanType !== 'llm') return { ...span, ...noCost, unpriced: false };
-    const { row, cost: c } = priceCall(span);
+    const { row, cost: c } = priceCall({
+      ...span,
+      serviceTier: serviceTierOf(span.spanAttributes),
+    });
     if (row === undefined) return { ...span, ...noCost, unpriced: true };
     return {
       ...span,

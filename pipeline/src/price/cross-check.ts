@@ -5,7 +5,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPriceBook, type PriceBook } from './book.js';
-import { mtokToPico } from './decimal.js';
+import { perTokenToPico } from './decimal.js';
+
+export { perTokenToPico };
 
 type Field = 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h';
 
@@ -43,12 +45,6 @@ export interface CrossCheck {
   /** LiteLLM models the bundled table does not resolve. */
   unresolved: string[];
   differences: PriceDifference[];
-}
-
-/** USD per token (a JSON number, often like 3e-06) → pico-USD per token, exactly from its decimal text. */
-export function perTokenToPico(usdPerToken: number): bigint {
-  const [mantissa = '0', exp = '0'] = String(usdPerToken).toLowerCase().split('e');
-  return mtokToPico(`${mantissa}e${Number(exp) + 6}`);
 }
 
 const picoToMtok = (pico: bigint): string => {

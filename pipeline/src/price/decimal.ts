@@ -51,3 +51,9 @@ export function picoToNanos(pico: bigint): bigint {
 function divideHalfUp(n: bigint, d: bigint): bigint {
   return (n * 2n + d) / (d * 2n);
 }
+
+/** USD per token (a JSON number, often like 3e-06) → pico-USD per token, exactly from its decimal text. */
+export function perTokenToPico(usdPerToken: number): bigint {
+  const [mantissa = '0', exp = '0'] = String(usdPerToken).toLowerCase().split('e');
+  return mtokToPico(`${mantissa}e${Number(exp) + 6}`);
+}

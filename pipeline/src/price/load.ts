@@ -1,5 +1,6 @@
 import { createPriceBook, loadBundledPriceTable, type PriceBook } from './book.js';
 import { loadPriceOverrides, NO_OVERRIDES } from './overrides.js';
+import { loadServiceTiers } from './service-tiers.js';
 
 /**
  * The price book every stage uses: the bundled table, with the overrides file on top when one is
@@ -9,5 +10,6 @@ export function loadPriceBook(pricesFile: string | undefined): PriceBook {
   return createPriceBook(
     loadBundledPriceTable(),
     pricesFile === undefined ? NO_OVERRIDES : loadPriceOverrides(pricesFile),
+    loadServiceTiers(),
   );
 }

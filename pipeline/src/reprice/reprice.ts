@@ -10,6 +10,7 @@
  * TraceId, SpanId) order, one bounded page per insert; after a crash, a new run re-reads the
  * current versions and changes only what is still stale.
  */
+import { serviceTierOf } from '../price/service-tiers.js';
 import type { ClickHouseClient } from '@harness-meter/queries';
 import {
   StoreError,
@@ -131,6 +132,7 @@ export async function repriceStoredCosts(
         requestModel: str(r.request_model),
         responseModel: str(r.response_model),
         startTimeUnixNano: BigInt(str(r.start_ns)),
+        serviceTier: serviceTierOf(r.SpanAttributes as Record<string, string> | undefined),
         inputTokens: Number(r.input_tokens),
         outputTokens: Number(r.output_tokens),
         cacheReadTokens: Number(r.cache_read_tokens),
