@@ -74,6 +74,7 @@ export async function startEmbedded(
     const path = createSpanPath(priceBook, sink);
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
+      changes: () => sink.storedBatches(),
     });
     const receiver = await startReceiver({
       host: config.host,

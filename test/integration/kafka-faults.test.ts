@@ -54,7 +54,8 @@ async function metric(apiUrl: string, name: string): Promise<number> {
   return Number(m?.[1] ?? 0);
 }
 
-describe('faults against a real broker, with real processes', () => {
+// Bounded, but generous: a 2-core CI machine may be busy.
+describe('faults against a real broker, with real processes', { timeout: 180_000 }, () => {
   it('kill -9 of the enrich process mid-stream, then a restart: exactly N spans and the exact cost', async () => {
     const N = 4000;
     const config = kafkaTestConfig('kill9');

@@ -71,185 +71,197 @@ function flaky(real: ClickHouseClient): {
   return { client: proxy, setDown: (d) => void (down = d), failures: () => failures };
 }
 
-describe('Kafka pipeline against a real broker (stages in this process, ClickHouse via chDB)', () => {
-  it('consumes the bytes the Collector Kafka exporter writes (otlp_proto), and HTTP ingest through Kafka', async () => {
-    const config = kafkaTestConfig('collector', { database: DB });
-    const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
-    try {
-      // What the Collector's kafkaexporter writes: one serialized ExportTraceServiceRequest per message, no key.
-      const producer = testKafka().producer();
-      await producer.connect();
-      const [collectorRequest] = gpt4oRequests(20, 20, 2, 11);
-      await producer.send({
-        topic: config.kafka.otlpSpansTopic,
-        acks: -1,
-        messages: [{ value: Buffer.from(encodeTraceRequestProtobuf(collectorRequest!)) }],
-      });
-      await producer.disconnect();
-      // And harness-meter's own receiver, JSON in, otlp_proto out.
-      const [httpRequest] = gpt4oRequests(10, 10, 1, 12);
-      const res = await fetch(`${p.receiver.url}/v1/traces`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(httpRequest),
-      });
-      expect(res.status).toBe(200);
-      await waitFor(
-        'both PRs stored',
-        async () => (await storedSpans(11)) === 20 && (await storedSpans(12)) === 10,
-        30_000,
-      );
-      expect(await prTotals(11)).toEqual({ llm: 20, cost: (20n * GPT4O_SPAN_NANOS).toString() });
-      expect(await prTotals(12)).toEqual({ llm: 10, cost: (10n * GPT4O_SPAN_NANOS).toString() });
-      const raw = await readTopic(config.kafka.otlpSpansTopic, 2);
-      expect(raw.map((m) => m.value?.length ?? 0).every((n) => n > 0)).toBe(true);
-      const metrics = await (await fetch(`${p.receiver.url}/metrics`)).text();
-      expect(metrics).toMatch(/harness_meter_spans_stored_total 30/);
-      expect(metrics).toMatch(/harness_meter_consumer_lag_messages\{group="[^"]+-enrich"/);
-    } finally {
-      await p.stop();
-    }
-  });
-
-  it("carries agents' own log events through the logs topic (Claude Code)", async () => {
-    const config = kafkaTestConfig('logs', { database: DB });
-    const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
-    try {
-      const fixture = readFileSync(
-        new URL('../fixtures/agents/claude-code-logs.json', import.meta.url),
-        'utf8',
-      );
-      const res = await fetch(`${p.receiver.url}/v1/logs`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: fixture,
-      });
-      expect(res.status).toBe(200);
-      expect((await readTopic(config.kafka.otlpLogsTopic, 1)).length).toBe(1);
-      await waitFor(
-        'the Claude Code session stored',
-        async () => {
-          const rs = await client.query({
-            query: `SELECT count() AS n, toString(sum(cost_nanos)) AS c FROM ${DB}.spans FINAL WHERE session_id = 'cc-session-1' AND span_type = 'llm'`,
-            format: 'JSONEachRow',
-          });
-          const [row] = await rs.json<{ n: string; c: string }>();
-          return row?.n === '2' && row.c === '27000000';
-        },
-        30_000,
-      );
-    } finally {
-      await p.stop();
-    }
-  });
-
-  it('sends a poison message to the dead-letter topic with its reason and bytes, and processes everything after it', async () => {
-    const config = kafkaTestConfig('poison', { database: DB });
-    const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
-    try {
-      const producer = testKafka().producer();
-      await producer.connect();
-      const [before, after] = gpt4oRequests(10, 5, 1, 21);
-      const poison = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
-      // One partition keeps the order: good, poison, good.
-      for (const value of [
-        encodeTraceRequestProtobuf(before!),
-        poison,
-        encodeTraceRequestProtobuf(after!),
-      ]) {
+describe(
+  'Kafka pipeline against a real broker (stages in this process, ClickHouse via chDB)',
+  { timeout: 120_000 },
+  () => {
+    it('consumes the bytes the Collector Kafka exporter writes (otlp_proto), and HTTP ingest through Kafka', async () => {
+      const config = kafkaTestConfig('collector', { database: DB });
+      const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
+      try {
+        // What the Collector's kafkaexporter writes: one serialized ExportTraceServiceRequest per message, no key.
+        const producer = testKafka().producer();
+        await producer.connect();
+        const [collectorRequest] = gpt4oRequests(20, 20, 2, 11);
         await producer.send({
           topic: config.kafka.otlpSpansTopic,
           acks: -1,
-          messages: [{ value: Buffer.from(value), partition: 0 }],
+          messages: [{ value: Buffer.from(encodeTraceRequestProtobuf(collectorRequest!)) }],
         });
+        await producer.disconnect();
+        // And harness-meter's own receiver, JSON in, otlp_proto out.
+        const [httpRequest] = gpt4oRequests(10, 10, 1, 12);
+        const res = await fetch(`${p.receiver.url}/v1/traces`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(httpRequest),
+        });
+        expect(res.status).toBe(200);
+        await waitFor(
+          'both PRs stored',
+          async () => (await storedSpans(11)) === 20 && (await storedSpans(12)) === 10,
+          30_000,
+        );
+        expect(await prTotals(11)).toEqual({ llm: 20, cost: (20n * GPT4O_SPAN_NANOS).toString() });
+        expect(await prTotals(12)).toEqual({ llm: 10, cost: (10n * GPT4O_SPAN_NANOS).toString() });
+        const raw = await readTopic(config.kafka.otlpSpansTopic, 2);
+        expect(raw.map((m) => m.value?.length ?? 0).every((n) => n > 0)).toBe(true);
+        const metrics = await (await fetch(`${p.receiver.url}/metrics`)).text();
+        expect(metrics).toMatch(/harness_meter_spans_stored_total 30/);
+        expect(metrics).toMatch(/harness_meter_consumer_lag_messages\{group="[^"]+-enrich"/);
+      } finally {
+        await p.stop();
       }
-      await producer.disconnect();
-      await waitFor(
-        'spans after the poison message',
-        async () => (await storedSpans(21)) === 10,
-        30_000,
-      );
-      const [dead] = await readTopic(config.kafka.deadLetterTopic, 1);
-      expect(dead?.value).toEqual(poison);
-      expect(dead?.headers?.['hm.dlq.reason']?.toString()).toMatch(
-        /not a valid protobuf ExportTraceServiceRequest/,
-      );
-      expect(dead?.headers?.['hm.dlq.source.topic']?.toString()).toBe(config.kafka.otlpSpansTopic);
-      expect(p.metrics.render()).toMatch(
-        /harness_meter_dead_letters_total\{stage="repartition"\} 1/,
-      );
-    } finally {
-      await p.stop();
-    }
-  });
+    });
 
-  it('ClickHouse unavailable for a few seconds mid-stream: nothing lost, nothing doubled', async () => {
-    const config = kafkaTestConfig('chdown', { database: DB });
-    const f = flaky(client);
-    const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client: f.client });
-    try {
-      const producer = testKafka().producer();
-      await producer.connect();
-      const requests = gpt4oRequests(300, 10, 6, 31);
-      await producer.send({
-        topic: config.kafka.otlpSpansTopic,
-        acks: -1,
-        messages: requests
-          .slice(0, 10)
-          .map((r) => ({ value: Buffer.from(encodeTraceRequestProtobuf(r)) })),
-      });
-      await waitFor('first spans stored', async () => (await storedSpans(31)) > 0, 30_000);
-      f.setDown(true);
-      await producer.send({
-        topic: config.kafka.otlpSpansTopic,
-        acks: -1,
-        messages: requests
-          .slice(10)
-          .map((r) => ({ value: Buffer.from(encodeTraceRequestProtobuf(r)) })),
-      });
-      await waitFor('inserts failing', async () => f.failures() >= 3, 20_000);
-      await new Promise((r) => setTimeout(r, 2000));
-      f.setDown(false);
-      await producer.disconnect();
-      await waitFor('all 300 spans stored', async () => (await storedSpans(31)) === 300, 60_000);
-      expect(await prTotals(31)).toEqual({ llm: 300, cost: (300n * GPT4O_SPAN_NANOS).toString() });
-      expect(p.metrics.render()).toMatch(
-        /harness_meter_retries_total\{stage="clickhouse insert"\} [1-9]/,
-      );
-    } finally {
-      await p.stop();
-    }
-  });
+    it("carries agents' own log events through the logs topic (Claude Code)", async () => {
+      const config = kafkaTestConfig('logs', { database: DB });
+      const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
+      try {
+        const fixture = readFileSync(
+          new URL('../fixtures/agents/claude-code-logs.json', import.meta.url),
+          'utf8',
+        );
+        const res = await fetch(`${p.receiver.url}/v1/logs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: fixture,
+        });
+        expect(res.status).toBe(200);
+        expect((await readTopic(config.kafka.otlpLogsTopic, 1)).length).toBe(1);
+        await waitFor(
+          'the Claude Code session stored',
+          async () => {
+            const rs = await client.query({
+              query: `SELECT count() AS n, toString(sum(cost_nanos)) AS c FROM ${DB}.spans FINAL WHERE session_id = 'cc-session-1' AND span_type = 'llm'`,
+              format: 'JSONEachRow',
+            });
+            const [row] = await rs.json<{ n: string; c: string }>();
+            return row?.n === '2' && row.c === '27000000';
+          },
+          30_000,
+        );
+      } finally {
+        await p.stop();
+      }
+    });
 
-  it('two enrich consumers in one group; one stops mid-stream: nothing lost, nothing doubled', async () => {
-    const config = kafkaTestConfig('twogroup', { database: DB });
-    const a = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
-    const b = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
-    let stoppedA = false;
-    try {
-      const producer = testKafka().producer();
-      await producer.connect();
-      const requests = gpt4oRequests(600, 10, 12, 41);
-      for (let i = 0; i < requests.length; i += 10) {
+    it('sends a poison message to the dead-letter topic with its reason and bytes, and processes everything after it', async () => {
+      const config = kafkaTestConfig('poison', { database: DB });
+      const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
+      try {
+        const producer = testKafka().producer();
+        await producer.connect();
+        const [before, after] = gpt4oRequests(10, 5, 1, 21);
+        const poison = Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]);
+        // One partition keeps the order: good, poison, good.
+        for (const value of [
+          encodeTraceRequestProtobuf(before!),
+          poison,
+          encodeTraceRequestProtobuf(after!),
+        ]) {
+          await producer.send({
+            topic: config.kafka.otlpSpansTopic,
+            acks: -1,
+            messages: [{ value: Buffer.from(value), partition: 0 }],
+          });
+        }
+        await producer.disconnect();
+        await waitFor(
+          'spans after the poison message',
+          async () => (await storedSpans(21)) === 10,
+          30_000,
+        );
+        const [dead] = await readTopic(config.kafka.deadLetterTopic, 1);
+        expect(dead?.value).toEqual(poison);
+        expect(dead?.headers?.['hm.dlq.reason']?.toString()).toMatch(
+          /not a valid protobuf ExportTraceServiceRequest/,
+        );
+        expect(dead?.headers?.['hm.dlq.source.topic']?.toString()).toBe(
+          config.kafka.otlpSpansTopic,
+        );
+        expect(p.metrics.render()).toMatch(
+          /harness_meter_dead_letters_total\{stage="repartition"\} 1/,
+        );
+      } finally {
+        await p.stop();
+      }
+    });
+
+    it('ClickHouse unavailable for a few seconds mid-stream: nothing lost, nothing doubled', async () => {
+      const config = kafkaTestConfig('chdown', { database: DB });
+      const f = flaky(client);
+      const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client: f.client });
+      try {
+        const producer = testKafka().producer();
+        await producer.connect();
+        const requests = gpt4oRequests(300, 10, 6, 31);
         await producer.send({
           topic: config.kafka.otlpSpansTopic,
           acks: -1,
           messages: requests
-            .slice(i, i + 10)
+            .slice(0, 10)
             .map((r) => ({ value: Buffer.from(encodeTraceRequestProtobuf(r)) })),
         });
-        if (i === 20) {
-          await waitFor('some spans stored', async () => (await storedSpans(41)) > 0, 30_000);
-          await a.stop(); // leaves the group after finishing and committing its in-flight batches
-          stoppedA = true;
-        }
+        await waitFor('first spans stored', async () => (await storedSpans(31)) > 0, 30_000);
+        f.setDown(true);
+        await producer.send({
+          topic: config.kafka.otlpSpansTopic,
+          acks: -1,
+          messages: requests
+            .slice(10)
+            .map((r) => ({ value: Buffer.from(encodeTraceRequestProtobuf(r)) })),
+        });
+        await waitFor('inserts failing', async () => f.failures() >= 3, 20_000);
+        await new Promise((r) => setTimeout(r, 2000));
+        f.setDown(false);
+        await producer.disconnect();
+        await waitFor('all 300 spans stored', async () => (await storedSpans(31)) === 300, 60_000);
+        expect(await prTotals(31)).toEqual({
+          llm: 300,
+          cost: (300n * GPT4O_SPAN_NANOS).toString(),
+        });
+        expect(p.metrics.render()).toMatch(
+          /harness_meter_retries_total\{stage="clickhouse insert"\} [1-9]/,
+        );
+      } finally {
+        await p.stop();
       }
-      await producer.disconnect();
-      await waitFor('all 600 spans stored', async () => (await storedSpans(41)) === 600, 60_000);
-      expect(await prTotals(41)).toEqual({ llm: 600, cost: (600n * GPT4O_SPAN_NANOS).toString() });
-    } finally {
-      if (!stoppedA) await a.stop();
-      await b.stop();
-    }
-  });
-});
+    });
+
+    it('two enrich consumers in one group; one stops mid-stream: nothing lost, nothing doubled', async () => {
+      const config = kafkaTestConfig('twogroup', { database: DB });
+      const a = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
+      const b = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
+      let stoppedA = false;
+      try {
+        const producer = testKafka().producer();
+        await producer.connect();
+        const requests = gpt4oRequests(600, 10, 12, 41);
+        for (let i = 0; i < requests.length; i += 10) {
+          await producer.send({
+            topic: config.kafka.otlpSpansTopic,
+            acks: -1,
+            messages: requests
+              .slice(i, i + 10)
+              .map((r) => ({ value: Buffer.from(encodeTraceRequestProtobuf(r)) })),
+          });
+          if (i === 20) {
+            await waitFor('some spans stored', async () => (await storedSpans(41)) > 0, 30_000);
+            await a.stop(); // leaves the group after finishing and committing its in-flight batches
+            stoppedA = true;
+          }
+        }
+        await producer.disconnect();
+        await waitFor('all 600 spans stored', async () => (await storedSpans(41)) === 600, 60_000);
+        expect(await prTotals(41)).toEqual({
+          llm: 600,
+          cost: (600n * GPT4O_SPAN_NANOS).toString(),
+        });
+      } finally {
+        if (!stoppedA) await a.stop();
+        await b.stop();
+      }
+    });
+  },
+);

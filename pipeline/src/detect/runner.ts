@@ -178,7 +178,7 @@ export function startDetectStage(
   db: string,
   book: PriceBook,
   log: Logger,
-  opts: { idleMs?: number; intervalMs?: number } = {},
+  opts: { idleMs?: number; intervalMs?: number; changes?: () => number } = {},
 ): DetectStage {
   const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
   let running: Promise<unknown> = Promise.resolve();
@@ -200,8 +200,24 @@ export function startDetectStage(
     opts.intervalMs ?? DETECT_DEFAULTS.intervalMs,
   );
   timer.unref();
+  // Reports ask for a catch-up before they read findings. Callers that poll (dashboards, scripts)
+  // share the round in progress instead of queueing more, and when nothing was stored since the last
+  // round began, that round's findings are current: nothing to scan.
+  const changes = opts.changes ?? (() => Number.NaN);
+  let catchingUp: Promise<void> | undefined;
+  let scannedAt: number | undefined;
+  const catchUp = (): Promise<void> => {
+    if (catchingUp) return catchingUp;
+    const now = changes();
+    if (scannedAt !== undefined && scannedAt === now) return Promise.resolve();
+    catchingUp = round(0).finally(() => {
+      scannedAt = now;
+      catchingUp = undefined;
+    });
+    return catchingUp;
+  };
   return {
-    catchUp: () => round(0),
+    catchUp,
     async stop() {
       clearInterval(timer);
       await running;

@@ -73,8 +73,10 @@ export async function startKafkaPipeline(
     const deps = { kafka, producer, cfg, log, metrics };
     const priceBook = loadPriceBook(config.pricesFile);
     stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
+    const stageSink = sink;
     detect = startDetectStage(client, config.database, priceBook, log, {
       idleMs: config.detectIdleMs,
+      changes: () => stageSink.storedBatches(),
     });
     for (const s of stages) await s.start();
     stopLag = startLagMonitor(

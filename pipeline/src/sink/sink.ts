@@ -19,6 +19,8 @@ export interface SpanSink {
   flush(): Promise<void>;
   /** Flushes and stops the timer. */
   close(): Promise<void>;
+  /** How many batches stored new spans so far (lets readers tell whether anything changed). */
+  storedBatches(): number;
 }
 
 export interface SpanSinkOptions {
@@ -62,6 +64,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   let closed = false;
+  let storedCount = 0;
 
   async function existingKeys(spans: readonly PricedSpan[]): Promise<Set<string>> {
     const found = new Set<string>();
@@ -98,6 +101,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     const stored = unique.length > 0 ? await existingKeys(unique) : new Set<string>();
     const fresh = unique.filter((s) => !stored.has(spanKey(s)));
     if (fresh.length > 0) {
+      storedCount++;
       const started = Date.now();
       await client.insert({
         table: `${db}.spans`,
@@ -181,6 +185,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       });
     },
     flush: () => flushNow(),
+    storedBatches: () => storedCount,
     async close() {
       closed = true;
       await flushNow();
