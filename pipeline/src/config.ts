@@ -213,8 +213,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
 }
 
 /** Where the store lives, for openStore(). */
-export function storeOptions(config: Config): StoreOptions {
-  if (config.clickhouseUrl === undefined) return { kind: 'chdb', dataDir: config.dataDir };
+/** A server waits this long for the chDB folder when a previous process is still letting go of it. */
+export const SERVER_LOCK_WAIT_MS = 15_000;
+
+export function storeOptions(config: Config, waitForLockMs = 0): StoreOptions {
+  if (config.clickhouseUrl === undefined)
+    return { kind: 'chdb', dataDir: config.dataDir, waitForLockMs };
   return {
     kind: 'server',
     url: config.clickhouseUrl,

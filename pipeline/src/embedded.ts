@@ -4,7 +4,7 @@ import {
   openStore,
   type ClickHouseClient,
 } from '@harness-meter/queries';
-import { storeOptions, type Config } from './config.js';
+import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from './config.js';
 import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from './decode/index.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
@@ -59,7 +59,7 @@ export async function startEmbedded(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<RunningServer> {
-  const client = await openStore(storeOptions(config));
+  const client = await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS));
   try {
     const migrated = await migrateUp(client, config.database);
     if (migrated.applied.length > 0)

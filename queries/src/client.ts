@@ -10,7 +10,12 @@ type ClientConnection = NonNullable<NonNullable<Parameters<typeof createClient>[
 
 /** Where reports and the sink read and write. */
 export type StoreOptions =
-  | { kind: 'chdb'; dataDir: string }
+  | {
+      kind: 'chdb';
+      dataDir: string;
+      /** How long to wait for another process to release the folder (servers restarting); default 0. */
+      waitForLockMs?: number;
+    }
   | { kind: 'server'; url: string; username?: string; password?: string };
 
 /** Settings every connection uses, so chDB and a server return the same JSON shapes. */
@@ -51,7 +56,12 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
   // Checked first: chDB itself would print the native lock error on stderr before failing.
-  const lock = folderLock(dataDir);
+  let lock = folderLock(dataDir);
+  const deadline = Date.now() + (options.waitForLockMs ?? 0);
+  while (lock.locked && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+    lock = folderLock(dataDir);
+  }
   if (lock.locked) throw new DataFolderLockedError(dataDir, undefined, lock.pid);
   let client: ClickHouseClient;
   try {

@@ -1,5 +1,5 @@
 import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
-import { storeOptions, type Config } from '../config.js';
+import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
@@ -62,7 +62,7 @@ export async function startKafkaPipeline(
   let stopLag = (): void => undefined;
   let detect: DetectStage | undefined;
   if (roles.includes('enrich')) {
-    client = options.client ?? (await openStore(storeOptions(config)));
+    client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
     await migrateUp(client, config.database);
     sink = createSpanSink(client, {
       db: config.database,
@@ -78,7 +78,6 @@ export async function startKafkaPipeline(
       idleMs: config.detectIdleMs,
       changes: () => stageSink.storedBatches(),
     });
-    for (const s of stages) await s.start();
     stopLag = startLagMonitor(
       admin,
       [
@@ -119,6 +118,9 @@ export async function startKafkaPipeline(
     }),
     logger: log,
   });
+  // The HTTP side (health, metrics, reports) answers while the consumers join their groups, which
+  // can take a session timeout after a member died.
+  for (const s of stages) await s.start();
   log.info('kafka pipeline started', { roles, brokers: cfg.brokers, url: receiver.url });
 
   let stopping: Promise<void> | undefined;
