@@ -1,25 +1,138 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { context, SpanKind, trace } from '@opentelemetry/api';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+// Comes with @opentelemetry/exporter-trace-otlp-proto: the serializers the OTel JS exporters use.
+import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import {
   decodeTraceRequest,
   encodeTraceRequestProtobuf,
+  MAX_DECODE_ERRORS,
   OtlpDecodeError,
+  protobufToOtlpObject,
+  toSpanRecord,
+  usdToNanos,
+  type DecodedTraces,
+  type OtlpAnyValue,
+  type OtlpSpan,
   type OtlpTraceRequest,
+  type RawSpanParts,
 } from '../../pipeline/src/decode/index.js';
 
 const fixtureText = readFileSync(new URL('../fixtures/otlp/session.json', import.meta.url), 'utf8');
 const fixture = JSON.parse(fixtureText) as OtlpTraceRequest;
 const json = (v: unknown): Uint8Array => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v));
+const fresh = (): OtlpTraceRequest => JSON.parse(fixtureText) as OtlpTraceRequest;
+const spansOf = (req: OtlpTraceRequest): OtlpSpan[] =>
+  req.resourceSpans?.[0]?.scopeSpans?.[0]?.spans ?? [];
+
+/** Decodes a request given in OTLP/JSON shape both ways; fails unless both give the same result. */
+function bothWays(req: OtlpTraceRequest): DecodedTraces {
+  const fromJson = decodeTraceRequest(json(req), 'json');
+  const fromProto = decodeTraceRequest(encodeTraceRequestProtobuf(req), 'protobuf');
+  expect(fromProto).toEqual(fromJson);
+  return fromJson;
+}
+
+/** A one-span request with these span attributes (and optional resource attributes). */
+function oneSpan(
+  attrs: Record<string, OtlpAnyValue>,
+  resource: Record<string, OtlpAnyValue> = {},
+  span: Partial<OtlpSpan> = {},
+): OtlpTraceRequest {
+  const kvs = (o: Record<string, OtlpAnyValue>) =>
+    Object.entries(o).map(([key, value]) => ({ key, value }));
+  return {
+    resourceSpans: [
+      {
+        resource: { attributes: kvs(resource) },
+        scopeSpans: [
+          {
+            scope: { name: 'test' },
+            spans: [
+              {
+                traceId: '0af7651916cd43dd8448eb211c80319c',
+                spanId: 'b7ad6b7169203331',
+                name: 'span',
+                kind: 1,
+                startTimeUnixNano: '1763974800000000000',
+                endTimeUnixNano: '1763974801000000000',
+                attributes: kvs(attrs),
+                ...span,
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** toSpanRecord over string attributes, for the derivation rules. */
+function derive(
+  spanAttributes: Record<string, string>,
+  resourceAttributes: Record<string, string> = {},
+  statusCode = 0,
+): { record: ReturnType<typeof toSpanRecord>; errors: string[] } {
+  const raw: RawSpanParts = {
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    parentSpanId: '',
+    name: 'x',
+    kind: 1,
+    startTimeUnixNano: 1n,
+    endTimeUnixNano: 2n,
+    statusCode,
+    statusMessage: '',
+    scopeName: 's',
+    resourceAttributes,
+    spanAttributes,
+  };
+  const errors: string[] = [];
+  return { record: toSpanRecord(raw, errors), errors };
+}
+
+const s = (stringValue: string): OtlpAnyValue => ({ stringValue });
+const i = (intValue: string | number): OtlpAnyValue => ({ intValue });
 
 describe('OTLP trace decoding', () => {
   const fromJson = decodeTraceRequest(json(fixtureText), 'json');
-  const fromProto = decodeTraceRequest(encodeTraceRequestProtobuf(fixture), 'protobuf');
+  const fixturePb = encodeTraceRequestProtobuf(fixture);
+  const fromProto = decodeTraceRequest(fixturePb, 'protobuf');
 
   it('decodes JSON and protobuf of the same spans to the same records', () => {
     expect(fromJson.spans).toHaveLength(6);
     expect(fromJson.rejectedSpans).toBe(0);
-    expect(fromProto.spans).toEqual(fromJson.spans);
-    expect(fromProto.errors).toEqual(fromJson.errors);
+    expect(fromJson.errors).toEqual([]);
+    expect(fromProto).toEqual(fromJson);
+    expect(fromJson.spans.map((r) => r.spanType)).toEqual([
+      'agent',
+      'llm',
+      'tool',
+      'llm',
+      'tool',
+      'other',
+    ]);
+  });
+
+  it('encodes a real ExportTraceServiceRequest, stable through a decode and re-encode', () => {
+    // Field 1 (resource_spans), length-delimited: what every OTLP exporter's body starts with.
+    expect(fixturePb[0]).toBe(0x0a);
+    expect(Buffer.from(encodeTraceRequestProtobuf(protobufToOtlpObject(fixturePb)))).toEqual(
+      Buffer.from(fixturePb),
+    );
+    const back = protobufToOtlpObject(fixturePb);
+    expect(spansOf(back)[1]).toMatchObject({
+      traceId: '5b8efff798038103d269b633813fc60c',
+      spanId: 'eee19b7ec3c1b175',
+      parentSpanId: 'eee19b7ec3c1b174',
+      startTimeUnixNano: '1763974800100000000',
+      kind: 3,
+    });
   });
 
   it('derives the LLM call: provider, models, usage with the 5m/1h split, reported cost, session context', () => {
@@ -28,10 +141,13 @@ describe('OTLP trace decoding', () => {
       traceId: '5b8efff798038103d269b633813fc60c',
       spanId: 'eee19b7ec3c1b175',
       parentSpanId: 'eee19b7ec3c1b174',
+      name: 'chat claude-sonnet-4-5',
       kind: 3,
       startTimeUnixNano: 1763974800100000000n,
       endTimeUnixNano: 1763974803100000000n,
+      statusCode: 0,
       spanType: 'llm',
+      operation: 'chat',
       provider: 'anthropic',
       requestModel: 'claude-sonnet-4-5',
       responseModel: 'claude-sonnet-4-5-20250929',
@@ -50,8 +166,13 @@ describe('OTLP trace decoding', () => {
       cacheWriteTokens: 1000,
       cacheWrite5mTokens: 600,
       cacheWrite1hTokens: 400,
+      reasoningTokens: 0,
       reportedCostNanos: 12345679n, // 0.0123456789 USD, half up at the 10th decimal
+      toolName: '',
+      toolClass: '',
+      isError: false,
     });
+    expect(llm?.spanAttributes['gen_ai.usage.input_tokens']).toBe('10200');
   });
 
   it('accepts deprecated names (gen_ai.system, prompt/completion tokens) and keeps other attributes as strings', () => {
@@ -59,11 +180,14 @@ describe('OTLP trace decoding', () => {
     expect(openai).toMatchObject({
       spanType: 'llm',
       provider: 'openai',
+      requestModel: 'gpt-4o',
       inputTokens: 5000,
       outputTokens: 400,
       cacheReadTokens: 4000,
       cacheWriteTokens: 0,
-      branch: 'main',
+      reasoningTokens: 0,
+      reportedCostNanos: null,
+      branch: 'main', // from the resource
       pr: 0,
     });
     expect(openai?.spanAttributes.temperature).toBe('0.2');
@@ -78,6 +202,7 @@ describe('OTLP trace decoding', () => {
     expect(agent).toMatchObject({
       spanType: 'agent',
       operation: 'invoke_agent',
+      parentSpanId: '',
       intent: 'fix',
       pr: 101,
     });
@@ -89,105 +214,550 @@ describe('OTLP trace decoding', () => {
       resultBytes: 4800,
       resultTokens: 1200,
       argsHash: 'a'.repeat(64),
-      pr: 101,
+      targetHash: 'b'.repeat(64),
+      pr: 101, // '#101'
+      inputTokens: 0,
       isError: false,
     });
     expect(bash).toMatchObject({
-      spanType: 'tool',
-      toolClass: 'other',
+      spanType: 'tool', // no operation name, but gen_ai.tool.name
+      toolName: 'Bash',
+      toolClass: 'other', // 'shell-ish' is not a tool class
       isError: true,
       statusCode: 2,
       statusMessage: 'exit 1',
     });
-    expect(http).toMatchObject({ spanType: 'other', kind: 3, sessionId: '' });
+    expect(http).toMatchObject({
+      spanType: 'other',
+      kind: 3,
+      sessionId: '',
+      developer: 'ana',
+      source: 'sdk',
+    });
+    expect(http?.spanAttributes['http.response.status_code']).toBe('200');
   });
 
-  it('accepts int64 as numbers and enums by name, as some producers send them', () => {
-    const copy = JSON.parse(fixtureText) as {
-      resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[];
-    };
-    const span = copy.resourceSpans[0]!.scopeSpans[0]!.spans[1]!;
-    span.startTimeUnixNano = 1763974800100000000; // loses precision as a double: the value as parsed is kept
-    span.kind = 'SPAN_KIND_CLIENT';
-    const out = decodeTraceRequest(json(copy), 'json');
-    expect(out.spans[1]?.kind).toBe(3);
-    expect(out.spans[1]?.startTimeUnixNano).toBe(BigInt(1763974800100000000));
-  });
-
-  it('rejects an invalid span, counts it, and keeps the others', () => {
-    const copy = JSON.parse(fixtureText) as {
-      resourceSpans: { scopeSpans: { spans: Record<string, unknown>[] }[] }[];
-    };
-    copy.resourceSpans[0]!.scopeSpans[0]!.spans[2]!.traceId = 'xyz';
-    copy.resourceSpans[0]!.scopeSpans[0]!.spans[3]!.spanId = '0000000000000000';
-    const out = decodeTraceRequest(json(copy), 'json');
-    expect(out.rejectedSpans).toBe(2);
-    expect(out.spans).toHaveLength(4);
-    expect(out.errors[0]).toContain(
-      'resourceSpans[0].scopeSpans[0].spans[2].traceId: expected 32 hex characters',
+  it('reads what the OpenTelemetry JS exporters write (protobuf and JSON, where intValue is a number)', () => {
+    const exporter = new InMemorySpanExporter();
+    const provider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const tracer = provider.getTracer('otel-js-test', '1.0.0');
+    const root = tracer.startSpan('invoke_agent coder', {
+      attributes: {
+        'gen_ai.operation.name': 'invoke_agent',
+        'session.id': 's-9',
+      },
+    });
+    const rootCtx = root.spanContext();
+    const child = tracer.startSpan(
+      'chat gpt-4o',
+      {
+        kind: SpanKind.CLIENT,
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'openai',
+          'gen_ai.request.model': 'gpt-4o',
+          'gen_ai.usage.input_tokens': 1234,
+          'gen_ai.usage.output_tokens': 56,
+          'gen_ai.request.temperature': 0.7,
+          'gen_ai.response.finish_reasons': ['stop'],
+        },
+      },
+      trace.setSpan(context.active(), root),
     );
+    child.end();
+    root.end();
+    const finished = exporter.getFinishedSpans();
+    const pb = ProtobufTraceSerializer.serializeRequest(finished);
+    const js = JsonTraceSerializer.serializeRequest(finished);
+    if (!pb || !js) throw new Error('the OTel serializers returned nothing');
+    expect(Buffer.from(js).toString()).toContain('"intValue":1234'); // a number, not a string
+    const a = decodeTraceRequest(pb, 'protobuf');
+    const b = decodeTraceRequest(js, 'json');
+    expect(a).toEqual(b);
+    expect(a.rejectedSpans).toBe(0);
+    const chat = a.spans.find((r) => r.spanType === 'llm');
+    const agent = a.spans.find((r) => r.spanType === 'agent');
+    expect(agent).toMatchObject({
+      traceId: rootCtx.traceId,
+      spanId: rootCtx.spanId,
+    });
+    expect(chat).toMatchObject({
+      traceId: rootCtx.traceId,
+      parentSpanId: rootCtx.spanId,
+      kind: 3, // OTLP numbering: the API's SpanKind.CLIENT is 2
+      provider: 'openai',
+      inputTokens: 1234,
+      outputTokens: 56,
+      scopeName: 'otel-js-test',
+      serviceName: expect.stringMatching(/^unknown_service/) as unknown,
+    });
+    expect(chat?.spanAttributes['gen_ai.request.temperature']).toBe('0.7');
+    expect(chat?.spanAttributes['gen_ai.response.finish_reasons']).toBe('["stop"]');
+    const started = finished.find((sp) => sp.name === 'chat gpt-4o')?.startTime ?? [0, 0];
+    expect(chat?.startTimeUnixNano).toBe(BigInt(started[0]) * 1_000_000_000n + BigInt(started[1]));
   });
 
-  it('ignores a token count that is not a number, with a note', () => {
-    const out = decodeTraceRequest(
-      json({
-        resourceSpans: [
-          {
-            scopeSpans: [
+  it('accepts int64 as decimal strings and as numbers, keeps nanosecond precision, and enums by name', () => {
+    const asStrings = fresh();
+    const asNumbers = fresh();
+    const spStr = spansOf(asStrings)[2]!;
+    const spNum = spansOf(asNumbers)[2]!;
+    spStr.startTimeUnixNano = '1763974803200000123'; // not representable as a double
+    spNum.startTimeUnixNano = 1763974803200000000; // a double that is exactly an integer
+    spNum.endTimeUnixNano = 1763974803220000000;
+    spNum.kind = 'SPAN_KIND_INTERNAL';
+    for (const kv of spNum.attributes ?? [])
+      if (kv.value?.intValue !== undefined) kv.value.intValue = Number(kv.value.intValue);
+    const str = bothWays(asStrings).spans[2];
+    const num = bothWays(asNumbers).spans[2];
+    expect(str?.startTimeUnixNano).toBe(1763974803200000123n);
+    expect(num).toEqual(fromJson.spans[2]);
+    expect(num).toMatchObject({
+      kind: 1,
+      resultBytes: 4800,
+      resultTokens: 1200,
+    });
+  });
+
+  it('renders every kind of attribute value the same from JSON and protobuf', () => {
+    const out = bothWays(
+      oneSpan({
+        str: s('héllo "x"'),
+        empty: s(''),
+        t: { boolValue: true },
+        f: { boolValue: false },
+        zero: i('0'),
+        neg: i('-42'),
+        num: i(42),
+        padded: i('007'),
+        huge: i('9223372036854775807'),
+        dbl: { doubleValue: 1.5 },
+        dblInt: { doubleValue: 3 },
+        dblStr: { doubleValue: '2.25' },
+        nan: { doubleValue: 'NaN' },
+        bytes: { bytesValue: 'AAEC/w==' },
+        noBytes: { bytesValue: '' },
+        arr: {
+          arrayValue: {
+            values: [s('a'), i('1'), { doubleValue: 0.5 }, { boolValue: true }, {}],
+          },
+        },
+        emptyArr: { arrayValue: {} },
+        kv: {
+          kvlistValue: {
+            values: [
+              { key: 'k', value: s('v') },
               {
-                spans: [
-                  {
-                    traceId: 'a'.repeat(32),
-                    spanId: 'b'.repeat(16),
-                    name: 'chat m',
-                    attributes: [
-                      { key: 'gen_ai.operation.name', value: { stringValue: 'chat' } },
-                      { key: 'gen_ai.usage.input_tokens', value: { stringValue: 'lots' } },
-                    ],
+                key: 'n',
+                value: { arrayValue: { values: [i('9007199254740993')] } },
+              },
+              {
+                key: 'm',
+                value: {
+                  kvlistValue: {
+                    values: [{ key: 'b', value: { bytesValue: 'qg==' } }],
                   },
-                ],
+                },
               },
             ],
           },
-        ],
+        },
+        unset: {},
       }),
-      'json',
     );
-    expect(out.spans[0]).toMatchObject({ spanType: 'llm', inputTokens: 0 });
-    expect(out.errors[0]).toContain('gen_ai.usage.input_tokens="lots"');
+    expect(out.spans[0]?.spanAttributes).toEqual({
+      str: 'héllo "x"',
+      empty: '',
+      t: 'true',
+      f: 'false',
+      zero: '0',
+      neg: '-42',
+      num: '42',
+      padded: '7',
+      huge: '9223372036854775807',
+      dbl: '1.5',
+      dblInt: '3',
+      dblStr: '2.25',
+      nan: 'NaN',
+      bytes: 'AAEC/w==',
+      noBytes: '',
+      arr: '["a",1,0.5,true,null]',
+      emptyArr: '[]',
+      kv: '{"k":"v","n":["9007199254740993"],"m":{"b":"qg=="}}',
+      unset: '',
+    });
+  });
+
+  it('rejects spans with a missing, zero or ill-sized id, counts them, and keeps the others', () => {
+    const req = fresh();
+    const spans = spansOf(req);
+    spans[1]!.traceId = '5b8efff798038103'; // 8 bytes
+    spans[2]!.spanId = '0000000000000000';
+    delete spans[3]!.traceId;
+    spans[4]!.spanId = 'abcd'.repeat(3); // 6 bytes
+    spans[5]!.parentSpanId = '0000000000000000'; // a zero parent is a root, not an error
+    const out = bothWays(req);
+    expect(out.rejectedSpans).toBe(4);
+    expect(out.spans.map((r) => r.spanId)).toEqual(['eee19b7ec3c1b174', 'eee19b7ec3c1b179']);
+    expect(out.spans[1]?.parentSpanId).toBe('');
+    expect(out.errors).toHaveLength(4);
+    expect(out.errors[0]).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[1].traceId: expected 32 hex characters, got "5b8efff798038103"',
+    );
+    // Not hex at all: only OTLP/JSON can carry that.
+    spans[1]!.traceId = 'xyz';
+    expect(decodeTraceRequest(json(req), 'json').errors[0]).toBe(
+      'resourceSpans[0].scopeSpans[0].spans[1].traceId: expected 32 hex characters, got "xyz"',
+    );
+    expect(out.errors[1]).toContain(
+      'resourceSpans[0].scopeSpans[0].spans[2].spanId: an all-zero id',
+    );
+    expect(out.errors[2]).toContain('spans[3].traceId: expected 32 hex characters, got nothing');
+    expect(out.errors[3]).toContain('spans[4].spanId: expected 16 hex characters');
+  });
+
+  it('lower-cases ids and rejects a span whose time is not an integer', () => {
+    const req = fresh();
+    const spans = spansOf(req);
+    spans[0]!.traceId = '5B8EFFF798038103D269B633813FC60C';
+    spans[1]!.startTimeUnixNano = '12.5';
+    const out = decodeTraceRequest(json(req), 'json');
+    expect(out.spans[0]?.traceId).toBe('5b8efff798038103d269b633813fc60c');
+    expect(out.rejectedSpans).toBe(1);
+    expect(out.errors[0]).toContain(
+      'spans[1].startTimeUnixNano: expected an unsigned 64-bit integer',
+    );
+  });
+
+  it('bounds the reasons kept, not the count', () => {
+    const req = fresh();
+    const many = Array.from({ length: MAX_DECODE_ERRORS + 5 }, () => ({
+      ...spansOf(req)[0]!,
+      spanId: 'bad',
+    }));
+    req.resourceSpans![0]!.scopeSpans![0]!.spans = many;
+    const out = decodeTraceRequest(json(req), 'json');
+    expect(out.rejectedSpans).toBe(MAX_DECODE_ERRORS + 5);
+    expect(out.errors).toHaveLength(MAX_DECODE_ERRORS);
+  });
+
+  it('ignores a token count that is not a non-negative integer, with a note, and keeps the span', () => {
+    const out = bothWays(
+      oneSpan({
+        'gen_ai.operation.name': s('chat'),
+        'gen_ai.usage.input_tokens': s('lots'),
+        'gen_ai.usage.output_tokens': i('-5'),
+        'gen_ai.usage.cache_read.input_tokens': { doubleValue: 12.5 },
+        'gen_ai.usage.reasoning.output_tokens': { doubleValue: 300 }, // integral double: fine
+        'harness_meter.tool.result_bytes': s('0x10'),
+      }),
+    );
+    expect(out.rejectedSpans).toBe(0);
+    expect(out.spans[0]).toMatchObject({
+      spanType: 'llm',
+      inputTokens: 0,
+      outputTokens: 0,
+      cacheReadTokens: 0,
+      reasoningTokens: 300,
+      resultBytes: 0,
+    });
+    expect(out.errors).toEqual([
+      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.input_tokens="lots" is not a count (a non-negative integer); used 0',
+      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.output_tokens="-5" is not a count (a non-negative integer); used 0',
+      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.cache_read.input_tokens="12.5" is not a count (a non-negative integer); used 0',
+      'resourceSpans[0].scopeSpans[0].spans[0]: harness_meter.tool.result_bytes="0x10" is not a count (a non-negative integer); used 0',
+    ]);
   });
 
   it('decodes an empty request to no spans', () => {
-    expect(decodeTraceRequest(json({}), 'json')).toEqual({
-      spans: [],
-      rejectedSpans: 0,
-      errors: [],
-    });
-    expect(decodeTraceRequest(new Uint8Array(0), 'protobuf')).toEqual({
-      spans: [],
-      rejectedSpans: 0,
-      errors: [],
-    });
+    const none = { spans: [], rejectedSpans: 0, errors: [] };
+    expect(decodeTraceRequest(json({}), 'json')).toEqual(none);
+    expect(decodeTraceRequest(json({ resourceSpans: [] }), 'json')).toEqual(none);
+    expect(decodeTraceRequest(json({ resourceSpans: [{ scopeSpans: [{}] }] }), 'json')).toEqual(
+      none,
+    );
+    expect(decodeTraceRequest(new Uint8Array(0), 'protobuf')).toEqual(none);
+    expect(decodeTraceRequest(encodeTraceRequestProtobuf({}), 'protobuf')).toEqual(none);
   });
 
-  it('throws OtlpDecodeError for garbage', () => {
-    const bad = [
-      () => decodeTraceRequest(json('{"resourceSpans": ['), 'json'),
-      () => decodeTraceRequest(json('[1,2]'), 'json'),
-      () => decodeTraceRequest(json({ resourceSpans: [{ scopeSpans: 'nope' }] }), 'json'),
-      () =>
-        decodeTraceRequest(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]), 'protobuf'),
+  it('throws OtlpDecodeError (OTLP_DECODE_FAILED, not retriable) for garbage, saying what and where', () => {
+    const cases: [() => unknown, string][] = [
+      [() => decodeTraceRequest(json('{"resourceSpans": ['), 'json'), 'The body is not valid JSON'],
+      [() => decodeTraceRequest(Uint8Array.from([0x7b, 0xff, 0x7d]), 'json'), 'not UTF-8'],
+      [
+        () => decodeTraceRequest(json('[1,2]'), 'json'),
+        'expected a JSON object with a resourceSpans array',
+      ],
+      [() => decodeTraceRequest(json('null'), 'json'), 'expected a JSON object'],
+      [
+        () => decodeTraceRequest(json({ resourceSpans: {} }), 'json'),
+        'resourceSpans: expected an array',
+      ],
+      [
+        () => decodeTraceRequest(json({ resourceSpans: [{ scopeSpans: 'nope' }] }), 'json'),
+        'resourceSpans[0].scopeSpans: expected an array, got "nope"',
+      ],
+      [
+        () =>
+          decodeTraceRequest(json({ resourceSpans: [{ scopeSpans: [{ spans: [1] }] }] }), 'json'),
+        'resourceSpans[0].scopeSpans[0].spans[0]: expected an object',
+      ],
+      [
+        () => decodeTraceRequest(json(oneSpan({ n: i('12abc') })), 'json'),
+        'resourceSpans[0].scopeSpans[0].spans[0].attributes[0].value.intValue: expected an integer',
+      ],
+      [
+        () =>
+          decodeTraceRequest(
+            json(oneSpan({}, { b: { boolValue: 'yes' as unknown as boolean } })),
+            'json',
+          ),
+        'resourceSpans[0].resource.attributes[0].value.boolValue: expected true or false, got "yes"',
+      ],
+      [
+        () =>
+          decodeTraceRequest(
+            json(
+              oneSpan({
+                a: {
+                  arrayValue: {
+                    values: [{ stringValue: 5 as unknown as string }],
+                  },
+                },
+              }),
+            ),
+            'json',
+          ),
+        'attributes[0].value.arrayValue.values[0].stringValue: expected a string, got 5',
+      ],
+      [
+        () =>
+          decodeTraceRequest(
+            Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]),
+            'protobuf',
+          ),
+        'The body is not a valid protobuf ExportTraceServiceRequest',
+      ],
+      [() => decodeTraceRequest(json('hello, world'), 'protobuf'), 'not a valid protobuf'],
+      [() => decodeTraceRequest(json(fixtureText), 'protobuf'), 'not a valid protobuf'],
+      [
+        () => decodeTraceRequest(fixturePb.subarray(0, fixturePb.length - 7), 'protobuf'),
+        'not a valid protobuf',
+      ],
     ];
-    for (const f of bad) {
-      expect(f).toThrow(OtlpDecodeError);
+    for (const [f, message] of cases) {
+      let thrown: unknown;
       try {
         f();
       } catch (e) {
-        expect(e).toMatchObject({ code: 'OTLP_DECODE_FAILED', retriable: false });
+        thrown = e;
       }
+      expect(thrown, message).toBeInstanceOf(OtlpDecodeError);
+      expect(thrown).toMatchObject({
+        code: 'OTLP_DECODE_FAILED',
+        retriable: false,
+        name: 'OtlpDecodeError',
+      });
+      expect((thrown as Error).message).toContain(message);
     }
-    expect(() =>
-      decodeTraceRequest(json({ resourceSpans: [{ scopeSpans: 'nope' }] }), 'json'),
-    ).toThrow('resourceSpans[0].scopeSpans: expected an array');
+  });
+});
+
+describe('toSpanRecord derivation', () => {
+  it('classifies spans: llm by operation or by usage with a model; tool; agent; else other', () => {
+    const type = (a: Record<string, string>): string => derive(a).record.spanType;
+    expect(type({ 'gen_ai.operation.name': 'chat' })).toBe('llm');
+    expect(type({ 'gen_ai.operation.name': 'text_completion' })).toBe('llm');
+    expect(type({ 'gen_ai.operation.name': 'generate_content' })).toBe('llm');
+    expect(type({ 'gen_ai.operation.name': 'embeddings' })).toBe('llm');
+    expect(type({ 'gen_ai.usage.input_tokens': '10', 'gen_ai.request.model': 'm' })).toBe('llm');
+    expect(
+      type({
+        'gen_ai.usage.completion_tokens': '0',
+        'gen_ai.response.model': 'm',
+      }),
+    ).toBe('llm');
+    expect(type({ 'gen_ai.usage.input_tokens': '10' })).toBe('other'); // no model
+    expect(type({ 'gen_ai.operation.name': 'execute_tool' })).toBe('tool');
+    expect(type({ 'gen_ai.tool.name': 'Grep' })).toBe('tool');
+    expect(type({ 'gen_ai.operation.name': 'invoke_agent' })).toBe('agent');
+    expect(type({ 'gen_ai.operation.name': 'create_agent' })).toBe('agent');
+    expect(type({ 'gen_ai.operation.name': 'something_new' })).toBe('other');
+    expect(type({})).toBe('other');
+  });
+
+  it('looks each field up on the span first, then the resource, with the documented fallbacks', () => {
+    const { record } = derive(
+      {
+        'user.email': 'ana@acme.dev',
+        'session.id': 'span-session',
+        'vcs.repository.name': 'payments',
+      },
+      {
+        'user.id': 'ana-id',
+        'gen_ai.conversation.id': 'resource-conv',
+        'vcs.repository.url.full': 'https://github.com/acme/payments',
+        'gen_ai.system': 'anthropic',
+        'service.name': 'svc',
+        'vcs.change.id': '#42',
+        'harness_meter.team': 't',
+        'vcs.ref.head.revision': 'abc123',
+      },
+    );
+    expect(record).toMatchObject({
+      developer: 'ana@acme.dev', // user.email on the span beats user.id on the resource
+      sessionId: 'span-session',
+      repo: 'payments',
+      provider: 'anthropic', // deprecated gen_ai.system
+      serviceName: 'svc',
+      pr: 42,
+      team: 't',
+      commit: 'abc123',
+      source: 'otel',
+    });
+    expect(derive({ 'user.name': 'ana' }).record.developer).toBe('ana');
+    expect(derive({ 'user.name': 'ana', 'user.id': 'u1' }).record.developer).toBe('u1');
+    expect(derive({ 'gen_ai.provider.name': 'openai', 'gen_ai.system': 'x' }).record.provider).toBe(
+      'openai',
+    );
+    expect(derive({ 'gen_ai.conversation.id': 'c', 'session.id': 's' }).record.sessionId).toBe('c');
+    expect(derive({}, { 'session.id': 's' }).record.sessionId).toBe('s');
+    expect(derive({ 'harness_meter.source': 'claude-code' }).record.source).toBe('claude-code');
+  });
+
+  it('parses the PR number from 42 or #42, else 0', () => {
+    const pr = (v: string): number => derive({ 'vcs.change.id': v }).record.pr;
+    expect(pr('42')).toBe(42);
+    expect(pr('#42')).toBe(42);
+    expect(pr('PR-42')).toBe(0);
+    expect(pr('4.2')).toBe(0);
+    expect(pr('')).toBe(0);
+  });
+
+  it('splits cache writes 5m/1h: total only → all 5m; split only → total is the sum', () => {
+    const total = derive({
+      'gen_ai.usage.cache_creation.input_tokens': '900',
+    }).record;
+    expect(total).toMatchObject({
+      cacheWriteTokens: 900,
+      cacheWrite5mTokens: 900,
+      cacheWrite1hTokens: 0,
+    });
+    const split = derive({
+      'harness_meter.usage.cache_creation_5m.input_tokens': '100',
+      'harness_meter.usage.cache_creation_1h.input_tokens': '250',
+    }).record;
+    expect(split).toMatchObject({
+      cacheWriteTokens: 350,
+      cacheWrite5mTokens: 100,
+      cacheWrite1hTokens: 250,
+    });
+    const only1h = derive({
+      'harness_meter.usage.cache_creation_1h.input_tokens': '70',
+    }).record;
+    expect(only1h).toMatchObject({
+      cacheWriteTokens: 70,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 70,
+    });
+    const none = derive({ 'gen_ai.operation.name': 'chat' }).record;
+    expect(none).toMatchObject({
+      cacheWriteTokens: 0,
+      cacheWrite5mTokens: 0,
+      cacheWrite1hTokens: 0,
+    });
+  });
+
+  it('prefers the current usage names over the old ones, and accepts integral doubles', () => {
+    const { record } = derive({
+      'gen_ai.usage.input_tokens': '100',
+      'gen_ai.usage.prompt_tokens': '999',
+      'gen_ai.usage.completion_tokens': '20.0',
+      'gen_ai.usage.reasoning.output_tokens': '1e+3',
+    });
+    expect(record).toMatchObject({
+      inputTokens: 100,
+      outputTokens: 20,
+      reasoningTokens: 1000,
+    });
+  });
+
+  it('reads tool fields; an unknown class is other, an absent one empty; errors from status, error.type or the tool flag', () => {
+    const tool = derive({
+      'gen_ai.tool.name': 'Grep',
+      'gen_ai.tool.call.id': 'call_1',
+      'harness_meter.tool.class': 'search',
+      'harness_meter.tool.args_hash': 'h1',
+      'harness_meter.tool.target_hash': 'h2',
+      'harness_meter.tool.result_bytes': '10',
+      'harness_meter.tool.result_tokens': '3',
+    }).record;
+    expect(tool).toMatchObject({
+      spanType: 'tool',
+      toolName: 'Grep',
+      toolCallId: 'call_1',
+      toolClass: 'search',
+      argsHash: 'h1',
+      targetHash: 'h2',
+      resultBytes: 10,
+      resultTokens: 3,
+      isError: false,
+    });
+    for (const c of ['read', 'write', 'search', 'exec', 'fetch', 'other'])
+      expect(derive({ 'harness_meter.tool.class': c }).record.toolClass).toBe(c);
+    expect(derive({ 'harness_meter.tool.class': 'READ' }).record.toolClass).toBe('other');
+    expect(derive({ 'gen_ai.tool.name': 'X' }).record.toolClass).toBe('');
+    expect(derive({}, {}, 2).record.isError).toBe(true);
+    expect(derive({}, {}, 1).record.isError).toBe(false);
+    expect(derive({ 'error.type': 'timeout' }).record.isError).toBe(true);
+    expect(derive({ 'harness_meter.tool.error': 'true' }).record.isError).toBe(true);
+    expect(derive({ 'harness_meter.tool.error': 'false' }).record.isError).toBe(false);
+  });
+
+  it('keeps the reported cost exactly in nano-USD, null (with a note) when it is not an amount', () => {
+    expect(derive({ 'harness_meter.reported_cost_usd': '0.25' }).record.reportedCostNanos).toBe(
+      250_000_000n,
+    );
+    expect(derive({}).record.reportedCostNanos).toBeNull();
+    const bad = derive({ 'harness_meter.reported_cost_usd': '$1' });
+    expect(bad.record.reportedCostNanos).toBeNull();
+    expect(bad.errors).toEqual([
+      'harness_meter.reported_cost_usd="$1" is not a non-negative decimal amount; ignored',
+    ]);
+  });
+});
+
+describe('usdToNanos', () => {
+  it('parses decimal text exactly, rounding half up past 9 decimals', () => {
+    const cases: [string, bigint | null][] = [
+      ['0', 0n],
+      ['1', 1_000_000_000n],
+      ['12.5', 12_500_000_000n],
+      ['0.000000001', 1n],
+      ['0.0000000005', 1n],
+      ['0.00000000049999', 0n],
+      ['0.0123456789', 12_345_679n],
+      ['0.0123456785', 12_345_679n],
+      ['0.0123456784999', 12_345_678n],
+      ['.5', 500_000_000n],
+      ['5.', 5_000_000_000n],
+      [' 2 ', 2_000_000_000n],
+      ['+3', 3_000_000_000n],
+      ['1e-7', 100n], // how JS renders a small double
+      ['2.5E3', 2_500_000_000_000n],
+      ['1234567890.123456789', 1_234_567_890_123_456_789n],
+      ['0.1000000000000000055511151231257827', 100_000_000n],
+      ['-1', null],
+      ['', null],
+      ['.', null],
+      ['abc', null],
+      ['1,5', null],
+      ['NaN', null],
+      ['1e999', null],
+      ['99999999999', null], // beyond Int64 nano-USD
+    ];
+    for (const [text, want] of cases) expect(usdToNanos(text), text).toBe(want);
   });
 });

@@ -44,7 +44,6 @@ import type { SpanRecord, SpanType, ToolClass } from '../model.js';
 import { OtlpDecodeError } from './errors.js';
 import {
   assertTraceRequestShape,
-  type OtlpAnyValue,
   type OtlpKeyValue,
   type OtlpSpan,
   type OtlpTraceRequest,
@@ -83,40 +82,68 @@ const STATUS_NAMES: Record<string, number> = {
 
 type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
 
-function plainValue(v: OtlpAnyValue | undefined): Plain {
-  if (!v) return null;
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue;
-  if (v.intValue !== undefined) {
-    const n = Number(v.intValue);
-    return Number.isSafeInteger(n) ? n : String(v.intValue);
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const listOf = (container: unknown): unknown[] =>
+  isRecord(container) && Array.isArray(container.values) ? container.values : [];
+
+/** int64 as canonical decimal text, whether it came as a string (OTLP/JSON, protobuf) or a number. */
+function intText(v: unknown): string {
+  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v).toString();
+  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v).toString();
+  return typeof v === 'string' ? v : JSON.stringify(v);
+}
+
+/**
+ * An AnyValue as a plain JS value. Never throws: trace requests are checked before
+ * (assertTraceRequestShape), log and metric bodies are not, and an odd value must not sink them.
+ * Bytes become canonical base64, so OTLP/JSON and protobuf of the same bytes render the same.
+ */
+function plainValue(v: unknown, depth = 0): Plain {
+  if (!isRecord(v) || depth > 64) return null;
+  if (v.stringValue != null)
+    return typeof v.stringValue === 'string' ? v.stringValue : JSON.stringify(v.stringValue);
+  if (v.boolValue != null) return v.boolValue === true || v.boolValue === 'true';
+  if (v.intValue != null) {
+    const text = intText(v.intValue);
+    const n = Number(text);
+    return Number.isSafeInteger(n) ? n : text;
   }
-  if (v.doubleValue !== undefined) return Number(v.doubleValue);
-  if (v.arrayValue !== undefined) return (v.arrayValue.values ?? []).map(plainValue);
-  if (v.kvlistValue !== undefined) {
+  if (v.doubleValue != null) return Number(v.doubleValue);
+  if (v.arrayValue != null) return listOf(v.arrayValue).map((x) => plainValue(x, depth + 1));
+  if (v.kvlistValue != null) {
     const out: Record<string, Plain> = {};
-    for (const kv of v.kvlistValue.values ?? []) out[kv.key] = plainValue(kv.value);
+    for (const kv of listOf(v.kvlistValue))
+      if (isRecord(kv) && typeof kv.key === 'string') out[kv.key] = plainValue(kv.value, depth + 1);
     return out;
   }
-  if (v.bytesValue !== undefined) return v.bytesValue;
+  if (v.bytesValue != null)
+    return typeof v.bytesValue === 'string'
+      ? Buffer.from(v.bytesValue, 'base64').toString('base64')
+      : '';
   return null;
 }
 
-/** An attribute value as a string: scalars as text, arrays and maps as compact JSON. */
-function renderValue(v: OtlpAnyValue | undefined): string {
-  if (!v) return '';
-  if (v.stringValue !== undefined) return v.stringValue;
-  if (v.boolValue !== undefined) return v.boolValue ? 'true' : 'false';
-  if (v.intValue !== undefined) return String(v.intValue);
-  if (v.doubleValue !== undefined) return String(Number(v.doubleValue));
-  if (v.bytesValue !== undefined) return v.bytesValue;
-  return JSON.stringify(plainValue(v));
+/**
+ * An attribute value as a string: string as is, bool 'true'/'false', int as decimal, double as JS
+ * renders the number, bytes as base64, arrays and kvlists as compact JSON of their plain values,
+ * an empty value as ''.
+ */
+function renderValue(v: unknown): string {
+  const p = plainValue(v);
+  if (p === null) return '';
+  if (typeof p === 'string') return p;
+  if (typeof p === 'number' || typeof p === 'boolean') return String(p);
+  return JSON.stringify(p);
 }
 
+/** OTLP attributes as a map of strings (the last of repeated keys wins). */
 export function attributeMap(kvs: OtlpKeyValue[] | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const kv of kvs ?? []) {
-    if (typeof kv?.key !== 'string') continue;
+  if (!Array.isArray(kvs)) return out;
+  for (const kv of kvs as unknown[]) {
+    if (!isRecord(kv) || typeof kv.key !== 'string') continue;
     out[kv.key] = renderValue(kv.value);
   }
   return out;
@@ -178,22 +205,42 @@ function lookup(
   return '';
 }
 
+/** Token counts and sizes: digits, or an integral double as JS renders it ('1200', '1200.0', '1.2e+3'). */
+const COUNT_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 function count(text: string, key: string, errors: string[]): number {
   if (text === '') return 0;
   const n = Number(text);
-  if (Number.isInteger(n) && n >= 0) return n;
-  errors.push(`${key}=${JSON.stringify(text)} is not a token count; used 0`);
+  if (COUNT_RE.test(text) && Number.isSafeInteger(n)) return n;
+  errors.push(`${key}=${JSON.stringify(text)} is not a count (a non-negative integer); used 0`);
   return 0;
 }
 
-/** Parses a decimal USD amount exactly into nano-USD (half up past 9 decimals); null if not a number. */
+const DECIMAL_RE = /^\+?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,3}))?$/;
+const MAX_NANOS = 9_223_372_036_854_775_807n; // Int64, what the store keeps
+
+/**
+ * Parses a non-negative decimal USD amount exactly into integer nano-USD, rounding half up past 9
+ * decimals; exponent notation (how JS renders a small double, '1e-7') is accepted. null when the
+ * text is not such an amount (negative, not a number, beyond Int64 nano-USD).
+ * @example usdToNanos('0.0123456789') === 12345679n
+ */
 export function usdToNanos(text: string): bigint | null {
-  const m = /^\s*(-)?(\d*)(?:\.(\d*))?\s*$/.exec(text);
-  if (!m || (m[2] === '' && (m[3] ?? '') === '')) return null;
-  const frac = (m[3] ?? '').padEnd(10, '0');
-  let value = BigInt(m[2] || '0') * 1_000_000_000n + BigInt(frac.slice(0, 9));
-  if (Number(frac[9]) >= 5) value += 1n;
-  return m[1] ? -value : value;
+  const m = DECIMAL_RE.exec(text.trim());
+  if (!m) return null;
+  const whole = m[1] ?? '';
+  const frac = m[2] ?? '';
+  if (whole === '' && frac === '') return null;
+  const digits = BigInt(whole + frac);
+  const shift = 9 + Number(m[3] ?? '0') - frac.length;
+  let nanos: bigint;
+  if (shift >= 0) nanos = digits * 10n ** BigInt(shift);
+  else {
+    const unit = 10n ** BigInt(-shift);
+    nanos = digits / unit;
+    if ((digits % unit) * 2n >= unit) nanos += 1n;
+  }
+  return nanos > MAX_NANOS ? null : nanos;
 }
 
 function prNumber(text: string): number {
@@ -246,7 +293,14 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const cacheWrite1hTokens = num(ATTR_HM_USAGE_CACHE_CREATION_1H);
   if (!hasSplit) cacheWrite5mTokens = cacheWriteTokens;
   else if (!hasTotalWrite) cacheWriteTokens = cacheWrite5mTokens + cacheWrite1hTokens;
-  const hasUsage = inputTokens > 0 || outputTokens > 0;
+  // "Usage present": any of the input/output counts is set (even 0), as producers without an operation name send it.
+  const hasUsage =
+    get(
+      ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+      ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
+      ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+      ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
+    ) !== '';
 
   let spanType: SpanType = 'other';
   if (
@@ -269,7 +323,7 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const reportedCostNanos = reportedText === '' ? null : usdToNanos(reportedText);
   if (reportedText !== '' && reportedCostNanos === null)
     errors.push(
-      `${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a decimal amount; ignored`,
+      `${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a non-negative decimal amount; ignored`,
     );
 
   return {
@@ -322,7 +376,7 @@ export function recordsFromRequest(request: OtlpTraceRequest): DecodedTraces {
   (request.resourceSpans ?? []).forEach((rs, i) => {
     const resourceAttributes = attributeMap(rs.resource?.attributes);
     (rs.scopeSpans ?? []).forEach((ss, j) => {
-      const scopeName = ss.scope?.name ?? '';
+      const scopeName = typeof ss.scope?.name === 'string' ? ss.scope.name : '';
       (ss.spans ?? []).forEach((sp: OtlpSpan, k) => {
         const where = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
         try {
@@ -359,25 +413,30 @@ export function recordsFromRequest(request: OtlpTraceRequest): DecodedTraces {
 const base64ToHex = (b64: unknown): unknown =>
   typeof b64 === 'string' ? Buffer.from(b64, 'base64').toString('hex') : b64;
 
-/** Decodes a serialized ExportTraceServiceRequest into the OTLP/JSON object shape. */
+const reason = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * Decodes a serialized ExportTraceServiceRequest into the OTLP/JSON object shape: ids as lowercase
+ * hex, 64-bit integers as decimal strings, enums as numbers, bytes values as base64.
+ * Throws OtlpDecodeError when the bytes are not such a message.
+ */
 export function protobufToOtlpObject(body: Uint8Array): OtlpTraceRequest {
   const type = otlpType(TRACE_REQUEST);
-  let message;
+  let obj: OtlpTraceRequest;
   try {
-    message = type.decode(body);
+    obj = type.toObject(type.decode(body), {
+      longs: String,
+      bytes: String,
+      enums: Number,
+      defaults: false,
+      arrays: true,
+    });
   } catch (err) {
     throw new OtlpDecodeError(
-      `The body is not a valid protobuf ExportTraceServiceRequest: ${err instanceof Error ? err.message : String(err)}.`,
+      `The body is not a valid protobuf ExportTraceServiceRequest (${body.byteLength} bytes): ${reason(err)}.`,
       { cause: err },
     );
   }
-  const obj = type.toObject(message, {
-    longs: String,
-    bytes: String,
-    enums: Number,
-    defaults: false,
-    arrays: true,
-  }) as OtlpTraceRequest;
   for (const rs of obj.resourceSpans ?? []) {
     for (const ss of rs.scopeSpans ?? []) {
       for (const sp of ss.spans ?? []) {
@@ -390,51 +449,67 @@ export function protobufToOtlpObject(body: Uint8Array): OtlpTraceRequest {
   return obj;
 }
 
-/**
- * Decodes an OTLP/HTTP traces body (protobuf, or OTLP/JSON) into span records.
- * Throws OtlpDecodeError when the body as a whole is unreadable; single bad spans are counted.
- */
-export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedTraces {
-  if (encoding === 'protobuf') return recordsFromRequest(protobufToOtlpObject(body));
+/** Parses an OTLP/JSON traces body (UTF-8, a BOM tolerated) and checks its shape. */
+function parseJsonRequest(body: Uint8Array): OtlpTraceRequest {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
+  } catch (err) {
+    throw new OtlpDecodeError('The body is not valid JSON: it is not UTF-8 text.', { cause: err });
+  }
   let parsed: unknown;
   try {
-    parsed = JSON.parse(
-      Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('utf8'),
-    );
+    parsed = JSON.parse(text);
   } catch (err) {
-    throw new OtlpDecodeError(
-      `The body is not valid JSON: ${err instanceof Error ? err.message : String(err)}.`,
-      { cause: err },
-    );
+    throw new OtlpDecodeError(`The body is not valid JSON: ${reason(err)}.`, {
+      cause: err,
+    });
   }
-  return recordsFromRequest(assertTraceRequestShape(parsed));
+  return assertTraceRequestShape(parsed);
 }
 
-const hexToBytes = (hex: unknown): unknown =>
+/**
+ * Decodes an OTLP/HTTP traces body (protobuf, or OTLP/JSON) into span records. Both encodings of
+ * the same spans give deep-equal records.
+ * Throws OtlpDecodeError when the body as a whole is unreadable; single bad spans are skipped and
+ * counted in `rejectedSpans`, with the reason in `errors` (for OTLP partial_success).
+ * @example decodeTraceRequest(body, contentType === 'application/json' ? 'json' : 'protobuf')
+ */
+export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedTraces {
+  return recordsFromRequest(
+    encoding === 'protobuf' ? protobufToOtlpObject(body) : parseJsonRequest(body),
+  );
+}
+
+const hexToBytes = (hex: unknown): Buffer | undefined =>
   typeof hex === 'string' && hex !== '' ? Buffer.from(hex, 'hex') : undefined;
+
+/** protobufjs wants bytes as bytes; OTLP/JSON has ids in hex and bytes values in base64. */
+function bytesForProtobuf(v: unknown): void {
+  if (!isRecord(v)) return;
+  if (typeof v.bytesValue === 'string') v.bytesValue = Buffer.from(v.bytesValue, 'base64');
+  for (const x of listOf(v.arrayValue)) bytesForProtobuf(x);
+  for (const kv of listOf(v.kvlistValue)) if (isRecord(kv)) bytesForProtobuf(kv.value);
+}
 
 /**
  * Serializes a request given in OTLP/JSON shape as a protobuf ExportTraceServiceRequest: the bytes an
  * OTLP/HTTP exporter posts and the OpenTelemetry Collector's Kafka exporter writes (`otlp_proto`).
+ * Accepts what decodeTraceRequest accepts: int64 as strings or numbers, enums as numbers or names.
+ * Ids that are not hex cannot be carried over and are written short or empty (so rejected on decode).
  */
 export function encodeTraceRequestProtobuf(request: OtlpTraceRequest): Uint8Array {
-  const copy = JSON.parse(JSON.stringify(request)) as OtlpTraceRequest;
-  const fixValue = (v: OtlpAnyValue | undefined): void => {
-    if (!v) return;
-    if (v.bytesValue !== undefined)
-      (v as Record<string, unknown>).bytesValue = Buffer.from(v.bytesValue, 'base64');
-    for (const x of v.arrayValue?.values ?? []) fixValue(x);
-    for (const kv of v.kvlistValue?.values ?? []) fixValue(kv.value);
-  };
+  // structuredClone, not a JSON round trip: a NaN doubleValue must survive.
+  const copy = structuredClone(request);
   for (const rs of copy.resourceSpans ?? []) {
-    for (const kv of rs.resource?.attributes ?? []) fixValue(kv.value);
+    for (const kv of rs.resource?.attributes ?? []) bytesForProtobuf(kv.value);
     for (const ss of rs.scopeSpans ?? []) {
       for (const sp of ss.spans ?? []) {
         const s = sp as Record<string, unknown>;
         s.traceId = hexToBytes(sp.traceId);
         s.spanId = hexToBytes(sp.spanId);
         s.parentSpanId = hexToBytes(sp.parentSpanId);
-        for (const kv of sp.attributes ?? []) fixValue(kv.value);
+        for (const kv of sp.attributes ?? []) bytesForProtobuf(kv.value);
       }
     }
   }
