@@ -21,10 +21,14 @@ let brokers = process.env.HM_KAFKA_BROKERS;
 let brokerDir;
 if (!brokers) {
   brokerDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-kafka-'));
-  brokers = execFileSync('bash', [script, 'start', '--dir', brokerDir], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  brokers = execFileSync(
+    'bash',
+    [script, 'start', '--dir', brokerDir, '--owner', String(process.pid)],
+    {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  )
     .trim()
     .split('\n')
     .at(-1);

@@ -2,130 +2,349 @@
 # A real single-node Apache Kafka broker (KRaft: broker and controller in one JVM) on loopback,
 # for the test suite, CI and local development. No Docker: the jars come from Maven Central.
 #
-#   broker.sh fetch              download the broker jars into the cache (idempotent)
-#   broker.sh start [--dir DIR]  format KRaft storage, start, wait until it answers;
-#                                prints 127.0.0.1:PORT as the last line of stdout. Started again
-#                                with the same DIR after a stop, it reuses its port and its data.
-#   broker.sh stop  [--dir DIR]  SIGTERM, wait, then SIGKILL; idempotent
+#   broker.sh fetch               fetch kafka_2.13 and all its runtime jars into the cache (idempotent)
+#   broker.sh start [--dir DIR] [--owner PID]
+#                                 format KRaft storage, start the broker, wait until it answers the
+#                                 Kafka protocol; prints 127.0.0.1:PORT as the LAST line of stdout
+#                                 (everything else goes to stderr). DIR defaults to a new temp dir;
+#                                 DIR/broker.log is the log, DIR/broker.pid the pid. Started again
+#                                 with the same DIR after a stop, it reuses its port and its data.
+#                                 --owner PID: stop the broker when process PID is gone.
+#   broker.sh stop [--dir DIR]    SIGTERM, wait (bounded), then SIGKILL; idempotent
 #
-# Environment: HM_KAFKA_CACHE (default ~/.cache/harness-meter/kafka), HM_KAFKA_START_TIMEOUT (s, default 90),
-# HM_KAFKA_HEAP (default 512m).
+# Environment: HM_KAFKA_CACHE (default ~/.cache/harness-meter/kafka; jars in <it>/<version>/libs),
+#   HM_KAFKA_START_TIMEOUT (s, default 60), HM_KAFKA_STOP_TIMEOUT (s, default 20),
+#   HM_KAFKA_HEAP (default 512m), HM_KAFKA_LOG_LEVEL (kafka's loggers, default warn).
+# Needs: Java 17+, Maven 3 (fetch only), Node with the repo's node_modules/kafkajs (readiness probe;
+#   without it, a TCP connect plus the log's "Kafka Server started" line).
+#
+# kafkajs 2.2.4 x Kafka 4.x (KIP-896 removed old protocol versions in 4.0): checked against this
+# broker (4.4.0). kafkajs asks for min(its newest, the broker's newest) per API and never looks at
+# the broker's minimum; every version it asks for is still served (kafkajs vN, broker min-max):
+#   Produce v7 (0-13), Fetch v11 (4-18), ListOffsets v3 (1-11), Metadata v6 (0-13),
+#   OffsetCommit v5 (2-10), OffsetFetch v4 (1-10), FindCoordinator v2 (0-6), JoinGroup v5 (0-9),
+#   SyncGroup v3 (0-5), Heartbeat v3 (0-4), LeaveGroup v3 (0-5), DescribeGroups v2 (0-6),
+#   ListGroups v2 (0-5), ApiVersions v2 (0-5), CreateTopics v3 (2-7), DeleteTopics v1 (1-6),
+#   InitProducerId v1 (0-5), AddPartitionsToTxn v1, AddOffsetsToTxn v1, EndTxn v1, TxnOffsetCommit v1,
+#   DescribeConfigs v2 (1-4), CreatePartitions v1, DeleteGroups v1, DeleteRecords v1.
+# kafkajs writes record batches v2 only (4.0 dropped message formats v0/v1), and its consumers use
+# the classic group protocol, which 4.x still serves. No option or workaround is needed; no fallback
+# to 3.x. test/integration/kafka-broker.test.ts checks the versions and exercises produce (acks=-1),
+# fetch, consumer groups and committed offsets.
 set -euo pipefail
 
+# Pinned: the newest 4.x that Maven Central serves with its whole dependency tree (checked 2026-11).
+KAFKA_VERSION=4.4.0
+# The broker logs through SLF4J 1.7; kafka_2.13 brings log4j-api/log4j-core 2.25.5 but no SLF4J
+# binding, so without this the broker runs but logs nothing. Keep it at kafka's log4j-core version.
+LOG4J_VERSION=2.25.5
+DEPENDENCY_PLUGIN=org.apache.maven.plugins:maven-dependency-plugin:3.8.1
+
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VERSION="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$HERE/pom.xml")"
-CACHE="${HM_KAFKA_CACHE:-$HOME/.cache/harness-meter/kafka}/$VERSION"
+REPO="$(cd "$HERE/../.." && pwd)"
+SELF="$HERE/$(basename "${BASH_SOURCE[0]}")"
+CACHE="${HM_KAFKA_CACHE:-$HOME/.cache/harness-meter/kafka}/$KAFKA_VERSION"
 LIBS="$CACHE/libs"
-TIMEOUT="${HM_KAFKA_START_TIMEOUT:-90}"
+MARKER="$CACHE/.complete"
+FINGERPRINT="kafka_2.13:$KAFKA_VERSION log4j-slf4j-impl:$LOG4J_VERSION scope:runtime"
+START_TIMEOUT="${HM_KAFKA_START_TIMEOUT:-60}"
+STOP_TIMEOUT="${HM_KAFKA_STOP_TIMEOUT:-20}"
 HEAP="${HM_KAFKA_HEAP:-512m}"
+LOG_LEVEL="${HM_KAFKA_LOG_LEVEL:-warn}"
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
+say() { echo "broker.sh: $*" >&2; }
 
-fetch() {
-  if [ -f "$CACHE/.complete" ]; then return 0; fi
-  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars from Maven Central."
-  command -v java >/dev/null || die "Java 17+ is needed to run the Kafka broker."
-  rm -rf "$LIBS" && mkdir -p "$LIBS"
-  echo "fetching Apache Kafka $VERSION (kafka_2.13) and its dependencies into $LIBS" >&2
-  mvn -q -B -f "$HERE/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$LIBS" >&2 \
-    || die "mvn could not fetch org.apache.kafka:kafka_2.13:$VERSION (is Maven Central reachable?)"
-  ls "$LIBS"/kafka_2.13-"$VERSION".jar >/dev/null 2>&1 || die "the fetch did not produce kafka_2.13-$VERSION.jar"
-  date -u +%FT%TZ > "$CACHE/.complete"
+usage() { sed -n '2,19p' "$SELF" | sed 's/^# \{0,1\}//'; }
+
+need_java() {
+  command -v java >/dev/null || die "Java 17+ is needed to run the Kafka broker (apt-get install openjdk-17-jre-headless)."
+  local v
+  v="$(java -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -1)"
+  if [ -z "$v" ] || [ "$v" -lt 17 ]; then
+    die "Kafka $KAFKA_VERSION needs Java 17+, found: $(java -version 2>&1 | head -1)"
+  fi
 }
 
-free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+fetched() { [ -f "$MARKER" ] && [ "$(cat "$MARKER")" = "$FINGERPRINT" ]; }
 
-parse_dir() {
-  DIR=""
+write_pom() {
+  cat <<POM
+<!-- Generated by scripts/kafka/broker.sh fetch: Apache Kafka's broker and its runtime dependencies. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>dev.harness-meter</groupId>
+  <artifactId>kafka-broker-runtime</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>$KAFKA_VERSION</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>$LOG4J_VERSION</version>
+    </dependency>
+  </dependencies>
+</project>
+POM
+}
+
+fetch_locked() {
+  fetched && return 0 # another process fetched while we waited for the lock
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars (apt-get install maven)."
+  local work="$CACHE/fetch.$$"
+  rm -rf "$work" && mkdir -p "$work/libs"
+  write_pom > "$work/pom.xml"
+  say "fetching Apache Kafka $KAFKA_VERSION (kafka_2.13) and its runtime dependencies into $LIBS"
+  if ! mvn -B -ntp -f "$work/pom.xml" "$DEPENDENCY_PLUGIN:copy-dependencies" \
+    -DincludeScope=runtime -DoutputDirectory="$work/libs" > "$work/mvn.log" 2>&1; then
+    tail -n 30 "$work/mvn.log" >&2
+    die "mvn could not fetch org.apache.kafka:kafka_2.13:$KAFKA_VERSION (is Maven Central reachable? log: $work/mvn.log)"
+  fi
+  if [ ! -f "$work/libs/kafka_2.13-$KAFKA_VERSION.jar" ] || [ ! -f "$work/libs/kafka-server-$KAFKA_VERSION.jar" ]; then
+    die "the fetch did not produce kafka_2.13-$KAFKA_VERSION.jar (log: $work/mvn.log)"
+  fi
+  rm -f "$MARKER"
+  rm -rf "$LIBS"
+  mv "$work/libs" "$LIBS"
+  mv "$work/pom.xml" "$CACHE/pom.xml"
+  rm -rf "$work"
+  echo "$FINGERPRINT" > "$MARKER" # last: only a complete libs folder is marked
+  say "fetched $(find "$LIBS" -name '*.jar' | wc -l) jars, $(du -sh "$LIBS" | cut -f1)"
+}
+
+fetch() {
+  need_java
+  if fetched; then return 0; fi
+  mkdir -p "$CACHE"
+  if command -v flock >/dev/null; then
+    # Parallel fetches (CI step, vitest setup, bench) wait for one another. The subshell keeps the
+    # lock's file descriptor away from the broker this script may start afterwards.
+    (flock -w 900 9 || die "timed out waiting for another fetch ($CACHE/.lock)"; fetch_locked) 9> "$CACHE/.lock"
+  else
+    fetch_locked
+  fi
+}
+
+parse_opts() {
+  DIR="" OWNER=""
   while [ $# -gt 0 ]; do
     case "$1" in
-      --dir) DIR="$2"; shift 2 ;;
-      *) die "unknown option $1" ;;
+      --dir) [ $# -ge 2 ] || die "--dir needs a value"; DIR="$2"; shift 2 ;;
+      --dir=*) DIR="${1#--dir=}"; shift ;;
+      --owner) [ $# -ge 2 ] || die "--owner needs a value"; OWNER="$2"; shift 2 ;;
+      -h | --help) usage; exit 0 ;;
+      *) die "unknown option $1 (see --help)" ;;
     esac
   done
+  if [ -n "$DIR" ]; then mkdir -p "$DIR" && DIR="$(cd "$DIR" && pwd)"; fi
+}
+
+# Two distinct free loopback ports, both held open while choosing so they differ.
+free_ports() {
+  node -e '
+    const net = require("net");
+    const a = net.createServer(), b = net.createServer();
+    a.listen(0, "127.0.0.1", () => b.listen(0, "127.0.0.1", () => {
+      console.log(a.address().port, b.address().port); a.close(); b.close();
+    }));'
+}
+
+# A KRaft cluster id: 16 random bytes, base64url without padding, not starting with "-".
+cluster_id() {
+  local id
+  while :; do
+    id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | cut -c1-22)"
+    [[ $id == -* ]] || break
+  done
+  echo "$id"
+}
+
+# Our broker's pid from DIR/broker.pid, if that process is alive and is the broker of DIR.
+broker_pid() {
+  local pid
+  [ -f "$DIR/broker.pid" ] || return 1
+  pid="$(cat "$DIR/broker.pid")"
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  if [ -r "/proc/$pid/cmdline" ]; then
+    tr '\0' ' ' < "/proc/$pid/cmdline" | grep -qF "kafka.Kafka $DIR/server.properties" || return 1
+  fi
+  echo "$pid"
+}
+
+KAFKAJS_OK=""
+have_kafkajs() {
+  if [ -z "$KAFKAJS_OK" ]; then
+    if (cd "$REPO" && node -e 'require.resolve("kafkajs")') >/dev/null 2>&1; then KAFKAJS_OK=yes; else KAFKAJS_OK=no; fi
+  fi
+  [ "$KAFKAJS_OK" = yes ]
+}
+
+# A real Kafka protocol round trip: ApiVersions + Metadata through kafkajs (admin.describeCluster).
+kafka_answers() {
+  (cd "$REPO" && node -e '
+    const { Kafka, logLevel } = require("kafkajs");
+    const kafka = new Kafka({ clientId: "hm-broker-wait", brokers: [process.argv[1]],
+      logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 1000, requestTimeout: 3000 });
+    const admin = kafka.admin();
+    const t = setTimeout(() => process.exit(1), 5000);
+    admin.connect().then(() => admin.describeCluster()).then(
+      async (c) => { await admin.disconnect(); clearTimeout(t); process.exit(c.brokers.length > 0 ? 0 : 1); },
+      async () => { await admin.disconnect().catch(() => {}); clearTimeout(t); process.exit(1); });
+  ' "$1") >/dev/null 2>&1
+}
+
+port_open() { (exec 3<> "/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+ready() {
+  local port="$1"
+  port_open "$port" || return 1
+  if have_kafkajs; then
+    kafka_answers "127.0.0.1:$port"
+  else
+    grep -q "Kafka Server started" "$DIR/broker.log"
+  fi
+}
+
+write_log4j() {
+  cat > "$DIR/log4j2.properties" <<L4J
+status = warn
+appender.out.type = Console
+appender.out.name = out
+appender.out.layout.type = PatternLayout
+appender.out.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = info
+rootLogger.appenderRef.out.ref = out
+logger.kafka.name = kafka
+logger.kafka.level = $LOG_LEVEL
+logger.apache.name = org.apache.kafka
+logger.apache.level = $LOG_LEVEL
+logger.started.name = kafka.server.KafkaRaftServer
+logger.started.level = info
+L4J
 }
 
 start() {
-  parse_dir "$@"
+  parse_opts "$@"
   fetch
   [ -n "$DIR" ] || DIR="$(mktemp -d "${TMPDIR:-/tmp}/hm-kafka-XXXXXX")"
-  mkdir -p "$DIR"
-  if [ -f "$DIR/broker.pid" ] && kill -0 "$(cat "$DIR/broker.pid")" 2>/dev/null; then
-    die "a broker is already running from $DIR (pid $(cat "$DIR/broker.pid")); stop it first"
+  local pid port cport t0=$SECONDS
+  if pid="$(broker_pid)"; then
+    die "a broker is already running from $DIR (pid $pid, $(cat "$DIR/broker.address" 2>/dev/null)); stop it first"
   fi
-  local port cport restart=""
+  rm -f "$DIR/broker.pid"
+  write_log4j
   if [ -f "$DIR/server.properties" ] && [ -f "$DIR/data/meta.properties" ]; then
     # A restart: same ports, same data.
     port="$(sed -n 's#^listeners=PLAINTEXT://127.0.0.1:\([0-9]*\),.*#\1#p' "$DIR/server.properties")"
-    restart=1
+    [ -n "$port" ] || die "cannot read the port from $DIR/server.properties"
   else
-  port="$(free_port)"; cport="$(free_port)"
-  while [ "$cport" = "$port" ]; do cport="$(free_port)"; done
-  cat > "$DIR/server.properties" <<PROPS
+    read -r port cport < <(free_ports) || true
+    if [ -z "$port" ] || [ -z "$cport" ]; then die "could not pick free loopback ports (is node on PATH?)"; fi
+    cat > "$DIR/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$cport
 advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
 controller.quorum.bootstrap.servers=127.0.0.1:$cport
 log.dirs=$DIR/data
 num.partitions=3
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
 offsets.topic.replication.factor=1
 offsets.topic.num.partitions=3
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=3
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
-group.initial.rebalance.delay.ms=0
-auto.create.topics.enable=true
-log.flush.interval.messages=9223372036854775807
 PROPS
-  fi
-  local java_opts=(-Xms128m "-Xmx$HEAP" -XX:+UseG1GC -Djava.awt.headless=true
-    "-Dkafka.logs.dir=$DIR" "-Dlog4j2.configurationFile=$HERE/log4j2.properties")
-  if [ -z "${restart:-}" ]; then
-    java "${java_opts[@]}" -cp "$LIBS/*" kafka.tools.StorageTool format --standalone \
-      -t "$(java -cp "$LIBS/*" kafka.tools.StorageTool random-uuid)" -c "$DIR/server.properties" > "$DIR/format.log" 2>&1 \
-      || { cat "$DIR/format.log" >&2; die "formatting KRaft storage failed"; }
-  fi
-  nohup java "${java_opts[@]}" -cp "$LIBS/*" kafka.Kafka "$DIR/server.properties" > "$DIR/stdout.log" 2>&1 &
-  echo $! > "$DIR/broker.pid"
-  echo "$port" > "$DIR/broker.port"
-  local deadline=$((SECONDS + TIMEOUT))
-  until node "$HERE/wait.cjs" "127.0.0.1:$port" >/dev/null 2>&1; do
-    if ! kill -0 "$(cat "$DIR/broker.pid")" 2>/dev/null; then
-      tail -n 40 "$DIR/stdout.log" "$DIR/broker.log" >&2 2>/dev/null || true
-      die "the broker exited during start (logs in $DIR)"
+    # --standalone: this node is the whole controller quorum (KIP-853 dynamic quorum, 4.x).
+    if ! java -Xmx256m -cp "$LIBS/*" "-Dlog4j2.configurationFile=$DIR/log4j2.properties" kafka.tools.StorageTool \
+      format --standalone -t "$(cluster_id)" -c "$DIR/server.properties" > "$DIR/format.log" 2>&1; then
+      cat "$DIR/format.log" >&2
+      die "formatting the KRaft storage in $DIR/data failed"
     fi
-    if [ $SECONDS -ge $deadline ]; then
-      tail -n 40 "$DIR/stdout.log" "$DIR/broker.log" >&2 2>/dev/null || true
-      stop --dir "$DIR"
-      die "the broker did not answer within ${TIMEOUT}s (logs in $DIR)"
+  fi
+  echo "127.0.0.1:$port" > "$DIR/broker.address"
+  # Detached from our stdout/stderr: a caller capturing our output must not wait for the broker.
+  nohup java -Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    "-Dlog4j2.configurationFile=$DIR/log4j2.properties" -cp "$LIBS/*" \
+    kafka.Kafka "$DIR/server.properties" >> "$DIR/broker.log" 2>&1 < /dev/null &
+  pid=$!
+  echo "$pid" > "$DIR/broker.pid"
+
+  local deadline=$((SECONDS + START_TIMEOUT))
+  until ready "$port"; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      tail -n 40 "$DIR/broker.log" >&2 || true
+      rm -f "$DIR/broker.pid"
+      die "the broker exited during start (log: $DIR/broker.log)"
     fi
-    sleep 0.5
+    if [ $SECONDS -ge "$deadline" ]; then
+      tail -n 40 "$DIR/broker.log" >&2 || true
+      stop_broker
+      die "the broker did not answer on 127.0.0.1:$port within ${START_TIMEOUT}s (log: $DIR/broker.log)"
+    fi
+    sleep 0.3
   done
-  echo "Kafka $VERSION broker up in $DIR (pid $(cat "$DIR/broker.pid"))" >&2
+
+  if [ -n "$OWNER" ]; then
+    # Stops the broker when the owner is gone (e.g. a test runner killed before its teardown).
+    (
+      trap '' HUP
+      while kill -0 "$OWNER" 2>/dev/null && kill -0 "$pid" 2>/dev/null; do sleep 2; done
+      bash "$SELF" stop --dir "$DIR"
+    ) < /dev/null >> "$DIR/watchdog.log" 2>&1 &
+    echo $! > "$DIR/watchdog.pid"
+  fi
+  say "Kafka $KAFKA_VERSION up on 127.0.0.1:$port in $((SECONDS - t0))s (pid $pid, dir $DIR)"
   echo "127.0.0.1:$port"
 }
 
-stop() {
-  parse_dir "$@"
-  [ -n "$DIR" ] || die "stop needs --dir DIR (the folder start used)"
-  [ -f "$DIR/broker.pid" ] || return 0
-  local pid; pid="$(cat "$DIR/broker.pid")"
-  if kill -0 "$pid" 2>/dev/null; then
+stop_broker() {
+  local pid
+  if pid="$(broker_pid)"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.25; done
-    kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
+    local deadline=$((SECONDS + STOP_TIMEOUT))
+    while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt "$deadline" ]; do sleep 0.2; done
+    if kill -0 "$pid" 2>/dev/null; then
+      say "the broker (pid $pid) did not stop within ${STOP_TIMEOUT}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+      for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
   fi
   rm -f "$DIR/broker.pid"
 }
 
+stop() {
+  parse_opts "$@"
+  [ -n "$DIR" ] || die "stop needs --dir DIR (the folder start used)"
+  stop_broker
+  if [ -f "$DIR/watchdog.pid" ]; then
+    local w
+    w="$(cat "$DIR/watchdog.pid")"
+    # The watchdog is a subshell of this script; leave it alone if the pid was reused by another.
+    if [ -n "$w" ] && [ "$w" != "$BASHPID" ] && [ "$w" != "$PPID" ] && [ -r "/proc/$w/cmdline" ] \
+      && tr '\0' ' ' < "/proc/$w/cmdline" | grep -qF "broker.sh"; then
+      kill -TERM "$w" 2>/dev/null || true
+    fi
+    rm -f "$DIR/watchdog.pid"
+  fi
+}
+
 case "${1:-}" in
-  fetch) fetch ;;
+  fetch) shift; [ $# -eq 0 ] || die "fetch takes no options"; fetch ;;
   start) shift; start "$@" ;;
   stop) shift; stop "$@" ;;
-  -h|--help|help|"") sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//' ;;
-  *) die "unknown command $1 (fetch, start, stop)" ;;
+  -h | --help | help) usage ;;
+  "") usage >&2; exit 2 ;;
+  *) die "unknown command $1 (see --help)" ;;
 esac
