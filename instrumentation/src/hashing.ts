@@ -122,6 +122,24 @@ export function inferTarget(args: unknown): string | undefined {
   return undefined;
 }
 
+const URL_LIKE = /^[a-z][a-z0-9+.-]*:\/\//i;
+
+/**
+ * Normalizes a target the harness names itself, the way `inferTarget` normalizes one taken from
+ * the arguments, so both give the same hash: when the arguments hold the same value under a known
+ * key, that key decides (path or text); otherwise a URL or anything with whitespace (a command, a
+ * query) has its whitespace collapsed, and a single word is treated as a path.
+ */
+export function normalizeTarget(target: string, args?: unknown): string {
+  if (args !== null && typeof args === 'object' && !Array.isArray(args)) {
+    const a = args as Record<string, unknown>;
+    for (const k of TARGET_KEYS)
+      if (a[k] === target) return PATH_KEYS.includes(k) ? normalizePath(target) : collapse(target);
+  }
+  const t = target.trim();
+  return URL_LIKE.test(t) || /\s/.test(t) || t === '' ? collapse(t) : normalizePath(t);
+}
+
 /** A result as text: strings as they are, anything else as JSON. */
 export function resultText(result: unknown): string {
   if (typeof result === 'string') return result;

@@ -1,27 +1,34 @@
 export { startTelemetry, TELEMETRY_DEFAULTS } from './start.js';
 export type { Telemetry, TelemetryOptions } from './start.js';
-export { createHarnessTracer, usageAttributes } from './tracer.js';
+export {
+  createHarnessTracer,
+  usageAttributes,
+  INSTRUMENTATION_NAME,
+  INSTRUMENTATION_VERSION,
+} from './tracer.js';
 export type {
   HarnessTracer,
   HarnessTracerOptions,
   LlmRequest,
   LlmSpan,
   LlmCallOptions,
+  RedundancyWarning,
   ToolRequest,
   ToolCallOptions,
 } from './tracer.js';
-export { SessionSpanProcessor, repositoryName } from './session.js';
+export { SessionSpanProcessor, repositoryName, repositoryUrl } from './session.js';
 export type { Session, SessionContext, SessionUpdate } from './session.js';
-export { normalizeUsage, fromAnthropicUsage, fromOpenAIUsage } from './usage.js';
+export { normalizeUsage, fromAnthropicUsage, fromOpenAIUsage, fromGeminiUsage } from './usage.js';
 export type { Usage } from './usage.js';
 export {
   classifyTool,
   canonicalJson,
   normalizeArgs,
+  normalizeTarget,
   inferTarget,
   sha256Hex,
   estimateTokens,
   readRange,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
-export { redact, MAX_CAPTURED_CHARS } from './redact.js';
+export { redact, redactContent, REDACTED, MAX_CAPTURED_CHARS } from './redact.js';

@@ -32,8 +32,8 @@ export interface SessionContext {
   branch?: string;
   /** vcs.ref.head.revision */
   commit?: string;
-  /** vcs.change.id: the pull/merge request number, when known */
-  pr?: number;
+  /** vcs.change.id: the pull/merge request number, when known (an integer, or its decimal string) */
+  pr?: number | string;
   /** harness_meter.task.intent: fix, implement, review, explore, ... */
   intent?: string;
 }
@@ -60,13 +60,49 @@ const SESSION_KEY = createContextKey('harness_meter.session');
 
 /** Repository name from its URL: `https://github.com/acme/api.git` → `api`. */
 export function repositoryName(url: string): string {
-  const last = url.replace(/\/+$/, '').split(/[/:]/).at(-1) ?? '';
+  const last =
+    url
+      .replace(/[?#].*$/, '')
+      .replace(/\/+$/, '')
+      .split(/[/:]/)
+      .at(-1) ?? '';
   return last.replace(/\.git$/, '');
 }
 
+/**
+ * A repository URL without credentials (CI clones often embed a token:
+ * `https://x-access-token:ghs_…@github.com/acme/api.git` → `https://github.com/acme/api.git`).
+ */
+export function repositoryUrl(url: string): string {
+  const u = url.trim();
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(u)) return u; // scp-like `git@host:owner/repo.git`
+  try {
+    const parsed = new URL(u);
+    if (!parsed.username && !parsed.password) return u;
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
+  } catch {
+    return u.replace(/\/\/[^/@\s]*@/, '//');
+  }
+}
+
+/** The PR number as vcs.change.id wants it: the decimal string of a non-negative integer. */
+function changeId(pr: number | string | undefined): string | undefined {
+  if (typeof pr === 'number') return Number.isSafeInteger(pr) && pr >= 0 ? String(pr) : undefined;
+  if (typeof pr === 'string' && /^#?\d+$/.test(pr.trim()))
+    return String(Number(pr.trim().replace('#', '')));
+  return undefined;
+}
+
+const UPDATABLE: readonly (keyof SessionUpdate)[] = ['branch', 'commit', 'pr', 'intent'];
+
 export function createSession(ctx: SessionContext, id: string): Session {
   const state: SessionContext = { ...ctx, sessionId: id };
+  const repoUrl = ctx.repositoryUrl ? repositoryUrl(ctx.repositoryUrl) : undefined;
   const history: SessionCall[] = [];
+  // Every span started in the session asks for these: computed once per change.
+  let cached: Attributes | undefined;
   return {
     id,
     history,
@@ -76,24 +112,29 @@ export function createSession(ctx: SessionContext, id: string): Session {
         history.splice(0, history.length - MAX_SESSION_HISTORY);
     },
     update(change) {
-      for (const [k, v] of Object.entries(change))
+      for (const k of UPDATABLE) {
+        const v = change[k];
         if (v !== undefined) (state as Record<string, unknown>)[k] = v;
+      }
+      cached = undefined;
     },
     attributes() {
+      if (cached) return { ...cached };
       const a: Attributes = { [ATTR_GEN_AI_CONVERSATION_ID]: id };
       if (state.developer) a[ATTR_USER_ID] = state.developer;
       if (state.email) a[ATTR_USER_EMAIL] = state.email;
       if (state.team) a[ATTR_HM_TEAM] = state.team;
-      if (state.repositoryUrl) {
-        a[ATTR_VCS_REPOSITORY_URL_FULL] = state.repositoryUrl;
-        a[ATTR_VCS_REPOSITORY_NAME] = repositoryName(state.repositoryUrl);
+      if (repoUrl) {
+        a[ATTR_VCS_REPOSITORY_URL_FULL] = repoUrl;
+        a[ATTR_VCS_REPOSITORY_NAME] = repositoryName(repoUrl);
       }
       if (state.branch) a[ATTR_VCS_REF_HEAD_NAME] = state.branch;
       if (state.commit) a[ATTR_VCS_REF_HEAD_REVISION] = state.commit;
-      if (state.pr !== undefined && Number.isInteger(state.pr))
-        a[ATTR_VCS_CHANGE_ID] = String(state.pr);
+      const change = changeId(state.pr);
+      if (change !== undefined) a[ATTR_VCS_CHANGE_ID] = change;
       if (state.intent) a[ATTR_HM_TASK_INTENT] = state.intent;
-      return a;
+      cached = a;
+      return { ...a };
     },
   };
 }

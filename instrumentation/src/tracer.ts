@@ -2,26 +2,30 @@ import { randomUUID } from 'node:crypto';
 import {
   context,
   diag,
+  INVALID_SPAN_CONTEXT,
   SpanKind,
   SpanStatusCode,
   trace,
   type Attributes,
+  type Context,
   type Span,
   type Tracer,
+  type TracerProvider,
 } from '@opentelemetry/api';
 import {
   canonicalJson,
   classifyTool,
+  editHashes,
   estimateTokens,
   inferTarget,
   normalizeArgs,
-  resultText,
+  normalizeTarget,
   readRange,
-  editHashes,
+  resultText,
   sha256Hex,
   type ToolClass,
 } from './hashing.js';
-import { redact } from './redact.js';
+import { redact, redactContent } from './redact.js';
 import { findRedundancy, type CallClass, type SessionCall, type WasteKind } from './rules.js';
 import {
   activeSession,
@@ -32,12 +36,8 @@ import {
 } from './session.js';
 import {
   ATTR_ERROR_TYPE,
-  ATTR_HM_CONTEXT_COMPACTION,
-  ATTR_HM_TOOL_EDIT_AFTER_HASH,
-  ATTR_HM_TOOL_EDIT_BEFORE_HASH,
-  ATTR_HM_TOOL_RANGE_END,
-  ATTR_HM_TOOL_RANGE_START,
   ATTR_GEN_AI_AGENT_NAME,
+  ATTR_GEN_AI_CONVERSATION_ID,
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
@@ -54,10 +54,15 @@ import {
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
   ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HM_CONTEXT_COMPACTION,
   ATTR_HM_TOOL_ARGS_BYTES,
   ATTR_HM_TOOL_ARGS_HASH,
   ATTR_HM_TOOL_CLASS,
+  ATTR_HM_TOOL_EDIT_AFTER_HASH,
+  ATTR_HM_TOOL_EDIT_BEFORE_HASH,
   ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_RANGE_END,
+  ATTR_HM_TOOL_RANGE_START,
   ATTR_HM_TOOL_RESULT_BYTES,
   ATTR_HM_TOOL_RESULT_HASH,
   ATTR_HM_TOOL_RESULT_TOKENS,
@@ -71,9 +76,18 @@ import {
 } from './semconv.js';
 import { normalizeUsage, type Usage } from './usage.js';
 
+/** Instrumentation scope of the spans the wrappers make. */
+export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
+export const INSTRUMENTATION_VERSION = '0.1.0';
+
 export interface HarnessTracerOptions {
-  /** Tracer to create spans with (default: the global provider's `@harness-meter/instrumentation` tracer). */
+  /** Tracer to create spans with. Wins over `tracerProvider`. */
   tracer?: Tracer;
+  /**
+   * Provider to take the tracer from (scope `@harness-meter/instrumentation`). Default: the global
+   * provider. Add a `SessionSpanProcessor` to it so spans of other instrumentations carry the session.
+   */
+  tracerProvider?: TracerProvider;
   /** Put redacted, truncated tool arguments and results on spans. Default false: hashes and sizes only. */
   captureContent?: boolean;
   /** Told about telemetry failures (which never reach the harness). Default: OpenTelemetry's diag logger. */
@@ -92,14 +106,20 @@ export interface LlmRequest {
 /** Handle on an LLM call span, for harnesses that learn usage later (streaming). */
 export interface LlmSpan {
   readonly span: Span;
-  /** Records usage: a provider `usage` object (Anthropic, OpenAI) or a normalized `Usage`. */
+  /**
+   * Records usage: a provider `usage` object (Anthropic, OpenAI, Gemini) or a normalized `Usage`.
+   * The last recorded usage wins; once recorded, usage is not read from the result.
+   */
   recordUsage(usage: unknown): void;
   /** Records response facts (model, id, finish reasons) from a provider response. */
   recordResponse(response: unknown): void;
 }
 
 export interface LlmCallOptions<R> {
-  /** Where the usage is in the result; default `result.usage`. */
+  /**
+   * Where the usage is in the result (a provider `usage` object or a normalized `Usage`);
+   * default `result.usage` (Anthropic, OpenAI) or `result.usageMetadata` (Gemini).
+   */
   usage?: (result: R) => unknown;
 }
 
@@ -114,7 +134,7 @@ export interface ToolRequest {
   toolClass?: ToolClass;
   /** The arguments: hashed (after normalization), never stored unless content capture is on. */
   args?: unknown;
-  /** The target (path, query, command, URL); inferred from args when absent. */
+  /** The target (path, query, command, URL); inferred from args when absent. Only its hash is stored. */
   target?: string;
 }
 
@@ -133,20 +153,29 @@ export interface ToolCallOptions<R> {
 /** The wrappers a harness calls. */
 export interface HarnessTracer {
   /**
-   * Runs `fn` as one agent session (`invoke_agent` span); every span started inside carries the
-   * session context.
-   * @example await hm.withSession({ developer: 'ana', repositoryUrl, branch, pr: 12 }, async (s) => { ... });
+   * Runs `fn` as one agent session (`invoke_agent {agentName}` span); every span started inside,
+   * by these wrappers or by any other instrumentation, carries the session context.
+   * Returns what `fn` returns (a promise when `fn` is async).
+   * @example
+   * await hm.withSession({ agentName: 'coder', developer: 'ana', repositoryUrl, branch, pr: 12 }, async (session) => {
+   *   // ... agent loop; later: session.update({ branch: 'fix/b', pr: 13 })
+   * });
    */
   withSession<T>(ctx: SessionContext, fn: (session: Session) => T): T;
   /**
-   * Runs one LLM call as a `chat {model}` span, reading usage (with cache tokens) and response
-   * facts from the result.
-   * @example const msg = await hm.llmCall({ provider: 'anthropic', model }, () => client.messages.create(req));
+   * Runs one LLM call as a `{operation} {model}` span (kind CLIENT), reading usage (with cache
+   * tokens) and response facts from the result. Returns what `fn` returns.
+   * @example
+   * const msg = await hm.llmCall({ provider: 'anthropic', model: 'claude-sonnet-4-5' }, () => client.messages.create(req));
+   * // streaming: await hm.llmCall({ provider, model }, async (llm) => { ...; llm.recordUsage(finalUsage); });
    */
   llmCall<T>(request: LlmRequest, fn: (llm: LlmSpan) => T, options?: LlmCallOptions<Awaited<T>>): T;
   /**
-   * Runs one tool call as an `execute_tool {name}` span with argument/target hashes and result size.
-   * @example const text = await hm.toolCall({ name: 'Read', args: { file_path } }, () => readFile(file_path, 'utf8'));
+   * Runs one tool call as an `execute_tool {name}` span with argument/target hashes and result
+   * size. Returns what `fn` returns; a thrown error is recorded and rethrown unchanged.
+   * @example
+   * const text = await hm.toolCall({ name: 'Read', callId, args: { file_path } }, () => readFile(file_path, 'utf8'));
+   * const run = await hm.toolCall({ name: 'Bash', args: { command } }, () => exec(command), { isError: (r) => r.exitCode !== 0 });
    */
   toolCall<T>(request: ToolRequest, fn: () => T, options?: ToolCallOptions<Awaited<T>>): T;
   /** The session of the current context, if any. */
@@ -167,7 +196,7 @@ export interface HarnessTracer {
 
 type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
-const isPromise = (v: unknown): v is Promise<unknown> =>
+const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
 
 /** Attributes for a normalized usage. */
@@ -189,19 +218,46 @@ export function usageAttributes(u: Usage): Attributes {
   return a;
 }
 
+const OPENAI_OBJECTS = /^(?:chat\.completion|response|text_completion)/;
+
+/** Does this look like a provider response (Anthropic Messages, OpenAI Chat/Responses, Gemini)? */
+function looksLikeResponse(r: Obj): boolean {
+  return (
+    r.type === 'message' ||
+    'stop_reason' in r ||
+    Array.isArray(r.choices) ||
+    Array.isArray(r.candidates) ||
+    (typeof r.object === 'string' && OPENAI_OBJECTS.test(r.object)) ||
+    isObj(r.usage) ||
+    isObj(r.usageMetadata)
+  );
+}
+
+/** gen_ai.response.* from a provider response, duck-typed (no dependency on the providers' SDKs). */
 function responseAttributes(r: unknown): Attributes {
   const a: Attributes = {};
-  if (!isObj(r)) return a;
-  if (typeof r.model === 'string') a[ATTR_GEN_AI_RESPONSE_MODEL] = r.model;
-  if (typeof r.id === 'string') a[ATTR_GEN_AI_RESPONSE_ID] = r.id;
+  if (!isObj(r) || !looksLikeResponse(r)) return a;
+  const model = typeof r.model === 'string' ? r.model : r.modelVersion; // Gemini: modelVersion
+  if (typeof model === 'string' && model) a[ATTR_GEN_AI_RESPONSE_MODEL] = model;
+  const id = typeof r.id === 'string' ? r.id : r.responseId; // Gemini: responseId
+  if (typeof id === 'string' && id) a[ATTR_GEN_AI_RESPONSE_ID] = id;
   const reasons: string[] = [];
   if (typeof r.stop_reason === 'string') reasons.push(r.stop_reason); // Anthropic
   if (Array.isArray(r.choices))
-    for (const c of r.choices)
+    for (const c of r.choices as unknown[])
       if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
+  if (Array.isArray(r.candidates))
+    for (const c of r.candidates as unknown[])
+      if (isObj(c) && typeof c.finishReason === 'string') reasons.push(c.finishReason); // Gemini
+  if (isObj(r.incomplete_details) && typeof r.incomplete_details.reason === 'string')
+    reasons.push(r.incomplete_details.reason); // OpenAI Responses, when cut short
   if (reasons.length > 0) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
   return a;
 }
+
+/** The usage object a provider response carries, if any. */
+const responseUsage = (result: unknown): unknown =>
+  isObj(result) ? (result.usage ?? result.usageMetadata) : undefined;
 
 /** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
 let lastTick = 0n;
@@ -220,7 +276,7 @@ function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): Ses
     spanId: id,
     at: clock(),
     type: 'tool',
-    toolName: request.name,
+    toolName: String(request.name),
     toolClass: CALL_CLASSES.includes(cls) ? (cls as CallClass) : '',
     argsHash: String(attrs[ATTR_HM_TOOL_ARGS_HASH] ?? ''),
     targetHash: String(attrs[ATTR_HM_TOOL_TARGET_HASH] ?? ''),
@@ -236,15 +292,71 @@ function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): Ses
   return call;
 }
 
-const errorType = (err: unknown): string =>
-  err instanceof Error ? err.name || err.constructor.name : typeof err;
+/**
+ * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
+ * class says nothing more than `Error` (`ENOENT`); `_OTHER` for thrown non-errors (semconv fallback).
+ */
+function errorType(err: unknown): string {
+  if (!(err instanceof Error)) return '_OTHER';
+  const name = err.name || err.constructor.name || 'Error';
+  const code = (err as { code?: unknown }).code;
+  return name === 'Error' && typeof code === 'string' && code ? code : name;
+}
 
-/** Creates the wrappers over a tracer. `startTelemetry` returns the same API. */
+/** Parts of a thrown error that go on the span, redacted: messages often quote commands and URLs. */
+function exceptionOf(err: unknown): { name: string; message: string; stack?: string } {
+  if (err instanceof Error) {
+    const out: { name: string; message: string; stack?: string } = {
+      name: err.name || err.constructor.name || 'Error',
+      message: redact(err.message),
+    };
+    if (typeof err.stack === 'string') out.stack = redact(err.stack);
+    return out;
+  }
+  let text: string;
+  try {
+    text = typeof err === 'string' ? err : String(err);
+  } catch {
+    text = typeof err;
+  }
+  return { name: '_OTHER', message: redact(text) };
+}
+
+/** Callbacks of `run`: what to record when the wrapped function returns, or throws. */
+interface RunHooks<T> {
+  onResult?: (result: Awaited<T>) => void;
+  onError?: (error: unknown) => void;
+}
+
+/**
+ * Creates the wrappers over a tracer, for harnesses that already run OpenTelemetry (and for
+ * tests). `startTelemetry` returns the same API plus `forceFlush`/`shutdown`.
+ *
+ * @example
+ * const provider = new NodeTracerProvider({
+ *   spanProcessors: [new SessionSpanProcessor(), new BatchSpanProcessor(exporter)],
+ * });
+ * provider.register();
+ * const hm = createHarnessTracer({ tracerProvider: provider });
+ * await hm.withSession({ agentName: 'coder', developer: 'ana' }, () => agentLoop(hm));
+ */
 export function createHarnessTracer(options: HarnessTracerOptions = {}): HarnessTracer {
-  const tracer = options.tracer ?? trace.getTracer('@harness-meter/instrumentation', '0.1.0');
+  const tracer =
+    options.tracer ??
+    (options.tracerProvider ?? trace.getTracerProvider()).getTracer(
+      INSTRUMENTATION_NAME,
+      INSTRUMENTATION_VERSION,
+    );
   const capture = options.captureContent ?? false;
-  const report =
-    options.onError ?? ((e: unknown) => diag.warn('harness-meter: telemetry error', e));
+  const userReport = options.onError;
+  const report = (e: unknown): void => {
+    try {
+      if (userReport) userReport(e);
+      else diag.warn('harness-meter: telemetry error', e);
+    } catch {
+      // a failing error callback must not reach the harness either
+    }
+  };
   const safe = (f: () => void): void => {
     try {
       f();
@@ -253,17 +365,33 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   };
 
-  /** Runs fn in span: ends it on return, on resolve, and on throw (recording the error, rethrowing it unchanged). */
-  function run<T>(span: Span, fn: () => T, onResult: (r: Awaited<T>) => void): T {
-    const fail = (err: unknown): void =>
+  /** Starts a span; if the tracer fails, a non-recording span, so the harness still runs. */
+  function startSpan(name: string, kind: SpanKind, attributes: Attributes, ctx?: Context): Span {
+    try {
+      return tracer.startSpan(name, { kind, attributes }, ctx ?? context.active());
+    } catch (e) {
+      report(e);
+      return trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
+    }
+  }
+
+  /**
+   * Runs fn as the active span and ends the span on return, on resolve, and on throw (recording
+   * the error, then rethrowing the ORIGINAL error unchanged). Telemetry work never throws.
+   */
+  function run<T>(span: Span, fn: () => T, hooks: RunHooks<T>): T {
+    const fail = (err: unknown): void => {
       safe(() => {
-        span.recordException(err instanceof Error ? err : String(err));
-        span.setStatus({
-          code: SpanStatusCode.ERROR,
-          message: err instanceof Error ? err.message : String(err),
-        });
+        const ex = exceptionOf(err);
+        span.recordException(ex);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: ex.message });
         span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
       });
+      if (hooks.onError) safe(() => hooks.onError?.(err));
+    };
+    const succeed = (value: Awaited<T>): void => {
+      if (hooks.onResult) safe(() => hooks.onResult?.(value));
+    };
     const end = (): void => safe(() => span.end());
     let result: T;
     try {
@@ -274,9 +402,9 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       throw err;
     }
     if (isPromise(result)) {
-      return result.then(
+      return Promise.resolve(result).then(
         (value) => {
-          safe(() => onResult(value as Awaited<T>));
+          succeed(value);
           end();
           return value;
         },
@@ -287,7 +415,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         },
       ) as T;
     }
-    safe(() => onResult(result as Awaited<T>));
+    succeed(result as Awaited<T>);
     end();
     return result;
   }
@@ -301,24 +429,32 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   }
 
-  /** The attributes of a tool call that come from its request (hashes, class, range). */
-  function toolAttributes(request: ToolRequest): Attributes {
+  /** The attributes of a tool call that come from its request (hashes, class, range, content). */
+  function toolAttributes(request: ToolRequest, withContent = capture): Attributes {
+    const name = String(request.name);
     const attrs: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
-      [ATTR_GEN_AI_TOOL_NAME]: request.name,
-      [ATTR_HM_TOOL_CLASS]: request.toolClass ?? classifyTool(request.name),
+      [ATTR_GEN_AI_TOOL_NAME]: name,
     };
-    if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = request.callId;
-    if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = request.type;
     safe(() => {
-      if (request.args !== undefined) {
-        const text = canonicalJson(normalizeArgs(request.args));
-        attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
-        attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
-        if (capture) attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redact(canonicalJson(request.args));
-      }
-      const target = request.target ?? inferTarget(request.args);
+      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? classifyTool(name);
+    });
+    if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
+    if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
+    safe(() => {
+      if (request.args === undefined) return;
+      const text = canonicalJson(normalizeArgs(request.args));
+      attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
+      attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
+    });
+    safe(() => {
+      const target =
+        typeof request.target === 'string'
+          ? normalizeTarget(request.target, request.args)
+          : inferTarget(request.args);
       if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
+    });
+    safe(() => {
       const range = readRange(request.args);
       if (range) {
         attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
@@ -328,45 +464,51 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       if (edit?.before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = edit.before;
       if (edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = edit.after;
     });
+    if (withContent && request.args !== undefined)
+      safe(() => {
+        attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redactContent(request.args);
+      });
     return attrs;
   }
 
   return {
-    withSession(ctx, fn) {
-      const session = createSession(ctx, ctx.sessionId ?? randomUUID());
-      const parent = withSessionContext(context.active(), session);
-      const agent = ctx.agentName ?? '';
-      const span = tracer.startSpan(
+    withSession<T>(ctx: SessionContext, fn: (session: Session) => T): T {
+      let session: Session;
+      let parent: Context;
+      let attrs: Attributes;
+      try {
+        session = createSession(ctx, ctx.sessionId || randomUUID());
+        parent = withSessionContext(context.active(), session);
+        attrs = session.attributes();
+      } catch (e) {
+        // The session cannot be tracked as given; the harness still runs, in a bare session.
+        report(e);
+        session = createSession({}, randomUUID());
+        parent = withSessionContext(context.active(), session);
+        attrs = { [ATTR_GEN_AI_CONVERSATION_ID]: session.id };
+      }
+      const agent = typeof ctx.agentName === 'string' ? ctx.agentName : '';
+      const span = startSpan(
         spanNameForAgent(agent),
+        SpanKind.INTERNAL,
         {
-          kind: SpanKind.INTERNAL,
-          attributes: {
-            [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.invokeAgent,
-            ...(agent ? { [ATTR_GEN_AI_AGENT_NAME]: agent } : {}),
-            ...session.attributes(),
-          },
+          [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.invokeAgent,
+          ...(agent ? { [ATTR_GEN_AI_AGENT_NAME]: agent } : {}),
+          ...attrs,
         },
         parent,
       );
-      return context.with(parent, () =>
-        run(
-          span,
-          () => fn(session),
-          () => undefined,
-        ),
-      );
+      return context.with(parent, () => run(span, () => fn(session), {}));
     },
 
-    llmCall(request, fn, opts) {
-      const operation = request.operation ?? GEN_AI_OPERATION.chat;
-      const span = tracer.startSpan(spanNameForInference(operation, request.model), {
-        kind: SpanKind.CLIENT,
-        attributes: {
-          ...sessionAttributes(),
-          [ATTR_GEN_AI_OPERATION_NAME]: operation,
-          [ATTR_GEN_AI_PROVIDER_NAME]: request.provider,
-          [ATTR_GEN_AI_REQUEST_MODEL]: request.model,
-        },
+    llmCall<T>(request: LlmRequest, fn: (llm: LlmSpan) => T, opts?: LlmCallOptions<Awaited<T>>): T {
+      const operation = request.operation || GEN_AI_OPERATION.chat;
+      const model = String(request.model);
+      const span = startSpan(spanNameForInference(operation, model), SpanKind.CLIENT, {
+        ...sessionAttributes(),
+        [ATTR_GEN_AI_OPERATION_NAME]: operation,
+        [ATTR_GEN_AI_PROVIDER_NAME]: String(request.provider),
+        [ATTR_GEN_AI_REQUEST_MODEL]: model,
       });
       let usageRecorded = false;
       const handle: LlmSpan = {
@@ -377,76 +519,81 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
             if (u) {
               span.setAttributes(usageAttributes(u));
               usageRecorded = true;
+            } else if (usage !== undefined) {
+              report(new TypeError('harness-meter: unrecognized usage object; no tokens recorded'));
             }
           }),
         recordResponse: (response) => safe(() => span.setAttributes(responseAttributes(response))),
       };
-      return run(
-        span,
-        () => fn(handle),
-        (result) => {
+      return run(span, () => fn(handle), {
+        onResult: (result) => {
           handle.recordResponse(result);
-          if (!usageRecorded)
-            handle.recordUsage(
-              opts?.usage ? opts.usage(result) : isObj(result) ? result.usage : undefined,
-            );
+          if (usageRecorded) return;
+          let usage: unknown;
+          try {
+            usage = opts?.usage ? opts.usage(result) : responseUsage(result);
+          } catch (e) {
+            report(e);
+            return;
+          }
+          if (usage !== undefined) handle.recordUsage(usage);
         },
-      );
+      });
     },
 
     toolCall<T>(request: ToolRequest, fn: () => T, opts?: ToolCallOptions<Awaited<T>>): T {
       const attrs: Attributes = { ...sessionAttributes(), ...toolAttributes(request) };
-      const span = tracer.startSpan(spanNameForTool(request.name), {
-        kind: SpanKind.INTERNAL,
-        attributes: attrs,
+      const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
+      let session: Session | undefined;
+      let call: SessionCall | undefined;
+      safe(() => {
+        session = activeSession();
+        if (session)
+          call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
       });
-      const session = activeSession();
-      const call = toSessionCall(request, attrs, request.callId ?? span.spanContext().spanId);
-      const remember = (result: unknown, failed: boolean): void =>
+      const remember = (resultTokens: number, failed: boolean): void =>
         safe(() => {
-          if (!session) return;
+          if (!session || !call) return;
           call.end = clock();
           call.isError = failed;
-          call.resultTokens = failed ? 0 : estimateTokens(Buffer.byteLength(resultText(result)));
+          call.resultTokens = resultTokens;
           session.record(call);
         });
-      const tracked = (): T => {
-        let r: T;
-        try {
-          r = fn();
-        } catch (err) {
-          remember(undefined, true);
-          throw err;
-        }
-        if (isPromise(r)) {
-          return r.then(
-            (v) => {
-              remember(v, opts?.isError?.(v as Awaited<T>) === true);
-              return v;
-            },
-            (err: unknown) => {
-              remember(undefined, true);
-              throw err;
-            },
-          ) as T;
-        }
-        remember(r, opts?.isError?.(r as Awaited<T>) === true);
-        return r;
-      };
-      return run(span, tracked, (result) => {
-        const text = resultText(result);
-        const bytes = Buffer.byteLength(text);
-        span.setAttributes({
-          [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
-          [ATTR_HM_TOOL_RESULT_TOKENS]: estimateTokens(bytes),
-          [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
-        });
-        if (capture) span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, redact(text));
-        if (opts?.isError?.(result)) {
-          span.setStatus({ code: SpanStatusCode.ERROR, message: 'the tool reported an error' });
-          span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
+      return run(span, fn, {
+        onResult: (result) => {
+          let failed = false;
+          if (opts?.isError) {
+            try {
+              failed = opts.isError(result) === true;
+            } catch (e) {
+              report(e);
+            }
+          }
+          let tokens = 0;
+          safe(() => {
+            const text = resultText(result);
+            const bytes = Buffer.byteLength(text);
+            tokens = estimateTokens(bytes);
+            span.setAttributes({
+              [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
+              [ATTR_HM_TOOL_RESULT_TOKENS]: tokens,
+              [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
+            });
+          });
+          if (capture)
+            safe(() => span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, redactContent(result)));
+          if (failed)
+            safe(() => {
+              span.setStatus({ code: SpanStatusCode.ERROR, message: 'the tool reported an error' });
+              span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
+              span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
+            });
+          remember(failed ? 0 : tokens, failed);
+        },
+        onError: () => {
           span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
-        }
+          remember(0, true);
+        },
       });
     },
 
@@ -454,7 +601,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       try {
         const session = activeSession();
         if (!session) return undefined;
-        const candidate = toSessionCall(request, toolAttributes(request), '\u0000candidate');
+        const candidate = toSessionCall(request, toolAttributes(request, false), '\u0000candidate');
         candidate.end = candidate.at;
         const found = findRedundancy([...session.history, candidate]).find(
           (f) => f.spanId === candidate.spanId,
@@ -477,12 +624,10 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         }),
       );
       safe(() =>
-        tracer
-          .startSpan('context_compaction', {
-            kind: SpanKind.INTERNAL,
-            attributes: { ...sessionAttributes(), [ATTR_HM_CONTEXT_COMPACTION]: 'true' },
-          })
-          .end(),
+        startSpan('context_compaction', SpanKind.INTERNAL, {
+          ...sessionAttributes(),
+          [ATTR_HM_CONTEXT_COMPACTION]: 'true',
+        }).end(),
       );
     },
   };

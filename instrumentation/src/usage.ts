@@ -67,19 +67,60 @@ export function fromOpenAIUsage(u: Obj): Usage {
 }
 
 /**
+ * Gemini API `usageMetadata`: `promptTokenCount` INCLUDES `cachedContentTokenCount`;
+ * `candidatesTokenCount` EXCLUDES thinking (`thoughtsTokenCount`), which is billed as output, so
+ * output = candidates + thoughts.
+ */
+export function fromGeminiUsage(u: Obj): Usage {
+  const thoughts = n(u.thoughtsTokenCount);
+  const out: Usage = {
+    inputTokens: n(u.promptTokenCount) ?? 0,
+    outputTokens: (n(u.candidatesTokenCount) ?? 0) + (thoughts ?? 0),
+    cacheReadTokens: n(u.cachedContentTokenCount) ?? 0,
+  };
+  if (thoughts !== undefined) out.reasoningTokens = thoughts;
+  return out;
+}
+
+/** An already-normalized `Usage`, with its counts checked (non-negative integers). */
+function checkedUsage(u: Obj): Usage | undefined {
+  const input = n(u.inputTokens);
+  const output = n(u.outputTokens);
+  if (input === undefined || output === undefined) return undefined;
+  const out: Usage = { inputTokens: input, outputTokens: output };
+  const optional = [
+    'cacheReadTokens',
+    'cacheCreationTokens',
+    'cacheCreation5mTokens',
+    'cacheCreation1hTokens',
+    'reasoningTokens',
+  ] as const;
+  for (const k of optional) {
+    const v = n(u[k]);
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
+/**
  * Maps a provider `usage` object to the conventions, telling the shapes apart by their fields
- * (no dependency on the providers' SDKs). Accepts an already-normalized `Usage` as well.
- * Returns undefined for anything it does not recognize.
+ * (no dependency on the providers' SDKs): Anthropic Messages, OpenAI Chat Completions, OpenAI
+ * Responses, Gemini `usageMetadata`. Accepts an already-normalized `Usage` as well. Returns
+ * undefined for anything it does not recognize.
+ *
+ * @example
+ * normalizeUsage({ input_tokens: 10, cache_read_input_tokens: 90, output_tokens: 5 })
+ * // → { inputTokens: 100, outputTokens: 5, cacheReadTokens: 90, cacheCreationTokens: 0 }
  */
 export function normalizeUsage(usage: unknown): Usage | undefined {
   if (!isObj(usage)) return undefined;
-  if (typeof usage.inputTokens === 'number' && typeof usage.outputTokens === 'number')
-    return usage as unknown as Usage;
+  if ('inputTokens' in usage && 'outputTokens' in usage) return checkedUsage(usage);
   if (
     'prompt_tokens' in usage ||
     'completion_tokens' in usage ||
     'input_tokens_details' in usage ||
-    'output_tokens_details' in usage
+    'output_tokens_details' in usage ||
+    'total_tokens' in usage
   )
     return fromOpenAIUsage(usage);
   if (
@@ -88,6 +129,7 @@ export function normalizeUsage(usage: unknown): Usage | undefined {
     'cache_creation' in usage
   )
     return fromAnthropicUsage(usage);
+  if ('promptTokenCount' in usage || 'candidatesTokenCount' in usage) return fromGeminiUsage(usage);
   if ('input_tokens' in usage && 'output_tokens' in usage) {
     // Both APIs use these names. Without cache fields, the two meanings coincide.
     return fromAnthropicUsage(usage);
