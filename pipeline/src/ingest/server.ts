@@ -19,6 +19,19 @@ export type TracesHandler = (body: Uint8Array, encoding: OtlpEncoding) => Promis
 /** A read-only JSON API route: GET /api/v1/<name>?params. */
 export type ApiHandler = (params: URLSearchParams) => Promise<unknown>;
 
+/** A POST route that gets the raw body (size-bounded, gunzipped) and the request headers. */
+export interface PostRequest {
+  body: Uint8Array;
+  headers: IncomingMessage['headers'];
+  params: URLSearchParams;
+}
+/** Its answer: a status and a JSON body. Throwing a PipelineError answers 4xx/5xx as for OTLP. */
+export interface PostResponse {
+  status: number;
+  body: unknown;
+}
+export type PostHandler = (req: PostRequest) => Promise<PostResponse>;
+
 export interface ReceiverOptions {
   host: string;
   port: number;
@@ -30,6 +43,8 @@ export interface ReceiverOptions {
   /** OTLP metrics (agents' usage counters, kept for cross-checks); absent: POST /v1/metrics is 404. */
   onMetrics?: TracesHandler;
   api?: Record<string, ApiHandler>;
+  /** Extra POST routes by exact path (e.g. '/v1/github/webhook', '/api/v1/alerts/check'). */
+  post?: Record<string, PostHandler>;
   /** Prometheus text for GET /metrics. */
   metrics?: () => string;
   /** Extra facts for GET /healthz. */
@@ -207,6 +222,31 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     }
   }
 
+  async function handlePost(
+    handler: PostHandler,
+    req: IncomingMessage,
+    params: URLSearchParams,
+    res: ServerResponse,
+  ): Promise<void> {
+    try {
+      const body = await readBody(req, options.maxBodyBytes);
+      const answer = await handler({ body, headers: req.headers, params });
+      sendJson(res, answer.status, answer.body);
+    } catch (err) {
+      const s = statusFor(err);
+      log[s.status >= 500 ? 'warn' : 'info']('request rejected', {
+        path: req.url,
+        status: s.status,
+        reason: s.message,
+      });
+      const code =
+        err instanceof Error && 'code' in err
+          ? String((err as { code: unknown }).code)
+          : 'INTERNAL';
+      sendJson(res, s.status, { error: s.message, code });
+    }
+  }
+
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const route = `${req.method ?? 'GET'} ${url.pathname}`;
@@ -217,6 +257,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       work = handleExport(req, res, options.onMetrics, 'metrics');
     else if (route === 'POST /v1/logs' && options.onLogs)
       work = handleExport(req, res, options.onLogs, 'logs');
+    else if (req.method === 'POST' && options.post?.[url.pathname])
+      work = handlePost(options.post[url.pathname]!, req, url.searchParams, res);
     else if (route === 'GET /metrics' && options.metrics) {
       send(res, 200, 'text/plain; version=0.0.4', options.metrics());
       return;
