@@ -19,11 +19,11 @@ import {
 } from './report/service.js';
 import { scanStaleSessions } from './detect/index.js';
 import { createPriceBook } from './price/index.js';
-import { fetchReport, findServer } from './report/remote.js';
+import { fetchReport, findServer, postAction } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
 import { parseTime } from './report/params.js';
 import { describePrice, loadPriceBook } from './price/index.js';
-import { repriceStoredCosts } from './reprice/index.js';
+import { repriceStoredCosts, summarize, type RepriceSummary } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 
@@ -186,34 +186,43 @@ async function cmdReprice(
   config: Config,
   values: Record<string, string | boolean | undefined>,
 ): Promise<void> {
-  const book = loadPriceBook(config.pricesFile);
   const since = typeof values.since === 'string' ? parseTime(values.since, '--since') : undefined;
   const model = typeof values.model === 'string' ? values.model : undefined;
-  if (await findServer(config.apiUrl))
-    err(
-      `note: a server answers at ${config.apiUrl}; restart it so that new calls are priced with the same prices.\n`,
-    );
-  const client = await openStore(storeOptions(config));
-  try {
-    await migrateUp(client, config.database);
-    const r = await repriceStoredCosts(client, book, {
-      db: config.database,
-      ...(since === undefined ? {} : { since }),
-      ...(model === undefined ? {} : { model }),
-      logger: createLogger(config.logLevel),
+  const server = await findServer(config.apiUrl);
+  let r: RepriceSummary;
+  if (server) {
+    // The server holds the store: it reloads its prices (new calls priced alike) and re-prices.
+    r = await postAction<RepriceSummary>(config.apiUrl, 'reprice', {
+      since: since?.toISOString(),
+      model,
     });
-    const sign = r.deltaNanos < 0n ? '-' : '+';
-    const abs = r.deltaNanos < 0n ? -r.deltaNanos : r.deltaNanos;
-    out(
-      `reprice: ${r.scanned} LLM call(s) checked${since ? ` since ${since.toISOString()}` : ''}${model ? ` for model ${model}` : ''}` +
-        ` with ${config.pricesFile ? `the bundled table + ${config.pricesFile}` : 'the bundled table'}\n` +
-        `  changed:      ${r.changed} (${r.nowPriced} newly priced, ${r.nowUnpriced} now unpriced)\n` +
-        `  total delta:  ${sign}$${formatUsd(abs, 9)} (${r.deltaNanos.toString()} nano-USD)\n` +
-        (r.changed === 0 ? '  nothing to change: stored costs match the current prices.\n' : ''),
-    );
-  } finally {
-    await client.close();
+  } else {
+    const book = loadPriceBook(config.pricesFile);
+    const client = await openStore(storeOptions(config));
+    try {
+      await migrateUp(client, config.database);
+      const result = await repriceStoredCosts(client, book, {
+        db: config.database,
+        ...(since === undefined ? {} : { since }),
+        ...(model === undefined ? {} : { model }),
+        logger: createLogger(config.logLevel),
+      });
+      r = summarize(result, since, model);
+    } finally {
+      await client.close();
+    }
   }
+  const delta = BigInt(r.deltaNanos);
+  const sign = delta < 0n ? '-' : '+';
+  const abs = delta < 0n ? -delta : delta;
+  out(
+    `reprice: ${r.scanned} LLM call(s) checked${since ? ` since ${since.toISOString()}` : ''}${model ? ` for model ${model}` : ''}` +
+      ` with ${config.pricesFile ? `the bundled table + ${config.pricesFile}` : 'the bundled table'}` +
+      `${server ? ` (by the server at ${config.apiUrl}, which now prices new calls the same way)` : ''}\n` +
+      `  changed:      ${r.changed} (${r.nowPriced} newly priced, ${r.nowUnpriced} now unpriced)\n` +
+      `  total delta:  ${sign}$${formatUsd(abs, 9)} (${r.deltaNanos} nano-USD)\n` +
+      (r.changed === 0 ? '  nothing to change: stored costs match the current prices.\n' : ''),
+  );
 }
 
 class UsageError extends Error {}

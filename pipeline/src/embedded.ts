@@ -10,7 +10,8 @@ import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
 import { createSessionStamper, type SessionStamper } from './stamp.js';
-import { loadPriceBook, type PriceBook } from './price/index.js';
+import { loadReloadablePriceBook, type PriceBook } from './price/index.js';
+import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
@@ -64,7 +65,7 @@ export async function startEmbedded(
     const migrated = await migrateUp(client, config.database);
     if (migrated.applied.length > 0)
       logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
-    const priceBook = loadPriceBook(config.pricesFile);
+    const priceBook = loadReloadablePriceBook(config.pricesFile);
     const sink = createSpanSink(client, {
       db: config.database,
       maxSpans: config.batchMaxSpans,
@@ -92,6 +93,15 @@ export async function startEmbedded(
         await sink.flush();
         await detect.catchUp();
       }),
+      post: {
+        '/api/v1/reprice': repriceRoute({
+          client,
+          db: config.database,
+          book: priceBook,
+          flush: () => sink.flush(),
+          logger,
+        }),
+      },
       health: () => ({
         mode: 'embedded',
         store: config.clickhouseUrl ?? config.dataDir,

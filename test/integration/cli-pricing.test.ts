@@ -102,4 +102,78 @@ describe('harness-meter prices show, report unpriced / cost-drift, reprice (sepa
     expect(bad.stderr).toContain('[PRICE_OVERRIDES_INVALID]');
     expect(bad.stderr).toContain('discounts[0].percent');
   }, 120_000);
+
+  it('reprice with a server running goes through its API: prices reloaded, new calls priced alike, a bad file refused', async () => {
+    const dataDir = tempDataDir('cli-pricing-server');
+    const file = join(dataDir, 'prices.json');
+    writeFileSync(file, JSON.stringify({ models: [] }));
+    const env = {
+      HM_DATA_DIR: dataDir,
+      HM_PORT: String(await freePort()),
+      HM_BATCH_MAX_WAIT_MS: '10',
+      HM_PRICES_FILE: file,
+    };
+    const server = await startServerProcess(env);
+    running = server.child;
+    const apiEnv = { ...env, HM_API_URL: server.url };
+    const send = (spanId: string, startMs: number): Promise<Response> =>
+      fetch(`${server.url}/v1/traces`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: otlpJson([
+          {
+            traceId: 'e'.repeat(32),
+            spanId,
+            name: 'chat acme-coder-70b',
+            startMs,
+            attributes: {
+              'gen_ai.operation.name': 'chat',
+              'gen_ai.provider.name': 'acme',
+              'gen_ai.request.model': 'acme-coder-70b',
+              'gen_ai.usage.input_tokens': 1000,
+              'gen_ai.usage.output_tokens': 500,
+            },
+          },
+        ]),
+      });
+    expect((await send('1'.repeat(16), Date.now() - 120_000)).status).toBe(200);
+    writeFileSync(
+      file,
+      JSON.stringify({
+        models: [
+          { provider: 'acme', id: 'acme-coder-70b', prices: { input: '0.2', output: '0.6' } },
+        ],
+      }),
+    );
+    // The server holds the chDB folder: the CLI asks it (a second process could not open the folder).
+    const first = runCli(['reprice'], apiEnv);
+    expect(first.stderr).toBe('');
+    expect(first.stdout).toContain(`(by the server at ${server.url}`);
+    expect(first.stdout).toContain('changed:      1 (1 newly priced, 0 now unpriced)');
+    expect(first.stdout).toContain('total delta:  +$0.000500000 (500000 nano-USD)');
+    // A call arriving after the reprice is priced with the reloaded data at ingest.
+    expect((await send('2'.repeat(16), Date.now() - 60_000)).status).toBe(200);
+    const again = runCli(['reprice'], apiEnv);
+    expect(again.stdout).toContain('changed:      0 (0 newly priced, 0 now unpriced)');
+    const byModel = runCli(['report', 'cost', '--by', 'model', '--format', 'json'], apiEnv);
+    expect(JSON.parse(byModel.stdout)).toEqual([
+      expect.objectContaining({
+        key: 'acme-coder-70b',
+        llm_calls: 2,
+        cost_nanos: '1000000',
+        unpriced_calls: 0,
+      }),
+    ]);
+    // A broken overrides file: refused with the reason, nothing changed, the server keeps serving.
+    writeFileSync(file, '{"models": [');
+    const bad = runCli(['reprice'], apiEnv);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('could not be reloaded, nothing was re-priced');
+    const health = await fetch(`${server.url}/healthz`);
+    expect(health.status).toBe(200);
+    const still = runCli(['report', 'cost', '--by', 'model', '--format', 'json'], apiEnv);
+    expect(JSON.parse(still.stdout)).toEqual([
+      expect.objectContaining({ key: 'acme-coder-70b', cost_nanos: '1000000' }),
+    ]);
+  }, 120_000);
 });

@@ -4,7 +4,8 @@ import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
-import { loadPriceBook } from '../price/index.js';
+import { loadReloadablePriceBook, type ReloadablePriceBook } from '../price/index.js';
+import { repriceRoute } from '../reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
@@ -61,6 +62,7 @@ export async function startKafkaPipeline(
   const stages: Stage[] = [];
   let stopLag = (): void => undefined;
   let detect: DetectStage | undefined;
+  let priceBook: ReloadablePriceBook | undefined;
   if (roles.includes('enrich')) {
     client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
     await migrateUp(client, config.database);
@@ -71,7 +73,7 @@ export async function startKafkaPipeline(
       logger: log,
     });
     const deps = { kafka, producer, cfg, log, metrics };
-    const priceBook = loadPriceBook(config.pricesFile);
+    priceBook = loadReloadablePriceBook(config.pricesFile);
     stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
     const stageSink = sink;
     detect = startDetectStage(client, config.database, priceBook, log, {
@@ -105,6 +107,19 @@ export async function startKafkaPipeline(
             await sink?.flush();
             await detect?.catchUp();
           }),
+        }
+      : {}),
+    ...(client && priceBook && sink
+      ? {
+          post: {
+            '/api/v1/reprice': repriceRoute({
+              client,
+              db: config.database,
+              book: priceBook,
+              flush: () => sink?.flush() ?? Promise.resolve(),
+              logger: log,
+            }),
+          },
         }
       : {}),
     metrics: () => metrics.render(),

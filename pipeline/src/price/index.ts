@@ -25,7 +25,8 @@ export {
 } from './overrides.js';
 export type { CustomModel, PriceChange, PriceDiscount, PriceOverrides } from './overrides.js';
 export { mtokToPico, picoToNanos } from './decimal.js';
-export { loadPriceBook } from './load.js';
+export { loadPriceBook, loadReloadablePriceBook } from './load.js';
+export type { ReloadablePriceBook } from './load.js';
 export { describePrice, picoToMtokText } from './show.js';
 export { PriceTableError } from './errors.js';
 export type { PriceErrorCode } from './errors.js';

@@ -13,3 +13,25 @@ export function loadPriceBook(pricesFile: string | undefined): PriceBook {
     loadServiceTiers(),
   );
 }
+
+/** A price book whose data can be reloaded while the server runs (after HM_PRICES_FILE changed). */
+export interface ReloadablePriceBook extends PriceBook {
+  /** Reads the bundled table and the overrides again; on a bad file, throws and keeps the old book. */
+  reload(): void;
+}
+
+export function loadReloadablePriceBook(pricesFile: string | undefined): ReloadablePriceBook {
+  let book = loadPriceBook(pricesFile);
+  return {
+    resolve: (provider, model, at) => book.resolve(provider, model, at),
+    priceSpan: (span) => book.priceSpan(span),
+    priceCall: (call) => book.priceCall(call),
+    history: (provider, model) => book.history(provider, model),
+    get sources() {
+      return book.sources;
+    },
+    reload() {
+      book = loadPriceBook(pricesFile);
+    },
+  };
+}

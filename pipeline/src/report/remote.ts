@@ -51,3 +51,37 @@ export async function fetchReport(
     );
   return body.rows ?? [];
 }
+
+/** Longest the CLI waits for an action on the server (a reprice of a large history). */
+export const ACTION_TIMEOUT_MS = 30 * 60_000;
+
+/** POSTs an action (e.g. `reprice`) to a running server's API and returns its JSON answer. */
+export async function postAction<T>(
+  apiUrl: string,
+  path: string,
+  params: Record<string, string | undefined>,
+): Promise<T> {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/api/v1/${path}?${q.toString()}`, {
+      method: 'POST',
+      signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
+    });
+  } catch (e) {
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`,
+      { retriable: true, cause: e },
+    );
+  }
+  const body = (await res.json()) as T & { error?: string };
+  if (!res.ok)
+    throw new PipelineError(
+      res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE',
+      body.error ?? `HTTP ${res.status}`,
+      { retriable: res.status >= 500 },
+    );
+  return body;
+}
