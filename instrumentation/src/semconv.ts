@@ -115,6 +115,8 @@ export const ATTR_HM_TOOL_ERROR = 'harness_meter.tool.error';
 /** Anthropic cache writes split by TTL (sum = gen_ai.usage.cache_creation.input_tokens). */
 export const ATTR_HM_USAGE_CACHE_CREATION_5M = 'harness_meter.usage.cache_creation_5m.input_tokens';
 export const ATTR_HM_USAGE_CACHE_CREATION_1H = 'harness_meter.usage.cache_creation_1h.input_tokens';
+/** Server-side web searches the call made (Anthropic `usage.server_tool_use.web_search_requests`); billed per search. */
+export const ATTR_HM_USAGE_WEB_SEARCH_REQUESTS = 'harness_meter.usage.web_search_requests';
 /** A cost the producer reported itself (USD, decimal string), kept beside the computed cost. */
 export const ATTR_HM_REPORTED_COST_USD = 'harness_meter.reported_cost_usd';
 

@@ -69,6 +69,7 @@ import {
   ATTR_HM_TOOL_TARGET_HASH,
   ATTR_HM_USAGE_CACHE_CREATION_1H,
   ATTR_HM_USAGE_CACHE_CREATION_5M,
+  ATTR_HM_USAGE_WEB_SEARCH_REQUESTS,
   GEN_AI_OPERATION,
   spanNameForAgent,
   spanNameForInference,
@@ -215,6 +216,7 @@ export function usageAttributes(u: Usage): Attributes {
     a[ATTR_HM_USAGE_CACHE_CREATION_1H] = u.cacheCreation1hTokens;
   if (u.reasoningTokens !== undefined)
     a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+  if (u.webSearchRequests !== undefined) a[ATTR_HM_USAGE_WEB_SEARCH_REQUESTS] = u.webSearchRequests;
   return a;
 }
 

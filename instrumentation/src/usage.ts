@@ -13,6 +13,8 @@ export interface Usage {
   /** Anthropic: cache writes with the 1-hour TTL. */
   cacheCreation1hTokens?: number;
   reasoningTokens?: number;
+  /** Server-side web searches (Anthropic `server_tool_use.web_search_requests`), billed per search. */
+  webSearchRequests?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -41,6 +43,8 @@ export function fromAnthropicUsage(u: Obj): Usage {
     out.cacheCreation5mTokens = w5;
     out.cacheCreation1hTokens = w1;
   }
+  const searches = isObj(u.server_tool_use) ? n(u.server_tool_use.web_search_requests) : undefined;
+  if (searches !== undefined && searches > 0) out.webSearchRequests = searches;
   return out;
 }
 
@@ -94,6 +98,7 @@ function checkedUsage(u: Obj): Usage | undefined {
     'cacheCreation5mTokens',
     'cacheCreation1hTokens',
     'reasoningTokens',
+    'webSearchRequests',
   ] as const;
   for (const k of optional) {
     const v = n(u[k]);

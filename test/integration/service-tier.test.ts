@@ -88,4 +88,116 @@ describe('service tiers: batch, flex and priority processing priced from their o
     expect(result).toMatchObject({ scanned: 4, changed: 0 });
     expect(await read()).toEqual(before);
   });
+
+  it('Anthropic batch: every token price halved (cache and long-context tiers too), id says +batch', async () => {
+    const anthropic = (i: number, attrs: Record<string, string | number>): SimpleSpan => ({
+      ...call(i, 'claude-sonnet-4-5-20250929', attrs),
+      attributes: {
+        'gen_ai.operation.name': 'chat',
+        'gen_ai.provider.name': 'anthropic',
+        'gen_ai.request.model': 'claude-sonnet-4-5-20250929',
+        ...attrs,
+      },
+    });
+    const spans = [
+      // 4,000 input = 1,000 fresh + 2,000 cache read + 1,000 cache write (5m); 500 output. Batch, $/MTok:
+      // fresh 1.5, read 0.15, write 1.875, output 7.5:
+      // 1,000 × 1,500,000 + 2,000 × 150,000 + 1,000 × 1,875,000 + 500 × 7,500,000 pico
+      // = 1,500,000 + 300,000 + 1,875,000 + 3,750,000 = 7,425,000 nano-USD
+      anthropic(5, {
+        'harness_meter.service_tier': 'batch',
+        'gen_ai.usage.input_tokens': 4000,
+        'gen_ai.usage.output_tokens': 500,
+        'gen_ai.usage.cache_read.input_tokens': 2000,
+        'gen_ai.usage.cache_creation.input_tokens': 1000,
+      }),
+      // The same call at list prices: 3,000,000 + 600,000 + 3,750,000 + 7,500,000 = 14,850,000
+      anthropic(6, {
+        'gen_ai.usage.input_tokens': 4000,
+        'gen_ai.usage.output_tokens': 500,
+        'gen_ai.usage.cache_read.input_tokens': 2000,
+        'gen_ai.usage.cache_creation.input_tokens': 1000,
+      }),
+      // Long context under batch: 200,001 fresh input crosses the cliff, tier 6 → 3 $/MTok, output 22.5 → 11.25:
+      // 200,001 × 3,000,000 + 1,000 × 11,250,000 pico = 600,003,000 + 11,250,000 = 611,253,000 nano-USD
+      anthropic(7, {
+        'harness_meter.service_tier': 'batch',
+        'gen_ai.usage.input_tokens': 200_001,
+        'gen_ai.usage.output_tokens': 1000,
+      }),
+    ];
+    const res = await fetch(`${server.receiver.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: otlpJson(spans),
+    });
+    expect(res.status).toBe(200);
+    await server.sink.flush();
+    const rs = await server.client.query({
+      query: `SELECT price_id, toString(cost_nanos) AS c FROM ${DB}.spans FINAL
+              WHERE provider = 'anthropic' ORDER BY SpanId`,
+      format: 'JSONEachRow',
+    });
+    expect(
+      (await rs.json<{ price_id: string; c: string }>()).map((r) => [r.price_id, r.c]),
+    ).toEqual([
+      ['genai-prices:anthropic:claude-sonnet-4-5@-+batch', '7425000'],
+      ['genai-prices:anthropic:claude-sonnet-4-5@-', '14850000'],
+      ['genai-prices:anthropic:claude-sonnet-4-5@-+batch', '611253000'],
+    ]);
+  });
+
+  it('per-request and per-web-search fees: charged per call and per search, kept by a reprice', async () => {
+    const spans: SimpleSpan[] = [
+      // Claude Sonnet 4.5 with 3 web searches at $10 per 1,000: 1,000 × 3,000,000 + 100 × 15,000,000 pico
+      // = 3,000,000 + 1,500,000 nano, + 3 × 10,000,000 nano = 34,500,000 nano-USD
+      {
+        ...call(8, 'claude-sonnet-4-5', {}),
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'anthropic',
+          'gen_ai.request.model': 'claude-sonnet-4-5',
+          'gen_ai.usage.input_tokens': 1000,
+          'gen_ai.usage.output_tokens': 100,
+          'harness_meter.usage.web_search_requests': 3,
+        },
+      },
+      // Perplexity Sonar: $1/MTok in and out, $12 per 1,000 requests:
+      // 1,000 × 1,000,000 + 100 × 1,000,000 pico = 1,100,000 nano, + 12,000,000 nano = 13,100,000
+      {
+        ...call(9, 'sonar', {}),
+        attributes: {
+          'gen_ai.operation.name': 'chat',
+          'gen_ai.provider.name': 'perplexity',
+          'gen_ai.request.model': 'sonar',
+          'gen_ai.usage.input_tokens': 1000,
+          'gen_ai.usage.output_tokens': 100,
+        },
+      },
+    ];
+    const res = await fetch(`${server.receiver.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: otlpJson(spans),
+    });
+    expect(res.status).toBe(200);
+    await server.sink.flush();
+    const read = async () => {
+      const rs = await server.client.query({
+        query: `SELECT model, toString(cost_nanos) AS c,
+                       toString(cost_nanos - input_cost_nanos - output_cost_nanos - cache_read_cost_nanos - cache_write_cost_nanos) AS fees
+                FROM ${DB}.spans FINAL WHERE model IN ('claude-sonnet-4-5', 'sonar') ORDER BY SpanId`,
+        format: 'JSONEachRow',
+      });
+      return rs.json<{ model: string; c: string; fees: string }>();
+    };
+    const stored = await read();
+    expect(stored).toEqual([
+      { model: 'claude-sonnet-4-5', c: '34500000', fees: '30000000' },
+      { model: 'sonar', c: '13100000', fees: '12000000' },
+    ]);
+    const again = await repriceStoredCosts(server.client, loadPriceBook(undefined), { db: DB });
+    expect(again.changed).toBe(0);
+    expect(await read()).toEqual(stored);
+  });
 });

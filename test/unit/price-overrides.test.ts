@@ -185,6 +185,49 @@ describe('price overrides in the price book', () => {
     );
   });
 
+  it('a custom model with fees: per request and per web search (USD per thousand), shown by prices show', () => {
+    expect(
+      overridesError({
+        models: [
+          {
+            provider: 'acme',
+            id: 'x',
+            prices: { input: '1', request: { base: '1', tiers: [] } },
+          },
+        ],
+      }).message,
+    ).toContain('models[0].prices.request: expected a fee in USD per thousand as a decimal string');
+    const book = createPriceBook(
+      table,
+      parsePriceOverrides(
+        {
+          models: [
+            {
+              provider: 'acme',
+              id: 'acme-search',
+              prices: { input: '1', output: '2', request: '5', webSearch: '25' },
+            },
+          ],
+          discounts: [{ provider: 'acme', percent: '10' }],
+        },
+        'p.json',
+      ),
+    );
+    const row = book.resolve('acme', 'acme-search', AT)!;
+    // tokens: 1,000 × 900,000 + 100 × 1,800,000 pico = 900,000 + 180,000 nano (10% off)
+    // fees, 10% off as well: request 4.5 per 1,000 = 4,500,000 nano; 2 searches × 22,500,000 nano
+    const c = computeCost(row, {
+      ...usage({ inputTokens: 1000, outputTokens: 100 }),
+      webSearches: 2,
+    });
+    expect(c.feeNanos).toBe(4_500_000n + 45_000_000n);
+    expect(c.totalNanos).toBe(1_080_000n + 49_500_000n);
+    const shown = describePrice(book, 'acme', 'acme-search', AT);
+    expect(shown).toContain('fees in USD per thousand:');
+    expect(shown).toContain('per request     4.5\n');
+    expect(shown).toContain('per web search  22.5\n');
+  });
+
   it('a price change from a date: earlier calls keep the old price, missing components carry over', () => {
     const book = createPriceBook(
       table,

@@ -153,6 +153,7 @@ describe('price book over the bundled genai-prices table: golden costs', () => {
           cacheWrite: { base: '3.75', tiers: [{ start: 200_000, price: '7.5' }] },
           cacheWrite1h: { base: '6', tiers: [{ start: 200_000, price: '12' }] },
           output: { base: '15', tiers: [{ start: 200_000, price: '22.5' }] },
+          webSearch: '10',
         },
       },
     ]);
@@ -231,6 +232,7 @@ describe('price book over the bundled genai-prices table: golden costs', () => {
       cacheReadNanos: 18n,
       cacheWriteNanos: 0n,
       outputNanos: 980n,
+      feeNanos: 0n,
       totalNanos: 4_533n,
     });
   });
@@ -398,6 +400,7 @@ describe('cost rules', () => {
       cacheReadNanos: 300_000n,
       cacheWriteNanos: 300_000n,
       outputNanos: 0n,
+      feeNanos: 0n,
       totalNanos: 900_000n,
     });
   });
@@ -610,11 +613,11 @@ describe('the price table generator', () => {
           n.includes('deepseek/deepseek-chat'),
       ),
     ).toBe(true);
+    // Fees are kept (USD per thousand), not dropped: Sonar's per-request fee, Claude's web searches.
     expect(
-      table.notes.some(
-        (n) => n.startsWith('`requests_kcount` dropped') && n.includes('perplexity/sonar'),
-      ),
-    ).toBe(true);
+      table.notes.some((n) => n.includes('requests_kcount') || n.includes('web_searches')),
+    ).toBe(false);
+    expect(committed).toContain('"output":"1","request":"12"');
   });
 
   it('reads the source keeping every number literal as text', () => {

@@ -37,6 +37,25 @@ describe('provider usage → GenAI conventions (input INCLUDES cache, output INC
     });
   });
 
+  it('Anthropic: server-side web searches are kept (billed per search), as an attribute', () => {
+    const u = fromAnthropicUsage({
+      input_tokens: 10,
+      output_tokens: 5,
+      server_tool_use: { web_search_requests: 3 },
+    });
+    expect(u).toEqual({
+      inputTokens: 10,
+      outputTokens: 5,
+      cacheReadTokens: 0,
+      cacheCreationTokens: 0,
+      webSearchRequests: 3,
+    });
+    expect(usageAttributes(u)['harness_meter.usage.web_search_requests']).toBe(3);
+    expect(fromAnthropicUsage({ input_tokens: 1, output_tokens: 1 }).webSearchRequests).toBe(
+      undefined,
+    );
+  });
+
   it('Anthropic: the total write is the sum of the split when only the split is given; no split, no split attributes', () => {
     expect(
       normalizeUsage({

@@ -10,6 +10,7 @@ import {
   type ServiceTierTable,
 } from './service-tiers.js';
 import { readFileSync } from 'node:fs';
+import { ATTR_HM_USAGE_WEB_SEARCH_REQUESTS } from '@harness-meter/instrumentation/semconv';
 import type { PricedSpan, SpanRecord } from '../model.js';
 import { mtokToPico, picoToNanos } from './decimal.js';
 import { PriceTableError } from './errors.js';
@@ -65,14 +66,19 @@ export type CostUsage = Pick<
   | 'cacheWriteTokens'
   | 'cacheWrite5mTokens'
   | 'cacheWrite1hTokens'
->;
+> & {
+  /** Server-side web searches the call made (Anthropic `usage.server_tool_use.web_search_requests`). */
+  webSearches?: number | undefined;
+};
 
-/** A call's cost in integer nano-USD; the total is the sum of the four rounded components. */
+/** A call's cost in integer nano-USD; the total is the sum of the four rounded components and the fees. */
 export interface CallCost {
   inputNanos: bigint;
   cacheReadNanos: bigint;
   cacheWriteNanos: bigint;
   outputNanos: bigint;
+  /** Per-request and per-web-search fees (exact: a fee is whole nano-USD). */
+  feeNanos: bigint;
   totalNanos: bigint;
 }
 
@@ -205,6 +211,15 @@ export function loadBundledPriceTable(): PriceTable {
   return loadPriceTable(DEFAULT_TABLE_URL);
 }
 
+/** Span attribute with the number of server-side web searches a call made (the SDK sets it). */
+export const WEB_SEARCHES_ATTRIBUTE = ATTR_HM_USAGE_WEB_SEARCH_REQUESTS;
+
+/** The web searches a call made, from its attributes (0 when not said or not a count). */
+export function webSearchesOf(attributes: Readonly<Record<string, string>> | undefined): number {
+  const n = Number(attributes?.[WEB_SEARCHES_ATTRIBUTE] ?? '0');
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
 function tokens(n: number): bigint {
   return Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n;
 }
@@ -251,12 +266,17 @@ export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
   const cacheReadNanos = picoToNanos(read * readPrice);
   const cacheWriteNanos = picoToNanos(write5m * write5mPrice + write1h * write1hPrice);
   const outputNanos = picoToNanos(tokens(usage.outputTokens) * outputPrice);
+  // A fee in USD per thousand is, as a number, nano-USD per unit: the table's decimal → pico/token
+  // conversion (× 10^6) is the same factor, so the base is already nano-USD per request or search.
+  const feeNanos =
+    (p.request?.base ?? 0n) + (p.webSearch?.base ?? 0n) * tokens(usage.webSearches ?? 0);
   return {
     inputNanos,
     cacheReadNanos,
     cacheWriteNanos,
     outputNanos,
-    totalNanos: inputNanos + cacheReadNanos + cacheWriteNanos + outputNanos,
+    feeNanos,
+    totalNanos: inputNanos + cacheReadNanos + cacheWriteNanos + outputNanos + feeNanos,
   };
 }
 
@@ -477,6 +497,7 @@ export function createPriceBook(
     const { row, cost: c } = priceCall({
       ...span,
       serviceTier: serviceTierOf(span.spanAttributes),
+      webSearches: webSearchesOf(span.spanAttributes),
     });
     if (row === undefined) return { ...span, ...noCost, unpriced: true };
     return {

@@ -56,12 +56,14 @@ const KEY_MAP: Readonly<Record<string, PriceComponent>> = {
   cache_write_mtok: 'cacheWrite',
   cache_write_5m_mtok: 'cacheWrite',
   cache_write_1h_mtok: 'cacheWrite1h',
+  // Fees in USD per thousand: the same decimal, another unit (table.ts FEE_COMPONENTS).
+  requests_kcount: 'request',
+  web_searches_kcount: 'webSearch',
 };
 
 /** Dropped keys that change what a text call costs: the note names every model concerned. */
 const DROPPED_KEYS_THAT_MATTER: Readonly<Record<string, string>> = {
   output_reasoning_mtok: 'reasoning tokens are priced at the output price instead',
-  requests_kcount: 'the per-request fee (USD per thousand requests) is not charged',
 };
 
 export interface GenerateOptions {

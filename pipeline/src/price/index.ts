@@ -30,7 +30,14 @@ export type { ReloadablePriceBook } from './load.js';
 export { describePrice, picoToMtokText } from './show.js';
 export { PriceTableError } from './errors.js';
 export type { PriceErrorCode } from './errors.js';
-export { compileMatch, parsePriceTable, PRICE_COMPONENTS, PRICE_TABLE_VERSION } from './table.js';
+export {
+  compileMatch,
+  parsePriceTable,
+  FEE_COMPONENTS,
+  PRICE_COMPONENTS,
+  PRICE_TABLE_VERSION,
+  TOKEN_COMPONENTS,
+} from './table.js';
 export type {
   MatchClause,
   NameMatcher,

@@ -26,6 +26,7 @@ import { PriceTableError } from './errors.js';
 import {
   isIsoDate,
   PRICE_COMPONENTS,
+  isFeeComponent,
   type PriceComponent,
   type PriceTier,
   type TablePrice,
@@ -138,6 +139,8 @@ export function parsePriceOverrides(value: unknown, file: string | null = null):
       if (!(PRICE_COMPONENTS as readonly string[]).includes(k))
         fail(`${path}.${k}`, `a price component: ${PRICE_COMPONENTS.join(', ')}`, ex);
       const ppath = `${path}.${k}`;
+      if (isFeeComponent(k) && typeof pv !== 'string')
+        fail(ppath, 'a fee in USD per thousand as a decimal string (fees have no tiers)', ex, pv);
       if (typeof pv === 'object' && pv !== null && !Array.isArray(pv)) {
         const tex = 'e.g. {"base": "3", "tiers": [{"start": 200000, "price": "6"}]}';
         const po = obj(pv, ppath, tex);

@@ -9,6 +9,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { PicoPrice, PriceRow } from './book.js';
 import { mtokToPico, perTokenToPico } from './decimal.js';
+import { discountPico } from './overrides.js';
+import { isFeeComponent } from './table.js';
 
 export type ServiceTier = 'batch' | 'flex' | 'priority';
 export const SERVICE_TIERS: readonly ServiceTier[] = ['batch', 'flex', 'priority'];
@@ -20,14 +22,35 @@ interface TierPrices {
   cacheRead?: string;
 }
 
+/**
+ * A provider-wide tier rule, for providers whose tier prices are a fixed share of the list price
+ * and which the per-model lists do not carry: every token price (cache reads and writes, tiers
+ * included) less `percentOff`; per-call fees (requests, web searches) unchanged.
+ */
+export interface ProviderTierRule {
+  percentOff: string;
+  /** Where the rule comes from, and the per-model prices that confirm it. */
+  evidence: string;
+}
+
 export interface ServiceTierTable {
   version: 1;
   source: string;
   /** model name (lowercase) → tier → prices */
   models: Record<string, Partial<Record<ServiceTier, TierPrices>>>;
+  /** genai-prices provider id → tier → rule; used when `models` has no entry for the model. */
+  providerRules?: Record<string, Partial<Record<ServiceTier, ProviderTierRule>>>;
 }
 
 export const NO_SERVICE_TIERS: ServiceTierTable = { version: 1, source: 'none', models: {} };
+
+/**
+ * Anthropic's Message Batches API: 50% off every token price (cache included). LiteLLM carries
+ * batch prices for Claude only on Vertex AI (`vertex_ai-anthropic_models`, input and output); the
+ * generator checks each of them is exactly half of that model's list price and records them as
+ * evidence (a mismatch is written into the evidence, not resolved silently).
+ */
+const ANTHROPIC_BATCH_PERCENT_OFF = '50';
 
 const SUFFIX: Record<ServiceTier, string> = {
   batch: '_batches',
@@ -72,7 +95,41 @@ export function generateServiceTiers(litellm: Record<string, unknown>): ServiceT
     source:
       'BerriAI/litellm model_prices_and_context_window.json @ 5390469c (2026-02-21), *_batches / *_flex / *_priority',
     models,
+    providerRules: {
+      anthropic: {
+        batch: {
+          percentOff: ANTHROPIC_BATCH_PERCENT_OFF,
+          evidence: anthropicBatchEvidence(litellm),
+        },
+      },
+    },
   };
+}
+
+/** The Claude batch prices LiteLLM has, each checked against half its list price. */
+function anthropicBatchEvidence(litellm: Record<string, unknown>): string {
+  const agree: string[] = [];
+  const differ: string[] = [];
+  for (const key of Object.keys(litellm).sort()) {
+    const e = litellm[key] as Record<string, unknown> | null;
+    if (typeof e !== 'object' || e === null || e.litellm_provider !== 'vertex_ai-anthropic_models')
+      continue;
+    for (const field of ['input_cost_per_token', 'output_cost_per_token']) {
+      const list = e[field];
+      const batch = e[field + SUFFIX.batch];
+      if (typeof list !== 'number' || typeof batch !== 'number') continue;
+      const listPico = perTokenToPico(list);
+      const expected = (listPico * (100n - BigInt(ANTHROPIC_BATCH_PERCENT_OFF))) / 100n;
+      (perTokenToPico(batch) === expected ? agree : differ).push(
+        `${key} ${field.split('_')[0]} ${picoToMtokText(listPico)} -> ${picoToMtokText(perTokenToPico(batch))}`,
+      );
+    }
+  }
+  return (
+    `Anthropic Message Batches: ${ANTHROPIC_BATCH_PERCENT_OFF}% off all token prices. ` +
+    `LiteLLM batch prices (USD/MTok) that agree: ${agree.join('; ') || 'none'}` +
+    (differ.length > 0 ? `. That DIFFER: ${differ.join('; ')}` : '')
+  );
 }
 
 const BUNDLED = new URL('../../data/service-tiers.json', import.meta.url);
@@ -112,6 +169,23 @@ export function applyServiceTier(
   const prices = [row.model, ...models]
     .map((m) => table.models[m.toLowerCase()]?.[tier])
     .find((p) => p !== undefined);
+  const rule = table.providerRules?.[row.provider]?.[tier];
+  if (!prices && rule) {
+    const off = (p: PicoPrice | null): PicoPrice | null =>
+      p === null
+        ? null
+        : {
+            base: discountPico(p.base, rule.percentOff),
+            tiers: p.tiers.map((t) => ({
+              start: t.start,
+              price: discountPico(t.price, rule.percentOff),
+            })),
+          };
+    const discounted = Object.fromEntries(
+      Object.entries(row.prices).map(([c, p]) => [c, isFeeComponent(c) ? p : off(p)]),
+    ) as PriceRow['prices'];
+    return { ...row, id: `${row.id}+${tier}`, prices: discounted };
+  }
   if (!prices) return row;
   return {
     ...row,

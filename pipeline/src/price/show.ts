@@ -3,7 +3,7 @@
  * price in USD per million tokens, and where it comes from. Pure: returns the text to print.
  */
 import type { PicoPrice, PriceBook, PriceRow } from './book.js';
-import { PRICE_COMPONENTS, type PriceComponent } from './table.js';
+import { FEE_COMPONENTS, TOKEN_COMPONENTS, type PriceComponent } from './table.js';
 
 const LABELS: Record<PriceComponent, string> = {
   input: 'input (fresh)',
@@ -11,6 +11,8 @@ const LABELS: Record<PriceComponent, string> = {
   cacheRead: 'cache read',
   cacheWrite: 'cache write 5m',
   cacheWrite1h: 'cache write 1h',
+  request: 'per request',
+  webSearch: 'per web search',
 };
 
 /**
@@ -35,6 +37,8 @@ const FALLBACKS: Record<PriceComponent, string> = {
   cacheRead: 'the input price applies',
   cacheWrite: 'the input price applies',
   cacheWrite1h: 'the 5-minute write price applies',
+  request: 'no fee',
+  webSearch: 'no fee',
 };
 
 function sourceText(book: PriceBook, row: PriceRow): string {
@@ -67,7 +71,11 @@ export function describePrice(book: PriceBook, provider: string, model: string, 
     `  effective from: ${row.effectiveFrom ?? 'always (first period)'}${row.effectiveFrom !== null && row.effectiveFrom > day ? ' (in the future)' : ''}`,
     `  source:         ${sourceText(book, row)}`,
     `  prices in USD per million tokens:`,
-    ...PRICE_COMPONENTS.map(
+    ...TOKEN_COMPONENTS.map(
+      (c) => `    ${LABELS[c].padEnd(15)} ${priceText(row.prices[c], FALLBACKS[c])}`,
+    ),
+    `  fees in USD per thousand:`,
+    ...FEE_COMPONENTS.map(
       (c) => `    ${LABELS[c].padEnd(15)} ${priceText(row.prices[c], FALLBACKS[c])}`,
     ),
   ];

@@ -32,20 +32,29 @@ export interface PriceTier {
 /** A price in USD per million tokens: decimal text, or a base price with cliff tiers. */
 export type TablePrice = string | { base: string; tiers: PriceTier[] };
 
-/** The token prices the table keeps (text tokens only). */
-export const PRICE_COMPONENTS = [
+/** The token prices the table keeps (text tokens only), in USD per million tokens. */
+export const TOKEN_COMPONENTS = [
   'input',
   'output',
   'cacheRead',
   'cacheWrite',
   'cacheWrite1h',
 ] as const;
+/** Per-call fees, in USD per thousand (requests, web searches): plain decimals, no tiers. */
+export const FEE_COMPONENTS = ['request', 'webSearch'] as const;
+/** Every price a row can have: the token prices, then the fees. */
+export const PRICE_COMPONENTS = [...TOKEN_COMPONENTS, ...FEE_COMPONENTS] as const;
 /**
  * `input`: fresh (uncached) input; `cacheRead`: input read from the cache; `cacheWrite`: input
  * written to the cache with the default (5-minute) lifetime; `cacheWrite1h`: with a 1-hour lifetime;
- * `output`: output tokens, reasoning included.
+ * `output`: output tokens, reasoning included. Fees (USD per thousand): `request`: every call;
+ * `webSearch`: each server-side web search the call made (genai-prices `requests_kcount`,
+ * `web_searches_kcount`).
  */
 export type PriceComponent = (typeof PRICE_COMPONENTS)[number];
+export type FeeComponent = (typeof FEE_COMPONENTS)[number];
+export const isFeeComponent = (c: string): c is FeeComponent =>
+  (FEE_COMPONENTS as readonly string[]).includes(c);
 
 export interface PricePeriod {
   /** ISO date (UTC midnight) from which these prices apply, or null for "since always". */
@@ -223,6 +232,12 @@ export function parsePriceTable(value: unknown, where = 'price table'): PriceTab
     for (const [k, pv] of Object.entries(po)) {
       if (!(PRICE_COMPONENTS as readonly string[]).includes(k))
         fail(`${path}.prices`, `only ${PRICE_COMPONENTS.join(', ')}`, k);
+      if (isFeeComponent(k) && typeof pv !== 'string')
+        fail(
+          `${path}.prices.${k}`,
+          'a decimal string in USD per thousand (fees have no tiers)',
+          pv,
+        );
       prices[k as PriceComponent] = price(pv, `${path}.prices.${k}`);
     }
     return { effectiveFrom: from as string | null, prices };

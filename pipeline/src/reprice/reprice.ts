@@ -11,6 +11,7 @@
  * current versions and changes only what is still stale.
  */
 import { serviceTierOf } from '../price/service-tiers.js';
+import { webSearchesOf } from '../price/book.js';
 import type { ClickHouseClient } from '@harness-meter/queries';
 import {
   StoreError,
@@ -133,6 +134,7 @@ export async function repriceStoredCosts(
         responseModel: str(r.response_model),
         startTimeUnixNano: BigInt(str(r.start_ns)),
         serviceTier: serviceTierOf(r.SpanAttributes as Record<string, string> | undefined),
+        webSearches: webSearchesOf(r.SpanAttributes as Record<string, string> | undefined),
         inputTokens: Number(r.input_tokens),
         outputTokens: Number(r.output_tokens),
         cacheReadTokens: Number(r.cache_read_tokens),
