@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { request } from 'node:http';
 import { fileURLToPath } from 'node:url';
 
 /** The built CLI (npm test builds first). */
@@ -71,5 +72,32 @@ export async function waitForExit(child: ChildProcess, timeoutMs = 30_000): Prom
       clearTimeout(t);
       resolve(code);
     });
+  });
+}
+
+/**
+ * POSTs on a connection of its own (no keep-alive pool): for tests that block their event loop
+ * with runCli (spawnSync) between requests, where a pooled socket may have been closed meanwhile.
+ */
+export function postOnce(
+  url: string,
+  body: string,
+  contentType = 'application/json',
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      url,
+      { method: 'POST', agent: false, headers: { 'content-type': contentType } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
   });
 }

@@ -46,7 +46,7 @@ export interface PriceRow {
    */
   id: string;
   /** Where the prices come from: the bundled table, or the overrides file (custom model, price change, discount). */
-  origin: 'bundled' | 'override';
+  origin: 'bundled' | 'override' | 'gap-fill';
   /** genai-prices provider id, e.g. `anthropic`, `aws`, `google`. */
   provider: string;
   /** genai-prices model id, e.g. `claude-sonnet-4-5`. */
@@ -98,6 +98,8 @@ export type PriceOutcome = { row: PriceRow; cost: CallCost } | { row: undefined;
 /** Where a book's prices come from. */
 export interface PriceBookSources {
   bundled: PriceTableSource;
+  /** Tables consulted when the bundled one has no row (LiteLLM, Langfuse: gap-fill.ts). */
+  gapFill: readonly PriceTableSource[];
   /** The overrides file, or null when there is none. */
   overridesFile: string | null;
 }
@@ -375,8 +377,31 @@ export function createPriceBook(
   table: PriceTable = loadBundledPriceTable(),
   overrides: PriceOverrides = NO_OVERRIDES,
   serviceTiers: ServiceTierTable = NO_SERVICE_TIERS,
+  gapFill: readonly PriceTable[] = [],
 ): PriceBook {
   const checked = parsePriceTable(table, 'price table given to createPriceBook');
+  // Gap-fill tables: other sources' models the bundled table lacks, tried last, in order.
+  const gapTables = gapFill.map((t) => ({
+    source: t.source,
+    providers: t.providers.map((p) => ({
+      id: p.id,
+      models: p.models.map((m): CompiledModel => ({
+        id: m.id,
+        match: compileMatch(m.match),
+        periods: m.periods.map((period) => ({
+          fromMs: dateMs(period.effectiveFrom),
+          row: makeRow(
+            `gap-fill:${t.source.name}:${p.id}:${m.id}@${period.effectiveFrom ?? '-'}`,
+            'gap-fill',
+            p.id,
+            m.id,
+            period.effectiveFrom,
+            compilePrices(period.prices),
+          ),
+        })),
+      })),
+    })),
+  }));
   const providers: CompiledProvider[] = checked.providers.map((p) => ({
     id: p.id,
     providerMatch: p.providerMatch === null ? null : compileMatch(p.providerMatch),
@@ -442,13 +467,32 @@ export function createPriceBook(
     return null;
   }
 
+  /** A gap-fill model: the named provider's first, then any, table by table. */
+  function findGap(provider: string, model: string): CompiledModel | null {
+    const names = nameCandidates(model);
+    const p = provider.trim().toLowerCase();
+    const wanted = PROVIDER_ALIASES[p] ?? p;
+    for (const t of gapTables) {
+      const ordered = [
+        ...t.providers.filter((x) => x.id === wanted),
+        ...t.providers.filter((x) => x.id !== wanted),
+      ];
+      for (const gp of ordered)
+        for (const n of names) {
+          const m = gp.models.find((x) => x.match(n));
+          if (m !== undefined) return m;
+        }
+    }
+    return null;
+  }
+
   function resolve(provider: string, model: string, at: Date): PriceRow | undefined {
     const atMs = at.getTime();
     if (model.trim() === '' || Number.isNaN(atMs)) return undefined;
     const key = `${provider}\u0000${model}`;
     let found = cache.get(key);
     if (found === undefined) {
-      found = findModel(provider, model);
+      found = findModel(provider, model) ?? findGap(provider, model);
       if (cache.size >= MAX_RESOLUTION_CACHE) cache.clear();
       cache.set(key, found);
     }
@@ -517,7 +561,11 @@ export function createPriceBook(
     priceSpan,
     priceCall,
     history,
-    sources: Object.freeze({ bundled: checked.source, overridesFile: overrides.file }),
+    sources: Object.freeze({
+      bundled: checked.source,
+      gapFill: Object.freeze(gapFill.map((t) => t.source)),
+      overridesFile: overrides.file,
+    }),
   };
 }
 

@@ -1,57 +1,79 @@
 /**
- * Cross-checks the bundled table (genai-prices) against LiteLLM's price list for the same models and
- * lists every difference; nothing is resolved silently. Run: npm run check:prices [-- LITELLM_JSON]
+ * Cross-checks the bundled table (genai-prices) against LiteLLM's and Langfuse's price lists for
+ * the models both know, and lists every difference; nothing is resolved silently. Models the
+ * bundled table lacks are filled from those sources by gap-fill.ts. Run:
+ *   npm run check:prices [-- LITELLM_JSON LANGFUSE_JSON]
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPriceBook, type PriceBook } from './book.js';
 import { perTokenToPico } from './decimal.js';
+import {
+  GAP_FILL_SOURCES,
+  LANGFUSE_KEYS,
+  LITELLM_FIELDS,
+  LITELLM_PROVIDERS,
+  picoToMtokText,
+} from './gap-fill.js';
+import type { PriceComponent } from './table.js';
 
 export { perTokenToPico };
 
-type Field = 'input' | 'output' | 'cacheRead' | 'cacheWrite' | 'cacheWrite1h';
-
-const LITELLM_FIELDS: Readonly<Record<string, Field>> = {
-  input_cost_per_token: 'input',
-  output_cost_per_token: 'output',
-  cache_read_input_token_cost: 'cacheRead',
-  cache_creation_input_token_cost: 'cacheWrite',
-  cache_creation_input_token_cost_above_1hr: 'cacheWrite1h',
-};
-
-/** LiteLLM `litellm_provider` → the OpenTelemetry provider name harness-meter resolves with. */
-const LITELLM_PROVIDERS: Readonly<Record<string, string>> = {
-  anthropic: 'anthropic',
-  openai: 'openai',
-  gemini: 'gcp.gemini',
-  xai: 'x_ai',
-  deepseek: 'deepseek',
-  mistral: 'mistral_ai',
-};
-
 export interface PriceDifference {
+  /** The other source: `litellm` or `langfuse`. */
+  source: 'litellm' | 'langfuse';
   model: string;
   provider: string;
-  field: Field;
+  field: PriceComponent;
   priceId: string;
-  /** USD per million tokens, as decimal text; null when that source has no price for the field. */
+  /** USD per million tokens, as decimal text; null when genai-prices has no price for the field. */
   genaiPrices: string | null;
-  litellm: string;
+  /** The other source's price, USD per million tokens. */
+  other: string;
 }
 
 export interface CrossCheck {
   compared: number;
   matched: number;
-  /** LiteLLM models the bundled table does not resolve. */
+  /** Models of the other source the bundled table does not resolve (gap-filled instead). */
   unresolved: string[];
   differences: PriceDifference[];
 }
 
-const picoToMtok = (pico: bigint): string => {
-  const whole = pico / 1_000_000n;
-  const frac = (pico % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
-  return frac ? `${whole}.${frac}` : whole.toString();
-};
+/** Compares one model's prices (USD per token, by component) with the row the book resolves. */
+function compare(
+  out: CrossCheck,
+  book: PriceBook,
+  source: PriceDifference['source'],
+  provider: string,
+  model: string,
+  at: Date,
+  theirs: Partial<Record<PriceComponent, number>>,
+): void {
+  const row = book.resolve(provider, model, at);
+  if (!row) {
+    out.unresolved.push(`${provider || source}:${model}`);
+    return;
+  }
+  out.compared++;
+  let same = true;
+  for (const [field, v] of Object.entries(theirs) as [PriceComponent, number][]) {
+    const other = perTokenToPico(v);
+    const ours = row.prices[field]?.base ?? null;
+    if (ours === other) continue;
+    same = false;
+    out.differences.push({
+      source,
+      model,
+      provider,
+      field,
+      priceId: row.id,
+      genaiPrices: ours === null ? null : picoToMtokText(ours),
+      other: picoToMtokText(other),
+    });
+  }
+  if (same) out.matched++;
+}
 
 export function crossCheckLiteLLM(
   book: PriceBook,
@@ -65,53 +87,67 @@ export function crossCheckLiteLLM(
     const provider =
       typeof e.litellm_provider === 'string' ? LITELLM_PROVIDERS[e.litellm_provider] : undefined;
     if (!provider || e.mode !== 'chat') continue;
-    const model = key.includes('/') ? key.slice(key.indexOf('/') + 1) : key;
-    const row = book.resolve(provider, model, at);
-    if (!row) {
-      out.unresolved.push(`${provider}:${model}`);
-      continue;
+    const theirs: Partial<Record<PriceComponent, number>> = {};
+    for (const [field, component] of Object.entries(LITELLM_FIELDS))
+      if (typeof e[field] === 'number') theirs[component] = e[field];
+    compare(out, book, 'litellm', provider, key.slice(key.indexOf('/') + 1), at, theirs);
+  }
+  return out;
+}
+
+/** Langfuse models by name (default pricing tier), resolved with no provider as Langfuse does. */
+export function crossCheckLangfuse(
+  book: PriceBook,
+  langfuse: readonly {
+    modelName: string;
+    pricingTiers: { isDefault: boolean; prices: Record<string, number> }[];
+  }[],
+  at: Date,
+): CrossCheck {
+  const out: CrossCheck = { compared: 0, matched: 0, unresolved: [], differences: [] };
+  for (const m of [...langfuse].sort((a, b) => a.modelName.localeCompare(b.modelName))) {
+    const tier = m.pricingTiers.find((t) => t.isDefault);
+    if (tier === undefined) continue;
+    const theirs: Partial<Record<PriceComponent, number>> = {};
+    for (const [component, keys] of Object.entries(LANGFUSE_KEYS) as [
+      PriceComponent,
+      readonly string[],
+    ][]) {
+      const key = keys.find((k) => typeof tier.prices[k] === 'number');
+      if (key !== undefined) theirs[component] = tier.prices[key] as number;
     }
-    out.compared++;
-    let same = true;
-    for (const [litellmField, field] of Object.entries(LITELLM_FIELDS)) {
-      const v = e[litellmField];
-      if (typeof v !== 'number') continue;
-      const theirs = perTokenToPico(v);
-      const ours = row.prices[field]?.base ?? null;
-      if (ours !== theirs) {
-        same = false;
-        out.differences.push({
-          model,
-          provider,
-          field,
-          priceId: row.id,
-          genaiPrices: ours === null ? null : picoToMtok(ours),
-          litellm: picoToMtok(theirs),
-        });
-      }
-    }
-    if (same) out.matched++;
+    compare(out, book, 'langfuse', '', m.modelName, at, theirs);
   }
   return out;
 }
 
 function main(): void {
   const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const path = process.argv[2] ?? `${root}../shared/data/litellm-model-prices.json`;
-  // The LiteLLM copy is "as of 2026-02-21" (../shared/data/SOURCES.md): compare the prices in force then.
-  const result = crossCheckLiteLLM(
-    createPriceBook(),
-    JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>,
-    new Date('2026-02-21T00:00:00Z'),
-  );
+  const litellmPath = process.argv[2] ?? `${root}${GAP_FILL_SOURCES.litellm.file}`;
+  const langfusePath = process.argv[3] ?? `${root}${GAP_FILL_SOURCES.langfuse.file}`;
+  // The bundled table alone (no gap fill): each copy is compared at its own date (SOURCES.md).
+  const book = createPriceBook();
   const w = (s: string): boolean => process.stdout.write(s);
-  w(
-    `LiteLLM chat models compared: ${result.compared}; identical: ${result.matched}; with differences: ${result.compared - result.matched}; not in the bundled table: ${result.unresolved.length}\n`,
-  );
-  w('model\tprovider\tfield\tgenai-prices $/MTok\tLiteLLM $/MTok\tprice row\n');
-  for (const d of result.differences)
+  const results = [
+    crossCheckLiteLLM(
+      book,
+      JSON.parse(readFileSync(litellmPath, 'utf8')) as Record<string, unknown>,
+      new Date(`${GAP_FILL_SOURCES.litellm.asOf}T00:00:00Z`),
+    ),
+    crossCheckLangfuse(
+      book,
+      JSON.parse(readFileSync(langfusePath, 'utf8')) as Parameters<typeof crossCheckLangfuse>[1],
+      new Date(`${GAP_FILL_SOURCES.langfuse.asOf}T00:00:00Z`),
+    ),
+  ];
+  for (const [i, r] of results.entries())
     w(
-      `${d.model}\t${d.provider}\t${d.field}\t${d.genaiPrices ?? '(none)'}\t${d.litellm}\t${d.priceId}\n`,
+      `${i === 0 ? 'LiteLLM chat models' : 'Langfuse models'} compared: ${r.compared}; identical: ${r.matched}; with differences: ${r.compared - r.matched}; not in the bundled table (gap-filled): ${r.unresolved.length}\n`,
+    );
+  w('source\tmodel\tprovider\tfield\tgenai-prices $/MTok\tother $/MTok\tprice row\n');
+  for (const d of results.flatMap((r) => r.differences))
+    w(
+      `${d.source}\t${d.model}\t${d.provider || '-'}\t${d.field}\t${d.genaiPrices ?? '(none)'}\t${d.other}\t${d.priceId}\n`,
     );
 }
 

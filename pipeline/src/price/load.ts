@@ -1,6 +1,7 @@
 import { createPriceBook, loadBundledPriceTable, type PriceBook } from './book.js';
 import { loadPriceOverrides, NO_OVERRIDES } from './overrides.js';
 import { loadServiceTiers } from './service-tiers.js';
+import { loadGapFill } from './gap-fill.js';
 
 /**
  * The price book every stage uses: the bundled table, with the overrides file on top when one is
@@ -11,6 +12,7 @@ export function loadPriceBook(pricesFile: string | undefined): PriceBook {
     loadBundledPriceTable(),
     pricesFile === undefined ? NO_OVERRIDES : loadPriceOverrides(pricesFile),
     loadServiceTiers(),
+    loadGapFill().tables,
   );
 }
 

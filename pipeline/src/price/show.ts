@@ -45,6 +45,10 @@ function sourceText(book: PriceBook, row: PriceRow): string {
   const b = book.sources.bundled;
   const bundled = `bundled table (${b.name}, ${b.repository}@${b.commit}, ${b.path})`;
   if (row.origin === 'bundled') return bundled;
+  if (row.origin === 'gap-fill') {
+    const g = book.sources.gapFill.find((x) => row.id.startsWith(`gap-fill:${x.name}:`));
+    return `gap fill: not in genai-prices, priced from ${g ? `${g.repository}@${g.commit} (${g.path})` : 'another source'} with no effective dates`;
+  }
   const file = book.sources.overridesFile ?? 'overrides given in code';
   if (row.id.startsWith('override:') && !row.id.includes('+discount:'))
     return `overrides file ${file}`;
