@@ -18,7 +18,6 @@ import {
   type ReportRequest,
 } from './report/service.js';
 import { scanStaleSessions } from './detect/index.js';
-import { createPriceBook } from './price/index.js';
 import { fetchReport, findServer, postAction } from './report/remote.js';
 import { runDemo } from './demo/harness.js';
 import { parseTime } from './report/params.js';
@@ -151,7 +150,7 @@ async function cmdReport(
     try {
       await migrateUp(client, config.database);
       if (NEEDS_DETECTION.includes(report))
-        await scanStaleSessions(client, config.database, createPriceBook(), 0);
+        await scanStaleSessions(client, config.database, loadPriceBook(config.pricesFile), 0);
       rows = (await runReport(client, config.database, report, req)) as unknown as Record<
         string,
         unknown
