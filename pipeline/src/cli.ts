@@ -37,6 +37,7 @@ Usage:
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
   harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
   harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
+  harness-meter report usage-check [opts]  LLM calls whose usage parts do not add up (cache > input, split ≠ total)
   harness-meter report cost-drift [--tolerance PCT] [opts]
                                            where a reported cost differs from the computed one, and why
   harness-meter prices show MODEL [--provider P] [--at DATE]

@@ -68,6 +68,11 @@ export interface SpanRecord {
   reasoningTokens: number;
   /** Cost the producer reported, in nano-USD, or null. */
   reportedCostNanos: bigint | null;
+  /**
+   * Whether the usage parts add up (input includes cache reads and writes; the 5m + 1h split sums
+   * to the writes). '' when they do or cannot be checked; absent in records from older versions.
+   */
+  usageCheck?: UsageCheck;
 
   // --- tool calls (tool spans; '' / 0 elsewhere) ---
   toolName: string;
@@ -94,3 +99,11 @@ export interface PricedSpan extends SpanRecord {
   /** true for an LLM call no price row matched. */
   unpriced: boolean;
 }
+
+/**
+ * A usage whose parts do not add up, flagged at decode (its cost is still computed, as the
+ * cost rules say): `cache_exceeds_input`: cache reads + writes > input tokens (a producer that sent
+ * Anthropic's input, which excludes cache, as the conventions' input; fresh input counts 0);
+ * `cache_split_mismatch`: 5-minute + 1-hour writes differ from the total writes given.
+ */
+export type UsageCheck = '' | 'cache_exceeds_input' | 'cache_split_mismatch';

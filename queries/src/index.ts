@@ -39,5 +39,6 @@ export { wasteBy, WASTE_DIMENSIONS } from './reports.js';
 export type { WasteRow, WasteDimension } from './reports.js';
 export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
-export { metricsCheck, insertMetricPoints } from './reports.js';
+export { metricsCheck, insertMetricPoints, usageCheck } from './reports.js';
+export type { UsageCheckRow } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';

@@ -279,6 +279,51 @@ export async function unpricedModels(
   }));
 }
 
+/** LLM calls of one model whose usage parts do not add up (usage_check.sql). */
+export interface UsageCheckRow {
+  model: string;
+  provider: string;
+  source: string;
+  /** `cache_exceeds_input` or `cache_split_mismatch`. */
+  check: string;
+  calls: number;
+  input_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  example_trace: string;
+  first_seen: string;
+  last_seen: string;
+}
+
+/**
+ * Calls flagged at decode because their usage parts do not add up, by model and check.
+ * @example const rows = await usageCheck(client, { db: 'harness_meter', ...defaultWindow() });
+ */
+export async function usageCheck(
+  client: ClickHouseClient,
+  options: { db: string } & ReportWindow,
+): Promise<UsageCheckRow[]> {
+  const rows = await runReport(
+    client,
+    'usage-check',
+    'usage_check.sql',
+    windowParams(options.db, options),
+  );
+  return rows.map((r) => ({
+    model: String(r.model ?? ''),
+    provider: String(r.provider ?? ''),
+    source: String(r.source ?? ''),
+    check: String(r.check ?? ''),
+    calls: num(r.calls),
+    input_tokens: num(r.input_tokens),
+    cache_read_tokens: num(r.cache_read_tokens),
+    cache_write_tokens: num(r.cache_write_tokens),
+    example_trace: String(r.example_trace ?? ''),
+    first_seen: String(r.first_seen ?? ''),
+    last_seen: String(r.last_seen ?? ''),
+  }));
+}
+
 export const COST_DRIFT_REASONS = ['missing price', 'cache accounting', 'tier', 'other'] as const;
 export type CostDriftReason = (typeof COST_DRIFT_REASONS)[number];
 

@@ -40,7 +40,7 @@ import {
   GEN_AI_INFERENCE_OPERATIONS,
   GEN_AI_OPERATION,
 } from '@harness-meter/instrumentation/semconv';
-import type { SpanRecord, SpanType, ToolClass } from '../model.js';
+import type { SpanRecord, SpanType, ToolClass, UsageCheck } from '../model.js';
 import { OtlpDecodeError } from './errors.js';
 import {
   assertTraceRequestShape,
@@ -291,8 +291,12 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   let cacheWriteTokens = num(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
   let cacheWrite5mTokens = num(ATTR_HM_USAGE_CACHE_CREATION_5M);
   const cacheWrite1hTokens = num(ATTR_HM_USAGE_CACHE_CREATION_1H);
+  let usageCheck: UsageCheck = '';
+  if (hasSplit && hasTotalWrite && cacheWrite5mTokens + cacheWrite1hTokens !== cacheWriteTokens)
+    usageCheck = 'cache_split_mismatch';
   if (!hasSplit) cacheWrite5mTokens = cacheWriteTokens;
   else if (!hasTotalWrite) cacheWriteTokens = cacheWrite5mTokens + cacheWrite1hTokens;
+  if (cacheReadTokens + cacheWriteTokens > inputTokens) usageCheck = 'cache_exceeds_input';
   // "Usage present": any of the input/output counts is set (even 0), as producers without an operation name send it.
   const hasUsage =
     get(
@@ -351,6 +355,7 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
     cacheWrite1hTokens,
     reasoningTokens: num(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
     reportedCostNanos,
+    usageCheck: spanType === 'llm' ? usageCheck : '',
     toolName,
     toolCallId: get(ATTR_GEN_AI_TOOL_CALL_ID),
     toolClass,

@@ -65,6 +65,18 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'first_seen',
     'last_seen',
   ],
+  'usage-check': [
+    'model',
+    'provider',
+    'source',
+    'check',
+    'calls',
+    'input_tokens',
+    'cache_read_tokens',
+    'cache_write_tokens',
+    'example_trace',
+    'last_seen',
+  ],
   'cost-drift': [
     'model',
     'provider',
@@ -176,6 +188,8 @@ function footer(report: string, rows: readonly Row[]): string {
   const calls = rows.reduce((n, r) => n + Number(r.calls ?? 0), 0);
   if (report === 'unpriced')
     return `${calls} LLM call(s) of ${rows.length} model(s) have no price (cost unknown, not $0): add them to HM_PRICES_FILE, then run harness-meter reprice`;
+  if (report === 'usage-check')
+    return `${calls} LLM call(s) whose usage parts do not add up (input must include cache reads and writes): fix the producer's mapping`;
   if (report === 'cost-drift') {
     const drift = rows.reduce((n, r) => n + BigInt(text(r.drift_nanos) || '0'), 0n);
     return `${calls} call(s) drift; reported − computed: ${drift < 0n ? '-' : ''}$${formatUsd(drift < 0n ? -drift : drift, 4)}`;

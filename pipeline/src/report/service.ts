@@ -4,7 +4,9 @@ import {
   costPerPr,
   wasteBy,
   metricsCheck,
+  usageCheck,
   type MetricsCheckRow,
+  type UsageCheckRow,
   WASTE_DIMENSIONS,
   unpricedModels,
   type ClickHouseClient,
@@ -29,7 +31,7 @@ export interface ReportRequest {
 }
 
 export type ReportName =
-  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check';
+  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check' | 'usage-check';
 export const REPORT_NAMES: readonly ReportName[] = [
   'cost-per-pr',
   'cost',
@@ -37,13 +39,20 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'unpriced',
   'cost-drift',
   'metrics-check',
+  'usage-check',
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
 export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
 
 export type ReportRows =
-  CostPerPrRow[] | CostByRow[] | WasteRow[] | UnpricedRow[] | CostDriftRow[] | MetricsCheckRow[];
+  | CostPerPrRow[]
+  | CostByRow[]
+  | WasteRow[]
+  | UnpricedRow[]
+  | CostDriftRow[]
+  | MetricsCheckRow[]
+  | UsageCheckRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -73,6 +82,8 @@ export async function runReport(
       return unpricedModels(client, { db, ...window });
     case 'metrics-check':
       return metricsCheck(client, { db, ...window });
+    case 'usage-check':
+      return usageCheck(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }

@@ -56,6 +56,7 @@ export function toSpanRow(s: PricedSpan): Record<string, unknown> {
     cache_write_1h_tokens: s.cacheWrite1hTokens,
     reasoning_tokens: s.reasoningTokens,
     reported_cost_nanos: big(s.reportedCostNanos),
+    usage_check: s.usageCheck ?? '',
     price_id: s.priceId,
     cost_nanos: big(s.costNanos),
     input_cost_nanos: big(s.inputCostNanos),

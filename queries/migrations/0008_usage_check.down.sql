@@ -1,0 +1,1 @@
+ALTER TABLE {db:Identifier}.spans DROP COLUMN IF EXISTS usage_check;
