@@ -14,6 +14,7 @@ import {
 import {
   computeCost,
   createPriceBook,
+  describePrice,
   loadBundledPriceTable,
   loadPriceTable,
   mtokToPico,
@@ -357,6 +358,47 @@ describe('cost rules', () => {
     expect(
       computeCost(sonnet, usage({ inputTokens: 200_001, cacheReadTokens: 150_000 })).totalNanos,
     ).toBe(390_006_000n);
+  });
+
+  it('the tier rule is data: cliff vs marginal, cache counted or not, at 199,999 and 200,001 tokens', () => {
+    expect(sonnet.tierRule).toEqual({ mode: 'cliff', cacheCountsTowardThreshold: true });
+    expect(
+      table.providers.every(
+        (p) => p.tierRule?.mode === 'cliff' && p.tierRule.cacheCountsTowardThreshold,
+      ),
+    ).toBe(true);
+    const at = (n: number, read = 0): bigint =>
+      computeCost(sonnet, usage({ inputTokens: n, cacheReadTokens: read, outputTokens: 1_000 }))
+        .totalNanos;
+    // cliff, cache counted (genai-prices): 199,999 × 3,000 + 1,000 × 15,000 nano; over: every token at 6 / 22.5
+    expect(at(199_999)).toBe(599_997_000n + 15_000_000n);
+    expect(at(200_001)).toBe(1_200_006_000n + 22_500_000n);
+    const marginal = {
+      ...sonnet,
+      tierRule: { mode: 'marginal' as const, cacheCountsTowardThreshold: true },
+    };
+    const m = (n: number): bigint =>
+      computeCost(marginal, usage({ inputTokens: n, outputTokens: 1_000 })).totalNanos;
+    // marginal: under the threshold nothing changes; over it, only the 1 token past 200,000 pays 6
+    expect(m(199_999)).toBe(599_997_000n + 15_000_000n);
+    expect(m(200_001)).toBe(600_000_000n + 6_000n + 15_000_000n);
+    const freshOnly = {
+      ...sonnet,
+      tierRule: { mode: 'cliff' as const, cacheCountsTowardThreshold: false },
+    };
+    // 200,001 input of which 100,000 cache reads: fresh 100,001 is under the threshold → base prices:
+    // 100,001 × 3,000 + 100,000 × 300 + 1,000 × 15,000 nano; the genai-prices rule tips it over instead:
+    // 100,001 × 6,000 + 100,000 × 600 + 1,000 × 22,500
+    expect(
+      computeCost(
+        freshOnly,
+        usage({ inputTokens: 200_001, cacheReadTokens: 100_000, outputTokens: 1_000 }),
+      ).totalNanos,
+    ).toBe(300_003_000n + 30_000_000n + 15_000_000n);
+    expect(at(200_001, 100_000)).toBe(600_006_000n + 60_000_000n + 22_500_000n);
+    expect(describePrice(book, 'anthropic', 'claude-sonnet-4-5', NOW)).toContain(
+      "tier rule:      cliff: once the call's input tokens (cache included) exceed a tier's start, every token pays the tier price",
+    );
   });
 
   it('counts cache writes not split into 5m / 1h as 5-minute writes', () => {

@@ -29,6 +29,8 @@ import {
   type PriceTable,
   type PriceTableSource,
   type TablePrice,
+  type TierRule,
+  CLIFF_TIER_RULE,
 } from './table.js';
 
 /** A price in integer pico-USD per token (1 USD per million tokens = 1,000,000 pico-USD per token). */
@@ -55,6 +57,8 @@ export interface PriceRow {
   effectiveFrom: string | null;
   /** null: the table has no price of its own for that component (computeCost says what applies). */
   prices: Readonly<Record<PriceComponent, PicoPrice | null>>;
+  /** How the tiers apply (the provider's rule in the table). */
+  tierRule: TierRule;
 }
 
 /** Token counts as the GenAI conventions define them: input includes cache reads and writes. */
@@ -226,11 +230,34 @@ function tokens(n: number): bigint {
   return Number.isFinite(n) && n > 0 ? BigInt(Math.floor(n)) : 0n;
 }
 
-function unitPrice(p: PicoPrice | null, inputTokens: bigint): bigint | undefined {
-  if (p === null) return undefined;
+/** Cliff: the price of the highest tier whose start the threshold count exceeds. */
+function unitPrice(p: PicoPrice, thresholdTokens: bigint): bigint {
   let price = p.base;
-  for (const t of p.tiers) if (inputTokens > BigInt(t.start)) price = t.price;
+  for (const t of p.tiers) if (thresholdTokens > BigInt(t.start)) price = t.price;
   return price;
+}
+
+/** pico-USD of `n` tokens of one type under the row's tier rule. */
+function tokensCost(
+  n: bigint,
+  p: PicoPrice | null,
+  rule: TierRule,
+  thresholdTokens: bigint,
+): bigint {
+  if (p === null || n === 0n) return 0n;
+  if (rule.mode === 'cliff' || p.tiers.length === 0) return n * unitPrice(p, thresholdTokens);
+  // marginal: tokens up to the first start at the base price, each band above at its tier price
+  let total = 0n;
+  let from = 0n;
+  let price = p.base;
+  for (const t of p.tiers) {
+    const start = BigInt(t.start);
+    if (n <= start) break;
+    total += (start - from) * price;
+    from = start;
+    price = t.price;
+  }
+  return total + (n - from) * price;
 }
 
 /**
@@ -243,7 +270,9 @@ function unitPrice(p: PicoPrice | null, inputTokens: bigint): bigint | undefined
  *   the 5-minute price, else input. Writes not split into 5m/1h count as 5-minute;
  * - output at the output price (reasoning tokens are part of the output count already);
  * - a component the table has no price for, and no fallback, costs 0 (as in genai-prices: free models);
- * - cliff tiers: the tier is chosen by the call's input tokens (cache included).
+ * - tiers follow the row's tier rule: cliff (genai-prices: the tier is chosen by the call's input
+ *   tokens, cache included) or marginal (per type, only the tokens past a start pay its price);
+ *   with `cacheCountsTowardThreshold` false, the threshold compares fresh input only.
  * Counts that are negative, fractional or not numbers are read as 0 / floored; nothing throws.
  */
 export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
@@ -258,16 +287,17 @@ export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
   if (input < cached) input = cached;
 
   const p = row.prices;
-  const inputPrice = unitPrice(p.input, input) ?? 0n;
-  const readPrice = unitPrice(p.cacheRead, input) ?? inputPrice;
-  const write5mPrice = unitPrice(p.cacheWrite, input) ?? inputPrice;
-  const write1hPrice = unitPrice(p.cacheWrite1h, input) ?? write5mPrice;
-  const outputPrice = unitPrice(p.output, input) ?? 0n;
-
-  const inputNanos = picoToNanos(fresh * inputPrice);
-  const cacheReadNanos = picoToNanos(read * readPrice);
-  const cacheWriteNanos = picoToNanos(write5m * write5mPrice + write1h * write1hPrice);
-  const outputNanos = picoToNanos(tokens(usage.outputTokens) * outputPrice);
+  const rule = row.tierRule;
+  const threshold = rule.cacheCountsTowardThreshold ? input : fresh;
+  const cost = (n: bigint, price: PicoPrice | null): bigint =>
+    tokensCost(n, price, rule, threshold);
+  const inputNanos = picoToNanos(cost(fresh, p.input));
+  const cacheReadNanos = picoToNanos(cost(read, p.cacheRead ?? p.input));
+  const write5mPrice = p.cacheWrite ?? p.input;
+  const cacheWriteNanos = picoToNanos(
+    cost(write5m, write5mPrice) + cost(write1h, p.cacheWrite1h ?? write5mPrice),
+  );
+  const outputNanos = picoToNanos(cost(tokens(usage.outputTokens), p.output));
   // A fee in USD per thousand is, as a number, nano-USD per unit: the table's decimal → pico/token
   // conversion (× 10^6) is the same factor, so the base is already nano-USD per request or search.
   const feeNanos =
@@ -322,6 +352,7 @@ function makeRow(
   model: string,
   effectiveFrom: string | null,
   prices: RowPrices,
+  tierRule: TierRule = CLIFF_TIER_RULE,
 ): PriceRow {
   return Object.freeze({
     id,
@@ -330,6 +361,7 @@ function makeRow(
     model,
     effectiveFrom,
     prices: Object.freeze({ ...prices }),
+    tierRule: Object.freeze({ ...tierRule }),
   });
 }
 
@@ -358,6 +390,7 @@ function discounted(row: PriceRow, percent: string, from: string | null): PriceR
     row.model,
     split ? from : row.effectiveFrom,
     prices,
+    row.tierRule,
   );
 }
 
@@ -397,6 +430,7 @@ export function createPriceBook(
             m.id,
             period.effectiveFrom,
             compilePrices(period.prices),
+            p.tierRule,
           ),
         })),
       })),
@@ -419,6 +453,7 @@ export function createPriceBook(
           m.id,
           period.effectiveFrom,
           compilePrices(period.prices),
+          p.tierRule,
         ),
       })),
     })),
@@ -665,6 +700,7 @@ function applyOverrides(
         m.id,
         c.from,
         prices,
+        kept.at(-1)?.row.tierRule,
       ),
     });
     m.periods = kept;

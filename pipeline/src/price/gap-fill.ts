@@ -17,6 +17,7 @@ import { createPriceBook, PROVIDER_ALIASES, type PriceBook } from './book.js';
 import { perTokenToPico } from './decimal.js';
 import { PriceTableError } from './errors.js';
 import {
+  CLIFF_TIER_RULE,
   parsePriceTable,
   PRICE_TABLE_VERSION,
   type PriceComponent,
@@ -156,6 +157,8 @@ function fromLiteLLM(book: PriceBook, text: string): PriceTable {
         providerMatch: { equals: provider },
         modelMatch: null,
         fallbackProviders: [],
+        // LiteLLM's `*_above_200k_tokens` apply to the whole request (prior-art.md): cliff.
+        tierRule: { ...CLIFF_TIER_RULE },
         models: [],
       };
       byProvider.set(provider, p);
@@ -226,6 +229,7 @@ function fromLangfuse(book: PriceBook, text: string, litellm: PriceTable): Price
     providerMatch: null,
     modelMatch: null,
     fallbackProviders: [],
+    tierRule: { ...CLIFF_TIER_RULE },
     models: out,
   };
   return table(

@@ -20,6 +20,7 @@ import { isDecimalPrice } from './decimal.js';
 import { PriceTableError } from './errors.js';
 import { JsonNumberText, parseJsonKeepingNumbers, type SourceJson } from './source-json.js';
 import {
+  CLIFF_TIER_RULE,
   isIsoDate,
   parsePriceTable,
   PRICE_TABLE_VERSION,
@@ -192,6 +193,8 @@ function provider(v: SourceJson, path: string, notes: Notes): TableProvider {
         : list(fallback, `${path}.fallback_model_providers`).map((f, i) =>
             text(f, `${path}.fallback_model_providers[${i}]`),
           ),
+    // genai-prices documents one rule for every provider: cliff tiers on total input (cache included).
+    tierRule: { ...CLIFF_TIER_RULE },
     models: list(p.models, `${path}.models`).map((m, i) =>
       model(m, `${path}.models[${i}]`, id, notes),
     ),

@@ -56,6 +56,16 @@ function sourceText(book: PriceBook, row: PriceRow): string {
   return `overrides file ${file} (discount) on the ${bundled}`;
 }
 
+function tierRuleText(row: PriceRow): string {
+  const r = row.tierRule;
+  const counted = r.cacheCountsTowardThreshold
+    ? 'input tokens (cache included)'
+    : 'fresh input tokens (cache not counted)';
+  return r.mode === 'cliff'
+    ? `cliff: once the call's ${counted} exceed a tier's start, every token pays the tier price`
+    : `marginal: per token type, only the tokens past a tier's start pay its price (threshold on ${counted})`;
+}
+
 /** The text `prices show` prints for a model, a provider ('' = any) and a time. */
 export function describePrice(book: PriceBook, provider: string, model: string, at: Date): string {
   const day = at.toISOString().slice(0, 10);
@@ -74,6 +84,7 @@ export function describePrice(book: PriceBook, provider: string, model: string, 
     `  price row:      ${row.id}`,
     `  effective from: ${row.effectiveFrom ?? 'always (first period)'}${row.effectiveFrom !== null && row.effectiveFrom > day ? ' (in the future)' : ''}`,
     `  source:         ${sourceText(book, row)}`,
+    `  tier rule:      ${tierRuleText(row)}`,
     `  prices in USD per million tokens:`,
     ...TOKEN_COMPONENTS.map(
       (c) => `    ${LABELS[c].padEnd(15)} ${priceText(row.prices[c], FALLBACKS[c])}`,

@@ -71,6 +71,25 @@ export interface TableModel {
   periods: PricePeriod[];
 }
 
+/**
+ * How a provider's long-context tiers apply (prior-art.md: tools disagree, so it is data):
+ * - `cliff`: once the call's input tokens exceed a tier's `start`, every token of the call of a
+ *   priced type pays that tier's price (genai-prices, LiteLLM, Langfuse);
+ * - `marginal`: per token type, only the tokens past `start` pay the tier price (ccusage).
+ * `cacheCountsTowardThreshold`: whether cache reads and writes count toward the threshold (true:
+ * the conventions' input, cache included; false: fresh input only).
+ */
+export interface TierRule {
+  mode: 'cliff' | 'marginal';
+  cacheCountsTowardThreshold: boolean;
+}
+
+/** genai-prices' rule (../shared/data/SOURCES.md): cliff tiers on total input tokens, cache included. */
+export const CLIFF_TIER_RULE: TierRule = Object.freeze({
+  mode: 'cliff',
+  cacheCountsTowardThreshold: true,
+});
+
 export interface TableProvider {
   /** genai-prices provider id, e.g. `anthropic`, `aws`, `google`. */
   id: string;
@@ -81,6 +100,8 @@ export interface TableProvider {
   modelMatch: MatchClause | null;
   /** Providers whose models this one resells (Azure → OpenAI): tried when no own model matches. */
   fallbackProviders: string[];
+  /** How its tiers apply; absent in a table = CLIFF_TIER_RULE. */
+  tierRule?: TierRule;
   /** In source order: the first model whose `match` accepts the name wins. */
   models: TableModel[];
 }
@@ -243,6 +264,17 @@ export function parsePriceTable(value: unknown, where = 'price table'): PriceTab
     return { effectiveFrom: from as string | null, prices };
   };
 
+  const tierRule = (v: Json, path: string): TierRule => {
+    const o = obj(v, path);
+    if (o.mode !== 'cliff' && o.mode !== 'marginal')
+      fail(`${path}.mode`, '"cliff" or "marginal"', o.mode);
+    if (typeof o.cacheCountsTowardThreshold !== 'boolean')
+      fail(`${path}.cacheCountsTowardThreshold`, 'true or false', o.cacheCountsTowardThreshold);
+    return {
+      mode: o.mode as TierRule['mode'],
+      cacheCountsTowardThreshold: o.cacheCountsTowardThreshold as boolean,
+    };
+  };
   const ids = new Set<string>();
   const providers = arr(t.providers, 'providers').map((pv, pi): TableProvider => {
     const path = `providers[${pi}]`;
@@ -279,6 +311,7 @@ export function parsePriceTable(value: unknown, where = 'price table'): PriceTab
       fallbackProviders: arr(p.fallbackProviders, `${path}.fallbackProviders`).map((f, i) =>
         str(f, `${path}.fallbackProviders[${i}]`),
       ),
+      ...(p.tierRule === undefined ? {} : { tierRule: tierRule(p.tierRule, `${path}.tierRule`) }),
       models,
     };
   });
