@@ -115,6 +115,8 @@ export const ATTR_HM_TOOL_ERROR = 'harness_meter.tool.error';
 /** Anthropic cache writes split by TTL (sum = gen_ai.usage.cache_creation.input_tokens). */
 export const ATTR_HM_USAGE_CACHE_CREATION_5M = 'harness_meter.usage.cache_creation_5m.input_tokens';
 export const ATTR_HM_USAGE_CACHE_CREATION_1H = 'harness_meter.usage.cache_creation_1h.input_tokens';
+/** The processing tier a call was billed at when not the standard one: `batch`, `flex` or `priority`. */
+export const ATTR_HM_SERVICE_TIER = 'harness_meter.service_tier';
 /** Server-side web searches the call made (Anthropic `usage.server_tool_use.web_search_requests`); billed per search. */
 export const ATTR_HM_USAGE_WEB_SEARCH_REQUESTS = 'harness_meter.usage.web_search_requests';
 /** A cost the producer reported itself (USD, decimal string), kept beside the computed cost. */

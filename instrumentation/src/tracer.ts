@@ -70,6 +70,7 @@ import {
   ATTR_HM_USAGE_CACHE_CREATION_1H,
   ATTR_HM_USAGE_CACHE_CREATION_5M,
   ATTR_HM_USAGE_WEB_SEARCH_REQUESTS,
+  ATTR_HM_SERVICE_TIER,
   GEN_AI_OPERATION,
   spanNameForAgent,
   spanNameForInference,
@@ -217,6 +218,7 @@ export function usageAttributes(u: Usage): Attributes {
   if (u.reasoningTokens !== undefined)
     a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
   if (u.webSearchRequests !== undefined) a[ATTR_HM_USAGE_WEB_SEARCH_REQUESTS] = u.webSearchRequests;
+  if (u.serviceTier !== undefined) a[ATTR_HM_SERVICE_TIER] = u.serviceTier;
   return a;
 }
 

@@ -15,6 +15,8 @@ export interface Usage {
   reasoningTokens?: number;
   /** Server-side web searches (Anthropic `server_tool_use.web_search_requests`), billed per search. */
   webSearchRequests?: number;
+  /** A non-standard processing tier the provider reported (Anthropic `usage.service_tier`: `batch`, `priority`). */
+  serviceTier?: 'batch' | 'flex' | 'priority';
 }
 
 type Obj = Record<string, unknown>;
@@ -45,6 +47,7 @@ export function fromAnthropicUsage(u: Obj): Usage {
   }
   const searches = isObj(u.server_tool_use) ? n(u.server_tool_use.web_search_requests) : undefined;
   if (searches !== undefined && searches > 0) out.webSearchRequests = searches;
+  if (u.service_tier === 'batch' || u.service_tier === 'priority') out.serviceTier = u.service_tier;
   return out;
 }
 
@@ -104,6 +107,8 @@ function checkedUsage(u: Obj): Usage | undefined {
     const v = n(u[k]);
     if (v !== undefined) out[k] = v;
   }
+  if (u.serviceTier === 'batch' || u.serviceTier === 'flex' || u.serviceTier === 'priority')
+    out.serviceTier = u.serviceTier;
   return out;
 }
 

@@ -54,6 +54,14 @@ describe('provider usage → GenAI conventions (input INCLUDES cache, output INC
     expect(fromAnthropicUsage({ input_tokens: 1, output_tokens: 1 }).webSearchRequests).toBe(
       undefined,
     );
+    // A Message Batches result says so in its usage; the pipeline then applies the batch rule.
+    const batch = fromAnthropicUsage({ input_tokens: 1, output_tokens: 1, service_tier: 'batch' });
+    expect(usageAttributes(batch)['harness_meter.service_tier']).toBe('batch');
+    expect(
+      usageAttributes(
+        fromAnthropicUsage({ input_tokens: 1, output_tokens: 1, service_tier: 'standard' }),
+      )['harness_meter.service_tier'],
+    ).toBe(undefined);
   });
 
   it('Anthropic: the total write is the sum of the split when only the split is given; no split, no split attributes', () => {

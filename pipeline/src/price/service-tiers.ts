@@ -6,6 +6,7 @@
  * `harness_meter.service_tier` (`batch`, `flex`, `priority`); `auto` and `default` mean the list price.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { ATTR_HM_SERVICE_TIER } from '@harness-meter/instrumentation/semconv';
 import { fileURLToPath } from 'node:url';
 import type { PicoPrice, PriceRow } from './book.js';
 import { mtokToPico, perTokenToPico } from './decimal.js';
@@ -148,7 +149,7 @@ export function serviceTierOf(
   attributes: Readonly<Record<string, string>> | undefined,
 ): ServiceTier | undefined {
   const v = (
-    attributes?.['harness_meter.service_tier'] ||
+    attributes?.[ATTR_HM_SERVICE_TIER] ||
     attributes?.['openai.request.service_tier'] ||
     attributes?.['gen_ai.openai.request.service_tier'] ||
     ''
