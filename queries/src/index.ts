@@ -41,3 +41,4 @@ export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
 export { metricsCheck, insertMetricPoints } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';
+export * from './alerts.js';
