@@ -1,0 +1,4 @@
+export * from './rules.js';
+export * from './evaluate.js';
+export * from './notify.js';
+export * from './runner.js';
