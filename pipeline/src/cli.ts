@@ -26,6 +26,7 @@ import { describePrice, loadPriceBook } from './price/index.js';
 import { repriceStoredCosts } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
+import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -46,6 +47,8 @@ Usage:
                                            recompute stored costs after price data or HM_PRICES_FILE changed
   harness-meter stamp [--session ID] [--pr N] stamp the session's repository, branch, commit and PR (from git;
                                            run it from the agent's hooks: reads {session_id, cwd} on stdin)
+  harness-meter alerts check [--at TIME]   evaluate the alert rules now (or at TIME) and deliver what changed
+  harness-meter report alerts [opts]       alert notices (warn, firing, resolved) and their delivery
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -304,6 +307,16 @@ async function main(argv: string[]): Promise<number> {
         );
       out(
         `stamped session ${facts.session}: ${facts.repositoryUrl || '(no repository)'} ${facts.branch || '(no branch)'}${facts.pr !== undefined ? ` PR #${facts.pr}` : ''}\n`,
+      );
+      return 0;
+    }
+    case 'alerts': {
+      if (sub !== 'check') throw new UsageError('Usage: harness-meter alerts check [--at TIME].');
+      const { result, via } = await runAlertsCheck(config, values.at);
+      out(
+        values.format === 'json'
+          ? JSON.stringify(result, null, 2) + '\n'
+          : formatAlertsCheck(result, via),
       );
       return 0;
     }

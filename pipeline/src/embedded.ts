@@ -14,6 +14,7 @@ import { loadPriceBook, type PriceBook } from './price/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
+import { startPipelineAlerts } from './alerts/pipeline.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -76,6 +77,7 @@ export async function startEmbedded(
       idleMs: config.detectIdleMs,
       changes: () => sink.storedBatches(),
     });
+    const alerts = startPipelineAlerts({ client, config, logger, sink, detect });
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
@@ -92,6 +94,7 @@ export async function startEmbedded(
         await sink.flush();
         await detect.catchUp();
       }),
+      post: { ...alerts.post },
       health: () => ({
         mode: 'embedded',
         store: config.clickhouseUrl ?? config.dataDir,
@@ -109,6 +112,7 @@ export async function startEmbedded(
         (stopping ??= (async () => {
           await receiver.close();
           await sink.close();
+          await alerts.stop();
           await detect.stop();
           await client.close();
         })()),

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { nanosToUsdNumber } from './money.js';
+import { formatUsd, nanosToUsdNumber } from './money.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
 import type { ReportWindow } from './reports.js';
 
@@ -335,6 +335,20 @@ export interface AlertReportRow {
   delivery: string;
   attempts: number;
   alert_id: string;
+  /** figure and threshold for people: dollars, percent, or the count and its unit */
+  figure_text: string;
+  threshold_text: string;
+}
+
+/** A figure of the alerts table for people, by its unit. */
+export function alertFigureText(unit: string, value: string): string {
+  if (unit === '') return '';
+  const n = BigInt(value || '0');
+  if (unit === 'nano_usd') return `$${formatUsd(n, n < 1_000_000_000n ? 4 : 2)}`;
+  if (unit === 'nano_usd_per_minute') return `$${formatUsd(n, 4)}/min`;
+  if (unit === 'share_bp') return `${Number(n) / 100}%`;
+  if (unit === 'tokens_per_minute') return `${n.toString()} tokens/min`;
+  return `${n.toString()} ${unit}`;
 }
 
 /** Alert notices evaluated in the window, newest first, with their delivery outcome. */
@@ -346,5 +360,10 @@ export async function alertsReport(
     since: t(options.since),
     until: t(options.until),
   });
-  return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+  return rows.map((r) => ({
+    ...r,
+    attempts: Number(r.attempts),
+    figure_text: alertFigureText(r.unit, r.figure),
+    threshold_text: alertFigureText(r.unit, r.threshold),
+  }));
 }

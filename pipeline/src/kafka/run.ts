@@ -8,6 +8,7 @@ import { loadPriceBook } from '../price/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
 import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
 import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
@@ -61,6 +62,7 @@ export async function startKafkaPipeline(
   const stages: Stage[] = [];
   let stopLag = (): void => undefined;
   let detect: DetectStage | undefined;
+  let alerts: PipelineAlerts | undefined;
   if (roles.includes('enrich')) {
     client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
     await migrateUp(client, config.database);
@@ -78,6 +80,7 @@ export async function startKafkaPipeline(
       idleMs: config.detectIdleMs,
       changes: () => stageSink.storedBatches(),
     });
+    alerts = startPipelineAlerts({ client, config, logger: log, sink, detect });
     stopLag = startLagMonitor(
       admin,
       [
@@ -107,6 +110,7 @@ export async function startKafkaPipeline(
           }),
         }
       : {}),
+    ...(alerts ? { post: alerts.post } : {}),
     metrics: () => metrics.render(),
     health: () => ({
       mode: 'kafka',
@@ -135,6 +139,7 @@ export async function startKafkaPipeline(
         stopLag();
         for (const s of stages) await s.stop();
         await sink?.close();
+        await alerts?.stop();
         await detect?.stop();
         await producer.disconnect();
         await admin.disconnect();

@@ -65,6 +65,16 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'first_seen',
     'last_seen',
   ],
+  alerts: [
+    'at',
+    'state',
+    'rule_id',
+    'entity',
+    'figure_text',
+    'threshold_text',
+    'delivery',
+    'message',
+  ],
   'cost-drift': [
     'model',
     'provider',
@@ -176,6 +186,8 @@ function footer(report: string, rows: readonly Row[]): string {
   const calls = rows.reduce((n, r) => n + Number(r.calls ?? 0), 0);
   if (report === 'unpriced')
     return `${calls} LLM call(s) of ${rows.length} model(s) have no price (cost unknown, not $0): add them to HM_PRICES_FILE, then run harness-meter reprice`;
+  if (report === 'alerts')
+    return `${rows.length} notice(s); detail and the command to see more: --format json`;
   if (report === 'cost-drift') {
     const drift = rows.reduce((n, r) => n + BigInt(text(r.drift_nanos) || '0'), 0n);
     return `${calls} call(s) drift; reported − computed: ${drift < 0n ? '-' : ''}$${formatUsd(drift < 0n ? -drift : drift, 4)}`;

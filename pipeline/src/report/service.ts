@@ -14,6 +14,8 @@ import {
   type WasteDimension,
   type WasteRow,
   type UnpricedRow,
+  alertsReport,
+  type AlertReportRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -29,7 +31,7 @@ export interface ReportRequest {
 }
 
 export type ReportName =
-  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check';
+  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check' | 'alerts';
 export const REPORT_NAMES: readonly ReportName[] = [
   'cost-per-pr',
   'cost',
@@ -37,13 +39,20 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'unpriced',
   'cost-drift',
   'metrics-check',
+  'alerts',
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
 export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
 
 export type ReportRows =
-  CostPerPrRow[] | CostByRow[] | WasteRow[] | UnpricedRow[] | CostDriftRow[] | MetricsCheckRow[];
+  | CostPerPrRow[]
+  | CostByRow[]
+  | WasteRow[]
+  | UnpricedRow[]
+  | CostDriftRow[]
+  | MetricsCheckRow[]
+  | AlertReportRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -73,6 +82,8 @@ export async function runReport(
       return unpricedModels(client, { db, ...window });
     case 'metrics-check':
       return metricsCheck(client, { db, ...window });
+    case 'alerts':
+      return alertsReport(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }
