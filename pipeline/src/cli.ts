@@ -27,6 +27,7 @@ import { repriceStoredCosts } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
+import { injectSpike } from './demo/spike.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -34,7 +35,9 @@ Usage:
   harness-meter start                      run every stage in one process (OTLP/HTTP on HM_HOST:HM_PORT);
                                            with HM_KAFKA_BROKERS set, the stages are joined through Kafka
   harness-meter run ingest|enrich          run one stage (Kafka mode), to scale it out
-  harness-meter demo [--endpoint URL]      play example agent sessions against a running server
+  harness-meter demo [--endpoint URL] [--spike]
+                                           play example agent sessions against a running server
+                                           (--spike: a spend spike on 4 weeks of history, to see alerts)
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
   harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
@@ -242,6 +245,7 @@ async function main(argv: string[]): Promise<number> {
       cwd: { type: 'string' },
       pr: { type: 'string' },
       team: { type: 'string' },
+      spike: { type: 'boolean' },
     },
   });
   const [command, sub] = positionals;
@@ -275,6 +279,14 @@ async function main(argv: string[]): Promise<number> {
         throw new UsageError(
           `No harness-meter server answers at ${config.apiUrl}. Start one first (npm start), or pass --endpoint URL.`,
         );
+      }
+      if (values.spike) {
+        const n = await injectSpike(endpoint);
+        out(
+          `demo --spike: ${n} spans sent to ${endpoint}: erin's usual $0.90 at this hour over 4 weeks, then $10.80 in 4 minutes\n` +
+            `the pipeline raises developer-spike and runaway-session within seconds: npx harness-meter report alerts\n`,
+        );
+        return 0;
       }
       const summary = await runDemo({ endpoint });
       out(

@@ -19,6 +19,8 @@ import {
   type AlertNotice,
 } from '../../pipeline/src/alerts/index.js';
 
+import { spikeRequests } from '../../pipeline/src/demo/spike.js';
+
 const EXAMPLE = fileURLToPath(new URL('../../examples/alerts.json', import.meta.url));
 
 describe('alert rules file', () => {
@@ -249,5 +251,26 @@ describe('alert delivery helpers', () => {
         'Top tools: Bash (3 calls, 3 failed)\n' +
         'Detail: `harness-meter report cost --by session`',
     );
+  });
+});
+
+describe('demo --spike', () => {
+  it('sends 4 weeks of history at this hour, then a burst in the last 4 minutes', () => {
+    const now = Date.UTC(2026, 10, 29, 9, 30);
+    const reqs = spikeRequests(now);
+    expect(reqs.map((r) => r.spans)).toEqual([8, 12]);
+    type Req = {
+      resourceSpans: { scopeSpans: { spans: { startTimeUnixNano: string }[] }[] }[];
+    };
+    const starts = reqs.map((r) =>
+      (JSON.parse(r.body) as Req).resourceSpans[0]?.scopeSpans[0]?.spans.map((s) =>
+        Number(BigInt(s.startTimeUnixNano) / 1_000_000n),
+      ),
+    );
+    const week = 7 * 24 * 3_600_000;
+    expect(starts[0]?.[0]).toBe(now - week - 30 * 60_000);
+    expect(starts[0]?.[7]).toBe(now - 4 * week - 29 * 60_000);
+    expect(starts[1]?.[0]).toBe(now - 4 * 60_000);
+    expect(starts[1]?.[11]).toBe(now - 4 * 60_000 + 11 * 15_000);
   });
 });
