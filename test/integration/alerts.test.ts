@@ -371,6 +371,72 @@ describe('alerts on stored data (chDB)', () => {
     expect((await checkAlerts(e, new Date(D + 6 * MIN))).notices).toEqual([]);
   });
 
+  it("waste over a share of a repo's spend raises a waste_share alert", async () => {
+    const db = 'hm_alerts_waste';
+    const T = Date.UTC(2026, 10, 26, 14);
+    const ctx = { sessionId: 'w-1', developer: 'ana', team: 'payments', repo: 'acme/api' };
+    const at = (sec: number) => ({
+      startTimeUnixNano: ns(T + sec * 1000),
+      endTimeUnixNano: ns(T + sec * 1000 + 1500),
+    });
+    const call = (sec: number, input: number, cacheRead: number, output: number) =>
+      pricedSpan({
+        ...at(sec),
+        ...ctx,
+        spanType: 'llm',
+        operation: 'chat',
+        provider: 'anthropic',
+        requestModel: 'claude-sonnet-4-5',
+        inputTokens: input,
+        cacheReadTokens: cacheRead,
+        outputTokens: output,
+        priceId: 'test',
+        costNanos: 10_000_000n, // $0.01 a call, by hand
+      });
+    const read = (sec: number) =>
+      pricedSpan({
+        ...at(sec),
+        ...ctx,
+        spanType: 'tool',
+        operation: 'execute_tool',
+        toolName: 'Read',
+        toolClass: 'read',
+        argsHash: 'a'.repeat(64),
+        targetHash: 'b'.repeat(64),
+        resultTokens: 800,
+      });
+    // The session of waste.test.ts: one re-read, priced by the detect stage at Sonnet 4.5 list prices:
+    // direct 800 × 3,000 + 100 × 15,000 = 3,900,000 nano-USD, carried 800 × 300 = 240,000: 4,140,000.
+    await store(db, [
+      call(0, 1000, 0, 200),
+      read(1),
+      call(2, 2000, 1000, 100),
+      read(3),
+      call(4, 3000, 2000, 50),
+      call(5, 3500, 3000, 20),
+    ]);
+    const book = loadPriceBook(undefined);
+    const e = engine(
+      db,
+      [
+        { id: 'waste-10', type: 'waste_share', scope: 'repo', maxShare: 0.1, minWasteUsd: '0.001' },
+        { id: 'waste-20', type: 'waste_share', scope: 'repo', maxShare: 0.2, minWasteUsd: '0.001' },
+      ],
+      { beforeEvaluate: () => scanStaleSessions(client, db, book, 0).then(() => undefined) },
+    );
+    const r = await checkAlerts(e, new Date(T + 10 * MIN));
+    // spend 4 × $0.01 = 40,000,000 nano-USD; 4,140,000 / 40,000,000 = 10.35 % = 1035 bp > 1000, < 2000.
+    expect(r.notices.map((x) => [x.rule_id, x.entity, x.unit, x.figure, x.threshold])).toEqual([
+      ['waste-10', 'acme/api', 'share_bp', '1035', '1000'],
+    ]);
+    expect(r.notices[0]?.summary).toBe(
+      'repo acme/api: 10.35% of spend was waste over the last 24 h ($0.0041 of $0.0400), above 10%',
+    );
+    expect(r.notices[0]?.top_tools).toEqual([
+      { tool_name: 'Read', calls: 2, errors: 0, result_tokens: 1600 },
+    ]);
+  });
+
   it('an unpriced model raises one alert, not one per call', async () => {
     const db = 'hm_alerts_unpriced';
     const D = Date.UTC(2026, 10, 25, 8);
