@@ -371,6 +371,27 @@ describe('alerts on stored data (chDB)', () => {
     expect((await checkAlerts(e, new Date(D + 6 * MIN))).notices).toEqual([]);
   });
 
+  it('a session spending faster than the limit raises a runaway alert; a slower one does not', async () => {
+    const db = 'hm_alerts_rate';
+    const T = Date.UTC(2026, 10, 27, 16);
+    await store(db, [
+      llm(T + 1 * MIN, { session: 'fast', developer: 'ivy', usd: 2n * USD }),
+      llm(T + 2 * MIN, { session: 'fast', developer: 'ivy', usd: 2n * USD }),
+      llm(T + 3 * MIN, { session: 'fast', developer: 'ivy', usd: 2n * USD }),
+      llm(T + 2 * MIN, { session: 'slow', developer: 'jo', usd: 4n * USD }),
+    ]);
+    const e = engine(db, [{ id: 'rate', type: 'runaway', windowMinutes: 5, maxUsdPerMinute: '1' }]);
+    const r = await checkAlerts(e, new Date(T + 4 * MIN));
+    // fast: $6 over 5 min = $1.20/min > $1; slow: $4 / 5 = $0.80/min.
+    expect(r.notices.map((x) => [x.entity, x.unit, x.figure, x.threshold, x.figure_usd])).toEqual([
+      ['fast', 'nano_usd_per_minute', '1200000000', '1000000000', '$1.20'],
+    ]);
+    // 20 minutes later the session is quiet: resolved.
+    expect((await checkAlerts(e, new Date(T + 24 * MIN))).notices.map((x) => x.state)).toEqual([
+      'resolved',
+    ]);
+  });
+
   it("waste over a share of a repo's spend raises a waste_share alert", async () => {
     const db = 'hm_alerts_waste';
     const T = Date.UTC(2026, 10, 26, 14);
