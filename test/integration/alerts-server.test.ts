@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertCheckResult, WebhookBody } from '../../pipeline/src/alerts/index.js';
-import { loadConfig } from '../../pipeline/src/config.js';
+import { loadConfig, type Config } from '../../pipeline/src/config.js';
 import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
 import { execFile } from 'node:child_process';
@@ -40,6 +40,7 @@ const SECRET = 's3cret';
 let server: RunningServer;
 let hook: WebhookReceiver;
 let dataDir: string;
+let config: Config;
 
 beforeAll(async () => {
   hook = await startWebhookReceiver();
@@ -61,18 +62,16 @@ beforeAll(async () => {
       ],
     }),
   );
-  server = await startEmbedded(
-    loadConfig(
-      {
-        HM_ALERTS_FILE: rulesFile,
-        HM_ALERT_WEBHOOK_URL: hook.url,
-        HM_ALERT_WEBHOOK_SECRET: SECRET,
-        HM_ALERTS_INTERVAL_MS: '1000',
-      },
-      { port: 0, dataDir, database: DB, batchMaxWaitMs: 10 },
-    ),
-    silentLogger,
+  config = loadConfig(
+    {
+      HM_ALERTS_FILE: rulesFile,
+      HM_ALERT_WEBHOOK_URL: hook.url,
+      HM_ALERT_WEBHOOK_SECRET: SECRET,
+      HM_ALERTS_INTERVAL_MS: '1000',
+    },
+    { port: 0, dataDir, database: DB, batchMaxWaitMs: 10 },
   );
+  server = await startEmbedded(config, silentLogger);
 });
 afterAll(async () => {
   await server.stop();
@@ -156,5 +155,13 @@ describe('alerts in the running pipeline (embedded, chDB)', () => {
     expect(table.stdout).toContain('$0.0045'); // 4,455,000 nano-USD
     expect(table.stdout).toContain('3 calls');
     expect(table.stdout).toContain('2 notice(s)');
+
+    // A restarted server (same folder) resumes from the alerts table: nothing is sent again.
+    await server.stop();
+    server = await startEmbedded(config, silentLogger);
+    const again = await fetch(`${server.receiver.url}/api/v1/alerts/check`, { method: 'POST' });
+    expect(((await again.json()) as AlertCheckResult).notices).toEqual([]);
+    await new Promise((r) => setTimeout(r, 1500)); // a round of its own evaluator, too
+    expect(hook.received).toHaveLength(2);
   });
 });
