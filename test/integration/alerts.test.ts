@@ -10,7 +10,7 @@ import {
   type WebhookBody,
 } from '../../pipeline/src/alerts/index.js';
 import { scanStaleSessions } from '../../pipeline/src/detect/index.js';
-import { silentLogger } from '../../pipeline/src/logger.js';
+import { createLogger, silentLogger } from '../../pipeline/src/logger.js';
 import type { PricedSpan } from '../../pipeline/src/model.js';
 import { loadPriceBook } from '../../pipeline/src/price/index.js';
 import { createSpanSink } from '../../pipeline/src/sink/sink.js';
@@ -282,22 +282,27 @@ describe('alerts on stored data (chDB)', () => {
 
   it('a budget crossing warns, then alerts, then resolves with the new day', async () => {
     const db = 'hm_alerts_budget';
+    const logLines: string[] = [];
     const D = Date.UTC(2026, 10, 23);
     await store(db, [
       llm(D + 9 * HOUR, { session: 's1', developer: 'cara', usd: 5n * USD }),
       llm(D + 10 * HOUR, { session: 's2', developer: 'cara', usd: 4n * USD }),
       llm(D + 11 * HOUR, { session: 's2', developer: 'cara', usd: 2n * USD }),
     ]);
-    const e = engine(db, [
-      {
-        id: 'dev-daily',
-        type: 'budget',
-        scope: 'developer',
-        period: 'day',
-        limitUsd: '10',
-        warnAt: 0.8,
-      },
-    ]);
+    const e = engine(
+      db,
+      [
+        {
+          id: 'dev-daily',
+          type: 'budget',
+          scope: 'developer',
+          period: 'day',
+          limitUsd: '10',
+          warnAt: 0.8,
+        },
+      ],
+      { logger: createLogger('info', (line) => void logLines.push(line)) },
+    );
     const at = async (ms: number): Promise<string[][]> =>
       (await checkAlerts(e, new Date(ms))).notices.map((x) => [
         x.state,
@@ -317,6 +322,15 @@ describe('alerts on stored data (chDB)', () => {
       .map((r) => r.state)
       .reverse();
     expect(states).toEqual(['warn', 'firing', 'resolved']);
+    // One structured log line per notice: firing at warn level, the others at info.
+    const logged = logLines.map(
+      (l) => JSON.parse(l) as { level: string; msg: string; alert: AlertNotice },
+    );
+    expect(logged.map((l) => [l.level, l.msg, l.alert.entity, l.alert.figure])).toEqual([
+      ['info', 'alert warn', 'cara', '9000000000'],
+      ['warn', 'alert firing', 'cara', '11000000000'],
+      ['info', 'alert resolved', 'cara', '0'],
+    ]);
   });
 
   it('a retry loop in a session raises one runaway alert', async () => {
