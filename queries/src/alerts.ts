@@ -227,6 +227,7 @@ export interface AlertStateRow {
   window_start: string;
   /** evaluation time of the latest transition, 'YYYY-MM-DD hh:mm:ss.sss' UTC */
   at: string;
+  entity_kind: string;
 }
 
 export async function alertStates(client: ClickHouseClient, db: string): Promise<AlertStateRow[]> {

@@ -167,6 +167,11 @@ describe('alerts on stored data (chDB)', () => {
     expect(resolved.notices.map((x) => [x.state, x.entity, x.alert_id])).toEqual([
       ['resolved', 'ana', n.alert_id],
     ]);
+    expect(resolved.notices[0]).toMatchObject({
+      entity_kind: 'developer',
+      summary:
+        'developer ana: dev-spike no longer holds (alert opened in the window starting 2026-11-10 10:00:00 UTC)',
+    });
     expect((await checkAlerts(e, new Date(SPIKE + HOUR + 55 * MIN))).notices).toEqual([]);
     expect(bodies(seen).map((b) => b.alert.state)).toEqual(['firing', 'resolved']);
 

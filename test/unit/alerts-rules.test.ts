@@ -157,6 +157,7 @@ const state = (o: Partial<AlertStateRow>): AlertStateRow => ({
   state: 'firing',
   window_start: '2026-11-10 00:00:00',
   at: '2026-11-10 09:00:00.000',
+  entity_kind: 'developer',
   ...o,
 });
 const NOW = new Date('2026-11-10T10:00:00Z');

@@ -77,14 +77,15 @@ async function notice(
     at: now.toISOString(),
   };
   if (c === undefined) {
+    const kind = t.previous?.entity_kind ?? '';
     return {
       ...base,
-      entity_kind: '',
+      entity_kind: kind,
       unit: '',
       figure: '0',
       threshold: '0',
       baseline: null,
-      summary: `${t.entity}: ${t.ruleId} no longer holds (alert opened in the window starting ${t.windowStart} UTC)`,
+      summary: `${kind ? `${kind} ` : ''}${t.entity}: ${t.ruleId} no longer holds (alert opened in the window starting ${t.windowStart} UTC)`,
       top_sessions: [],
       top_tools: [],
       command: `harness-meter report alerts --since ${t.windowStart.replace(' ', 'T')}Z`,
