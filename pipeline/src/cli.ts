@@ -25,6 +25,8 @@ import { describePrice, loadPriceBook } from './price/index.js';
 import { repriceStoredCosts, summarize, type RepriceSummary } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
+import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
+import { injectSpike } from './demo/spike.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -32,7 +34,9 @@ Usage:
   harness-meter start                      run every stage in one process (OTLP/HTTP on HM_HOST:HM_PORT);
                                            with HM_KAFKA_BROKERS set, the stages are joined through Kafka
   harness-meter run ingest|enrich          run one stage (Kafka mode), to scale it out
-  harness-meter demo [--endpoint URL]      play example agent sessions against a running server
+  harness-meter demo [--endpoint URL] [--spike]
+                                           play example agent sessions against a running server
+                                           (--spike: a spend spike on 4 weeks of history, to see alerts)
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
   harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
@@ -46,6 +50,8 @@ Usage:
                                            recompute stored costs after price data or HM_PRICES_FILE changed
   harness-meter stamp [--session ID] [--pr N] stamp the session's repository, branch, commit and PR (from git;
                                            run it from the agent's hooks: reads {session_id, cwd} on stdin)
+  harness-meter alerts check [--at TIME]   evaluate the alert rules now (or at TIME) and deliver what changed
+  harness-meter report alerts [opts]       alert notices (warn, firing, resolved) and their delivery
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -248,6 +254,7 @@ async function main(argv: string[]): Promise<number> {
       cwd: { type: 'string' },
       pr: { type: 'string' },
       team: { type: 'string' },
+      spike: { type: 'boolean' },
     },
   });
   const [command, sub] = positionals;
@@ -282,6 +289,14 @@ async function main(argv: string[]): Promise<number> {
           `No harness-meter server answers at ${config.apiUrl}. Start one first (npm start), or pass --endpoint URL.`,
         );
       }
+      if (values.spike) {
+        const n = await injectSpike(endpoint);
+        out(
+          `demo --spike: ${n} spans sent to ${endpoint}: erin's usual $0.90 at this hour over 4 weeks, then $10.80 in 4 minutes\n` +
+            `the pipeline raises developer-spike and runaway-session within seconds: npx harness-meter report alerts\n`,
+        );
+        return 0;
+      }
       const summary = await runDemo({ endpoint });
       out(
         `demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
@@ -313,6 +328,16 @@ async function main(argv: string[]): Promise<number> {
         );
       out(
         `stamped session ${facts.session}: ${facts.repositoryUrl || '(no repository)'} ${facts.branch || '(no branch)'}${facts.pr !== undefined ? ` PR #${facts.pr}` : ''}\n`,
+      );
+      return 0;
+    }
+    case 'alerts': {
+      if (sub !== 'check') throw new UsageError('Usage: harness-meter alerts check [--at TIME].');
+      const { result, via } = await runAlertsCheck(config, values.at);
+      out(
+        values.format === 'json'
+          ? JSON.stringify(result, null, 2) + '\n'
+          : formatAlertsCheck(result, via),
       );
       return 0;
     }

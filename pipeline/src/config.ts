@@ -36,6 +36,46 @@ export interface Config {
   detectIdleMs: number;
   /** HM_PRICES_FILE: JSON price overrides (discounts, custom models, price changes) on top of the bundled table. */
   pricesFile: string | undefined;
+  /** HM_ALERTS*, HM_ALERT_WEBHOOK_*: alert rules and delivery (README, "Alerts"). */
+  alerts: AlertsConfig;
+}
+
+export interface AlertsConfig {
+  /** HM_ALERTS: `on` (default) evaluates alert rules in the pipeline; `off` does not. */
+  enabled: boolean;
+  /** HM_ALERTS_FILE: JSON rules file; unset: the default rules. */
+  file: string | undefined;
+  /** HM_ALERT_WEBHOOK_URL: where notices are POSTed (JSON, Slack-compatible `text`). */
+  webhookUrl: string | undefined;
+  /** HM_ALERT_WEBHOOK_SECRET: HMAC-SHA256 key of the X-HarnessMeter-Signature header. */
+  webhookSecret: string | undefined;
+  /** HM_ALERTS_INTERVAL_MS: evaluation at least this often (and within a second of new spans). */
+  intervalMs: number;
+}
+
+function alertsConfig(env: Env): AlertsConfig {
+  const enabled = (env.HM_ALERTS || 'on').toLowerCase();
+  if (enabled !== 'on' && enabled !== 'off')
+    throw new ConfigError(
+      `HM_ALERTS=${JSON.stringify(env.HM_ALERTS)} is not valid: use on or off.`,
+    );
+  const file = env.HM_ALERTS_FILE?.trim() || undefined;
+  if (file !== undefined && !existsSync(file))
+    throw new ConfigError(
+      `HM_ALERTS_FILE=${JSON.stringify(file)} does not exist: give the path of a JSON rules file, e.g. HM_ALERTS_FILE=./examples/alerts.json.`,
+    );
+  const webhookUrl = env.HM_ALERT_WEBHOOK_URL?.trim() || undefined;
+  if (webhookUrl !== undefined && !/^https?:\/\/[^\s]+$/.test(webhookUrl))
+    throw new ConfigError(
+      `HM_ALERT_WEBHOOK_URL=${JSON.stringify(webhookUrl)} is not valid: expected an http(s) URL, e.g. HM_ALERT_WEBHOOK_URL=https://hooks.slack.com/services/T000/B000/XXXX.`,
+    );
+  return {
+    enabled: enabled === 'on',
+    file: file === undefined ? undefined : resolve(file),
+    webhookUrl,
+    webhookSecret: env.HM_ALERT_WEBHOOK_SECRET || undefined,
+    intervalMs: int(env, 'HM_ALERTS_INTERVAL_MS', 10_000, 1000, 3_600_000, '10000'),
+  };
 }
 
 export interface KafkaConfig {
@@ -208,6 +248,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     ),
     detectIdleMs: int(env, 'HM_DETECT_IDLE_MS', DEFAULTS.detectIdleMs, 0, 86_400_000, '60000'),
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
+    alerts: alertsConfig(env),
     ...overrides,
   };
 }

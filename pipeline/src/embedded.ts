@@ -15,6 +15,7 @@ import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
+import { startPipelineAlerts } from './alerts/pipeline.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -77,6 +78,7 @@ export async function startEmbedded(
       idleMs: config.detectIdleMs,
       changes: () => sink.storedBatches(),
     });
+    const alerts = startPipelineAlerts({ client, config, logger, sink, detect });
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
@@ -101,6 +103,7 @@ export async function startEmbedded(
           flush: () => sink.flush(),
           logger,
         }),
+        ...alerts.post,
       },
       health: () => ({
         mode: 'embedded',
@@ -119,6 +122,7 @@ export async function startEmbedded(
         (stopping ??= (async () => {
           await receiver.close();
           await sink.close();
+          await alerts.stop();
           await detect.stop();
           await client.close();
         })()),

@@ -42,3 +42,4 @@ export type { SessionCallRow, WasteFindingRow } from './detect.js';
 export { metricsCheck, insertMetricPoints, usageCheck } from './reports.js';
 export type { UsageCheckRow } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';
+export * from './alerts.js';

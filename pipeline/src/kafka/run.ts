@@ -9,6 +9,7 @@ import { repriceRoute } from '../reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
 import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
 import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
@@ -63,6 +64,7 @@ export async function startKafkaPipeline(
   let stopLag = (): void => undefined;
   let detect: DetectStage | undefined;
   let priceBook: ReloadablePriceBook | undefined;
+  let alerts: PipelineAlerts | undefined;
   if (roles.includes('enrich')) {
     client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
     await migrateUp(client, config.database);
@@ -80,6 +82,7 @@ export async function startKafkaPipeline(
       idleMs: config.detectIdleMs,
       changes: () => stageSink.storedBatches(),
     });
+    alerts = startPipelineAlerts({ client, config, logger: log, sink, detect });
     stopLag = startLagMonitor(
       admin,
       [
@@ -119,9 +122,12 @@ export async function startKafkaPipeline(
               flush: () => sink?.flush() ?? Promise.resolve(),
               logger: log,
             }),
+            ...(alerts?.post ?? {}),
           },
         }
-      : {}),
+      : alerts
+        ? { post: alerts.post }
+        : {}),
     metrics: () => metrics.render(),
     health: () => ({
       mode: 'kafka',
@@ -150,6 +156,7 @@ export async function startKafkaPipeline(
         stopLag();
         for (const s of stages) await s.stop();
         await sink?.close();
+        await alerts?.stop();
         await detect?.stop();
         await producer.disconnect();
         await admin.disconnect();

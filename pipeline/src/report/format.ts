@@ -77,6 +77,16 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'example_trace',
     'last_seen',
   ],
+  alerts: [
+    'at',
+    'state',
+    'rule_id',
+    'entity',
+    'figure_text',
+    'threshold_text',
+    'delivery',
+    'message',
+  ],
   'cost-drift': [
     'model',
     'provider',
@@ -190,6 +200,8 @@ function footer(report: string, rows: readonly Row[]): string {
     return `${calls} LLM call(s) of ${rows.length} model(s) have no price (cost unknown, not $0): add them to HM_PRICES_FILE, then run harness-meter reprice`;
   if (report === 'usage-check')
     return `${calls} LLM call(s) whose usage parts do not add up (input must include cache reads and writes): fix the producer's mapping`;
+  if (report === 'alerts')
+    return `${rows.length} notice(s); detail and the command to see more: --format json`;
   if (report === 'cost-drift') {
     const drift = rows.reduce((n, r) => n + BigInt(text(r.drift_nanos) || '0'), 0n);
     return `${calls} call(s) drift; reported − computed: ${drift < 0n ? '-' : ''}$${formatUsd(drift < 0n ? -drift : drift, 4)}`;

@@ -16,6 +16,8 @@ import {
   type WasteDimension,
   type WasteRow,
   type UnpricedRow,
+  alertsReport,
+  type AlertReportRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -31,7 +33,14 @@ export interface ReportRequest {
 }
 
 export type ReportName =
-  'cost-per-pr' | 'cost' | 'waste' | 'unpriced' | 'cost-drift' | 'metrics-check' | 'usage-check';
+  | 'cost-per-pr'
+  | 'cost'
+  | 'waste'
+  | 'unpriced'
+  | 'cost-drift'
+  | 'metrics-check'
+  | 'usage-check'
+  | 'alerts';
 export const REPORT_NAMES: readonly ReportName[] = [
   'cost-per-pr',
   'cost',
@@ -40,6 +49,7 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'cost-drift',
   'metrics-check',
   'usage-check',
+  'alerts',
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
@@ -52,7 +62,8 @@ export type ReportRows =
   | UnpricedRow[]
   | CostDriftRow[]
   | MetricsCheckRow[]
-  | UsageCheckRow[];
+  | UsageCheckRow[]
+  | AlertReportRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -84,6 +95,8 @@ export async function runReport(
       return metricsCheck(client, { db, ...window });
     case 'usage-check':
       return usageCheck(client, { db, ...window });
+    case 'alerts':
+      return alertsReport(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
   }
