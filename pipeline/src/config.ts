@@ -36,6 +36,8 @@ export interface Config {
   detectIdleMs: number;
   /** HM_PRICES_FILE: JSON price overrides (discounts, custom models, price changes) on top of the bundled table. */
   pricesFile: string | undefined;
+  /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
+  githubWebhookSecret: string | undefined;
 }
 
 export interface KafkaConfig {
@@ -208,6 +210,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     ),
     detectIdleMs: int(env, 'HM_DETECT_IDLE_MS', DEFAULTS.detectIdleMs, 0, 86_400_000, '60000'),
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
+    githubWebhookSecret: env.HM_GITHUB_WEBHOOK_SECRET || undefined,
     ...overrides,
   };
 }

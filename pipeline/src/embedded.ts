@@ -1,4 +1,6 @@
 import {
+  deliveryStored,
+  insertPrFacts,
   insertMetricPoints,
   migrateUp,
   openStore,
@@ -14,6 +16,7 @@ import { loadPriceBook, type PriceBook } from './price/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
+import { githubWebhookHandler } from './github/index.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -92,6 +95,16 @@ export async function startEmbedded(
         await sink.flush();
         await detect.catchUp();
       }),
+      post: {
+        '/v1/github/webhook': githubWebhookHandler({
+          secret: config.githubWebhookSecret,
+          logger,
+          store: {
+            deliveryStored: (id) => deliveryStored(client, config.database, id),
+            write: (facts) => insertPrFacts(client, config.database, facts),
+          },
+        }),
+      },
       health: () => ({
         mode: 'embedded',
         store: config.clickhouseUrl ?? config.dataDir,

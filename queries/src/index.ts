@@ -41,3 +41,5 @@ export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
 export { metricsCheck, insertMetricPoints } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';
+export { insertPrFacts, deliveryStored, PR_EVENT_KINDS } from './linkage.js';
+export type { PrEventRow, PrCommitRow, PrEventKind } from './linkage.js';

@@ -47,13 +47,16 @@ describe('migrations (real ClickHouse engine via chDB)', () => {
   });
 
   it('revert with the down files and re-apply', async () => {
+    const above1 = loadMigrations()
+      .map((m) => m.version)
+      .filter((v) => v > 1);
     const down = await migrateDown(client, DB, 1);
-    expect(down.applied.map((m) => m.version)).toEqual([5, 4, 3, 2]);
+    expect(down.applied.map((m) => m.version)).toEqual([...above1].reverse());
     expect(await currentVersion(client, DB)).toBe(1);
     expect(await tables()).not.toContain('usage_by_minute');
     expect(await tables()).toContain('spans');
     const up = await migrateUp(client, DB);
-    expect(up.applied.map((m) => m.version)).toEqual([2, 3, 4, 5]);
+    expect(up.applied.map((m) => m.version)).toEqual(above1);
     expect(await tables()).toEqual(
       expect.arrayContaining(['usage_by_minute_mv', 'waste_findings', 'session_scans']),
     );
