@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   DataFolderLockedError,
   formatUsd,
+  insertPrFacts,
   migrateDown,
   migrateUp,
   openStore,
@@ -26,6 +27,7 @@ import { describePrice, loadPriceBook } from './price/index.js';
 import { repriceStoredCosts } from './reprice/index.js';
 import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
+import { readGitHistory, readPrsFile, type PrFacts } from './github/index.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -46,6 +48,9 @@ Usage:
                                            recompute stored costs after price data or HM_PRICES_FILE changed
   harness-meter stamp [--session ID] [--pr N] stamp the session's repository, branch, commit and PR (from git;
                                            run it from the agent's hooks: reads {session_id, cwd} on stdin)
+  harness-meter import prs FILE [--pr N]   store PR facts from GitHub REST JSON (gh api …: pulls, reviews, commits)
+  harness-meter import git PATH [--repo O/R] [--base B]
+                                           store a local repository's commits, with Agent-Session trailers
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -216,6 +221,46 @@ async function cmdReprice(
   }
 }
 
+async function cmdImport(
+  config: Config,
+  kind: string | undefined,
+  target: string | undefined,
+  values: Record<string, string | boolean | undefined>,
+): Promise<void> {
+  if ((kind !== 'prs' && kind !== 'git') || target === undefined || target.trim() === '')
+    throw new UsageError(
+      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B].',
+    );
+  let facts: PrFacts;
+  if (kind === 'prs') {
+    const pr = typeof values.pr === 'string' ? Number(values.pr.replace(/^#/, '')) : undefined;
+    if (pr !== undefined && (!Number.isInteger(pr) || pr <= 0))
+      throw new UsageError(`--pr ${String(values.pr)}: give the PR number, e.g. --pr 42.`);
+    facts = readPrsFile(target, pr === undefined ? {} : { pr });
+  } else {
+    facts = {
+      events: [],
+      commits: readGitHistory(target, {
+        ...(typeof values.repo === 'string' ? { repo: values.repo } : {}),
+        ...(typeof values.base === 'string' ? { base: values.base } : {}),
+      }),
+    };
+  }
+  const client = await openStore(storeOptions(config));
+  try {
+    await migrateUp(client, config.database);
+    await insertPrFacts(client, config.database, facts);
+  } finally {
+    await client.close();
+  }
+  const sessions = new Set(facts.commits.map((c) => c.session_id).filter((s) => s !== '')).size;
+  out(
+    `import ${kind}: ${facts.events.length} PR event(s), ${facts.commits.length} commit(s)` +
+      (kind === 'git' ? ` (${sessions} agent session(s) named by Agent-Session trailers)` : '') +
+      ` stored in ${config.database}\n`,
+  );
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -239,6 +284,7 @@ async function main(argv: string[]): Promise<number> {
       cwd: { type: 'string' },
       pr: { type: 'string' },
       team: { type: 'string' },
+      base: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -307,6 +353,9 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'import':
+      await cmdImport(config, sub, positionals[2], values);
+      return 0;
     case 'migrate':
       await cmdMigrate(config, values.down);
       return 0;

@@ -1,7 +1,8 @@
 -- report: cost-per-pr
--- Tokens and cost per (repository, pull request) in [since, until), read from the per-minute
--- rollup (minute granularity), with the waste the redundancy findings put on each PR.
--- pr = 0 is the bucket of spans with no PR known.
+-- Tokens and cost per (repository, pull request) in [since, until), read from the link rollup
+-- (minute granularity), each minute of spend charged to the PR the linkage rules give it (see
+-- _linked_usage.sql; `rules` says which applied), with the PR's state as of `until` and the waste
+-- the redundancy findings put on it. pr = 0 is the unattributed bucket.
 SELECT
     c.repo AS repo,
     c.pr AS pr,
@@ -15,15 +16,19 @@ SELECT
     c.reasoning_tokens AS reasoning_tokens,
     toString(c.cost) AS cost_nanos,
     c.unpriced_calls AS unpriced_calls,
-    ifNull(w.wasted_tokens, 0) AS wasted_tokens,
-    toString(ifNull(w.wasted_cost, 0)) AS wasted_cost_nanos,
+    w.wasted_tokens AS wasted_tokens,
+    toString(w.wasted_cost) AS wasted_cost_nanos,
     toString(c.first_minute) AS first_seen,
-    toString(c.last_minute) AS last_seen
+    toString(c.last_minute) AS last_seen,
+    c.rules AS rules,
+    f.state AS state,
+    if(f.merged_at IS NULL, NULL, toString(f.merged_at)) AS merged_at
 FROM
 (
     SELECT
-        repo,
-        pr,
+        repo_key,
+        link_pr AS pr,
+        min(repo) AS repo,
         uniqExactIf(session_id, session_id != '') AS sessions,
         sum(llm_calls) AS llm_calls,
         sum(tool_calls) AS tool_calls,
@@ -32,31 +37,47 @@ FROM
         sum(cache_read_tokens) AS cache_read_tokens,
         sum(cache_write_tokens) AS cache_write_tokens,
         sum(reasoning_tokens) AS reasoning_tokens,
-        sum(u.cost_nanos) AS cost,
+        sum(cost_nanos) AS cost,
         sum(unpriced_calls) AS unpriced_calls,
+        arrayStringConcat(arraySort(groupUniqArray(link_rule)), ',') AS rules,
         min(minute) AS first_minute,
         max(minute) AS last_minute
-    FROM {db:Identifier}.usage_by_minute AS u
-    WHERE minute >= toStartOfMinute({since:DateTime64(3, 'UTC')})
-      AND minute < {until:DateTime64(3, 'UTC')}
-      AND ({repo:String} = '' OR repo = {repo:String})
-    GROUP BY repo, pr
+    FROM (/*include:_linked_usage.sql*/)
+    GROUP BY repo_key, link_pr
 ) AS c
+LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON c.repo_key = f.repo AND c.pr = f.pr
 LEFT JOIN
 (
-    SELECT
-        f.repo AS repo,
-        f.pr AS pr,
-        sum(f.wasted_tokens) AS wasted_tokens,
-        sum(f.direct_cost_nanos) + sum(f.carried_cost_nanos) AS wasted_cost
-    FROM {db:Identifier}.waste_findings AS f FINAL
-    INNER JOIN
+    SELECT wf.repo_key AS repo_key, wf.pr AS pr, sum(wf.wasted_tokens) AS wasted_tokens, sum(wf.wasted_cost) AS wasted_cost
+    FROM
     (
-        SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
-    ) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
-    WHERE f.Timestamp >= toStartOfMinute({since:DateTime64(3, 'UTC')})
-      AND f.Timestamp < {until:DateTime64(3, 'UTC')}
-    GROUP BY f.repo, f.pr
-) AS w ON c.repo = w.repo AND c.pr = w.pr
+        SELECT
+            lower(replaceRegexpOne(replaceRegexpOne(lf.repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
+            if(lf.pr != 0, lf.pr, sm.pr) AS pr,
+            lf.wasted_tokens AS wasted_tokens,
+            lf.direct_cost_nanos + lf.carried_cost_nanos AS wasted_cost
+        FROM
+        (
+            SELECT f.session_id AS session_id, f.Timestamp AS Timestamp, f.repo AS repo, f.pr AS pr,
+                   f.wasted_tokens AS wasted_tokens, f.direct_cost_nanos AS direct_cost_nanos, f.carried_cost_nanos AS carried_cost_nanos
+            FROM {db:Identifier}.waste_findings AS f FINAL
+            INNER JOIN
+            (
+                SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
+            ) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
+            WHERE f.Timestamp >= toStartOfMinute({since:DateTime64(3, 'UTC')})
+              AND f.Timestamp < {until:DateTime64(3, 'UTC')}
+              AND ({team:String} = '' OR f.team = {team:String})
+              AND ({developer:String} = '' OR f.developer = {developer:String})
+        ) AS lf
+        LEFT JOIN
+        (
+            SELECT session_id, minute, any(link_pr) AS pr
+            FROM (/*include:_linked_usage.sql:waste_sessions*/)
+            GROUP BY session_id, minute
+            HAVING uniqExact(link_pr) = 1
+        ) AS sm ON lf.session_id = sm.session_id AND toStartOfMinute(lf.Timestamp) = sm.minute
+    ) AS wf
+    GROUP BY wf.repo_key, wf.pr
+) AS w ON c.repo_key = w.repo_key AND c.pr = w.pr
 ORDER BY c.cost DESC, c.repo, c.pr
-SETTINGS join_use_nulls = 1

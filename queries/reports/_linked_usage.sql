@@ -1,0 +1,96 @@
+-- fragment: the link rollup in [span_since, until) with the PR each row's spend belongs to and the
+-- rule that linked it, first that applies: explicit (PR on the span) > commit (the span's commit is
+-- a known commit of a PR not yet closed at that minute) > branch (the PR whose head is the span's
+-- branch and that was not closed before that minute; the earliest such) > trailer (the session's
+-- Agent-Session commits belong to exactly one PR) > unattributed (pr 0).
+SELECT
+    u.minute AS minute,
+    u.repo AS repo,
+    u.repo_key AS repo_key,
+    u.branch AS branch,
+    u.session_id AS session_id,
+    u.developer AS developer,
+    u.team AS team,
+    u.intent AS intent,
+    u.llm_calls AS llm_calls,
+    u.tool_calls AS tool_calls,
+    u.input_tokens AS input_tokens,
+    u.output_tokens AS output_tokens,
+    u.cache_read_tokens AS cache_read_tokens,
+    u.cache_write_tokens AS cache_write_tokens,
+    u.reasoning_tokens AS reasoning_tokens,
+    u.cost_nanos AS cost_nanos,
+    u.unpriced_calls AS unpriced_calls,
+    multiIf(u.pr != 0, u.pr, c.pr != 0 AND u.minute <= c.end_at, c.pr, b.pr != 0, b.pr, t.pr != 0, t.pr, toUInt32(0)) AS link_pr,
+    multiIf(u.pr != 0, 'explicit', c.pr != 0 AND u.minute <= c.end_at, 'commit', b.pr != 0, 'branch', t.pr != 0, 'trailer', 'unattributed') AS link_rule
+FROM
+(
+    SELECT
+        minute, repo, repo_key, toString(branch) AS branch, commit, pr, session_id, developer, team, intent,
+        sum(llm_calls) AS llm_calls,
+        sum(tool_calls) AS tool_calls,
+        sum(input_tokens) AS input_tokens,
+        sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens,
+        sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens,
+        sum(cost_nanos) AS cost_nanos,
+        sum(unpriced_calls) AS unpriced_calls
+    FROM {db:Identifier}.usage_by_link_minute
+    WHERE minute >= toStartOfMinute({span_since:DateTime64(3, 'UTC')})
+      AND minute < {until:DateTime64(3, 'UTC')}
+      AND ({repo:String} = '' OR repo = {repo:String} OR repo_key = lower({repo:String}))
+      AND ({team:String} = '' OR team = {team:String})
+      AND ({developer:String} = '' OR developer = {developer:String})
+      AND 1 = 1 /*filter*/
+    GROUP BY minute, repo, repo_key, branch, commit, pr, session_id, developer, team, intent
+) AS u
+LEFT JOIN
+(
+    SELECT k.repo AS repo, k.sha AS sha, min(k.pr) AS pr, max(f.end_at) AS end_at
+    FROM
+    (
+        SELECT repo, sha, pr FROM {db:Identifier}.pr_commits FINAL WHERE pr != 0
+        UNION ALL
+        SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events FINAL
+        WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
+          AND at < {until:DateTime64(3, 'UTC')}
+    ) AS k
+    INNER JOIN (/*include:_pr_facts.sql*/) AS f ON k.repo = f.repo AND k.pr = f.pr
+    GROUP BY k.repo, k.sha
+) AS c ON u.repo_key = c.repo AND u.commit = c.sha
+ASOF LEFT JOIN
+(
+    SELECT repo, head_branch, pr, end_at FROM (/*include:_pr_facts.sql*/) WHERE head_branch != ''
+) AS b ON u.repo_key = b.repo AND u.branch = b.head_branch AND u.minute <= b.end_at
+LEFT JOIN
+(
+    SELECT tc.repo AS repo, tc.session_id AS session_id, any(cp.pr) AS pr
+    FROM
+    (
+        SELECT repo, sha, anyIf(session_id, session_id != '') AS session_id
+        FROM {db:Identifier}.pr_commits FINAL
+        GROUP BY repo, sha
+        HAVING session_id != ''
+    ) AS tc
+    INNER JOIN
+    (
+        SELECT repo, sha, min(pr) AS pr
+        FROM
+        (
+            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits FINAL WHERE pr != 0
+            UNION ALL
+            SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events FINAL
+            WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
+              AND at < {until:DateTime64(3, 'UTC')}
+            UNION ALL
+            SELECT pc.repo AS repo, pc.sha AS sha, f.pr AS pr
+            FROM {db:Identifier}.pr_commits AS pc FINAL
+            INNER JOIN (/*include:_pr_facts.sql*/) AS f ON pc.repo = f.repo AND pc.branch = f.head_branch
+            WHERE pc.branch != ''
+        )
+        GROUP BY repo, sha
+    ) AS cp ON tc.repo = cp.repo AND tc.sha = cp.sha
+    GROUP BY tc.repo, tc.session_id
+    HAVING uniqExact(cp.pr) = 1
+) AS t ON u.repo_key = t.repo AND u.session_id = t.session_id
