@@ -42,6 +42,9 @@ Usage:
   harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
   harness-meter report cost-drift [--tolerance PCT] [opts]
                                            where a reported cost differs from the computed one, and why
+  harness-meter report linkage [opts]      spend attributed to PRs, by rule (explicit, commit, branch, trailer), and unattributed
+  harness-meter report cost-per-merged-pr | spend-per-developer | time-to-merge | first-pass | review-velocity
+                                           harness metrics (see the README, "PR linkage and metrics")
   harness-meter prices show MODEL [--provider P] [--at DATE]
                                            how a model name resolves, the price row in force, its source
   harness-meter reprice [--since T] [--model M]
@@ -56,7 +59,8 @@ Usage:
 Report options:
   --since T    start of the window (ISO date/time, or 30m, 24h, 7d, 2w back from now; default 30d)
   --until T    end of the window (default now)
-  --repo R     only this repository (cost-per-pr)
+  --repo R     only this repository (cost-per-pr and the PR metrics)
+  --team T, --developer D   only spend of this team / developer (cost-per-pr and the PR metrics)
   --model M    reprice: only calls of this model
   --tolerance PCT  cost-drift: relative difference ignored, in percent (default 1)
   --format F   table (default), json or csv
@@ -145,6 +149,8 @@ async function cmdReport(
     by: typeof values.by === 'string' ? values.by : null,
     repo: typeof values.repo === 'string' ? values.repo : null,
     tolerance: typeof values.tolerance === 'string' ? values.tolerance : null,
+    team: typeof values.team === 'string' ? values.team : null,
+    developer: typeof values.developer === 'string' ? values.developer : null,
   };
   const report = name as ReportName;
   let rows: readonly Record<string, unknown>[];
@@ -285,6 +291,7 @@ async function main(argv: string[]): Promise<number> {
       pr: { type: 'string' },
       team: { type: 'string' },
       base: { type: 'string' },
+      developer: { type: 'string' },
     },
   });
   const [command, sub] = positionals;

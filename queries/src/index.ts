@@ -41,5 +41,29 @@ export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
 export { metricsCheck, insertMetricPoints } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';
-export { insertPrFacts, deliveryStored, PR_EVENT_KINDS } from './linkage.js';
-export type { PrEventRow, PrCommitRow, PrEventKind } from './linkage.js';
+export {
+  insertPrFacts,
+  deliveryStored,
+  PR_EVENT_KINDS,
+  repoKey,
+  linkageReport,
+  costPerMergedPr,
+  spendPerDeveloper,
+  timeToMerge,
+  reviewVelocity,
+  firstPass,
+  LINK_RULES,
+  SPAN_LOOKBACK_DAYS,
+} from './linkage.js';
+export type {
+  PrEventRow,
+  PrCommitRow,
+  PrEventKind,
+  LinkageRow,
+  LinkRule,
+  MergedPrCostRow,
+  DeveloperSpendRow,
+  PrOutcomeRow,
+  FirstPassRow,
+} from './linkage.js';
+export type { LinkFilters } from './reports.js';

@@ -1,5 +1,5 @@
 import type { PrCommitRow, PrEventKind, PrEventRow } from '@harness-meter/queries';
-import { toClickHouseTime } from '@harness-meter/queries';
+import { repoKey, toClickHouseTime } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 
 /**
@@ -39,18 +39,6 @@ export function sessionTrailer(message: string): string {
     if (m) return m[1] ?? '';
   }
   return '';
-}
-
-/**
- * `owner/name` in lower case from a repository URL or name, the same rule as the spans rollup
- * (`https://github.com/Acme/API.git`, `git@github.com:acme/api.git` → `acme/api`).
- */
-export function repoKey(repo: string): string {
-  return repo
-    .trim()
-    .replace(/(\.git)?\/*$/, '')
-    .replace(/^(?:[a-zA-Z][a-zA-Z0-9+.-]*:\/\/(?:[^@/]*@)?[^/]+\/|[^@/:]+@[^:/]+:)/, '')
-    .toLowerCase();
 }
 
 function time(v: unknown, what: string): string {
@@ -410,3 +398,5 @@ export function restFacts(data: unknown, options: ImportOptions = {}): PrFacts {
   });
   return facts;
 }
+
+export { repoKey };
