@@ -49,11 +49,12 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.pr_commits
 ENGINE = ReplacingMergeTree(ingested_at)
 ORDER BY (repo, sha, source);
 
--- Per-minute rollup with what linkage needs: branch, commit, explicit PR, session, intent, and the
--- repository key. Fed like usage_by_minute (first versions in full, re-priced versions as deltas).
-CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_by_link_minute
+-- Hourly rollup with what linkage needs: branch, commit, explicit PR, session, intent, and the
+-- repository key (hourly: a session's spend is a few rows, so PR reports stay fast over months).
+-- Fed like usage_by_minute (first versions in full, re-priced versions as deltas).
+CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_by_link_hour
 (
-    minute DateTime('UTC'),
+    hour DateTime('UTC'),
     repo LowCardinality(String),
     repo_key LowCardinality(String) COMMENT 'owner/name, lower case, from the repository URL',
     branch LowCardinality(String),
@@ -74,13 +75,13 @@ CREATE TABLE IF NOT EXISTS {db:Identifier}.usage_by_link_minute
     unpriced_calls Int64
 )
 ENGINE = SummingMergeTree
-PARTITION BY toYYYYMM(minute)
-ORDER BY (minute, repo_key, branch, pr, session_id, commit, repo, developer, team, intent);
+PARTITION BY toYYYYMM(hour)
+ORDER BY (hour, repo_key, branch, pr, session_id, commit, repo, developer, team, intent);
 
 -- Backfill from what is already stored (current version of each span), once: only into an empty rollup.
-INSERT INTO {db:Identifier}.usage_by_link_minute
+INSERT INTO {db:Identifier}.usage_by_link_hour
 SELECT
-    toStartOfMinute(Timestamp) AS minute,
+    toStartOfHour(Timestamp) AS hour,
     repo,
     lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
     branch,
@@ -101,12 +102,12 @@ SELECT
     toInt64(countIf(unpriced = 1)) AS unpriced_calls
 FROM {db:Identifier}.spans FINAL
 WHERE span_type IN ('llm', 'tool')
-  AND (SELECT count() FROM {db:Identifier}.usage_by_link_minute) = 0
-GROUP BY minute, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;
+  AND (SELECT count() FROM {db:Identifier}.usage_by_link_hour) = 0
+GROUP BY hour, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_by_link_minute_mv TO {db:Identifier}.usage_by_link_minute AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_by_link_hour_mv TO {db:Identifier}.usage_by_link_hour AS
 SELECT
-    toStartOfMinute(Timestamp) AS minute,
+    toStartOfHour(Timestamp) AS hour,
     repo,
     lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
     branch,
@@ -127,11 +128,11 @@ SELECT
     toInt64(countIf(unpriced = 1)) AS unpriced_calls
 FROM {db:Identifier}.spans
 WHERE span_type IN ('llm', 'tool') AND row_version = 0
-GROUP BY minute, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;
+GROUP BY hour, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;
 
-CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_by_link_minute_reprice_mv TO {db:Identifier}.usage_by_link_minute AS
+CREATE MATERIALIZED VIEW IF NOT EXISTS {db:Identifier}.usage_by_link_hour_reprice_mv TO {db:Identifier}.usage_by_link_hour AS
 SELECT
-    toStartOfMinute(Timestamp) AS minute,
+    toStartOfHour(Timestamp) AS hour,
     repo,
     lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
     branch,
@@ -152,4 +153,4 @@ SELECT
     sum(toInt64(unpriced) - toInt64(prev_unpriced)) AS unpriced_calls
 FROM {db:Identifier}.spans
 WHERE span_type = 'llm' AND row_version > 0
-GROUP BY minute, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;
+GROUP BY hour, repo, repo_key, branch, commit, pr, session_id, developer, team, intent;

@@ -1,10 +1,12 @@
 -- fragment: the link rollup in [span_since, until) with the PR each row's spend belongs to and the
 -- rule that linked it, first that applies: explicit (PR on the span) > commit (the span's commit is
--- a known commit of a PR not yet closed at that minute) > branch (the PR whose head is the span's
--- branch and that was not closed before that minute; the earliest such) > trailer (the session's
+-- a known commit of a PR not yet closed in that hour) > branch (the PR whose head is the span's
+-- branch and that was not closed before that hour; the earliest such) > trailer (the session's
 -- Agent-Session commits belong to exactly one PR) > unattributed (pr 0).
+-- Rows are rollup rows, not yet summed (the SummingMergeTree merges lazily): readers aggregate.
+-- The fact tables are read without FINAL: a repeated fact changes none of the aggregates used here.
 SELECT
-    u.minute AS minute,
+    u.hour AS hour,
     u.repo AS repo,
     u.repo_key AS repo_key,
     u.branch AS branch,
@@ -21,55 +23,47 @@ SELECT
     u.reasoning_tokens AS reasoning_tokens,
     u.cost_nanos AS cost_nanos,
     u.unpriced_calls AS unpriced_calls,
-    multiIf(u.pr != 0, u.pr, c.pr != 0 AND u.minute <= c.end_at, c.pr, b.pr != 0, b.pr, t.pr != 0, t.pr, toUInt32(0)) AS link_pr,
-    multiIf(u.pr != 0, 'explicit', c.pr != 0 AND u.minute <= c.end_at, 'commit', b.pr != 0, 'branch', t.pr != 0, 'trailer', 'unattributed') AS link_rule
+    multiIf(u.pr != 0, u.pr, c.pr != 0 AND u.hour <= c.end_at, c.pr, b.pr != 0, b.pr, t.pr != 0, t.pr, toUInt32(0)) AS link_pr,
+    multiIf(u.pr != 0, 'explicit', c.pr != 0 AND u.hour <= c.end_at, 'commit', b.pr != 0, 'branch', t.pr != 0, 'trailer', 'unattributed') AS link_rule
 FROM
 (
     SELECT
-        minute, repo, repo_key, toString(branch) AS branch, commit, pr, session_id, developer, team, intent,
-        sum(llm_calls) AS llm_calls,
-        sum(tool_calls) AS tool_calls,
-        sum(input_tokens) AS input_tokens,
-        sum(output_tokens) AS output_tokens,
-        sum(cache_read_tokens) AS cache_read_tokens,
-        sum(cache_write_tokens) AS cache_write_tokens,
-        sum(reasoning_tokens) AS reasoning_tokens,
-        sum(cost_nanos) AS cost_nanos,
-        sum(unpriced_calls) AS unpriced_calls
-    FROM {db:Identifier}.usage_by_link_minute
-    WHERE minute >= toStartOfMinute({span_since:DateTime64(3, 'UTC')})
-      AND minute < {until:DateTime64(3, 'UTC')}
+        hour, repo, repo_key, toString(branch) AS branch, commit, pr, session_id, developer, team, intent,
+        llm_calls, tool_calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
+        reasoning_tokens, cost_nanos, unpriced_calls
+    FROM {db:Identifier}.usage_by_link_hour
+    WHERE hour >= toStartOfHour({span_since:DateTime64(3, 'UTC')})
+      AND hour < {until:DateTime64(3, 'UTC')}
       AND ({repo:String} = '' OR repo = {repo:String} OR repo_key = lower({repo:String}))
       AND ({team:String} = '' OR team = {team:String})
       AND ({developer:String} = '' OR developer = {developer:String})
       AND 1 = 1 /*filter*/
-    GROUP BY minute, repo, repo_key, branch, commit, pr, session_id, developer, team, intent
 ) AS u
 LEFT JOIN
 (
     SELECT k.repo AS repo, k.sha AS sha, min(k.pr) AS pr, max(f.end_at) AS end_at
     FROM
     (
-        SELECT repo, sha, pr FROM {db:Identifier}.pr_commits FINAL WHERE pr != 0
+        SELECT repo, sha, pr FROM {db:Identifier}.pr_commits WHERE pr != 0
         UNION ALL
-        SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events FINAL
+        SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events
         WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
           AND at < {until:DateTime64(3, 'UTC')}
     ) AS k
-    INNER JOIN (/*include:_pr_facts.sql*/) AS f ON k.repo = f.repo AND k.pr = f.pr
+    INNER JOIN (/*include:_pr_periods.sql*/) AS f ON k.repo = f.repo AND k.pr = f.pr
     GROUP BY k.repo, k.sha
 ) AS c ON u.repo_key = c.repo AND u.commit = c.sha
 ASOF LEFT JOIN
 (
-    SELECT repo, head_branch, pr, end_at FROM (/*include:_pr_facts.sql*/) WHERE head_branch != ''
-) AS b ON u.repo_key = b.repo AND u.branch = b.head_branch AND u.minute <= b.end_at
+    SELECT repo, head_branch, pr, end_at FROM (/*include:_pr_periods.sql*/) WHERE head_branch != ''
+) AS b ON u.repo_key = b.repo AND u.branch = b.head_branch AND u.hour <= b.end_at
 LEFT JOIN
 (
     SELECT tc.repo AS repo, tc.session_id AS session_id, any(cp.pr) AS pr
     FROM
     (
         SELECT repo, sha, anyIf(session_id, session_id != '') AS session_id
-        FROM {db:Identifier}.pr_commits FINAL
+        FROM {db:Identifier}.pr_commits
         GROUP BY repo, sha
         HAVING session_id != ''
     ) AS tc
@@ -78,15 +72,15 @@ LEFT JOIN
         SELECT repo, sha, min(pr) AS pr
         FROM
         (
-            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits FINAL WHERE pr != 0
+            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits WHERE pr != 0
             UNION ALL
-            SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events FINAL
+            SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events
             WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
               AND at < {until:DateTime64(3, 'UTC')}
             UNION ALL
             SELECT pc.repo AS repo, pc.sha AS sha, f.pr AS pr
-            FROM {db:Identifier}.pr_commits AS pc FINAL
-            INNER JOIN (/*include:_pr_facts.sql*/) AS f ON pc.repo = f.repo AND pc.branch = f.head_branch
+            FROM {db:Identifier}.pr_commits AS pc
+            INNER JOIN (/*include:_pr_periods.sql*/) AS f ON pc.repo = f.repo AND pc.branch = f.head_branch
             WHERE pc.branch != ''
         )
         GROUP BY repo, sha

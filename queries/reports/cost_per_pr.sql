@@ -1,6 +1,6 @@
 -- report: cost-per-pr
 -- Tokens and cost per (repository, pull request) in [since, until), read from the link rollup
--- (minute granularity), each minute of spend charged to the PR the linkage rules give it (see
+-- (hour granularity), each hour of spend charged to the PR the linkage rules give it (see
 -- _linked_usage.sql; `rules` says which applied), with the PR's state as of `until` and the waste
 -- the redundancy findings put on it. pr = 0 is the unattributed bucket.
 SELECT
@@ -18,8 +18,8 @@ SELECT
     c.unpriced_calls AS unpriced_calls,
     w.wasted_tokens AS wasted_tokens,
     toString(w.wasted_cost) AS wasted_cost_nanos,
-    toString(c.first_minute) AS first_seen,
-    toString(c.last_minute) AS last_seen,
+    toString(c.first_hour) AS first_seen,
+    toString(c.last_hour) AS last_seen,
     c.rules AS rules,
     f.state AS state,
     if(f.merged_at IS NULL, NULL, toString(f.merged_at)) AS merged_at
@@ -40,8 +40,8 @@ FROM
         sum(cost_nanos) AS cost,
         sum(unpriced_calls) AS unpriced_calls,
         arrayStringConcat(arraySort(groupUniqArray(link_rule)), ',') AS rules,
-        min(minute) AS first_minute,
-        max(minute) AS last_minute
+        min(hour) AS first_hour,
+        max(hour) AS last_hour
     FROM (/*include:_linked_usage.sql*/)
     GROUP BY repo_key, link_pr
 ) AS c
@@ -65,18 +65,18 @@ LEFT JOIN
             (
                 SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
             ) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
-            WHERE f.Timestamp >= toStartOfMinute({since:DateTime64(3, 'UTC')})
+            WHERE f.Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')})
               AND f.Timestamp < {until:DateTime64(3, 'UTC')}
               AND ({team:String} = '' OR f.team = {team:String})
               AND ({developer:String} = '' OR f.developer = {developer:String})
         ) AS lf
         LEFT JOIN
         (
-            SELECT session_id, minute, any(link_pr) AS pr
+            SELECT session_id, hour, any(link_pr) AS pr
             FROM (/*include:_linked_usage.sql:waste_sessions*/)
-            GROUP BY session_id, minute
+            GROUP BY session_id, hour
             HAVING uniqExact(link_pr) = 1
-        ) AS sm ON lf.session_id = sm.session_id AND toStartOfMinute(lf.Timestamp) = sm.minute
+        ) AS sm ON lf.session_id = sm.session_id AND toStartOfHour(lf.Timestamp) = sm.hour
     ) AS wf
     GROUP BY wf.repo_key, wf.pr
 ) AS w ON c.repo_key = w.repo_key AND c.pr = w.pr

@@ -28,7 +28,7 @@ FULL OUTER JOIN
         sumIf(l.llm_calls, f.state = 'merged' AND f.merged_at >= {since:DateTime64(3, 'UTC')}) AS llm_calls,
         sumIf(l.cost_nanos, f.state = 'merged' AND f.merged_at >= {since:DateTime64(3, 'UTC')}) AS merged_cost,
         sumIf(l.unpriced_calls, f.state = 'merged' AND f.merged_at >= {since:DateTime64(3, 'UTC')}) AS unpriced_calls,
-        sumIf(l.cost_nanos, l.link_pr = 0 AND l.minute >= toStartOfMinute({since:DateTime64(3, 'UTC')})) AS unattributed_cost
+        sumIf(l.cost_nanos, l.link_pr = 0 AND l.hour >= toStartOfHour({since:DateTime64(3, 'UTC')})) AS unattributed_cost
     FROM (/*include:_linked_usage.sql*/) AS l
     LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON l.repo_key = f.repo AND l.link_pr = f.pr
     GROUP BY l.repo_key

@@ -12,14 +12,14 @@ SELECT
 FROM
 (
     SELECT
-        toString(toDate(minute)) AS period,
+        toString(toDate(hour)) AS period,
         uniqExactIf(developer, developer != '' AND llm_calls > 0) AS active_developers,
         sum(cost_nanos) AS cost,
         sumIf(cost_nanos, developer != '') AS known_cost,
         sum(llm_calls) AS n_llm,
         sum(unpriced_calls) AS n_unpriced
-    FROM {db:Identifier}.usage_by_link_minute
-    WHERE minute >= toStartOfMinute({since:DateTime64(3, 'UTC')}) AND minute < {until:DateTime64(3, 'UTC')}
+    FROM {db:Identifier}.usage_by_link_hour
+    WHERE hour >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND hour < {until:DateTime64(3, 'UTC')}
       AND ({repo:String} = '' OR repo = {repo:String} OR repo_key = {repo_key:String})
       AND ({team:String} = '' OR team = {team:String})
       AND ({developer:String} = '' OR developer = {developer:String})
@@ -32,8 +32,8 @@ FROM
         sumIf(cost_nanos, developer != '') AS known_cost,
         sum(llm_calls) AS n_llm,
         sum(unpriced_calls) AS n_unpriced
-    FROM {db:Identifier}.usage_by_link_minute
-    WHERE minute >= toStartOfMinute({since:DateTime64(3, 'UTC')}) AND minute < {until:DateTime64(3, 'UTC')}
+    FROM {db:Identifier}.usage_by_link_hour
+    WHERE hour >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND hour < {until:DateTime64(3, 'UTC')}
       AND ({repo:String} = '' OR repo = {repo:String} OR repo_key = {repo_key:String})
       AND ({team:String} = '' OR team = {team:String})
       AND ({developer:String} = '' OR developer = {developer:String})

@@ -11,11 +11,11 @@ const sqlCache = new Map<string, string>();
 /** Named filters a report can put on an included fragment (include marker with `:name`). */
 const FRAGMENT_FILTERS: Record<string, string> = {
   waste_sessions:
-    "session_id IN (SELECT session_id FROM {db:Identifier}.waste_findings WHERE Timestamp >= toStartOfMinute({since:DateTime64(3, 'UTC')}) AND Timestamp < {until:DateTime64(3, 'UTC')})",
+    "session_id IN (SELECT session_id FROM {db:Identifier}.waste_findings WHERE Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND Timestamp < {until:DateTime64(3, 'UTC')})",
 };
 
 /** A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage rules) inlined. */
-function reportSql(file: string, depth = 0): string {
+export function reportSql(file: string, depth = 0): string {
   let sql = sqlCache.get(file);
   if (sql === undefined) {
     sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
