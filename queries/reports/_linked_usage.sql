@@ -23,6 +23,8 @@ SELECT
     u.reasoning_tokens AS reasoning_tokens,
     u.cost_nanos AS cost_nanos,
     u.unpriced_calls AS unpriced_calls,
+    u.wasted_tokens AS wasted_tokens,
+    u.wasted_cost_nanos AS wasted_cost_nanos,
     multiIf(u.pr != 0, u.pr, c.pr != 0 AND u.hour <= c.end_at, c.pr, b.pr != 0, b.pr, t.pr != 0, t.pr, toUInt32(0)) AS link_pr,
     multiIf(u.pr != 0, 'explicit', c.pr != 0 AND u.hour <= c.end_at, 'commit', b.pr != 0, 'branch', t.pr != 0, 'trailer', 'unattributed') AS link_rule
 FROM
@@ -30,7 +32,7 @@ FROM
     SELECT
         hour, repo, repo_key, toString(branch) AS branch, commit, pr, session_id, developer, team, intent,
         llm_calls, tool_calls, input_tokens, output_tokens, cache_read_tokens, cache_write_tokens,
-        reasoning_tokens, cost_nanos, unpriced_calls
+        reasoning_tokens, cost_nanos, unpriced_calls, toUInt64(0) AS wasted_tokens, toInt64(0) AS wasted_cost_nanos
     FROM {db:Identifier}.usage_by_link_hour
     WHERE hour >= toStartOfHour({span_since:DateTime64(3, 'UTC')})
       AND hour < {until:DateTime64(3, 'UTC')}
@@ -38,6 +40,7 @@ FROM
       AND ({team:String} = '' OR team = {team:String})
       AND ({developer:String} = '' OR developer = {developer:String})
       AND 1 = 1 /*filter*/
+    /*waste_rows*/
 ) AS u
 LEFT JOIN
 (

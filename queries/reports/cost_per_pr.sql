@@ -2,7 +2,7 @@
 -- Tokens and cost per (repository, pull request) in [since, until), read from the link rollup
 -- (hour granularity), each hour of spend charged to the PR the linkage rules give it (see
 -- _linked_usage.sql; `rules` says which applied), with the PR's state as of `until` and the waste
--- the redundancy findings put on it. pr = 0 is the unattributed bucket.
+-- the redundancy findings put on it (linked by the same rules: _waste_rows.sql). pr = 0 is the unattributed bucket.
 SELECT
     c.repo AS repo,
     c.pr AS pr,
@@ -16,8 +16,8 @@ SELECT
     c.reasoning_tokens AS reasoning_tokens,
     toString(c.cost) AS cost_nanos,
     c.unpriced_calls AS unpriced_calls,
-    w.wasted_tokens AS wasted_tokens,
-    toString(w.wasted_cost) AS wasted_cost_nanos,
+    c.wasted_tokens AS wasted_tokens,
+    toString(c.wasted_cost) AS wasted_cost_nanos,
     toString(c.first_hour) AS first_seen,
     toString(c.last_hour) AS last_seen,
     c.rules AS rules,
@@ -39,45 +39,13 @@ FROM
         sum(reasoning_tokens) AS reasoning_tokens,
         sum(cost_nanos) AS cost,
         sum(unpriced_calls) AS unpriced_calls,
+        sum(wasted_tokens) AS wasted_tokens,
+        sum(wasted_cost_nanos) AS wasted_cost,
         arrayStringConcat(arraySort(groupUniqArray(link_rule)), ',') AS rules,
         min(hour) AS first_hour,
         max(hour) AS last_hour
-    FROM (/*include:_linked_usage.sql*/)
+    FROM (/*include:_linked_usage.sql:with_waste*/)
     GROUP BY repo_key, link_pr
 ) AS c
 LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON c.repo_key = f.repo AND c.pr = f.pr
-LEFT JOIN
-(
-    SELECT wf.repo_key AS repo_key, wf.pr AS pr, sum(wf.wasted_tokens) AS wasted_tokens, sum(wf.wasted_cost) AS wasted_cost
-    FROM
-    (
-        SELECT
-            lower(replaceRegexpOne(replaceRegexpOne(lf.repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
-            if(lf.pr != 0, lf.pr, sm.pr) AS pr,
-            lf.wasted_tokens AS wasted_tokens,
-            lf.direct_cost_nanos + lf.carried_cost_nanos AS wasted_cost
-        FROM
-        (
-            SELECT f.session_id AS session_id, f.Timestamp AS Timestamp, f.repo AS repo, f.pr AS pr,
-                   f.wasted_tokens AS wasted_tokens, f.direct_cost_nanos AS direct_cost_nanos, f.carried_cost_nanos AS carried_cost_nanos
-            FROM {db:Identifier}.waste_findings AS f FINAL
-            INNER JOIN
-            (
-                SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
-            ) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
-            WHERE f.Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')})
-              AND f.Timestamp < {until:DateTime64(3, 'UTC')}
-              AND ({team:String} = '' OR f.team = {team:String})
-              AND ({developer:String} = '' OR f.developer = {developer:String})
-        ) AS lf
-        LEFT JOIN
-        (
-            SELECT session_id, hour, any(link_pr) AS pr
-            FROM (/*include:_linked_usage.sql:waste_sessions*/)
-            GROUP BY session_id, hour
-            HAVING uniqExact(link_pr) = 1
-        ) AS sm ON lf.session_id = sm.session_id AND toStartOfHour(lf.Timestamp) = sm.hour
-    ) AS wf
-    GROUP BY wf.repo_key, wf.pr
-) AS w ON c.repo_key = w.repo_key AND c.pr = w.pr
 ORDER BY c.cost DESC, c.repo, c.pr

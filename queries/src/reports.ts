@@ -8,10 +8,10 @@ import { assertDatabaseName, toClickHouseTime } from './sql.js';
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
 const sqlCache = new Map<string, string>();
 
-/** Named filters a report can put on an included fragment (include marker with `:name`). */
-const FRAGMENT_FILTERS: Record<string, string> = {
-  waste_sessions:
-    "session_id IN (SELECT session_id FROM {db:Identifier}.waste_findings WHERE Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND Timestamp < {until:DateTime64(3, 'UTC')})",
+/** Variants of an included fragment (include marker with `:name`): a marker replaced by more SQL. */
+const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
+  // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
+  with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
 };
 
 /** A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage rules) inlined. */
@@ -24,7 +24,13 @@ export function reportSql(file: string, depth = 0): string {
         if (depth > 3)
           throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
         const body = reportSql(name, depth + 1);
-        return `\n${filter === undefined ? body : body.replace('1 = 1 /*filter*/', FRAGMENT_FILTERS[filter] ?? '1 = 1')}\n`;
+        const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
+        if (filter !== undefined && variant === undefined)
+          throw new StoreError(
+            'INVALID_ARGUMENT',
+            `Unknown fragment variant ${filter} in ${file}.`,
+          );
+        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(variant.file, depth + 1))}\n`;
       },
     );
     sqlCache.set(file, sql);

@@ -323,6 +323,42 @@ describe('GitHub webhook (signed, idempotent) and PR linkage (real chDB)', () =>
       span('S6', '2026-11-16T11:00:00Z', 50n, { intent: 'explore', branch: 'feat/a' }),
     ]);
     await server.sink.flush();
+    // A redundancy finding of S1 with no PR on its span, at 10:40: S1's spend of that hour is on
+    // feat/b, so the waste (50 tokens, 300 + 200 nano-USD) is charged to PR 102 by the branch rule.
+    await server.client.insert({
+      table: `${DB}.waste_findings`,
+      values: [
+        {
+          session_id: 'S1',
+          span_id: 'w1',
+          trace_id: 't',
+          scan_id: 5,
+          Timestamp: '2026-11-10 10:40:00',
+          kind: 're_read',
+          repo: 'https://github.com/acme/api.git',
+          pr: 0,
+          developer: 'ana',
+          team: 'core',
+          wasted_tokens: 50,
+          direct_cost_nanos: 300,
+          carried_cost_nanos: 200,
+        },
+      ],
+      format: 'JSONEachRow',
+    });
+    await server.client.insert({
+      table: `${DB}.session_scans`,
+      values: [
+        {
+          session_id: 'S1',
+          scan_id: 5,
+          last_ingested_at: '2026-11-20 00:00:00',
+          spans: 3,
+          findings: 1,
+        },
+      ],
+      format: 'JSONEachRow',
+    });
 
     const rows = await costPerPr(server.client, { db: DB, ...window });
     const by = (pr: number | null) => rows.find((r) => r.pr === pr);
