@@ -62,32 +62,32 @@ ASOF LEFT JOIN
 ) AS b ON u.repo_key = b.repo AND u.branch = b.head_branch AND u.hour <= b.end_at
 LEFT JOIN
 (
-    SELECT tc.repo AS repo, tc.session_id AS session_id, any(cp.pr) AS pr
+    -- Sessions named by Agent-Session trailers, with the PRs of their commits: by SHA (a PR's
+    -- commits, head SHAs) or by the branch they were pushed to (any PR with that head branch).
+    SELECT tc.repo AS repo, tc.session_id AS session_id, any(tc.pr) AS pr
     FROM
     (
-        SELECT repo, sha, anyIf(session_id, session_id != '') AS session_id
-        FROM {db:Identifier}.pr_commits
-        GROUP BY repo, sha
-        HAVING session_id != ''
-    ) AS tc
-    INNER JOIN
-    (
-        SELECT repo, sha, min(pr) AS pr
-        FROM
+        SELECT s.repo AS repo, s.session_id AS session_id, x.pr AS pr
+        FROM (SELECT repo, sha, session_id FROM {db:Identifier}.pr_commits WHERE session_id != '') AS s
+        INNER JOIN
         (
-            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits WHERE pr != 0
+            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits
+            WHERE pr != 0 AND sha IN (SELECT sha FROM {db:Identifier}.pr_commits WHERE session_id != '')
             UNION ALL
             SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events
-            WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
-              AND at < {until:DateTime64(3, 'UTC')}
-            UNION ALL
-            SELECT pc.repo AS repo, pc.sha AS sha, f.pr AS pr
-            FROM {db:Identifier}.pr_commits AS pc
-            INNER JOIN (/*include:_pr_periods.sql*/) AS f ON pc.repo = f.repo AND pc.branch = f.head_branch
-            WHERE pc.branch != ''
-        )
-        GROUP BY repo, sha
-    ) AS cp ON tc.repo = cp.repo AND tc.sha = cp.sha
+            WHERE pr != 0 AND kind IN ('opened', 'reopened', 'pushed', 'updated') AND at < {until:DateTime64(3, 'UTC')}
+              AND head_sha IN (SELECT sha FROM {db:Identifier}.pr_commits WHERE session_id != '')
+        ) AS x ON s.repo = x.repo AND s.sha = x.sha
+        UNION ALL
+        SELECT s.repo AS repo, s.session_id AS session_id, e.pr AS pr
+        FROM (SELECT repo, branch, session_id FROM {db:Identifier}.pr_commits WHERE session_id != '' AND branch != '') AS s
+        INNER JOIN
+        (
+            SELECT DISTINCT repo, head_branch, pr FROM {db:Identifier}.pr_events
+            WHERE pr != 0 AND at < {until:DateTime64(3, 'UTC')}
+              AND head_branch IN (SELECT branch FROM {db:Identifier}.pr_commits WHERE session_id != '' AND branch != '')
+        ) AS e ON s.repo = e.repo AND s.branch = e.head_branch
+    ) AS tc
     GROUP BY tc.repo, tc.session_id
-    HAVING uniqExact(cp.pr) = 1
+    HAVING uniqExact(tc.pr) = 1
 ) AS t ON u.repo_key = t.repo AND u.session_id = t.session_id
