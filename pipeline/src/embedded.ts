@@ -1,6 +1,4 @@
 import {
-  deliveryStored,
-  insertPrFacts,
   insertMetricPoints,
   migrateUp,
   openStore,
@@ -16,7 +14,7 @@ import { loadPriceBook, type PriceBook } from './price/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
-import { githubWebhookHandler } from './github/index.js';
+import { githubWebhookRoute } from './github/index.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -95,16 +93,11 @@ export async function startEmbedded(
         await sink.flush();
         await detect.catchUp();
       }),
-      post: {
-        '/v1/github/webhook': githubWebhookHandler({
-          secret: config.githubWebhookSecret,
-          logger,
-          store: {
-            deliveryStored: (id) => deliveryStored(client, config.database, id),
-            write: (facts) => insertPrFacts(client, config.database, facts),
-          },
-        }),
-      },
+      post: githubWebhookRoute(client, {
+        db: config.database,
+        secret: config.githubWebhookSecret,
+        logger,
+      }),
       health: () => ({
         mode: 'embedded',
         store: config.clickhouseUrl ?? config.dataDir,

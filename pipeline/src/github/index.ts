@@ -10,3 +10,4 @@ export type { PrFacts, ImportOptions } from './events.js';
 export { githubWebhookHandler, verifySignature, signBody } from './webhook.js';
 export type { PrFactsStore } from './webhook.js';
 export { readPrsFile, readGitHistory } from './import.js';
+export { githubWebhookRoute } from './route.js';

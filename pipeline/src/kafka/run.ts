@@ -2,6 +2,7 @@ import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/quer
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
+import { githubWebhookRoute } from '../github/index.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { loadPriceBook } from '../price/index.js';
@@ -100,6 +101,11 @@ export async function startKafkaPipeline(
       : {}),
     ...(client
       ? {
+          post: githubWebhookRoute(client, {
+            db: config.database,
+            secret: config.githubWebhookSecret,
+            logger: log,
+          }),
           api: reportApi(client, config.database, async (name) => {
             if (!NEEDS_DETECTION.includes(name)) return;
             await sink?.flush();
