@@ -1,6 +1,6 @@
 // Benchmark: `report cost-per-pr` (PR linkage, rollup) over 90 days, beside the same query over the
 // raw spans table, in the same run. Data is generated inside ClickHouse (chDB) with
-// INSERT … SELECT FROM numbers(): HM_BENCH_SPANS spans (default 10,000,000) in 50,000 sessions of
+// INSERT … SELECT FROM numbers(): HM_BENCH_LINK_SPANS spans (default 10,000,000) in 50,000 sessions of
 // 200 spans over 50 minutes each, spread over 90 days; 20,000 PRs (5 events each: opened, pushed,
 // review, check, merged for 80%); sessions linked explicitly, by commit, by branch, or not at all.
 // Run: npm run bench (HM_BENCH=linkage for this one only; HM_BENCH_RUNS for the sample size).
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { costPerPr, migrateUp, openStore, toClickHouseTime } from '../queries/dist/index.js';
 import { reportSql } from '../queries/dist/reports.js';
 
-const SPANS = Number(process.env.HM_BENCH_SPANS ?? 10_000_000);
+const SPANS = Number(process.env.HM_BENCH_LINK_SPANS ?? 10_000_000);
 const PRS = 20_000;
 const PER_SESSION = 200;
 const RUNS = Number(process.env.HM_BENCH_RUNS ?? 20);
