@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import {
   DataFolderLockedError,
   formatUsd,
+  insertPrFacts,
   migrateDown,
   migrateUp,
   openStore,
@@ -27,6 +28,7 @@ import { startKafkaPipeline, type KafkaRole } from './kafka/run.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
 import { injectSpike } from './demo/spike.js';
+import { readGitHistory, readPrsFile, type PrFacts } from './github/index.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -44,6 +46,9 @@ Usage:
   harness-meter report usage-check [opts]  LLM calls whose usage parts do not add up (cache > input, split ≠ total)
   harness-meter report cost-drift [--tolerance PCT] [opts]
                                            where a reported cost differs from the computed one, and why
+  harness-meter report linkage [opts]      spend attributed to PRs, by rule (explicit, commit, branch, trailer), and unattributed
+  harness-meter report cost-per-merged-pr | spend-per-developer | time-to-merge | first-pass | review-velocity
+                                           harness metrics (see the README, "PR linkage and metrics")
   harness-meter prices show MODEL [--provider P] [--at DATE]
                                            how a model name resolves, the price row in force, its source
   harness-meter reprice [--since T] [--model M]
@@ -52,12 +57,16 @@ Usage:
                                            run it from the agent's hooks: reads {session_id, cwd} on stdin)
   harness-meter alerts check [--at TIME]   evaluate the alert rules now (or at TIME) and deliver what changed
   harness-meter report alerts [opts]       alert notices (warn, firing, resolved) and their delivery
+  harness-meter import prs FILE [--pr N]   store PR facts from GitHub REST JSON (gh api …: pulls, reviews, commits)
+  harness-meter import git PATH [--repo O/R] [--base B]
+                                           store a local repository's commits, with Agent-Session trailers
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
   --since T    start of the window (ISO date/time, or 30m, 24h, 7d, 2w back from now; default 30d)
   --until T    end of the window (default now)
-  --repo R     only this repository (cost-per-pr)
+  --repo R     only this repository (cost-per-pr and the PR metrics)
+  --team T, --developer D   only spend of this team / developer (cost-per-pr and the PR metrics)
   --model M    reprice: only calls of this model
   --tolerance PCT  cost-drift: relative difference ignored, in percent (default 1)
   --format F   table (default), json or csv
@@ -146,6 +155,8 @@ async function cmdReport(
     by: typeof values.by === 'string' ? values.by : null,
     repo: typeof values.repo === 'string' ? values.repo : null,
     tolerance: typeof values.tolerance === 'string' ? values.tolerance : null,
+    team: typeof values.team === 'string' ? values.team : null,
+    developer: typeof values.developer === 'string' ? values.developer : null,
   };
   const report = name as ReportName;
   let rows: readonly Record<string, unknown>[];
@@ -231,6 +242,46 @@ async function cmdReprice(
   );
 }
 
+async function cmdImport(
+  config: Config,
+  kind: string | undefined,
+  target: string | undefined,
+  values: Record<string, string | boolean | undefined>,
+): Promise<void> {
+  if ((kind !== 'prs' && kind !== 'git') || target === undefined || target.trim() === '')
+    throw new UsageError(
+      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B].',
+    );
+  let facts: PrFacts;
+  if (kind === 'prs') {
+    const pr = typeof values.pr === 'string' ? Number(values.pr.replace(/^#/, '')) : undefined;
+    if (pr !== undefined && (!Number.isInteger(pr) || pr <= 0))
+      throw new UsageError(`--pr ${String(values.pr)}: give the PR number, e.g. --pr 42.`);
+    facts = readPrsFile(target, pr === undefined ? {} : { pr });
+  } else {
+    facts = {
+      events: [],
+      commits: readGitHistory(target, {
+        ...(typeof values.repo === 'string' ? { repo: values.repo } : {}),
+        ...(typeof values.base === 'string' ? { base: values.base } : {}),
+      }),
+    };
+  }
+  const client = await openStore(storeOptions(config));
+  try {
+    await migrateUp(client, config.database);
+    await insertPrFacts(client, config.database, facts);
+  } finally {
+    await client.close();
+  }
+  const sessions = new Set(facts.commits.map((c) => c.session_id).filter((s) => s !== '')).size;
+  out(
+    `import ${kind}: ${facts.events.length} PR event(s), ${facts.commits.length} commit(s)` +
+      (kind === 'git' ? ` (${sessions} agent session(s) named by Agent-Session trailers)` : '') +
+      ` stored in ${config.database}\n`,
+  );
+}
+
 class UsageError extends Error {}
 
 async function main(argv: string[]): Promise<number> {
@@ -255,6 +306,8 @@ async function main(argv: string[]): Promise<number> {
       pr: { type: 'string' },
       team: { type: 'string' },
       spike: { type: 'boolean' },
+      base: { type: 'string' },
+      developer: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -341,6 +394,9 @@ async function main(argv: string[]): Promise<number> {
       );
       return 0;
     }
+    case 'import':
+      await cmdImport(config, sub, positionals[2], values);
+      return 0;
     case 'migrate':
       await cmdMigrate(config, values.down);
       return 0;

@@ -38,6 +38,8 @@ export interface Config {
   pricesFile: string | undefined;
   /** HM_ALERTS*, HM_ALERT_WEBHOOK_*: alert rules and delivery (README, "Alerts"). */
   alerts: AlertsConfig;
+  /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
+  githubWebhookSecret: string | undefined;
 }
 
 export interface AlertsConfig {
@@ -249,6 +251,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     detectIdleMs: int(env, 'HM_DETECT_IDLE_MS', DEFAULTS.detectIdleMs, 0, 86_400_000, '60000'),
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
     alerts: alertsConfig(env),
+    githubWebhookSecret: env.HM_GITHUB_WEBHOOK_SECRET || undefined,
     ...overrides,
   };
 }

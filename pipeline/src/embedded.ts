@@ -16,6 +16,7 @@ import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
+import { githubWebhookRoute } from './github/index.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -104,6 +105,11 @@ export async function startEmbedded(
           logger,
         }),
         ...alerts.post,
+        ...githubWebhookRoute(client, {
+          db: config.database,
+          secret: config.githubWebhookSecret,
+          logger,
+        }),
       },
       health: () => ({
         mode: 'embedded',

@@ -43,3 +43,29 @@ export { metricsCheck, insertMetricPoints, usageCheck } from './reports.js';
 export type { UsageCheckRow } from './reports.js';
 export type { MetricsCheckRow } from './reports.js';
 export * from './alerts.js';
+export {
+  insertPrFacts,
+  deliveryStored,
+  PR_EVENT_KINDS,
+  repoKey,
+  linkageReport,
+  costPerMergedPr,
+  spendPerDeveloper,
+  timeToMerge,
+  reviewVelocity,
+  firstPass,
+  LINK_RULES,
+  SPAN_LOOKBACK_DAYS,
+} from './linkage.js';
+export type {
+  PrEventRow,
+  PrCommitRow,
+  PrEventKind,
+  LinkageRow,
+  LinkRule,
+  MergedPrCostRow,
+  DeveloperSpendRow,
+  PrOutcomeRow,
+  FirstPassRow,
+} from './linkage.js';
+export type { LinkFilters } from './reports.js';

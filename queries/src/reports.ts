@@ -8,10 +8,31 @@ import { assertDatabaseName, toClickHouseTime } from './sql.js';
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
 const sqlCache = new Map<string, string>();
 
-function reportSql(file: string): string {
+/** Variants of an included fragment (include marker with `:name`): a marker replaced by more SQL. */
+const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
+  // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
+  with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
+};
+
+/** A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage rules) inlined. */
+export function reportSql(file: string, depth = 0): string {
   let sql = sqlCache.get(file);
   if (sql === undefined) {
-    sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8');
+    sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
+      /\/\*include:([A-Za-z0-9_]+\.sql)(?::([a-z_]+))?\*\//g,
+      (_m, name: string, filter: string | undefined) => {
+        if (depth > 3)
+          throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
+        const body = reportSql(name, depth + 1);
+        const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
+        if (filter !== undefined && variant === undefined)
+          throw new StoreError(
+            'INVALID_ARGUMENT',
+            `Unknown fragment variant ${filter} in ${file}.`,
+          );
+        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(variant.file, depth + 1))}\n`;
+      },
+    );
     sqlCache.set(file, sql);
   }
   return sql;
@@ -61,6 +82,27 @@ export interface CostPerPrRow extends UsageTotals {
   wasted_cost_usd: number;
   first_seen: string;
   last_seen: string;
+  /** Linkage rules that charged spend to this row: explicit, commit, branch, trailer, unattributed. */
+  rules: string;
+  /** The PR's state as of `until` from its GitHub facts: open, merged, closed; unknown without facts. */
+  state: 'open' | 'merged' | 'closed' | 'unknown' | null;
+  merged_at: string | null;
+}
+
+/** Filters every linked report takes (repository: URL or owner/name). */
+export interface LinkFilters {
+  repo?: string;
+  team?: string;
+  developer?: string;
+}
+
+export function filterParams(f: LinkFilters): Record<string, string> {
+  return { repo: f.repo ?? '', team: f.team ?? '', developer: f.developer ?? '' };
+}
+
+export function prState(pr: number | null, state: unknown): CostPerPrRow['state'] {
+  if (pr === null) return null;
+  return state === 'open' || state === 'merged' || state === 'closed' ? state : 'unknown';
 }
 
 export const COST_DIMENSIONS = [
@@ -80,9 +122,10 @@ export interface CostByRow extends UsageTotals {
   key: string;
 }
 
-type RawRow = Record<string, string | number | null>;
+export type RawRow = Record<string, string | number | null>;
 
-async function runReport(
+/** Runs a report file with bound parameters (log_comment names the report). */
+export async function runReport(
   client: ClickHouseClient,
   report: string,
   file: string,
@@ -104,11 +147,11 @@ async function runReport(
   }
 }
 
-function num(v: string | number | null | undefined): number {
+export function num(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }
 
-function totals(r: RawRow): UsageTotals {
+export function totals(r: RawRow): UsageTotals {
   const costNanos = BigInt(r.cost_nanos ?? 0);
   return {
     sessions: num(r.sessions),
@@ -125,7 +168,7 @@ function totals(r: RawRow): UsageTotals {
   };
 }
 
-function windowParams(db: string, window: ReportWindow): Record<string, unknown> {
+export function windowParams(db: string, window: ReportWindow): Record<string, unknown> {
   assertDatabaseName(db);
   if (!(window.since < window.until)) {
     throw new StoreError(
@@ -142,11 +185,13 @@ function windowParams(db: string, window: ReportWindow): Record<string, unknown>
  */
 export async function costPerPr(
   client: ClickHouseClient,
-  options: { db: string; repo?: string } & ReportWindow,
+  options: { db: string } & LinkFilters & ReportWindow,
 ): Promise<CostPerPrRow[]> {
+  const params = windowParams(options.db, options);
   const rows = await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', {
-    ...windowParams(options.db, options),
-    repo: options.repo ?? '',
+    ...params,
+    span_since: params.since,
+    ...filterParams(options),
   });
   return rows.map((r) => ({
     repo: String(r.repo ?? ''),
@@ -157,6 +202,9 @@ export async function costPerPr(
     wasted_cost_usd: nanosToUsdNumber(BigInt(r.wasted_cost_nanos ?? 0)),
     first_seen: String(r.first_seen ?? ''),
     last_seen: String(r.last_seen ?? ''),
+    rules: String(r.rules ?? ''),
+    state: prState(num(r.pr) === 0 ? null : num(r.pr), r.state),
+    merged_at: r.merged_at === null || r.merged_at === undefined ? null : String(r.merged_at),
   }));
 }
 

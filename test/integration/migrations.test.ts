@@ -63,6 +63,40 @@ describe('migrations (real ClickHouse engine via chDB)', () => {
     );
   });
 
+  it('0006 backfills the hourly link rollup from stored spans, then its view keeps it current', async () => {
+    await migrateDown(client, DB, 5);
+    const insert = (id: string, at: string, cost: number) =>
+      client.command({
+        query: `INSERT INTO ${DB}.spans (Timestamp, TraceId, SpanId, span_type, repo, branch, session_id, cost_nanos)
+                VALUES ('${at}', 't', '${id}', 'llm', 'git@github.com:Acme/API.git', 'feat/a', 's1', ${cost})`,
+      });
+    await insert('a', '2026-11-10 10:05:00', 700);
+    await insert('b', '2026-11-10 10:50:00', 300);
+    await migrateUp(client, DB);
+    await insert('c', '2026-11-10 11:01:00', 5);
+    const rs = await client.query({
+      query: `SELECT toString(hour) AS hour, repo_key, branch, sum(llm_calls) AS calls, toString(sum(cost_nanos)) AS cost
+              FROM ${DB}.usage_by_link_hour GROUP BY hour, repo_key, branch ORDER BY hour`,
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([
+      {
+        hour: '2026-11-10 10:00:00',
+        repo_key: 'acme/api',
+        branch: 'feat/a',
+        calls: '2',
+        cost: '1000',
+      },
+      {
+        hour: '2026-11-10 11:00:00',
+        repo_key: 'acme/api',
+        branch: 'feat/a',
+        calls: '1',
+        cost: '5',
+      },
+    ]);
+  });
+
   it('refuses a database name that is not a plain identifier', async () => {
     await expect(migrateUp(client, 'bad-name; DROP')).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',

@@ -2,6 +2,7 @@ import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/quer
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
+import { githubWebhookRoute } from '../github/index.js';
 import type { Logger } from '../logger.js';
 import { createMetrics, type Metrics } from '../metrics.js';
 import { loadReloadablePriceBook, type ReloadablePriceBook } from '../price/index.js';
@@ -112,6 +113,7 @@ export async function startKafkaPipeline(
           }),
         }
       : {}),
+    // POST routes of a process that holds the store (the enrich role): reprice, alerts, GitHub webhook.
     ...(client && priceBook && sink
       ? {
           post: {
@@ -123,11 +125,14 @@ export async function startKafkaPipeline(
               logger: log,
             }),
             ...(alerts?.post ?? {}),
+            ...githubWebhookRoute(client, {
+              db: config.database,
+              secret: config.githubWebhookSecret,
+              logger: log,
+            }),
           },
         }
-      : alerts
-        ? { post: alerts.post }
-        : {}),
+      : {}),
     metrics: () => metrics.render(),
     health: () => ({
       mode: 'kafka',

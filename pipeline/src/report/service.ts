@@ -18,6 +18,17 @@ import {
   type UnpricedRow,
   alertsReport,
   type AlertReportRow,
+  linkageReport,
+  costPerMergedPr,
+  spendPerDeveloper,
+  timeToMerge,
+  reviewVelocity,
+  firstPass,
+  type LinkageRow,
+  type MergedPrCostRow,
+  type DeveloperSpendRow,
+  type PrOutcomeRow,
+  type FirstPassRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -30,6 +41,9 @@ export interface ReportRequest {
   repo?: string | null;
   /** cost-drift: tolerance in percent of the computed cost. */
   tolerance?: string | null;
+  /** Linked reports: only spend of this team / developer. */
+  team?: string | null;
+  developer?: string | null;
 }
 
 export type ReportName =
@@ -40,7 +54,24 @@ export type ReportName =
   | 'cost-drift'
   | 'metrics-check'
   | 'usage-check'
-  | 'alerts';
+  | 'alerts'
+  | LinkReportName;
+/** Reports on PR linkage and the harness metrics (issue 7). */
+export type LinkReportName =
+  | 'linkage'
+  | 'cost-per-merged-pr'
+  | 'spend-per-developer'
+  | 'time-to-merge'
+  | 'first-pass'
+  | 'review-velocity';
+export const LINK_REPORT_NAMES: readonly LinkReportName[] = [
+  'linkage',
+  'cost-per-merged-pr',
+  'spend-per-developer',
+  'time-to-merge',
+  'first-pass',
+  'review-velocity',
+];
 export const REPORT_NAMES: readonly ReportName[] = [
   'cost-per-pr',
   'cost',
@@ -50,6 +81,7 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'metrics-check',
   'usage-check',
   'alerts',
+  ...LINK_REPORT_NAMES,
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
@@ -63,7 +95,12 @@ export type ReportRows =
   | CostDriftRow[]
   | MetricsCheckRow[]
   | UsageCheckRow[]
-  | AlertReportRow[];
+  | AlertReportRow[]
+  | LinkageRow[]
+  | MergedPrCostRow[]
+  | DeveloperSpendRow[]
+  | PrOutcomeRow[]
+  | FirstPassRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -82,9 +119,28 @@ export async function runReport(
   req: ReportRequest,
 ): Promise<ReportRows> {
   const window = parseWindow(req.since, req.until);
+  const linked = {
+    db,
+    ...window,
+    ...(req.repo ? { repo: req.repo } : {}),
+    ...(req.team ? { team: req.team } : {}),
+    ...(req.developer ? { developer: req.developer } : {}),
+  };
   switch (name) {
     case 'cost-per-pr':
-      return costPerPr(client, { db, ...window, ...(req.repo ? { repo: req.repo } : {}) });
+      return costPerPr(client, linked);
+    case 'linkage':
+      return linkageReport(client, linked);
+    case 'cost-per-merged-pr':
+      return costPerMergedPr(client, linked);
+    case 'spend-per-developer':
+      return spendPerDeveloper(client, linked);
+    case 'time-to-merge':
+      return timeToMerge(client, linked);
+    case 'review-velocity':
+      return reviewVelocity(client, linked);
+    case 'first-pass':
+      return firstPass(client, linked);
     case 'cost':
       return costBy(client, { db, by: parseDimension(req.by), ...window });
     case 'waste':
@@ -120,6 +176,8 @@ export function reportApi(
           by: p.get('by'),
           repo: p.get('repo'),
           tolerance: p.get('tolerance'),
+          team: p.get('team'),
+          developer: p.get('developer'),
         }),
       };
     };

@@ -1,0 +1,21 @@
+import { deliveryStored, insertPrFacts, type ClickHouseClient } from '@harness-meter/queries';
+import type { PostHandler } from '../ingest/server.js';
+import type { Logger } from '../logger.js';
+import { githubWebhookHandler } from './webhook.js';
+
+/** POST /v1/github/webhook of a process that holds the store: facts go straight to ClickHouse. */
+export function githubWebhookRoute(
+  client: ClickHouseClient,
+  options: { db: string; secret: string | undefined; logger: Logger },
+): Record<string, PostHandler> {
+  return {
+    '/v1/github/webhook': githubWebhookHandler({
+      secret: options.secret,
+      logger: options.logger,
+      store: {
+        deliveryStored: (id) => deliveryStored(client, options.db, id),
+        write: (facts) => insertPrFacts(client, options.db, facts),
+      },
+    }),
+  };
+}
