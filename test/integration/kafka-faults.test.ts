@@ -45,8 +45,11 @@ async function prRow(
   apiUrl: string,
   pr: number,
 ): Promise<{ llm_calls: number; cost_nanos: string } | undefined> {
-  const res = await fetch(`${apiUrl}/api/v1/reports/cost-per-pr?since=2d`);
-  if (!res.ok) return undefined;
+  // Polled while processes are killed and restarted: a refused or dropped connection is "not yet".
+  const res = await fetch(`${apiUrl}/api/v1/reports/cost-per-pr?since=2d`, {
+    signal: AbortSignal.timeout(20_000),
+  }).catch(() => undefined);
+  if (!res?.ok) return undefined;
   const body = (await res.json()) as {
     rows: { pr: number | null; llm_calls: number; cost_nanos: string }[];
   };
