@@ -6,19 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costBy } from '@harness-meter/queries';
-import { loadConfig } from '../../pipeline/src/config.js';
-import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
-import { silentLogger } from '../../pipeline/src/logger.js';
-import { otlpJson, type SimpleSpan } from '../helpers/otlp-json.js';
-import { tempDataDir } from '../helpers/store.js';
+import type { RunningServer } from '../../pipeline/src/embedded.js';
+import type { SimpleSpan } from '../helpers/otlp-json.js';
+import { queryRows, sendSpans, startTestServer } from '../helpers/server.js';
 
 const DB = 'hm_golden';
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startEmbedded(
-    loadConfig({}, { port: 0, dataDir: tempDataDir('golden'), database: DB, batchMaxWaitMs: 10 }),
-    silentLogger,
-  );
+  server = await startTestServer('golden', DB);
 });
 afterAll(async () => {
   await server.stop();
@@ -175,18 +170,11 @@ const span = (g: Golden, i: number): SimpleSpan => ({
 
 describe('golden costs through the stored data path (OTLP → receiver → price → chDB)', () => {
   it('stores each golden call with its price row and its exact cost', async () => {
-    const res = await fetch(`${server.receiver.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: otlpJson(GOLDEN.map(span)),
-    });
-    expect(res.status).toBe(200);
-    await server.sink.flush();
-    const rs = await server.client.query({
-      query: `SELECT SpanId AS id, price_id, toString(cost_nanos) AS cost FROM ${DB}.spans FINAL ORDER BY SpanId`,
-      format: 'JSONEachRow',
-    });
-    const stored = await rs.json<{ id: string; price_id: string; cost: string }>();
+    await sendSpans(server, GOLDEN.map(span));
+    const stored = await queryRows<{ price_id: string; cost: string }>(
+      server,
+      `SELECT price_id, toString(cost_nanos) AS cost FROM ${DB}.spans FINAL ORDER BY SpanId`,
+    );
     expect(stored.map((r) => [r.price_id, r.cost])).toEqual(
       GOLDEN.map((g) => [g.priceId, g.costNanos]),
     );

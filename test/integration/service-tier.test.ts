@@ -1,21 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../pipeline/src/config.js';
-import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
-import { silentLogger } from '../../pipeline/src/logger.js';
+import type { RunningServer } from '../../pipeline/src/embedded.js';
 import { loadPriceBook } from '../../pipeline/src/price/index.js';
 import { generateServiceTiers } from '../../pipeline/src/price/service-tiers.js';
 import { repriceStoredCosts } from '../../pipeline/src/reprice/index.js';
-import { otlpJson, type SimpleSpan } from '../helpers/otlp-json.js';
-import { tempDataDir } from '../helpers/store.js';
+import type { SimpleSpan } from '../helpers/otlp-json.js';
+import { queryRows, sendSpans, startTestServer } from '../helpers/server.js';
 
 const DB = 'hm_tiers';
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startEmbedded(
-    loadConfig({}, { port: 0, dataDir: tempDataDir('tiers'), database: DB, batchMaxWaitMs: 10 }),
-    silentLogger,
-  );
+  server = await startTestServer('tiers', DB);
 });
 afterAll(async () => {
   await server.stop();
@@ -63,20 +58,12 @@ describe('service tiers: batch, flex and priority processing priced from their o
         'gen_ai.usage.cache_read.input_tokens': 400,
       }),
     ];
-    const res = await fetch(`${server.receiver.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: otlpJson(spans),
-    });
-    expect(res.status).toBe(200);
-    await server.sink.flush();
-    const read = async () => {
-      const rs = await server.client.query({
-        query: `SELECT SpanId AS s, price_id, toString(cost_nanos) AS c FROM ${DB}.spans FINAL ORDER BY SpanId`,
-        format: 'JSONEachRow',
-      });
-      return rs.json<{ s: string; price_id: string; c: string }>();
-    };
+    await sendSpans(server, spans);
+    const read = () =>
+      queryRows<{ price_id: string; c: string }>(
+        server,
+        `SELECT price_id, toString(cost_nanos) AS c FROM ${DB}.spans FINAL ORDER BY SpanId`,
+      );
     const before = await read();
     expect(before.map((r) => [r.price_id, r.c])).toEqual([
       ['genai-prices:openai:gpt-4o@-+batch', '1750000'],
@@ -126,21 +113,13 @@ describe('service tiers: batch, flex and priority processing priced from their o
         'gen_ai.usage.output_tokens': 1000,
       }),
     ];
-    const res = await fetch(`${server.receiver.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: otlpJson(spans),
-    });
-    expect(res.status).toBe(200);
-    await server.sink.flush();
-    const rs = await server.client.query({
-      query: `SELECT price_id, toString(cost_nanos) AS c FROM ${DB}.spans FINAL
-              WHERE provider = 'anthropic' ORDER BY SpanId`,
-      format: 'JSONEachRow',
-    });
-    expect(
-      (await rs.json<{ price_id: string; c: string }>()).map((r) => [r.price_id, r.c]),
-    ).toEqual([
+    await sendSpans(server, spans);
+    const anthropicRows = await queryRows<{ price_id: string; c: string }>(
+      server,
+      `SELECT price_id, toString(cost_nanos) AS c FROM ${DB}.spans FINAL
+       WHERE provider = 'anthropic' ORDER BY SpanId`,
+    );
+    expect(anthropicRows.map((r) => [r.price_id, r.c])).toEqual([
       ['genai-prices:anthropic:claude-sonnet-4-5@-+batch', '7425000'],
       ['genai-prices:anthropic:claude-sonnet-4-5@-', '14850000'],
       ['genai-prices:anthropic:claude-sonnet-4-5@-+batch', '611253000'],
@@ -175,22 +154,14 @@ describe('service tiers: batch, flex and priority processing priced from their o
         },
       },
     ];
-    const res = await fetch(`${server.receiver.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: otlpJson(spans),
-    });
-    expect(res.status).toBe(200);
-    await server.sink.flush();
-    const read = async () => {
-      const rs = await server.client.query({
-        query: `SELECT model, toString(cost_nanos) AS c,
-                       toString(cost_nanos - input_cost_nanos - output_cost_nanos - cache_read_cost_nanos - cache_write_cost_nanos) AS fees
-                FROM ${DB}.spans FINAL WHERE model IN ('claude-sonnet-4-5', 'sonar') ORDER BY SpanId`,
-        format: 'JSONEachRow',
-      });
-      return rs.json<{ model: string; c: string; fees: string }>();
-    };
+    await sendSpans(server, spans);
+    const read = () =>
+      queryRows<{ model: string; c: string; fees: string }>(
+        server,
+        `SELECT model, toString(cost_nanos) AS c,
+                toString(cost_nanos - input_cost_nanos - output_cost_nanos - cache_read_cost_nanos - cache_write_cost_nanos) AS fees
+         FROM ${DB}.spans FINAL WHERE model IN ('claude-sonnet-4-5', 'sonar') ORDER BY SpanId`,
+      );
     const stored = await read();
     expect(stored).toEqual([
       { model: 'claude-sonnet-4-5', c: '34500000', fees: '30000000' },

@@ -1,21 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageCheck } from '@harness-meter/queries';
-import { loadConfig } from '../../pipeline/src/config.js';
-import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
-import { silentLogger } from '../../pipeline/src/logger.js';
-import { otlpJson, type SimpleSpan } from '../helpers/otlp-json.js';
-import { tempDataDir } from '../helpers/store.js';
+import type { RunningServer } from '../../pipeline/src/embedded.js';
+import type { SimpleSpan } from '../helpers/otlp-json.js';
+import { queryRows, sendSpans, startTestServer } from '../helpers/server.js';
 
 const DB = 'hm_usage_check';
 let server: RunningServer;
 beforeAll(async () => {
-  server = await startEmbedded(
-    loadConfig(
-      {},
-      { port: 0, dataDir: tempDataDir('usage-check'), database: DB, batchMaxWaitMs: 10 },
-    ),
-    silentLogger,
-  );
+  server = await startTestServer('usage-check', DB);
 });
 afterAll(async () => {
   await server.stop();
@@ -56,20 +48,14 @@ describe('usage check: input must include cache reads and writes, the TTL split 
       // consistent: 1,000 of 2,000 input read from cache.
       call(3, { 'gen_ai.usage.input_tokens': 2000, 'gen_ai.usage.cache_read.input_tokens': 1000 }),
     ];
-    const res = await fetch(`${server.receiver.url}/v1/traces`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: otlpJson(spans),
-    });
-    expect(res.status).toBe(200);
-    await server.sink.flush();
-    const rs = await server.client.query({
-      query: `SELECT SpanId AS s, usage_check AS u, toString(cost_nanos) AS c FROM ${DB}.spans FINAL ORDER BY SpanId`,
-      format: 'JSONEachRow',
-    });
+    await sendSpans(server, spans);
+    const stored = await queryRows<{ u: string; c: string }>(
+      server,
+      `SELECT usage_check AS u, toString(cost_nanos) AS c FROM ${DB}.spans FINAL ORDER BY SpanId`,
+    );
     // Call 1 is still priced: fresh input 0, 800 × 300,000 + 500 × 3,750,000 + 100 × 15,000,000 pico
     // = 240,000 + 1,875,000 + 1,500,000 = 3,615,000 nano-USD.
-    expect((await rs.json<{ u: string; c: string }>()).map((r) => [r.u, r.c])).toEqual([
+    expect(stored.map((r) => [r.u, r.c])).toEqual([
       ['cache_exceeds_input', '3615000'],
       // The 100 writes the split leaves out count as 5-minute writes (the cost rule): 1,500 fresh × 3,000,000
       // + 300 × 3,750,000 + 200 × 6,000,000 + 100 × 15,000,000 pico = 4,500,000 + 1,125,000 + 1,200,000 + 1,500,000
