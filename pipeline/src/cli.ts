@@ -267,18 +267,24 @@ async function cmdImport(
       }),
     };
   }
-  const client = await openStore(storeOptions(config));
-  try {
-    await migrateUp(client, config.database);
-    await insertPrFacts(client, config.database, facts);
-  } finally {
-    await client.close();
+  // A running server holds the store: it stores the facts read here; otherwise open the store.
+  const server = await findServer(config.apiUrl);
+  if (server) {
+    await postAction(config.apiUrl, 'import/pr-facts', {}, facts);
+  } else {
+    const client = await openStore(storeOptions(config));
+    try {
+      await migrateUp(client, config.database);
+      await insertPrFacts(client, config.database, facts);
+    } finally {
+      await client.close();
+    }
   }
   const sessions = new Set(facts.commits.map((c) => c.session_id).filter((s) => s !== '')).size;
   out(
     `import ${kind}: ${facts.events.length} PR event(s), ${facts.commits.length} commit(s)` +
       (kind === 'git' ? ` (${sessions} agent session(s) named by Agent-Session trailers)` : '') +
-      ` stored in ${config.database}\n`,
+      ` stored in ${config.database}${server ? ` by the server at ${config.apiUrl}` : ''}\n`,
   );
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore } from '@harness-meter/queries';
-import { runCli } from '../helpers/cli.js';
+import { freePort, postOnce, runCli, startServerProcess, waitForExit } from '../helpers/cli.js';
 import { tempDataDir } from '../helpers/store.js';
 import { pullRequest } from '../fixtures/github/webhooks.js';
 
@@ -99,4 +99,44 @@ describe('harness-meter import git / import prs (CLI, real chDB)', () => {
       await client.close();
     }
   });
+
+  it('with a server running, the CLI reads git and REST files itself and the server stores the facts', async () => {
+    const repo = gitRepo();
+    const dataDir = tempDataDir('import-server');
+    const env = {
+      HM_DATA_DIR: dataDir,
+      HM_CLICKHOUSE_DATABASE: DB,
+      HM_PORT: String(await freePort()),
+      HM_ALERTS: 'off',
+    };
+    const server = await startServerProcess(env);
+    try {
+      const apiEnv = { ...env, HM_API_URL: server.url };
+      const g = runCli(['import', 'git', repo.path, '--repo', 'acme/api'], apiEnv);
+      expect(g.stderr).toBe('');
+      expect(g.stdout).toContain(
+        `5 commit(s) (2 agent session(s) named by Agent-Session trailers) stored in ${DB} by the server at ${server.url}`,
+      );
+      // A malformed body is refused with the field named, and nothing is stored.
+      const bad = await postOnce(
+        `${server.url}/api/v1/import/pr-facts`,
+        JSON.stringify({ events: [], commits: [{ repo: 'acme/api', sha: 'abc', pr: -1 }] }),
+      );
+      expect(bad.status).toBe(400);
+      expect(bad.body).toContain('commits[0].source: expected string');
+    } finally {
+      server.child.kill('SIGINT');
+      expect(await waitForExit(server.child)).toBe(0);
+    }
+    const client = await openStore({ kind: 'chdb', dataDir });
+    try {
+      const rs = await client.query({
+        query: `SELECT count() AS n, uniqExact(session_id) - 1 AS sessions FROM ${DB}.pr_commits FINAL`,
+        format: 'JSONEachRow',
+      });
+      expect(await rs.json()).toEqual([{ n: '5', sessions: '2' }]);
+    } finally {
+      await client.close();
+    }
+  }, 90_000);
 });

@@ -11,3 +11,4 @@ export { githubWebhookHandler, verifySignature, signBody } from './webhook.js';
 export type { PrFactsStore } from './webhook.js';
 export { readPrsFile, readGitHistory } from './import.js';
 export { githubWebhookRoute } from './route.js';
+export { prFactsRoute, parsePrFacts } from './facts-route.js';

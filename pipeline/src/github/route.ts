@@ -2,13 +2,18 @@ import { deliveryStored, insertPrFacts, type ClickHouseClient } from '@harness-m
 import type { PostHandler } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { githubWebhookHandler } from './webhook.js';
+import { prFactsRoute } from './facts-route.js';
 
-/** POST /v1/github/webhook of a process that holds the store: facts go straight to ClickHouse. */
+/**
+ * POST /v1/github/webhook (and /api/v1/import/pr-facts, for the CLI's import) of a process that
+ * holds the store: facts go straight to ClickHouse.
+ */
 export function githubWebhookRoute(
   client: ClickHouseClient,
   options: { db: string; secret: string | undefined; logger: Logger },
 ): Record<string, PostHandler> {
   return {
+    ...prFactsRoute(client, options),
     '/v1/github/webhook': githubWebhookHandler({
       secret: options.secret,
       logger: options.logger,

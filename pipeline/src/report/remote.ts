@@ -60,6 +60,8 @@ export async function postAction<T>(
   apiUrl: string,
   path: string,
   params: Record<string, string | undefined>,
+  /** A JSON body (e.g. PR facts read on the CLI's side). */
+  json?: unknown,
 ): Promise<T> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
@@ -68,6 +70,9 @@ export async function postAction<T>(
     res = await fetch(`${apiUrl}/api/v1/${path}?${q.toString()}`, {
       method: 'POST',
       signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
+      ...(json === undefined
+        ? {}
+        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }),
     });
   } catch (e) {
     throw new PipelineError(
