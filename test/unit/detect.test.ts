@@ -16,22 +16,25 @@ const llm = (spanId: string, outputTokens: number): SessionCall => ({
 });
 const tool = (
   spanId: string,
-  toolClass: SessionCall['toolClass'],
+  toolClass: NonNullable<SessionCall['toolClass']>,
   args: string,
   target: string,
   resultTokens: number,
   extra: Partial<SessionCall> = {},
-): SessionCall => ({
-  spanId,
-  at: at(),
-  type: 'tool',
-  toolName: toolClass === 'read' ? 'Read' : 'Tool',
-  toolClass,
-  argsHash: args,
-  targetHash: target,
-  resultTokens,
-  ...extra,
-});
+): SessionCall =>
+  Object.assign(
+    {
+      spanId,
+      at: at(),
+      type: 'tool',
+      toolName: toolClass === 'read' ? 'Read' : 'Tool',
+      toolClass,
+      argsHash: args,
+      targetHash: target,
+      resultTokens,
+    } satisfies SessionCall,
+    extra,
+  );
 
 describe('redundancy rules', () => {
   it('flags each redundant call once, never the first occurrence', () => {
@@ -119,7 +122,7 @@ describe('the cost of waste', () => {
       llm('l3', 10), // next call after r2: pays the 1,000 result tokens as input
       llm('l4', 10), // rent, cache read
       llm('l5', 10), // rent, no cache read this time: input price
-      { spanId: 'c1', at: at(), type: 'compaction' },
+      { spanId: 'c1', at: at(), type: 'compaction' as const },
       llm('l6', 10), // after compaction: no rent
     ];
     const [f] = priceFindings(
