@@ -21,13 +21,16 @@ import {
 import { tempDataDir } from '../helpers/store.js';
 
 const children: ChildProcess[] = [];
+/** The last lines a spawned stage printed, for the message of a failed wait. */
+const outputs = new WeakMap<ChildProcess, () => string>();
 afterEach(() => {
   for (const c of children.splice(0)) c.kill('SIGKILL');
 });
 
 function spawnStage(stage: 'enrich' | 'ingest', env: Record<string, string>): ChildProcess {
+  // Alerts are off: they are not under test here, and their rounds would add load to the store.
   const child = spawn(process.execPath, [CLI, 'run', stage], {
-    env: { ...process.env, HM_LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, HM_LOG_LEVEL: 'info', HM_ALERTS: 'off', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -38,18 +41,44 @@ function spawnStage(stage: 'enrich' | 'ingest', env: Record<string, string>): Ch
       console.log(`enrich process exited ${code ?? signal}:\n${output}`);
   });
   children.push(child);
+  outputs.set(child, () => output);
   return child;
+}
+
+/** waitFor, and on a time-out the stage's own last output in the error (a hung stage says why). */
+async function waitForStage<T>(
+  child: ChildProcess,
+  what: string,
+  probe: () => Promise<T | undefined | false>,
+  timeoutMs: number,
+  everyMs: number,
+): Promise<T> {
+  try {
+    return await waitFor(what, probe, timeoutMs, everyMs);
+  } catch (err) {
+    throw new Error(
+      `${err instanceof Error ? err.message : String(err)}\nthe stage's last output:\n${outputs.get(child)?.() ?? '(none)'}`,
+    );
+  }
+}
+
+/** LLM calls and cost stored, from the per-minute rollup (a cheap report to poll). */
+async function storedTotals(
+  apiUrl: string,
+): Promise<{ llm_calls: number; cost_nanos: string } | undefined> {
+  // Polled while processes are killed and restarted: a refused or dropped connection is "not yet".
+  const res = await fetch(`${apiUrl}/api/v1/reports/cost?by=model&since=2d`).catch(() => undefined);
+  if (!res?.ok) return undefined;
+  const body = (await res.json()) as { rows: { llm_calls: number; cost_nanos: string }[] };
+  return body.rows[0];
 }
 
 async function prRow(
   apiUrl: string,
   pr: number,
 ): Promise<{ llm_calls: number; cost_nanos: string } | undefined> {
-  // Polled while processes are killed and restarted: a refused or dropped connection is "not yet".
-  const res = await fetch(`${apiUrl}/api/v1/reports/cost-per-pr?since=2d`, {
-    signal: AbortSignal.timeout(20_000),
-  }).catch(() => undefined);
-  if (!res?.ok) return undefined;
+  const res = await fetch(`${apiUrl}/api/v1/reports/cost-per-pr?since=2d`);
+  if (!res.ok) return undefined;
   const body = (await res.json()) as {
     rows: { pr: number | null; llm_calls: number; cost_nanos: string }[];
   };
@@ -107,11 +136,12 @@ describe(
         await waitForExit(enrich);
         await send(100, 200);
         enrich = spawnStage('enrich', env);
-        await waitFor(
-          'all spans reported',
-          async () => (await prRow(apiUrl, 51))?.llm_calls === N,
+        await waitForStage(
+          enrich,
+          'all spans stored',
+          async () => (await storedTotals(apiUrl))?.llm_calls === N,
           120_000,
-          250,
+          1000,
         );
         expect(await prRow(apiUrl, 51)).toMatchObject({
           llm_calls: N,
@@ -192,11 +222,12 @@ describe(
           HM_DATA_DIR: tempDataDir('b503'),
           HM_PORT: String(port),
         });
-        await waitFor(
+        await waitForStage(
+          enrich,
           'all 30 spans stored',
-          async () => (await prRow(`http://127.0.0.1:${port}`, 61))?.llm_calls === 30,
+          async () => (await storedTotals(`http://127.0.0.1:${port}`))?.llm_calls === 30,
           60_000,
-          250,
+          500,
         );
         expect((await prRow(`http://127.0.0.1:${port}`, 61))?.cost_nanos).toBe(
           (30n * GPT4O_SPAN_NANOS).toString(),
