@@ -1,6 +1,7 @@
 import {
   insertMetricPoints,
   migrateUp,
+  repairRollups,
   openStore,
   type ClickHouseClient,
 } from '@harness-meter/queries';
@@ -67,6 +68,9 @@ export async function startEmbedded(
     const migrated = await migrateUp(client, config.database);
     if (migrated.applied.length > 0)
       logger.info('schema migrated', { applied: migrated.applied, version: migrated.current });
+    // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
+    const repaired = await repairRollups(client, config.database);
+    if (Object.keys(repaired.rebuilt).length > 0) logger.warn('rollups repaired', repaired.rebuilt);
     const priceBook = loadReloadablePriceBook(config.pricesFile);
     const sink = createSpanSink(client, {
       db: config.database,

@@ -1,4 +1,6 @@
 export { openStore } from './client.js';
+export { repairRollups } from './repair.js';
+export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';
 export type { FolderLock } from './lock.js';
 export type { StoreOptions, ClickHouseClient } from './client.js';

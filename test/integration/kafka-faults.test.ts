@@ -136,13 +136,22 @@ describe(
         await waitForExit(enrich);
         await send(100, 200);
         enrich = spawnStage('enrich', env);
+        let seen: unknown;
         await waitForStage(
           enrich,
           'all spans stored',
-          async () => (await storedTotals(apiUrl))?.llm_calls === N,
+          async () => {
+            const t = await storedTotals(apiUrl);
+            seen = t ?? seen;
+            return t?.llm_calls === N;
+          },
           120_000,
           1000,
-        );
+        ).catch((err: unknown) => {
+          throw new Error(
+            `${err instanceof Error ? err.message : String(err)}\nlast totals: ${JSON.stringify(seen)}`,
+          );
+        });
         expect(await prRow(apiUrl, 51)).toMatchObject({
           llm_calls: N,
           cost_nanos: (BigInt(N) * GPT4O_SPAN_NANOS).toString(),

@@ -1,4 +1,4 @@
-import { migrateUp, openStore, type ClickHouseClient } from '@harness-meter/queries';
+import { migrateUp, openStore, repairRollups, type ClickHouseClient } from '@harness-meter/queries';
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
@@ -69,6 +69,9 @@ export async function startKafkaPipeline(
   if (roles.includes('enrich')) {
     client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
     await migrateUp(client, config.database);
+    // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
+    const repaired = await repairRollups(client, config.database);
+    if (Object.keys(repaired.rebuilt).length > 0) log.warn('rollups repaired', repaired.rebuilt);
     sink = createSpanSink(client, {
       db: config.database,
       maxSpans: config.batchMaxSpans,

@@ -1,0 +1,103 @@
+/**
+ * Rollup repair after a crash. An INSERT into `spans` feeds the rollups (usage_by_minute,
+ * usage_by_link_hour) through materialized views, and ClickHouse does not commit the source part and
+ * the views' parts atomically: a process killed (kill -9) inside an insert can leave spans stored
+ * whose rollup rows are not. The sink never inserts a stored span again, so the gap would stay.
+ *
+ * At start, before consuming, a writer compares per hour the first versions stored in `spans` with
+ * the calls the rollups count, and rebuilds every hour that differs from `spans` (latest version of
+ * each span, which equals first versions plus re-price deltas). Measured on the kill -9 fault test:
+ * without it, 97 to 300 of 4,000 spans were missing from a rollup after the restart.
+ */
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError, messageOf } from './errors.js';
+import { assertDatabaseName } from './sql.js';
+
+const REPO_KEY = `lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', ''))`;
+
+interface Rollup {
+  table: string;
+  /** Hour bucket of a rollup row. */
+  hourOf: string;
+  /** The rollup's rows of one set of hours, from `spans` (FINAL: latest versions). */
+  rebuild: string;
+}
+
+const ROLLUPS: readonly Rollup[] = [
+  {
+    table: 'usage_by_minute',
+    hourOf: 'toStartOfHour(minute)',
+    rebuild: `SELECT toStartOfMinute(Timestamp) AS minute, repo, pr, session_id, developer, team, provider, model, source,
+        countIf(span_type = 'llm') AS llm_calls, countIf(span_type = 'tool') AS tool_calls,
+        sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens, sum(result_tokens) AS tool_result_tokens,
+        sum(ifNull(cost_nanos, 0)) AS cost_nanos, toInt64(countIf(unpriced = 1)) AS unpriced_calls,
+        countIf(is_error = 1) AS error_calls
+      FROM {db:Identifier}.spans FINAL
+      WHERE span_type IN ('llm', 'tool') AND toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
+      GROUP BY minute, repo, pr, session_id, developer, team, provider, model, source`,
+  },
+  {
+    table: 'usage_by_link_hour',
+    hourOf: 'hour',
+    rebuild: `SELECT toStartOfHour(Timestamp) AS hour, repo, ${REPO_KEY} AS repo_key, branch, commit, pr, session_id,
+        developer, team, intent,
+        countIf(span_type = 'llm') AS llm_calls, countIf(span_type = 'tool') AS tool_calls,
+        sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens, sum(ifNull(cost_nanos, 0)) AS cost_nanos,
+        toInt64(countIf(unpriced = 1)) AS unpriced_calls
+      FROM {db:Identifier}.spans FINAL
+      WHERE span_type IN ('llm', 'tool') AND toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
+      GROUP BY hour, repo, repo_key, branch, commit, pr, session_id, developer, team, intent`,
+  },
+];
+
+export interface RollupRepair {
+  /** Rollup table → the hours (ISO) rebuilt because its call count differed from `spans`. */
+  rebuilt: Record<string, string[]>;
+}
+
+/**
+ * Rebuilds the rollup hours whose call counts differ from the spans stored. Run it before the
+ * process starts writing (nothing else may insert into those hours meanwhile).
+ */
+export async function repairRollups(client: ClickHouseClient, db: string): Promise<RollupRepair> {
+  assertDatabaseName(db);
+  const rebuilt: Record<string, string[]> = {};
+  try {
+    for (const r of ROLLUPS) {
+      const rs = await client.query({
+        query: `SELECT toString(h) AS hour FROM
+                  (SELECT toStartOfHour(Timestamp) AS h, count() AS n FROM {db:Identifier}.spans
+                   WHERE span_type IN ('llm', 'tool') AND row_version = 0 GROUP BY h) AS s
+                FULL OUTER JOIN
+                  (SELECT ${r.hourOf} AS h, sum(llm_calls + tool_calls) AS n FROM {db:Identifier}.${r.table} GROUP BY h) AS u
+                USING (h)
+                WHERE s.n != u.n
+                ORDER BY h`,
+        query_params: { db },
+        format: 'JSONEachRow',
+      });
+      const hours = (await rs.json<{ hour: string }>()).map((x) => x.hour);
+      if (hours.length === 0) continue;
+      await client.command({
+        query: `DELETE FROM {db:Identifier}.${r.table} WHERE ${r.hourOf} IN {hours:Array(DateTime('UTC'))}`,
+        query_params: { db, hours },
+      });
+      await client.command({
+        query: `INSERT INTO {db:Identifier}.${r.table} ${r.rebuild}`,
+        query_params: { db, hours },
+      });
+      rebuilt[r.table] = hours.map((h) => `${h.replace(' ', 'T')}Z`);
+    }
+  } catch (err) {
+    throw new StoreError(
+      'QUERY_FAILED',
+      `Checking the rollups against the stored spans failed: ${messageOf(err)}. Start again; nothing was lost from spans.`,
+      { cause: err, retriable: true },
+    );
+  }
+  return { rebuilt };
+}
