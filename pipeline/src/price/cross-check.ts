@@ -7,14 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPriceBook, type PriceBook } from './book.js';
-import { perTokenToPico } from './decimal.js';
-import {
-  GAP_FILL_SOURCES,
-  LANGFUSE_KEYS,
-  LITELLM_FIELDS,
-  LITELLM_PROVIDERS,
-  picoToMtokText,
-} from './gap-fill.js';
+import { perTokenToPico, picoToMtokText } from './decimal.js';
+import { GAP_FILL_SOURCES, LANGFUSE_KEYS, LITELLM_FIELDS, LITELLM_PROVIDERS } from './gap-fill.js';
 import type { PriceComponent } from './table.js';
 
 export { perTokenToPico };

@@ -57,3 +57,13 @@ export function perTokenToPico(usdPerToken: number): bigint {
   const [mantissa = '0', exp = '0'] = String(usdPerToken).toLowerCase().split('e');
   return mtokToPico(`${mantissa}e${Number(exp) + 6}`);
 }
+
+/**
+ * pico-USD per token as USD per million tokens, exact, trailing zeros trimmed.
+ * @example picoToMtokText(3_750_000n) === '3.75'
+ */
+export function picoToMtokText(pico: bigint): string {
+  const whole = pico / 1_000_000n;
+  const frac = (pico % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
+  return frac === '' ? whole.toString() : `${whole.toString()}.${frac}`;
+}

@@ -14,7 +14,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPriceBook, PROVIDER_ALIASES, type PriceBook } from './book.js';
-import { perTokenToPico } from './decimal.js';
+import { perTokenToPico, picoToMtokText } from './decimal.js';
 import { PriceTableError } from './errors.js';
 import {
   CLIFF_TIER_RULE,
@@ -86,12 +86,6 @@ export const LANGFUSE_KEYS: Readonly<Record<PriceComponent, readonly string[]>> 
   request: [],
   webSearch: [],
 };
-
-/** pico-USD per token as decimal USD per million tokens. */
-export function picoToMtokText(pico: bigint): string {
-  const frac = (pico % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
-  return frac ? `${pico / 1_000_000n}.${frac}` : (pico / 1_000_000n).toString();
-}
 
 const perToken = (v: unknown): string | undefined =>
   typeof v === 'number' && Number.isFinite(v) && v >= 0

@@ -24,10 +24,10 @@ export {
   parsePriceOverrides,
 } from './overrides.js';
 export type { CustomModel, PriceChange, PriceDiscount, PriceOverrides } from './overrides.js';
-export { mtokToPico, picoToNanos } from './decimal.js';
+export { mtokToPico, picoToMtokText, picoToNanos } from './decimal.js';
 export { loadPriceBook, loadReloadablePriceBook } from './load.js';
 export type { ReloadablePriceBook } from './load.js';
-export { describePrice, picoToMtokText } from './show.js';
+export { describePrice } from './show.js';
 export { PriceTableError } from './errors.js';
 export type { PriceErrorCode } from './errors.js';
 export {

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { ATTR_HM_SERVICE_TIER } from '@harness-meter/instrumentation/semconv';
 import { fileURLToPath } from 'node:url';
 import type { PicoPrice, PriceRow } from './book.js';
-import { mtokToPico, perTokenToPico } from './decimal.js';
+import { mtokToPico, perTokenToPico, picoToMtokText } from './decimal.js';
 import { discountPico } from './overrides.js';
 import { isFeeComponent } from './table.js';
 
@@ -64,11 +64,6 @@ const FIELDS: Record<keyof TierPrices, string> = {
   cacheRead: 'cache_read_input_token_cost',
 };
 const PROVIDERS = new Set(['openai', 'azure', 'gemini']);
-
-const picoToMtokText = (pico: bigint): string => {
-  const frac = (pico % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
-  return frac ? `${pico / 1_000_000n}.${frac}` : (pico / 1_000_000n).toString();
-};
 
 /** Builds the table from LiteLLM's JSON (deterministic: sorted keys). */
 export function generateServiceTiers(litellm: Record<string, unknown>): ServiceTierTable {

@@ -3,6 +3,7 @@
  * price in USD per million tokens, and where it comes from. Pure: returns the text to print.
  */
 import type { PicoPrice, PriceBook, PriceRow } from './book.js';
+import { picoToMtokText } from './decimal.js';
 import { FEE_COMPONENTS, TOKEN_COMPONENTS, type PriceComponent } from './table.js';
 
 const LABELS: Record<PriceComponent, string> = {
@@ -14,16 +15,6 @@ const LABELS: Record<PriceComponent, string> = {
   request: 'per request',
   webSearch: 'per web search',
 };
-
-/**
- * pico-USD per token as USD per million tokens, exact, trailing zeros trimmed.
- * @example picoToMtokText(3_750_000n) === '3.75'
- */
-export function picoToMtokText(pico: bigint): string {
-  const whole = pico / 1_000_000n;
-  const frac = (pico % 1_000_000n).toString().padStart(6, '0').replace(/0+$/, '');
-  return frac === '' ? whole.toString() : `${whole.toString()}.${frac}`;
-}
 
 function priceText(p: PicoPrice | null, fallback: string): string {
   if (p === null) return `(none: ${fallback})`;
