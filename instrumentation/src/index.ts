@@ -1,11 +1,6 @@
 export { startTelemetry, TELEMETRY_DEFAULTS } from './start.js';
 export type { Telemetry, TelemetryOptions } from './start.js';
-export {
-  createHarnessTracer,
-  usageAttributes,
-  INSTRUMENTATION_NAME,
-  INSTRUMENTATION_VERSION,
-} from './tracer.js';
+export { createHarnessTracer, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './tracer.js';
 export type {
   HarnessTracer,
   HarnessTracerOptions,
@@ -18,7 +13,13 @@ export type {
 } from './tracer.js';
 export { SessionSpanProcessor, repositoryName, repositoryUrl } from './session.js';
 export type { Session, SessionContext, SessionUpdate } from './session.js';
-export { normalizeUsage, fromAnthropicUsage, fromOpenAIUsage, fromGeminiUsage } from './usage.js';
+export {
+  normalizeUsage,
+  fromAnthropicUsage,
+  fromOpenAIUsage,
+  fromGeminiUsage,
+  usageAttributes,
+} from './usage.js';
 export type { Usage } from './usage.js';
 export {
   classifyTool,

@@ -49,11 +49,6 @@ import {
   ATTR_GEN_AI_TOOL_CALL_RESULT,
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_TOOL_TYPE,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
   ATTR_HM_CONTEXT_COMPACTION,
   ATTR_HM_TOOL_ARGS_BYTES,
   ATTR_HM_TOOL_ARGS_HASH,
@@ -67,16 +62,12 @@ import {
   ATTR_HM_TOOL_RESULT_HASH,
   ATTR_HM_TOOL_RESULT_TOKENS,
   ATTR_HM_TOOL_TARGET_HASH,
-  ATTR_HM_USAGE_CACHE_CREATION_1H,
-  ATTR_HM_USAGE_CACHE_CREATION_5M,
-  ATTR_HM_USAGE_WEB_SEARCH_REQUESTS,
-  ATTR_HM_SERVICE_TIER,
   GEN_AI_OPERATION,
   spanNameForAgent,
   spanNameForInference,
   spanNameForTool,
 } from './semconv.js';
-import { normalizeUsage, type Usage } from './usage.js';
+import { normalizeUsage, usageAttributes } from './usage.js';
 
 /** Instrumentation scope of the spans the wrappers make. */
 export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
@@ -200,27 +191,6 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
-
-/** Attributes for a normalized usage. */
-export function usageAttributes(u: Usage): Attributes {
-  const a: Attributes = {
-    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
-    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
-  };
-  if (u.cacheReadTokens !== undefined)
-    a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
-  if (u.cacheCreationTokens !== undefined)
-    a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
-  if (u.cacheCreation5mTokens !== undefined)
-    a[ATTR_HM_USAGE_CACHE_CREATION_5M] = u.cacheCreation5mTokens;
-  if (u.cacheCreation1hTokens !== undefined)
-    a[ATTR_HM_USAGE_CACHE_CREATION_1H] = u.cacheCreation1hTokens;
-  if (u.reasoningTokens !== undefined)
-    a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
-  if (u.webSearchRequests !== undefined) a[ATTR_HM_USAGE_WEB_SEARCH_REQUESTS] = u.webSearchRequests;
-  if (u.serviceTier !== undefined) a[ATTR_HM_SERVICE_TIER] = u.serviceTier;
-  return a;
-}
 
 const OPENAI_OBJECTS = /^(?:chat\.completion|response|text_completion)/;
 

@@ -2,6 +2,18 @@
  * Token usage in the GenAI semantic conventions' terms: `inputTokens` INCLUDES cached tokens
  * (reads and writes), `outputTokens` includes reasoning.
  */
+import type { Attributes } from '@opentelemetry/api';
+import {
+  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
+  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  ATTR_HM_USAGE_CACHE_CREATION_5M,
+  ATTR_HM_USAGE_CACHE_CREATION_1H,
+  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
+  ATTR_HM_USAGE_WEB_SEARCH_REQUESTS,
+  ATTR_HM_SERVICE_TIER,
+} from './semconv.js';
 export interface Usage {
   inputTokens: number;
   outputTokens: number;
@@ -145,4 +157,25 @@ export function normalizeUsage(usage: unknown): Usage | undefined {
     return fromAnthropicUsage(usage);
   }
   return undefined;
+}
+
+/** Attributes for a normalized usage. */
+export function usageAttributes(u: Usage): Attributes {
+  const a: Attributes = {
+    [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: u.inputTokens,
+    [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: u.outputTokens,
+  };
+  if (u.cacheReadTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS] = u.cacheReadTokens;
+  if (u.cacheCreationTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS] = u.cacheCreationTokens;
+  if (u.cacheCreation5mTokens !== undefined)
+    a[ATTR_HM_USAGE_CACHE_CREATION_5M] = u.cacheCreation5mTokens;
+  if (u.cacheCreation1hTokens !== undefined)
+    a[ATTR_HM_USAGE_CACHE_CREATION_1H] = u.cacheCreation1hTokens;
+  if (u.reasoningTokens !== undefined)
+    a[ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS] = u.reasoningTokens;
+  if (u.webSearchRequests !== undefined) a[ATTR_HM_USAGE_WEB_SEARCH_REQUESTS] = u.webSearchRequests;
+  if (u.serviceTier !== undefined) a[ATTR_HM_SERVICE_TIER] = u.serviceTier;
+  return a;
 }
