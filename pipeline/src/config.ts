@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { StoreOptions } from '@harness-meter/queries';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
+import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from './ingest/limits.js';
 
 /** Every setting of the server side, with its default. The environment is read here only. */
 export interface Config {
@@ -40,6 +41,76 @@ export interface Config {
   alerts: AlertsConfig;
   /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
   githubWebhookSecret: string | undefined;
+  /** HM_AUTH: `on` (default: keys required once one exists, or off loopback) or `off` (no checks; logged loudly). */
+  auth: 'on' | 'off';
+  /** HM_API_KEY: the key CLI commands send to a running server (Authorization: Bearer). */
+  apiKey: string | undefined;
+  /** HM_ALLOWED_HOSTS: extra Host header names (comma-separated) accepted besides the loopback names. */
+  allowedHosts: string[];
+  /** HM_HTTP_HEADERS_TIMEOUT_MS, HM_HTTP_REQUEST_TIMEOUT_MS, HM_HTTP_KEEP_ALIVE_TIMEOUT_MS, HM_HTTP_MAX_CONNECTIONS, HM_HTTP_MAX_REQUESTS_PER_SOCKET. */
+  httpLimits: HttpLimits;
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const d = HTTP_LIMIT_DEFAULTS;
+  return {
+    headersTimeoutMs: int(
+      env,
+      'HM_HTTP_HEADERS_TIMEOUT_MS',
+      d.headersTimeoutMs,
+      100,
+      600_000,
+      '10000',
+    ),
+    requestTimeoutMs: int(
+      env,
+      'HM_HTTP_REQUEST_TIMEOUT_MS',
+      d.requestTimeoutMs,
+      100,
+      3_600_000,
+      '60000',
+    ),
+    keepAliveTimeoutMs: int(
+      env,
+      'HM_HTTP_KEEP_ALIVE_TIMEOUT_MS',
+      d.keepAliveTimeoutMs,
+      100,
+      600_000,
+      '5000',
+    ),
+    maxConnections: int(env, 'HM_HTTP_MAX_CONNECTIONS', d.maxConnections, 1, 1_000_000, '1024'),
+    maxRequestsPerSocket: int(
+      env,
+      'HM_HTTP_MAX_REQUESTS_PER_SOCKET',
+      d.maxRequestsPerSocket,
+      0,
+      1_000_000,
+      '1000',
+    ),
+  };
+}
+
+function authMode(env: Env): 'on' | 'off' {
+  const v = (env.HM_AUTH || 'on').toLowerCase();
+  if (v !== 'on' && v !== 'off')
+    throw new ConfigError(
+      `HM_AUTH=${JSON.stringify(env.HM_AUTH)} is not valid: use on (the default) or off (no key checks at all).`,
+    );
+  return v;
+}
+
+function hostList(env: Env): string[] {
+  const raw = env.HM_ALLOWED_HOSTS ?? '';
+  const hosts = raw
+    .split(',')
+    .map((h) => h.trim().toLowerCase())
+    .filter((h) => h !== '');
+  for (const h of hosts)
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)$/.test(h))
+      throw new ConfigError(
+        `HM_ALLOWED_HOSTS=${JSON.stringify(raw)} is not valid: a comma-separated list of host names without port, e.g. HM_ALLOWED_HOSTS=meter.internal,10.0.0.5.`,
+      );
+  return hosts;
 }
 
 export interface AlertsConfig {
@@ -252,6 +323,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
     alerts: alertsConfig(env),
     githubWebhookSecret: env.HM_GITHUB_WEBHOOK_SECRET || undefined,
+    auth: authMode(env),
+    apiKey: env.HM_API_KEY?.trim() || undefined,
+    allowedHosts: hostList(env),
+    httpLimits: httpLimits(env),
     ...overrides,
   };
 }

@@ -71,3 +71,5 @@ export type {
   FirstPassRow,
 } from './linkage.js';
 export type { LinkFilters } from './reports.js';
+export { API_KEY_ROLES, insertApiKey, listApiKeys, loadApiKeys, revokeApiKey } from './keys.js';
+export type { ApiKeyRole, ApiKeyRow, ApiKeyListRow } from './keys.js';

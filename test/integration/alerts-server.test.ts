@@ -122,7 +122,10 @@ describe('alerts in the running pipeline (embedded, chDB)', () => {
       );
 
     // An on-demand check (HTTP) finds the alerts open: nothing new, nothing re-sent.
-    const check = await fetch(`${server.receiver.url}/api/v1/alerts/check`, { method: 'POST' });
+    const check = await fetch(`${server.receiver.url}/api/v1/alerts/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' }, // state-changing routes take JSON only
+    });
     expect(check.status).toBe(200);
     const body = (await check.json()) as AlertCheckResult;
     expect(body.holding).toBe(2);
@@ -131,6 +134,7 @@ describe('alerts in the running pipeline (embedded, chDB)', () => {
 
     const bad = await fetch(`${server.receiver.url}/api/v1/alerts/check?at=yesterday`, {
       method: 'POST',
+      headers: { 'content-type': 'application/json' },
     });
     expect(bad.status).toBe(400);
 
@@ -159,7 +163,10 @@ describe('alerts in the running pipeline (embedded, chDB)', () => {
     // A restarted server (same folder) resumes from the alerts table: nothing is sent again.
     await server.stop();
     server = await startEmbedded(config, silentLogger);
-    const again = await fetch(`${server.receiver.url}/api/v1/alerts/check`, { method: 'POST' });
+    const again = await fetch(`${server.receiver.url}/api/v1/alerts/check`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' }, // state-changing routes take JSON only
+    });
     expect(((await again.json()) as AlertCheckResult).notices).toEqual([]);
     await new Promise((r) => setTimeout(r, 1500)); // a round of its own evaluator, too
     expect(hook.received).toHaveLength(2);

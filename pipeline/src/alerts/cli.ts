@@ -5,7 +5,7 @@ import { PipelineError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { loadPriceBook } from '../price/index.js';
 import { parseTime } from '../report/params.js';
-import { findServer, REPORT_TIMEOUT_MS } from '../report/remote.js';
+import { authHeaders, findServer, remoteError, REPORT_TIMEOUT_MS } from '../report/remote.js';
 import { alertEngineOptions } from './pipeline.js';
 import { checkAlerts, type AlertCheckResult } from './runner.js';
 
@@ -19,7 +19,12 @@ export async function runAlertsCheck(
     const url = `${config.apiUrl}/api/v1/alerts/check?at=${encodeURIComponent(when.toISOString())}`;
     let res: Response;
     try {
-      res = await fetch(url, { method: 'POST', signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
+      res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...authHeaders(config.apiKey) },
+        body: '{}',
+        signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+      });
     } catch (e) {
       throw new PipelineError(
         'SERVER_UNREACHABLE',
@@ -28,12 +33,7 @@ export async function runAlertsCheck(
       );
     }
     const body = (await res.json()) as AlertCheckResult & { error?: string };
-    if (!res.ok)
-      throw new PipelineError(
-        res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE',
-        body.error ?? `HTTP ${res.status}`,
-        { retriable: res.status >= 500 },
-      );
+    if (!res.ok) throw remoteError(config.apiUrl, res.status, body.error);
     return { result: body, via: config.apiUrl };
   }
   const client = await openStore(storeOptions(config));

@@ -19,18 +19,44 @@ export async function findServer(apiUrl: string): Promise<boolean> {
   }
 }
 
+/** Headers of every CLI request to a server: the API key (HM_API_KEY) when one is set. */
+export function authHeaders(apiKey: string | undefined): Record<string, string> {
+  return apiKey ? { authorization: `Bearer ${apiKey}` } : {};
+}
+
+/** The error of a refused request; 401/403 say how to send a key. */
+export function remoteError(apiUrl: string, status: number, reason: string | undefined): Error {
+  const text = reason ?? `HTTP ${status}`;
+  if (status === 401 || status === 403)
+    return new PipelineError(
+      'BAD_REQUEST',
+      `The server at ${apiUrl} refused the request (${status}): ${text} Set HM_API_KEY to a key with the right role (harness-meter keys create --role read|admin).`,
+    );
+  return new PipelineError(
+    status === 400 || status === 404 || status === 413 || status === 415
+      ? 'BAD_REQUEST'
+      : 'SERVER_UNREACHABLE',
+    text,
+    { retriable: status >= 500 },
+  );
+}
+
 /** Runs a report on a running server over its HTTP API. */
 export async function fetchReport(
   apiUrl: string,
   name: ReportName,
   req: ReportRequest,
+  apiKey?: string,
 ): Promise<Record<string, unknown>[]> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(req)) if (typeof v === 'string' && v !== '') params.set(k, v);
   const url = `${apiUrl}/api/v1/reports/${name}?${params.toString()}`;
   let res: Response;
   try {
-    res = await fetch(url, { signal: AbortSignal.timeout(REPORT_TIMEOUT_MS) });
+    res = await fetch(url, {
+      headers: authHeaders(apiKey),
+      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+    });
   } catch (e) {
     throw new PipelineError(
       'SERVER_UNREACHABLE',
@@ -43,12 +69,7 @@ export async function fetchReport(
     error?: string;
     code?: string;
   };
-  if (!res.ok)
-    throw new PipelineError(
-      res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE',
-      body.error ?? `HTTP ${res.status}`,
-      { retriable: res.status >= 500 },
-    );
+  if (!res.ok) throw remoteError(apiUrl, res.status, body.error);
   return body.rows ?? [];
 }
 
@@ -60,8 +81,9 @@ export async function postAction<T>(
   apiUrl: string,
   path: string,
   params: Record<string, string | undefined>,
-  /** A JSON body (e.g. PR facts read on the CLI's side). */
+  /** A JSON body (e.g. PR facts read on the CLI's side); `{}` when absent. */
   json?: unknown,
+  apiKey?: string,
 ): Promise<T> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== '') q.set(k, v);
@@ -70,9 +92,9 @@ export async function postAction<T>(
     res = await fetch(`${apiUrl}/api/v1/${path}?${q.toString()}`, {
       method: 'POST',
       signal: AbortSignal.timeout(ACTION_TIMEOUT_MS),
-      ...(json === undefined
-        ? {}
-        : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(json) }),
+      // Always JSON: state-changing routes refuse other content types (no cross-site simple requests).
+      headers: { 'content-type': 'application/json', ...authHeaders(apiKey) },
+      body: JSON.stringify(json ?? {}),
     });
   } catch (e) {
     throw new PipelineError(
@@ -82,11 +104,6 @@ export async function postAction<T>(
     );
   }
   const body = (await res.json()) as T & { error?: string };
-  if (!res.ok)
-    throw new PipelineError(
-      res.status === 400 ? 'BAD_REQUEST' : 'SERVER_UNREACHABLE',
-      body.error ?? `HTTP ${res.status}`,
-      { retriable: res.status >= 500 },
-    );
+  if (!res.ok) throw remoteError(apiUrl, res.status, body.error);
   return body;
 }
