@@ -19,7 +19,8 @@ import {
   type ReportRequest,
 } from './report/service.js';
 import { scanStaleSessions } from './detect/index.js';
-import { fetchReport, findServer, postAction } from './report/remote.js';
+import { authHeaders, fetchReport, findServer, postAction } from './report/remote.js';
+import { KEYS_USAGE, runKeysCommand } from './auth/cli.js';
 import { runDemo } from './demo/harness.js';
 import { parseTime } from './report/params.js';
 import { describePrice, loadPriceBook } from './price/index.js';
@@ -60,6 +61,8 @@ Usage:
   harness-meter import prs FILE [--pr N]   store PR facts from GitHub REST JSON (gh api …: pulls, reviews, commits)
   harness-meter import git PATH [--repo O/R] [--base B]
                                            store a local repository's commits, with Agent-Session trailers
+  harness-meter keys create --role ingest|read|admin [--team T] [--developer D] [--name N]
+                                           an API key (printed once, last line); keys list; keys revoke ID
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -162,7 +165,7 @@ async function cmdReport(
   let rows: readonly Record<string, unknown>[];
   const server = await findServer(config.apiUrl);
   if (server) {
-    rows = await fetchReport(config.apiUrl, report, req);
+    rows = await fetchReport(config.apiUrl, report, req, config.apiKey);
   } else {
     const client = await openStore(storeOptions(config));
     try {
@@ -209,10 +212,13 @@ async function cmdReprice(
   let r: RepriceSummary;
   if (server) {
     // The server holds the store: it reloads its prices (new calls priced alike) and re-prices.
-    r = await postAction<RepriceSummary>(config.apiUrl, 'reprice', {
-      since: since?.toISOString(),
-      model,
-    });
+    r = await postAction<RepriceSummary>(
+      config.apiUrl,
+      'reprice',
+      { since: since?.toISOString(), model },
+      undefined,
+      config.apiKey,
+    );
   } else {
     const book = loadPriceBook(config.pricesFile);
     const client = await openStore(storeOptions(config));
@@ -270,7 +276,7 @@ async function cmdImport(
   // A running server holds the store: it stores the facts read here; otherwise open the store.
   const server = await findServer(config.apiUrl);
   if (server) {
-    await postAction(config.apiUrl, 'import/pr-facts', {}, facts);
+    await postAction(config.apiUrl, 'import/pr-facts', {}, facts, config.apiKey);
   } else {
     const client = await openStore(storeOptions(config));
     try {
@@ -314,6 +320,8 @@ async function main(argv: string[]): Promise<number> {
       spike: { type: 'boolean' },
       base: { type: 'string' },
       developer: { type: 'string' },
+      role: { type: 'string' },
+      name: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -349,14 +357,14 @@ async function main(argv: string[]): Promise<number> {
         );
       }
       if (values.spike) {
-        const n = await injectSpike(endpoint);
+        const n = await injectSpike(endpoint, Date.now(), authHeaders(config.apiKey));
         out(
           `demo --spike: ${n} spans sent to ${endpoint}: erin's usual $0.90 at this hour over 4 weeks, then $10.80 in 4 minutes\n` +
             `the pipeline raises developer-spike and runaway-session within seconds: npx harness-meter report alerts\n`,
         );
         return 0;
       }
-      const summary = await runDemo({ endpoint });
+      const summary = await runDemo({ endpoint, headers: authHeaders(config.apiKey) });
       out(
         `demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls sent to ${endpoint}\n` +
           `now try: npx harness-meter report cost-per-pr\n`,
@@ -373,7 +381,7 @@ async function main(argv: string[]): Promise<number> {
       });
       const res = await fetch(`${config.apiUrl}/v1/logs`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', ...authHeaders(config.apiKey) },
         body: stampRequest(facts),
         signal: AbortSignal.timeout(5000),
       }).catch((e: unknown) => {
@@ -402,6 +410,10 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'import':
       await cmdImport(config, sub, positionals[2], values);
+      return 0;
+    case 'keys':
+      if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new UsageError(KEYS_USAGE);
+      out(await runKeysCommand(config, sub, positionals[2], values));
       return 0;
     case 'migrate':
       await cmdMigrate(config, values.down);

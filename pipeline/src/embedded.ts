@@ -1,4 +1,5 @@
 import {
+  loadApiKeys,
   insertMetricPoints,
   migrateUp,
   repairRollups,
@@ -7,7 +8,14 @@ import {
 } from '@harness-meter/queries';
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from './config.js';
 import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from './decode/index.js';
-import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
+import {
+  ANONYMOUS,
+  startReceiver,
+  type IngestContext,
+  type OtlpEncoding,
+  type Receiver,
+} from './ingest/server.js';
+import { bindIdentity, createRequestGuard, keysRoutes, overrideMessage } from './auth/index.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
 import { createSessionStamper, type SessionStamper } from './stamp.js';
@@ -21,10 +29,23 @@ import { githubWebhookRoute } from './github/index.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
-  handleTraces(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
+  /** `context`: the API key that sent the request; a bound key's team and developer win. */
+  handleTraces(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    context?: IngestContext,
+  ): Promise<PartialSuccess>;
   /** Agents' own OTLP log events (Claude Code), turned into the same records. */
-  handleLogs(body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess>;
+  handleLogs(
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    context?: IngestContext,
+  ): Promise<PartialSuccess>;
 }
+
+/** Joins decode errors and the bound-identity warning into partial_success.error_message. */
+const partialMessage = (errors: readonly string[], warning: string): string =>
+  [...errors.slice(0, 5), ...(warning ? [warning] : [])].join('; ');
 
 export function createSpanPath(
   priceBook: PriceBook,
@@ -32,16 +53,23 @@ export function createSpanPath(
   stamper: SessionStamper = createSessionStamper(),
 ): SpanPath {
   return {
-    async handleTraces(body, encoding) {
+    async handleTraces(body, encoding, context = ANONYMOUS) {
       const decoded = decodeTraceRequest(body, encoding);
-      const priced = stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s));
-      await sink.write(priced);
-      return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
+      const bound = bindIdentity(stamper.apply(decoded.spans), context);
+      await sink.write(bound.records.map((s) => priceBook.priceSpan(s)));
+      return {
+        rejected: decoded.rejectedSpans,
+        message: partialMessage(decoded.errors, overrideMessage(bound.overridden, context)),
+      };
     },
-    async handleLogs(body, encoding) {
+    async handleLogs(body, encoding, context = ANONYMOUS) {
       const decoded = decodeLogsRequest(body, encoding);
-      await sink.write(stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s)));
-      return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
+      const bound = bindIdentity(stamper.apply(decoded.spans), context);
+      await sink.write(bound.records.map((s) => priceBook.priceSpan(s)));
+      return {
+        rejected: decoded.rejected,
+        message: partialMessage(decoded.errors, overrideMessage(bound.overridden, context)),
+      };
     },
   };
 }
@@ -71,6 +99,14 @@ export async function startEmbedded(
     // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
     const repaired = await repairRollups(client, config.database);
     if (Object.keys(repaired.rebuilt).length > 0) logger.warn('rollups repaired', repaired.rebuilt);
+    // Before any stage starts: an open non-loopback server refuses to start here.
+    const guard = await createRequestGuard({
+      mode: config.auth,
+      bind: config.host,
+      allowedHosts: config.allowedHosts,
+      keys: { load: () => loadApiKeys(client, config.database) },
+      logger,
+    });
     const priceBook = loadReloadablePriceBook(config.pricesFile);
     const sink = createSpanSink(client, {
       db: config.database,
@@ -84,23 +120,34 @@ export async function startEmbedded(
       changes: () => sink.storedBatches(),
     });
     const alerts = startPipelineAlerts({ client, config, logger, sink, detect });
+    const keys = keysRoutes(client, {
+      db: config.database,
+      logger,
+      changed: () => guard.invalidate(),
+    });
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
       maxBodyBytes: config.maxBodyBytes,
-      onTraces: (body, encoding) => path.handleTraces(body, encoding),
-      onLogs: (body, encoding) => path.handleLogs(body, encoding),
+      guard,
+      limits: config.httpLimits,
+      onTraces: (body, encoding, context) => path.handleTraces(body, encoding, context),
+      onLogs: (body, encoding, context) => path.handleLogs(body, encoding, context),
       onMetrics: async (body, encoding) => {
         const decoded = decodeMetricsRequest(body, encoding);
         await insertMetricPoints(client, config.database, decoded.points);
         return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
       },
-      api: reportApi(client, config.database, async (name) => {
-        if (!NEEDS_DETECTION.includes(name)) return;
-        await sink.flush();
-        await detect.catchUp();
-      }),
+      api: {
+        ...reportApi(client, config.database, async (name) => {
+          if (!NEEDS_DETECTION.includes(name)) return;
+          await sink.flush();
+          await detect.catchUp();
+        }),
+        ...keys.api,
+      },
       post: {
+        ...keys.post,
         '/api/v1/reprice': repriceRoute({
           client,
           db: config.database,

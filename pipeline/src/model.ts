@@ -56,6 +56,8 @@ export interface SpanRecord {
   intent: string;
   /** harness_meter.source, else 'otel'. */
   source: string;
+  /** Id of the API key that sent the span ('' or absent = sent without a key). Never the secret. */
+  keyId?: string;
 
   // --- usage (LLM spans; 0 elsewhere) ---
   inputTokens: number;

@@ -4,9 +4,8 @@ import { scanStaleSessions } from '../detect/index.js';
 import { PipelineError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { loadPriceBook } from '../price/index.js';
-import { parseTime } from '../report/params.js';
 import { authHeaders, findServer, remoteError, REPORT_TIMEOUT_MS } from '../report/remote.js';
-import { alertEngineOptions } from './pipeline.js';
+import { alertEngineOptions, checkInstant } from './pipeline.js';
 import { checkAlerts, type AlertCheckResult } from './runner.js';
 
 /** Asks a running server to evaluate (POST /api/v1/alerts/check), or opens the store itself. */
@@ -14,7 +13,7 @@ export async function runAlertsCheck(
   config: Config,
   at: string | undefined,
 ): Promise<{ result: AlertCheckResult; via: string }> {
-  const when = at === undefined ? new Date() : parseTime(at, '--at');
+  const when = checkInstant(at ?? null);
   if (await findServer(config.apiUrl)) {
     const url = `${config.apiUrl}/api/v1/alerts/check?at=${encodeURIComponent(when.toISOString())}`;
     let res: Response;

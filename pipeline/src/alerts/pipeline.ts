@@ -33,6 +33,24 @@ export function alertEngineOptions(
   };
 }
 
+/**
+ * How far past the server's clock an on-demand check may be asked to run. A check in the future
+ * would record `resolved` states early and silence alerts that fire later.
+ */
+export const MAX_CHECK_SKEW_MS = 5 * 60_000;
+
+/** The `at` of POST /api/v1/alerts/check: now when absent; never beyond the clock skew. */
+export function checkInstant(at: string | null, now: Date = new Date()): Date {
+  if (!at) return now;
+  const when = parseTime(at, '--at', now);
+  if (when.getTime() > now.getTime() + MAX_CHECK_SKEW_MS)
+    throw new PipelineError(
+      'BAD_REQUEST',
+      `--at ${JSON.stringify(at)} is in the future (${when.toISOString()}, server time ${now.toISOString()}): a check may run at most ${MAX_CHECK_SKEW_MS / 60_000} minutes ahead, since it records resolved alerts.`,
+    );
+  return when;
+}
+
 export interface PipelineAlerts {
   /** POST /api/v1/alerts/check[?at=TIME]: evaluates now (or at TIME) and answers what changed. */
   post: Record<string, PostHandler>;
@@ -72,12 +90,12 @@ export function startPipelineAlerts(deps: {
   return {
     post: {
       '/api/v1/alerts/check': async ({ params }) => {
-        const at = params.get('at');
+        const when = checkInstant(params.get('at'));
         if (scan) {
           await deps.sink.flush();
           await deps.detect.catchUp();
         }
-        const result = await stage.check(at ? parseTime(at, '--at') : new Date());
+        const result = await stage.check(when);
         return { status: 200, body: result };
       },
     },

@@ -10,6 +10,8 @@ export interface DemoOptions {
   /** OTLP/HTTP traces endpoint of a running harness-meter. */
   endpoint: string;
   sessions?: readonly DemoSession[];
+  /** Exporter headers (Authorization: Bearer <ingest key> when the server requires keys). */
+  headers?: Record<string, string>;
 }
 
 export interface DemoSummary {
@@ -83,7 +85,11 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
 /** Plays the demo sessions against `endpoint` and flushes before returning. */
 export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   const counts: DemoSummary = { sessions: 0, llmCalls: 0, toolCalls: 0 };
-  const hm = startTelemetry({ serviceName: 'harness-meter-demo', endpoint: options.endpoint });
+  const hm = startTelemetry({
+    serviceName: 'harness-meter-demo',
+    endpoint: options.endpoint,
+    ...(options.headers ? { headers: options.headers } : {}),
+  });
   for (const s of options.sessions ?? DEMO_SESSIONS) await playSession(hm, s, counts);
   await hm.shutdown();
   return counts;

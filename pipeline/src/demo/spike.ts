@@ -86,12 +86,16 @@ export function spikeRequests(now: number): { body: string; spans: number }[] {
 }
 
 /** Sends the spike demo to an OTLP/HTTP traces endpoint. */
-export async function injectSpike(endpoint: string, now = Date.now()): Promise<number> {
+export async function injectSpike(
+  endpoint: string,
+  now = Date.now(),
+  headers: Record<string, string> = {},
+): Promise<number> {
   let spans = 0;
   for (const { body, spans: n } of spikeRequests(now)) {
     const res = await fetch(endpoint, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body,
       signal: AbortSignal.timeout(10_000),
     });

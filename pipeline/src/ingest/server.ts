@@ -43,8 +43,8 @@ export interface PostRequest {
   body: Uint8Array;
   headers: IncomingMessage['headers'];
   params: URLSearchParams;
-  /** Who sent it (the guard's answer). */
-  context: IngestContext;
+  /** Who sent it (the guard's answer); absent in direct calls (tests), meaning ANONYMOUS. */
+  context?: IngestContext;
 }
 /** Its answer: a status and a JSON body. Throwing a PipelineError answers 4xx/5xx as for OTLP. */
 export interface PostResponse {

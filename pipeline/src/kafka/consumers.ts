@@ -1,3 +1,5 @@
+import { bindIdentity } from '../auth/index.js';
+import { identityOf } from './identity.js';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage, Message, Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import {
@@ -243,8 +245,10 @@ export function createRepartitionStage(deps: StageDeps): Stage {
           const decoded = isLogs
             ? logsAsTraces(decodeLogsRequest(m.value, encoding))
             : decodeTraceRequest(m.value, encoding);
-          for (const r of decoded.spans)
-            out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          const who = identityOf(m.headers);
+          const records =
+            who.keyId === '' ? decoded.spans : bindIdentity(decoded.spans, who).records;
+          for (const r of records) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
           if (decoded.rejectedSpans > 0)
             metrics.inc(
               'rejected_spans_total',

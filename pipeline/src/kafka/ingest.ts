@@ -12,9 +12,23 @@ import {
   type OtlpTraceRequest,
 } from '../decode/index.js';
 import { PipelineError } from '../errors.js';
-import type { OtlpEncoding } from '../ingest/server.js';
+import { ANONYMOUS, type IngestContext, type OtlpEncoding } from '../ingest/server.js';
+import { identityHeaders } from './identity.js';
+import { bindIdentity, overrideMessage } from '../auth/index.js';
+import type { SpanRecord } from '../model.js';
 import type { PartialSuccess } from '../ingest/otlp-response.js';
 import type { Metrics } from '../metrics.js';
+
+/** partial_success.error_message: decode errors, and how many spans a bound key re-stamped. */
+function withOverrides(
+  errors: readonly string[],
+  spans: readonly SpanRecord[],
+  context: IngestContext,
+): string {
+  const warning =
+    context.keyId === '' ? '' : overrideMessage(bindIdentity(spans, context).overridden, context);
+  return [...errors.slice(0, 5), ...(warning ? [warning] : [])].join('; ');
+}
 
 /**
  * The ingest stage over Kafka: checks an OTLP request, then writes it to the raw topic exactly as
@@ -23,7 +37,11 @@ import type { Metrics } from '../metrics.js';
  * (acks=all); a Kafka failure is a retriable error (HTTP 503 with Retry-After).
  */
 export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
-  return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
+  return async (
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    context: IngestContext = ANONYMOUS,
+  ): Promise<PartialSuccess> => {
     let request: OtlpTraceRequest;
     if (encoding === 'protobuf') request = protobufToOtlpObject(body);
     else {
@@ -43,7 +61,7 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
     const checked = recordsFromRequest(request);
     const partial = {
       rejected: checked.rejectedSpans,
-      message: checked.errors.slice(0, 5).join('; '),
+      message: withOverrides(checked.errors, checked.spans, context),
     };
     if (checked.spans.length === 0) return partial;
     const value =
@@ -52,7 +70,11 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
         : Buffer.from(encoding === 'protobuf' ? body : encodeTraceRequestProtobuf(request));
     const started = Date.now();
     try {
-      await producer.send({ topic: cfg.otlpSpansTopic, acks: -1, messages: [{ value }] });
+      await producer.send({
+        topic: cfg.otlpSpansTopic,
+        acks: -1,
+        messages: [{ value, ...identityHeaders(context) }],
+      });
     } catch (err) {
       metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
       throw new PipelineError(
@@ -78,9 +100,16 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
 
 /** The ingest stage for OTLP logs (agents' own events): checked, then written to the logs topic. */
 export function createKafkaLogsIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
-  return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
+  return async (
+    body: Uint8Array,
+    encoding: OtlpEncoding,
+    context: IngestContext = ANONYMOUS,
+  ): Promise<PartialSuccess> => {
     const checked = decodeLogsRequest(body, encoding);
-    const partial = { rejected: checked.rejected, message: checked.errors.slice(0, 5).join('; ') };
+    const partial = {
+      rejected: checked.rejected,
+      message: withOverrides(checked.errors, checked.spans, context),
+    };
     if (checked.spans.length === 0) return partial;
     const value =
       cfg.otlpEncoding === 'otlp_json'
@@ -89,7 +118,11 @@ export function createKafkaLogsIngest(producer: Producer, cfg: KafkaConfig, metr
           : Buffer.from(JSON.stringify(parseLogsRequest(body, 'protobuf')))
         : Buffer.from(encoding === 'protobuf' ? body : encodeLogsRequestProtobuf(body));
     try {
-      await producer.send({ topic: cfg.otlpLogsTopic, acks: -1, messages: [{ value }] });
+      await producer.send({
+        topic: cfg.otlpLogsTopic,
+        acks: -1,
+        messages: [{ value, ...identityHeaders(context) }],
+      });
     } catch (err) {
       metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
       throw new PipelineError(

@@ -1,4 +1,11 @@
-import { migrateUp, openStore, repairRollups, type ClickHouseClient } from '@harness-meter/queries';
+import {
+  loadApiKeys,
+  migrateUp,
+  openStore,
+  repairRollups,
+  type ClickHouseClient,
+} from '@harness-meter/queries';
+import { createRequestGuard, keysRoutes, type AuthGuard } from '../auth/index.js';
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from '../config.js';
 import { PipelineError } from '../errors.js';
 import { startReceiver, type Receiver } from '../ingest/server.js';
@@ -51,105 +58,159 @@ export async function startKafkaPipeline(
   const metrics = createMetrics();
   const kafka = createKafka(cfg, log, roles.join('+'));
   const admin = kafka.admin();
-  await admin.connect();
-  await ensureTopics(admin, cfg);
   const producer = kafka.producer({
     allowAutoTopicCreation: false,
     retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1000 },
   });
-  await producer.connect();
-
   let client: ClickHouseClient | undefined;
+  /** A client only for API keys: an ingest-only stage reading keys from a ClickHouse server. */
+  let keysClient: ClickHouseClient | undefined;
   let sink: SpanSink | undefined;
   const stages: Stage[] = [];
   let stopLag = (): void => undefined;
   let detect: DetectStage | undefined;
   let priceBook: ReloadablePriceBook | undefined;
   let alerts: PipelineAlerts | undefined;
-  if (roles.includes('enrich')) {
-    client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
-    await migrateUp(client, config.database);
-    // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
-    const repaired = await repairRollups(client, config.database);
-    if (Object.keys(repaired.rebuilt).length > 0) log.warn('rollups repaired', repaired.rebuilt);
-    sink = createSpanSink(client, {
-      db: config.database,
-      maxSpans: config.batchMaxSpans,
-      maxWaitMs: config.batchMaxWaitMs,
+  let receiver: Receiver | undefined;
+  let guard: AuthGuard;
+  // Whatever fails while starting (a locked data folder, Kafka, a refused configuration) closes
+  // what was opened, so the process exits instead of hanging on open Kafka connections.
+  const closeAll = async (): Promise<void> => {
+    const steps: (() => Promise<unknown>)[] = [
+      () => receiver?.close() ?? Promise.resolve(),
+      () => Promise.resolve(stopLag()),
+      ...stages.map((s) => () => s.stop()),
+      () => sink?.close() ?? Promise.resolve(),
+      () => alerts?.stop() ?? Promise.resolve(),
+      () => detect?.stop() ?? Promise.resolve(),
+      () => producer.disconnect(),
+      () => admin.disconnect(),
+      () => (options.client ? Promise.resolve() : (client?.close() ?? Promise.resolve())),
+      () => keysClient?.close() ?? Promise.resolve(),
+    ];
+    for (const step of steps) {
+      try {
+        await step();
+      } catch (err) {
+        log.warn('error while closing', {
+          error: err instanceof Error ? err.message : String(err),
+        });
+      }
+    }
+  };
+  try {
+    if (roles.includes('enrich'))
+      // Opened before Kafka is joined: a locked data folder fails fast.
+      client = options.client ?? (await openStore(storeOptions(config, SERVER_LOCK_WAIT_MS)));
+    else if (config.clickhouseUrl !== undefined) keysClient = await openStore(storeOptions(config));
+    const keyStore = client ?? keysClient;
+    if (keyStore) await migrateUp(keyStore, config.database);
+    guard = await createRequestGuard({
+      mode: config.auth,
+      bind: config.host,
+      allowedHosts: config.allowedHosts,
+      ...(keyStore ? { keys: { load: () => loadApiKeys(keyStore, config.database) } } : {}),
       logger: log,
     });
-    const deps = { kafka, producer, cfg, log, metrics };
-    priceBook = loadReloadablePriceBook(config.pricesFile);
-    stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
-    const stageSink = sink;
-    detect = startDetectStage(client, config.database, priceBook, log, {
-      idleMs: config.detectIdleMs,
-      changes: () => stageSink.storedBatches(),
-    });
-    alerts = startPipelineAlerts({ client, config, logger: log, sink, detect });
-    stopLag = startLagMonitor(
-      admin,
-      [
-        { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpSpansTopic },
-        { groupId: `${cfg.groupPrefix}-enrich`, topic: cfg.sessionSpansTopic },
-      ],
-      metrics,
-      log,
-    );
-  }
-  const receiver = await startReceiver({
-    host: config.host,
-    port: config.port,
-    maxBodyBytes: config.maxBodyBytes,
-    ...(roles.includes('ingest')
-      ? {
-          onTraces: createKafkaIngest(producer, cfg, metrics),
-          onLogs: createKafkaLogsIngest(producer, cfg, metrics),
-        }
-      : {}),
-    ...(client
-      ? {
-          api: reportApi(client, config.database, async (name) => {
-            if (!NEEDS_DETECTION.includes(name)) return;
-            await sink?.flush();
-            await detect?.catchUp();
-          }),
-        }
-      : {}),
-    // POST routes of a process that holds the store (the enrich role): reprice, alerts, GitHub webhook.
-    ...(client && priceBook && sink
-      ? {
-          post: {
-            '/api/v1/reprice': repriceRoute({
-              client,
-              db: config.database,
-              book: priceBook,
-              flush: () => sink?.flush() ?? Promise.resolve(),
-              logger: log,
-            }),
-            ...(alerts?.post ?? {}),
-            ...githubWebhookRoute(client, {
-              db: config.database,
-              secret: config.githubWebhookSecret,
-              logger: log,
-            }),
-          },
-        }
-      : {}),
-    metrics: () => metrics.render(),
-    health: () => ({
-      mode: 'kafka',
-      roles,
-      brokers: cfg.brokers,
-      ...(client
-        ? { store: config.clickhouseUrl ?? config.dataDir, database: config.database }
+    await admin.connect();
+    await ensureTopics(admin, cfg);
+    await producer.connect();
+
+    if (client) {
+      // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
+      const repaired = await repairRollups(client, config.database);
+      if (Object.keys(repaired.rebuilt).length > 0) log.warn('rollups repaired', repaired.rebuilt);
+      sink = createSpanSink(client, {
+        db: config.database,
+        maxSpans: config.batchMaxSpans,
+        maxWaitMs: config.batchMaxWaitMs,
+        logger: log,
+      });
+      const deps = { kafka, producer, cfg, log, metrics };
+      priceBook = loadReloadablePriceBook(config.pricesFile);
+      stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
+      const stageSink = sink;
+      detect = startDetectStage(client, config.database, priceBook, log, {
+        idleMs: config.detectIdleMs,
+        changes: () => stageSink.storedBatches(),
+      });
+      alerts = startPipelineAlerts({ client, config, logger: log, sink, detect });
+      stopLag = startLagMonitor(
+        admin,
+        [
+          { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpSpansTopic },
+          { groupId: `${cfg.groupPrefix}-enrich`, topic: cfg.sessionSpansTopic },
+        ],
+        metrics,
+        log,
+      );
+    }
+    const keys = client
+      ? keysRoutes(client, { db: config.database, logger: log, changed: () => guard.invalidate() })
+      : undefined;
+    receiver = await startReceiver({
+      host: config.host,
+      port: config.port,
+      maxBodyBytes: config.maxBodyBytes,
+      guard,
+      limits: config.httpLimits,
+      ...(roles.includes('ingest')
+        ? {
+            onTraces: createKafkaIngest(producer, cfg, metrics),
+            onLogs: createKafkaLogsIngest(producer, cfg, metrics),
+          }
         : {}),
-    }),
-    logger: log,
-  });
-  // The HTTP side (health, metrics, reports) answers while the consumers join their groups, which
-  // can take a session timeout after a member died.
-  for (const s of stages) await s.start();
+      ...(client
+        ? {
+            api: {
+              ...reportApi(client, config.database, async (name) => {
+                if (!NEEDS_DETECTION.includes(name)) return;
+                await sink?.flush();
+                await detect?.catchUp();
+              }),
+              ...keys?.api,
+            },
+          }
+        : {}),
+      // POST routes of a process that holds the store (the enrich role): reprice, alerts, GitHub webhook.
+      ...(client && priceBook && sink
+        ? {
+            post: {
+              ...keys?.post,
+              '/api/v1/reprice': repriceRoute({
+                client,
+                db: config.database,
+                book: priceBook,
+                flush: () => sink?.flush() ?? Promise.resolve(),
+                logger: log,
+              }),
+              ...(alerts?.post ?? {}),
+              ...githubWebhookRoute(client, {
+                db: config.database,
+                secret: config.githubWebhookSecret,
+                logger: log,
+              }),
+            },
+          }
+        : {}),
+      metrics: () => metrics.render(),
+      health: () => ({
+        mode: 'kafka',
+        roles,
+        brokers: cfg.brokers,
+        ...(client
+          ? { store: config.clickhouseUrl ?? config.dataDir, database: config.database }
+          : {}),
+      }),
+      logger: log,
+    });
+    // The HTTP side (health, metrics, reports) answers while the consumers join their groups, which
+    // can take a session timeout after a member died.
+    for (const s of stages) await s.start();
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
   log.info('kafka pipeline started', { roles, brokers: cfg.brokers, url: receiver.url });
 
   let stopping: Promise<void> | undefined;
@@ -158,17 +219,6 @@ export async function startKafkaPipeline(
     metrics,
     client,
     sink,
-    stop: () =>
-      (stopping ??= (async () => {
-        await receiver.close();
-        stopLag();
-        for (const s of stages) await s.stop();
-        await sink?.close();
-        await alerts?.stop();
-        await detect?.stop();
-        await producer.disconnect();
-        await admin.disconnect();
-        if (!options.client) await client?.close();
-      })()),
+    stop: () => (stopping ??= closeAll()),
   };
 }

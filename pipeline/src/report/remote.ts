@@ -73,6 +73,26 @@ export async function fetchReport(
   return body.rows ?? [];
 }
 
+/** GETs a JSON API route of a running server (e.g. `keys`), with the API key when set. */
+export async function getApi<T>(apiUrl: string, path: string, apiKey?: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${apiUrl}/api/v1/${path}`, {
+      headers: authHeaders(apiKey),
+      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
+    });
+  } catch (e) {
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`,
+      { retriable: true, cause: e },
+    );
+  }
+  const body = (await res.json()) as T & { error?: string };
+  if (!res.ok) throw remoteError(apiUrl, res.status, body.error);
+  return body;
+}
+
 /** Longest the CLI waits for an action on the server (a reprice of a large history). */
 export const ACTION_TIMEOUT_MS = 30 * 60_000;
 

@@ -48,6 +48,7 @@ export function toSpanRow(s: PricedSpan): Record<string, unknown> {
     pr: s.pr,
     intent: s.intent,
     source: s.source,
+    key_id: s.keyId ?? '',
     input_tokens: s.inputTokens,
     output_tokens: s.outputTokens,
     cache_read_tokens: s.cacheReadTokens,
