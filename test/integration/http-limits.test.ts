@@ -85,4 +85,20 @@ describe('HTTP server limits', () => {
     expect((await fetch(`${receiver.url}/api/v1/constructor`)).status).toBe(404);
     expect((await fetch(`${receiver.url}/v1/traces`)).status).toBe(405);
   });
+
+  it('answers malformed URLs and media types with 400/415 and a JSON reason, never 500', async () => {
+    const badUrl = await fetch(`${receiver.url}/api/v1/%`);
+    expect(badUrl.status).toBe(400);
+    expect(((await badUrl.json()) as { error: string }).error).toMatch(/not a valid url/);
+    const badType = await fetch(`${receiver.url}/v1/traces`, {
+      method: 'POST',
+      headers: { 'content-type': ';;;' },
+      body: '{}',
+    });
+    expect(badType.status).toBe(415);
+    expect(((await badType.json()) as { message: string }).message).toMatch(
+      /is not a valid media type/,
+    );
+    expect((await fetch(`${receiver.url}/healthz`)).status).toBe(200);
+  });
 });

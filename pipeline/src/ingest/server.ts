@@ -213,6 +213,11 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
     },
     forceCloseConnections: 'idle',
+    // A malformed URL (`/api/v1/%`): 400 with the reason, in our JSON shape.
+    frameworkErrors: (err, req, reply) => {
+      req.raw.resume();
+      void sendJson(reply, 400, { error: err.message, message: err.message, code: err.code });
+    },
     exposeHeadRoutes: true,
   });
   app.server.maxConnections = limits.maxConnections;
@@ -242,16 +247,19 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     });
   }
 
+  // Errors fastify raises itself (a malformed Content-Type, a timeout): the same JSON shape as ours.
   app.setErrorHandler(
     (err: { statusCode?: number; message: string; code?: string }, req, reply) => {
       const status = err.statusCode !== undefined && err.statusCode >= 400 ? err.statusCode : 500;
       if (status >= 500)
         log.error('request failed', { route: `${req.method} ${req.url}`, error: err.message });
       req.raw.resume();
-      return sendJson(reply, status, {
-        error: status >= 500 ? 'internal error' : err.message,
-        code: err.code ?? 'INTERNAL',
-      });
+      const message =
+        err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
+          ? `Content-Type ${JSON.stringify(req.headers['content-type'] ?? '')} is not a valid media type: send application/json (or application/x-protobuf to /v1/*).`
+          : err.message;
+      const text = status >= 500 ? 'internal error' : message;
+      return sendJson(reply, status, { error: text, message: text, code: err.code ?? 'INTERNAL' });
     },
   );
 
