@@ -202,7 +202,8 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   const limits: HttpLimits = { ...HTTP_LIMIT_DEFAULTS, ...options.limits };
   const app = Fastify({
     logger: false,
-    // Bodies are read by readBody (size bound before and after gunzip), not by fastify.
+    // Bodies reach the routes as streams and are read by readBody (bounded before and after
+    // gunzip); fastify's own limit only matters to parsers that buffer, and there are none.
     bodyLimit: options.maxBodyBytes,
     requestTimeout: limits.requestTimeoutMs,
     keepAliveTimeout: limits.keepAliveTimeoutMs,
