@@ -71,3 +71,20 @@ export type {
   FirstPassRow,
 } from './linkage.js';
 export type { LinkFilters } from './reports.js';
+export {
+  insertLineFates,
+  insertDefects,
+  insertGitWalk,
+  lastGitWalk,
+  prsOfCommits,
+  GIT_INSERT_BATCH_ROWS,
+} from './git-lines.js';
+export type { LineFateRow, DefectRow, GitWalkRow } from './git-lines.js';
+export { codeChurn, codeSurvival, defectEscape, GIT_DIMENSIONS } from './git-reports.js';
+export type {
+  ChurnRow,
+  SurvivalRow,
+  DefectEscapeRow,
+  GitDimension,
+  WindowStatus,
+} from './git-reports.js';

@@ -3,9 +3,11 @@ import type { PostHandler } from '../ingest/server.js';
 import type { Logger } from '../logger.js';
 import { githubWebhookHandler } from './webhook.js';
 import { prFactsRoute } from './facts-route.js';
+import { gitLinesRoute } from './git-import.js';
 
 /**
- * POST /v1/github/webhook (and /api/v1/import/pr-facts, for the CLI's import) of a process that
+ * POST /v1/github/webhook (and /api/v1/import/pr-facts, git-lines, git-walk-state, incidents, for
+ * the CLI's imports) of a process that
  * holds the store: facts go straight to ClickHouse.
  */
 export function githubWebhookRoute(
@@ -14,6 +16,7 @@ export function githubWebhookRoute(
 ): Record<string, PostHandler> {
   return {
     ...prFactsRoute(client, options),
+    ...gitLinesRoute(client, options),
     '/v1/github/webhook': githubWebhookHandler({
       secret: options.secret,
       logger: options.logger,
