@@ -11,7 +11,7 @@ import {
 import { storeGitLines, storeIncidents, walkGitLines } from '../../pipeline/src/github/index.js';
 import { readIncidentsFile } from '../../pipeline/src/github/defects.js';
 import { createSpanSink } from '../../pipeline/src/sink/sink.js';
-import { scriptedRepo, lines, type ScriptedRepo } from '../helpers/git-repo.js';
+import { scriptedRepo, stage1, stage2, type ScriptedRepo } from '../helpers/git-repo.js';
 import { pricedSpan } from '../helpers/spans.js';
 import { openTempStore } from '../helpers/store.js';
 
@@ -40,71 +40,9 @@ import { openTempStore } from '../helpers/store.js';
  * Defect escape:        agent  PRs 1,3,5,7, with a defect 3 (INC-1) and 5 (revert): 2/4 = 50 %
  *                       human  PRs 2,4, with a defect 2 (Fixes #2): 1/2 = 50 %; provisional agent PR 6: 0/1
  */
-const AGENT = (session: string) => ({ name: 'Agent Bot', session });
-const HANA = { name: 'Hana' };
 const window = { since: new Date('2026-01-01T00:00:00Z'), until: new Date('2026-04-01T00:00:00Z') };
 const STAGE1_NOW = new Date('2026-02-21T00:00:00Z');
 const NOW = new Date('2026-03-15T00:00:00Z');
-
-/** History up to 02-20 (stage 1); returns the SHA of PR 3's agent commit. */
-function stage1(r: ScriptedRepo): string {
-  r.write('README.md', ['shop', 'readme']);
-  r.commit('init', '2026-01-01T08:00:00Z', HANA);
-  // PR 1: agent only
-  r.git(['checkout', '-q', '-b', 'feat-a']);
-  r.write('a.ts', lines('a', 10));
-  r.commit('add a', '2026-01-02T09:00:00Z', AGENT('s-1'));
-  r.git(['checkout', '-q', 'main']);
-  r.mergePr(1, 'feat-a', '2026-01-02T10:00:00Z', HANA);
-  // PR 2: human only
-  r.git(['checkout', '-q', '-b', 'feat-h']);
-  r.write('h.ts', lines('h', 10));
-  r.commit('add h', '2026-01-03T09:00:00Z', HANA);
-  r.git(['checkout', '-q', 'main']);
-  r.mergePr(2, 'feat-h', '2026-01-03T10:00:00Z', HANA);
-  // PR 3: an agent commit, then a human one
-  r.git(['checkout', '-q', '-b', 'feat-m']);
-  r.write('m.ts', lines('m', 6));
-  const agentCommit = r.commit('add m', '2026-01-04T08:00:00Z', AGENT('s-2'));
-  r.write('m.ts', lines('m', 10));
-  r.commit('finish m', '2026-01-04T09:00:00Z', HANA);
-  r.git(['checkout', '-q', 'main']);
-  r.mergePr(3, 'feat-m', '2026-01-04T10:00:00Z', HANA);
-  // PR 7: squash merge by a human, no trailer (agent by linkage)
-  r.write('d.ts', lines('d', 2));
-  r.commit('Add d (#7)', '2026-01-05T10:00:00Z', HANA);
-  // PR 4: rewrites a1..a3, removes a9, a10
-  r.git(['checkout', '-q', '-b', 'fix-a']);
-  r.write('a.ts', [...lines('A', 3), ...lines('a', 5, 4)]);
-  r.commit('rework a', '2026-01-08T09:00:00Z', HANA);
-  r.git(['checkout', '-q', 'main']);
-  r.mergePr(4, 'fix-a', '2026-01-08T10:00:00Z', HANA);
-  // 01-10, on main: remove m1, m2; rewrite m7
-  r.write('m.ts', ['m3', 'm4', 'm5', 'm6', 'M7', 'm8', 'm9', 'm10']);
-  r.commit('trim m', '2026-01-10T10:00:00Z', HANA);
-  // PR 5: agent, reverted two days later
-  r.git(['checkout', '-q', '-b', 'feat-b']);
-  r.write('b.ts', lines('b', 4));
-  r.commit('add b', '2026-01-12T09:00:00Z', AGENT('s-3'));
-  r.git(['checkout', '-q', 'main']);
-  const merge5 = r.mergePr(5, 'feat-b', '2026-01-12T10:00:00Z', HANA);
-  r.git(['revert', '--no-edit', '-m', '1', merge5], '2026-01-14T10:00:00Z', HANA);
-  // 01-20: a fix naming PR 2, rewriting h1, h2
-  r.write('h.ts', [...lines('H', 2), ...lines('h', 8, 3)]);
-  r.commit('fix h parsing\n\nFixes #2', '2026-01-20T10:00:00Z', HANA);
-  // 02-20: a.ts goes
-  r.remove('a.ts');
-  r.commit('drop a', '2026-02-20T10:00:00Z', HANA);
-  return agentCommit;
-}
-
-function stage2(r: ScriptedRepo): void {
-  r.git(['checkout', '-q', '-b', 'feat-c']);
-  r.write('c.ts', lines('c', 5));
-  r.commit('add c', '2026-03-10T09:00:00Z', AGENT('s-4'));
-  r.git(['checkout', '-q', 'main']);
-  r.mergePr(6, 'feat-c', '2026-03-10T10:00:00Z', HANA);
-}
 
 let client: ClickHouseClient;
 let repo: ScriptedRepo;
