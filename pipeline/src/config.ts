@@ -40,6 +40,8 @@ export interface Config {
   alerts: AlertsConfig;
   /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
   githubWebhookSecret: string | undefined;
+  /** Labels that make a GitHub issue an incident (`issues` webhook): HM_INCIDENT_LABELS. @default ['bug', 'incident'] */
+  incidentLabels: string[];
 }
 
 export interface AlertsConfig {
@@ -185,6 +187,15 @@ function int(
 }
 
 /** Turns the environment into validated options; a bad value fails here with what to change. */
+/** HM_INCIDENT_LABELS=bug,incident,sev1: comma-separated; unset or empty: bug, incident. */
+function incidentLabels(raw: string | undefined): string[] {
+  const labels = (raw ?? '')
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return labels.length > 0 ? labels : ['bug', 'incident'];
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const host = env.HM_HOST || DEFAULTS.host;
   const port = int(env, 'HM_PORT', DEFAULTS.port, 0, 65535, '4318');
@@ -252,6 +263,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
     alerts: alertsConfig(env),
     githubWebhookSecret: env.HM_GITHUB_WEBHOOK_SECRET || undefined,
+    incidentLabels: incidentLabels(env.HM_INCIDENT_LABELS),
     ...overrides,
   };
 }

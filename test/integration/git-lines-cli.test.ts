@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { freePort, postOnce, runCli, startServerProcess, waitForExit } from '../helpers/cli.js';
+import { signBody } from '../../pipeline/src/github/index.js';
 import { scriptedRepo, stage1, stage2 } from '../helpers/git-repo.js';
 import { tempDataDir } from '../helpers/store.js';
 
@@ -12,8 +13,10 @@ import { tempDataDir } from '../helpers/store.js';
  *   churn  agent PRs 1,3,5,6: added 10+6+4+5 = 25, churned 3+2 + 2 + 4 + 0 = 11 → 44 %
  *          human PRs 2,3,4,7: added 10+4+3+2 = 19, churned 1 (m7)            → 5.26 %
  *   defects (30-day window, so PR 6, merged 03-10, is provisional before --until 04-01):
- *          agent PRs 1,3,5: 2 (3 by INC-1, 5 by revert) of 3 = 66.67 %; human PRs 2,4,7: 1 (PR 2) of 3 = 33.33 %
+ *          agent PRs 1,3,5: 2 (3 by INC-1, 5 by revert) of 3 = 66.67 %; human PRs 2,4,7: 2 (PR 2 by Fixes #2 and issue #40, PR 4 by issue #40) of 3 = 66.67 %
  */
+const SECRET = 'git-lines-secret';
+
 describe('import git / import incidents / report churn|survival|defects (CLI and server)', () => {
   it('stores line fates and defects through the server, and reports them on the CLI and the API', async () => {
     const repo = scriptedRepo();
@@ -27,6 +30,8 @@ describe('import git / import incidents / report churn|survival|defects (CLI and
       HM_CLICKHOUSE_DATABASE: 'hm_git_cli',
       HM_PORT: String(await freePort()),
       HM_ALERTS: 'off',
+      HM_GITHUB_WEBHOOK_SECRET: SECRET,
+      HM_INCIDENT_LABELS: 'sev1, incident',
     };
     const server = await startServerProcess(env);
     try {
@@ -44,6 +49,36 @@ describe('import git / import incidents / report churn|survival|defects (CLI and
       expect(again.stdout).toContain('walked 2 main commit(s) (since the last import');
       const inc = runCli(['import', 'incidents', csv, '--repo', 'acme/shop'], apiEnv);
       expect(inc.stdout).toBe('import incidents: 1 incident(s), 1 linked to a PR\n');
+
+      // An issue labelled Sev1 (a configured label) naming PRs 2 and 4 (and another repository's #3):
+      // incidents of PRs 2 and 4. One labelled only `bug` (not configured here) is ignored.
+      const issue = (n: number, label: string) =>
+        JSON.stringify({
+          action: 'labeled',
+          repository: { full_name: 'Acme/Shop' },
+          issue: {
+            number: n,
+            created_at: '2026-01-21T08:00:00Z',
+            title: 'Checkout broke',
+            body: 'After #2 and https://github.com/acme/shop/pull/4; see also other/repo#3',
+            labels: [{ name: label }],
+          },
+        });
+      const deliver = async (body: string, id: string) => {
+        const res = await fetch(`${server.url}/v1/github/webhook`, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/json',
+            'x-github-event': 'issues',
+            'x-github-delivery': id,
+            'x-hub-signature-256': signBody(SECRET, body),
+          },
+          body,
+        });
+        return (await res.json()) as Record<string, unknown>;
+      };
+      expect(await deliver(issue(40, 'Sev1'), 'd-40')).toMatchObject({ incidents: 2 });
+      expect(await deliver(issue(41, 'bug'), 'd-41')).toMatchObject({ ignored: true });
 
       const window = ['--since', '2026-01-01', '--until', '2026-04-01', '--format', 'json'];
       const churn = runCli(['report', 'churn', ...window], apiEnv);
@@ -63,7 +98,7 @@ describe('import git / import incidents / report churn|survival|defects (CLI and
       ).toEqual([
         ['agent', 'final', 3, 2, 66.67],
         ['agent', 'provisional', 1, 0, 0],
-        ['human', 'final', 3, 1, 33.33],
+        ['human', 'final', 3, 2, 66.67],
       ]);
       const bad = runCli(['report', 'survival', '--by', 'planet', ...window], apiEnv);
       expect(bad.status).toBe(1);

@@ -7,6 +7,7 @@ import {
   messageReferences,
   readIncidentsFile,
   incidentDefects,
+  issueIncidents,
 } from '../../pipeline/src/github/defects.js';
 import { createLineTracker, type LineGroup } from '../../pipeline/src/github/line-tracker.js';
 
@@ -201,6 +202,40 @@ describe('defect references (pure)', () => {
     writeFileSync(json, JSON.stringify([{ id: 'J', opened_at: 'yesterday', pr: 1, repo: 'a/b' }]));
     expect(() => readIncidentsFile(json)).toThrow(
       /element 0: opened_at "yesterday" is not an ISO time/,
+    );
+  });
+});
+
+describe('incidents from the issues webhook (pure)', () => {
+  const payload = (labels: string[], body: string, extra: Record<string, unknown> = {}) => ({
+    action: 'opened',
+    repository: { full_name: 'acme/api' },
+    issue: {
+      number: 9,
+      created_at: '2026-02-01T00:00:00Z',
+      title: 'Outage',
+      body,
+      labels: labels.map((name) => ({ name })),
+      ...extra,
+    },
+  });
+  it('names the PRs and commits of this repository an issue with a configured label mentions', () => {
+    const recs = issueIncidents(
+      payload(
+        ['Incident'],
+        'since #7 (and acme/api#8), commit https://github.com/acme/api/commit/0a1b2c3d4e; not x/y#1 or #9',
+      ),
+      ['bug', 'incident'],
+    );
+    expect(recs.map((r) => [r.id, r.pr, r.commit, r.label])).toEqual([
+      ['issue#9', 7, undefined, 'incident'],
+      ['issue#9', 8, undefined, 'incident'],
+      ['issue#9', undefined, '0a1b2c3d4e', 'incident'],
+    ]);
+    expect(issueIncidents(payload(['question'], '#7'), ['bug'])).toEqual([]);
+    expect(issueIncidents(payload(['bug'], '#7', { pull_request: {} }), ['bug'])).toEqual([]);
+    expect(() => issueIncidents(payload(['bug'], '#7', { created_at: 'soon' }), ['bug'])).toThrow(
+      /issue.created_at/,
     );
   });
 });

@@ -213,3 +213,60 @@ export function incidentDefects(
   }
   return { rows, unresolved };
 }
+
+/** Labels that make a GitHub issue an incident, unless HM_INCIDENT_LABELS says otherwise. */
+export const DEFAULT_INCIDENT_LABELS = ['bug', 'incident'] as const;
+
+/**
+ * Incidents from a GitHub `issues` webhook payload: an issue opened, labeled or edited that carries
+ * one of `labels` (case-insensitive) is an incident opened at its created_at, naming every PR
+ * (`#N`, `owner/repo#N`, a pull link) and commit (a commit link, or a SHA of 7-40 hex digits with
+ * a letter and a digit) of its repository that its title or body mentions. One record per name;
+ * the id is `issue#<number>`. The title and body are read here and never stored.
+ */
+export function issueIncidents(payload: unknown, labels: readonly string[]): IncidentRecord[] {
+  const p = (typeof payload === 'object' && payload !== null ? payload : {}) as Record<
+    string,
+    unknown
+  >;
+  if (!['opened', 'labeled', 'edited', 'reopened'].includes(String(p.action))) return [];
+  const issue = (typeof p.issue === 'object' && p.issue !== null ? p.issue : {}) as Record<
+    string,
+    unknown
+  >;
+  if (issue.pull_request !== undefined) return []; // GitHub sends PR comments' issues too
+  const names = (Array.isArray(issue.labels) ? issue.labels : [])
+    .map((l) => String((l as Record<string, unknown> | null)?.name ?? l).toLowerCase())
+    .filter((l) => labels.some((x) => x.toLowerCase() === l));
+  if (names.length === 0) return [];
+  const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const repository = (p.repository ?? {}) as Record<string, unknown>;
+  const repo = repoKey(str(repository.full_name));
+  const number = Number(issue.number);
+  const opened = new Date(str(issue.created_at));
+  if (!repo.includes('/') || !Number.isInteger(number) || Number.isNaN(opened.getTime()))
+    throw new PipelineError(
+      'BAD_REQUEST',
+      'issues payload without repository.full_name, issue.number or issue.created_at: send GitHub webhook payloads unchanged.',
+    );
+  const text = `${str(issue.title)}\n${str(issue.body)}`;
+  const out: IncidentRecord[] = [];
+  const seen = new Set<string>();
+  const base = { id: `issue#${number}`, opened_at: opened, repo, label: names[0] ?? '' };
+  const addPr = (n: number): void => {
+    if (n === number || seen.has(`#${n}`)) return;
+    seen.add(`#${n}`);
+    out.push({ ...base, pr: n });
+  };
+  for (const m of text.matchAll(/(?:^|[\s(])([\w.-]+\/[\w.-]+)?#(\d+)\b/g))
+    if (m[1] === undefined || repoKey(m[1]) === repo) addPr(Number(m[2]));
+  for (const m of text.matchAll(/github\.com\/([\w.-]+\/[\w.-]+)\/pull\/(\d+)/g))
+    if (repoKey(m[1] ?? '') === repo) addPr(Number(m[2]));
+  for (const m of text.matchAll(/(?:\/commit\/|\b)([0-9a-f]{7,40})\b/g)) {
+    const sha = m[1] ?? '';
+    if (!/[a-f]/.test(sha) || !/\d/.test(sha) || seen.has(sha)) continue;
+    seen.add(sha);
+    out.push({ ...base, commit: sha });
+  }
+  return out;
+}

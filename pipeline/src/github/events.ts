@@ -211,6 +211,7 @@ export const WEBHOOK_EVENTS = [
   'push',
   'check_suite',
   'workflow_run',
+  'issues',
 ] as const;
 
 /**

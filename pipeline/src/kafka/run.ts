@@ -132,6 +132,7 @@ export async function startKafkaPipeline(
               db: config.database,
               secret: config.githubWebhookSecret,
               logger: log,
+              incidentLabels: config.incidentLabels,
             }),
           },
         }
