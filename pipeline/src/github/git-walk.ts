@@ -294,9 +294,16 @@ export async function walkGitLines(
   // Commits arrive from the parser synchronously; blame makes handling async, so queue them.
   const queue: ParsedCommit[] = [];
   const parser = createDiffParser((c) => queue.push(c));
+  // A failure (a blame that fails) stops the walk; it is kept, not left as an unhandled rejection
+  // while git is still streaming, and thrown once the stream ends.
+  let failure: Error | undefined;
   const drain = async (): Promise<void> => {
-    while (queue.length > 0) await onCommit(queue.shift()!);
+    while (queue.length > 0 && failure === undefined) await onCommit(queue.shift()!);
   };
+  const step = (): Promise<void> =>
+    drain().catch((err: unknown) => {
+      failure ??= err instanceof Error ? err : new Error(String(err));
+    });
   const args = [
     '-c',
     'core.quotePath=false',
@@ -316,10 +323,11 @@ export async function walkGitLines(
   let pending = Promise.resolve();
   await streamGit(path, args, (line) => {
     parser.line(line);
-    if (queue.length > 0) pending = pending.then(drain);
+    if (queue.length > 0) pending = pending.then(step);
   });
   parser.end();
-  await pending.then(drain);
+  await pending.then(step);
+  if (failure !== undefined) throw failure;
 
   const lineFates: LineFateRow[] = groups
     .filter((g) => g.lines_added > 0 || keep.has(g))
