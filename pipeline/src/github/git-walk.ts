@@ -11,6 +11,7 @@ import { createInterface } from 'node:readline';
 import type { DefectRow, LineFateRow, GitWalkRow } from '@harness-meter/queries';
 import { toClickHouseTime } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
+import { createBlamer } from './blamer.js';
 import { createDiffParser, type ParsedCommit } from './diff-parse.js';
 import { messageReferences, type DefectReference } from './defects.js';
 import { sessionTrailer } from './events.js';
@@ -20,6 +21,8 @@ import { createLineTracker, LINE_WINDOWS_DAYS, type LineGroup } from './line-tra
 const DAY_MS = 86_400_000;
 /** Compact the tracker (release lines whose 30-day window closed) every so many commits. */
 export const COMPACT_EVERY_COMMITS = 500;
+/** Parsed commits that may wait while a blame runs, before git's stream is held. */
+export const WALK_QUEUE_COMMITS = 256;
 
 export interface GitWalkOptions {
   repo?: string;
@@ -53,7 +56,8 @@ interface Node {
 export async function streamGit(
   path: string,
   args: string[],
-  onLine: (line: string) => void,
+  /** May return a promise to hold the stream (backpressure) until it settles. */
+  onLine: (line: string) => void | Promise<void>,
 ): Promise<void> {
   const child = spawn('git', ['-C', path, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -66,7 +70,10 @@ export async function streamGit(
     child.on('close', (code) => resolve(code ?? 1));
   });
   const rl = createInterface({ input: child.stdout, crlfDelay: Infinity });
-  for await (const line of rl) onLine(line);
+  for await (const line of rl) {
+    const wait = onLine(line);
+    if (wait !== undefined) await wait;
+  }
   const code = await exit;
   if (code !== 0)
     throw new PipelineError(
@@ -111,21 +118,6 @@ async function readGraph(path: string, base: string, repo: string): Promise<Map<
   );
   done();
   return nodes;
-}
-
-/** For each line of `file` at `commit`, the commit that wrote it within `from..commit`. */
-async function blameOrigins(
-  path: string,
-  from: string,
-  commit: string,
-  file: string,
-): Promise<Map<number, string>> {
-  const out = new Map<number, string>();
-  await streamGit(path, ['blame', '--porcelain', `${from}..${commit}`, '--', file], (line) => {
-    const m = /^([0-9a-f]{40}) \d+ (\d+)/.exec(line);
-    if (m) out.set(Number(m[2]), m[1] ?? '');
-  });
-  return out;
 }
 
 /**
@@ -188,6 +180,7 @@ export async function walkGitLines(
   const startParent = startIndex > 0 ? chain[startIndex - 1] : undefined;
 
   const tracker = createLineTracker();
+  const blamer = createBlamer(path);
   const groups: LineGroup[] = [];
   const keep = new Set<LineGroup>(); // a PR's main group is kept even when it added no line
   const defects = new Map<string, DefectRow>();
@@ -271,10 +264,7 @@ export async function walkGitLines(
         const origins = new Map<string, Map<number, string>>();
         for (const ch of c.changes)
           if (ch.newPath !== null && ch.hunks.some((h) => h.newCount > 0))
-            origins.set(
-              ch.newPath,
-              await blameOrigins(path, n.parents[0] ?? '', c.sha, ch.newPath),
-            );
+            origins.set(ch.newPath, await blamer.blame(n.parents[0] ?? '', c.sha, ch.newPath));
         groupOf = (file, line) => {
           const origin = origins.get(file)?.get(line);
           if (origin === undefined || !inPr.has(origin)) return main;
@@ -321,12 +311,19 @@ export async function walkGitLines(
   ];
   // Lines are parsed as they stream; commits wait in the queue only while a blame runs.
   let pending = Promise.resolve();
-  await streamGit(path, args, (line) => {
-    parser.line(line);
-    if (queue.length > 0) pending = pending.then(step);
-  });
-  parser.end();
-  await pending.then(step);
+  try {
+    await streamGit(path, args, (line) => {
+      parser.line(line);
+      if (queue.length === 0) return undefined;
+      pending = pending.then(step);
+      // Bounded memory: while blames run, at most WALK_QUEUE_COMMITS parsed commits wait.
+      return queue.length >= WALK_QUEUE_COMMITS ? pending : undefined;
+    });
+    parser.end();
+    await pending.then(step);
+  } finally {
+    blamer.close();
+  }
   if (failure !== undefined) throw failure;
 
   const lineFates: LineFateRow[] = groups
