@@ -183,7 +183,7 @@ describe('line walk on a scripted repository (real git, real chDB)', () => {
     const agentFinal = defects.find((r) => r.cohort === 'agent' && r.status === 'final');
     expect(agentFinal).toMatchObject({ reverts: 1, incidents: 1, fixes: 0 });
     expect(agentFinal?.evidence.sort()).toEqual([
-      `acme/shop#3: incident incident INC-1 [incident] names commit ${agentCommit.slice(0, 10)}`,
+      `acme/shop#3: incident INC-1 [incident] names commit ${agentCommit.slice(0, 10)}`,
       expect.stringMatching(
         /^acme\/shop#5: revert-commit commit [0-9a-f]{12}: This reverts commit [0-9a-f]{40}$/,
       ),

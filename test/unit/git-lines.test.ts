@@ -195,7 +195,7 @@ describe('defect references (pure)', () => {
     ]);
     const { rows, unresolved } = incidentDefects(recs, () => undefined, 'import-incidents');
     expect(rows.map((r) => [r.pr, r.defect_key, r.evidence])).toEqual([
-      [4, 'incident:I-1', 'incident I-1 names #4'],
+      [4, 'incident:I-1', 'I-1 names #4'],
     ]);
     expect(unresolved.map((u) => u.id)).toEqual(['I,2']);
     const json = join(dir, 'i.json');

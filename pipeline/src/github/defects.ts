@@ -206,7 +206,7 @@ export function incidentDefects(
       kind: 'incident',
       at: toClickHouseTime(inc.opened_at),
       evidence:
-        `incident ${inc.id}${inc.label === '' ? '' : ` [${inc.label}]`} names ` +
+        `${inc.id}${inc.label === '' ? '' : ` [${inc.label}]`} names ` +
         (inc.pr !== undefined ? `#${inc.pr}` : `commit ${inc.commit ?? ''}`),
       source,
     });
