@@ -20,6 +20,7 @@ export interface DefectReference {
 }
 
 const FIX_WORDS = '(?:fix(?:e[sd])?|close[sd]?|resolve[sd]?|regressed by|caused by|broken by)';
+const MAY_REFERENCE = /revert|fix|close|resolve|regressed|caused|broken/i;
 const PR_LINK = String.raw`https?://github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)`;
 
 /**
@@ -32,6 +33,8 @@ const PR_LINK = String.raw`https?://github\.com/([\w.-]+/[\w.-]+)/pull/(\d+)`;
  * @example messageReferences('Revert x\n\nThis reverts commit 1a2b3c4d.', 'acme/api')
  */
 export function messageReferences(message: string, repo: string): DefectReference[] {
+  // Most messages name nothing: one cheap test before the rules (the walk reads every message).
+  if (!MAY_REFERENCE.test(message)) return [];
   const out: DefectReference[] = [];
   const sameRepo = (r: string | undefined): boolean =>
     r === undefined || r === '' || repoKey(r) === repo;
