@@ -10,6 +10,7 @@ import {
   issueIncidents,
 } from '../../pipeline/src/github/defects.js';
 import { createLineTracker, type LineGroup } from '../../pipeline/src/github/line-tracker.js';
+import { sessionTrailer, squashSessionTrailer } from '../../pipeline/src/github/events.js';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -152,6 +153,16 @@ describe('diff parser (pure)', () => {
       },
       { sha: 'bbbb', changes: [] },
     ]);
+  });
+});
+
+describe('squash merges (pure)', () => {
+  it('find a trailer of the squashed commits anywhere in the body', () => {
+    const body =
+      'Add x (#7)\n\n* work on x\n\nAgent-Session: s-1\n\n* tidy\n\nCo-authored-by: A <a@b.c>';
+    expect(sessionTrailer(body)).toBe('');
+    expect(squashSessionTrailer(body)).toBe('s-1');
+    expect(squashSessionTrailer('Add x (#7)\n\nno session here')).toBe('');
   });
 });
 

@@ -14,7 +14,7 @@ import { PipelineError } from '../errors.js';
 import { createBlamer } from './blamer.js';
 import { createDiffParser, type ParsedCommit } from './diff-parse.js';
 import { messageReferences, type DefectReference } from './defects.js';
-import { sessionTrailer } from './events.js';
+import { sessionTrailer, squashSessionTrailer } from './events.js';
 import { git, prOfSubject, resolveRepo } from './import.js';
 import { createLineTracker, LINE_WINDOWS_DAYS, type LineGroup } from './line-tracker.js';
 
@@ -91,7 +91,9 @@ async function readGraph(path: string, base: string, repo: string): Promise<Map<
   const done = (): void => {
     if (node === undefined) return;
     const message = body.join('\n');
-    node.session = sessionTrailer(message);
+    const { pr, merge } = prOfSubject(node.subject);
+    node.session =
+      sessionTrailer(message) || (pr > 0 && !merge ? squashSessionTrailer(message) : '');
     node.refs = messageReferences(message, repo);
     nodes.set(sha, node);
     node = undefined;
