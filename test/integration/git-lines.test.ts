@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -10,6 +11,7 @@ import {
 } from '@harness-meter/queries';
 import { storeGitLines, storeIncidents, walkGitLines } from '../../pipeline/src/github/index.js';
 import { readIncidentsFile } from '../../pipeline/src/github/defects.js';
+import { createBlamer } from '../../pipeline/src/github/blamer.js';
 import { createSpanSink } from '../../pipeline/src/sink/sink.js';
 import { scriptedRepo, stage1, stage2, type ScriptedRepo } from '../helpers/git-repo.js';
 import { pricedSpan } from '../helpers/spans.js';
@@ -236,5 +238,22 @@ describe('line walk on a scripted repository (real git, real chDB)', () => {
       format: 'JSONEachRow',
     });
     expect(await count.json()).toEqual([{ n: '4' }]); // revert, Fixes #2, INC-1, INC-2
+  });
+
+  it('says what is wrong with a path that is no repository, or a blame git refuses', async () => {
+    await expect(walkGitLines(tmpdir(), { repo: 'acme/shop' })).rejects.toThrow(
+      /no main or master branch: pass --base BRANCH|git .* failed/,
+    );
+    const blamer = createBlamer(repo.path);
+    try {
+      await expect(blamer.blame('no-such-rev', 'HEAD', 'c.ts')).rejects.toThrow(
+        /git blame no-such-rev\.\.HEAD -- c\.ts failed in .* \(exit 128\)/,
+      );
+      // The shell keeps serving after a failure.
+      const ok = await blamer.blame(repo.sha('main~1'), repo.sha('main'), 'c.ts');
+      expect(ok.size).toBe(5);
+    } finally {
+      blamer.close();
+    }
   });
 });
