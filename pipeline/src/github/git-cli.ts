@@ -51,9 +51,12 @@ export async function importGitLines(
   options: { repo?: string; base?: string; full?: boolean; now?: Date },
 ): Promise<string> {
   const { repo, base } = resolveRepo(path, options);
+  // The commits are stored already; without a default branch there is no line to follow.
+  if (base === undefined)
+    return `import git: no main or master branch in ${path}, so no lines were followed: pass --base BRANCH (the branch PRs merge into).\n`;
   const server = await findServer(config.apiUrl);
   let last: GitWalkRow | undefined;
-  if (!options.full && base !== undefined)
+  if (!options.full)
     last = server
       ? ((
           await postAction<{ last: GitWalkRow | null }>(
@@ -66,7 +69,7 @@ export async function importGitLines(
       : await withStore(config, (c) => lastGitWalk(c, config.database, repo, base));
   const result = await walkGitLines(path, {
     repo,
-    ...(base === undefined ? {} : { base }),
+    base,
     ...(options.now === undefined ? {} : { now: options.now }),
     ...(last === undefined
       ? {}
