@@ -30,6 +30,7 @@ import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
 import { injectSpike } from './demo/spike.js';
 import { readGitHistory, readPrsFile, type PrFacts } from './github/index.js';
+import { importGitLines, importIncidents } from './github/git-cli.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -50,6 +51,8 @@ Usage:
   harness-meter report linkage [opts]      spend attributed to PRs, by rule (explicit, commit, branch, trailer), and unattributed
   harness-meter report cost-per-merged-pr | spend-per-developer | time-to-merge | first-pass | review-velocity
                                            harness metrics (see the README, "PR linkage and metrics")
+  harness-meter report churn | survival | defects [--by repo|team|developer|model|intent|pr] [opts]
+                                           agent-touched against human code, from git history (import git)
   harness-meter prices show MODEL [--provider P] [--at DATE]
                                            how a model name resolves, the price row in force, its source
   harness-meter reprice [--since T] [--model M]
@@ -59,10 +62,14 @@ Usage:
   harness-meter alerts check [--at TIME]   evaluate the alert rules now (or at TIME) and deliver what changed
   harness-meter report alerts [opts]       alert notices (warn, firing, resolved) and their delivery
   harness-meter import prs FILE [--pr N]   store PR facts from GitHub REST JSON (gh api …: pulls, reviews, commits)
-  harness-meter import git PATH [--repo O/R] [--base B]
-                                           store a local repository's commits, with Agent-Session trailers
   harness-meter keys create --role ingest|read|admin [--team T] [--developer D] [--name N]
                                            an API key (printed once, last line); keys list; keys revoke ID
+  harness-meter import git PATH [--repo O/R] [--base B] [--full]
+                                           store a local repository's commits, with Agent-Session trailers,
+                                           and follow the lines each PR added (churn, survival, defects;
+                                           only commits since the last import unless --full)
+  harness-meter import incidents FILE [--repo O/R]
+                                           incidents (CSV or JSON: id, opened_at, pr or commit) as defects
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -254,10 +261,24 @@ async function cmdImport(
   target: string | undefined,
   values: Record<string, string | boolean | undefined>,
 ): Promise<void> {
-  if ((kind !== 'prs' && kind !== 'git') || target === undefined || target.trim() === '')
+  if (
+    (kind !== 'prs' && kind !== 'git' && kind !== 'incidents') ||
+    target === undefined ||
+    target.trim() === ''
+  )
     throw new UsageError(
-      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B].',
+      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B] [--full] | import incidents FILE [--repo O/R].',
     );
+  if (kind === 'incidents') {
+    out(
+      await importIncidents(
+        config,
+        target,
+        typeof values.repo === 'string' ? { repo: values.repo } : {},
+      ),
+    );
+    return;
+  }
   let facts: PrFacts;
   if (kind === 'prs') {
     const pr = typeof values.pr === 'string' ? Number(values.pr.replace(/^#/, '')) : undefined;
@@ -292,6 +313,14 @@ async function cmdImport(
       (kind === 'git' ? ` (${sessions} agent session(s) named by Agent-Session trailers)` : '') +
       ` stored in ${config.database}${server ? ` by the server at ${config.apiUrl}` : ''}\n`,
   );
+  if (kind === 'git')
+    out(
+      await importGitLines(config, target, {
+        ...(typeof values.repo === 'string' ? { repo: values.repo } : {}),
+        ...(typeof values.base === 'string' ? { base: values.base } : {}),
+        full: values.full === true,
+      }),
+    );
 }
 
 class UsageError extends Error {}
@@ -319,6 +348,7 @@ async function main(argv: string[]): Promise<number> {
       team: { type: 'string' },
       spike: { type: 'boolean' },
       base: { type: 'string' },
+      full: { type: 'boolean' },
       developer: { type: 'string' },
       role: { type: 'string' },
       name: { type: 'string' },

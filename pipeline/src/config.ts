@@ -41,6 +41,8 @@ export interface Config {
   alerts: AlertsConfig;
   /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
   githubWebhookSecret: string | undefined;
+  /** Labels that make a GitHub issue an incident (`issues` webhook): HM_INCIDENT_LABELS. @default ['bug', 'incident'] */
+  incidentLabels: string[];
   /** HM_AUTH: `on` (default: keys required once one exists, or off loopback) or `off` (no checks; logged loudly). */
   auth: 'on' | 'off';
   /** HM_API_KEY: the key CLI commands send to a running server (Authorization: Bearer). */
@@ -256,6 +258,15 @@ function int(
 }
 
 /** Turns the environment into validated options; a bad value fails here with what to change. */
+/** HM_INCIDENT_LABELS=bug,incident,sev1: comma-separated; unset or empty: bug, incident. */
+function incidentLabels(raw: string | undefined): string[] {
+  const labels = (raw ?? '')
+    .split(',')
+    .map((l) => l.trim())
+    .filter((l) => l !== '');
+  return labels.length > 0 ? labels : ['bug', 'incident'];
+}
+
 export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
   const host = env.HM_HOST || DEFAULTS.host;
   const port = int(env, 'HM_PORT', DEFAULTS.port, 0, 65535, '4318');
@@ -327,6 +338,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     apiKey: env.HM_API_KEY?.trim() || undefined,
     allowedHosts: hostList(env),
     httpLimits: httpLimits(env),
+    incidentLabels: incidentLabels(env.HM_INCIDENT_LABELS),
     ...overrides,
   };
 }

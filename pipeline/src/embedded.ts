@@ -160,6 +160,7 @@ export async function startEmbedded(
           db: config.database,
           secret: config.githubWebhookSecret,
           logger,
+          incidentLabels: config.incidentLabels,
         }),
       },
       health: () => ({

@@ -73,3 +73,20 @@ export type {
 export type { LinkFilters } from './reports.js';
 export { API_KEY_ROLES, insertApiKey, listApiKeys, loadApiKeys, revokeApiKey } from './keys.js';
 export type { ApiKeyRole, ApiKeyRow, ApiKeyListRow } from './keys.js';
+export {
+  insertLineFates,
+  insertDefects,
+  insertGitWalk,
+  lastGitWalk,
+  prsOfCommits,
+  GIT_INSERT_BATCH_ROWS,
+} from './git-lines.js';
+export type { LineFateRow, DefectRow, GitWalkRow } from './git-lines.js';
+export { codeChurn, codeSurvival, defectEscape, GIT_DIMENSIONS } from './git-reports.js';
+export type {
+  ChurnRow,
+  SurvivalRow,
+  DefectEscapeRow,
+  GitDimension,
+  WindowStatus,
+} from './git-reports.js';

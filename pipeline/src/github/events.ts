@@ -41,6 +41,16 @@ export function sessionTrailer(message: string): string {
   return '';
 }
 
+/**
+ * The first `Agent-Session:` line anywhere in a message: a GitHub squash merge lists the messages
+ * of the PR's commits in its body, so their trailers are not in its last paragraph.
+ * @example squashSessionTrailer('Add x (#7)\n\n* work\n\nAgent-Session: s1\n\n* more') === 's1'
+ */
+export function squashSessionTrailer(message: string): string {
+  const m = /^[\t ]*agent-session[\t ]*:[\t ]*(\S+)[\t ]*$/im.exec(message);
+  return m?.[1] ?? '';
+}
+
 function time(v: unknown, what: string): string {
   const d = new Date(str(v));
   if (str(v) === '' || Number.isNaN(d.getTime()))
@@ -211,6 +221,7 @@ export const WEBHOOK_EVENTS = [
   'push',
   'check_suite',
   'workflow_run',
+  'issues',
 ] as const;
 
 /**

@@ -24,7 +24,8 @@ function bad(path: string, what: string): never {
   throw new PipelineError('BAD_REQUEST', `pr-facts ${path}: expected ${what}. Nothing was stored.`);
 }
 
-function checkRow(v: unknown, path: string, fields: Record<string, string>): Json {
+/** Checks one object's fields by type ('string', 'uint', 'uint?', 'string?'); throws naming the first bad one. */
+export function checkRow(v: unknown, path: string, fields: Record<string, string>): Json {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(path, 'an object');
   const o = v as Json;
   for (const [k, type] of Object.entries(fields)) {

@@ -34,7 +34,8 @@ export function readPrsFile(file: string, options: ImportOptions = {}): PrFacts 
   return restFacts(data, options);
 }
 
-function git(path: string, args: string[]): string {
+/** Runs git in `path`; a failure is a BAD_REQUEST naming git's own message. */
+export function git(path: string, args: string[]): string {
   try {
     return execFileSync('git', ['-C', path, ...args], {
       encoding: 'utf8',
@@ -50,7 +51,7 @@ function git(path: string, args: string[]): string {
   }
 }
 
-function tryGit(path: string, args: string[]): string | undefined {
+export function tryGit(path: string, args: string[]): string | undefined {
   try {
     return git(path, args).trim();
   } catch {
@@ -58,15 +59,11 @@ function tryGit(path: string, args: string[]): string | undefined {
   }
 }
 
-/**
- * Commits of a local repository: every commit reachable from any ref, with the session named by
- * its `Agent-Session:` trailer, the local branch it is on (beside the base branch), and the PR
- * number when GitHub's merge subjects say it ("Merge pull request #N from …", squash "… (#N)").
- */
-export function readGitHistory(
+/** The `owner/name` of a local clone (from --repo or its origin remote) and its base branch. */
+export function resolveRepo(
   path: string,
-  options: { repo?: string; base?: string } = {},
-): PrCommitRow[] {
+  options: { repo?: string; base?: string },
+): { repo: string; base: string | undefined } {
   const repo = repoKey(options.repo ?? tryGit(path, ['remote', 'get-url', 'origin']) ?? '');
   if (repo === '' || !repo.includes('/'))
     throw new PipelineError(
@@ -78,6 +75,26 @@ export function readGitHistory(
     ['main', 'master'].find(
       (b) => tryGit(path, ['rev-parse', '--verify', '--quiet', `refs/heads/${b}`]) !== undefined,
     );
+  return { repo, base };
+}
+
+/** The PR number GitHub's merge subjects give ("Merge pull request #N from …", squash "… (#N)"), or 0. */
+export function prOfSubject(subject: string): { pr: number; merge: boolean } {
+  const merge = /^Merge pull request #(\d+) from /.exec(subject);
+  const squash = /\(#(\d+)\)\s*$/.exec(subject);
+  return { pr: Number(merge?.[1] ?? squash?.[1] ?? 0), merge: merge !== null };
+}
+
+/**
+ * Commits of a local repository: every commit reachable from any ref, with the session named by
+ * its `Agent-Session:` trailer, the local branch it is on (beside the base branch), and the PR
+ * number when GitHub's merge subjects say it ("Merge pull request #N from …", squash "… (#N)").
+ */
+export function readGitHistory(
+  path: string,
+  options: { repo?: string; base?: string } = {},
+): PrCommitRow[] {
+  const { repo, base } = resolveRepo(path, options);
   const log = git(path, ['log', '--all', '--format=%H%x1f%P%x1f%an%x1f%cI%x1f%s%x1f%B%x1e']);
   const branchOf = new Map<string, string>();
   const prOf = new Map<string, number>();
@@ -96,9 +113,7 @@ export function readGitHistory(
       .replace(/^\n/, '')
       .split('\x1f');
     if (!/^[0-9a-f]{40}$/.test(sha)) continue;
-    const merge = /^Merge pull request #(\d+) from /.exec(subject);
-    const squash = /\(#(\d+)\)\s*$/.exec(subject);
-    const pr = Number(merge?.[1] ?? squash?.[1] ?? 0);
+    const { pr, merge } = prOfSubject(subject);
     if (pr > 0) {
       prOf.set(sha, pr);
       const ps = parents.split(' ');

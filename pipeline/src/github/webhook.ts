@@ -3,6 +3,7 @@ import type { PostHandler, PostResponse } from '../ingest/server.js';
 import { PipelineError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { webhookFacts, type PrFacts } from './events.js';
+import { issueIncidents, type IncidentRecord } from './defects.js';
 
 /** Where webhook facts go (ClickHouse in the server; a fake in unit tests). */
 export interface PrFactsStore {
@@ -55,6 +56,11 @@ export function githubWebhookHandler(options: {
   secret: string | undefined;
   store: PrFactsStore;
   logger?: Logger;
+  /** `issues` events: issues with one of `labels` are incidents (defects of the PRs they name). */
+  incidents?: {
+    labels: readonly string[];
+    write(records: IncidentRecord[]): Promise<{ stored: number; unresolved: IncidentRecord[] }>;
+  };
 }): PostHandler {
   return async (req): Promise<PostResponse> => {
     if (options.secret === undefined || options.secret === '')
@@ -84,6 +90,23 @@ export function githubWebhookHandler(options: {
       );
     if (eventName === 'ping') return { status: 200, body: { ok: true, event: 'ping' } };
     const payload = parsePayload(req.body, header(req.headers['content-type']));
+    if (eventName === 'issues' && options.incidents !== undefined) {
+      // Natural keys (issue#N per named PR): a redelivery rewrites the same rows.
+      const records = issueIncidents(payload, options.incidents.labels);
+      if (records.length === 0)
+        return { status: 200, body: { ok: true, event: eventName, ignored: true } };
+      const { stored, unresolved } = await options.incidents.write(records);
+      // A commit no imported PR brought is named back, so the sender can see it was not linked.
+      return {
+        status: 200,
+        body: {
+          ok: true,
+          event: eventName,
+          incidents: stored,
+          unresolved_commits: unresolved.map((u) => u.commit ?? ''),
+        },
+      };
+    }
     const facts = webhookFacts(eventName, payload, delivery);
     if (facts === undefined || facts.events.length + facts.commits.length === 0)
       return { status: 200, body: { ok: true, event: eventName, ignored: true } };

@@ -188,6 +188,7 @@ export async function startKafkaPipeline(
               ...githubWebhookRoute(client, {
                 db: config.database,
                 secret: config.githubWebhookSecret,
+                incidentLabels: config.incidentLabels,
                 logger: log,
               }),
             },

@@ -206,6 +206,8 @@ function footer(report: string, rows: readonly Row[]): string {
     const drift = rows.reduce((n, r) => n + BigInt(text(r.drift_nanos) || '0'), 0n);
     return `${calls} call(s) drift; reported − computed: ${drift < 0n ? '-' : ''}$${formatUsd(drift < 0n ? -drift : drift, 4)}`;
   }
+  if (report === 'churn' || report === 'survival' || report === 'defects')
+    return `${rows.length} row(s); provisional rows have a window still open (counts so far, not final)`;
   const totalNanos = rows.reduce((n, r) => n + nanosOf(r), 0n);
   const unpriced = rows.reduce((n, r) => n + Number(r.unpriced_calls ?? 0), 0);
   return (

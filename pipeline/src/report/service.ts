@@ -29,6 +29,14 @@ import {
   type DeveloperSpendRow,
   type PrOutcomeRow,
   type FirstPassRow,
+  codeChurn,
+  codeSurvival,
+  defectEscape,
+  GIT_DIMENSIONS,
+  type ChurnRow,
+  type SurvivalRow,
+  type DefectEscapeRow,
+  type GitDimension,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -55,7 +63,11 @@ export type ReportName =
   | 'metrics-check'
   | 'usage-check'
   | 'alerts'
-  | LinkReportName;
+  | LinkReportName
+  | GitReportName;
+/** Reports from git history (issue 18): code churn, survival of agent code, defect escape. */
+export type GitReportName = 'churn' | 'survival' | 'defects';
+export const GIT_REPORT_NAMES: readonly GitReportName[] = ['churn', 'survival', 'defects'];
 /** Reports on PR linkage and the harness metrics (issue 7). */
 export type LinkReportName =
   | 'linkage'
@@ -82,6 +94,7 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'usage-check',
   'alerts',
   ...LINK_REPORT_NAMES,
+  ...GIT_REPORT_NAMES,
 ];
 
 /** Reports that read redundancy findings: stale sessions are scanned first. */
@@ -100,7 +113,19 @@ export type ReportRows =
   | MergedPrCostRow[]
   | DeveloperSpendRow[]
   | PrOutcomeRow[]
-  | FirstPassRow[];
+  | FirstPassRow[]
+  | ChurnRow[]
+  | SurvivalRow[]
+  | DefectEscapeRow[];
+
+function gitDimension(by: string | null | undefined): GitDimension {
+  const v = (by ?? 'repo').trim();
+  if ((GIT_DIMENSIONS as readonly string[]).includes(v)) return v as GitDimension;
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `--by ${JSON.stringify(v)} is not a cut of churn, survival or defects: use one of ${GIT_DIMENSIONS.join(', ')}.`,
+  );
+}
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -141,6 +166,12 @@ export async function runReport(
       return reviewVelocity(client, linked);
     case 'first-pass':
       return firstPass(client, linked);
+    case 'churn':
+      return codeChurn(client, { ...linked, by: gitDimension(req.by) });
+    case 'survival':
+      return codeSurvival(client, { ...linked, by: gitDimension(req.by) });
+    case 'defects':
+      return defectEscape(client, { ...linked, by: gitDimension(req.by) });
     case 'cost':
       return costBy(client, { db, by: parseDimension(req.by), ...window });
     case 'waste':
