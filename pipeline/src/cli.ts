@@ -29,6 +29,7 @@ import { gatherStamp, readStdinIfPiped, stampRequest } from './stamp-cli.js';
 import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
 import { injectSpike } from './demo/spike.js';
 import { readGitHistory, readPrsFile, type PrFacts } from './github/index.js';
+import { runTranscriptImport, TRANSCRIPT_KINDS } from './transcripts/cli.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -60,6 +61,8 @@ Usage:
   harness-meter import prs FILE [--pr N]   store PR facts from GitHub REST JSON (gh api …: pulls, reviews, commits)
   harness-meter import git PATH [--repo O/R] [--base B]
                                            store a local repository's commits, with Agent-Session trailers
+  harness-meter import claude-code [DIR…] | codex [DIR] | gemini [DIR] [--developer D] [--watch]
+                                           import the transcripts agents already write (README, "Try it on your own history")
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -314,6 +317,9 @@ async function main(argv: string[]): Promise<number> {
       spike: { type: 'boolean' },
       base: { type: 'string' },
       developer: { type: 'string' },
+      watch: { type: 'boolean' },
+      'capture-content': { type: 'boolean' },
+      settle: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -401,7 +407,20 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'import':
-      await cmdImport(config, sub, positionals[2], values);
+      if (sub !== undefined && sub in TRANSCRIPT_KINDS)
+        await runTranscriptImport(
+          config,
+          {
+            kind: sub,
+            paths: positionals.slice(2),
+            developer: values.developer,
+            watch: values.watch,
+            captureContent: values['capture-content'],
+            settleSeconds: values.settle,
+          },
+          out,
+        );
+      else await cmdImport(config, sub, positionals[2], values);
       return 0;
     case 'migrate':
       await cmdMigrate(config, values.down);

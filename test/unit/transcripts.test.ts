@@ -1,0 +1,311 @@
+import {
+  appendFileSync,
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { toSpanRecord, type RawSpanParts } from '../../pipeline/src/decode/index.js';
+import type { SpanRecord } from '../../pipeline/src/model.js';
+import {
+  importTranscripts,
+  type ImportOptions,
+  type ImportSummary,
+} from '../../pipeline/src/transcripts/import.js';
+import type { TranscriptSource } from '../../pipeline/src/transcripts/common.js';
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
+const CLAUDE = join(FIXTURES, 'claude', 'projects');
+const CODEX = join(FIXTURES, 'codex', 'sessions');
+const GEMINI = join(FIXTURES, 'gemini', 'tmp');
+const S1 = '11111111-aaaa-4bbb-8ccc-000000000001';
+const S2 = '22222222-aaaa-4bbb-8ccc-000000000002';
+
+async function run(
+  source: TranscriptSource,
+  paths: string[],
+  extra: Partial<ImportOptions> = {},
+): Promise<{ spans: RawSpanParts[]; records: SpanRecord[]; summary: ImportSummary }> {
+  const spans: RawSpanParts[] = [];
+  const summary = await importTranscripts({
+    source,
+    paths,
+    stateFile: undefined,
+    settleMs: 0,
+    developer: 'ana@example.com',
+    repoOf: (cwd) => (cwd === '/home/ana/src/api' ? 'https://github.com/acme/api' : undefined),
+    send: (b) => {
+      spans.push(...b);
+      return Promise.resolve();
+    },
+    ...extra,
+  });
+  return { spans, records: spans.map((s) => toSpanRecord(s)), summary };
+}
+
+const llm = (rs: SpanRecord[]): SpanRecord[] => rs.filter((r) => r.spanType === 'llm');
+const tools = (rs: SpanRecord[]): SpanRecord[] => rs.filter((r) => r.spanType === 'tool');
+const byResponse = (rs: SpanRecord[], id: string): SpanRecord[] =>
+  rs.filter((r) => r.spanAttributes['gen_ai.response.id'] === id);
+
+describe('Claude Code transcripts', () => {
+  it('counts a response written over several lines once, with its final usage', async () => {
+    const { records } = await run('claude-code', [CLAUDE]);
+    const m1 = byResponse(records, 'msg_01A');
+    expect(m1).toHaveLength(1);
+    expect(m1[0]).toMatchObject({
+      outputTokens: 120, // the partial line said 5
+      inputTokens: 12 + 10_000 + 4_000, // Anthropic's input excludes cache; ours includes it
+      cacheReadTokens: 10_000,
+      cacheWriteTokens: 4_000,
+      cacheWrite5mTokens: 4_000,
+      provider: 'anthropic',
+      requestModel: 'claude-sonnet-4-5-20250929',
+      source: 'claude-code',
+      sessionId: S1,
+      developer: 'ana@example.com',
+      repo: 'https://github.com/acme/api',
+      branch: 'feature/login',
+    });
+  });
+
+  it('counts a message once across a resumed session file that copies it', async () => {
+    const { records, summary } = await run('claude-code', [CLAUDE]);
+    const calls = llm(records);
+    expect(calls.map((r) => r.spanAttributes['gen_ai.response.id']).sort()).toEqual([
+      'msg_01A',
+      'msg_02B',
+      'msg_03C',
+      'msg_04D',
+      'msg_05E',
+      'msg_06F',
+    ]);
+    expect(byResponse(records, 'msg_02B')[0]?.sessionId).toBe(S1); // first seen
+    expect(byResponse(records, 'msg_06F')[0]?.sessionId).toBe(S2);
+    expect(summary.stats.duplicates).toBeGreaterThanOrEqual(3 + 1); // 3 copies + 1 sidechain replay
+  });
+
+  it('takes the branch per message, cache writes split by TTL, service tier and web searches', async () => {
+    const [m2] = byResponse((await run('claude-code', [CLAUDE])).records, 'msg_02B');
+    expect(m2).toMatchObject({
+      branch: 'fix/redirect',
+      cacheWrite5mTokens: 100,
+      cacheWrite1hTokens: 500,
+      cacheWriteTokens: 600,
+    });
+    expect(m2?.spanAttributes['harness_meter.service_tier']).toBe('standard');
+    expect(m2?.spanAttributes['harness_meter.usage.web_search_requests']).toBe('1');
+  });
+
+  it('gives <synthetic> and API error entries no LLM call', async () => {
+    const { records, summary } = await run('claude-code', [CLAUDE]);
+    expect(byResponse(records, 'msg_syn')).toEqual([]);
+    expect(byResponse(records, 'msg_err')).toEqual([]);
+    expect(summary.stats.noUsage).toBeGreaterThanOrEqual(2);
+  });
+
+  it('keeps sidechain work in the parent session, marked as subagent; drops its replays', async () => {
+    const { records } = await run('claude-code', [CLAUDE]);
+    const [m3] = byResponse(records, 'msg_03C');
+    expect(m3?.sessionId).toBe(S1);
+    expect(m3?.spanAttributes['harness_meter.subagent']).toBe('true');
+    expect(m3?.spanAttributes['harness_meter.subagent.id']).toBe('agent-7f3e');
+    // The replay of msg_02B (new request id, sidechain) is not a second call.
+    expect(byResponse(records, 'msg_02B')).toHaveLength(1);
+    expect(byResponse(records, 'msg_02B')[0]?.spanAttributes['harness_meter.subagent']).toBe(
+      undefined,
+    );
+  });
+
+  it('turns tool_use blocks into tool spans with hashed arguments and no raw text', async () => {
+    const { records, spans } = await run('claude-code', [CLAUDE]);
+    const t = tools(records);
+    expect(t.map((r) => r.toolName).sort()).toEqual(['Bash', 'Read', 'Read']);
+    const reads = t.filter((r) => r.toolName === 'Read');
+    expect(reads[0]?.argsHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(reads[0]?.argsHash).toBe(reads[1]?.argsHash); // the same read twice: a redundancy
+    expect(reads[0]?.toolClass).toBe('read');
+    expect(reads[0]?.resultBytes).toBeGreaterThan(0);
+    expect(t.find((r) => r.toolName === 'Bash')?.isError).toBe(true);
+    const text = JSON.stringify(spans, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+    for (const secret of ['login.ts', 'return redirect', 'npm test', 'Fix the login'])
+      expect(text).not.toContain(secret);
+  });
+
+  it('keeps tool arguments, redacted, only when asked', async () => {
+    const { records } = await run('claude-code', [CLAUDE], { captureContent: true });
+    const read = tools(records).find((r) => r.toolName === 'Read');
+    expect(read?.spanAttributes['gen_ai.tool.call.arguments']).toContain('login.ts');
+  });
+
+  it('counts malformed lines with file and line, and goes on', async () => {
+    const { summary, records } = await run('claude-code', [CLAUDE]);
+    expect(summary.stats.malformed).toBe(1);
+    expect(summary.issues[0]?.file).toContain(`${S1}.jsonl`);
+    expect(summary.issues[0]?.line).toBe(8);
+    expect(records.length).toBeGreaterThan(5);
+  });
+
+  it('gives every span an id derived from the message, the same on every run', async () => {
+    const a = await run('claude-code', [CLAUDE]);
+    const b = await run('claude-code', [CLAUDE]);
+    expect(b.spans.map((s) => s.spanId).sort()).toEqual(a.spans.map((s) => s.spanId).sort());
+    expect(new Set(a.spans.map((s) => `${s.traceId}:${s.spanId}`)).size).toBe(a.spans.length);
+  });
+});
+
+describe('incremental import', () => {
+  function copyClaude(): { dir: string; state: string; file: string } {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-transcripts-'));
+    cpSync(CLAUDE, join(dir, 'projects'), { recursive: true });
+    return {
+      dir: join(dir, 'projects'),
+      state: join(dir, 'state.json'),
+      file: join(dir, 'projects', '-home-ana-src-api', `${S2}.jsonl`),
+    };
+  }
+
+  it('reads nothing the second time, and only the new lines after an append', async () => {
+    const { dir, state, file } = copyClaude();
+    const first = await run('claude-code', [dir], { stateFile: state });
+    expect(first.spans.length).toBeGreaterThan(0);
+    const second = await run('claude-code', [dir], { stateFile: state });
+    expect(second.spans).toEqual([]);
+    expect(second.summary.unchanged).toBe(2);
+    expect(second.summary.stats.lines).toBe(0);
+    const line = JSON.parse(readFileSync(file, 'utf8').trim().split('\n').at(-1) ?? '{}') as {
+      message: { id: string };
+      requestId: string;
+      timestamp: string;
+    };
+    line.message.id = 'msg_07G';
+    line.requestId = 'req_07G';
+    line.timestamp = '2026-11-21T15:00:00.000Z';
+    appendFileSync(file, JSON.stringify(line) + '\n');
+    const third = await run('claude-code', [dir], { stateFile: state });
+    expect(third.summary.stats.lines).toBe(1);
+    expect(third.records.map((r) => r.spanAttributes['gen_ai.response.id'])).toEqual(['msg_07G']);
+  });
+
+  it('holds back the last response of a file still being written, then takes its final usage', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-transcripts-'));
+    const state = join(dir, 'state.json');
+    const file = join(dir, 's.jsonl');
+    const lines = readFileSync(join(CLAUDE, '-home-ana-src-api', `${S1}.jsonl`), 'utf8').split(
+      '\n',
+    );
+    writeFileSync(file, lines.slice(0, 2).join('\n') + '\n'); // prompt + partial msg_01A
+    const now = Date.now();
+    const early = await run('claude-code', [file], {
+      stateFile: state,
+      settleMs: 60_000,
+      now: () => now,
+    });
+    expect(early.spans).toEqual([]);
+    expect(early.summary.active).toBe(1);
+    appendFileSync(file, lines.slice(2, 4).join('\n') + '\n'); // final msg_01A + tool result
+    const later = await run('claude-code', [file], { stateFile: state, settleMs: 0 });
+    const [m1] = byResponse(later.records, 'msg_01A');
+    expect(m1?.outputTokens).toBe(120);
+    expect(tools(later.records)).toHaveLength(1);
+  });
+
+  it('keeps a Codex file context (model, totals) across runs', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-codex-'));
+    const state = join(dir, 'state.json');
+    const src = readFileSync(
+      join(
+        CODEX,
+        '2026',
+        '11',
+        '20',
+        'rollout-2026-11-20T10-00-00-0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b.jsonl',
+      ),
+      'utf8',
+    ).split('\n');
+    const file = join(dir, 'rollout.jsonl');
+    writeFileSync(file, src.slice(0, 9).join('\n') + '\n');
+    const a = await run('codex', [file], { stateFile: state });
+    appendFileSync(file, src.slice(9).join('\n'));
+    const b = await run('codex', [file], { stateFile: state });
+    const calls = [...llm(a.records), ...llm(b.records)];
+    expect(calls.map((c) => [c.inputTokens, c.cacheReadTokens, c.outputTokens])).toEqual([
+      [1000, 200, 50],
+      [1500, 800, 80],
+    ]);
+    expect(calls[1]?.requestModel).toBe('gpt-5-codex');
+  });
+});
+
+describe('Codex rollouts', () => {
+  it('uses increments of token_count, never a repeated total twice', async () => {
+    const { records, summary } = await run('codex', [CODEX]);
+    const calls = llm(records);
+    expect(
+      calls.map((c) => [c.inputTokens, c.cacheReadTokens, c.outputTokens, c.reasoningTokens]),
+    ).toEqual([
+      [1000, 200, 50, 20],
+      [1500, 800, 80, 40],
+    ]);
+    expect(summary.stats.duplicates).toBe(1);
+    expect(calls[0]).toMatchObject({
+      provider: 'openai',
+      requestModel: 'gpt-5-codex',
+      sessionId: '0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b',
+      branch: 'fix/redirect',
+      commit: '4f2a9c1e0b7d3a5f6e8c9b0a1d2e3f4a5b6c7d8e',
+      repo: 'git@github.com:acme/api.git',
+      source: 'codex',
+    });
+  });
+
+  it('maps function and custom tool calls with their outputs', async () => {
+    const { records, summary } = await run('codex', [CODEX]);
+    const t = tools(records);
+    expect(t.map((r) => r.toolName)).toEqual(['shell', 'apply_patch']);
+    expect(t[0]?.toolClass).toBe('exec');
+    expect(t.every((r) => r.resultBytes > 0 && !r.isError)).toBe(true);
+    expect(summary.issues.map((i) => i.line)).toEqual([11]);
+  });
+});
+
+describe('Gemini CLI chat recordings', () => {
+  it('takes the last record of each message, output + thoughts, and its tool calls', async () => {
+    const { records, summary } = await run('gemini-cli', [GEMINI]);
+    const calls = llm(records);
+    expect(
+      calls.map((c) => [c.inputTokens, c.cacheReadTokens, c.outputTokens, c.reasoningTokens]),
+    ).toEqual([
+      [3000, 1000, 150, 50],
+      [4200, 3000, 420, 120],
+    ]);
+    expect(calls[0]).toMatchObject({
+      provider: 'gcp.gemini',
+      requestModel: 'gemini-2.5-pro',
+      sessionId: '5a6b7c8d-1111-4222-8333-944455556666',
+      source: 'gemini-cli',
+    });
+    expect(tools(records).map((r) => [r.toolName, r.toolClass])).toEqual([['read_file', 'read']]);
+    expect(summary.issues.map((i) => i.line)).toEqual([8]);
+  });
+
+  it('reads the older one-document .json format', async () => {
+    const lines = readFileSync(
+      join(GEMINI, '9f86d081884c7d65', 'chats', 'session-2026-11-20T11-00-5a6b7c8d.jsonl'),
+      'utf8',
+    )
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const doc = { ...lines[0], messages: lines.slice(1).filter((l) => typeof l.id === 'string') };
+    const chats = join(mkdtempSync(join(tmpdir(), 'hm-gemini-')), 'chats');
+    mkdirSync(chats);
+    writeFileSync(join(chats, 'session-old.json'), JSON.stringify(doc, null, 2));
+    const { records } = await run('gemini-cli', [chats]);
+    expect(llm(records).map((c) => c.outputTokens)).toEqual([150, 420]);
+  });
+});
