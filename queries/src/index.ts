@@ -71,3 +71,5 @@ export type {
   FirstPassRow,
 } from './linkage.js';
 export type { LinkFilters } from './reports.js';
+export { billingBlocks, groupBlocks, BLOCK_HOURS } from './blocks.js';
+export type { BlockRow, BlockCall } from './blocks.js';

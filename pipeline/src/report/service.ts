@@ -29,6 +29,8 @@ import {
   type DeveloperSpendRow,
   type PrOutcomeRow,
   type FirstPassRow,
+  billingBlocks,
+  type BlockRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -55,6 +57,7 @@ export type ReportName =
   | 'metrics-check'
   | 'usage-check'
   | 'alerts'
+  | 'blocks'
   | LinkReportName;
 /** Reports on PR linkage and the harness metrics (issue 7). */
 export type LinkReportName =
@@ -81,6 +84,7 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'metrics-check',
   'usage-check',
   'alerts',
+  'blocks',
   ...LINK_REPORT_NAMES,
 ];
 
@@ -100,7 +104,8 @@ export type ReportRows =
   | MergedPrCostRow[]
   | DeveloperSpendRow[]
   | PrOutcomeRow[]
-  | FirstPassRow[];
+  | FirstPassRow[]
+  | BlockRow[];
 
 function wasteDimension(by: string | null | undefined): WasteDimension {
   const v = (by ?? 'kind').trim();
@@ -155,6 +160,8 @@ export async function runReport(
       return alertsReport(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
+    case 'blocks':
+      return billingBlocks(client, { db, ...window });
   }
 }
 
