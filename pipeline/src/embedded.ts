@@ -18,6 +18,7 @@ import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
+import { transcriptApi } from './transcripts/route.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -95,11 +96,14 @@ export async function startEmbedded(
         await insertMetricPoints(client, config.database, decoded.points);
         return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
       },
-      api: reportApi(client, config.database, async (name) => {
-        if (!NEEDS_DETECTION.includes(name)) return;
-        await sink.flush();
-        await detect.catchUp();
-      }),
+      api: {
+        ...reportApi(client, config.database, async (name) => {
+          if (!NEEDS_DETECTION.includes(name)) return;
+          await sink.flush();
+          await detect.catchUp();
+        }),
+        ...transcriptApi(client, config.database),
+      },
       post: {
         '/api/v1/reprice': repriceRoute({
           client,

@@ -72,4 +72,5 @@ export type {
 } from './linkage.js';
 export type { LinkFilters } from './reports.js';
 export { billingBlocks, groupBlocks, BLOCK_HOURS } from './blocks.js';
+export { otlpSessions } from './transcripts.js';
 export type { BlockRow, BlockCall } from './blocks.js';

@@ -13,6 +13,7 @@ const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
 const CLAUDE = join(FIXTURES, 'claude', 'projects');
 const CODEX = join(FIXTURES, 'codex', 'sessions');
 const GEMINI = join(FIXTURES, 'gemini', 'tmp');
+const GEMINI_SESSION = '5a6b7c8d-1111-4222-8333-944455556666';
 const WINDOW = ['--since', '2026-11-01', '--until', '2026-12-01'];
 
 type Row = Record<string, unknown>;
@@ -124,6 +125,12 @@ describe('import codex and gemini into a running server (POST /v1/traces)', () =
   afterAll(async () => {
     await server.stop();
   });
+  const costBySource = async (source: string): Promise<Row[]> => {
+    const res = await fetch(
+      `${server.receiver.url}/api/v1/reports/cost?by=source&since=2026-11-01&until=2026-12-01`,
+    );
+    return ((await res.json()) as { rows: Row[] }).rows.filter((r) => r.key === source);
+  };
 
   it('sends the spans to the server, which prices and stores them once', async () => {
     const config = loadConfig({}, { apiUrl: server.receiver.url });
@@ -133,34 +140,67 @@ describe('import codex and gemini into a running server (POST /v1/traces)', () =
     const print = (s: string): void => {
       printed += s;
     };
-    for (const [kind, dir] of [
-      ['codex', CODEX],
-      ['gemini', GEMINI],
-      ['codex', CODEX],
-    ] as const)
+    for (const dir of [CODEX, CODEX])
       await runTranscriptImport(
         config,
-        { kind, paths: [dir], developer: 'ana@example.com', settleSeconds: '0' },
+        { kind: 'codex', paths: [dir], developer: 'ana@example.com', settleSeconds: '0' },
         print,
         env,
       );
     expect(printed).toMatch(
       /import codex: .*2 LLM call\(s\), 2 tool call\(s\) → 4 span\(s\) sent to/,
     );
-    expect(printed).toMatch(/import gemini-cli: .*2 LLM call\(s\), 1 tool call\(s\) → 3 span\(s\)/);
     await server.sink.flush();
-    const res = await fetch(
-      `${server.receiver.url}/api/v1/reports/cost?by=source&since=2026-11-01&until=2026-12-01`,
-    );
-    const rows = ((await res.json()) as { rows: Row[] }).rows;
-    const bySource: Record<string, Row> = Object.fromEntries(
-      rows.map((r): [string, Row] => [String(r.key), r]),
-    );
-    expect(bySource.codex).toMatchObject({ llm_calls: 2, tool_calls: 2, input_tokens: 2500 });
-    expect(bySource['gemini-cli']).toMatchObject({
-      llm_calls: 2,
-      tool_calls: 1,
-      output_tokens: 570,
+    const [codex] = await costBySource('codex');
+    expect(codex).toMatchObject({ llm_calls: 2, tool_calls: 2, input_tokens: 2500 });
+  });
+
+  it("leaves out a session the server already has from the agent's OpenTelemetry events", async () => {
+    // Gemini CLI's own event for the same session (its session.id is the chat's sessionId).
+    const event = {
+      resourceLogs: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'gemini-cli' } }] },
+          scopeLogs: [
+            {
+              logRecords: [
+                {
+                  timeUnixNano: String(Date.parse('2026-11-20T11:00:03.000Z') * 1_000_000),
+                  body: { stringValue: 'gemini_cli.api_response' },
+                  attributes: Object.entries({
+                    'event.name': 'gemini_cli.api_response',
+                    'session.id': GEMINI_SESSION,
+                    model: 'gemini-2.5-pro',
+                    input_token_count: '3000',
+                    output_token_count: '100',
+                    cached_content_token_count: '1000',
+                    thoughts_token_count: '50',
+                  }).map(([key, v]) => ({ key, value: { stringValue: v } })),
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    };
+    const res = await fetch(`${server.receiver.url}/v1/logs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(event),
     });
+    expect(res.status).toBe(200);
+    await server.sink.flush();
+    let printed = '';
+    await runTranscriptImport(
+      loadConfig({}, { apiUrl: server.receiver.url }),
+      { kind: 'gemini', paths: [GEMINI], settleSeconds: '0' },
+      (s) => (printed += s),
+      { HM_IMPORT_STATE_FILE: join(mkdtempSync(join(tmpdir(), 'hm-gem-')), 's.json') },
+    );
+    expect(printed).toContain(`1 session(s) left out`);
+    expect(printed).toContain(GEMINI_SESSION);
+    await server.sink.flush();
+    const [gemini] = await costBySource('gemini-cli');
+    expect(gemini).toMatchObject({ llm_calls: 1, tool_calls: 0, output_tokens: 150 }); // OTLP only
   });
 });

@@ -11,8 +11,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toSpanRecord, type RawSpanParts } from '../../pipeline/src/decode/index.js';
 import type { SpanRecord } from '../../pipeline/src/model.js';
+import { groupBlocks, type BlockCall } from '@harness-meter/queries';
 import {
   importTranscripts,
+  watchTranscripts,
   type ImportOptions,
   type ImportSummary,
 } from '../../pipeline/src/transcripts/import.js';
@@ -307,5 +309,85 @@ describe('Gemini CLI chat recordings', () => {
     writeFileSync(join(chats, 'session-old.json'), JSON.stringify(doc, null, 2));
     const { records } = await run('gemini-cli', [chats]);
     expect(llm(records).map((c) => c.outputTokens)).toEqual([150, 420]);
+  });
+});
+
+describe('--watch', () => {
+  it('follows new lines as the agent writes them, counting a response once it is complete', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-watch-'));
+    const file = join(dir, 's.jsonl');
+    const lines = readFileSync(join(CLAUDE, '-home-ana-src-api', `${S1}.jsonl`), 'utf8').split(
+      '\n',
+    );
+    writeFileSync(file, lines.slice(0, 3).join('\n') + '\n'); // prompt, msg_01A partial and final
+    const spans: RawSpanParts[] = [];
+    const stop = new AbortController();
+    let rounds = 0;
+    const waitFor = async (ok: () => boolean): Promise<void> => {
+      for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(ok()).toBe(true);
+    };
+    const watching = watchTranscripts(
+      {
+        source: 'claude-code',
+        paths: [dir],
+        stateFile: join(dir, 'state.json'),
+        settleMs: 3_600_000, // never settles during the test: only a following message completes one
+        repoOf: () => undefined,
+        send: (b) => {
+          spans.push(...b);
+          return Promise.resolve();
+        },
+      },
+      () => rounds++,
+      stop.signal,
+      20,
+    );
+    await waitFor(() => rounds >= 2);
+    expect(spans).toEqual([]); // msg_01A may still be streaming
+    appendFileSync(file, lines.slice(3, 5).join('\n') + '\n'); // tool result, msg_02B
+    await waitFor(() => spans.length >= 2);
+    stop.abort();
+    await watching;
+    const records = spans.map((s) => toSpanRecord(s));
+    expect(byResponse(records, 'msg_01A').map((r) => r.outputTokens)).toEqual([120]);
+    expect(tools(records).map((r) => r.toolName)).toEqual(['Read']);
+    expect(byResponse(records, 'msg_02B')).toEqual([]); // the last one waits for what follows
+  });
+});
+
+describe('5-hour billing blocks (ccusage rule)', () => {
+  const H = 3_600_000;
+  const T0 = Date.parse('2026-11-20T09:17:00.000Z');
+  const call = (ms: number, cost = 1n): BlockCall => ({
+    ms,
+    model: 'claude-sonnet-4-5',
+    input_tokens: 10,
+    output_tokens: 1,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    cost_nanos: cost,
+    unpriced: false,
+  });
+
+  it('starts a block at the hour of its first call and a new one 5 hours after that start', () => {
+    const blocks = groupBlocks(
+      [call(T0), call(T0 + 4 * H), call(T0 - 17 * 60_000 + 5 * H + 1), call(T0 + 2 * H)],
+      T0 + 100 * H,
+    );
+    expect(blocks.map((b) => [b.block_start, b.llm_calls])).toEqual([
+      ['2026-11-20T09:00:00.000Z', 3],
+      ['2026-11-20T14:00:00.000Z', 1],
+    ]);
+    expect(blocks[0]?.block_end).toBe('2026-11-20T14:00:00.000Z');
+    expect(blocks[0]?.cost_nanos).toBe('3');
+  });
+
+  it('starts a new block after more than 5 hours without calls, and marks the current one active', () => {
+    const blocks = groupBlocks([call(T0), call(T0 + 6 * H)], T0 + 6 * H + 60_000);
+    expect(blocks.map((b) => [b.block_start, b.active])).toEqual([
+      ['2026-11-20T09:00:00.000Z', false],
+      ['2026-11-20T15:00:00.000Z', true],
+    ]);
   });
 });

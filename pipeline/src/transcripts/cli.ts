@@ -4,7 +4,7 @@
  * gets the spans over its OTLP endpoint (POST /v1/traces, OTLP/JSON); without one, the same span
  * path (decode → price → sink) runs here on the data folder.
  */
-import { migrateUp, openStore } from '@harness-meter/queries';
+import { migrateUp, openStore, otlpSessions } from '@harness-meter/queries';
 import { storeOptions, transcriptConfig, type Config } from '../config.js';
 import { createSpanPath } from '../embedded.js';
 import { PipelineError } from '../errors.js';
@@ -47,6 +47,8 @@ export function formatImportSummary(s: ImportSummary, where: string): string {
     `import ${s.source}: ${s.files} file(s) (${s.unchanged} unchanged), ${st.lines} new line(s): ` +
     `${st.llmCalls} LLM call(s), ${st.toolCalls} tool call(s) → ${s.spans} span(s) ${where}; ` +
     `${st.duplicates} repeated entr(y/ies) counted once, ${st.noUsage} without billable usage, ${st.malformed} malformed line(s)\n`;
+  if (s.otlpSessions.length > 0)
+    text += `  ${s.otlpSessions.length} session(s) left out: the store has them from the agent's OpenTelemetry events (${s.otlpSessions.slice(0, 3).join(', ')}${s.otlpSessions.length > 3 ? ', …' : ''})\n`;
   if (s.active > 0)
     text += `  ${s.active} file(s) still being written: their last entries wait until they settle (run again, or use --watch)\n`;
   for (const i of s.issues) text += `  malformed: ${i.file}:${i.line}: ${i.reason}\n`;
@@ -109,6 +111,21 @@ export async function runTranscriptImport(
             { retriable: res.status >= 500 },
           );
       },
+      otlpSessions: async (sessions) => {
+        const q = new URLSearchParams(sessions.map((s): [string, string] => ['session', s]));
+        const res = await fetch(
+          `${config.apiUrl}/api/v1/transcripts/otlp-sessions?${q.toString()}`,
+          {
+            signal: AbortSignal.timeout(60_000),
+          },
+        );
+        if (!res.ok)
+          throw new PipelineError(
+            'SERVER_UNREACHABLE',
+            `The server at ${config.apiUrl} could not say which sessions it has from OTLP (HTTP ${res.status}); is it an older version? ${await res.text()}`,
+          );
+        return new Set(((await res.json()) as { sessions?: string[] }).sessions ?? []);
+      },
     };
     await run(options, req.watch === true, (s) =>
       out(formatImportSummary(s, `sent to ${config.apiUrl}`)),
@@ -128,6 +145,7 @@ export async function runTranscriptImport(
         if (r.rejected > 0)
           logger.warn('imported spans rejected', { rejected: r.rejected, message: r.message });
       },
+      otlpSessions: (sessions) => otlpSessions(client, config.database, sessions),
     };
     try {
       await run(options, req.watch === true, (s) =>

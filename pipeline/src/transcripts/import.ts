@@ -66,6 +66,11 @@ export interface ImportOptions {
   now?: () => number;
   /** Repository URL of a working folder. @default its git origin remote, cached per folder */
   repoOf?: (cwd: string) => string | undefined;
+  /**
+   * Which of these sessions the store already has from the agent's OTLP events: their spans are
+   * not sent (one session, one source). @default none
+   */
+  otlpSessions?: (sessions: string[]) => Promise<Set<string>>;
 }
 
 export interface ImportSummary {
@@ -76,6 +81,8 @@ export interface ImportSummary {
   /** Files whose last entries were held back because the agent may still be writing them. */
   active: number;
   spans: number;
+  /** Sessions left out because the store has them from OTLP events. */
+  otlpSessions: string[];
   stats: ParserStats;
   /** The first malformed lines (all are counted in stats.malformed). */
   issues: TranscriptIssue[];
@@ -92,6 +99,8 @@ interface StateFile {
   version: 1;
   files: Record<string, FileMark>;
 }
+
+const sessionOf = (s: RawSpanParts): string => s.spanAttributes['gen_ai.conversation.id'] ?? '';
 
 function readState(path: string | undefined): StateFile {
   if (!path) return { version: 1, files: {} };
@@ -263,16 +272,30 @@ export async function importTranscripts(
     unchanged: 0,
     active: 0,
     spans: 0,
+    otlpSessions: [],
     stats: p.stats,
     issues: [],
   };
   let batch: RawSpanParts[] = [];
+  const known = new Map<string, boolean>(); // session → has OTLP spans
   const flush = async (): Promise<void> => {
     if (batch.length === 0) return;
-    const b = batch;
+    let b = batch;
     batch = [];
+    if (options.otlpSessions) {
+      const ask = [...new Set(b.map(sessionOf))].filter((s) => s !== '' && !known.has(s));
+      for (let i = 0; i < ask.length; i += 100) {
+        const chunk = ask.slice(i, i + 100);
+        const found = await options.otlpSessions(chunk);
+        for (const s of chunk) {
+          known.set(s, found.has(s));
+          if (found.has(s)) summary.otlpSessions.push(s);
+        }
+      }
+      b = b.filter((s) => known.get(sessionOf(s)) !== true);
+    }
     summary.spans += b.length;
-    await options.send(b);
+    if (b.length > 0) await options.send(b);
   };
   for (const file of listTranscriptFiles(options.source, options.paths)) {
     let st;
