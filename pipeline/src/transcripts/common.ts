@@ -3,7 +3,7 @@
  * and the span attributes of an LLM call or a tool call, named as the SDK and the OTLP path name
  * them (GenAI semantic conventions + harness_meter.*), so one derivation (toSpanRecord) serves all.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { estimateTokens, redactContent, sha256Hex } from '@harness-meter/instrumentation';
 import {
   ATTR_ERROR_TYPE,
@@ -59,10 +59,6 @@ export const NO_CONTEXT: TranscriptContext = {
   repoOf: () => undefined,
   captureContent: false,
 };
-
-/** Hex digest of `text`, cut to `chars` (32 for a trace id, 16 for a span id). */
-export const hexId = (text: string, chars: number): string =>
-  createHash('sha256').update(text).digest('hex').slice(0, chars);
 
 /** ISO time → Unix nanoseconds; undefined when it is not a time. */
 export function isoToNanos(v: unknown): bigint | undefined {
@@ -151,9 +147,11 @@ export function span(
   end: bigint,
   attributes: Record<string, string>,
 ): RawSpanParts {
+  // One digest gives both ids: the trace id its first 32 hex digits, the span id the next 16.
+  const id = hash('sha256', `transcript:${source}:${identity}`, 'hex');
   return {
-    traceId: hexId(`transcript:${source}:${identity}`, 32),
-    spanId: hexId(`transcript:${source}:${identity}:span`, 16),
+    traceId: id.slice(0, 32),
+    spanId: id.slice(32, 48),
     parentSpanId: '',
     name,
     kind: llm ? 3 : 1,
