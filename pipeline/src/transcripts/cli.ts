@@ -176,8 +176,7 @@ async function run(
     await watchTranscripts(
       options,
       (s) => {
-        if (s.stats.lines > 0 || s.files === 0) report(s);
-        s.stats.lines = 0;
+        if (s.stats.lines > 0 || s.spans > 0) report(s);
       },
       stop.signal,
     );

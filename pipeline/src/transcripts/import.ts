@@ -266,6 +266,7 @@ export async function importTranscripts(
   const settleMs = options.settleMs ?? IMPORT_DEFAULTS.settleMs;
   const now = (options.now ?? Date.now)();
   const state = readState(options.stateFile);
+  const before = { ...p.stats }; // a watching parser's counts run on: this round reports its part
   const summary: ImportSummary = {
     source: options.source,
     files: 0,
@@ -273,7 +274,7 @@ export async function importTranscripts(
     active: 0,
     spans: 0,
     otlpSessions: [],
-    stats: p.stats,
+    stats: { ...p.stats },
     issues: [],
   };
   let batch: RawSpanParts[] = [];
@@ -353,6 +354,8 @@ export async function importTranscripts(
   }
   await flush();
   writeState(options.stateFile, state);
+  for (const k of Object.keys(before) as (keyof ParserStats)[])
+    summary.stats[k] = p.stats[k] - before[k];
   return summary;
 }
 
