@@ -3,7 +3,7 @@
 // Code transcripts. ccusage is installed from npm into a temporary folder (never a dependency of
 // this project); harness-meter imports the folder into a temporary data folder (built CLI).
 //
-//   node scripts/compare-ccusage.mjs [CLAUDE_CONFIG_DIR]     (default: the test fixtures)
+//   node scripts/compare-ccusage.js [CLAUDE_CONFIG_DIR]     (default: the test fixtures)
 //   CCUSAGE_VERSION=20.0.24 to pin another ccusage release.
 //
 // Both sides are read in UTC (ccusage: TZ=UTC; harness-meter days are UTC). ccusage prices with its
