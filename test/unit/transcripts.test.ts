@@ -7,13 +7,14 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { toSpanRecord, type RawSpanParts } from '../../pipeline/src/decode/index.js';
 import type { SpanRecord } from '../../pipeline/src/model.js';
 import { groupBlocks, type BlockCall } from '@harness-meter/queries';
 import {
   importTranscripts,
+  listTranscriptFiles,
   watchTranscripts,
   type ImportOptions,
   type ImportSummary,
@@ -389,5 +390,18 @@ describe('5-hour billing blocks (ccusage rule)', () => {
       ['2026-11-20T09:00:00.000Z', false],
       ['2026-11-20T15:00:00.000Z', true],
     ]);
+  });
+});
+
+describe('file order', () => {
+  it("reads a session's file right before its subagents' folder", () => {
+    const root = mkdtempSync(join(tmpdir(), 'hm-order-'));
+    for (const f of ['p/s1-x.jsonl', 'p/s1/subagents/agent-a.jsonl', 'p/s1.jsonl', 'p/s0.jsonl']) {
+      mkdirSync(dirname(join(root, f)), { recursive: true });
+      writeFileSync(join(root, f), '');
+    }
+    expect(listTranscriptFiles('claude-code', [root]).map((f) => f.slice(root.length + 1))).toEqual(
+      ['p/s0.jsonl', 'p/s1.jsonl', 'p/s1/subagents/agent-a.jsonl', 'p/s1-x.jsonl'],
+    );
   });
 });

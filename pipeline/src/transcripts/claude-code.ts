@@ -108,7 +108,12 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
   let file = '';
   let state: FileState = { message: undefined, tools: new Map() };
 
-  const attrsOf = (e: Entry): Record<string, string> => {
+  // Many calls share their session, folder and branch: their attributes are built once.
+  const contexts = new Map<string, Readonly<Record<string, string>>>();
+  const attrsOf = (e: Entry): Readonly<Record<string, string>> => {
+    const key = `${e.sessionId}\u0000${e.cwd}\u0000${e.branch}\u0000${e.sidechain ? e.agentId || '-' : ''}`;
+    const known = contexts.get(key);
+    if (known) return known;
     const a = sessionAttributes('claude-code', e.sessionId, ctx, {
       cwd: e.cwd,
       branch: e.branch,
@@ -117,6 +122,8 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
       a[ATTR_HM_SUBAGENT] = 'true';
       if (e.agentId) a[ATTR_HM_SUBAGENT_ID] = e.agentId;
     }
+    if (contexts.size >= 10_000) contexts.clear();
+    contexts.set(key, a);
     return a;
   };
 

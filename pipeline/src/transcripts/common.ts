@@ -242,7 +242,11 @@ export class BoundedSet {
   }
 }
 
-/** Bound on the keys each parser remembers for dedup across files in one run. */
-export const DEDUP_MEMORY_KEYS = 1_000_000;
+/**
+ * Bound on the keys each parser remembers for dedup across files in one run (about 100 bytes
+ * each). Past it, a repeat is still dropped by the sink's (TraceId, SpanId) check, as span ids do
+ * not depend on the file or the session a copy sits in.
+ */
+export const DEDUP_MEMORY_KEYS = 200_000;
 
 export { sha256Hex };

@@ -131,7 +131,11 @@ function writeState(path: string | undefined, state: StateFile): void {
   renameSync(tmp, path);
 }
 
-/** Transcript files under the given paths, parents before the subagent files below them. */
+/**
+ * Transcript files under the given paths in tree order: a session's file (`<id>.jsonl`) right
+ * before the folder of its subagents (`<id>/…`), so a sidechain replay meets its parent message
+ * while the parser still remembers it.
+ */
 export function listTranscriptFiles(source: TranscriptSource, paths: readonly string[]): string[] {
   const found: string[] = [];
   const wanted = (f: string): boolean =>
@@ -150,11 +154,21 @@ export function listTranscriptFiles(source: TranscriptSource, paths: readonly st
       return;
     }
     if (!st.isDirectory()) return;
-    for (const e of readdirSync(p).sort()) walk(join(p, e));
+    for (const e of readdirSync(p)) walk(join(p, e));
   };
   for (const p of paths) walk(p);
-  const depth = (f: string): number => f.split(sep).length;
-  return [...new Set(found)].sort((a, b) => depth(a) - depth(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const parts = (f: string): string[] => f.replace(/\.jsonl?$/, '').split(sep);
+  const order = (a: string, b: string): number => {
+    const x = parts(a);
+    const y = parts(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) {
+      const u = x[i] ?? '';
+      const v = y[i] ?? '';
+      if (u !== v) return u < v ? -1 : 1;
+    }
+    return x.length - y.length || (a < b ? -1 : a > b ? 1 : 0);
+  };
+  return [...new Set(found)].sort(order);
 }
 
 function gitOrigin(cwd: string): string | undefined {
