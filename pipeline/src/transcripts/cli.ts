@@ -95,6 +95,7 @@ export async function runTranscriptImport(
   };
   const server = await findServer(config.apiUrl);
   if (server) {
+    let canCheck = true;
     const options: ImportOptions = {
       ...base,
       send: async (spans) => {
@@ -112,17 +113,25 @@ export async function runTranscriptImport(
           );
       },
       otlpSessions: async (sessions) => {
+        if (!canCheck) return new Set<string>();
         const q = new URLSearchParams(sessions.map((s): [string, string] => ['session', s]));
         const res = await fetch(
           `${config.apiUrl}/api/v1/transcripts/otlp-sessions?${q.toString()}`,
-          {
-            signal: AbortSignal.timeout(60_000),
-          },
+          { signal: AbortSignal.timeout(60_000) },
         );
+        if (res.status === 404) {
+          // A Kafka ingest-only process holds no store: it cannot tell; say so once and go on.
+          canCheck = false;
+          out(
+            `note: the server at ${config.apiUrl} cannot say which sessions it has from OpenTelemetry events (no store in this process); sessions sent both ways would count twice\n`,
+          );
+          return new Set<string>();
+        }
         if (!res.ok)
           throw new PipelineError(
             'SERVER_UNREACHABLE',
-            `The server at ${config.apiUrl} could not say which sessions it has from OTLP (HTTP ${res.status}); is it an older version? ${await res.text()}`,
+            `The server at ${config.apiUrl} could not say which sessions it has from OTLP (HTTP ${res.status}): ${await res.text()}`,
+            { retriable: res.status >= 500 },
           );
         return new Set(((await res.json()) as { sessions?: string[] }).sessions ?? []);
       },
