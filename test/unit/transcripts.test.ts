@@ -405,3 +405,25 @@ describe('file order', () => {
     );
   });
 });
+
+describe('Claude Code costUSD (older versions)', () => {
+  it('keeps the cost Claude Code wrote as the reported cost, beside the computed one', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-cost-'));
+    const line = {
+      type: 'assistant',
+      sessionId: 's-old',
+      timestamp: '2025-06-01T10:00:00.000Z',
+      requestId: 'req_old',
+      costUSD: 0.0123,
+      message: {
+        id: 'msg_old',
+        model: 'claude-sonnet-4-20250514',
+        content: [],
+        usage: { input_tokens: 10, output_tokens: 20 },
+      },
+    };
+    writeFileSync(join(dir, 's-old.jsonl'), JSON.stringify(line) + '\n');
+    const { records } = await run('claude-code', [dir]);
+    expect(records.map((r) => r.reportedCostNanos)).toEqual([12_300_000n]);
+  });
+});

@@ -9,7 +9,7 @@
  *   `server_tool_use.web_search_requests`), `message.content[]` with `tool_use` blocks (`id`,
  *   `name`, `input`), `isApiErrorMessage`; user lines: `tool_result` blocks (`tool_use_id`,
  *   `content`, `is_error`); every line: `sessionId`, `cwd`, `gitBranch`, `isSidechain`, `agentId`,
- *   `timestamp`.
+ *   `timestamp`; older versions also wrote `costUSD` (kept as the reported cost).
  * Rules where the naive reading is wrong:
  *   - one API response is written as one line per content block, each repeating `message.id`,
  *     `requestId` and the usage: one LLM call per (message.id, requestId);
@@ -32,6 +32,7 @@ import {
   ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_INPUT_TOKENS,
   ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
+  ATTR_HM_REPORTED_COST_USD,
   ATTR_HM_SERVICE_TIER,
   ATTR_HM_USAGE_CACHE_CREATION_1H,
   ATTR_HM_USAGE_CACHE_CREATION_5M,
@@ -75,6 +76,8 @@ interface PendingMessage {
   model: string;
   usage: Record<string, unknown>;
   total: number;
+  /** `costUSD`, which older Claude Code versions wrote on each entry: kept as the reported cost. */
+  costUsd: string;
 }
 
 interface PendingTool {
@@ -155,6 +158,7 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
       attributes[ATTR_HM_USAGE_CACHE_CREATION_5M] = String(count(split.ephemeral_5m_input_tokens));
       attributes[ATTR_HM_USAGE_CACHE_CREATION_1H] = String(count(split.ephemeral_1h_input_tokens));
     }
+    if (m.costUsd !== '') attributes[ATTR_HM_REPORTED_COST_USD] = m.costUsd;
     if (typeof u.service_tier === 'string' && u.service_tier !== '')
       attributes[ATTR_HM_SERVICE_TIER] = u.service_tier;
     if (serverTools && count(serverTools.web_search_requests) > 0)
@@ -286,6 +290,10 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
         ? `msg:${messageId}|${requestId}`
         : `line:${entry.sessionId}|${str(v.uuid) || String(time)}`;
       const total = usageTotal(usage);
+      const costUsd =
+        typeof v.costUSD === 'number' && Number.isFinite(v.costUSD) && v.costUSD >= 0
+          ? v.costUSD.toFixed(9)
+          : '';
       const cur = state.message;
       if (cur && cur.key === key) {
         // Another block (or a later streaming write) of the same response: keep the final usage.
@@ -293,6 +301,7 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
           cur.usage = usage;
           cur.total = total;
           cur.entry = entry;
+          cur.costUsd = costUsd;
         }
         return;
       }
@@ -305,6 +314,7 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
         model,
         usage,
         total,
+        costUsd,
       };
     },
     endFile(end, settled) {
