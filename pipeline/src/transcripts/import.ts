@@ -204,16 +204,18 @@ function createParser(source: TranscriptSource, ctx: TranscriptContext): Transcr
 }
 
 /**
- * Reads `file` from `from` to its end, line by line, into the parser. Returns where the last
- * complete line ends; a last line without its newline is left for next time unless `settled`.
+ * Reads `file` from `from` to its end, line by line, into the parser, calling `afterChunk` after
+ * each chunk (so spans leave memory as the file is read). Returns where the last complete line
+ * ends; a last line without its newline is left for next time unless `settled`.
  */
-function feedFile(
+async function feedFile(
   parser: TranscriptParser,
   file: string,
   from: ResumePoint,
   size: number,
   settled: boolean,
-): ResumePoint {
+  afterChunk: () => Promise<void>,
+): Promise<ResumePoint> {
   const fd = openSync(file, 'r');
   try {
     let offset = from.offset;
@@ -247,6 +249,7 @@ function feedFile(
         carry = Buffer.from(data.subarray(start));
         carryStart = base + start;
       }
+      await afterChunk();
     }
     if (carry && settled) {
       line++;
@@ -259,14 +262,10 @@ function feedFile(
   }
 }
 
-/** One import round over `paths`: new lines since the last run, sent in batches; state saved. */
-export async function importTranscripts(
-  options: ImportOptions,
-  parser?: TranscriptParser,
-  positions?: Map<string, ResumePoint>,
-): Promise<ImportSummary> {
+/** What the parsers learn from outside the transcript: developer, git origins (cached), opt-ins. */
+function contextOf(options: ImportOptions): TranscriptContext {
   const origins = new Map<string, string | undefined>();
-  const ctx: TranscriptContext = {
+  return {
     developer: options.developer ?? '',
     captureContent: options.captureContent ?? false,
     repoOf:
@@ -276,7 +275,15 @@ export async function importTranscripts(
         return origins.get(cwd);
       }),
   };
-  const p = parser ?? createParser(options.source, ctx);
+}
+
+/** One import round over `paths`: new lines since the last run, sent in batches; state saved. */
+export async function importTranscripts(
+  options: ImportOptions,
+  parser?: TranscriptParser,
+  positions?: Map<string, ResumePoint>,
+): Promise<ImportSummary> {
+  const p = parser ?? createParser(options.source, contextOf(options));
   const settleMs = options.settleMs ?? IMPORT_DEFAULTS.settleMs;
   const now = (options.now ?? Date.now)();
   const state = readState(options.stateFile);
@@ -312,6 +319,15 @@ export async function importTranscripts(
     summary.spans += b.length;
     if (b.length > 0) await options.send(b);
   };
+  /** Moves what the parser emitted into batches (sent when full) and its issues into the summary. */
+  const drain = async (): Promise<void> => {
+    for (const s of p.take()) {
+      batch.push(s);
+      if (batch.length >= IMPORT_DEFAULTS.batchSpans) await flush();
+    }
+    for (const i of p.takeIssues())
+      if (summary.issues.length < IMPORT_DEFAULTS.maxIssues) summary.issues.push(i);
+  };
   for (const file of listTranscriptFiles(options.source, options.paths)) {
     let st;
     try {
@@ -344,7 +360,7 @@ export async function importTranscripts(
     if (whole) {
       p.line(readFileSync(file, 'utf8'), 1, 0);
       end = { offset: st.size, line: 1 };
-    } else end = feedFile(p, file, from, st.size, settled);
+    } else end = await feedFile(p, file, from, st.size, settled, drain);
     const resume = p.endFile(end, settled);
     if (!settled && resume.offset < end.offset) summary.active++;
     positions?.set(key, end);
@@ -357,12 +373,7 @@ export async function importTranscripts(
     };
     // A file with held-back entries is looked at again next time even if it does not change.
     if (resume.offset < end.offset) state.files[key].mtimeMs = -1;
-    for (const s of p.take()) {
-      batch.push(s);
-      if (batch.length >= IMPORT_DEFAULTS.batchSpans) await flush();
-    }
-    for (const i of p.takeIssues())
-      if (summary.issues.length < IMPORT_DEFAULTS.maxIssues) summary.issues.push(i);
+    await drain();
     await flush();
     writeState(options.stateFile, state);
   }
@@ -384,18 +395,7 @@ export async function watchTranscripts(
   signal: AbortSignal,
   intervalMs: number = IMPORT_DEFAULTS.watchIntervalMs,
 ): Promise<void> {
-  const origins = new Map<string, string | undefined>();
-  const ctx: TranscriptContext = {
-    developer: options.developer ?? '',
-    captureContent: options.captureContent ?? false,
-    repoOf:
-      options.repoOf ??
-      ((cwd) => {
-        if (!origins.has(cwd)) origins.set(cwd, gitOrigin(cwd));
-        return origins.get(cwd);
-      }),
-  };
-  const parser = createParser(options.source, ctx);
+  const parser = createParser(options.source, contextOf(options));
   const positions = new Map<string, ResumePoint>();
   while (!signal.aborted) {
     onRound(await importTranscripts(options, parser, positions));
