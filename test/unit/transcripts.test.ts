@@ -19,7 +19,7 @@ import {
   type ImportOptions,
   type ImportSummary,
 } from '../../pipeline/src/transcripts/import.js';
-import type { TranscriptSource } from '../../pipeline/src/transcripts/common.js';
+import { BoundedSet, type TranscriptSource } from '../../pipeline/src/transcripts/common.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
 const CLAUDE = join(FIXTURES, 'claude', 'projects');
@@ -425,5 +425,15 @@ describe('Claude Code costUSD (older versions)', () => {
     writeFileSync(join(dir, 's-old.jsonl'), JSON.stringify(line) + '\n');
     const { records } = await run('claude-code', [dir]);
     expect(records.map((r) => r.reportedCostNanos)).toEqual([12_300_000n]);
+  });
+});
+
+describe('BoundedSet', () => {
+  it('remembers at least the last max/2 keys and never more than max', () => {
+    const s = new BoundedSet(10);
+    for (let i = 0; i < 100; i++) s.add(`k${i}`);
+    for (let i = 95; i < 100; i++) expect(s.has(`k${i}`)).toBe(true);
+    expect([...Array(100).keys()].filter((i) => s.has(`k${i}`)).length).toBeLessThanOrEqual(10);
+    expect(s.has('k0')).toBe(false);
   });
 });

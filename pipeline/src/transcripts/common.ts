@@ -221,23 +221,26 @@ export const newStats = (): ParserStats => ({
 });
 
 /**
- * A set with a bound: past `max` keys the oldest are forgotten. Dedup across files in one run
- * stays in memory this way; what it forgets, the sink's (TraceId, SpanId) check still drops.
+ * A set with a bound: it keeps the last `max` / 2 to `max` keys added, in two generations (when
+ * the newer one is full, the older one is dropped whole: O(1), unlike evicting one key at a time
+ * from a Set). Dedup across files in one run stays in memory this way; what it forgets, the sink's
+ * (TraceId, SpanId) check still drops.
  */
 export class BoundedSet {
-  private readonly keys = new Set<string>();
-  private readonly max: number;
+  private current = new Set<string>();
+  private previous = new Set<string>();
+  private readonly half: number;
   constructor(max: number) {
-    this.max = max;
+    this.half = Math.max(1, Math.floor(max / 2));
   }
   has(k: string): boolean {
-    return this.keys.has(k);
+    return this.current.has(k) || this.previous.has(k);
   }
   add(k: string): void {
-    this.keys.add(k);
-    if (this.keys.size > this.max) {
-      const first = this.keys.values().next();
-      if (!first.done) this.keys.delete(first.value);
+    this.current.add(k);
+    if (this.current.size >= this.half) {
+      this.previous = this.current;
+      this.current = new Set();
     }
   }
 }
