@@ -254,7 +254,7 @@ async function cmdImport(
 ): Promise<void> {
   if ((kind !== 'prs' && kind !== 'git') || target === undefined || target.trim() === '')
     throw new UsageError(
-      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B].',
+      'Usage: harness-meter import prs FILE [--pr N] | import git PATH [--repo O/R] [--base B] | import claude-code|codex|gemini [DIR…] [--watch].',
     );
   let facts: PrFacts;
   if (kind === 'prs') {
