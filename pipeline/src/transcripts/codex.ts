@@ -194,10 +194,12 @@ export function createCodexParser(ctx: TranscriptContext): TranscriptParser {
         bad(lineNo, `not JSON (${e instanceof Error ? e.message : String(e)})`);
         return;
       }
-      if (!isObject(v) || !isObject(v.payload)) {
-        bad(lineNo, 'not a rollout line ({timestamp, type, payload})');
+      if (!isObject(v)) {
+        bad(lineNo, 'not a JSON object');
         return;
       }
+      // Rollouts written before the {timestamp, type, payload} envelope carry no token counts.
+      if (!isObject(v.payload)) return;
       const p = v.payload;
       const s = cur.s;
       switch (v.type) {
