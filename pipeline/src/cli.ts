@@ -31,6 +31,7 @@ import { formatAlertsCheck, runAlertsCheck } from './alerts/cli.js';
 import { injectSpike } from './demo/spike.js';
 import { readGitHistory, readPrsFile, type PrFacts } from './github/index.js';
 import { importGitLines, importIncidents } from './github/git-cli.js';
+import { runTranscriptImport, TRANSCRIPT_KINDS } from './transcripts/cli.js';
 
 const USAGE = `harness-meter: the cost and waste of AI coding agents
 
@@ -42,7 +43,8 @@ Usage:
                                            play example agent sessions against a running server
                                            (--spike: a spend spike on 4 weeks of history, to see alerts)
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
-  harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|session
+  harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|month|session
+  harness-meter report blocks [opts]       Claude usage in 5-hour billing blocks (as ccusage blocks)
   harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
   harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
   harness-meter report usage-check [opts]  LLM calls whose usage parts do not add up (cache > input, split ≠ total)
@@ -70,6 +72,8 @@ Usage:
                                            only commits since the last import unless --full)
   harness-meter import incidents FILE [--repo O/R]
                                            incidents (CSV or JSON: id, opened_at, pr or commit) as defects
+  harness-meter import claude-code [DIR…] | codex [DIR] | gemini [DIR] [--developer D] [--watch]
+                                           import the transcripts agents already write (README, "Try it on your own history")
   harness-meter migrate [--down VERSION]   apply (or revert) schema migrations without starting
 
 Report options:
@@ -352,6 +356,9 @@ async function main(argv: string[]): Promise<number> {
       developer: { type: 'string' },
       role: { type: 'string' },
       name: { type: 'string' },
+      watch: { type: 'boolean' },
+      'capture-content': { type: 'boolean' },
+      settle: { type: 'string' },
     },
   });
   const [command, sub] = positionals;
@@ -439,7 +446,20 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     case 'import':
-      await cmdImport(config, sub, positionals[2], values);
+      if (sub !== undefined && sub in TRANSCRIPT_KINDS)
+        await runTranscriptImport(
+          config,
+          {
+            kind: sub,
+            paths: positionals.slice(2),
+            developer: values.developer,
+            watch: values.watch,
+            captureContent: values['capture-content'],
+            settleSeconds: values.settle,
+          },
+          out,
+        );
+      else await cmdImport(config, sub, positionals[2], values);
       return 0;
     case 'keys':
       if (sub !== 'create' && sub !== 'list' && sub !== 'revoke') throw new UsageError(KEYS_USAGE);

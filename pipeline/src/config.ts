@@ -357,3 +357,40 @@ export function storeOptions(config: Config, waitForLockMs = 0): StoreOptions {
     ...(config.clickhousePassword === undefined ? {} : { password: config.clickhousePassword }),
   };
 }
+
+/** Where `harness-meter import claude-code|codex|gemini` looks by default, and keeps its state. */
+export interface TranscriptConfig {
+  /** CLAUDE_CONFIG_DIR (comma-separated; each + /projects), else ~/.claude/projects and ~/.config/claude/projects. */
+  claudeDirs: string[];
+  /** CODEX_HOME + /sessions, else ~/.codex/sessions. */
+  codexDir: string;
+  /** GEMINI_DATA_DIR, else ~/.gemini/tmp (chat recordings sit in <project>/chats/). */
+  geminiDir: string;
+  /** HM_IMPORT_STATE_FILE: what was imported per file (size, mtime, offset), default <HM_DATA_DIR>/transcript-import-state.json. */
+  stateFile: string;
+}
+
+/** The transcript importers' defaults, from the agents' own variables (as the agents read them). */
+export function transcriptConfig(env: Env = process.env, dataDir?: string): TranscriptConfig {
+  const home = env.HOME || env.USERPROFILE || '.';
+  const claude = (env.CLAUDE_CONFIG_DIR ?? '')
+    .split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '')
+    .map((d) => resolve(d, 'projects'));
+  return {
+    claudeDirs:
+      claude.length > 0
+        ? claude
+        : [resolve(home, '.claude', 'projects'), resolve(home, '.config', 'claude', 'projects')],
+    codexDir: resolve(env.CODEX_HOME || resolve(home, '.codex'), 'sessions'),
+    geminiDir: resolve(env.GEMINI_DATA_DIR || resolve(home, '.gemini', 'tmp')),
+    stateFile: resolve(
+      env.HM_IMPORT_STATE_FILE ||
+        resolve(
+          dataDir ?? resolve(env.HM_DATA_DIR || DEFAULTS.dataDir),
+          'transcript-import-state.json',
+        ),
+    ),
+  };
+}

@@ -26,6 +26,7 @@ import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
+import { transcriptApi } from './transcripts/route.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -145,6 +146,7 @@ export async function startEmbedded(
           await detect.catchUp();
         }),
         ...keys.api,
+        ...transcriptApi(client, config.database),
       },
       post: {
         ...keys.post,

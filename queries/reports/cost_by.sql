@@ -9,6 +9,7 @@ SELECT
         {by:String} = 'provider', provider,
         {by:String} = 'source', source,
         {by:String} = 'day', toString(toDate(minute)),
+        {by:String} = 'month', formatDateTime(minute, '%Y-%m'),
         {by:String} = 'session', session_id,
         ''
     ) AS key,

@@ -90,3 +90,6 @@ export type {
   GitDimension,
   WindowStatus,
 } from './git-reports.js';
+export { billingBlocks, groupBlocks, BLOCK_HOURS } from './blocks.js';
+export { otlpSessions } from './transcripts.js';
+export type { BlockRow, BlockCall } from './blocks.js';

@@ -113,6 +113,7 @@ export const COST_DIMENSIONS = [
   'provider',
   'source',
   'day',
+  'month',
   'session',
 ] as const;
 export type CostDimension = (typeof COST_DIMENSIONS)[number];

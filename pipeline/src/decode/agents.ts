@@ -69,14 +69,22 @@ function toolParameterAttributes(
   toolName: string,
   params: string | undefined,
 ): Record<string, string> {
-  const out: Record<string, string> = { [ATTR_HM_TOOL_CLASS]: classifyTool(toolName) };
-  if (!params) return out;
+  if (!params) return { [ATTR_HM_TOOL_CLASS]: classifyTool(toolName) };
   let args: unknown;
   try {
     args = JSON.parse(params);
   } catch {
     args = params;
   }
+  return toolArgsAttributes(toolName, args);
+}
+
+/**
+ * A tool's arguments (already parsed) → its class and the SDK's hashes: normalized-args hash and
+ * size, target hash, read range. The arguments themselves are never returned.
+ */
+export function toolArgsAttributes(toolName: string, args: unknown): Record<string, string> {
+  const out: Record<string, string> = { [ATTR_HM_TOOL_CLASS]: classifyTool(toolName) };
   const text = canonicalJson(normalizeArgs(args));
   out[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
   out[ATTR_HM_TOOL_ARGS_BYTES] = String(Buffer.byteLength(text));

@@ -13,7 +13,13 @@ export { decodeLogsRequest, encodeLogsRequestProtobuf, parseLogsRequest } from '
 export { decodeMetricsRequest, CROSS_CHECK_METRICS } from './metrics.js';
 export type { DecodedMetrics, MetricPoint } from './metrics.js';
 export type { DecodedLogs } from './logs.js';
-export { mapClaudeCode, mapCodex, mapGeminiCli, agentMapper } from './agents.js';
+export {
+  mapClaudeCode,
+  mapCodex,
+  mapGeminiCli,
+  agentMapper,
+  toolArgsAttributes,
+} from './agents.js';
 export type { MappedEvent } from './agents.js';
 export { assertTraceRequestShape } from './otlp-object.js';
 export type {

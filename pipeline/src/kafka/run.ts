@@ -15,6 +15,7 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { loadReloadablePriceBook, type ReloadablePriceBook } from '../price/index.js';
 import { repriceRoute } from '../reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
+import { transcriptApi } from '../transcripts/route.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
@@ -169,6 +170,7 @@ export async function startKafkaPipeline(
                 await detect?.catchUp();
               }),
               ...keys?.api,
+              ...transcriptApi(client, config.database),
             },
           }
         : {}),

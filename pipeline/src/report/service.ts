@@ -37,6 +37,8 @@ import {
   type SurvivalRow,
   type DefectEscapeRow,
   type GitDimension,
+  billingBlocks,
+  type BlockRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
@@ -63,6 +65,7 @@ export type ReportName =
   | 'metrics-check'
   | 'usage-check'
   | 'alerts'
+  | 'blocks'
   | LinkReportName
   | GitReportName;
 /** Reports from git history (issue 18): code churn, survival of agent code, defect escape. */
@@ -93,6 +96,7 @@ export const REPORT_NAMES: readonly ReportName[] = [
   'metrics-check',
   'usage-check',
   'alerts',
+  'blocks',
   ...LINK_REPORT_NAMES,
   ...GIT_REPORT_NAMES,
 ];
@@ -116,7 +120,8 @@ export type ReportRows =
   | FirstPassRow[]
   | ChurnRow[]
   | SurvivalRow[]
-  | DefectEscapeRow[];
+  | DefectEscapeRow[]
+  | BlockRow[];
 
 function gitDimension(by: string | null | undefined): GitDimension {
   const v = (by ?? 'repo').trim();
@@ -186,6 +191,8 @@ export async function runReport(
       return alertsReport(client, { db, ...window });
     case 'cost-drift':
       return costDrift(client, { db, tolerancePercent: parseTolerance(req.tolerance), ...window });
+    case 'blocks':
+      return billingBlocks(client, { db, ...window });
   }
 }
 
