@@ -26,6 +26,8 @@ import {
   type ToolClass,
 } from './hashing.js';
 import { redact, redactContent } from './redact.js';
+import type { ShellParser, ShellRule } from './shell.js';
+import { describeToolCall, type CallShape } from './tool-schemas.js';
 import { findRedundancy, type CallClass, type SessionCall, type WasteKind } from './rules.js';
 import {
   activeSession,
@@ -62,6 +64,9 @@ import {
   ATTR_HM_TOOL_RESULT_HASH,
   ATTR_HM_TOOL_RESULT_TOKENS,
   ATTR_HM_TOOL_TARGET_HASH,
+  ATTR_HM_TOOL_TARGET_HASHES,
+  ATTR_HM_TOOL_MUTATES,
+  ATTR_HM_TOOL_TOUCHES,
   GEN_AI_OPERATION,
   spanNameForAgent,
   spanNameForInference,
@@ -85,6 +90,13 @@ export interface HarnessTracerOptions {
   captureContent?: boolean;
   /** Told about telemetry failures (which never reach the harness). Default: OpenTelemetry's diag logger. */
   onError?: (error: unknown) => void;
+  /**
+   * Shell parser for classifying commands (read, search, run, mutate). Default: a built-in lexer;
+   * pass `shell-quote`'s `(c) => parse(c, (k) => '$' + k)` to use it instead.
+   */
+  shellParser?: ShellParser;
+  /** The shell command table. Default `SHELL_COMMANDS`; spread it and add your own commands. */
+  shellCommands?: Readonly<Record<string, ShellRule>>;
 }
 
 export interface LlmRequest {
@@ -263,8 +275,39 @@ function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): Ses
   const end = attrs[ATTR_HM_TOOL_RANGE_END];
   if (typeof start === 'number') call.rangeStart = start;
   if (typeof end === 'number') call.rangeEnd = end;
+  const more = attrs[ATTR_HM_TOOL_TARGET_HASHES];
+  if (typeof more === 'string' && more) call.targetHashes = more.split(',');
+  const mutates = attrs[ATTR_HM_TOOL_MUTATES];
+  if (mutates === 'none' || mutates === 'paths' || mutates === 'all') call.mutates = mutates;
+  const touches = attrs[ATTR_HM_TOOL_TOUCHES];
+  if (typeof touches === 'string' && touches) call.touches = touches.split(',');
   return call;
 }
+
+/** Per session: the content hash each file was last written whole with (Write churn: v1 → v2 → v1). */
+const writtenContent = new WeakMap<Session, Map<string, string>>();
+
+function rememberContent(session: Session, shape: CallShape | undefined, attrs: Attributes): void {
+  if (!shape) return;
+  let files = writtenContent.get(session);
+  if (!files) {
+    files = new Map<string, string>();
+    writtenContent.set(session, files);
+  }
+  const target = attrs[ATTR_HM_TOOL_TARGET_HASH];
+  if (shape.cls === 'write' && typeof target === 'string') {
+    const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
+    if (shape.fullWrite && typeof after === 'string') files.set(target, after);
+    else files.delete(target);
+    for (const t of shape.targets ?? []) files.delete(sha256Hex(t));
+  } else if (shape.mutates === 'paths')
+    for (const t of shape.touches ?? []) files.delete(sha256Hex(t));
+  else if (shape.mutates === 'all') files.clear();
+}
+
+/** Lines of a tool result (for reads that stop at a default limit). */
+const lineCount = (text: string): number =>
+  text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
 /**
  * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
@@ -403,21 +446,43 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   }
 
+  const describeOptions = {
+    ...(options.shellParser ? { parse: options.shellParser } : {}),
+    ...(options.shellCommands ? { shellCommands: options.shellCommands } : {}),
+  };
+
+  /** The tool's schema (per-agent argument shapes, shell model), or undefined for an unknown tool. */
+  function shapeOf(request: ToolRequest, session: Session | undefined): CallShape | undefined {
+    let shape: CallShape | undefined;
+    safe(() => {
+      shape = describeToolCall(String(request.name), request.args, {
+        ...describeOptions,
+        ...(session?.cwd ? { cwd: session.cwd } : {}),
+      });
+    });
+    return shape;
+  }
+
   /** The attributes of a tool call that come from its request (hashes, class, range, content). */
-  function toolAttributes(request: ToolRequest, withContent = capture): Attributes {
+  function toolAttributes(
+    request: ToolRequest,
+    withContent = capture,
+    shape?: CallShape,
+    session?: Session,
+  ): Attributes {
     const name = String(request.name);
     const attrs: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
       [ATTR_GEN_AI_TOOL_NAME]: name,
     };
     safe(() => {
-      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? classifyTool(name);
+      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? shape?.cls ?? classifyTool(name);
     });
     if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
     if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
     safe(() => {
       if (request.args === undefined) return;
-      const text = canonicalJson(normalizeArgs(request.args));
+      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
       attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
       attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
     });
@@ -425,10 +490,30 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       const target =
         typeof request.target === 'string'
           ? normalizeTarget(request.target, request.args)
-          : inferTarget(request.args);
+          : shape
+            ? shape.target
+            : inferTarget(request.args);
       if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
     });
     safe(() => {
+      if (shape) {
+        if (shape.range && !shape.defaultLimit) {
+          attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
+          if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
+        }
+        if (shape.targets?.length)
+          attrs[ATTR_HM_TOOL_TARGET_HASHES] = shape.targets.map(sha256Hex).join(',');
+        if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
+        if (shape.touches?.length)
+          attrs[ATTR_HM_TOOL_TOUCHES] = shape.touches.map(sha256Hex).join(',');
+        let before = shape.edit?.before;
+        const target = attrs[ATTR_HM_TOOL_TARGET_HASH];
+        if (before === undefined && shape.fullWrite && session && typeof target === 'string')
+          before = writtenContent.get(session)?.get(target);
+        if (before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = before;
+        if (shape.edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = shape.edit.after;
+        return;
+      }
       const range = readRange(request.args);
       if (range) {
         attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
@@ -443,6 +528,17 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redactContent(request.args);
       });
     return attrs;
+  }
+
+  /** A read that stops at a default limit: its range, knowing how many lines came back (fewer: the file ended). */
+  function resolvedRange(
+    shape: CallShape | undefined,
+    lines: number | undefined,
+  ): { start: number; end?: number } | undefined {
+    if (!shape?.defaultLimit || !shape.range) return undefined;
+    const { start, end } = shape.range;
+    if (end !== undefined && lines !== undefined && lines < end - start + 1) return { start };
+    return shape.range;
   }
 
   return {
@@ -516,22 +612,38 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     },
 
     toolCall<T>(request: ToolRequest, fn: () => T, opts?: ToolCallOptions<Awaited<T>>): T {
-      const attrs: Attributes = { ...sessionAttributes(), ...toolAttributes(request) };
-      const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
       let session: Session | undefined;
-      let call: SessionCall | undefined;
       safe(() => {
         session = activeSession();
+      });
+      const shape = shapeOf(request, session);
+      const attrs: Attributes = {
+        ...sessionAttributes(),
+        ...toolAttributes(request, capture, shape, session),
+      };
+      const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
+      let call: SessionCall | undefined;
+      safe(() => {
         if (session)
           call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
       });
-      const remember = (resultTokens: number, failed: boolean): void =>
+      const remember = (resultTokens: number, failed: boolean, lines?: number): void =>
         safe(() => {
+          const range = resolvedRange(shape, lines);
+          if (range) {
+            span.setAttribute(ATTR_HM_TOOL_RANGE_START, range.start);
+            if (range.end !== undefined) span.setAttribute(ATTR_HM_TOOL_RANGE_END, range.end);
+          }
           if (!session || !call) return;
+          if (range) {
+            call.rangeStart = range.start;
+            if (range.end !== undefined) call.rangeEnd = range.end;
+          }
           call.end = clock();
           call.isError = failed;
           call.resultTokens = resultTokens;
           session.record(call);
+          if (!failed) rememberContent(session, shape, attrs);
         });
       return run(span, fn, {
         onResult: (result) => {
@@ -544,8 +656,10 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
             }
           }
           let tokens = 0;
+          let lines: number | undefined;
           safe(() => {
             const text = resultText(result);
+            lines = lineCount(text);
             const bytes = Buffer.byteLength(text);
             tokens = estimateTokens(bytes);
             span.setAttributes({
@@ -562,7 +676,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
               span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
               span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
             });
-          remember(failed ? 0 : tokens, failed);
+          remember(failed ? 0 : tokens, failed, lines);
         },
         onError: () => {
           span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
@@ -575,7 +689,14 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       try {
         const session = activeSession();
         if (!session) return undefined;
-        const candidate = toSessionCall(request, toolAttributes(request, false), '\u0000candidate');
+        const shape = shapeOf(request, session);
+        const attrs = toolAttributes(request, false, shape, session);
+        const candidate = toSessionCall(request, attrs, '\u0000candidate');
+        const range = resolvedRange(shape, undefined);
+        if (range) {
+          candidate.rangeStart = range.start;
+          if (range.end !== undefined) candidate.rangeEnd = range.end;
+        }
         candidate.end = candidate.at;
         const found = findRedundancy([...session.history, candidate]).find(
           (f) => f.spanId === candidate.spanId,

@@ -26,6 +26,9 @@ SELECT
     SpanAttributes['harness_meter.context.compaction'] AS compaction,
     SpanAttributes['harness_meter.tool.edit.before_hash'] AS before_hash,
     SpanAttributes['harness_meter.tool.edit.after_hash'] AS after_hash,
+    SpanAttributes['harness_meter.tool.target_hashes'] AS target_hashes,
+    SpanAttributes['harness_meter.tool.mutates'] AS mutates,
+    SpanAttributes['harness_meter.tool.touches'] AS touches,
     toString(ingested_at) AS ingested_at
 FROM {db:Identifier}.spans FINAL
 WHERE session_id = {session:String}

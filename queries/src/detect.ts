@@ -39,6 +39,12 @@ export interface SessionCallRow {
   compaction: string;
   before_hash: string;
   after_hash: string;
+  /** Comma-separated sha256 hashes ('' when none). */
+  target_hashes: string;
+  /** 'none' | 'paths' | 'all' for classified shell runs; '' otherwise. */
+  mutates: string;
+  /** Comma-separated sha256 hashes ('' when none). */
+  touches: string;
   ingested_at: string;
 }
 

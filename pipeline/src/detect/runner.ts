@@ -24,7 +24,7 @@ export function mcpServerOf(toolName: string): string {
 }
 
 const optionalInt = (text: string): number | undefined =>
-  /^\d+$/.test(text) ? Number(text) : undefined;
+  /^-?\d+$/.test(text) ? Number(text) : undefined;
 
 export function toSessionCall(r: SessionCallRow): SessionCall {
   const at = BigInt(r.at);
@@ -51,6 +51,10 @@ export function toSessionCall(r: SessionCallRow): SessionCall {
   const rangeEnd = optionalInt(r.range_end);
   if (rangeStart !== undefined) call.rangeStart = rangeStart;
   if (rangeEnd !== undefined) call.rangeEnd = rangeEnd;
+  if (r.target_hashes) call.targetHashes = r.target_hashes.split(',');
+  if (r.mutates === 'none' || r.mutates === 'paths' || r.mutates === 'all')
+    call.mutates = r.mutates;
+  if (r.touches) call.touches = r.touches.split(',');
   return call;
 }
 
