@@ -393,7 +393,8 @@ const SCHEMAS: Record<string, Schema> = {
     return { cls: 'search', key, target: canonicalJson(key) };
   },
   // ── shells ──
-  bash: (a, cwd, o) => shellShape(a.command, cwd, o),
+  // (Claude Code's tool_parameters log the command as full_command / bash_command)
+  bash: (a, cwd, o) => shellShape(a.command ?? a.full_command ?? a.bash_command, cwd, o),
   shell: (a, cwd, o) => shellShape(a.command, resolvePath(str(a, 'workdir') ?? '.', cwd), o),
   exec_command: (a, cwd, o) =>
     shellShape(a.cmd ?? a.command, resolvePath(str(a, 'workdir', 'cwd') ?? '.', cwd), o),
