@@ -77,7 +77,7 @@ function claudeCodeCommon(a: Record<string, string>): Record<string, string> {
  * written. Its tokens have the shape the SDK's built-in lexer produces.
  */
 export function shellParse(command: string): ShellToken[] {
-  return parseShell(command, (key) => `$${key}`) as ShellToken[];
+  return parseShell(command, (key) => `$${key}`);
 }
 
 /** Tool parameters (a JSON string when tool-detail logging is on) → the SDK's hashes. */
