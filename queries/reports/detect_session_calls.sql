@@ -14,6 +14,7 @@ SELECT
     is_error,
     output_tokens,
     cache_read_tokens,
+    cache_write_tokens,
     provider,
     model,
     repo,

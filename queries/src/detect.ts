@@ -27,6 +27,7 @@ export interface SessionCallRow {
   is_error: number;
   output_tokens: number;
   cache_read_tokens: number;
+  cache_write_tokens: number;
   provider: string;
   model: string;
   repo: string;

@@ -76,6 +76,12 @@ function unitPrices(book: PriceBook, r: SessionCallRow): UnitPrices | undefined 
   return {
     input: computeCost(row, { ...zero, inputTokens: M }).inputNanos,
     cacheRead: computeCost(row, { ...zero, inputTokens: M, cacheReadTokens: M }).cacheReadNanos,
+    cacheWrite: computeCost(row, {
+      ...zero,
+      inputTokens: M,
+      cacheWriteTokens: M,
+      cacheWrite5mTokens: M,
+    }).cacheWriteNanos,
     output: computeCost(row, { ...zero, outputTokens: M }).outputNanos,
   };
 }
@@ -99,7 +105,10 @@ export async function scanSession(
       const r = byId.get(id);
       return r ? unitPrices(book, r) : undefined;
     },
-    (id) => (byId.get(id)?.cache_read_tokens ?? 0) > 0,
+    (id) => ({
+      readTokens: byId.get(id)?.cache_read_tokens ?? 0,
+      writeTokens: byId.get(id)?.cache_write_tokens ?? 0,
+    }),
   );
   const out: WasteFindingRow[] = findings.map((f) => {
     const r = byId.get(f.spanId);
