@@ -211,8 +211,9 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       // Reads, tests and builds change nothing. A command that may write: what it touches (or
       // everything) is no longer known to be current; searches and other commands' runs neither.
       if (mutates === 'none') continue;
-      if (mutates === 'paths' && c.touches) {
-        const touched = new Set(c.touches);
+      if (mutates === 'paths') {
+        // (no touched files: the command changed no file's content, e.g. git commit, mkdir)
+        const touched = new Set(c.touches ?? []);
         reads = reads.filter((r) => !targetsOf(r).some((t) => touched.has(t)));
       } else reads = [];
       searches = new Map();

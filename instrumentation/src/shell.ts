@@ -117,6 +117,10 @@ export interface ShellRule {
   checkFlags?: readonly string[];
   /** For mutations: the operands are the files it writes (`rm a b`, `sed -i … f`). */
   writesOperands?: boolean;
+  /** For mutations: only the last operand is written (`cp a b`). */
+  writesLast?: boolean;
+  /** For mutations: no existing file's content changes (`mkdir`, `git add`, `git commit`). */
+  keepsContent?: boolean;
 }
 
 const FILTERS = ['head', 'tail', 'sed', 'grep', 'wc', 'sort', 'uniq', 'cut', 'awk', 'tr', 'less'];
@@ -213,6 +217,14 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
   gofmt: { effect: 'run', mutatingFlags: ['-w'], writesOperands: true },
   black: { effect: 'mutate', checkFlags: ['--check', '--diff'], writesOperands: true },
   rm: { effect: 'mutate', writesOperands: true },
+  mv: { effect: 'mutate', writesOperands: true },
+  cp: { effect: 'mutate', writesLast: true },
+  mkdir: { effect: 'mutate', keepsContent: true },
+  rspec: { effect: 'run' },
+  phpunit: { effect: 'run' },
+  bun: { effect: 'mutate', sub: { test: 'run', run: 'run' } },
+  deno: { effect: 'mutate', sub: { test: 'run', check: 'run', lint: 'run', run: 'run' } },
+  './mvnw': { effect: 'run', sub: { install: 'mutate', deploy: 'mutate', clean: 'mutate' } },
   touch: { effect: 'mutate', writesOperands: true },
   tee: { effect: 'mutate', writesOperands: true },
   truncate: { effect: 'mutate', writesOperands: true },
@@ -237,7 +249,16 @@ const LAUNCHERS: Record<string, (args: string[]) => string[] | undefined> = {
   nice: (a) => a,
   sudo: (a) => a,
   timeout: (a) => a.slice(1),
+  uv: (a) => (a[0] === 'run' ? a.slice(1) : undefined),
+  poetry: (a) => (a[0] === 'run' ? a.slice(1) : undefined),
+  bundle: (a) => (a[0] === 'exec' ? a.slice(1) : undefined),
 };
+/** Interpreters running a script: a script named like a generator or fixer mutates. */
+const INTERPRETERS = new Set(['node', 'python', 'python3', 'ruby', 'bash', 'sh', 'deno', 'bun']);
+const MUTATING_SCRIPT_FILE =
+  /(^|[-_.])(gen|generate|codegen|migrate|migration|fix|format|fmt|write|update|install|setup|seed|clean|bump)([-_.]|$)/i;
+/** git subcommands that change the repository but no file in the working tree. */
+const GIT_KEEPS_CONTENT = ['add', 'commit', 'push', 'fetch', 'notes'];
 const SHELLS = new Set(['bash', 'sh', 'zsh', 'dash']);
 
 /** One simple command, resolved: its words, its working directory, what it does. */
@@ -342,6 +363,14 @@ function effectOf(argv: string[], table: Readonly<Record<string, ShellRule>>): S
   if (has(rule.mutatingFlags)) return 'mutate';
   if (has(rule.checkFlags)) return 'run';
   const first = args.find((a) => !a.startsWith('-'));
+  if (
+    rule.effect === 'run' &&
+    INTERPRETERS.has(name) &&
+    first !== undefined &&
+    /\.\w+$/.test(first) &&
+    MUTATING_SCRIPT_FILE.test(posix.basename(first))
+  )
+    return 'mutate';
   if (SCRIPT_RUNNERS.has(name) && first === 'run') {
     const script = args[args.indexOf('run') + 1] ?? '';
     return MUTATING_SCRIPTS.test(script) ? 'mutate' : 'run';
@@ -542,7 +571,12 @@ function analyzeStages(
     const rule = table[argv[0] ?? ''] ?? table[posix.basename(argv[0] ?? '')];
     let writes: string[] | undefined = [...redirects];
     if (e === 'mutate') {
-      if (rule?.writesOperands)
+      if (rule?.keepsContent) writes = [...redirects];
+      else if (name === 'git' && GIT_KEEPS_CONTENT.includes(argv[1] ?? '')) writes = [...redirects];
+      else if (rule?.writesLast) {
+        const last = operands(argv).at(-1);
+        if (last !== undefined) writes.push(resolve(cwd, last));
+      } else if (rule?.writesOperands)
         writes.push(
           ...operands(argv, ['-e'])
             .slice(name === 'sed' ? 1 : 0)

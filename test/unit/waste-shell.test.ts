@@ -81,7 +81,7 @@ describe('shell forms', () => {
   });
 
   it('mutations: redirections, in-place edits, formatters, package managers, git, unknown commands', () => {
-    expect(analyzeShell('node gen.js > out/r.txt', cwd)).toMatchObject({
+    expect(analyzeShell('node report.js > out/r.txt', cwd)).toMatchObject({
       effect: 'mutate',
       touches: ['/repo/out/r.txt'],
     });
@@ -109,6 +109,22 @@ describe('shell forms', () => {
     ])
       expect(effect(m), m).toBe('mutate');
     expect(analyzeShell('npm install pg', cwd).touches).toBeUndefined(); // unknowable: anything
+  });
+
+  it('mutations that name what they write, or change no file content', () => {
+    expect(analyzeShell('cp a.ts b.ts', cwd).touches).toEqual(['/repo/b.ts']);
+    expect(analyzeShell('mv a.ts b.ts', cwd).touches).toEqual(['/repo/a.ts', '/repo/b.ts']);
+    expect(analyzeShell('mkdir -p src/new', cwd)).toMatchObject({ effect: 'mutate', touches: [] });
+    expect(analyzeShell('git add -A && git commit -m "x"', cwd)).toMatchObject({
+      effect: 'mutate',
+      touches: [],
+    });
+    expect(analyzeShell('git pull', cwd).touches).toBeUndefined();
+    expect(effect('node scripts/generate-types.js')).toBe('mutate');
+    expect(effect('node scripts/agent.js')).toBe('run');
+    expect(effect('python manage.py test')).toBe('run');
+    expect(effect('uv run pytest -q')).toBe('run');
+    expect(effect('bundle exec rspec spec/a_spec.rb')).toBe('run');
   });
 
   it('chains, cd prefixes, bash -lc wrappers and argv arrays', () => {
