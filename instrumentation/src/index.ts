@@ -30,6 +30,7 @@ export {
   sha256Hex,
   estimateTokens,
   readRange,
+  isTransientFailure,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
 export { redact, redactContent, REDACTED, MAX_CAPTURED_CHARS } from './redact.js';

@@ -38,6 +38,8 @@ export interface SessionCall {
   isError?: boolean;
   /** Hash of the result or error, when known (tells one failure from another). */
   resultHash?: string;
+  /** The failure looks transient (timeout, reset, 429/503): one retry of it is not a loop. */
+  transient?: boolean;
   /** Writes: content hashes before and after the edit (edit churn: a later edit that restores an earlier state). */
   beforeHash?: string;
   afterHash?: string;
@@ -123,7 +125,13 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
   let searches = new Map<string, SessionCall>();
   const runs = new Map<
     string,
-    { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }
+    {
+      call: SessionCall;
+      failed: boolean;
+      loop: number;
+      resultHash: string | undefined;
+      transient?: boolean;
+    }
   >();
   const fetches = new Map<string, SessionCall>();
   const writes: SessionCall[] = [];
@@ -178,7 +186,10 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       if (prev && !prev.failed && c.mutates !== undefined && c.mutates !== 'none') {
         // A write command that worked, run again (an install, a formatter): its effect may be wanted again.
       } else if (prev) {
-        if (prev.failed) {
+        if (prev.failed && prev.transient && prev.loop === 1) {
+          // One retry of a transient failure is what a careful agent does: not a loop (a second one is).
+          runs.set(c.argsHash, { ...prev, failed: c.isError === true, loop: 2, transient: false });
+        } else if (prev.failed) {
           const loop = prev.loop + 1;
           findings.push({
             ...base,
@@ -206,6 +217,7 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
           failed: c.isError === true,
           loop: 1,
           resultHash: c.resultHash,
+          transient: c.transient === true,
         });
       }
       // Reads, tests and builds change nothing. A command that may write: what it touches (or

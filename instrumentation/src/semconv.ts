@@ -118,6 +118,8 @@ export const ATTR_HM_TOOL_TOUCHES = 'harness_meter.tool.touches';
 export const ATTR_HM_CONTEXT_COMPACTION = 'harness_meter.context.compaction';
 /** 'true' when the tool call failed (also reflected in span status and error.type). */
 export const ATTR_HM_TOOL_ERROR = 'harness_meter.tool.error';
+/** 'true' when the failure looks transient (timeout, connection reset, HTTP 429/502/503/504): one retry is not a loop. */
+export const ATTR_HM_TOOL_ERROR_TRANSIENT = 'harness_meter.tool.error.transient';
 /** Anthropic cache writes split by TTL (sum = gen_ai.usage.cache_creation.input_tokens). */
 export const ATTR_HM_USAGE_CACHE_CREATION_5M = 'harness_meter.usage.cache_creation_5m.input_tokens';
 export const ATTR_HM_USAGE_CACHE_CREATION_1H = 'harness_meter.usage.cache_creation_1h.input_tokens';

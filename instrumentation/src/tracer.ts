@@ -18,6 +18,7 @@ import {
   editHashes,
   estimateTokens,
   inferTarget,
+  isTransientFailure,
   normalizeArgs,
   normalizeTarget,
   readRange,
@@ -58,6 +59,7 @@ import {
   ATTR_HM_TOOL_EDIT_AFTER_HASH,
   ATTR_HM_TOOL_EDIT_BEFORE_HASH,
   ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_ERROR_TRANSIENT,
   ATTR_HM_TOOL_RANGE_END,
   ATTR_HM_TOOL_RANGE_START,
   ATTR_HM_TOOL_RESULT_BYTES,
@@ -627,8 +629,14 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         if (session)
           call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
       });
-      const remember = (resultTokens: number, failed: boolean, lines?: number): void =>
+      const remember = (
+        resultTokens: number,
+        failed: boolean,
+        lines?: number,
+        transient = false,
+      ): void =>
         safe(() => {
+          if (transient) span.setAttribute(ATTR_HM_TOOL_ERROR_TRANSIENT, 'true');
           const range = resolvedRange(shape, lines);
           if (range) {
             span.setAttribute(ATTR_HM_TOOL_RANGE_START, range.start);
@@ -641,6 +649,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
           }
           call.end = clock();
           call.isError = failed;
+          if (transient) call.transient = true;
           call.resultTokens = resultTokens;
           session.record(call);
           if (!failed) rememberContent(session, shape, attrs);
@@ -657,9 +666,11 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
           }
           let tokens = 0;
           let lines: number | undefined;
+          let transient = false;
           safe(() => {
             const text = resultText(result);
             lines = lineCount(text);
+            if (failed) transient = isTransientFailure(text);
             const bytes = Buffer.byteLength(text);
             tokens = estimateTokens(bytes);
             span.setAttributes({
@@ -676,11 +687,17 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
               span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
               span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
             });
-          remember(failed ? 0 : tokens, failed, lines);
+          remember(failed ? 0 : tokens, failed, lines, transient);
         },
-        onError: () => {
+        onError: (err) => {
           span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
-          remember(0, true);
+          let transient = false;
+          safe(() => {
+            const code = (err as { code?: unknown } | null)?.code;
+            const message = err instanceof Error ? err.message : String(err);
+            transient = isTransientFailure(`${typeof code === 'string' ? code : ''} ${message}`);
+          });
+          remember(0, true, undefined, transient);
         },
       });
     },

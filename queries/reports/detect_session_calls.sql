@@ -30,6 +30,7 @@ SELECT
     SpanAttributes['harness_meter.tool.target_hashes'] AS target_hashes,
     SpanAttributes['harness_meter.tool.mutates'] AS mutates,
     SpanAttributes['harness_meter.tool.touches'] AS touches,
+    SpanAttributes['harness_meter.tool.error.transient'] AS transient,
     toString(ingested_at) AS ingested_at
 FROM {db:Identifier}.spans FINAL
 WHERE session_id = {session:String}

@@ -46,6 +46,8 @@ export interface SessionCallRow {
   mutates: string;
   /** Comma-separated sha256 hashes ('' when none). */
   touches: string;
+  /** 'true' when the failure looked transient. */
+  transient: string;
   ingested_at: string;
 }
 

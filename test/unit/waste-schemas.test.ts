@@ -276,6 +276,18 @@ describe('rules with the new call facts', () => {
     const one = read('b');
     expect(kinds([both, one])).toEqual([`${one.spanId}:re_read`]);
   });
+  it('one retry of a transient failure is not a loop; a second one is', () => {
+    const run = (transient: boolean): SessionCall =>
+      tool({ toolClass: 'exec', argsHash: 'npm ci', mutates: 'all', isError: true, transient });
+    const first = run(true);
+    const retry = run(true);
+    const again = run(true);
+    expect(kinds([first, retry, again])).toEqual([`${again.spanId}:retry_loop`]);
+    const hard = run(false);
+    const hardRetry = run(false);
+    expect(kinds([hard, hardRetry])).toEqual([`${hardRetry.spanId}:retry_loop`]);
+  });
+
   it('a mutating command that worked, run again, is not flagged; one that failed is a retry', () => {
     const m = (err: boolean): SessionCall =>
       tool({ toolClass: 'exec', argsHash: 'npm i', mutates: 'all', isError: err });

@@ -10,6 +10,7 @@ import {
   classifyTool,
   describeToolCall,
   inferTarget,
+  isTransientFailure,
   normalizeArgs,
   readRange,
   sha256Hex,
@@ -34,6 +35,7 @@ import {
   ATTR_HM_TOOL_ARGS_HASH,
   ATTR_HM_TOOL_CLASS,
   ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_ERROR_TRANSIENT,
   ATTR_HM_TOOL_RANGE_END,
   ATTR_HM_TOOL_RANGE_START,
   ATTR_HM_TOOL_TARGET_HASH,
@@ -148,6 +150,10 @@ function toolEvent(
       ...(callId ? { [ATTR_GEN_AI_TOOL_CALL_ID]: callId } : {}),
       ...toolParameterAttributes(tool, params),
       ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+      // only the verdict is kept: the error text is dropped with the raw keys
+      ...(failed && isTransientFailure(a.error ?? '')
+        ? { [ATTR_HM_TOOL_ERROR_TRANSIENT]: 'true' }
+        : {}),
     },
     dropKeys,
   };

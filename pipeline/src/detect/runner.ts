@@ -55,6 +55,7 @@ export function toSessionCall(r: SessionCallRow): SessionCall {
   if (r.mutates === 'none' || r.mutates === 'paths' || r.mutates === 'all')
     call.mutates = r.mutates;
   if (r.touches) call.touches = r.touches.split(',');
+  if (r.transient === 'true') call.transient = true;
   return call;
 }
 
