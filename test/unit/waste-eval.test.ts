@@ -27,8 +27,8 @@ let heldOut: Played[] = [];
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  dev = await Promise.all(devScripts().map(play));
-  heldOut = await Promise.all(heldOutScripts().map(play));
+  dev = await Promise.all(devScripts().map((s) => play(s)));
+  heldOut = await Promise.all(heldOutScripts().map((s) => play(s)));
 });
 
 const all = (scores: KindScore[]): KindScore => scores.find((s) => s.kind === 'all')!;
