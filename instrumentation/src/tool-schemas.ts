@@ -171,7 +171,7 @@ function shellShape(command: unknown, cwd: string, o: DescribeOptions): CallShap
   const key = { op: 'sh', sh: a.key };
   const target = canonicalJson(key);
   if (a.effect === 'read' || a.effect === 'search' || a.effect === 'list' || a.effect === 'query')
-    return { cls: 'search', key, target };
+    return toolEquivalent(a) ?? { cls: 'search', key, target };
   if (a.effect === 'run') return { cls: 'exec', key, target, mutates: 'none' };
   // A touched path without an extension may be a directory: then anything under it may change.
   const knowable = a.touches?.every((p) => /\.[^/]+$/.test(posix.basename(p)));
@@ -212,6 +212,71 @@ const grepKey = (pattern: string, path: string, extra: Record<string, unknown>):
   const key = { op: 'grep', pattern, path, ...extra };
   return { cls: 'search', key, target: canonicalJson(key) };
 };
+
+/** `-A 3`, `-C2`: context lines as numbers. */
+const contextLines = (v: string | undefined): number | null =>
+  v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
+
+/**
+ * A simple `rg` / `grep -r` / `ls` is the same search or listing as Claude Code's Grep / LS tools:
+ * give it their key, so Grep then `rg` of the same pattern and path is a repeat. Anything with flags
+ * that change what is found beyond these (or several paths, or pipes) keeps its own key.
+ */
+function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefined {
+  const c = a.commands[0];
+  if (a.commands.length !== 1 || !c || c.redirects.length > 0) return undefined;
+  const name = posix.basename(c.argv[0] ?? '');
+  const args = c.argv.slice(1);
+  if (name === 'ls') {
+    const ops = args.filter((x) => !x.startsWith('-'));
+    if (ops.length > 1 || args.some((x) => x.startsWith('-') && !/^-[alhF1G]+$/.test(x)))
+      return undefined;
+    const key = { op: 'list', path: resolvePath(ops[0] ?? '.', c.cwd), ignore: null };
+    return { cls: 'search', key, target: canonicalJson(key) };
+  }
+  if (name !== 'rg' && name !== 'grep') return undefined;
+  let pattern: string | undefined;
+  const paths: string[] = [];
+  let mode = 'content';
+  let i = false;
+  let glob: string | null = null;
+  let type: string | null = null;
+  const ctx: Record<string, number | null> = { A: null, B: null, C: null };
+  for (let k = 0; k < args.length; k++) {
+    const x = args[k] ?? '';
+    if (!x.startsWith('-') || x === '-') {
+      if (pattern === undefined) pattern = x;
+      else paths.push(x);
+      continue;
+    }
+    if (['-n', '--line-number', '-H', '--no-heading', '-r', '-R', '--recursive'].includes(x))
+      continue;
+    if (x === '-i' || x === '--ignore-case') i = true;
+    else if (x === '-l' || x === '--files-with-matches') mode = 'files_with_matches';
+    else if (x === '-c' || x === '--count') mode = 'count';
+    else if (x === '-g' || x === '--glob' || x === '--include') glob = args[++k] ?? null;
+    else if (/^--(glob|include)=/.test(x)) glob = x.slice(x.indexOf('=') + 1);
+    else if (x === '-t' || x === '--type') type = args[++k] ?? null;
+    else if (/^-[ABC]$/.test(x)) ctx[x.charAt(1)] = contextLines(args[++k]);
+    else if (/^-[ABC]\d+$/.test(x)) ctx[x.charAt(1)] = contextLines(x.slice(2));
+    else if (/^-[rRnHilc]+$/.test(x)) {
+      // combined short flags (-rn, -rli)
+      i ||= x.includes('i');
+      if (x.includes('l')) mode = 'files_with_matches';
+      if (x.includes('c')) mode = 'count';
+    } else return undefined;
+  }
+  if (pattern === undefined || paths.length > 1) return undefined;
+  return grepKey(pattern, resolvePath(paths[0] ?? '.', c.cwd), {
+    glob,
+    type,
+    mode,
+    i,
+    context: [ctx.A ?? null, ctx.B ?? null, ctx.C ?? null],
+    head: null,
+    multiline: false,
+  });
+}
 
 const SCHEMAS: Record<string, Schema> = {
   // ── reads ──

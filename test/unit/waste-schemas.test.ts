@@ -55,6 +55,35 @@ describe('Claude Code', () => {
     ).toBe(false);
     expect(same(['Grep', { pattern: 'x', glob: '*.ts' }], ['Grep', { pattern: 'x' }])).toBe(false);
   });
+  it('a simple rg / grep -r / ls through Bash is the same search or listing as Grep / LS', () => {
+    expect(
+      same(
+        ['Grep', { pattern: 'foo', path: 'src', output_mode: 'content' }],
+        ['Bash', { command: 'rg -n foo src' }],
+      ),
+    ).toBe(true);
+    expect(
+      same(['Grep', { pattern: 'foo', path: 'src' }], ['Bash', { command: 'grep -rl foo src' }]),
+    ).toBe(true);
+    expect(
+      same(
+        ['Grep', { pattern: 'foo', '-i': true, output_mode: 'content' }],
+        ['Bash', { command: 'rg -i foo' }],
+      ),
+    ).toBe(true);
+    expect(
+      same(['Grep', { pattern: 'foo', path: 'src' }], ['Bash', { command: 'rg -n foo src' }]),
+    ).toBe(false);
+    expect(
+      same(
+        ['Grep', { pattern: 'foo', output_mode: 'content' }],
+        ['Bash', { command: 'rg -w foo' }],
+      ),
+    ).toBe(false);
+    expect(same(['LS', { path: 'src' }], ['Bash', { command: 'ls -la src' }])).toBe(true);
+    expect(same(['LS', { path: 'src' }], ['Bash', { command: 'ls -R src' }])).toBe(false);
+  });
+
   it('Bash: description and timeout are free text; Glob, LS; WebFetch keyed by URL and prompt; WebSearch', () => {
     expect(
       same(
