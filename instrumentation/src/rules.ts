@@ -220,8 +220,10 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
           transient: c.transient === true,
         });
       }
-      // Reads, tests and builds change nothing. A command that may write: what it touches (or
-      // everything) is no longer known to be current; searches and other commands' runs neither.
+      // Another command's last run is no longer known to hold (a build can change what a test
+      // sees). Reads, tests and builds change no source: reads and searches stay valid. A command
+      // that may write: what it touches (or everything) is no longer known to be current.
+      for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
       if (mutates === 'none') continue;
       if (mutates === 'paths') {
         // (no touched files: the command changed no file's content, e.g. git commit, mkdir)

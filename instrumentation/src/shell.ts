@@ -238,7 +238,7 @@ function testBuild(): Record<string, ShellEffect> {
 /** Runners whose script name decides (`npm run lint` runs, `npm run format` mutates). */
 const SCRIPT_RUNNERS = new Set(['npm', 'pnpm', 'yarn']);
 const MUTATING_SCRIPTS =
-  /^(format|fmt|fix|generate|gen|codegen|migrate|install|clean|release|deploy)/;
+  /^(format|fmt|fix|generate|gen|codegen|migrate|install|clean|release|deploy|dev|start|serve|watch|preview)/;
 /** `npx X …` / `python -m X …` run X: classify X instead. */
 const LAUNCHERS: Record<string, (args: string[]) => string[] | undefined> = {
   npx: (a) => (a[0] && !a[0].startsWith('-') ? a : undefined),

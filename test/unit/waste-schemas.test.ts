@@ -305,6 +305,15 @@ describe('rules with the new call facts', () => {
     const one = read('b');
     expect(kinds([both, one])).toEqual([`${one.spanId}:re_read`]);
   });
+  it('another command in between: a test rerun after a build is not a retry, but reads stay valid', () => {
+    const test = (): SessionCall =>
+      tool({ toolClass: 'exec', argsHash: 'test', mutates: 'none', isError: true });
+    const build = (): SessionCall =>
+      tool({ toolClass: 'exec', argsHash: 'build', mutates: 'none' });
+    const calls = [read('a'), test(), build(), test(), read('a')];
+    expect(kinds(calls)).toEqual([`${calls[4]!.spanId}:re_read`]);
+  });
+
   it('one retry of a transient failure is not a loop; a second one is', () => {
     const run = (transient: boolean): SessionCall =>
       tool({ toolClass: 'exec', argsHash: 'npm ci', mutates: 'all', isError: true, transient });

@@ -94,6 +94,7 @@ describe('shell forms', () => {
     expect(analyzeShell('npm test > /dev/null 2>&1', cwd).effect).toBe('run');
     for (const m of [
       'npm install pg',
+      'npm run dev',
       'npm run format',
       'go mod tidy',
       'cargo fmt',
