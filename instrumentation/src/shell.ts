@@ -283,6 +283,8 @@ export interface ShellAnalysis {
   read?: { paths: string[]; start: number; end?: number };
   /** A stable key of what was asked, for hashing (words normalized, paths resolved). */
   key: unknown;
+  /** The working directory after the command (`cd` moves it; matters where the shell persists). */
+  cwd: string;
 }
 
 const word = (t: ShellToken): string | undefined =>
@@ -492,13 +494,14 @@ export function analyzeShell(
   try {
     tokens = parse(command);
   } catch {
-    return { effect: 'mutate', commands: [], key: { sh: command.trim() } };
+    return { effect: 'mutate', commands: [], key: { sh: command.trim() }, cwd };
   }
   if (/\$\(|`/.test(command))
     return {
       effect: 'mutate',
       commands: [],
       key: { sh: command.trim().replace(/\s+/g, ' '), cwd },
+      cwd,
     };
   return analyzeStages(segments(tokens), cwd, parse, table, depth);
 }
@@ -620,7 +623,12 @@ function analyzeStages(
     commands.push({ argv, cwd, effect: e, writes: writes ?? [], redirects });
     keys.push({ argv: normalizeArgv(argv, e), cwd });
   }
-  const result: ShellAnalysis = { effect, commands, key: keys.length === 1 ? keys[0] : keys };
+  const result: ShellAnalysis = {
+    effect,
+    commands,
+    key: keys.length === 1 ? keys[0] : keys,
+    cwd,
+  };
   if (effect === 'mutate') {
     if (touches) result.touches = touches;
   } else if (effect === 'read' && reads === 1 && read) result.read = read;

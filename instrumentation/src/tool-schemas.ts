@@ -11,6 +11,7 @@ import {
   analyzeShell,
   SHELL_COMMANDS,
   tokenizeShell,
+  type ShellAnalysis,
   type ShellParser,
   type ShellRule,
 } from './shell.js';
@@ -35,11 +36,18 @@ export interface CallShape {
   /** Shell runs: whether the workspace may change, and where when knowable. */
   mutates?: 'none' | 'paths' | 'all';
   touches?: string[];
+  /** A shell command that moved its working directory (`cd x && …`): where it ended. */
+  shellCwd?: string;
 }
 
 export interface DescribeOptions {
   /** The session's working directory: relative paths resolve against it. */
   cwd?: string;
+  /**
+   * Where the agent's persistent shell is now (Claude Code's Bash and Cursor's terminal keep the
+   * directory a `cd` moved to between calls); default `cwd`.
+   */
+  shellCwd?: string;
   /** A shell parser (e.g. `shell-quote`'s `parse`); default the built-in lexer. */
   parse?: ShellParser;
   /** The shell command table (default `SHELL_COMMANDS`, extensible). */
@@ -159,6 +167,12 @@ function shellShape(command: unknown, cwd: string, o: DescribeOptions): CallShap
   )
     return undefined;
   const a = analyzeShell(command, cwd, o.parse ?? tokenizeShell, o.shellCommands ?? SHELL_COMMANDS);
+  const shape = shapeOfAnalysis(a);
+  if (shape && a.cwd && a.cwd !== cwd && !/[~$]/.test(a.cwd)) shape.shellCwd = a.cwd;
+  return shape;
+}
+
+function shapeOfAnalysis(a: ShellAnalysis): CallShape | undefined {
   if (a.effect === 'read' && a.read && a.read.paths.length > 0) {
     const [path, ...rest] = a.read.paths;
     const shape = readShape(path ?? '', a.read.start, a.read.end);
@@ -459,13 +473,14 @@ const SCHEMAS: Record<string, Schema> = {
   },
   // ── shells ──
   // (Claude Code's tool_parameters log the command as full_command / bash_command)
-  bash: (a, cwd, o) => shellShape(a.command ?? a.full_command ?? a.bash_command, cwd, o),
+  bash: (a, cwd, o) =>
+    shellShape(a.command ?? a.full_command ?? a.bash_command, o.shellCwd ?? cwd, o),
   shell: (a, cwd, o) => shellShape(a.command, resolvePath(str(a, 'workdir') ?? '.', cwd), o),
   exec_command: (a, cwd, o) =>
     shellShape(a.cmd ?? a.command, resolvePath(str(a, 'workdir', 'cwd') ?? '.', cwd), o),
   run_shell_command: (a, cwd, o) =>
     shellShape(a.command, resolvePath(str(a, 'directory', 'dir_path') ?? '.', cwd), o),
-  run_terminal_cmd: (a, cwd, o) => shellShape(a.command, cwd, o),
+  run_terminal_cmd: (a, cwd, o) => shellShape(a.command, o.shellCwd ?? cwd, o),
   run_command: (a, cwd, o) =>
     shellShape(a.command, resolvePath(str(a, 'cwd', 'workdir') ?? '.', cwd), o),
   // ── the web ──

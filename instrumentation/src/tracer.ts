@@ -286,6 +286,11 @@ function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): Ses
   return call;
 }
 
+const PERSISTENT_SHELLS = new Set(['bash', 'run_terminal_cmd']);
+
+/** Per session: where the agent's persistent shell is (a `cd` in one Bash call moves the next). */
+const shellCwds = new WeakMap<Session, string>();
+
 /** Per session: the content hash each file was last written whole with (Write churn: v1 → v2 → v1). */
 const writtenContent = new WeakMap<Session, Map<string, string>>();
 
@@ -456,10 +461,12 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
   /** The tool's schema (per-agent argument shapes, shell model), or undefined for an unknown tool. */
   function shapeOf(request: ToolRequest, session: Session | undefined): CallShape | undefined {
     let shape: CallShape | undefined;
+    const shellCwd = session ? shellCwds.get(session) : undefined;
     safe(() => {
       shape = describeToolCall(String(request.name), request.args, {
         ...describeOptions,
         ...(session?.cwd ? { cwd: session.cwd } : {}),
+        ...(shellCwd === undefined ? {} : { shellCwd }),
       });
     });
     return shape;
@@ -653,6 +660,13 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
           call.resultTokens = resultTokens;
           session.record(call);
           if (!failed) rememberContent(session, shape, attrs);
+          // Claude Code's Bash and Cursor's terminal keep their directory between calls
+          if (
+            !failed &&
+            shape?.shellCwd &&
+            PERSISTENT_SHELLS.has(String(request.name).toLowerCase())
+          )
+            shellCwds.set(session, shape.shellCwd);
         });
       return run(span, fn, {
         onResult: (result) => {

@@ -622,6 +622,30 @@ describe('failures', () => {
 });
 
 describe('redundancy check before a call runs', () => {
+  it('resolves paths against the session cwd; a cd in Bash moves the next Bash call', async () => {
+    await hm.withSession({ agentName: 'c', cwd: '/repo' }, async () => {
+      await hm.toolCall({ name: 'Read', callId: 'r1', args: { file_path: '/repo/pkg/a.ts' } }, () =>
+        Promise.resolve('x'),
+      );
+      expect(hm.checkRedundancy({ name: 'Read', args: { file_path: 'pkg/a.ts' } })).toEqual({
+        kind: 're_read',
+        repeatsCallId: 'r1',
+      });
+      expect(hm.checkRedundancy({ name: 'Bash', args: { command: 'cat a.ts' } })).toBeUndefined();
+      await hm.toolCall({ name: 'Bash', callId: 'b1', args: { command: 'cd pkg' } }, () =>
+        Promise.resolve(''),
+      );
+      expect(hm.checkRedundancy({ name: 'Bash', args: { command: 'cat a.ts' } })).toEqual({
+        kind: 're_read',
+        repeatsCallId: 'r1',
+      });
+      // Codex's shell runs each command in its workdir: no persistent cd
+      expect(
+        hm.checkRedundancy({ name: 'shell', args: { command: ['cat', 'a.ts'], workdir: '/repo' } }),
+      ).toBeUndefined();
+    });
+  });
+
   it('checks a call against the session, with the same rules as the pipeline', async () => {
     await hm.withSession({ sessionId: 's-3' }, async () => {
       const read = { name: 'Read', args: { file_path: 'src/a.ts' } };

@@ -146,6 +146,11 @@ describe('shell forms', () => {
     );
   });
 
+  it('reports where a cd leaves the shell (Claude Code and Cursor keep it between calls)', () => {
+    expect(analyzeShell('cd pkg && npm test', cwd).cwd).toBe('/repo/pkg');
+    expect(analyzeShell('npm test', cwd).cwd).toBe('/repo');
+  });
+
   it('the command table is data: a custom command can be declared read-only', () => {
     expect(analyzeShell('mytool scan', cwd).effect).toBe('mutate');
     expect(
