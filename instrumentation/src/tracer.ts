@@ -29,7 +29,7 @@ import {
 import { redact, redactContent } from './redact.js';
 import type { ShellParser, ShellRule } from './shell.js';
 import { describeToolCall, type CallShape } from './tool-schemas.js';
-import { findRedundancy, type CallClass, type SessionCall, type WasteKind } from './rules.js';
+import { findRedundancy, type SessionCall, type WasteKind } from './rules.js';
 import {
   activeSession,
   createSession,
@@ -66,15 +66,22 @@ import {
   ATTR_HM_TOOL_RESULT_HASH,
   ATTR_HM_TOOL_RESULT_TOKENS,
   ATTR_HM_TOOL_TARGET_HASH,
-  ATTR_HM_TOOL_TARGET_HASHES,
-  ATTR_HM_TOOL_MUTATES,
-  ATTR_HM_TOOL_TOUCHES,
   GEN_AI_OPERATION,
   spanNameForAgent,
   spanNameForInference,
   spanNameForTool,
 } from './semconv.js';
 import { normalizeUsage, usageAttributes } from './usage.js';
+import {
+  clock,
+  lineCount,
+  PERSISTENT_SHELLS,
+  rememberContent,
+  resolvedRange,
+  shapeAttributes,
+  shellCwds,
+  toSessionCall,
+} from './session-calls.js';
 
 /** Instrumentation scope of the spans the wrappers make. */
 export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
@@ -246,75 +253,6 @@ function responseAttributes(r: unknown): Attributes {
 /** The usage object a provider response carries, if any. */
 const responseUsage = (result: unknown): unknown =>
   isObj(result) ? (result.usage ?? result.usageMetadata) : undefined;
-
-/** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
-let lastTick = 0n;
-function clock(): bigint {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  lastTick = now > lastTick ? now : lastTick + 1n;
-  return lastTick;
-}
-
-const CALL_CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
-
-/** A tool call as the redundancy rules see it, from its attributes. */
-function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): SessionCall {
-  const cls = String(attrs[ATTR_HM_TOOL_CLASS] ?? '');
-  const call: SessionCall = {
-    spanId: id,
-    at: clock(),
-    type: 'tool',
-    toolName: String(request.name),
-    toolClass: CALL_CLASSES.includes(cls) ? (cls as CallClass) : '',
-    argsHash: String(attrs[ATTR_HM_TOOL_ARGS_HASH] ?? ''),
-    targetHash: String(attrs[ATTR_HM_TOOL_TARGET_HASH] ?? ''),
-  };
-  const before = attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH];
-  const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
-  if (typeof before === 'string') call.beforeHash = before;
-  if (typeof after === 'string') call.afterHash = after;
-  const start = attrs[ATTR_HM_TOOL_RANGE_START];
-  const end = attrs[ATTR_HM_TOOL_RANGE_END];
-  if (typeof start === 'number') call.rangeStart = start;
-  if (typeof end === 'number') call.rangeEnd = end;
-  const more = attrs[ATTR_HM_TOOL_TARGET_HASHES];
-  if (typeof more === 'string' && more) call.targetHashes = more.split(',');
-  const mutates = attrs[ATTR_HM_TOOL_MUTATES];
-  if (mutates === 'none' || mutates === 'paths' || mutates === 'all') call.mutates = mutates;
-  const touches = attrs[ATTR_HM_TOOL_TOUCHES];
-  if (typeof touches === 'string' && touches) call.touches = touches.split(',');
-  return call;
-}
-
-const PERSISTENT_SHELLS = new Set(['bash', 'run_terminal_cmd']);
-
-/** Per session: where the agent's persistent shell is (a `cd` in one Bash call moves the next). */
-const shellCwds = new WeakMap<Session, string>();
-
-/** Per session: the content hash each file was last written whole with (Write churn: v1 → v2 → v1). */
-const writtenContent = new WeakMap<Session, Map<string, string>>();
-
-function rememberContent(session: Session, shape: CallShape | undefined, attrs: Attributes): void {
-  if (!shape) return;
-  let files = writtenContent.get(session);
-  if (!files) {
-    files = new Map<string, string>();
-    writtenContent.set(session, files);
-  }
-  const target = attrs[ATTR_HM_TOOL_TARGET_HASH];
-  if (shape.cls === 'write' && typeof target === 'string') {
-    const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
-    if (shape.fullWrite && typeof after === 'string') files.set(target, after);
-    else files.delete(target);
-    for (const t of shape.targets ?? []) files.delete(sha256Hex(t));
-  } else if (shape.mutates === 'paths')
-    for (const t of shape.touches ?? []) files.delete(sha256Hex(t));
-  else if (shape.mutates === 'all') files.clear();
-}
-
-/** Lines of a tool result (for reads that stop at a default limit). */
-const lineCount = (text: string): number =>
-  text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
 
 /**
  * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
@@ -506,21 +444,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     });
     safe(() => {
       if (shape) {
-        if (shape.range && !shape.defaultLimit) {
-          attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
-          if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
-        }
-        if (shape.targets?.length)
-          attrs[ATTR_HM_TOOL_TARGET_HASHES] = shape.targets.map(sha256Hex).join(',');
-        if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
-        if (shape.touches?.length)
-          attrs[ATTR_HM_TOOL_TOUCHES] = shape.touches.map(sha256Hex).join(',');
-        let before = shape.edit?.before;
-        const target = attrs[ATTR_HM_TOOL_TARGET_HASH];
-        if (before === undefined && shape.fullWrite && session && typeof target === 'string')
-          before = writtenContent.get(session)?.get(target);
-        if (before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = before;
-        if (shape.edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = shape.edit.after;
+        Object.assign(attrs, shapeAttributes(shape, attrs[ATTR_HM_TOOL_TARGET_HASH], session));
         return;
       }
       const range = readRange(request.args);
@@ -537,17 +461,6 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redactContent(request.args);
       });
     return attrs;
-  }
-
-  /** A read that stops at a default limit: its range, knowing how many lines came back (fewer: the file ended). */
-  function resolvedRange(
-    shape: CallShape | undefined,
-    lines: number | undefined,
-  ): { start: number; end?: number } | undefined {
-    if (!shape?.defaultLimit || !shape.range) return undefined;
-    const { start, end } = shape.range;
-    if (end !== undefined && lines !== undefined && lines < end - start + 1) return { start };
-    return shape.range;
   }
 
   return {
