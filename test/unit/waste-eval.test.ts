@@ -15,7 +15,7 @@ import { AGENTS, isTool } from '../fixtures/waste-eval/script.js';
 
 /**
  * What the rules reach (npm run eval:waste), overall and for the weakest agent: neither may drop.
- * Before the shell model and schemas: dev P 0.844 R 0.427, held-out P 0.700 R 0.212.
+ * Before the shell model and schemas: dev P 0.838 R 0.337, held-out P 0.700 R 0.212.
  */
 const FLOOR = {
   dev: { precision: 1, recall: 1, agentPrecision: 1, agentRecall: 1 },
