@@ -2,6 +2,7 @@
 // ordering the same calls (the least any per-session pass must do). Prints calls/s, findings/s, ratio.
 import os from 'node:os';
 import { findRedundancy, orderCalls } from '../instrumentation/dist/rules.js';
+import { describeToolCall } from '../instrumentation/dist/tool-schemas.js';
 
 const SESSIONS = Number(process.env.HM_BENCH_SESSIONS ?? 20_000);
 const CALLS = 60;
@@ -28,6 +29,13 @@ for (let s = 0; s < SESSIONS; s++) {
         targetHash: target,
         resultTokens: 500,
         isError: cls === 'exec' && rand(3) === 0,
+        // the shell model's facts (issue 13): most runs change nothing, some touch one file
+        ...(cls === 'exec'
+          ? rand(2) === 0
+            ? { mutates: 'none' }
+            : { mutates: 'paths', touches: [`t${rand(12)}`] }
+          : {}),
+        ...(cls === 'read' && rand(4) === 0 ? { targetHashes: [`t${rand(12)}`] } : {}),
       });
     }
   }
@@ -57,4 +65,21 @@ console.log(
 console.log(`ratio (rules / baseline): ${(base.ms / rules.ms).toFixed(3)}`);
 console.log(
   `pipeline memory per live session: 0 bytes (scans read the session back from ClickHouse); SDK history: ~${Math.round(perSession)} bytes per session of 13 tool calls (heap delta, approximate)`,
+);
+// The SDK side: describing a call (per-tool schema, shell model) before hashing it.
+const SHAPES = [
+  ['Bash', { command: "cd pkg && sed -n '10,80p' src/a.ts", description: 'Show' }],
+  ['shell', { command: ['bash', '-lc', 'npm test 2>&1 | tail -30'], workdir: '/w' }],
+  ['Read', { file_path: '/w/src/a.ts', offset: 10, limit: 50 }],
+  ['run_terminal_cmd', { command: "rg -n 'foo' src && git status", explanation: 'x' }],
+  ['Grep', { pattern: 'foo', path: 'src' }],
+];
+const N = 200_000;
+const d0 = performance.now();
+for (let i = 0; i < N; i++) {
+  const [name, args] = SHAPES[i % SHAPES.length];
+  describeToolCall(name, args, { cwd: '/w' });
+}
+console.log(
+  `SDK describeToolCall (schemas + shell model, 5 call shapes): ${Math.round(N / ((performance.now() - d0) / 1000)).toLocaleString('en-US')} calls/s`,
 );

@@ -32,6 +32,11 @@ const BUILTIN_CLASSES: Record<string, ToolClass> = {
   find: 'search',
   search_file_content: 'search',
   codebase_search: 'search',
+  grep_search: 'search',
+  file_search: 'search',
+  run_terminal_cmd: 'exec',
+  search_replace: 'write',
+  str_replace: 'write',
   bash: 'exec',
   shell: 'exec',
   run_command: 'exec',
@@ -138,6 +143,17 @@ export function normalizeTarget(target: string, args?: unknown): string {
   }
   const t = target.trim();
   return URL_LIKE.test(t) || /\s/.test(t) || t === '' ? collapse(t) : normalizePath(t);
+}
+
+const TRANSIENT =
+  /\b(ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|ECONNREFUSED|EAI_AGAIN|ENETUNREACH|EPIPE|socket hang up|timed? ?out|rate limit|too many requests|429|502|503|504|service unavailable|bad gateway|gateway time-?out)\b/i;
+
+/**
+ * Does a failure look transient (network timeouts and resets, rate limits, 502/503/504)? Only the
+ * verdict leaves the harness, never the text. One retry of such a failure is not a loop.
+ */
+export function isTransientFailure(text: string): boolean {
+  return TRANSIENT.test(text.slice(0, 2000));
 }
 
 /** A result as text: strings as they are, anything else as JSON. */

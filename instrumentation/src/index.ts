@@ -30,6 +30,18 @@ export {
   sha256Hex,
   estimateTokens,
   readRange,
+  isTransientFailure,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
 export { redact, redactContent, REDACTED, MAX_CAPTURED_CHARS } from './redact.js';
+export { describeToolCall, parsePatch, resolvePath, DEFAULT_READ_LIMIT } from './tool-schemas.js';
+export type { CallShape, DescribeOptions } from './tool-schemas.js';
+export { analyzeShell, tokenizeShell, SHELL_COMMANDS } from './shell.js';
+export type {
+  ShellAnalysis,
+  ShellCommand,
+  ShellEffect,
+  ShellParser,
+  ShellRule,
+  ShellToken,
+} from './shell.js';

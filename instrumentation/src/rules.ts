@@ -38,9 +38,20 @@ export interface SessionCall {
   isError?: boolean;
   /** Hash of the result or error, when known (tells one failure from another). */
   resultHash?: string;
+  /** The failure looks transient (timeout, reset, 429/503): one retry of it is not a loop. */
+  transient?: boolean;
   /** Writes: content hashes before and after the edit (edit churn: a later edit that restores an earlier state). */
   beforeHash?: string;
   afterHash?: string;
+  /** Reads: further targets read whole (`cat a b`, read_many_files); writes: further targets written. */
+  targetHashes?: string[];
+  /**
+   * Runs: `none` (reads, tests, builds: nothing in the workspace changes), `paths` (writes only
+   * `touches`) or `all` (may change anything). Absent: `all`, as for any command not classified.
+   */
+  mutates?: 'none' | 'paths' | 'all';
+  /** For `mutates: 'paths'`: the target hashes the command writes. */
+  touches?: string[];
   // LLM calls
   outputTokens?: number;
 }
@@ -61,14 +72,39 @@ export interface RawFinding {
 /** Tools whose effect may change what a read, search or run would see. */
 const MUTATES = new Set<CallClass | ''>(['write', 'exec']);
 
-function covers(earlier: SessionCall, later: SessionCall): boolean {
-  if (earlier.argsHash && earlier.argsHash === later.argsHash) return true;
-  if (earlier.rangeStart === undefined) return true; // the whole target was read
-  if (later.rangeStart === undefined) return false; // now the whole target, before only part
-  return (
-    earlier.rangeStart <= later.rangeStart &&
-    (later.rangeEnd ?? Infinity) <= (earlier.rangeEnd ?? Infinity)
-  );
+/**
+ * Does an earlier read cover a later one of the same file? Ranges are 1-based inclusive lines; no
+ * start = from line 1, no end = to the end of the file; start -1 = a tail (unknown lines: only
+ * the same call or a whole-file read covers it).
+ */
+function covers(earlier: SessionCall, later: SessionCall, primary: boolean): boolean {
+  if (primary && earlier.argsHash && earlier.argsHash === later.argsHash) return true;
+  const es = earlier.rangeStart ?? 1;
+  const ee = earlier.rangeEnd ?? Infinity;
+  if (!primary) return es <= 1 && ee === Infinity; // a further target of a multi-file read: read whole
+  const ls = later.rangeStart ?? 1;
+  const le = later.rangeEnd ?? Infinity;
+  if (ls === -1) return es <= 1 && ee === Infinity;
+  if (es === -1) return false;
+  return es <= ls && le <= ee;
+}
+
+const targetsOf = (c: SessionCall): string[] =>
+  c.targetHash ? [c.targetHash, ...(c.targetHashes ?? [])] : [...(c.targetHashes ?? [])];
+
+/** The earlier valid read that covers every target of this one, if any (named by its primary target). */
+function coveringRead(reads: readonly SessionCall[], c: SessionCall): SessionCall | undefined {
+  let found: SessionCall | undefined;
+  for (const [i, t] of targetsOf(c).entries()) {
+    const r = reads.find(
+      (r) =>
+        (r.targetHash === t && covers(r, c, i === 0 && !c.targetHashes?.length)) ||
+        (r.targetHashes?.includes(t) === true && covers(r, c, false)),
+    );
+    if (!r) return undefined;
+    found ??= r;
+  }
+  return found;
 }
 
 /** Orders calls by start time, then span id, so out-of-order arrival gives the same findings. */
@@ -89,7 +125,13 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
   let searches = new Map<string, SessionCall>();
   const runs = new Map<
     string,
-    { call: SessionCall; failed: boolean; loop: number; resultHash: string | undefined }
+    {
+      call: SessionCall;
+      failed: boolean;
+      loop: number;
+      resultHash: string | undefined;
+      transient?: boolean;
+    }
   >();
   const fetches = new Map<string, SessionCall>();
   const writes: SessionCall[] = [];
@@ -112,9 +154,7 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
     };
 
     if (cls === 'read' && c.targetHash) {
-      const earlier = c.isError
-        ? undefined
-        : reads.find((r) => r.targetHash === c.targetHash && covers(r, c));
+      const earlier = c.isError ? undefined : coveringRead(reads, c);
       if (earlier)
         findings.push({ ...base, kind: 're_read', repeatsSpanId: earlier.spanId, loopLength: 0 });
       else if (!c.isError) reads.push(c);
@@ -141,9 +181,15 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       continue;
     }
     if (cls === 'exec' && c.argsHash) {
+      const mutates = c.mutates ?? 'all';
       const prev = runs.get(c.argsHash);
-      if (prev) {
-        if (prev.failed) {
+      if (prev && !prev.failed && c.mutates !== undefined && c.mutates !== 'none') {
+        // A write command that worked, run again (an install, a formatter): its effect may be wanted again.
+      } else if (prev) {
+        if (prev.failed && prev.transient && prev.loop === 1) {
+          // One retry of a transient failure is what a careful agent does: not a loop (a second one is).
+          runs.set(c.argsHash, { ...prev, failed: c.isError === true, loop: 2, transient: false });
+        } else if (prev.failed) {
           const loop = prev.loop + 1;
           findings.push({
             ...base,
@@ -171,11 +217,19 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
           failed: c.isError === true,
           loop: 1,
           resultHash: c.resultHash,
+          transient: c.transient === true,
         });
       }
-      // A command may change files: reads and searches are no longer known to be current; other
-      // commands' last runs too (the same command again after another one is not "unchanged").
-      reads = [];
+      // Another command's last run is no longer known to hold (a build can change what a test
+      // sees). Reads, tests and builds change no source: reads and searches stay valid. A command
+      // that may write: what it touches (or everything) is no longer known to be current.
+      for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
+      if (mutates === 'none') continue;
+      if (mutates === 'paths') {
+        // (no touched files: the command changed no file's content, e.g. git commit, mkdir)
+        const touched = new Set(c.touches ?? []);
+        reads = reads.filter((r) => !targetsOf(r).some((t) => touched.has(t)));
+      } else reads = [];
       searches = new Map();
       for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
       continue;
@@ -200,7 +254,9 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
     }
     if (MUTATES.has(cls)) {
       // A write: what was read of that target is stale; searches and runs may see something new.
-      reads = c.targetHash ? reads.filter((r) => r.targetHash !== c.targetHash) : [];
+      const written = new Set(targetsOf(c));
+      reads =
+        written.size > 0 ? reads.filter((r) => !targetsOf(r).some((t) => written.has(t))) : [];
       searches = new Map();
       runs.clear();
     }

@@ -108,10 +108,18 @@ export const ATTR_HM_TOOL_RANGE_END = 'harness_meter.tool.range.end';
 /** An edit's before and after content hashes (sha256 of old_string/new_string, or of a written file's content). */
 export const ATTR_HM_TOOL_EDIT_BEFORE_HASH = 'harness_meter.tool.edit.before_hash';
 export const ATTR_HM_TOOL_EDIT_AFTER_HASH = 'harness_meter.tool.edit.after_hash';
+/** Further files a call reads whole or writes (read_many_files, `cat a b`, multi-file patches): sha256 hashes, comma-separated. */
+export const ATTR_HM_TOOL_TARGET_HASHES = 'harness_meter.tool.target_hashes';
+/** Shell runs: `none` (reads, tests, builds), `paths` (writes only the files in `touches`) or `all` (may change anything). */
+export const ATTR_HM_TOOL_MUTATES = 'harness_meter.tool.mutates';
+/** The files a `paths` mutation writes: sha256 hashes of the resolved paths, comma-separated. */
+export const ATTR_HM_TOOL_TOUCHES = 'harness_meter.tool.touches';
 /** 'true' on the span that marks a context compaction: earlier tool results left the context. */
 export const ATTR_HM_CONTEXT_COMPACTION = 'harness_meter.context.compaction';
 /** 'true' when the tool call failed (also reflected in span status and error.type). */
 export const ATTR_HM_TOOL_ERROR = 'harness_meter.tool.error';
+/** 'true' when the failure looks transient (timeout, connection reset, HTTP 429/502/503/504): one retry is not a loop. */
+export const ATTR_HM_TOOL_ERROR_TRANSIENT = 'harness_meter.tool.error.transient';
 /** Anthropic cache writes split by TTL (sum = gen_ai.usage.cache_creation.input_tokens). */
 export const ATTR_HM_USAGE_CACHE_CREATION_5M = 'harness_meter.usage.cache_creation_5m.input_tokens';
 export const ATTR_HM_USAGE_CACHE_CREATION_1H = 'harness_meter.usage.cache_creation_1h.input_tokens';

@@ -36,6 +36,11 @@ export interface SessionContext {
   pr?: number | string;
   /** harness_meter.task.intent: fix, implement, review, explore, ... */
   intent?: string;
+  /**
+   * The agent's working directory: relative paths in tool arguments resolve against it, so
+   * `src/a.ts` and `/repo/src/a.ts` are one file. Used in the harness only; never put on spans.
+   */
+  cwd?: string;
 }
 
 /** The parts of a session that may change while it runs. */
@@ -47,6 +52,8 @@ export const MAX_SESSION_HISTORY = 1000;
 /** A running session, handed to the function run by `withSession`. */
 export interface Session {
   readonly id: string;
+  /** The working directory given to `withSession`, if any. */
+  readonly cwd?: string;
   /** The calls so far, as the redundancy rules see them (hashes and sizes only; bounded). */
   readonly history: readonly SessionCall[];
   record(call: SessionCall): void;
@@ -105,6 +112,7 @@ export function createSession(ctx: SessionContext, id: string): Session {
   let cached: Attributes | undefined;
   return {
     id,
+    ...(ctx.cwd ? { cwd: ctx.cwd } : {}),
     history,
     record(call) {
       history.push(call);

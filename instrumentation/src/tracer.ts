@@ -18,6 +18,7 @@ import {
   editHashes,
   estimateTokens,
   inferTarget,
+  isTransientFailure,
   normalizeArgs,
   normalizeTarget,
   readRange,
@@ -26,7 +27,9 @@ import {
   type ToolClass,
 } from './hashing.js';
 import { redact, redactContent } from './redact.js';
-import { findRedundancy, type CallClass, type SessionCall, type WasteKind } from './rules.js';
+import type { ShellParser, ShellRule } from './shell.js';
+import { describeToolCall, type CallShape } from './tool-schemas.js';
+import { findRedundancy, type SessionCall, type WasteKind } from './rules.js';
 import {
   activeSession,
   createSession,
@@ -56,6 +59,7 @@ import {
   ATTR_HM_TOOL_EDIT_AFTER_HASH,
   ATTR_HM_TOOL_EDIT_BEFORE_HASH,
   ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_ERROR_TRANSIENT,
   ATTR_HM_TOOL_RANGE_END,
   ATTR_HM_TOOL_RANGE_START,
   ATTR_HM_TOOL_RESULT_BYTES,
@@ -68,6 +72,16 @@ import {
   spanNameForTool,
 } from './semconv.js';
 import { normalizeUsage, usageAttributes } from './usage.js';
+import {
+  clock,
+  lineCount,
+  PERSISTENT_SHELLS,
+  rememberContent,
+  resolvedRange,
+  shapeAttributes,
+  shellCwds,
+  toSessionCall,
+} from './session-calls.js';
 
 /** Instrumentation scope of the spans the wrappers make. */
 export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
@@ -85,6 +99,13 @@ export interface HarnessTracerOptions {
   captureContent?: boolean;
   /** Told about telemetry failures (which never reach the harness). Default: OpenTelemetry's diag logger. */
   onError?: (error: unknown) => void;
+  /**
+   * Shell parser for classifying commands (read, search, run, mutate). Default: a built-in lexer;
+   * pass `shell-quote`'s `(c) => parse(c, (k) => '$' + k)` to use it instead.
+   */
+  shellParser?: ShellParser;
+  /** The shell command table. Default `SHELL_COMMANDS`; spread it and add your own commands. */
+  shellCommands?: Readonly<Record<string, ShellRule>>;
 }
 
 export interface LlmRequest {
@@ -233,39 +254,6 @@ function responseAttributes(r: unknown): Attributes {
 const responseUsage = (result: unknown): unknown =>
   isObj(result) ? (result.usage ?? result.usageMetadata) : undefined;
 
-/** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
-let lastTick = 0n;
-function clock(): bigint {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  lastTick = now > lastTick ? now : lastTick + 1n;
-  return lastTick;
-}
-
-const CALL_CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
-
-/** A tool call as the redundancy rules see it, from its attributes. */
-function toSessionCall(request: ToolRequest, attrs: Attributes, id: string): SessionCall {
-  const cls = String(attrs[ATTR_HM_TOOL_CLASS] ?? '');
-  const call: SessionCall = {
-    spanId: id,
-    at: clock(),
-    type: 'tool',
-    toolName: String(request.name),
-    toolClass: CALL_CLASSES.includes(cls) ? (cls as CallClass) : '',
-    argsHash: String(attrs[ATTR_HM_TOOL_ARGS_HASH] ?? ''),
-    targetHash: String(attrs[ATTR_HM_TOOL_TARGET_HASH] ?? ''),
-  };
-  const before = attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH];
-  const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
-  if (typeof before === 'string') call.beforeHash = before;
-  if (typeof after === 'string') call.afterHash = after;
-  const start = attrs[ATTR_HM_TOOL_RANGE_START];
-  const end = attrs[ATTR_HM_TOOL_RANGE_END];
-  if (typeof start === 'number') call.rangeStart = start;
-  if (typeof end === 'number') call.rangeEnd = end;
-  return call;
-}
-
 /**
  * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
  * class says nothing more than `Error` (`ENOENT`); `_OTHER` for thrown non-errors (semconv fallback).
@@ -403,21 +391,45 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   }
 
+  const describeOptions = {
+    ...(options.shellParser ? { parse: options.shellParser } : {}),
+    ...(options.shellCommands ? { shellCommands: options.shellCommands } : {}),
+  };
+
+  /** The tool's schema (per-agent argument shapes, shell model), or undefined for an unknown tool. */
+  function shapeOf(request: ToolRequest, session: Session | undefined): CallShape | undefined {
+    let shape: CallShape | undefined;
+    const shellCwd = session ? shellCwds.get(session) : undefined;
+    safe(() => {
+      shape = describeToolCall(String(request.name), request.args, {
+        ...describeOptions,
+        ...(session?.cwd ? { cwd: session.cwd } : {}),
+        ...(shellCwd === undefined ? {} : { shellCwd }),
+      });
+    });
+    return shape;
+  }
+
   /** The attributes of a tool call that come from its request (hashes, class, range, content). */
-  function toolAttributes(request: ToolRequest, withContent = capture): Attributes {
+  function toolAttributes(
+    request: ToolRequest,
+    withContent = capture,
+    shape?: CallShape,
+    session?: Session,
+  ): Attributes {
     const name = String(request.name);
     const attrs: Attributes = {
       [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
       [ATTR_GEN_AI_TOOL_NAME]: name,
     };
     safe(() => {
-      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? classifyTool(name);
+      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? shape?.cls ?? classifyTool(name);
     });
     if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
     if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
     safe(() => {
       if (request.args === undefined) return;
-      const text = canonicalJson(normalizeArgs(request.args));
+      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
       attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
       attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
     });
@@ -425,10 +437,16 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       const target =
         typeof request.target === 'string'
           ? normalizeTarget(request.target, request.args)
-          : inferTarget(request.args);
+          : shape
+            ? shape.target
+            : inferTarget(request.args);
       if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
     });
     safe(() => {
+      if (shape) {
+        Object.assign(attrs, shapeAttributes(shape, attrs[ATTR_HM_TOOL_TARGET_HASH], session));
+        return;
+      }
       const range = readRange(request.args);
       if (range) {
         attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
@@ -516,22 +534,52 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     },
 
     toolCall<T>(request: ToolRequest, fn: () => T, opts?: ToolCallOptions<Awaited<T>>): T {
-      const attrs: Attributes = { ...sessionAttributes(), ...toolAttributes(request) };
-      const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
       let session: Session | undefined;
-      let call: SessionCall | undefined;
       safe(() => {
         session = activeSession();
+      });
+      const shape = shapeOf(request, session);
+      const attrs: Attributes = {
+        ...sessionAttributes(),
+        ...toolAttributes(request, capture, shape, session),
+      };
+      const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
+      let call: SessionCall | undefined;
+      safe(() => {
         if (session)
           call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
       });
-      const remember = (resultTokens: number, failed: boolean): void =>
+      const remember = (
+        resultTokens: number,
+        failed: boolean,
+        lines?: number,
+        transient = false,
+      ): void =>
         safe(() => {
+          if (transient) span.setAttribute(ATTR_HM_TOOL_ERROR_TRANSIENT, 'true');
+          const range = resolvedRange(shape, lines);
+          if (range) {
+            span.setAttribute(ATTR_HM_TOOL_RANGE_START, range.start);
+            if (range.end !== undefined) span.setAttribute(ATTR_HM_TOOL_RANGE_END, range.end);
+          }
           if (!session || !call) return;
+          if (range) {
+            call.rangeStart = range.start;
+            if (range.end !== undefined) call.rangeEnd = range.end;
+          }
           call.end = clock();
           call.isError = failed;
+          if (transient) call.transient = true;
           call.resultTokens = resultTokens;
           session.record(call);
+          if (!failed) rememberContent(session, shape, attrs);
+          // Claude Code's Bash and Cursor's terminal keep their directory between calls
+          if (
+            !failed &&
+            shape?.shellCwd &&
+            PERSISTENT_SHELLS.has(String(request.name).toLowerCase())
+          )
+            shellCwds.set(session, shape.shellCwd);
         });
       return run(span, fn, {
         onResult: (result) => {
@@ -544,8 +592,12 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
             }
           }
           let tokens = 0;
+          let lines: number | undefined;
+          let transient = false;
           safe(() => {
             const text = resultText(result);
+            lines = lineCount(text);
+            if (failed) transient = isTransientFailure(text);
             const bytes = Buffer.byteLength(text);
             tokens = estimateTokens(bytes);
             span.setAttributes({
@@ -562,11 +614,17 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
               span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
               span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
             });
-          remember(failed ? 0 : tokens, failed);
+          remember(failed ? 0 : tokens, failed, lines, transient);
         },
-        onError: () => {
+        onError: (err) => {
           span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
-          remember(0, true);
+          let transient = false;
+          safe(() => {
+            const code = (err as { code?: unknown } | null)?.code;
+            const message = err instanceof Error ? err.message : String(err);
+            transient = isTransientFailure(`${typeof code === 'string' ? code : ''} ${message}`);
+          });
+          remember(0, true, undefined, transient);
         },
       });
     },
@@ -575,7 +633,14 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       try {
         const session = activeSession();
         if (!session) return undefined;
-        const candidate = toSessionCall(request, toolAttributes(request, false), '\u0000candidate');
+        const shape = shapeOf(request, session);
+        const attrs = toolAttributes(request, false, shape, session);
+        const candidate = toSessionCall(request, attrs, '\u0000candidate');
+        const range = resolvedRange(shape, undefined);
+        if (range) {
+          candidate.rangeStart = range.start;
+          if (range.end !== undefined) candidate.rangeEnd = range.end;
+        }
         candidate.end = candidate.at;
         const found = findRedundancy([...session.history, candidate]).find(
           (f) => f.spanId === candidate.spanId,

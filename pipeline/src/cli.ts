@@ -45,7 +45,8 @@ Usage:
   harness-meter report cost-per-pr [opts]  tokens and dollars per pull request
   harness-meter report cost --by D [opts]  ... per developer|team|repo|model|provider|source|day|month|session
   harness-meter report blocks [opts]       Claude usage in 5-hour billing blocks (as ccusage blocks)
-  harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr
+  harness-meter report waste --by D [opts] redundant calls per kind|tool|mcp_server|session|developer|team|repo|pr,
+                                            or --by call: each finding, the span it repeats, kind, reason, dollars
   harness-meter report unpriced [opts]     LLM calls whose model has no price: model, provider, calls, tokens
   harness-meter report usage-check [opts]  LLM calls whose usage parts do not add up (cache > input, split ≠ total)
   harness-meter report cost-drift [--tolerance PCT] [opts]

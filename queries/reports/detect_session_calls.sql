@@ -14,6 +14,7 @@ SELECT
     is_error,
     output_tokens,
     cache_read_tokens,
+    cache_write_tokens,
     provider,
     model,
     repo,
@@ -26,6 +27,10 @@ SELECT
     SpanAttributes['harness_meter.context.compaction'] AS compaction,
     SpanAttributes['harness_meter.tool.edit.before_hash'] AS before_hash,
     SpanAttributes['harness_meter.tool.edit.after_hash'] AS after_hash,
+    SpanAttributes['harness_meter.tool.target_hashes'] AS target_hashes,
+    SpanAttributes['harness_meter.tool.mutates'] AS mutates,
+    SpanAttributes['harness_meter.tool.touches'] AS touches,
+    SpanAttributes['harness_meter.tool.error.transient'] AS transient,
     toString(ingested_at) AS ingested_at
 FROM {db:Identifier}.spans FINAL
 WHERE session_id = {session:String}

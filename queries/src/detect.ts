@@ -27,6 +27,7 @@ export interface SessionCallRow {
   is_error: number;
   output_tokens: number;
   cache_read_tokens: number;
+  cache_write_tokens: number;
   provider: string;
   model: string;
   repo: string;
@@ -39,6 +40,14 @@ export interface SessionCallRow {
   compaction: string;
   before_hash: string;
   after_hash: string;
+  /** Comma-separated sha256 hashes ('' when none). */
+  target_hashes: string;
+  /** 'none' | 'paths' | 'all' for classified shell runs; '' otherwise. */
+  mutates: string;
+  /** Comma-separated sha256 hashes ('' when none). */
+  touches: string;
+  /** 'true' when the failure looked transient. */
+  transient: string;
   ingested_at: string;
 }
 

@@ -39,6 +39,8 @@ export type {
 } from './reports.js';
 export { wasteBy, WASTE_DIMENSIONS } from './reports.js';
 export type { WasteRow, WasteDimension } from './reports.js';
+export { wasteCalls, wasteReason, WASTE_CALLS_LIMIT } from './waste-calls.js';
+export type { WasteCallRow } from './waste-calls.js';
 export { staleSessions, sessionCalls, writeScan } from './detect.js';
 export type { SessionCallRow, WasteFindingRow } from './detect.js';
 export { metricsCheck, insertMetricPoints, usageCheck } from './reports.js';

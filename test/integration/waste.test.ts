@@ -40,13 +40,16 @@ const llm = (
   input: number,
   cacheRead: number,
   output: number,
+  cacheWrite = 0,
+  ctx: Record<string, string> = session,
 ): SimpleSpan => ({
   traceId: hex(77, 32),
   spanId: hex(i, 16),
   name: 'chat claude-sonnet-4-5',
   startMs: T0 + sec * 1000,
   attributes: {
-    ...session,
+    ...ctx,
+    'gen_ai.usage.cache_creation.input_tokens': cacheWrite,
     'gen_ai.operation.name': 'chat',
     'gen_ai.provider.name': 'anthropic',
     'gen_ai.request.model': 'claude-sonnet-4-5',
@@ -55,13 +58,13 @@ const llm = (
     'gen_ai.usage.output_tokens': output,
   },
 });
-const read = (i: number, sec: number): SimpleSpan => ({
+const read = (i: number, sec: number, ctx: Record<string, string> = session): SimpleSpan => ({
   traceId: hex(77, 32),
   spanId: hex(i, 16),
   name: 'execute_tool Read',
   startMs: T0 + sec * 1000,
   attributes: {
-    ...session,
+    ...ctx,
     'gen_ai.operation.name': 'execute_tool',
     'gen_ai.tool.name': 'Read',
     'harness_meter.tool.class': 'read',
@@ -124,5 +127,37 @@ describe('waste: redundancy findings through the embedded server (chDB)', () => 
       format: 'JSONEachRow',
     });
     expect(await scans.json()).toEqual([{ n: '2' }]);
+  });
+
+  it('waste --by call lists each finding with the span it repeats, kind, reason and dollars', async () => {
+    const rows = await api('waste?by=call');
+    expect(rows.map((r) => [r.span_id, r.repeats_span_id, r.kind])).toEqual([
+      [hex(7, 16), hex(2, 16), 're_read'],
+      [hex(4, 16), hex(2, 16), 're_read'],
+    ]);
+    expect(rows[1]).toMatchObject({
+      session_id: 'waste-1',
+      tool_name: 'Read',
+      direct_cost_nanos: '3900000',
+      fully_priced: true,
+    });
+    expect(String(rows[1]?.reason)).toContain(hex(2, 16));
+  });
+
+  it('prices the redundant result at the cache-write price when the next call wrote it to the cache', async () => {
+    const other = { ...session, 'gen_ai.conversation.id': 'waste-2' };
+    expect(
+      (
+        await post([
+          read(20, 20, other),
+          llm(21, 21, 1000, 0, 0, 0, other),
+          read(22, 22, other),
+          llm(23, 23, 2000, 1000, 0, 800, other), // wrote the 800 result tokens to the cache
+        ])
+      ).status,
+    ).toBe(200);
+    const [f] = (await api('waste?by=call')).filter((r) => r.session_id === 'waste-2');
+    // Sonnet 4.5 cache write (5 minutes): $3.75/MTok = 3,750 nano-USD per token; no issue tokens
+    expect(f).toMatchObject({ span_id: hex(22, 16), direct_cost_nanos: String(800 * 3750) });
   });
 });

@@ -144,6 +144,39 @@ describe('the cost of waste', () => {
     });
   });
 
+  it('prices by what was billed: cache-write price for the part the next call wrote to the cache', () => {
+    // pico-USD per token: input 3,000,000, cache write 3,750,000, cache read 300,000, output 0
+    const prices = { input: 3_000_000n, cacheWrite: 3_750_000n, cacheRead: 300_000n, output: 0n };
+    const calls = [
+      tool('r1', 'read', 'a', 'A', 1000),
+      llm('l1', 0),
+      tool('r2', 'read', 'a', 'A', 1000),
+      llm('l2', 0), // wrote 600 tokens to the cache: 600 at the write price, 400 at the input price
+      llm('l3', 0), // read from the cache: rent at the read price
+      llm('l4', 0), // cache expired, rewritten: rent at the write price
+      llm('l5', 0), // no cache at all: rent at the input price
+    ];
+    const use: Record<string, { readTokens: number; writeTokens: number }> = {
+      l2: { readTokens: 5000, writeTokens: 600 },
+      l3: { readTokens: 6000, writeTokens: 0 },
+      l4: { readTokens: 0, writeTokens: 7000 },
+      l5: { readTokens: 0, writeTokens: 0 },
+    };
+    const [f] = priceFindings(
+      findRedundancy(calls),
+      calls,
+      () => prices,
+      (id) => use[id] ?? false,
+    );
+    // direct: 600 × 3,750 + 400 × 3,000 = 2,250,000 + 1,200,000 nano-USD
+    // carried: 1,000 × (300 + 3,750 + 3,000) = 7,050,000 nano-USD
+    expect(f).toMatchObject({
+      spanId: 'r2',
+      directCostNanos: 3_450_000n,
+      carriedCostNanos: 7_050_000n,
+    });
+  });
+
   it('says when an LLM call involved had no price', () => {
     const calls = [
       tool('r1', 'read', 'a', 'A', 10),

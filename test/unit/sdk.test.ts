@@ -10,6 +10,7 @@ import {
 import {
   createHarnessTracer,
   SessionSpanProcessor,
+  canonicalJson,
   sha256Hex,
   type HarnessTracer,
 } from '@harness-meter/instrumentation';
@@ -129,7 +130,9 @@ describe('spans the wrappers make: names, kinds, exact attributes', () => {
     const read = byName('execute_tool Read');
     expect(read.kind).toBe(0); // INTERNAL
     expect(read.parentSpanContext?.spanId).toBe(agent.spanContext().spanId);
-    const args = '{"file_path":"src/a.ts"}';
+    // Read's schema: the identity is the resolved path and its line range (2,000 lines by default);
+    // the one-line result shows the file ended, so the read covered it whole (range.start only).
+    const args = canonicalJson({ op: 'read', path: 'src/a.ts', start: 1, end: 2000 });
     expect(read.attributes).toEqual({
       ...SESSION_ATTRS,
       'gen_ai.operation.name': 'execute_tool',
@@ -140,6 +143,7 @@ describe('spans the wrappers make: names, kinds, exact attributes', () => {
       'harness_meter.tool.args_hash': sha256Hex(args),
       'harness_meter.tool.args_bytes': args.length,
       'harness_meter.tool.target_hash': sha256Hex('src/a.ts'),
+      'harness_meter.tool.range.start': 1,
       'harness_meter.tool.result_bytes': 12,
       'harness_meter.tool.result_tokens': 3,
       'harness_meter.tool.result_hash': sha256Hex('hello world!'),
@@ -435,16 +439,26 @@ describe('tool calls: classes, hashes, sizes', () => {
       sha256Hex('src/a.ts'),
     );
     expect(target({ name: 'Read', target: 'src/./a.ts' })).toBe(sha256Hex('src/a.ts'));
+    // Known tools: the target is the call's identity under its schema (defaults filled, free text dropped)
     expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: 'src' } })).toBe(
-      sha256Hex('src'),
+      target({
+        name: 'Grep',
+        args: { pattern: 'TODO  x', path: 'src/', output_mode: 'files_with_matches' },
+      }),
+    );
+    expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: 'src' } })).not.toBe(
+      target({ name: 'Grep', args: { pattern: 'TODO x', path: 'src' } }),
     );
     expect(target({ name: 'Grep', target: 'TODO  x', args: { pattern: 'TODO  x' } })).toBe(
       sha256Hex('TODO x'),
     );
-    expect(target({ name: 'Bash', args: { command: 'npm  test' } })).toBe(sha256Hex('npm test'));
-    expect(target({ name: 'WebFetch', args: { url: 'https://x.dev/a' } })).toBe(
-      sha256Hex('https://x.dev/a'),
+    expect(target({ name: 'Bash', args: { command: 'npm  test', description: 'Run' } })).toBe(
+      target({ name: 'Bash', args: { command: 'npm test' } }),
     );
+    expect(target({ name: 'WebFetch', args: { url: 'https://x.dev/a', prompt: 'a' } })).not.toBe(
+      target({ name: 'WebFetch', args: { url: 'https://x.dev/a', prompt: 'b' } }),
+    );
+    expect(target({ name: 'mcp__acme__frobnicate', args: { path: 'a' } })).toBe(sha256Hex('a'));
     expect(target({ name: 'Custom', args: { n: 1 } })).toBeUndefined();
   });
 
@@ -608,6 +622,30 @@ describe('failures', () => {
 });
 
 describe('redundancy check before a call runs', () => {
+  it('resolves paths against the session cwd; a cd in Bash moves the next Bash call', async () => {
+    await hm.withSession({ agentName: 'c', cwd: '/repo' }, async () => {
+      await hm.toolCall({ name: 'Read', callId: 'r1', args: { file_path: '/repo/pkg/a.ts' } }, () =>
+        Promise.resolve('x'),
+      );
+      expect(hm.checkRedundancy({ name: 'Read', args: { file_path: 'pkg/a.ts' } })).toEqual({
+        kind: 're_read',
+        repeatsCallId: 'r1',
+      });
+      expect(hm.checkRedundancy({ name: 'Bash', args: { command: 'cat a.ts' } })).toBeUndefined();
+      await hm.toolCall({ name: 'Bash', callId: 'b1', args: { command: 'cd pkg' } }, () =>
+        Promise.resolve(''),
+      );
+      expect(hm.checkRedundancy({ name: 'Bash', args: { command: 'cat a.ts' } })).toEqual({
+        kind: 're_read',
+        repeatsCallId: 'r1',
+      });
+      // Codex's shell runs each command in its workdir: no persistent cd
+      expect(
+        hm.checkRedundancy({ name: 'shell', args: { command: ['cat', 'a.ts'], workdir: '/repo' } }),
+      ).toBeUndefined();
+    });
+  });
+
   it('checks a call against the session, with the same rules as the pipeline', async () => {
     await hm.withSession({ sessionId: 's-3' }, async () => {
       const read = { name: 'Read', args: { file_path: 'src/a.ts' } };

@@ -4,13 +4,17 @@
  * (toSpanRecord) serves both. Raw content in events (tool parameters, prompt text) is hashed or
  * dropped here: it is never stored.
  */
+import { parse as parseShell } from 'shell-quote';
 import {
   canonicalJson,
   classifyTool,
+  describeToolCall,
   inferTarget,
+  isTransientFailure,
   normalizeArgs,
   readRange,
   sha256Hex,
+  type ShellToken,
 } from '@harness-meter/instrumentation';
 import {
   ATTR_ERROR_TYPE,
@@ -31,9 +35,15 @@ import {
   ATTR_HM_TOOL_ARGS_HASH,
   ATTR_HM_TOOL_CLASS,
   ATTR_HM_TOOL_ERROR,
+  ATTR_HM_TOOL_ERROR_TRANSIENT,
   ATTR_HM_TOOL_RANGE_END,
   ATTR_HM_TOOL_RANGE_START,
   ATTR_HM_TOOL_TARGET_HASH,
+  ATTR_HM_TOOL_TARGET_HASHES,
+  ATTR_HM_TOOL_MUTATES,
+  ATTR_HM_TOOL_TOUCHES,
+  ATTR_HM_TOOL_EDIT_BEFORE_HASH,
+  ATTR_HM_TOOL_EDIT_AFTER_HASH,
   ATTR_USER_EMAIL,
   ATTR_USER_ID,
 } from '@harness-meter/instrumentation/semconv';
@@ -64,6 +74,14 @@ function claudeCodeCommon(a: Record<string, string>): Record<string, string> {
   return out;
 }
 
+/**
+ * The shell parser of the pipeline: `shell-quote` (maintained, widely used), variables kept as
+ * written. Its tokens have the shape the SDK's built-in lexer produces.
+ */
+export function shellParse(command: string): ShellToken[] {
+  return parseShell(command, (key) => `$${key}`);
+}
+
 /** Tool parameters (a JSON string when tool-detail logging is on) → the SDK's hashes. */
 function toolParameterAttributes(
   toolName: string,
@@ -85,6 +103,27 @@ function toolParameterAttributes(
  */
 export function toolArgsAttributes(toolName: string, args: unknown): Record<string, string> {
   const out: Record<string, string> = { [ATTR_HM_TOOL_CLASS]: classifyTool(toolName) };
+  const shape = describeToolCall(toolName, args, { parse: shellParse });
+  if (shape) {
+    // The per-tool schema and shell model the SDK uses (no cwd is known here: paths stay as given).
+    const text = canonicalJson(shape.key);
+    out[ATTR_HM_TOOL_CLASS] = shape.cls;
+    out[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
+    out[ATTR_HM_TOOL_ARGS_BYTES] = String(Buffer.byteLength(text));
+    if (shape.target !== undefined) out[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(shape.target);
+    if (shape.range) {
+      out[ATTR_HM_TOOL_RANGE_START] = String(shape.range.start);
+      if (shape.range.end !== undefined) out[ATTR_HM_TOOL_RANGE_END] = String(shape.range.end);
+    }
+    if (shape.targets?.length)
+      out[ATTR_HM_TOOL_TARGET_HASHES] = shape.targets.map((t) => sha256Hex(t)).join(',');
+    if (shape.mutates) out[ATTR_HM_TOOL_MUTATES] = shape.mutates;
+    if (shape.touches?.length)
+      out[ATTR_HM_TOOL_TOUCHES] = shape.touches.map((t) => sha256Hex(t)).join(',');
+    if (shape.edit?.before) out[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = shape.edit.before;
+    if (shape.edit?.after) out[ATTR_HM_TOOL_EDIT_AFTER_HASH] = shape.edit.after;
+    return out;
+  }
   const text = canonicalJson(normalizeArgs(args));
   out[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
   out[ATTR_HM_TOOL_ARGS_BYTES] = String(Buffer.byteLength(text));
@@ -119,6 +158,10 @@ function toolEvent(
       ...(callId ? { [ATTR_GEN_AI_TOOL_CALL_ID]: callId } : {}),
       ...toolParameterAttributes(tool, params),
       ...(failed ? { [ATTR_HM_TOOL_ERROR]: 'true', [ATTR_ERROR_TYPE]: 'tool_error' } : {}),
+      // only the verdict is kept: the error text is dropped with the raw keys
+      ...(failed && isTransientFailure(a.error ?? '')
+        ? { [ATTR_HM_TOOL_ERROR_TRANSIENT]: 'true' }
+        : {}),
     },
     dropKeys,
   };

@@ -8,7 +8,15 @@ import {
 export interface UnitPrices {
   input: bigint;
   cacheRead: bigint;
+  /** Writing to the prompt cache (5-minute lifetime). @default the input price */
+  cacheWrite?: bigint;
   output: bigint;
+}
+
+/** What an LLM call did with the prompt cache: tokens read from it and written to it. */
+export interface CacheUse {
+  readTokens: number;
+  writeTokens: number;
 }
 
 /** A finding with its cost. */
@@ -17,11 +25,14 @@ export interface Finding extends RawFinding {
   wastedTokens: number;
   /** Output tokens attributed to issuing the call (its share of the issuing LLM call's output). */
   issueTokens: number;
-  /** Result tokens × the next LLM call's input price + issue tokens × the issuing call's output price. */
+  /**
+   * Result tokens at what the next LLM call paid for them (cache-write price for the part it wrote
+   * to the prompt cache, input price for the rest) + issue tokens × the issuing call's output price.
+   */
   directCostNanos: bigint;
   /** Tokens re-sent on every later LLM call until a compaction ("context rent"). */
   carriedTokens: number;
-  /** Those tokens at the cache-read (or input) price those later calls paid. */
+  /** Those tokens at what each later call paid: cache read, else cache write (re-written), else input. */
   carriedCostNanos: bigint;
   /** false when an LLM call involved had no price: the costs above count it as 0. */
   fullyPriced: boolean;
@@ -34,16 +45,23 @@ interface LlmCall {
   call: SessionCall;
 }
 
+/** Cache use from a boolean (read from the cache or not) or the call's counts. */
+const cacheUseOf = (u: CacheUse | boolean): CacheUse =>
+  typeof u === 'boolean' ? { readTokens: u ? 1 : 0, writeTokens: 0 } : u;
+
 /**
- * Prices findings. `prices(spanId)` gives the unit prices of an LLM call (undefined: unpriced).
- * `cacheReads(spanId)` tells whether that call read from the cache (then the re-sent tokens are
- * priced at the cache-read price, else at the input price).
+ * Prices findings by what was billed. `prices(spanId)` gives the unit prices of an LLM call
+ * (undefined: unpriced); `cache(spanId)` what that call did with the prompt cache (its token
+ * counts, or just whether it read from it). The next LLM call pays for the redundant result as new
+ * prompt tokens: at the cache-write price for as many as it wrote to the cache, at the input price
+ * for the rest. Each later call until a compaction pays again: at the cache-read price when it read
+ * from the cache, at the cache-write price when it only wrote (the cache was rebuilt), else input.
  */
 export function priceFindings(
   raw: readonly RawFinding[],
   input: readonly SessionCall[],
   prices: (spanId: string) => UnitPrices | undefined,
-  cacheReads: (spanId: string) => boolean,
+  cache: (spanId: string) => CacheUse | boolean,
 ): Finding[] {
   const calls = orderCalls(input);
   const position = new Map(calls.map((c, i) => [c.spanId, i]));
@@ -76,16 +94,25 @@ export function priceFindings(
     };
     const issuePrice = priceOf(issuing);
     const nextPrice = priceOf(next);
-    const directCostNanos =
-      nanos(f.resultTokens, nextPrice?.input ?? 0n) + nanos(issueTokens, issuePrice?.output ?? 0n);
+    let directCostNanos = nanos(issueTokens, issuePrice?.output ?? 0n);
+    if (next && nextPrice) {
+      const written = Math.min(f.resultTokens, cacheUseOf(cache(next.call.spanId)).writeTokens);
+      directCostNanos +=
+        nanos(written, nextPrice.cacheWrite ?? nextPrice.input) +
+        nanos(f.resultTokens - written, nextPrice.input);
+    }
     let carriedCostNanos = 0n;
     for (const l of rent) {
       const p = priceOf(l);
-      if (p)
-        carriedCostNanos += nanos(
-          f.resultTokens,
-          cacheReads(l.call.spanId) ? p.cacheRead : p.input,
-        );
+      if (!p) continue;
+      const use = cacheUseOf(cache(l.call.spanId));
+      const unit =
+        use.readTokens > 0
+          ? p.cacheRead
+          : use.writeTokens > 0
+            ? (p.cacheWrite ?? p.input)
+            : p.input;
+      carriedCostNanos += nanos(f.resultTokens, unit);
     }
     return {
       ...f,

@@ -8,7 +8,7 @@ export type {
 export { priceFindings } from './cost.js';
 export { evaluate } from './evaluate.js';
 export type { KindScore } from './evaluate.js';
-export type { Finding, UnitPrices } from './cost.js';
+export type { CacheUse, Finding, UnitPrices } from './cost.js';
 export {
   scanSession,
   scanStaleSessions,

@@ -24,7 +24,7 @@ export function mcpServerOf(toolName: string): string {
 }
 
 const optionalInt = (text: string): number | undefined =>
-  /^\d+$/.test(text) ? Number(text) : undefined;
+  /^-?\d+$/.test(text) ? Number(text) : undefined;
 
 export function toSessionCall(r: SessionCallRow): SessionCall {
   const at = BigInt(r.at);
@@ -51,6 +51,11 @@ export function toSessionCall(r: SessionCallRow): SessionCall {
   const rangeEnd = optionalInt(r.range_end);
   if (rangeStart !== undefined) call.rangeStart = rangeStart;
   if (rangeEnd !== undefined) call.rangeEnd = rangeEnd;
+  if (r.target_hashes) call.targetHashes = r.target_hashes.split(',');
+  if (r.mutates === 'none' || r.mutates === 'paths' || r.mutates === 'all')
+    call.mutates = r.mutates;
+  if (r.touches) call.touches = r.touches.split(',');
+  if (r.transient === 'true') call.transient = true;
   return call;
 }
 
@@ -72,6 +77,12 @@ function unitPrices(book: PriceBook, r: SessionCallRow): UnitPrices | undefined 
   return {
     input: computeCost(row, { ...zero, inputTokens: M }).inputNanos,
     cacheRead: computeCost(row, { ...zero, inputTokens: M, cacheReadTokens: M }).cacheReadNanos,
+    cacheWrite: computeCost(row, {
+      ...zero,
+      inputTokens: M,
+      cacheWriteTokens: M,
+      cacheWrite5mTokens: M,
+    }).cacheWriteNanos,
     output: computeCost(row, { ...zero, outputTokens: M }).outputNanos,
   };
 }
@@ -95,7 +106,10 @@ export async function scanSession(
       const r = byId.get(id);
       return r ? unitPrices(book, r) : undefined;
     },
-    (id) => (byId.get(id)?.cache_read_tokens ?? 0) > 0,
+    (id) => ({
+      readTokens: byId.get(id)?.cache_read_tokens ?? 0,
+      writeTokens: byId.get(id)?.cache_write_tokens ?? 0,
+    }),
   );
   const out: WasteFindingRow[] = findings.map((f) => {
     const r = byId.get(f.spanId);

@@ -42,6 +42,19 @@ const TABLE_COLUMNS: Record<string, string[]> = {
     'cost_usd',
     'max_loop_length',
   ],
+  'waste-calls': [
+    'at',
+    'session_id',
+    'span_id',
+    'repeats_span_id',
+    'kind',
+    'tool_name',
+    'wasted_tokens',
+    'direct_usd',
+    'carried_usd',
+    'cost_usd',
+    'reason',
+  ],
   cost: [
     'key',
     'sessions',
@@ -178,6 +191,7 @@ export function formatRows(
   heading = '',
 ): string {
   if (format === 'json') return JSON.stringify(rows, null, 2) + '\n';
+  if (report === 'waste' && rows[0] && 'span_id' in rows[0]) report = 'waste-calls';
   if (format === 'csv') {
     const cols = rows[0] ? Object.keys(rows[0]) : (TABLE_COLUMNS[report] ?? []);
     return (

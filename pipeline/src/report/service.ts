@@ -3,6 +3,7 @@ import {
   costDrift,
   costPerPr,
   wasteBy,
+  wasteCalls,
   metricsCheck,
   usageCheck,
   type MetricsCheckRow,
@@ -15,6 +16,7 @@ import {
   type CostPerPrRow,
   type WasteDimension,
   type WasteRow,
+  type WasteCallRow,
   type UnpricedRow,
   alertsReport,
   type AlertReportRow,
@@ -108,6 +110,7 @@ export type ReportRows =
   | CostPerPrRow[]
   | CostByRow[]
   | WasteRow[]
+  | WasteCallRow[]
   | UnpricedRow[]
   | CostDriftRow[]
   | MetricsCheckRow[]
@@ -137,7 +140,7 @@ function wasteDimension(by: string | null | undefined): WasteDimension {
   if ((WASTE_DIMENSIONS as readonly string[]).includes(v)) return v as WasteDimension;
   throw new PipelineError(
     'BAD_REQUEST',
-    `--by ${JSON.stringify(v)} is not a waste dimension: use one of ${WASTE_DIMENSIONS.join(', ')}.`,
+    `--by ${JSON.stringify(v)} is not a waste dimension: use one of ${WASTE_DIMENSIONS.join(', ')}, or call (each finding).`,
   );
 }
 
@@ -180,6 +183,8 @@ export async function runReport(
     case 'cost':
       return costBy(client, { db, by: parseDimension(req.by), ...window });
     case 'waste':
+      // --by call: each finding with the span it repeats, instead of totals per dimension
+      if (req.by?.trim() === 'call') return wasteCalls(client, { db, ...window });
       return wasteBy(client, { db, by: wasteDimension(req.by), ...window });
     case 'unpriced':
       return unpricedModels(client, { db, ...window });
