@@ -270,7 +270,8 @@ describe('Codex rollouts', () => {
     const { records, summary } = await run('codex', [CODEX]);
     const t = tools(records);
     expect(t.map((r) => r.toolName)).toEqual(['shell', 'apply_patch']);
-    expect(t[0]?.toolClass).toBe('exec');
+    // `bash -lc "rg -n redirect src"` is a search under the shell model (issue 13), not a generic exec.
+    expect(t[0]?.toolClass).toBe('search');
     expect(t.every((r) => r.resultBytes > 0 && !r.isError)).toBe(true);
     expect(summary.issues.map((i) => i.line)).toEqual([11]);
   });
