@@ -101,3 +101,10 @@ export function postOnce(
     req.end(body);
   });
 }
+
+/** The rows of a report printed with `--json` (the envelope the HTTP API answers too). */
+export function reportRows<T = Record<string, unknown>>(stdout: string): T[] {
+  const body = JSON.parse(stdout) as { report: string; since: string; until: string; rows: T[] };
+  if (!Array.isArray(body.rows)) throw new Error(`not a report envelope: ${stdout.slice(0, 200)}`);
+  return body.rows;
+}

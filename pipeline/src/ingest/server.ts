@@ -19,6 +19,16 @@ export type TracesHandler = (body: Uint8Array, encoding: OtlpEncoding) => Promis
 /** A read-only JSON API route: GET /api/v1/<name>?params. */
 export type ApiHandler = (params: URLSearchParams) => Promise<unknown>;
 
+/** An API answer sent as text of its own type (e.g. CSV) instead of JSON. */
+export class ApiText {
+  readonly contentType: string;
+  readonly text: string;
+  constructor(contentType: string, text: string) {
+    this.contentType = contentType;
+    this.text = text;
+  }
+}
+
 /** A POST route that gets the raw body (size-bounded, gunzipped) and the request headers. */
 export interface PostRequest {
   body: Uint8Array;
@@ -206,7 +216,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return;
     }
     try {
-      sendJson(res, 200, await handler(params));
+      const answer = await handler(params);
+      if (answer instanceof ApiText) send(res, 200, answer.contentType, answer.text);
+      else sendJson(res, 200, answer);
     } catch (err) {
       const retriable =
         err instanceof Error &&
