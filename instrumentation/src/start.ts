@@ -11,6 +11,7 @@ import {
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -38,6 +39,11 @@ export interface TelemetryOptions {
   exporter?: SpanExporter;
   /** Replaces the batch span processor (and exporter) entirely; the session processor is always added first. */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Trace and span ids; default: random. A fixed generator makes a replay send the same ids, so
+   * a receiver that de-duplicates stores it once (the harness-meter demo does this).
+   */
+  idGenerator?: IdGenerator;
   /** Bound on spans waiting for export; beyond it spans are dropped, never blocking the harness. Default 4096. */
   maxQueueSize?: number;
   /**
@@ -153,6 +159,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       );
     sdk = new NodeSDK({
       resource,
+      ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
       autoDetectResources: false,
       spanProcessors: processors,
       // Traces only: no metrics reader, no log exporters from the OTEL_* defaults.

@@ -18,6 +18,7 @@ import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
+import { demoResetRoute } from './demo/reset.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -109,6 +110,7 @@ export async function startEmbedded(
           logger,
         }),
         ...alerts.post,
+        ...demoResetRoute(client, config.database, () => sink.flush()),
         ...githubWebhookRoute(client, {
           db: config.database,
           secret: config.githubWebhookSecret,

@@ -324,15 +324,31 @@ export function formatTable(
     table = render(cols);
   }
   const foot = footer(report, rows);
+  const notes = [
+    ...(foot ? [foot] : []),
+    ...(hidden.length > 0
+      ? [
+          `(${hidden.length} more column(s) hidden to fit ${String(options.width)} columns: ${hidden.join(', ')}; --wide shows them, --json has every field)`,
+        ]
+      : []),
+  ].map((n) => (fit ? wrap(n, options.width ?? Infinity) : n));
   return (
-    heading +
-    table.lines.join('\n') +
-    '\n' +
-    (foot ? `\n${foot}\n` : '') +
-    (hidden.length > 0
-      ? `(${hidden.length} more column(s) hidden to fit ${String(options.width)} columns: ${hidden.join(', ')}; --wide shows them, --json has every field)\n`
-      : '')
+    heading + table.lines.join('\n') + '\n' + (notes.length > 0 ? `\n${notes.join('\n')}\n` : '')
   );
+}
+
+/** Word-wraps a note to the terminal's width. */
+function wrap(text: string, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines.join('\n');
 }
 
 /** Renders report rows for a terminal (table), a program (json) or a spreadsheet (csv). */
