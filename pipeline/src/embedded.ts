@@ -19,6 +19,7 @@ import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { demoResetRoute } from './demo/reset.js';
+import { createMetrics } from './metrics.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -85,6 +86,8 @@ export async function startEmbedded(
       changes: () => sink.storedBatches(),
     });
     const alerts = startPipelineAlerts({ client, config, logger, sink, detect });
+    // Prometheus metrics in embedded mode too: process metrics, and what the sink stored.
+    const metrics = createMetrics();
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
@@ -116,6 +119,14 @@ export async function startEmbedded(
           secret: config.githubWebhookSecret,
           logger,
         }),
+      },
+      metrics: () => {
+        metrics.set(
+          'sink_stored_batches',
+          'Sink batches that stored new spans.',
+          sink.storedBatches(),
+        );
+        return metrics.render();
       },
       health: () => ({
         mode: 'embedded',

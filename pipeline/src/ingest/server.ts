@@ -56,7 +56,7 @@ export interface ReceiverOptions {
   /** Extra POST routes by exact path (e.g. '/v1/github/webhook', '/api/v1/alerts/check'). */
   post?: Record<string, PostHandler>;
   /** Prometheus text for GET /metrics. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
   /** Extra facts for GET /healthz. */
   health?: () => Record<string, unknown>;
   logger?: Logger;
@@ -272,8 +272,10 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     else if (req.method === 'POST' && options.post?.[url.pathname])
       work = handlePost(options.post[url.pathname]!, req, url.searchParams, res);
     else if (route === 'GET /metrics' && options.metrics) {
-      send(res, 200, 'text/plain; version=0.0.4', options.metrics());
-      return;
+      const render = options.metrics;
+      work = Promise.resolve(render()).then((text) =>
+        send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', text),
+      );
     } else if (route === 'GET /healthz') {
       sendJson(res, 200, { status: 'ok', ...(options.health?.() ?? {}) });
       return;

@@ -196,6 +196,7 @@ function derivedColumns(rows: readonly Row[]): string[] {
   const keys = rows[0] ? Object.keys(rows[0]) : [];
   const cols: string[] = [];
   for (const k of keys) {
+    if (k === 'cost_complete') continue; // the table says it with ≥ and the unpriced note
     if (k.endsWith('_usd') && keys.includes(nanosField(k, rows[0]) ?? '')) continue;
     cols.push(
       k.endsWith('_nanos') ? k.replace(/_nanos$/, '_usd').replace(/_cost_usd$/, '_usd') : k,
@@ -234,12 +235,28 @@ function cell(row: Row, col: string, money: boolean): string {
 /** Summable columns: counts and money; a totals row sums them. */
 const NOT_SUMMED = new Set(['pr', 'max_loop_length', 'sessions']);
 
-function totalsRow(cols: string[], rows: readonly Row[], money: boolean[]): string[] | undefined {
-  if (rows.length < 2) return undefined;
+/** Reports whose rows add up (a totals row); medians and rates do not. */
+const ADDITIVE = new Set([
+  'cost-per-pr',
+  'cost',
+  'waste',
+  'unpriced',
+  'usage-check',
+  'cost-drift',
+  'linkage',
+]);
+
+function totalsRow(
+  report: string,
+  cols: string[],
+  rows: readonly Row[],
+  money: boolean[],
+): string[] | undefined {
+  if (rows.length < 2 || !ADDITIVE.has(report)) return undefined;
   let any = false;
   const cells = cols.map((c, i) => {
     if (i === 0) return 'total';
-    if (NOT_SUMMED.has(c)) return '';
+    if (NOT_SUMMED.has(c) || /pct|percent|ratio|rate|median|p\d+|avg/.test(c)) return '';
     if (money[i]) {
       const field = nanosField(c, rows[0]) ?? c;
       let sum = 0n;
@@ -295,7 +312,7 @@ export function formatTable(
         return fit && !numeric[i] ? cut(s, MAX_TEXT) : s;
       }),
     );
-    const total = totalsRow(cs, rows, m);
+    const total = totalsRow(report, cs, rows, m);
     const headers = cs.map((c) => HEADER[c] ?? c.replace(/_usd$/, '').replace(/_/g, ' '));
     const all = [headers, ...body, ...(total ? [total] : [])];
     const widths = cs.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
