@@ -86,9 +86,10 @@ describe('demo and reports against a running server', () => {
     const until = new Date().toISOString();
     const cli = runCli(['report', 'cost-per-pr', '--json', '-s', since, '-u', until], env);
     expect(cli.status).toBe(0);
-    const api = (await (
-      await fetch(`${server.url}/api/v1/reports/cost-per-pr?since=${since}&until=${until}`)
-    ).json()) as unknown;
+    const res = await fetch(
+      `${server.url}/api/v1/reports/cost-per-pr?since=${since}&until=${until}`,
+    );
+    const api: unknown = await res.json();
     expect(JSON.parse(cli.stdout)).toEqual(api);
     expect(api).toMatchObject({ report: 'cost-per-pr', since, until });
 
