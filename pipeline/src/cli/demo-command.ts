@@ -5,6 +5,7 @@ import { runDemo } from '../demo/harness.js';
 import { resetDemo, type DemoResetResult } from '../demo/reset.js';
 import { injectSpike } from '../demo/spike.js';
 import { findServer, postAction } from '../report/remote.js';
+import { createProgress } from './progress.js';
 import {
   CliFailure,
   localStoreExists,
@@ -59,7 +60,13 @@ Examples:
           `no harness-meter server answers at ${config.apiUrl}: start one first (npm start), or pass --endpoint URL.`,
         );
       if (flags.spike) {
-        const n = await injectSpike(endpoint);
+        const bar = createProgress(ctx.io, 'demo --spike', 'spans', 20);
+        let n: number;
+        try {
+          n = await injectSpike(endpoint, Date.now(), (done, total) => bar.update(done, total));
+        } finally {
+          bar.stop();
+        }
         ctx.io.out(
           `demo --spike: ${n} spans accepted by ${endpoint}: erin's usual $0.90 at this hour over 4 weeks, then $10.80 in 4 minutes\n` +
             `the pipeline raises developer-spike and runaway-session within seconds: npx harness-meter report alerts\n` +
@@ -67,7 +74,13 @@ Examples:
         );
         return;
       }
-      const summary = await runDemo({ endpoint });
+      const bar = createProgress(ctx.io, 'demo', 'calls', 37);
+      let summary: Awaited<ReturnType<typeof runDemo>>;
+      try {
+        summary = await runDemo({ endpoint, onStep: (done, total) => bar.update(done, total) });
+      } finally {
+        bar.stop();
+      }
       ctx.io.out(
         `demo: ${summary.sessions} sessions, ${summary.llmCalls} LLM calls, ${summary.toolCalls} tool calls accepted by ${endpoint}\n` +
           `(fixed ids: running it again stores nothing new; demo --reset removes them)\n` +

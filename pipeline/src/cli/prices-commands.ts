@@ -5,7 +5,13 @@ import { createLogger } from '../logger.js';
 import { describePrice, loadPriceBook } from '../price/index.js';
 import { parseTime } from '../report/params.js';
 import { findServer, postAction } from '../report/remote.js';
-import { repriceStoredCosts, summarize, type RepriceSummary } from '../reprice/index.js';
+import {
+  REPRICE_DEFAULTS,
+  repriceStoredCosts,
+  summarize,
+  type RepriceSummary,
+} from '../reprice/index.js';
+import { createProgress } from './progress.js';
 import { localStoreExists, noServerNoData, UsageError, type CommandGroup } from './common.js';
 
 /** A time flag parsed at once, so a bad value is a usage error (exit 2) naming the command. */
@@ -67,12 +73,20 @@ export const registerPricesCommands: CommandGroup = (program, ctx) => {
         const client = await openStore(storeOptions(config));
         try {
           await migrateUp(client, config.database);
-          const result = await repriceStoredCosts(client, book, {
-            db: config.database,
-            ...(since === undefined ? {} : { since }),
-            ...(model === undefined ? {} : { model }),
-            logger: createLogger(config.logLevel),
-          });
+          // The number of calls is learnt page by page: the bar's total grows with it.
+          const bar = createProgress(ctx.io, 'reprice', 'LLM calls', REPRICE_DEFAULTS.batchSize);
+          let result: Awaited<ReturnType<typeof repriceStoredCosts>>;
+          try {
+            result = await repriceStoredCosts(client, book, {
+              db: config.database,
+              ...(since === undefined ? {} : { since }),
+              ...(model === undefined ? {} : { model }),
+              logger: createLogger(config.logLevel),
+              onPage: (p) => bar.update(p.scanned, p.scanned + REPRICE_DEFAULTS.batchSize),
+            });
+          } finally {
+            bar.stop();
+          }
           r = summarize(result, since, model);
         } finally {
           await client.close();

@@ -12,6 +12,8 @@ export interface DemoOptions {
   /** OTLP/HTTP traces endpoint of a running harness-meter. */
   endpoint: string;
   sessions?: readonly DemoSession[];
+  /** Told after each step (LLM or tool call) played: steps done, steps in all. */
+  onStep?: (done: number, total: number) => void;
 }
 
 export interface DemoSummary {
@@ -22,7 +24,12 @@ export interface DemoSummary {
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummary): Promise<void> {
+async function playSession(
+  hm: HarnessTracer,
+  s: DemoSession,
+  counts: DemoSummary,
+  played: () => void,
+): Promise<void> {
   await hm.withSession(
     {
       sessionId: s.sessionId,
@@ -59,6 +66,7 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
             return response;
           });
           counts.llmCalls++;
+          played();
         } else {
           const failed = step.error === true;
           await hm.toolCall(
@@ -75,6 +83,7 @@ async function playSession(hm: HarnessTracer, s: DemoSession, counts: DemoSummar
             { isError: () => failed },
           );
           counts.toolCalls++;
+          played();
         }
       }
     },
@@ -134,7 +143,10 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
     idGenerator: fixedIdGenerator('harness-meter-demo'),
     onError: (e) => failures.push(e instanceof Error ? e.message : String(e)),
   });
-  for (const s of options.sessions ?? DEMO_SESSIONS) await playSession(hm, s, counts);
+  const sessions = options.sessions ?? DEMO_SESSIONS;
+  const total = sessions.reduce((n, s) => n + s.steps.length, 0);
+  const played = (): void => options.onStep?.(counts.llmCalls + counts.toolCalls, total);
+  for (const s of sessions) await playSession(hm, s, counts, played);
   await hm.shutdown();
   if (failures.length > 0)
     throw endpointError(

@@ -98,9 +98,15 @@ function partialRejections(answer: string): number {
 }
 
 /** Sends the spike demo to an OTLP/HTTP traces endpoint; fails on any refusal. */
-export async function injectSpike(endpoint: string, now = Date.now()): Promise<number> {
+export async function injectSpike(
+  endpoint: string,
+  now = Date.now(),
+  onSent: (spans: number, total: number) => void = () => undefined,
+): Promise<number> {
   let spans = 0;
-  for (const { body, spans: n } of spikeRequests(now)) {
+  const requests = spikeRequests(now);
+  const total = requests.reduce((n, r) => n + r.spans, 0);
+  for (const { body, spans: n } of requests) {
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -120,6 +126,7 @@ export async function injectSpike(endpoint: string, now = Date.now()): Promise<n
         `the server rejected ${rejected} of the spike demo's spans: ${answer.slice(0, 300)}`,
       );
     spans += n;
+    onSent(spans, total);
   }
   return spans;
 }
