@@ -2,6 +2,8 @@ import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, reportRows, runCli, startServerProcess } from '../helpers/cli.js';
 import { tempDataDir } from '../helpers/store.js';
+import { REPORT_NAMES } from '../../pipeline/src/report/service.js';
+import { schemaProblems } from '../../pipeline/src/report/schema.js';
 
 // An honest first run (issue 14), against a real `harness-meter start` (chDB) in another process:
 // the demo fails loudly on a wrong endpoint, a second run changes nothing, --reset removes it,
@@ -114,5 +116,32 @@ describe('demo and reports against a running server', () => {
     const wide = runCli(['report', 'cost-per-pr', '--wide', ...window], { ...env, COLUMNS: '120' });
     expect(wide.stdout).toContain('wasted tok');
     expect(Math.max(...wide.stdout.split('\n').map((l) => l.length))).toBeGreaterThan(120);
+  });
+
+  it('answers every report in the shape its JSON Schema documents', async () => {
+    let rows = 0;
+    for (const name of REPORT_NAMES) {
+      const res = await fetch(`${server.url}/api/v1/reports/${name}?since=7d`);
+      expect(res.status, name).toBe(200);
+      const body = (await res.json()) as { rows: unknown[] };
+      expect(schemaProblems(name, body), name).toEqual([]);
+      rows += body.rows.length;
+    }
+    expect(rows).toBeGreaterThan(10);
+    const printed = runCli(['report', 'waste', '--schema'], env);
+    expect(printed.status).toBe(0);
+    expect(JSON.parse(printed.stdout)).toMatchObject({ title: 'harness-meter report waste' });
+    // A row that drifts from the schema is caught.
+    expect(
+      schemaProblems('unpriced', {
+        report: 'unpriced',
+        rows: [{ model: 'm', calls: '1', extra: 1 }],
+      }),
+    ).toEqual(
+      expect.arrayContaining([
+        'rows[0].extra: not in the schema',
+        'rows[0].calls: "1" is not integer',
+      ]),
+    );
   });
 });

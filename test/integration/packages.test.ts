@@ -1,5 +1,5 @@
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,8 +69,10 @@ describe('installed from the packed tarballs, outside the repository', () => {
   const work = mkdtempSync(join(tmpdir(), 'hm-install-'));
   const app = join(work, 'app');
   let server: ReturnType<typeof spawn> | undefined;
-  afterAll(() => {
+  afterAll(async () => {
     server?.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 500));
+    rmSync(work, { recursive: true, force: true }); // ~600 MB with chDB's engine
   });
 
   it('runs npx harness-meter --version, start, demo and a report', async () => {

@@ -7,6 +7,7 @@ import { scanStaleSessions } from '../detect/index.js';
 import { loadPriceBook } from '../price/index.js';
 import { formatRows, type OutputFormat } from '../report/format.js';
 import { parseTolerance, parseWindow } from '../report/params.js';
+import { reportSchema } from '../report/schema.js';
 import { fetchReport, findServer } from '../report/remote.js';
 import {
   LINK_REPORT_NAMES,
@@ -112,6 +113,7 @@ interface ReportFlags {
   until?: string;
   order?: 'asc' | 'desc';
   wide?: boolean;
+  schema?: boolean;
   by?: string;
   repo?: string;
   team?: string;
@@ -186,6 +188,10 @@ async function readRows(
 
 async function runOne(ctx: CliContext, spec: ReportSpec, flags: ReportFlags): Promise<void> {
   const command = `report ${spec.name}`;
+  if (flags.schema) {
+    ctx.io.out(JSON.stringify(reportSchema(spec.name), null, 2) + '\n');
+    return;
+  }
   const format = outputFormat(flags, command);
   // Checked here, before any server or folder is touched: a bad value is a usage error (exit 2).
   let window: { since: Date; until: Date };
@@ -258,7 +264,8 @@ function addReport(parent: Command, spec: ReportSpec, ctx: CliContext): void {
         'desc',
       ]),
     )
-    .option('--wide', 'every column, whatever the terminal width');
+    .option('--wide', 'every column, whatever the terminal width')
+    .option('--schema', 'print the JSON Schema of --json for this report, and read nothing');
   if (spec.by)
     cmd.addOption(
       new Option('--by <dimension>', `group by (default ${spec.by[0] ?? ''})`).choices([
