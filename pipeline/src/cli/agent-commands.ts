@@ -1,4 +1,5 @@
 /** `stamp` and `alerts check`: commands run from agents' hooks and from schedulers. */
+import { Option } from 'commander';
 import { formatAlertsCheck, runAlertsCheck } from '../alerts/cli.js';
 import { gatherStamp, readStdinIfPiped, stampRequest } from '../stamp-cli.js';
 import { CliFailure, type CommandGroup } from './common.js';
@@ -44,11 +45,12 @@ export const registerAgentCommands: CommandGroup = (program, ctx) => {
     .description('evaluate the alert rules now (or at TIME) and deliver what changed')
     .option('--at <time>', 'evaluate as of this time (default now)')
     .option('--json', 'print the result as JSON')
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']))
     .addHelpText(
       'after',
       `\nExamples:\n  harness-meter alerts check\n  harness-meter alerts check --json`,
     )
-    .action(async (flags: { at?: string; json?: boolean }) => {
+    .action(async (flags: { at?: string; json?: boolean; format?: string }) => {
       const at = timeFlag(flags.at, '--at', 'alerts check');
       const { result, via } = await runAlertsCheck(ctx.config(), at?.toISOString());
       ctx.io.out(
