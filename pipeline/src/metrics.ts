@@ -41,7 +41,21 @@ export function createMetrics(prefix = 'harness_meter_'): Metrics {
   const values = new Map<string, number>();
   const mirror = (name: string, labels: Labels): string => `${name}{${labelKey(labels)}}`;
 
-  return {
+  // Metrics never break the stage that counts: a call prom-client refuses (labels that differ from
+  // the family's first use, a negative increment) is dropped and counted.
+  const guard = (f: () => void): void => {
+    try {
+      f();
+    } catch {
+      refused.inc();
+    }
+  };
+  const refused = new Counter({
+    name: `${prefix}metrics_refused_total`,
+    help: 'Metric updates refused by prom-client (a label set or value that does not fit).',
+    registers: [registry],
+  });
+  const api: Metrics = {
     contentType: registry.contentType,
     inc(name, help, by = 1, labels = {}) {
       let c = counters.get(name);
@@ -92,5 +106,11 @@ export function createMetrics(prefix = 'harness_meter_'): Metrics {
       return values.get(mirror(name, labels)) ?? 0;
     },
     render: () => registry.metrics(),
+  };
+  return {
+    ...api,
+    inc: (...a) => guard(() => api.inc(...a)),
+    set: (...a) => guard(() => api.set(...a)),
+    observe: (...a) => guard(() => api.observe(...a)),
   };
 }
