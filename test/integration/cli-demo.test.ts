@@ -1,6 +1,6 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, reportRows, runCli, startServerProcess } from '../helpers/cli.js';
+import { freePort, getOnce, reportRows, runCli, startServerProcess } from '../helpers/cli.js';
 import { tempDataDir } from '../helpers/store.js';
 import { REPORT_NAMES } from '../../pipeline/src/report/service.js';
 import { schemaProblems } from '../../pipeline/src/report/schema.js';
@@ -81,29 +81,29 @@ describe('demo and reports against a running server', () => {
     expect(after.status).toBe(0);
     expect(after.stdout).toContain('(no data in this window)');
     expect(runCli(['demo'], env).status).toBe(0);
-  });
+  }, 240_000);
 
   it('prints the same JSON as the HTTP API, which also answers CSV and /metrics', async () => {
     const since = new Date(Date.now() - 86_400_000).toISOString();
     const until = new Date().toISOString();
     const cli = runCli(['report', 'cost-per-pr', '--json', '-s', since, '-u', until], env);
     expect(cli.status).toBe(0);
-    const res = await fetch(
+    const res = await getOnce(
       `${server.url}/api/v1/reports/cost-per-pr?since=${since}&until=${until}`,
     );
-    const api: unknown = await res.json();
+    const api: unknown = JSON.parse(res.body);
     expect(JSON.parse(cli.stdout)).toEqual(api);
     expect(api).toMatchObject({ report: 'cost-per-pr', since, until });
 
-    const csv = await fetch(`${server.url}/api/v1/reports/cost-per-pr?format=csv&since=${since}`);
-    expect(csv.headers.get('content-type')).toContain('text/csv');
-    const lines = (await csv.text()).trim().split('\n');
+    const csv = await getOnce(`${server.url}/api/v1/reports/cost-per-pr?format=csv&since=${since}`);
+    expect(csv.type).toContain('text/csv');
+    const lines = csv.body.trim().split('\n');
     expect(lines[0]).toMatch(/^repo,pr,.*,cost_nanos,.*,first_seen,.*,cost_complete$/);
     expect(lines.find((l) => l.includes(',202,'))).toMatch(/,,,2,.*Z,.*Z,.*false$/);
 
-    const metrics = await fetch(`${server.url}/metrics`);
+    const metrics = await getOnce(`${server.url}/metrics`);
     expect(metrics.status).toBe(200);
-    const text = await metrics.text();
+    const text = metrics.body;
     expect(text).toContain('# TYPE harness_meter_process_cpu_seconds_total counter');
     expect(text).toMatch(/^harness_meter_sink_stored_batches [1-9]/m);
   });
@@ -121,9 +121,9 @@ describe('demo and reports against a running server', () => {
   it('answers every report in the shape its JSON Schema documents', async () => {
     let rows = 0;
     for (const name of REPORT_NAMES) {
-      const res = await fetch(`${server.url}/api/v1/reports/${name}?since=7d`);
+      const res = await getOnce(`${server.url}/api/v1/reports/${name}?since=7d`);
       expect(res.status, name).toBe(200);
-      const body = (await res.json()) as { rows: unknown[] };
+      const body = JSON.parse(res.body) as { rows: unknown[] };
       expect(schemaProblems(name, body), name).toEqual([]);
       rows += body.rows.length;
     }
