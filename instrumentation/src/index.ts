@@ -1,5 +1,10 @@
-export { startTelemetry, TELEMETRY_DEFAULTS } from './start.js';
-export type { Telemetry, TelemetryOptions } from './start.js';
+export {
+  startTelemetry,
+  instrument,
+  harnessMeterSpanProcessors,
+  TELEMETRY_DEFAULTS,
+} from './start.js';
+export type { Telemetry, TelemetryOptions, SpanProcessorOptions } from './start.js';
 export { createHarnessTracer, INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './tracer.js';
 export type {
   HarnessTracer,

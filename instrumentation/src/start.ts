@@ -1,4 +1,4 @@
-import { diag, trace, type TracerProvider } from '@opentelemetry/api';
+import { diag } from '@opentelemetry/api';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import {
   defaultResource,
@@ -8,9 +8,10 @@ import {
   osDetector,
   resourceFromAttributes,
 } from '@opentelemetry/resources';
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import {
   BatchSpanProcessor,
+  type IdGenerator,
   type SpanExporter,
   type SpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
@@ -21,6 +22,7 @@ import {
   INSTRUMENTATION_NAME,
   INSTRUMENTATION_VERSION,
   type HarnessTracer,
+  type HarnessTracerOptions,
 } from './tracer.js';
 
 export interface TelemetryOptions {
@@ -38,6 +40,11 @@ export interface TelemetryOptions {
   exporter?: SpanExporter;
   /** Replaces the batch span processor (and exporter) entirely; the session processor is always added first. */
   spanProcessors?: SpanProcessor[];
+  /**
+   * Trace and span ids; default: random. A fixed generator makes a replay send the same ids, so
+   * a receiver that de-duplicates stores it once (the harness-meter demo does this).
+   */
+  idGenerator?: IdGenerator;
   /** Bound on spans waiting for export; beyond it spans are dropped, never blocking the harness. Default 4096. */
   maxQueueSize?: number;
   /**
@@ -90,23 +97,60 @@ function reportingExporter(inner: SpanExporter, report: (e: unknown) => void): S
   return wrapped;
 }
 
+/** Options of `harnessMeterSpanProcessors`: where and how spans are exported. */
+export type SpanProcessorOptions = Pick<
+  TelemetryOptions,
+  'endpoint' | 'headers' | 'exporter' | 'maxQueueSize' | 'exportTimeoutMillis' | 'onError'
+>;
+
 /**
- * Starts telemetry for a harness: OpenTelemetry NodeSDK (AsyncLocalStorage context, W3C
- * propagation), OTLP/HTTP (JSON) trace exporter behind a bounded batch span processor, and the
- * session processor that stamps the session on every span. Traces only: it installs no metrics
- * reader and no log exporter. Resource: service.name, harness_meter.source='sdk', your
- * `resourceAttributes` (these win), OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, host and OS (not
- * the process command line, which may hold secrets). Call once at start, and `await shutdown()`
- * before exit.
+ * The span processors harness-meter needs, for a harness that builds its own OpenTelemetry setup
+ * (NodeSDK, or its own provider): the session processor (stamps the session on every span) and a
+ * bounded batch processor with the OTLP/HTTP exporter. Then wrap calls with `instrument()`.
  *
  * @example
- * const hm = startTelemetry({ serviceName: 'my-harness' });
- * await hm.withSession({ agentName: 'coder', developer: 'ana', repositoryUrl, branch }, () => agentLoop(hm));
- * await hm.shutdown();
+ * const sdk = new NodeSDK({ spanProcessors: harnessMeterSpanProcessors({ endpoint }) });
+ * sdk.start();
+ * const hm = instrument({ tracerProvider: trace.getTracerProvider() });
  */
-export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
-  const userReport = options.onError;
-  const report = (e: unknown): void => {
+export function harnessMeterSpanProcessors(options: SpanProcessorOptions = {}): SpanProcessor[] {
+  const report = reporter(options.onError);
+  const timeout = options.exportTimeoutMillis ?? TELEMETRY_DEFAULTS.exportTimeoutMillis;
+  const exporter = reportingExporter(
+    options.exporter ??
+      new OTLPTraceExporter({
+        url: options.endpoint ?? TELEMETRY_DEFAULTS.endpoint,
+        ...(options.headers ? { headers: options.headers } : {}),
+        timeoutMillis: timeout,
+      }),
+    report,
+  );
+  const maxQueueSize = options.maxQueueSize ?? TELEMETRY_DEFAULTS.maxQueueSize;
+  return [
+    new SessionSpanProcessor(),
+    new BatchSpanProcessor(exporter, {
+      maxQueueSize,
+      maxExportBatchSize: Math.min(TELEMETRY_DEFAULTS.maxExportBatchSize, maxQueueSize),
+      scheduledDelayMillis: TELEMETRY_DEFAULTS.scheduledDelayMillis,
+      exportTimeoutMillis: timeout,
+    }),
+  ];
+}
+
+/**
+ * The wrappers (`withSession`, `llmCall`, `toolCall`, …) on a tracer provider the harness already
+ * runs: no provider, exporter or global registration of ours. Add `SessionSpanProcessor` (or
+ * `harnessMeterSpanProcessors()`) to that provider so every span carries the session.
+ *
+ * @example
+ * const hm = instrument({ tracerProvider: myProvider });
+ */
+export function instrument(options: HarnessTracerOptions = {}): HarnessTracer {
+  return createHarnessTracer(options);
+}
+
+function reporter(userReport: ((e: unknown) => void) | undefined): (e: unknown) => void {
+  return (e) => {
     try {
       if (userReport) userReport(e);
       else diag.warn('harness-meter: telemetry error', e);
@@ -114,31 +158,31 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
       // never let telemetry break the harness
     }
   };
+}
+
+/**
+ * Starts telemetry for a harness: an OpenTelemetry Node tracer provider (AsyncLocalStorage
+ * context, W3C propagation, registered as the global provider when none is), the OTLP/HTTP (JSON)
+ * trace exporter behind a bounded batch span processor, and the session processor that stamps the
+ * session on every span. Traces only: no metrics reader and no log exporter. Resource:
+ * service.name, harness_meter.source='sdk', your `resourceAttributes` (these win),
+ * OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES, host and OS (not the process command line, which
+ * may hold secrets). Call once at start, and `await shutdown()` before exit. A harness that runs
+ * its own OpenTelemetry uses `instrument()` and `harnessMeterSpanProcessors()` instead.
+ *
+ * @example
+ * const hm = startTelemetry({ serviceName: 'my-harness' });
+ * await hm.withSession({ agentName: 'coder', developer: 'ana', repositoryUrl, branch }, () => agentLoop(hm));
+ * await hm.shutdown();
+ */
+export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
+  const report = reporter(options.onError);
   let processors: SpanProcessor[] = [];
-  let sdk: NodeSDK | undefined;
+  let provider: NodeTracerProvider | undefined;
   try {
-    const timeout = options.exportTimeoutMillis ?? TELEMETRY_DEFAULTS.exportTimeoutMillis;
-    const exporter = reportingExporter(
-      options.exporter ??
-        new OTLPTraceExporter({
-          url: options.endpoint ?? TELEMETRY_DEFAULTS.endpoint,
-          ...(options.headers ? { headers: options.headers } : {}),
-          timeoutMillis: timeout,
-        }),
-      report,
-    );
-    const maxQueueSize = options.maxQueueSize ?? TELEMETRY_DEFAULTS.maxQueueSize;
-    processors = [
-      new SessionSpanProcessor(),
-      ...(options.spanProcessors ?? [
-        new BatchSpanProcessor(exporter, {
-          maxQueueSize,
-          maxExportBatchSize: Math.min(TELEMETRY_DEFAULTS.maxExportBatchSize, maxQueueSize),
-          scheduledDelayMillis: TELEMETRY_DEFAULTS.scheduledDelayMillis,
-          exportTimeoutMillis: timeout,
-        }),
-      ]),
-    ];
+    processors = options.spanProcessors
+      ? [new SessionSpanProcessor(), ...options.spanProcessors]
+      : harnessMeterSpanProcessors({ ...options, onError: report });
     // Precedence, lowest first: SDK defaults, our default service name, the environment
     // (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES), host and OS, then what the caller passed.
     const resource = defaultResource()
@@ -151,27 +195,21 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
           [ATTR_HM_SOURCE]: 'sdk',
         }),
       );
-    sdk = new NodeSDK({
+    provider = new NodeTracerProvider({
       resource,
-      autoDetectResources: false,
       spanProcessors: processors,
-      // Traces only: no metrics reader, no log exporters from the OTEL_* defaults.
-      metricReaders: [],
-      logRecordProcessors: [],
-      instrumentations: [],
+      ...(options.idGenerator ? { idGenerator: options.idGenerator } : {}),
     });
-    sdk.start();
+    // Global provider, context manager and propagator; when the harness registered its own
+    // first, ours stays private and our spans still reach our exporter (the tracer below is ours).
+    provider.register();
   } catch (e) {
     report(e);
   }
-  // The SDK's own provider, so our spans reach our exporter even when the harness registered a
-  // global provider first (NodeSDK then cannot register its own); the global one otherwise.
-  const own = (sdk as unknown as { _tracerProvider?: TracerProvider } | undefined)?._tracerProvider;
   const wrappers = createHarnessTracer({
-    tracer: (own ?? trace.getTracerProvider()).getTracer(
-      INSTRUMENTATION_NAME,
-      INSTRUMENTATION_VERSION,
-    ),
+    ...(provider
+      ? { tracer: provider.getTracer(INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION) }
+      : {}),
     ...(options.captureContent === undefined ? {} : { captureContent: options.captureContent }),
     onError: report,
   });
@@ -188,7 +226,7 @@ export function startTelemetry(options: TelemetryOptions = {}): Telemetry {
     shutdown() {
       stopped ??= (async () => {
         try {
-          await sdk?.shutdown();
+          await provider?.shutdown();
         } catch (e) {
           report(e);
         }

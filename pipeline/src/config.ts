@@ -291,7 +291,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const pricesRaw = env.HM_PRICES_FILE?.trim() || undefined;
   if (pricesRaw !== undefined && !existsSync(pricesRaw)) {
     throw new ConfigError(
-      `HM_PRICES_FILE=${JSON.stringify(pricesRaw)} does not exist: give the path of a JSON overrides file, e.g. HM_PRICES_FILE=./prices.overrides.json (see the README, "Override and re-price").`,
+      `HM_PRICES_FILE=${JSON.stringify(pricesRaw)} does not exist: give the path of a JSON overrides file, e.g. HM_PRICES_FILE=./prices.overrides.json (see the README, "Override prices and re-price").`,
     );
   }
   const apiUrl =

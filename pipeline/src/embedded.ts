@@ -27,6 +27,8 @@ import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { transcriptApi } from './transcripts/route.js';
+import { demoResetRoute } from './demo/reset.js';
+import { createMetrics } from './metrics.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -126,6 +128,8 @@ export async function startEmbedded(
       logger,
       changed: () => guard.invalidate(),
     });
+    // Prometheus metrics in embedded mode too: process metrics, and what the sink stored.
+    const metrics = createMetrics();
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
@@ -158,12 +162,21 @@ export async function startEmbedded(
           logger,
         }),
         ...alerts.post,
+        ...demoResetRoute(client, config.database, () => sink.flush()),
         ...githubWebhookRoute(client, {
           db: config.database,
           secret: config.githubWebhookSecret,
           logger,
           incidentLabels: config.incidentLabels,
         }),
+      },
+      metrics: () => {
+        metrics.set(
+          'sink_stored_batches',
+          'Sink batches that stored new spans.',
+          sink.storedBatches(),
+        );
+        return metrics.render();
       },
       health: () => ({
         mode: 'embedded',

@@ -101,3 +101,30 @@ export function postOnce(
     req.end(body);
   });
 }
+
+/** The rows of a report printed with `--json` (the envelope the HTTP API answers too). */
+export function reportRows<T = Record<string, unknown>>(stdout: string): T[] {
+  const body = JSON.parse(stdout) as { report: string; since: string; until: string; rows: T[] };
+  if (!Array.isArray(body.rows)) throw new Error(`not a report envelope: ${stdout.slice(0, 200)}`);
+  return body.rows;
+}
+
+/** GET on a connection of its own (see postOnce): status, content type and body text. */
+export function getOnce(url: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method: 'GET', agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          type: String(res.headers['content-type'] ?? ''),
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

@@ -7,7 +7,7 @@ import { loadConfig, type Config } from '../../pipeline/src/config.js';
 import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
 import { execFile } from 'node:child_process';
-import { CLI } from '../helpers/cli.js';
+import { CLI, reportRows } from '../helpers/cli.js';
 import { waitFor } from '../helpers/kafka.js';
 import { otlpJson, sonnetSpan, SONNET_SPAN_COST_NANOS } from '../helpers/otlp-json.js';
 import { tempDataDir } from '../helpers/store.js';
@@ -150,7 +150,7 @@ describe('alerts in the running pipeline (embedded, chDB)', () => {
     expect(cli.stdout).toContain('2 condition(s) hold, 0 new notice(s)');
     const report = await runCli(['report', 'alerts', '--format', 'json'], env);
     expect(report.status).toBe(0);
-    const rows = JSON.parse(report.stdout) as Record<string, unknown>[];
+    const rows = reportRows(report.stdout);
     expect(rows.map((r) => [r.rule_id, r.state, r.delivery, r.attempts]).sort()).toEqual([
       ['ana-budget', 'firing', 'delivered', 1],
       ['unpriced', 'firing', 'delivered', 1],

@@ -2,7 +2,14 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
-import { freePort, postOnce, runCli, startServerProcess, waitForExit } from '../helpers/cli.js';
+import {
+  freePort,
+  postOnce,
+  runCli,
+  startServerProcess,
+  waitForExit,
+  reportRows,
+} from '../helpers/cli.js';
 import { otlpJson } from '../helpers/otlp-json.js';
 import { tempDataDir } from '../helpers/store.js';
 
@@ -45,7 +52,7 @@ describe('harness-meter prices show, report unpriced / cost-drift, reprice (sepa
     expect(res.status).toBe(200);
     const unpriced = runCli(['report', 'unpriced', '--format', 'json'], apiEnv);
     expect(unpriced.stderr).toBe('');
-    expect(JSON.parse(unpriced.stdout)).toEqual([
+    expect(reportRows(unpriced.stdout)).toEqual([
       expect.objectContaining({
         model: 'acme-coder-70b',
         provider: 'acme',
@@ -57,7 +64,7 @@ describe('harness-meter prices show, report unpriced / cost-drift, reprice (sepa
     expect(drift.status).toBe(0);
     expect(drift.stdout).toContain('(no data in this window)');
     const badTolerance = runCli(['report', 'cost-drift', '--tolerance', 'lots'], apiEnv);
-    expect(badTolerance.status).toBe(1);
+    expect(badTolerance.status).toBe(2); // a usage error (issue 14: usage errors exit 2)
     expect(badTolerance.stderr).toContain('--tolerance "lots" is not valid');
     server.child.kill('SIGINT');
     expect(await waitForExit(server.child)).toBe(0);
@@ -87,7 +94,7 @@ describe('harness-meter prices show, report unpriced / cost-drift, reprice (sepa
     const second = runCli(['reprice'], withFile);
     expect(second.stdout).toContain('changed:      0 (0 newly priced, 0 now unpriced)');
     const byModel = runCli(['report', 'cost', '--by', 'model', '--format', 'json'], withFile);
-    expect(JSON.parse(byModel.stdout)).toEqual([
+    expect(reportRows(byModel.stdout)).toEqual([
       expect.objectContaining({
         key: 'acme-coder-70b',
         llm_calls: 1,
@@ -155,7 +162,7 @@ describe('harness-meter prices show, report unpriced / cost-drift, reprice (sepa
     const again = runCli(['reprice'], apiEnv);
     expect(again.stdout).toContain('changed:      0 (0 newly priced, 0 now unpriced)');
     const byModel = runCli(['report', 'cost', '--by', 'model', '--format', 'json'], apiEnv);
-    expect(JSON.parse(byModel.stdout)).toEqual([
+    expect(reportRows(byModel.stdout)).toEqual([
       expect.objectContaining({
         key: 'acme-coder-70b',
         llm_calls: 2,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ChildProcess } from 'node:child_process';
-import { freePort, runCli, startServerProcess, waitForExit } from '../helpers/cli.js';
+import { freePort, runCli, startServerProcess, waitForExit, reportRows } from '../helpers/cli.js';
 import { otlpJson, sonnetSpan, SONNET_SPAN_COST_NANOS } from '../helpers/otlp-json.js';
 import { tempDataDir } from '../helpers/store.js';
 
@@ -35,12 +35,12 @@ describe('harness-meter start, report and the data-folder lock (separate process
     // While the server runs, the CLI asks it over HTTP.
     const viaApi = runCli(['report', 'cost-per-pr', '--format', 'json'], env);
     expect(viaApi.stderr).toBe('');
-    const rows = JSON.parse(viaApi.stdout) as {
+    const rows = reportRows<{
       repo: string;
       pr: number;
       cost_nanos: string;
       llm_calls: number;
-    }[];
+    }>(viaApi.stdout);
     expect(rows).toEqual([
       expect.objectContaining({
         repo: 'https://github.com/acme/api',
@@ -90,7 +90,8 @@ describe('harness-meter start, report and the data-folder lock (separate process
     expect(server.output()).toContain('stopped.');
     const table = runCli(['report', 'cost', '--by', 'developer'], env);
     expect(table.status).toBe(0);
-    expect(table.stdout).toMatch(/ana\s+1\s+1\s+0\s+1,000\s+200\s+600\s+100\s+\$0\.0045/);
+    // Columns: key, cost, llm calls, input, output, cache read, cache write, unpriced, sessions, tool calls (issue 14: cost first).
+    expect(table.stdout).toMatch(/ana\s+\$0\.0045\s+1\s+1,000\s+200\s+600\s+100\s+0\s+1\s+0/);
   });
 
   it('rejects a malformed setting at start with the variable named', () => {

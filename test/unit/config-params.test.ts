@@ -102,12 +102,20 @@ describe('money and output formats', () => {
       },
     ];
     const csv = formatRows('cost-per-pr', rows, 'csv');
-    expect(csv.split('\n')[1]).toBe('"a,b",1,1,2,0,10,5,0,0,1500000000,1.5,1');
+    // issue 14: machine output says whether every call was priced (cost_complete).
+    expect(csv.split('\n')[1]).toBe('"a,b",1,1,2,0,10,5,0,0,1500000000,1.5,1,false');
     const table = formatRows('cost-per-pr', rows, 'table');
     expect(table).toContain('(none)');
     expect(table).toContain('#1');
-    expect(table).toContain('total: $1.7500 over 2 row(s); 1 LLM call(s) unpriced');
-    expect(JSON.parse(formatRows('cost-per-pr', rows, 'json'))).toEqual(rows);
+    // issue 14: a totals row (≥: some calls unpriced) instead of a "total:" footer.
+    expect(table).toMatch(/^total\s+≥\$1\.7500\s+3\s+11\s+6\b/m);
+    expect(table).toContain('1 LLM call(s) unpriced');
+    expect(
+      (JSON.parse(formatRows('cost-per-pr', rows, 'json')) as { rows: unknown[] }).rows,
+    ).toEqual([
+      { ...rows[0], cost_complete: false },
+      { ...rows[1], cost_complete: true },
+    ]);
   });
 });
 

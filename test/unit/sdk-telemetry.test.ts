@@ -2,8 +2,14 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { trace } from '@opentelemetry/api';
-import { InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
-import { startTelemetry } from '@harness-meter/instrumentation';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, InMemorySpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  harnessMeterSpanProcessors,
+  instrument,
+  startTelemetry,
+} from '@harness-meter/instrumentation';
 
 interface Received {
   method: string;
@@ -170,5 +176,39 @@ describe('startTelemetry', () => {
     await expect(tel.shutdown()).resolves.toBeUndefined();
     expect(Date.now() - started).toBeLessThan(5000);
     expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it('instrument() puts the wrappers on a provider the harness already runs (no NodeSDK, no globals)', async () => {
+    context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+    const memory = new InMemorySpanExporter();
+    const errors: unknown[] = [];
+    const provider = new BasicTracerProvider({
+      spanProcessors: harnessMeterSpanProcessors({
+        exporter: memory,
+        onError: (e) => errors.push(e),
+      }),
+    });
+    const hm = instrument({ tracerProvider: provider });
+    await hm.withSession(
+      { sessionId: 'own-provider', agentName: 'coder', developer: 'bo' },
+      async () => {
+        await hm.llmCall({ provider: 'openai', model: 'gpt-4o' }, async () => ({
+          usage: { prompt_tokens: 10, completion_tokens: 2 },
+        }));
+        provider.getTracer('harness-own').startSpan('plan step').end();
+      },
+    );
+    await provider.forceFlush();
+    const spans = memory.getFinishedSpans();
+    expect(spans.map((s) => s.name).sort()).toEqual([
+      'chat gpt-4o',
+      'invoke_agent coder',
+      'plan step',
+    ]);
+    // The session processor stamps the harness's own spans too.
+    for (const s of spans)
+      expect(s.attributes['gen_ai.conversation.id'], s.name).toBe('own-provider');
+    expect(errors).toEqual([]);
+    await provider.shutdown();
   });
 });

@@ -4,6 +4,7 @@
  * baseline needs the past). With the default rules this raises the `developer-spike` alert
  * ($10.80 in the last hour against a $0.90 median) and `runaway-session` ($2.16/min).
  */
+import { PipelineError } from '../errors.js';
 
 const WEEK_MS = 7 * 24 * 3_600_000;
 const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
@@ -78,29 +79,55 @@ export function spikeRequests(now: number): { body: string; spans: number }[] {
     input: 200_000,
     output: 20_000,
   }));
-  const seed = Math.floor(now / 1000) % 0xfffffff;
+  // Fixed ids: a second run sends the same spans, which the sink stores once (demo --reset clears them).
+  const seed = 0x5b1ce;
   return [
     { body: request(history, seed), spans: history.length },
     { body: request(burst, seed + 1), spans: burst.length },
   ];
 }
 
-/** Sends the spike demo to an OTLP/HTTP traces endpoint. */
+/** rejectedSpans of an OTLP/JSON export answer (0 when it has no partial success). */
+function partialRejections(answer: string): number {
+  try {
+    const body = JSON.parse(answer) as { partialSuccess?: { rejectedSpans?: string | number } };
+    return Number(body.partialSuccess?.rejectedSpans ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** Sends the spike demo to an OTLP/HTTP traces endpoint; fails on any refusal. */
 export async function injectSpike(
   endpoint: string,
   now = Date.now(),
+  onSent: (spans: number, total: number) => void = () => undefined,
   headers: Record<string, string> = {},
 ): Promise<number> {
   let spans = 0;
-  for (const { body, spans: n } of spikeRequests(now)) {
+  const requests = spikeRequests(now);
+  const total = requests.reduce((n, r) => n + r.spans, 0);
+  for (const { body, spans: n } of requests) {
     const res = await fetch(endpoint, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...headers },
       body,
       signal: AbortSignal.timeout(10_000),
     });
-    if (!res.ok) throw new Error(`the server refused the spike demo: HTTP ${res.status}`);
+    const answer = await res.text();
+    if (!res.ok)
+      throw new PipelineError(
+        'SERVER_UNREACHABLE',
+        `the server refused the spike demo: HTTP ${res.status} ${answer.slice(0, 300)}`,
+      );
+    const rejected = partialRejections(answer);
+    if (rejected > 0)
+      throw new PipelineError(
+        'SERVER_UNREACHABLE',
+        `the server rejected ${rejected} of the spike demo's spans: ${answer.slice(0, 300)}`,
+      );
     spans += n;
+    onSent(spans, total);
   }
   return spans;
 }

@@ -403,7 +403,7 @@ export function restFacts(data: unknown, options: ImportOptions = {}): PrFacts {
     } else {
       throw new PipelineError(
         'BAD_REQUEST',
-        `${where} is not a pull request, a review or a commit as GitHub's REST API returns them (see README, "Import PR facts").`,
+        `${where} is not a pull request, a review or a commit as GitHub's REST API returns them (see the README, "PR linkage and the harness metrics", Backfill from files).`,
       );
     }
   });

@@ -64,6 +64,7 @@ export async function importGitLines(
             'import/git-walk-state',
             {},
             { repo, base },
+            config.apiKey,
           )
         ).last ?? undefined)
       : await withStore(config, (c) => lastGitWalk(c, config.database, repo, base));
@@ -82,7 +83,7 @@ export async function importGitLines(
   });
   if (server)
     for (const part of gitLinesParts(result))
-      await postAction(config.apiUrl, 'import/git-lines', {}, part);
+      await postAction(config.apiUrl, 'import/git-lines', {}, part, config.apiKey);
   else await withStore(config, (c) => storeGitLines(c, config.database, result));
   const lines = result.lineFates.reduce((n, r) => n + r.lines_added, 0);
   const prs = new Set(result.lineFates.filter((r) => r.pr !== 0).map((r) => r.pr)).size;
@@ -110,6 +111,7 @@ export async function importIncidents(
       'import/incidents',
       {},
       { incidents: incidents.map((i) => ({ ...i, opened_at: i.opened_at.toISOString() })) },
+      config.apiKey,
     );
     stored = r.stored;
     unresolved = r.unresolved;

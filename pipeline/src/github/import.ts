@@ -28,7 +28,7 @@ export function readPrsFile(file: string, options: ImportOptions = {}): PrFacts 
   } catch {
     throw new PipelineError(
       'BAD_REQUEST',
-      `${file} is not JSON: write it with gh api … > ${file} (see README, "Import PR facts").`,
+      `${file} is not JSON: write it with gh api … > ${file} (see the README, "PR linkage and the harness metrics", Backfill from files).`,
     );
   }
   return restFacts(data, options);

@@ -38,6 +38,16 @@ export type TracesHandler = (
 /** A read-only JSON API route: GET /api/v1/<name>?params. */
 export type ApiHandler = (params: URLSearchParams) => Promise<unknown>;
 
+/** An API answer sent as text of its own type (e.g. CSV) instead of JSON. */
+export class ApiText {
+  readonly contentType: string;
+  readonly text: string;
+  constructor(contentType: string, text: string) {
+    this.contentType = contentType;
+    this.text = text;
+  }
+}
+
 /** A POST route that gets the raw body (size-bounded, gunzipped) and the request headers. */
 export interface PostRequest {
   body: Uint8Array;
@@ -92,7 +102,7 @@ export interface ReceiverOptions {
   /** Extra GET routes (static files of the dashboard), asked for paths no other route serves. */
   pages?: PagesHandler;
   /** Prometheus text for GET /metrics. */
-  metrics?: () => string;
+  metrics?: () => string | Promise<string>;
   /** Extra facts for GET /healthz. */
   health?: () => Record<string, unknown>;
   /** Who may call what (auth/createRequestGuard); absent: everything is open. */
@@ -337,7 +347,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       });
     }
     try {
-      return sendJson(reply, 200, await handler(params));
+      const answer = await handler(params);
+      if (answer instanceof ApiText) return send(reply, 200, answer.contentType, answer.text);
+      return sendJson(reply, 200, answer);
     } catch (err) {
       const retriable =
         err instanceof Error &&
@@ -410,7 +422,9 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   );
   const metrics = options.metrics;
   if (metrics)
-    app.get('/metrics', (_req, reply) => send(reply, 200, 'text/plain; version=0.0.4', metrics()));
+    app.get('/metrics', async (_req, reply) =>
+      send(reply, 200, 'text/plain; version=0.0.4; charset=utf-8', await metrics()),
+    );
   app.get('/api/v1/*', (req, reply) => {
     const url = new URL(req.url, 'http://localhost');
     return handleApi(url.pathname.slice('/api/v1/'.length), url.searchParams, reply);

@@ -12,10 +12,11 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 
 /**
  * Parses a report time bound: an ISO date or date-time (UTC unless it says otherwise), `now`,
- * or a duration back from now: `30m`, `24h`, `7d`, `2w`.
+ * a compact date `YYYYMMDD` (ccusage's form), or a duration back from now: `30m`, `24h`, `7d`, `2w`.
  */
 export function parseTime(text: string, name: string, now: Date = new Date()): Date {
-  const t = text.trim();
+  const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text.trim());
+  const t = compact ? `${compact[1] ?? ''}-${compact[2] ?? ''}-${compact[3] ?? ''}` : text.trim();
   if (t === 'now') return now;
   const rel = RELATIVE_RE.exec(t);
   if (rel)
@@ -29,7 +30,7 @@ export function parseTime(text: string, name: string, now: Date = new Date()): D
   if (/^\d{4}-\d{2}-\d{2}/.test(t) && !Number.isNaN(d.getTime())) return d;
   throw new PipelineError(
     'BAD_REQUEST',
-    `${name}=${JSON.stringify(text)} is not a time: use an ISO date (2026-11-01), a date-time (2026-11-01T09:30:00Z), now, or a duration back from now (30m, 24h, 7d, 2w).`,
+    `${name}=${JSON.stringify(text)} is not a time: use an ISO date (2026-11-01 or 20261101), a date-time (2026-11-01T09:30:00Z), now, or a duration back from now (30m, 24h, 7d, 2w).`,
   );
 }
 

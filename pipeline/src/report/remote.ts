@@ -5,6 +5,19 @@ import type { ReportName, ReportRequest } from './service.js';
 export const FIND_SERVER_TIMEOUT_MS = 1500;
 export const REPORT_TIMEOUT_MS = 60_000;
 
+/** The JSON body of an API answer; anything else is a clear error, not a parser's message. */
+async function jsonAnswer(res: Response, apiUrl: string): Promise<unknown> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `${apiUrl} answered HTTP ${res.status} with something that is not harness-meter's JSON (${JSON.stringify(text.slice(0, 120))}): is HM_API_URL the harness-meter server?`,
+    );
+  }
+}
+
 /** Whether a harness-meter server answers at apiUrl (GET /healthz). */
 export async function findServer(apiUrl: string): Promise<boolean> {
   try {
@@ -64,7 +77,7 @@ export async function fetchReport(
       { retriable: true, cause: e },
     );
   }
-  const body = (await res.json()) as {
+  const body = (await jsonAnswer(res, apiUrl)) as {
     rows?: Record<string, unknown>[];
     error?: string;
     code?: string;
@@ -123,7 +136,7 @@ export async function postAction<T>(
       { retriable: true, cause: e },
     );
   }
-  const body = (await res.json()) as T & { error?: string };
+  const body = (await jsonAnswer(res, apiUrl)) as T & { error?: string };
   if (!res.ok) throw remoteError(apiUrl, res.status, body.error);
   return body;
 }

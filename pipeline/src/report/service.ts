@@ -43,6 +43,8 @@ import {
   type BlockRow,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
+import { ApiText } from '../ingest/server.js';
+import { reportEnvelope, toCsv } from './machine.js';
 import { parseDimension, parseTolerance, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
@@ -201,7 +203,10 @@ export async function runReport(
   }
 }
 
-/** The API handlers (GET /api/v1/reports/<name>) a running server exposes. */
+/**
+ * The API handlers (GET /api/v1/reports/<name>) a running server exposes: the same JSON as the
+ * CLI's `--json` (report, window, rows), or CSV with `?format=csv`.
+ */
 export function reportApi(
   client: ClickHouseClient,
   db: string,
@@ -210,19 +215,22 @@ export function reportApi(
   const api: Record<string, (p: URLSearchParams) => Promise<unknown>> = {};
   for (const name of REPORT_NAMES) {
     api[`reports/${name}`] = async (p) => {
+      const format = p.get('format') ?? 'json';
+      if (format !== 'json' && format !== 'csv')
+        throw new PipelineError('BAD_REQUEST', `format=${format}: use json or csv.`);
+      const window = parseWindow(p.get('since'), p.get('until'));
       await beforeReport(name);
-      return {
-        report: name,
-        rows: await runReport(client, db, name, {
-          since: p.get('since'),
-          until: p.get('until'),
-          by: p.get('by'),
-          repo: p.get('repo'),
-          tolerance: p.get('tolerance'),
-          team: p.get('team'),
-          developer: p.get('developer'),
-        }),
-      };
+      const rows = await runReport(client, db, name, {
+        since: window.since.toISOString(),
+        until: window.until.toISOString(),
+        by: p.get('by'),
+        repo: p.get('repo'),
+        tolerance: p.get('tolerance'),
+        team: p.get('team'),
+        developer: p.get('developer'),
+      });
+      const body = reportEnvelope(name, window, rows as unknown as Record<string, unknown>[]);
+      return format === 'csv' ? new ApiText('text/csv; charset=utf-8', toCsv(body.rows)) : body;
     };
   }
   return api;
