@@ -1,7 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freePort, postOnce, runCli, startServerProcess, waitForExit } from '../helpers/cli.js';
+import {
+  freePort,
+  postOnce,
+  reportRows,
+  runCli,
+  startServerProcess,
+  waitForExit,
+} from '../helpers/cli.js';
 import { signBody } from '../../pipeline/src/github/index.js';
 import { scriptedRepo, stage1, stage2 } from '../helpers/git-repo.js';
 import { tempDataDir } from '../helpers/store.js';
@@ -83,7 +90,7 @@ describe('import git / import incidents / report churn|survival|defects (CLI and
       const window = ['--since', '2026-01-01', '--until', '2026-04-01', '--format', 'json'];
       const churn = runCli(['report', 'churn', ...window], apiEnv);
       expect(churn.stderr).toBe('');
-      const rows = JSON.parse(churn.stdout) as Record<string, unknown>[];
+      const rows = reportRows(churn.stdout);
       expect(rows.map((r) => [r.cohort, r.status, r.prs, r.lines_added, r.churn_pct])).toEqual([
         ['human', 'final', 4, 19, 5.26],
         ['agent', 'final', 4, 25, 44],
@@ -101,8 +108,12 @@ describe('import git / import incidents / report churn|survival|defects (CLI and
         ['human', 'final', 3, 2, 66.67],
       ]);
       const bad = runCli(['report', 'survival', '--by', 'planet', ...window], apiEnv);
-      expect(bad.status).toBe(1);
-      expect(bad.stderr).toContain('is not a cut of churn, survival or defects');
+      // The CLI refuses an unknown cut before asking (usage error, exit 2); the API says why.
+      expect(bad.status).toBe(2);
+      expect(bad.stderr).toContain("argument 'planet' is invalid");
+      const badApi = await fetch(`${server.url}/api/v1/reports/survival?by=planet`);
+      expect(badApi.status).toBe(400);
+      expect(await badApi.text()).toContain('is not a cut of churn, survival or defects');
       // A malformed part is refused with the field named.
       const refused = await postOnce(
         `${server.url}/api/v1/import/git-lines`,

@@ -6,7 +6,7 @@ import { loadConfig } from '../../pipeline/src/config.js';
 import { startEmbedded, type RunningServer } from '../../pipeline/src/embedded.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
 import { runTranscriptImport } from '../../pipeline/src/transcripts/cli.js';
-import { freePort, runCli } from '../helpers/cli.js';
+import { freePort, reportRows, runCli } from '../helpers/cli.js';
 import { tempDataDir } from '../helpers/store.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
@@ -24,7 +24,7 @@ describe('import claude-code on the data folder (no server), then the same folde
   const report = (...args: string[]): Row[] => {
     const r = runCli(['report', ...args, ...WINDOW, '--format', 'json'], env);
     expect(r.stderr).toBe('');
-    return JSON.parse(r.stdout) as Row[];
+    return reportRows<Row>(r.stdout);
   };
 
   beforeAll(async () => {

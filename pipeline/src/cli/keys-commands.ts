@@ -32,10 +32,12 @@ export const registerKeysCommands: CommandGroup = (program, ctx: CliContext) => 
   keys
     .command('list')
     .description('list keys (id, role, bound identity, spans written; never the secret)')
-    .option('--json', 'as JSON')
-    .action(async (flags: { json?: boolean }) => {
+    .addOption(new Option('-f, --format <format>', 'output format').choices(['table', 'json']))
+    .option('--json', 'shorthand for --format json')
+    .action(async (flags: { json?: boolean; format?: string }) => {
+      const json = flags.json === true || flags.format === 'json';
       ctx.io.out(
-        await runKeysCommand(ctx.config(), 'list', undefined, flags.json ? { format: 'json' } : {}),
+        await runKeysCommand(ctx.config(), 'list', undefined, json ? { format: 'json' } : {}),
       );
     });
   keys
