@@ -32,4 +32,13 @@ export {
   readRange,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
-export { redact, redactContent, REDACTED, MAX_CAPTURED_CHARS } from './redact.js';
+export {
+  redact,
+  redactContent,
+  maskSecrets,
+  wellFormed,
+  cutAt,
+  REDACTED,
+  MAX_CAPTURED_CHARS,
+} from './redact.js';
+export { SECRET_RULES_SOURCE, SECRET_RULE_COUNT } from './secret-scan.js';
