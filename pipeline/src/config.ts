@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import type { StoreOptions } from '@harness-meter/queries';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
+import { DECODE_DEFAULTS, type DecodeLimits } from './decode/validate.js';
 
 /** Every setting of the server side, with its default. The environment is read here only. */
 export interface Config {
@@ -40,6 +41,11 @@ export interface Config {
   alerts: AlertsConfig;
   /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
   githubWebhookSecret: string | undefined;
+  /**
+   * HM_ATTRIBUTE_COUNT_LIMIT (default 128, as OTEL_ATTRIBUTE_COUNT_LIMIT) and
+   * HM_ATTRIBUTE_VALUE_LENGTH_LIMIT (default 16384 characters): what a stored span keeps.
+   */
+  limits: DecodeLimits;
 }
 
 export interface AlertsConfig {
@@ -252,6 +258,24 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     pricesFile: pricesRaw === undefined ? undefined : resolve(pricesRaw),
     alerts: alertsConfig(env),
     githubWebhookSecret: env.HM_GITHUB_WEBHOOK_SECRET || undefined,
+    limits: {
+      attributeCountLimit: int(
+        env,
+        'HM_ATTRIBUTE_COUNT_LIMIT',
+        DECODE_DEFAULTS.attributeCountLimit,
+        1,
+        10_000,
+        '128',
+      ),
+      attributeValueLengthLimit: int(
+        env,
+        'HM_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        DECODE_DEFAULTS.attributeValueLengthLimit,
+        64,
+        1_048_576,
+        '16384',
+      ),
+    },
     ...overrides,
   };
 }

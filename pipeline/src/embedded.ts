@@ -6,12 +6,21 @@ import {
   type ClickHouseClient,
 } from '@harness-meter/queries';
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from './config.js';
-import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from './decode/index.js';
+import {
+  ATTR_HM_TRUNCATED,
+  DECODE_DEFAULTS,
+  decodeLogsRequest,
+  decodeMetricsRequest,
+  decodeTraceRequest,
+  type DecodeLimits,
+} from './decode/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { PricedSpan, SpanRecord } from './model.js';
 import { startReceiver, type OtlpEncoding, type Receiver } from './ingest/server.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
 import { createSessionStamper, type SessionStamper } from './stamp.js';
-import { loadReloadablePriceBook, type PriceBook } from './price/index.js';
+import { costOutOfRange, loadReloadablePriceBook, type PriceBook } from './price/index.js';
 import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
@@ -30,18 +39,62 @@ export function createSpanPath(
   priceBook: PriceBook,
   sink: SpanSink,
   stamper: SessionStamper = createSessionStamper(),
+  options: { limits?: DecodeLimits; metrics?: Metrics } = {},
 ): SpanPath {
+  const limits = options.limits ?? DECODE_DEFAULTS;
+  const count = (signal: string, stage: string, n: number): void => {
+    if (n > 0)
+      options.metrics?.inc(
+        'rejected_spans_total',
+        'Spans and agent events refused (bad times, counts or ids; costs out of range; refused by the store).',
+        n,
+        { signal, stage },
+      );
+  };
+  /** Prices, refuses out-of-range costs, stores; the partial success sums every refusal. */
+  async function store(
+    signal: string,
+    records: SpanRecord[],
+    rejected: number,
+    errors: string[],
+  ): Promise<PartialSuccess> {
+    const kept: PricedSpan[] = [];
+    const reasons = [...errors];
+    let refusedAtPrice = 0;
+    for (const s of stamper.apply(records).map((r) => priceBook.priceSpan(r))) {
+      const bad = costOutOfRange(s);
+      if (bad === undefined) kept.push(s);
+      else {
+        refusedAtPrice++;
+        reasons.push(bad);
+      }
+    }
+    const written = await sink.write(kept);
+    count(signal, 'decode', rejected);
+    count(signal, 'price', refusedAtPrice);
+    count(signal, 'sink', written.refused);
+    const truncated = kept.filter((s) => s.spanAttributes[ATTR_HM_TRUNCATED] !== undefined).length;
+    if (truncated > 0)
+      options.metrics?.inc(
+        'truncated_spans_total',
+        'Spans stored with attributes dropped or cut (OTel attribute limits).',
+        truncated,
+        { signal },
+      );
+    reasons.push(...written.reasons);
+    return {
+      rejected: rejected + refusedAtPrice + written.refused,
+      message: reasons.slice(0, 5).join('; '),
+    };
+  }
   return {
     async handleTraces(body, encoding) {
-      const decoded = decodeTraceRequest(body, encoding);
-      const priced = stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s));
-      await sink.write(priced);
-      return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
+      const decoded = decodeTraceRequest(body, encoding, limits);
+      return store('traces', decoded.spans, decoded.rejectedSpans, decoded.errors);
     },
     async handleLogs(body, encoding) {
-      const decoded = decodeLogsRequest(body, encoding);
-      await sink.write(stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s)));
-      return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
+      const decoded = decodeLogsRequest(body, encoding, limits);
+      return store('logs', decoded.spans, decoded.rejected, decoded.errors);
     },
   };
 }
@@ -72,13 +125,18 @@ export async function startEmbedded(
     const repaired = await repairRollups(client, config.database);
     if (Object.keys(repaired.rebuilt).length > 0) logger.warn('rollups repaired', repaired.rebuilt);
     const priceBook = loadReloadablePriceBook(config.pricesFile);
+    const metrics = createMetrics();
     const sink = createSpanSink(client, {
       db: config.database,
       maxSpans: config.batchMaxSpans,
       maxWaitMs: config.batchMaxWaitMs,
       logger,
+      onRefused: (n) =>
+        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
+          stage: 'sink',
+        }),
     });
-    const path = createSpanPath(priceBook, sink);
+    const path = createSpanPath(priceBook, sink, undefined, { limits: config.limits, metrics });
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
       changes: () => sink.storedBatches(),
@@ -91,10 +149,13 @@ export async function startEmbedded(
       onTraces: (body, encoding) => path.handleTraces(body, encoding),
       onLogs: (body, encoding) => path.handleLogs(body, encoding),
       onMetrics: async (body, encoding) => {
-        const decoded = decodeMetricsRequest(body, encoding);
+        const decoded = decodeMetricsRequest(body, encoding, config.limits);
         await insertMetricPoints(client, config.database, decoded.points);
-        return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
+        if (decoded.rejected > 0)
+          metrics.inc('rejected_points_total', 'Metric data points refused.', decoded.rejected);
+        return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
       },
+      metrics: () => metrics.render(),
       api: reportApi(client, config.database, async (name) => {
         if (!NEEDS_DETECTION.includes(name)) return;
         await sink.flush();

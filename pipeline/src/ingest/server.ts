@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { readBody } from './body.js';
+import { RETRY_AFTER_SECONDS, statusFor } from './status.js';
 import {
   encodeExportResponseJson,
   encodeExportResponseProto,
@@ -59,49 +60,13 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Seconds a client should wait before retrying after a 503. */
-export const RETRY_AFTER_SECONDS = 2;
+export { RETRY_AFTER_SECONDS } from './status.js';
 
 function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   const ct = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
   if (ct === 'application/x-protobuf' || ct === 'application/protobuf') return 'protobuf';
   if (ct === 'application/json') return 'json';
   return undefined;
-}
-
-function statusFor(err: unknown): {
-  status: number;
-  rpc: number;
-  message: string;
-  retriable: boolean;
-} {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof PipelineError) {
-    switch (err.code) {
-      case 'PAYLOAD_TOO_LARGE':
-        return { status: 413, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      case 'UNSUPPORTED_MEDIA_TYPE':
-        return { status: 415, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      case 'BAD_REQUEST':
-        return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      default:
-        if (err.retriable)
-          return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
-        return { status: 500, rpc: RPC_CODE.internal, message, retriable: false };
-    }
-  }
-  // Decoders throw their own typed errors (code OTLP_DECODE_FAILED, retriable false): bad data, 400.
-  if (err instanceof Error && 'code' in err && 'retriable' in err) {
-    if ((err as { retriable: unknown }).retriable === true)
-      return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
-    return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-  }
-  return {
-    status: 500,
-    rpc: RPC_CODE.internal,
-    message: `Internal error: ${message}`,
-    retriable: false,
-  };
 }
 
 function send(
@@ -119,12 +84,18 @@ function send(
   res.end(body);
 }
 
-function sendJson(res: ServerResponse, status: number, value: unknown): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): void {
   send(
     res,
     status,
     'application/json',
     JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    headers,
   );
 }
 
@@ -198,7 +169,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     params: URLSearchParams,
     res: ServerResponse,
   ): Promise<void> {
-    const handler = options.api?.[name];
+    const handler = options.api && Object.hasOwn(options.api, name) ? options.api[name] : undefined;
     if (!handler) {
       sendJson(res, 404, {
         error: `No API route ${JSON.stringify(name)}. Known: ${Object.keys(options.api ?? {}).join(', ')}`,
@@ -208,17 +179,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
     try {
       sendJson(res, 200, await handler(params));
     } catch (err) {
-      const retriable =
-        err instanceof Error &&
-        'retriable' in err &&
-        (err as { retriable: unknown }).retriable === true;
-      const code =
-        err instanceof Error && 'code' in err
-          ? String((err as { code: unknown }).code)
-          : 'INTERNAL';
-      const status =
-        code === 'INVALID_ARGUMENT' || code === 'BAD_REQUEST' ? 400 : retriable ? 503 : 500;
-      sendJson(res, status, { error: err instanceof Error ? err.message : String(err), code });
+      const s = statusFor(err);
+      sendJson(
+        res,
+        s.status,
+        { error: s.message, code: s.code },
+        s.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {},
+      );
     }
   }
 
@@ -239,11 +206,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         status: s.status,
         reason: s.message,
       });
-      const code =
-        err instanceof Error && 'code' in err
-          ? String((err as { code: unknown }).code)
-          : 'INTERNAL';
-      sendJson(res, s.status, { error: s.message, code });
+      sendJson(
+        res,
+        s.status,
+        { error: s.message, code: s.code },
+        s.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {},
+      );
     }
   }
 
@@ -257,7 +225,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       work = handleExport(req, res, options.onMetrics, 'metrics');
     else if (route === 'POST /v1/logs' && options.onLogs)
       work = handleExport(req, res, options.onLogs, 'logs');
-    else if (req.method === 'POST' && options.post?.[url.pathname])
+    else if (req.method === 'POST' && options.post && Object.hasOwn(options.post, url.pathname))
       work = handlePost(options.post[url.pathname]!, req, url.searchParams, res);
     else if (route === 'GET /metrics' && options.metrics) {
       send(res, 200, 'text/plain; version=0.0.4', options.metrics());

@@ -10,8 +10,9 @@ import {
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PricedSpan, SpanRecord } from '../model.js';
-import type { PriceBook } from '../price/index.js';
+import { costOutOfRange, type PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
+import type { RefusedSpan } from '../sink/refusals.js';
 import { createSessionStamper } from '../stamp.js';
 import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
@@ -76,6 +77,19 @@ function deadLetter(topic: string, partition: number, m: KafkaMessage, reason: s
       'hm.dlq.source.topic': topic,
       'hm.dlq.source.partition': String(partition),
       'hm.dlq.source.offset': m.offset,
+      'hm.dlq.at': new Date().toISOString(),
+    },
+  };
+}
+
+/** A span the store refused, as a dead letter: the span record as the session topic carries it. */
+export function refusedSpanMessage(r: RefusedSpan, stage: string): Message {
+  return {
+    key: sessionKey(r.span),
+    value: encodeSpanRecord(r.span),
+    headers: {
+      'hm.dlq.reason': r.reason.slice(0, 1000),
+      'hm.dlq.stage': stage,
       'hm.dlq.at': new Date().toISOString(),
     },
   };
@@ -303,7 +317,10 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         continue;
       }
-      priced.push(priceBook.priceSpan(stamper.apply([record])[0] ?? record));
+      const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
+      const outOfRange = costOutOfRange(span);
+      if (outOfRange === undefined) priced.push(span);
+      else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
     }
     if (dead.length > 0) {
       await untilDone(

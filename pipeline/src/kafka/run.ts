@@ -12,7 +12,12 @@ import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
-import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
+import {
+  createEnrichStage,
+  createRepartitionStage,
+  refusedSpanMessage,
+  type Stage,
+} from './consumers.js';
 import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
 import { startLagMonitor } from './lag.js';
 
@@ -77,6 +82,18 @@ export async function startKafkaPipeline(
       maxSpans: config.batchMaxSpans,
       maxWaitMs: config.batchMaxWaitMs,
       logger: log,
+      // Kafka mode: a span the store refuses goes to the dead-letter topic alone, with its reason.
+      deadLetter: async (refused) => {
+        await producer.send({
+          topic: cfg.deadLetterTopic,
+          acks: -1,
+          messages: refused.map((r) => refusedSpanMessage(r, 'enrich')),
+        });
+      },
+      onRefused: (n) =>
+        metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', n, {
+          stage: 'sink',
+        }),
     });
     const deps = { kafka, producer, cfg, log, metrics };
     priceBook = loadReloadablePriceBook(config.pricesFile);
