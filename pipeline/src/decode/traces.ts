@@ -408,7 +408,7 @@ export function boundRecord(
   const span = limitAttributes(record.spanAttributes, limits);
   const resource = limitAttributes(record.resourceAttributes, limits);
   const dropped = span.dropped + resource.dropped;
-  const cut = valuesCut + span.cut + resource.cut;
+  const cut = valuesCut;
   if (dropped > 0 || cut > 0)
     span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
   return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };

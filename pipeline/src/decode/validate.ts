@@ -130,27 +130,23 @@ export function storedText(text: string, maxChars: number): { text: string; cut:
 }
 
 /**
- * Attributes as stored: at most `attributeCountLimit` (first come, first kept), every value redacted
- * and cut to `attributeValueLengthLimit`. Counts what was dropped and shortened.
+ * Attributes as stored: at most `attributeCountLimit` (first come, first kept), keys cut to 256
+ * characters. Values arrive redacted and cut already (storedText, before derivation).
  */
 export function limitAttributes(
   attrs: Record<string, string>,
   limits: DecodeLimits,
-  keep: readonly string[] = [],
-): { attributes: Record<string, string>; dropped: number; cut: number } {
+): { attributes: Record<string, string>; dropped: number } {
   const out: Record<string, string> = {};
   let kept = 0;
   let dropped = 0;
-  let cut = 0;
   for (const [k, v] of Object.entries(attrs)) {
-    if (kept >= limits.attributeCountLimit && !keep.includes(k)) {
+    if (kept >= limits.attributeCountLimit) {
       dropped++;
       continue;
     }
     kept++;
-    const s = storedText(v, limits.attributeValueLengthLimit);
-    if (s.cut) cut++;
-    out[cutAt(k, 256)] = s.text;
+    out[k.length > 256 ? cutAt(k, 256) : k] = v;
   }
-  return { attributes: out, dropped, cut };
+  return { attributes: out, dropped };
 }
