@@ -49,6 +49,7 @@ import {
   type OtlpTraceRequest,
 } from './otlp-object.js';
 import { otlpType, TRACE_REQUEST } from './proto.js';
+import { redact } from '@harness-meter/instrumentation';
 import {
   ATTR_HM_TRUNCATED,
   checkedCount,
@@ -67,12 +68,19 @@ export type OtlpEncoding = 'protobuf' | 'json';
 export interface DecodedTraces {
   spans: SpanRecord[];
   rejectedSpans: number;
+  /**
+   * The refused spans themselves (their OTLP/JSON, cut to 4,096 characters) with the reason, at
+   * most MAX_REJECTED_SAMPLES per request: Kafka mode dead-letters each alone.
+   */
+  rejected?: { reason: string; sample: string }[];
   /** Reasons, for rejected spans and for values that were ignored (bounded). */
   errors: string[];
 }
 
 /** Bound on the reasons kept per request. */
 export const MAX_DECODE_ERRORS = 20;
+/** Bound on the refused spans kept (as samples) per request. */
+export const MAX_REJECTED_SAMPLES = 100;
 
 const TOOL_CLASSES: readonly ToolClass[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
 const SPAN_KIND_NAMES: Record<string, number> = {
@@ -381,6 +389,22 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
 
 // ---------- requests ----------
 
+/** A refused span as OTLP/JSON in one field order whatever its encoding, cut to 4,096 characters. */
+function spanSample(sp: OtlpSpan): string {
+  const text = JSON.stringify({
+    traceId: sp.traceId,
+    spanId: sp.spanId,
+    parentSpanId: sp.parentSpanId || undefined,
+    name: sp.name,
+    kind: sp.kind,
+    startTimeUnixNano: sp.startTimeUnixNano,
+    endTimeUnixNano: sp.endTimeUnixNano,
+    attributes: sp.attributes,
+    status: sp.status ? { code: sp.status.code, message: sp.status.message } : undefined,
+  });
+  return redact(text, 4096);
+}
+
 /** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
 function cleanAttributes(
   attrs: Record<string, string>,
@@ -424,6 +448,7 @@ export function recordsFromRequest(
 ): DecodedTraces {
   const spans: SpanRecord[] = [];
   const errors: string[] = [];
+  const rejected: { reason: string; sample: string }[] = [];
   let rejectedSpans = 0;
   const note = (msg: string): void => {
     if (errors.length < MAX_DECODE_ERRORS) errors.push(msg);
@@ -481,12 +506,17 @@ export function recordsFromRequest(
           spans.push(boundRecord(record, cut, limits));
         } catch (err) {
           rejectedSpans++;
-          note(err instanceof Error ? err.message : String(err));
+          const reason = err instanceof Error ? err.message : String(err);
+          note(reason);
+          if (rejected.length < MAX_REJECTED_SAMPLES)
+            rejected.push({ reason, sample: spanSample(sp) });
         }
       });
     });
   });
-  return { spans, rejectedSpans, errors };
+  return rejectedSpans > 0
+    ? { spans, rejectedSpans, errors, rejected }
+    : { spans, rejectedSpans, errors };
 }
 
 const base64ToHex = (b64: unknown): unknown =>

@@ -4,6 +4,7 @@ import {
   decodeLogsRequest,
   decodeTraceRequest,
   OtlpDecodeError,
+  type DecodeLimits,
   type DecodedLogs,
   type DecodedTraces,
 } from '../decode/index.js';
@@ -36,6 +37,8 @@ export interface StageDeps {
   kafka: Kafka;
   producer: Producer;
   cfg: KafkaConfig;
+  /** Attribute limits applied at decode (HM_ATTRIBUTE_*). @default DECODE_DEFAULTS */
+  limits?: DecodeLimits;
   log: Logger;
   metrics: Metrics;
   backoff?: Backoff;
@@ -255,10 +258,20 @@ export function createRepartitionStage(deps: StageDeps): Stage {
         try {
           if (!m.value) throw new PoisonMessageError('empty message value');
           const decoded = isLogs
-            ? logsAsTraces(decodeLogsRequest(m.value, encoding))
-            : decodeTraceRequest(m.value, encoding);
+            ? logsAsTraces(decodeLogsRequest(m.value, encoding, deps.limits))
+            : decodeTraceRequest(m.value, encoding, deps.limits);
           for (const r of decoded.spans)
             out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          // Each refused span goes to the dead-letter topic alone (its OTLP/JSON and the reason).
+          for (const r of decoded.rejected ?? [])
+            dead.push(
+              deadLetter(
+                p.batch.topic,
+                p.batch.partition,
+                { ...m, value: Buffer.from(r.sample) },
+                r.reason,
+              ),
+            );
           if (decoded.rejectedSpans > 0)
             metrics.inc(
               'rejected_spans_total',

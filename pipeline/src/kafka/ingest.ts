@@ -9,6 +9,7 @@ import {
   OtlpDecodeError,
   protobufToOtlpObject,
   recordsFromRequest,
+  type DecodeLimits,
   type OtlpTraceRequest,
 } from '../decode/index.js';
 import { PipelineError } from '../errors.js';
@@ -22,7 +23,12 @@ import type { Metrics } from '../metrics.js';
  * `otlp_proto`, or `otlp_json` when so configured). Resolves only once Kafka acknowledged the write
  * (acks=all); a Kafka failure is a retriable error (HTTP 503 with Retry-After).
  */
-export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+export function createKafkaIngest(
+  producer: Producer,
+  cfg: KafkaConfig,
+  metrics: Metrics,
+  limits?: DecodeLimits,
+) {
   return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
     let request: OtlpTraceRequest;
     if (encoding === 'protobuf') request = protobufToOtlpObject(body);
@@ -40,7 +46,7 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
       }
       request = assertTraceRequestShape(parsed);
     }
-    const checked = recordsFromRequest(request);
+    const checked = recordsFromRequest(request, limits);
     const partial = {
       rejected: checked.rejectedSpans,
       message: checked.errors.slice(0, 5).join('; '),
@@ -77,9 +83,14 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
 }
 
 /** The ingest stage for OTLP logs (agents' own events): checked, then written to the logs topic. */
-export function createKafkaLogsIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+export function createKafkaLogsIngest(
+  producer: Producer,
+  cfg: KafkaConfig,
+  metrics: Metrics,
+  limits?: DecodeLimits,
+) {
   return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
-    const checked = decodeLogsRequest(body, encoding);
+    const checked = decodeLogsRequest(body, encoding, limits);
     const partial = { rejected: checked.rejected, message: checked.errors.slice(0, 5).join('; ') };
     if (checked.spans.length === 0) return partial;
     const value =

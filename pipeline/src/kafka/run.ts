@@ -95,7 +95,7 @@ export async function startKafkaPipeline(
           stage: 'sink',
         }),
     });
-    const deps = { kafka, producer, cfg, log, metrics };
+    const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
     priceBook = loadReloadablePriceBook(config.pricesFile);
     stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
     const stageSink = sink;
@@ -120,8 +120,8 @@ export async function startKafkaPipeline(
     maxBodyBytes: config.maxBodyBytes,
     ...(roles.includes('ingest')
       ? {
-          onTraces: createKafkaIngest(producer, cfg, metrics),
-          onLogs: createKafkaLogsIngest(producer, cfg, metrics),
+          onTraces: createKafkaIngest(producer, cfg, metrics, config.limits),
+          onLogs: createKafkaLogsIngest(producer, cfg, metrics, config.limits),
         }
       : {}),
     ...(client
