@@ -10,15 +10,10 @@ import {
   type OtlpKeyValue,
 } from './otlp-object.js';
 import { otlpType, parseOtlpBody } from './proto.js';
-import {
-  attributeMap,
-  boundRecord,
-  MAX_DECODE_ERRORS,
-  toSpanRecord,
-  type OtlpEncoding,
-} from './traces.js';
+import { attributeMap, MAX_DECODE_ERRORS, toSpanRecord, type OtlpEncoding } from './traces.js';
 import { isKeptAgentAttribute } from './agent-attributes.js';
 import {
+  boundRecord,
   checkTime,
   DECODE_DEFAULTS,
   SpanRejectedError,

@@ -49,13 +49,13 @@ import {
   type OtlpTraceRequest,
 } from './otlp-object.js';
 import { otlpType, TRACE_REQUEST } from './proto.js';
-import { redact } from '@harness-meter/instrumentation';
 import {
-  ATTR_HM_TRUNCATED,
+  boundRecord,
   checkedCount,
   checkSpanTimes,
+  cleanAttributes,
   DECODE_DEFAULTS,
-  limitAttributes,
+  spanSample,
   SpanRejectedError,
   storedText,
   wellFormedDeep,
@@ -388,55 +388,6 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
 }
 
 // ---------- requests ----------
-
-/** A refused span as OTLP/JSON in one field order whatever its encoding, cut to 4,096 characters. */
-function spanSample(sp: OtlpSpan): string {
-  const text = JSON.stringify({
-    traceId: sp.traceId,
-    spanId: sp.spanId,
-    parentSpanId: sp.parentSpanId || undefined,
-    name: sp.name,
-    kind: sp.kind,
-    startTimeUnixNano: sp.startTimeUnixNano,
-    endTimeUnixNano: sp.endTimeUnixNano,
-    attributes: sp.attributes,
-    status: sp.status ? { code: sp.status.code, message: sp.status.message } : undefined,
-  });
-  return redact(text, 4096);
-}
-
-/** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
-function cleanAttributes(
-  attrs: Record<string, string>,
-  limits: DecodeLimits,
-): { attributes: Record<string, string>; cut: number } {
-  const out: Record<string, string> = {};
-  let cut = 0;
-  for (const [k, v] of Object.entries(attrs)) {
-    const t = storedText(v, limits.attributeValueLengthLimit);
-    if (t.cut) cut++;
-    out[k] = t.text;
-  }
-  return { attributes: out, cut };
-}
-
-/**
- * A derived record with its stored attribute maps bounded (OTel attribute count limit) and the
- * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut.
- */
-export function boundRecord(
-  record: SpanRecord,
-  valuesCut: number,
-  limits: DecodeLimits,
-): SpanRecord {
-  const span = limitAttributes(record.spanAttributes, limits);
-  const resource = limitAttributes(record.resourceAttributes, limits);
-  const dropped = span.dropped + resource.dropped;
-  const cut = valuesCut;
-  if (dropped > 0 || cut > 0)
-    span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
-  return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };
-}
 
 /**
  * Turns a request in OTLP/JSON shape into records; invalid spans are counted, not fatal. Every

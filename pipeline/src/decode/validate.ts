@@ -4,6 +4,8 @@
  * Pure: no I/O, no environment (the limits arrive as options from config.ts).
  */
 import { cutAt, redact, wellFormed } from '@harness-meter/instrumentation';
+import type { SpanRecord } from '../model.js';
+import type { OtlpSpan } from './otlp-object.js';
 
 /** Limits applied to every span, log event and metric point on the way in. */
 export interface DecodeLimits {
@@ -149,4 +151,53 @@ export function limitAttributes(
     out[k.length > 256 ? cutAt(k, 256) : k] = v;
   }
   return { attributes: out, dropped };
+}
+
+/** A refused span as OTLP/JSON in one field order whatever its encoding, cut to 4,096 characters. */
+export function spanSample(sp: OtlpSpan): string {
+  const text = JSON.stringify({
+    traceId: sp.traceId,
+    spanId: sp.spanId,
+    parentSpanId: sp.parentSpanId || undefined,
+    name: sp.name,
+    kind: sp.kind,
+    startTimeUnixNano: sp.startTimeUnixNano,
+    endTimeUnixNano: sp.endTimeUnixNano,
+    attributes: sp.attributes,
+    status: sp.status ? { code: sp.status.code, message: sp.status.message } : undefined,
+  });
+  return redact(text, 4096);
+}
+
+/** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
+export function cleanAttributes(
+  attrs: Record<string, string>,
+  limits: DecodeLimits,
+): { attributes: Record<string, string>; cut: number } {
+  const out: Record<string, string> = {};
+  let cut = 0;
+  for (const [k, v] of Object.entries(attrs)) {
+    const t = storedText(v, limits.attributeValueLengthLimit);
+    if (t.cut) cut++;
+    out[k] = t.text;
+  }
+  return { attributes: out, cut };
+}
+
+/**
+ * A derived record with its stored attribute maps bounded (OTel attribute count limit) and the
+ * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut.
+ */
+export function boundRecord(
+  record: SpanRecord,
+  valuesCut: number,
+  limits: DecodeLimits,
+): SpanRecord {
+  const span = limitAttributes(record.spanAttributes, limits);
+  const resource = limitAttributes(record.resourceAttributes, limits);
+  const dropped = span.dropped + resource.dropped;
+  const cut = valuesCut;
+  if (dropped > 0 || cut > 0)
+    span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
+  return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };
 }
