@@ -12,21 +12,21 @@ export function assertDatabaseName(db: string): void {
   }
 }
 
-/** Times harness-meter stores and queries: [1970-01-01, 2100-01-01) UTC (inside DateTime and DateTime64). */
-export const MIN_STORED_TIME_MS = 0;
-export const MAX_STORED_TIME_MS = 4_102_444_800_000;
+/** What a DateTime64(3) parameter can hold: [1900-01-01, 2300-01-01) UTC. */
+export const MIN_STORED_TIME_MS = -2_208_988_800_000;
+export const MAX_STORED_TIME_MS = 10_413_792_000_000;
 
 /**
  * Formats a Date as a ClickHouse DateTime64(3) literal in UTC, for query parameters. Throws
  * StoreError INVALID_ARGUMENT (a 4xx at the HTTP edge) for an invalid date or one outside
- * [1970, 2100), which ClickHouse would refuse or wrap.
+ * DateTime64's [1900, 2300), which ClickHouse would refuse or wrap.
  */
 export function toClickHouseTime(d: Date): string {
   const ms = d.getTime();
   if (Number.isNaN(ms) || ms < MIN_STORED_TIME_MS || ms >= MAX_STORED_TIME_MS)
     throw new StoreError(
       'INVALID_ARGUMENT',
-      `The time ${Number.isNaN(ms) ? 'given is not a valid date' : d.toISOString()} is outside 1970-01-01..2100-01-01 UTC.`,
+      `The time ${Number.isNaN(ms) ? 'given is not a valid date' : d.toISOString()} is outside 1900-01-01..2300-01-01 UTC.`,
     );
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -59,7 +59,7 @@ function factTime(v: unknown, path: string): string {
   try {
     return toClickHouseTime(d);
   } catch {
-    return bad(path, `a time in 1970..2100 (got ${JSON.stringify(v)})`);
+    return bad(path, `a time in 1900..2300 (got ${JSON.stringify(v)})`);
   }
 }
 
