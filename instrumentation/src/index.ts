@@ -38,7 +38,16 @@ export {
   isTransientFailure,
 } from './hashing.js';
 export type { ToolClass } from './hashing.js';
-export { redact, redactContent, REDACTED, MAX_CAPTURED_CHARS } from './redact.js';
+export {
+  redact,
+  redactContent,
+  maskSecrets,
+  wellFormed,
+  cutAt,
+  REDACTED,
+  MAX_CAPTURED_CHARS,
+} from './redact.js';
+export { SECRET_RULES_SOURCE, SECRET_RULE_COUNT } from './secret-scan.js';
 export { describeToolCall, parsePatch, resolvePath, DEFAULT_READ_LIMIT } from './tool-schemas.js';
 export type { CallShape, DescribeOptions } from './tool-schemas.js';
 export { analyzeShell, tokenizeShell, SHELL_COMMANDS } from './shell.js';

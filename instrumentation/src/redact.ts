@@ -1,4 +1,5 @@
 import { canonicalJson } from './hashing.js';
+import { maskSecretSpans } from './secret-scan.js';
 
 /** Bound on captured content per attribute (characters), when content capture is on. */
 export const MAX_CAPTURED_CHARS = 8192;
@@ -6,89 +7,47 @@ export const MAX_CAPTURED_CHARS = 8192;
 /** What replaces a secret. */
 export const REDACTED = '[REDACTED]';
 
-/**
- * A secret-looking pattern. `keep`: what of the match stays — nothing, or group 1 (a prefix such
- * as `Bearer ` or `password=`), with the replacement quoted when it stands for a JSON string.
- */
-interface SecretPattern {
-  re: RegExp;
-  keep: 'none' | 'prefix' | 'prefix-quoted';
-}
-
-const SECRET_PATTERNS: readonly SecretPattern[] = [
-  // PEM private keys (RSA, EC, OPENSSH, PKCS#8, encrypted)
-  {
-    re: /-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g,
-    keep: 'none',
-  },
-  // OpenAI / Anthropic style keys: sk-..., sk-proj-..., sk-ant-api03-...
-  { re: /\bsk-[A-Za-z0-9_-]{16,}/g, keep: 'none' },
-  // GitHub tokens: classic (ghp_, gho_, ghu_, ghs_, ghr_) and fine-grained
-  { re: /\bgh[pousr]_[A-Za-z0-9]{20,}/g, keep: 'none' },
-  { re: /\bgithub_pat_[A-Za-z0-9_]{20,}/g, keep: 'none' },
-  // AWS access key ids (long-term and temporary)
-  { re: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/g, keep: 'none' },
-  // Slack tokens
-  { re: /\bxox[abposr]-[A-Za-z0-9-]{10,}/g, keep: 'none' },
-  // Google API keys
-  { re: /\bAIza[0-9A-Za-z_-]{30,}/g, keep: 'none' },
-  // Authorization: <scheme> <credentials> (any scheme, header or key=value form). The value may
-  // not be a bare scheme word, so an already masked `Bearer [REDACTED]` stays as it is.
-  {
-    re: /\b(authorization\s*[=:]\s*(?:(?:Bearer|Basic|Token|Digest|Bot)\s+)?)(?!(?:Bearer|Basic|Token|Digest|Bot)\s)[^\s,;&"'[]+/gi,
-    keep: 'prefix',
-  },
-  // Bearer / Basic credentials elsewhere
-  // (the credential must hold a digit or punctuation, so prose like "bearer authentication" stays)
-  {
-    re: /\b((?:[Bb]earer|Basic)\s+)(?=[A-Za-z._~+/=-]*[0-9._~+/=-])[A-Za-z0-9._~+/=-]{8,}/g,
-    keep: 'prefix',
-  },
-  // JSON members with a secret-looking name: "password": "..."
-  {
-    re: /("[A-Za-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|authorization|credentials?)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi,
-    keep: 'prefix-quoted',
-  },
-  // key=value / key: value with a secret-looking key, also inside longer names (DB_PASSWORD=, GITHUB_TOKEN:)
-  {
-    re: /\b([A-Za-z0-9_]*(?:password|passwd|pwd|secret|token|api[_-]?key|access[_-]?key|secret[_-]?key|private[_-]?key)\s*[=:]\s*)(?:"[^"]*"|'[^']*'|[^\s,;&"']+)/gi,
-    keep: 'prefix',
-  },
-  // credentials in URLs: scheme://user:password@host
-  { re: /(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@]+:)[^\s/@]+(?=@)/gi, keep: 'prefix' },
-];
-
 /** Object keys whose values are secrets whatever they look like (matched at the end of the key). */
 const SECRET_KEY =
   /(?:password|passwd|secret|token|apikey|api[_-]key|accesskey|access[_-]key|privatekey|private[_-]key|authorization|credentials?|cookie)$/i;
 
 /** Masks what looks like a credential in a text (no truncation). Idempotent. */
-function maskSecrets(text: string): string {
-  let out = text;
-  for (const { re, keep } of SECRET_PATTERNS) {
-    out = out.replace(re, (_match: string, prefix: unknown) => {
-      if (keep === 'none' || typeof prefix !== 'string') return REDACTED;
-      return keep === 'prefix-quoted' ? `${prefix}"${REDACTED}"` : `${prefix}${REDACTED}`;
-    });
-  }
-  return out;
+export function maskSecrets(text: string): string {
+  return maskSecretSpans(text, REDACTED);
+}
+
+/** Lone UTF-16 surrogates (half of an emoji); they are not text and ClickHouse refuses them in JSON. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** The text with every lone surrogate replaced by U+FFFD, so it is valid UTF-16 (and UTF-8 once encoded). */
+export function wellFormed(text: string): string {
+  LONE_SURROGATE.lastIndex = 0;
+  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATE, '\uFFFD') : text;
+}
+
+/** The first `maxChars` UTF-16 units, one less when the cut would split a surrogate pair. */
+export function cutAt(text: string, maxChars: number): string {
+  if (text.length <= maxChars) return text;
+  const code = text.charCodeAt(maxChars - 1);
+  return text.slice(0, code >= 0xd800 && code <= 0xdbff ? maxChars - 1 : maxChars);
 }
 
 function truncate(text: string, maxChars: number): string {
   return text.length > maxChars
-    ? `${text.slice(0, maxChars)}…[truncated ${text.length - maxChars} chars]`
+    ? `${cutAt(text, maxChars)}…[truncated ${text.length - cutAt(text, maxChars).length} chars]`
     : text;
 }
 
 /**
- * Masks what looks like a credential (API keys and tokens such as `sk-…`, `ghp_…`, `AKIA…`,
- * `xox…`, bearer tokens, `password=…`, PEM private keys) with `[REDACTED]`, then truncates to
- * `maxChars`.
+ * Masks what looks like a credential with `[REDACTED]`, then truncates to `maxChars` (never inside a
+ * surrogate pair). The rules are data: gitleaks' default rule set (secret-rules.json) and
+ * harness-meter's own forms (secret-rules-local.json: `password=…`, `-p<password>`, URLs with
+ * credentials, Authorization headers, ...). The pipeline applies the same function to what it stores.
  *
  * @example redact('curl -H "Authorization: Bearer abc.def.ghi123"') // 'curl -H "Authorization: Bearer [REDACTED]"'
  */
 export function redact(text: string, maxChars: number = MAX_CAPTURED_CHARS): string {
-  return truncate(maskSecrets(text), maxChars);
+  return truncate(maskSecrets(wellFormed(text)), maxChars);
 }
 
 /**
@@ -119,5 +78,5 @@ export function redactContent(value: unknown, maxChars: number = MAX_CAPTURED_CH
   const safe = redactValue(value);
   const text = typeof safe === 'string' ? safe : canonicalJson(safe);
   // A second pass catches secrets that only appear once the value is serialized.
-  return truncate(maskSecrets(text), maxChars);
+  return truncate(maskSecrets(wellFormed(text)), maxChars);
 }

@@ -4,6 +4,7 @@ import type { StoreOptions } from '@harness-meter/queries';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from './ingest/limits.js';
+import { DECODE_DEFAULTS, type DecodeLimits } from './decode/validate.js';
 
 /** Every setting of the server side, with its default. The environment is read here only. */
 export interface Config {
@@ -41,6 +42,11 @@ export interface Config {
   alerts: AlertsConfig;
   /** HM_GITHUB_WEBHOOK_SECRET: secret of the GitHub webhook (POST /v1/github/webhook); unset = webhooks refused. */
   githubWebhookSecret: string | undefined;
+  /**
+   * HM_ATTRIBUTE_COUNT_LIMIT (default 128, as OTEL_ATTRIBUTE_COUNT_LIMIT) and
+   * HM_ATTRIBUTE_VALUE_LENGTH_LIMIT (default 16384 characters): what a stored span keeps.
+   */
+  limits: DecodeLimits;
   /** Labels that make a GitHub issue an incident (`issues` webhook): HM_INCIDENT_LABELS. @default ['bug', 'incident'] */
   incidentLabels: string[];
   /** HM_AUTH: `on` (default: keys required once one exists, or off loopback) or `off` (no checks; logged loudly). */
@@ -339,6 +345,24 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowedHosts: hostList(env),
     httpLimits: httpLimits(env),
     incidentLabels: incidentLabels(env.HM_INCIDENT_LABELS),
+    limits: {
+      attributeCountLimit: int(
+        env,
+        'HM_ATTRIBUTE_COUNT_LIMIT',
+        DECODE_DEFAULTS.attributeCountLimit,
+        1,
+        10_000,
+        '128',
+      ),
+      attributeValueLengthLimit: int(
+        env,
+        'HM_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+        DECODE_DEFAULTS.attributeValueLengthLimit,
+        64,
+        1_048_576,
+        '16384',
+      ),
+    },
     ...overrides,
   };
 }

@@ -7,7 +7,6 @@ import {
   type ClickHouseClient,
 } from '@harness-meter/queries';
 import { SERVER_LOCK_WAIT_MS, storeOptions, type Config } from './config.js';
-import { decodeLogsRequest, decodeMetricsRequest, decodeTraceRequest } from './decode/index.js';
 import {
   ANONYMOUS,
   startReceiver,
@@ -16,10 +15,20 @@ import {
   type Receiver,
 } from './ingest/server.js';
 import { bindIdentity, createRequestGuard, keysRoutes, overrideMessage } from './auth/index.js';
+import {
+  ATTR_HM_TRUNCATED,
+  DECODE_DEFAULTS,
+  decodeLogsRequest,
+  decodeMetricsRequest,
+  decodeTraceRequest,
+  type DecodeLimits,
+} from './decode/index.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import type { PricedSpan, SpanRecord } from './model.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
 import { createSessionStamper, type SessionStamper } from './stamp.js';
-import { loadReloadablePriceBook, type PriceBook } from './price/index.js';
+import { costOutOfRange, loadReloadablePriceBook, type PriceBook } from './price/index.js';
 import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
@@ -28,7 +37,6 @@ import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { transcriptApi } from './transcripts/route.js';
 import { demoResetRoute } from './demo/reset.js';
-import { createMetrics } from './metrics.js';
 
 /** The stages of the span path that do not depend on transport: decode → price → sink. */
 export interface SpanPath {
@@ -54,25 +62,65 @@ export function createSpanPath(
   priceBook: PriceBook,
   sink: SpanSink,
   stamper: SessionStamper = createSessionStamper(),
+  options: { limits?: DecodeLimits; metrics?: Metrics } = {},
 ): SpanPath {
+  const limits = options.limits ?? DECODE_DEFAULTS;
+  const count = (signal: string, stage: string, n: number): void => {
+    if (n > 0)
+      options.metrics?.inc(
+        'rejected_spans_total',
+        'Spans and agent events refused (bad times, counts or ids; costs out of range; refused by the store).',
+        n,
+        { signal, stage },
+      );
+  };
+  /** Prices, refuses out-of-range costs, stores; the partial success sums every refusal. */
+  async function store(
+    signal: string,
+    records: SpanRecord[],
+    rejected: number,
+    errors: string[],
+    context: IngestContext,
+  ): Promise<PartialSuccess> {
+    const kept: PricedSpan[] = [];
+    const reasons = [...errors];
+    let refusedAtPrice = 0;
+    // A bound ingest key's team/developer replace what the spans claim (README, "Security").
+    const bound = bindIdentity(stamper.apply(records), context);
+    for (const s of bound.records.map((r) => priceBook.priceSpan(r))) {
+      const bad = costOutOfRange(s);
+      if (bad === undefined) kept.push(s);
+      else {
+        refusedAtPrice++;
+        reasons.push(bad);
+      }
+    }
+    const written = await sink.write(kept);
+    count(signal, 'decode', rejected);
+    count(signal, 'price', refusedAtPrice);
+    count(signal, 'sink', written.refused);
+    const truncated = kept.filter((s) => s.spanAttributes[ATTR_HM_TRUNCATED] !== undefined).length;
+    if (truncated > 0)
+      options.metrics?.inc(
+        'truncated_spans_total',
+        'Spans stored with attributes dropped or cut (OTel attribute limits).',
+        truncated,
+        { signal },
+      );
+    reasons.push(...written.reasons);
+    return {
+      rejected: rejected + refusedAtPrice + written.refused,
+      message: partialMessage(reasons, overrideMessage(bound.overridden, context)),
+    };
+  }
   return {
     async handleTraces(body, encoding, context = ANONYMOUS) {
-      const decoded = decodeTraceRequest(body, encoding);
-      const bound = bindIdentity(stamper.apply(decoded.spans), context);
-      await sink.write(bound.records.map((s) => priceBook.priceSpan(s)));
-      return {
-        rejected: decoded.rejectedSpans,
-        message: partialMessage(decoded.errors, overrideMessage(bound.overridden, context)),
-      };
+      const decoded = decodeTraceRequest(body, encoding, limits);
+      return store('traces', decoded.spans, decoded.rejectedSpans, decoded.errors, context);
     },
     async handleLogs(body, encoding, context = ANONYMOUS) {
-      const decoded = decodeLogsRequest(body, encoding);
-      const bound = bindIdentity(stamper.apply(decoded.spans), context);
-      await sink.write(bound.records.map((s) => priceBook.priceSpan(s)));
-      return {
-        rejected: decoded.rejected,
-        message: partialMessage(decoded.errors, overrideMessage(bound.overridden, context)),
-      };
+      const decoded = decodeLogsRequest(body, encoding, limits);
+      return store('logs', decoded.spans, decoded.rejected, decoded.errors, context);
     },
   };
 }
@@ -111,13 +159,18 @@ export async function startEmbedded(
       logger,
     });
     const priceBook = loadReloadablePriceBook(config.pricesFile);
+    const metrics = createMetrics();
     const sink = createSpanSink(client, {
       db: config.database,
       maxSpans: config.batchMaxSpans,
       maxWaitMs: config.batchMaxWaitMs,
       logger,
+      onRefused: (n) =>
+        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
+          stage: 'sink',
+        }),
     });
-    const path = createSpanPath(priceBook, sink);
+    const path = createSpanPath(priceBook, sink, undefined, { limits: config.limits, metrics });
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
       changes: () => sink.storedBatches(),
@@ -128,8 +181,6 @@ export async function startEmbedded(
       logger,
       changed: () => guard.invalidate(),
     });
-    // Prometheus metrics in embedded mode too: process metrics, and what the sink stored.
-    const metrics = createMetrics();
     const receiver = await startReceiver({
       host: config.host,
       port: config.port,
@@ -139,9 +190,11 @@ export async function startEmbedded(
       onTraces: (body, encoding, context) => path.handleTraces(body, encoding, context),
       onLogs: (body, encoding, context) => path.handleLogs(body, encoding, context),
       onMetrics: async (body, encoding) => {
-        const decoded = decodeMetricsRequest(body, encoding);
+        const decoded = decodeMetricsRequest(body, encoding, config.limits);
         await insertMetricPoints(client, config.database, decoded.points);
-        return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
+        if (decoded.rejected > 0)
+          metrics.inc('rejected_points_total', 'Metric data points refused.', decoded.rejected);
+        return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
       },
       api: {
         ...reportApi(client, config.database, async (name) => {

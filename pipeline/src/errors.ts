@@ -2,6 +2,7 @@
 export type PipelineErrorCode =
   | 'CONFIG_INVALID'
   | 'BAD_REQUEST'
+  | 'UNPROCESSABLE'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SINK_FAILED'

@@ -44,3 +44,40 @@ export class DataFolderLockedError extends StoreError {
 export function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
+
+/** ClickHouse error names (`type`, as the HTTP client and chDB report them) caused by the values sent. */
+const DATA_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'ARGUMENT_OUT_OF_BOUND',
+  'BAD_ARGUMENTS',
+  'CANNOT_CONVERT_TYPE',
+  'CANNOT_INSERT_NULL_IN_ORDINARY_COLUMN',
+  'DECIMAL_OVERFLOW',
+  'ILLEGAL_TYPE_OF_ARGUMENT',
+  'INCORRECT_DATA',
+  'INCORRECT_NUMBER_OF_COLUMNS',
+  'TOO_LARGE_STRING_SIZE',
+  'TYPE_MISMATCH',
+  'VALUE_IS_OUT_OF_RANGE_OF_DATA_TYPE',
+  'VIOLATED_CONSTRAINT',
+]);
+
+/**
+ * Whether ClickHouse refused a query or insert because of the values in it (permanent: the same
+ * values fail the same way), not because of its own state. Follows `cause` chains (a StoreError
+ * wrapping a ClickHouse error).
+ */
+export function isClickHouseDataError(err: unknown): boolean {
+  for (let e: unknown = err, depth = 0; e && depth < 5; depth++) {
+    if (typeof e !== 'object') return false;
+    const type = (e as { type?: unknown }).type;
+    if (
+      typeof type === 'string' &&
+      (DATA_ERROR_TYPES.has(type) ||
+        type.startsWith('CANNOT_PARSE') ||
+        type.startsWith('CANNOT_READ'))
+    )
+      return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}

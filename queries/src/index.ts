@@ -4,7 +4,7 @@ export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';
 export type { FolderLock } from './lock.js';
 export type { StoreOptions, ClickHouseClient } from './client.js';
-export { StoreError, DataFolderLockedError, messageOf } from './errors.js';
+export { StoreError, DataFolderLockedError, messageOf, isClickHouseDataError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export {
   loadMigrations,
@@ -15,7 +15,12 @@ export {
 } from './migrate.js';
 export type { Migration, MigrationResult } from './migrate.js';
 export { formatUsd, nanosToUsdNumber, NANOS_PER_USD } from './money.js';
-export { assertDatabaseName, toClickHouseTime } from './sql.js';
+export {
+  assertDatabaseName,
+  toClickHouseTime,
+  MIN_STORED_TIME_MS,
+  MAX_STORED_TIME_MS,
+} from './sql.js';
 export {
   costPerPr,
   costBy,

@@ -12,7 +12,21 @@ export function assertDatabaseName(db: string): void {
   }
 }
 
-/** Formats a Date as a ClickHouse DateTime64(3) literal in UTC, for query parameters. */
+/** What a DateTime64(3) parameter can hold: [1900-01-01, 2300-01-01) UTC. */
+export const MIN_STORED_TIME_MS = -2_208_988_800_000;
+export const MAX_STORED_TIME_MS = 10_413_792_000_000;
+
+/**
+ * Formats a Date as a ClickHouse DateTime64(3) literal in UTC, for query parameters. Throws
+ * StoreError INVALID_ARGUMENT (a 4xx at the HTTP edge) for an invalid date or one outside
+ * DateTime64's [1900, 2300), which ClickHouse would refuse or wrap.
+ */
 export function toClickHouseTime(d: Date): string {
+  const ms = d.getTime();
+  if (Number.isNaN(ms) || ms < MIN_STORED_TIME_MS || ms >= MAX_STORED_TIME_MS)
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `The time ${Number.isNaN(ms) ? 'given is not a valid date' : d.toISOString()} is outside 1900-01-01..2300-01-01 UTC.`,
+    );
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }

@@ -188,6 +188,36 @@ describe(
       }
     });
 
+    it('a bad span goes to the dead-letter topic alone, with its reason; its request-mates are stored', async () => {
+      const config = kafkaTestConfig('badspan', { database: DB });
+      const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
+      try {
+        const [request] = gpt4oRequests(5, 5, 1, 23);
+        const spans = request!.resourceSpans![0]!.scopeSpans![0]!.spans!;
+        const bad = spans[2]!;
+        bad.attributes = bad.attributes!.map((kv) =>
+          kv.key === 'gen_ai.usage.input_tokens' ? { key: kv.key, value: { intValue: '-5' } } : kv,
+        );
+        const producer = testKafka().producer();
+        await producer.connect();
+        await producer.send({
+          topic: config.kafka.otlpSpansTopic,
+          acks: -1,
+          messages: [{ value: Buffer.from(encodeTraceRequestProtobuf(request!)), partition: 0 }],
+        });
+        await producer.disconnect();
+        await waitFor('the four good spans', async () => (await storedSpans(23)) === 4, 30_000);
+        const [dead] = await readTopic(config.kafka.deadLetterTopic, 1);
+        const sample = JSON.parse(dead?.value?.toString() ?? '{}') as { spanId?: string };
+        expect(sample.spanId).toBe(bad.spanId);
+        expect(dead?.headers?.['hm.dlq.reason']?.toString()).toContain(
+          'gen_ai.usage.input_tokens="-5" is not a count',
+        );
+      } finally {
+        await p.stop();
+      }
+    });
+
     it('ClickHouse unavailable for a few seconds mid-stream: nothing lost, nothing doubled', async () => {
       const config = kafkaTestConfig('chdown', { database: DB });
       const f = flaky(client);

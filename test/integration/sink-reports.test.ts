@@ -56,10 +56,10 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
       resultTokens: 42,
     });
     const first = await sink.write([a1, a2, b1, unpriced, tool]);
-    expect(first).toEqual({ inserted: 5, duplicates: 0 });
+    expect(first).toEqual({ inserted: 5, duplicates: 0, refused: 0, reasons: [] });
     // Redelivery: the same spans again, in one batch with a duplicate inside it too.
     const again = await sink.write([a1, a1, b1, tool]);
-    expect(again).toEqual({ inserted: 0, duplicates: 4 });
+    expect(again).toEqual({ inserted: 0, duplicates: 4, refused: 0, reasons: [] });
     await sink.close();
 
     const rows = await costPerPr(client, { db: DB, ...window });
@@ -127,6 +127,11 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
       retriable: true,
     });
     await sink.close();
-    await expect(pending).resolves.toEqual({ inserted: 1, duplicates: 0 });
+    await expect(pending).resolves.toEqual({
+      inserted: 1,
+      duplicates: 0,
+      refused: 0,
+      reasons: [],
+    });
   });
 });

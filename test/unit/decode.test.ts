@@ -12,6 +12,7 @@ import {
   decodeTraceRequest,
   encodeTraceRequestProtobuf,
   MAX_DECODE_ERRORS,
+  MAX_TOKEN_COUNT,
   OtlpDecodeError,
   protobufToOtlpObject,
   toSpanRecord,
@@ -443,32 +444,33 @@ describe('OTLP trace decoding', () => {
     expect(out.errors).toHaveLength(MAX_DECODE_ERRORS);
   });
 
-  it('ignores a token count that is not a non-negative integer, with a note, and keeps the span', () => {
-    const out = bothWays(
+  it('rejects a span whose token count is not a non-negative integer within the bound, never storing 0', () => {
+    const bad: [string, OtlpAnyValue][] = [
+      ['gen_ai.usage.input_tokens', s('lots')],
+      ['gen_ai.usage.output_tokens', i('-5')],
+      ['gen_ai.usage.cache_read.input_tokens', { doubleValue: 12.5 }],
+      ['harness_meter.tool.result_bytes', s('0x10')],
+      ['gen_ai.usage.input_tokens', s('NaN')],
+      ['gen_ai.usage.input_tokens', { doubleValue: 1e30 }],
+      ['gen_ai.usage.input_tokens', i('9223372036854775807')],
+      ['gen_ai.usage.input_tokens', i('9000000000000000')],
+      ['gen_ai.usage.output_tokens', i(String(MAX_TOKEN_COUNT + 1))],
+    ];
+    for (const [key, value] of bad) {
+      const out = bothWays(oneSpan({ 'gen_ai.operation.name': s('chat'), [key]: value }));
+      expect(out.rejectedSpans, `${key}=${JSON.stringify(value)}`).toBe(1);
+      expect(out.spans).toEqual([]);
+      expect(out.errors[0]).toContain(`resourceSpans[0].scopeSpans[0].spans[0]: ${key}=`);
+    }
+    const fine = bothWays(
       oneSpan({
         'gen_ai.operation.name': s('chat'),
-        'gen_ai.usage.input_tokens': s('lots'),
-        'gen_ai.usage.output_tokens': i('-5'),
-        'gen_ai.usage.cache_read.input_tokens': { doubleValue: 12.5 },
         'gen_ai.usage.reasoning.output_tokens': { doubleValue: 300 }, // integral double: fine
-        'harness_meter.tool.result_bytes': s('0x10'),
+        'gen_ai.usage.input_tokens': i(String(MAX_TOKEN_COUNT)),
       }),
     );
-    expect(out.rejectedSpans).toBe(0);
-    expect(out.spans[0]).toMatchObject({
-      spanType: 'llm',
-      inputTokens: 0,
-      outputTokens: 0,
-      cacheReadTokens: 0,
-      reasoningTokens: 300,
-      resultBytes: 0,
-    });
-    expect(out.errors).toEqual([
-      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.input_tokens="lots" is not a count (a non-negative integer); used 0',
-      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.output_tokens="-5" is not a count (a non-negative integer); used 0',
-      'resourceSpans[0].scopeSpans[0].spans[0]: gen_ai.usage.cache_read.input_tokens="12.5" is not a count (a non-negative integer); used 0',
-      'resourceSpans[0].scopeSpans[0].spans[0]: harness_meter.tool.result_bytes="0x10" is not a count (a non-negative integer); used 0',
-    ]);
+    expect(fine.rejectedSpans).toBe(0);
+    expect(fine.spans[0]).toMatchObject({ reasoningTokens: 300, inputTokens: MAX_TOKEN_COUNT });
   });
 
   it('decodes an empty request to no spans', () => {
@@ -485,7 +487,8 @@ describe('OTLP trace decoding', () => {
   it('throws OtlpDecodeError (OTLP_DECODE_FAILED, not retriable) for garbage, saying what and where', () => {
     const cases: [() => unknown, string][] = [
       [() => decodeTraceRequest(json('{"resourceSpans": ['), 'json'), 'The body is not valid JSON'],
-      [() => decodeTraceRequest(Uint8Array.from([0x7b, 0xff, 0x7d]), 'json'), 'not UTF-8'],
+      // Bytes that are not UTF-8 become U+FFFD (a string keeps its span); here that breaks the JSON.
+      [() => decodeTraceRequest(Uint8Array.from([0x7b, 0xff, 0x7d]), 'json'), 'not valid JSON'],
       [
         () => decodeTraceRequest(json('[1,2]'), 'json'),
         'expected a JSON object with a resourceSpans array',

@@ -64,6 +64,16 @@ const int = (v: string | undefined): number => {
   return Number.isFinite(n) && n >= 0 ? Math.trunc(n) : 0;
 };
 
+/**
+ * A token count of an event: absent is 0; a non-negative integer as such; anything else NaN, which
+ * the derivation refuses (the event is rejected with a reason, never stored as 0 tokens).
+ */
+const tokens = (v: string | undefined): number => {
+  if (v === undefined || v === '') return 0;
+  const n = Number(v);
+  return /^\d+(?:\.\d*)?(?:[eE][+-]?\d+)?$/.test(v) && Number.isInteger(n) ? n : NaN;
+};
+
 /** Attributes Claude Code puts on every event that harness-meter maps to the conventions. */
 function claudeCodeCommon(a: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = { [ATTR_HM_SOURCE]: 'claude-code' };
@@ -176,9 +186,9 @@ export function mapClaudeCode(event: string, a: Record<string, string>): MappedE
   const common = claudeCodeCommon(a);
   switch (event) {
     case 'claude_code.api_request': {
-      const fresh = int(a.input_tokens);
-      const read = int(a.cache_read_tokens);
-      const write = int(a.cache_creation_tokens);
+      const fresh = tokens(a.input_tokens);
+      const read = tokens(a.cache_read_tokens);
+      const write = tokens(a.cache_creation_tokens);
       const model = a.model ?? '';
       if (!model) return { kind: 'ignored', reason: 'claude_code.api_request without model' };
       return {
@@ -191,7 +201,7 @@ export function mapClaudeCode(event: string, a: Record<string, string>): MappedE
           [ATTR_GEN_AI_PROVIDER_NAME]: 'anthropic',
           [ATTR_GEN_AI_REQUEST_MODEL]: model,
           [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(fresh + read + write),
-          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_tokens)),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(tokens(a.output_tokens)),
           [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(read),
           [ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS]: String(write),
           ...(a.cost_usd ? { [ATTR_HM_REPORTED_COST_USD]: a.cost_usd } : {}),
@@ -246,10 +256,10 @@ export function mapCodex(event: string, a: Record<string, string>): MappedEvent 
           [ATTR_GEN_AI_OPERATION_NAME]: 'chat',
           [ATTR_GEN_AI_PROVIDER_NAME]: 'openai',
           [ATTR_GEN_AI_REQUEST_MODEL]: model,
-          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(int(a.input_token_count)),
-          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_token_count)),
-          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(int(a.cached_token_count)),
-          [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: String(int(a.reasoning_token_count)),
+          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(tokens(a.input_token_count)),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(tokens(a.output_token_count)),
+          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(tokens(a.cached_token_count)),
+          [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: String(tokens(a.reasoning_token_count)),
         },
         dropKeys: [],
       };
@@ -285,7 +295,7 @@ export function mapGeminiCli(event: string, a: Record<string, string>): MappedEv
     case 'gemini_cli.api_response': {
       const model = a.model ?? '';
       if (!model) return { kind: 'ignored', reason: 'gemini_cli.api_response without model' };
-      const thoughts = int(a.thoughts_token_count);
+      const thoughts = tokens(a.thoughts_token_count);
       return {
         kind: 'llm',
         name: `generate_content ${model}`,
@@ -295,9 +305,9 @@ export function mapGeminiCli(event: string, a: Record<string, string>): MappedEv
           [ATTR_GEN_AI_OPERATION_NAME]: 'generate_content',
           [ATTR_GEN_AI_PROVIDER_NAME]: 'gcp.gemini',
           [ATTR_GEN_AI_REQUEST_MODEL]: model,
-          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(int(a.input_token_count)),
-          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(int(a.output_token_count) + thoughts),
-          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(int(a.cached_content_token_count)),
+          [ATTR_GEN_AI_USAGE_INPUT_TOKENS]: String(tokens(a.input_token_count)),
+          [ATTR_GEN_AI_USAGE_OUTPUT_TOKENS]: String(tokens(a.output_token_count) + thoughts),
+          [ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS]: String(tokens(a.cached_content_token_count)),
           [ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS]: String(thoughts),
         },
         dropKeys: ['response_text'],

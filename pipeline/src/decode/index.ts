@@ -30,3 +30,13 @@ export type {
   OtlpKeyValue,
   OtlpAnyValue,
 } from './otlp-object.js';
+export {
+  ATTR_HM_TRUNCATED,
+  DECODE_DEFAULTS,
+  MAX_TOKEN_COUNT,
+  MIN_TIME_NANOS,
+  MAX_TIME_NANOS,
+  SpanRejectedError,
+} from './validate.js';
+export type { DecodeLimits } from './validate.js';
+export { MAX_METRIC_VALUE } from './metrics.js';

@@ -2,9 +2,25 @@ import { createHash } from 'node:crypto';
 import type { SpanRecord } from '../model.js';
 import { agentMapper } from './agents.js';
 import { OtlpDecodeError } from './errors.js';
-import type { OtlpAnyValue, OtlpKeyValue } from './otlp-object.js';
+import {
+  checkAttributes,
+  expectArray,
+  expectObject,
+  type OtlpAnyValue,
+  type OtlpKeyValue,
+} from './otlp-object.js';
 import { otlpType, parseOtlpBody } from './proto.js';
 import { attributeMap, MAX_DECODE_ERRORS, toSpanRecord, type OtlpEncoding } from './traces.js';
+import { isKeptAgentAttribute } from './agent-attributes.js';
+import {
+  boundRecord,
+  checkTime,
+  DECODE_DEFAULTS,
+  SpanRejectedError,
+  storedText,
+  wellFormedDeep,
+  type DecodeLimits,
+} from './validate.js';
 
 const LOGS_REQUEST = 'opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest';
 
@@ -27,25 +43,54 @@ export interface DecodedLogs {
   spans: SpanRecord[];
   /** Records that are no agent event harness-meter maps (other logs, unknown or usage-free events). */
   ignored: number;
-  /** Agent events that could not be read (bad times). */
+  /** Agent events refused (bad times or counts), with reasons in `errors`. */
   rejected: number;
   errors: string[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
 function toNanos(v: unknown): bigint | undefined {
   if (typeof v === 'number' && Number.isInteger(v) && v > 0) return BigInt(v);
-  if (typeof v === 'string' && /^\d+$/.test(v) && v !== '0') return BigInt(v);
+  if (typeof v === 'string' && /^\d+$/.test(v) && !/^0+$/.test(v)) return BigInt(v);
   return undefined;
+}
+
+/**
+ * Checks the structure of a logs request (arrays and objects where OTLP has them, attribute
+ * values of their OTLP/JSON types), so garbage is a 400 naming the place, never a crash.
+ */
+function assertLogsShape(request: Record<string, unknown>): OtlpLogsRequest {
+  expectArray(request.resourceLogs, 'resourceLogs').forEach((rl, i) => {
+    const at = `resourceLogs[${i}]`;
+    const r = expectObject(rl, at);
+    if (!r) throw new OtlpDecodeError(`${at}: expected an object, got null.`);
+    const resource = expectObject(r.resource, `${at}.resource`);
+    if (resource) checkAttributes(resource.attributes, `${at}.resource.attributes`);
+    expectArray(r.scopeLogs, `${at}.scopeLogs`).forEach((sl, j) => {
+      const sat = `${at}.scopeLogs[${j}]`;
+      const scope = expectObject(sl, sat);
+      if (!scope) throw new OtlpDecodeError(`${sat}: expected an object, got null.`);
+      expectObject(scope.scope, `${sat}.scope`);
+      expectArray(scope.logRecords, `${sat}.logRecords`).forEach((rec, k) => {
+        const rat = `${sat}.logRecords[${k}]`;
+        const record = expectObject(rec, rat);
+        if (!record) throw new OtlpDecodeError(`${rat}: expected an object, got null.`);
+        checkAttributes(record.attributes, `${rat}.attributes`);
+        expectObject(record.body, `${rat}.body`);
+        if (record.eventName != null && typeof record.eventName !== 'string')
+          throw new OtlpDecodeError(`${rat}.eventName: expected a string.`);
+      });
+    });
+  });
+  return request;
 }
 
 const hash = (text: string, chars: number): string =>
   createHash('sha256').update(text).digest('hex').slice(0, chars);
 
 export function parseLogsRequest(body: Uint8Array, encoding: OtlpEncoding): OtlpLogsRequest {
-  return parseOtlpBody(body, encoding, LOGS_REQUEST, 'resourceLogs');
+  return assertLogsShape(
+    wellFormedDeep(parseOtlpBody(body, encoding, LOGS_REQUEST, 'resourceLogs')),
+  );
 }
 
 /**
@@ -53,14 +98,17 @@ export function parseLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Otlp
  * records, with the same attribute names the SDK writes. Ids are derived from the session, the
  * event and its sequence/time, so a redelivered event is the same record (counted once).
  */
-export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedLogs {
+export function decodeLogsRequest(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+  limits: DecodeLimits = DECODE_DEFAULTS,
+): DecodedLogs {
   const request = parseLogsRequest(body, encoding);
   const out: DecodedLogs = { spans: [], ignored: 0, rejected: 0, errors: [] };
   const note = (m: string): void => {
     if (out.errors.length < MAX_DECODE_ERRORS) out.errors.push(m);
   };
   for (const rl of request.resourceLogs ?? []) {
-    if (!isObject(rl)) throw new OtlpDecodeError('resourceLogs[]: expected objects.');
     const resourceAttributes = attributeMap(rl.resource?.attributes);
     for (const sl of rl.scopeLogs ?? []) {
       for (const rec of sl.logRecords ?? []) {
@@ -90,30 +138,41 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
           continue;
         }
         const mapped = mapper(event, attrs);
-        if (mapped.kind === 'ignored') {
-          out.ignored++;
-          continue;
-        }
-        const isoTime = attrs['event.timestamp'] ? Date.parse(attrs['event.timestamp']) : NaN;
-        const end =
-          toNanos(rec.timeUnixNano) ??
-          toNanos(rec.observedTimeUnixNano) ??
-          (Number.isNaN(isoTime) ? undefined : BigInt(isoTime) * 1_000_000n);
-        if (end === undefined) {
-          out.rejected++;
-          note(`${event}: no timeUnixNano, observedTimeUnixNano or event.timestamp`);
-          continue;
-        }
-        const start = end - BigInt(mapped.durationMs) * 1_000_000n;
-        const session =
-          attrs['session.id'] || attrs['conversation.id'] || resourceAttributes['session.id'] || '';
-        const spanAttributes: Record<string, string> = {};
-        for (const [k, v] of Object.entries(attrs))
-          if (!mapped.dropKeys.includes(k)) spanAttributes[k] = v;
-        Object.assign(spanAttributes, mapped.attributes);
-        const identity = `${session}|${event}|${attrs['event.sequence'] ?? ''}|${end.toString()}|${attrs['prompt.id'] ?? ''}|${attrs.call_id ?? ''}`;
-        out.spans.push(
-          toSpanRecord(
+        try {
+          if (mapped.kind === 'ignored') {
+            out.ignored++;
+            continue;
+          }
+          const isoTime = attrs['event.timestamp'] ? Date.parse(attrs['event.timestamp']) : NaN;
+          const end =
+            toNanos(rec.timeUnixNano) ??
+            toNanos(rec.observedTimeUnixNano) ??
+            (Number.isNaN(isoTime) ? undefined : BigInt(isoTime) * 1_000_000n);
+          if (end === undefined)
+            throw new SpanRejectedError('no timeUnixNano, observedTimeUnixNano or event.timestamp');
+          checkTime(end, 'timeUnixNano');
+          const start = end - BigInt(mapped.durationMs) * 1_000_000n;
+          const session =
+            attrs['session.id'] ||
+            attrs['conversation.id'] ||
+            resourceAttributes['session.id'] ||
+            '';
+          // Only listed attributes are kept (agent-attributes.json): an agent's new field may hold text.
+          const spanAttributes: Record<string, string> = {};
+          let cut = 0;
+          for (const [k, v] of Object.entries(attrs)) {
+            if (mapped.dropKeys.includes(k) || !isKeptAgentAttribute(k)) continue;
+            const t = storedText(v, limits.attributeValueLengthLimit);
+            if (t.cut) cut++;
+            spanAttributes[k] = t.text;
+          }
+          for (const [k, v] of Object.entries(mapped.attributes))
+            spanAttributes[k] = storedText(v, limits.attributeValueLengthLimit).text;
+          const resource: Record<string, string> = {};
+          for (const [k, v] of Object.entries(resourceAttributes))
+            resource[k] = storedText(v, limits.attributeValueLengthLimit).text;
+          const identity = `${session}|${event}|${attrs['event.sequence'] ?? ''}|${end.toString()}|${attrs['prompt.id'] ?? ''}|${attrs.call_id ?? ''}`;
+          const record = toSpanRecord(
             {
               traceId: hash(`session:${session || identity}`, 32),
               spanId: hash(identity, 16),
@@ -124,13 +183,18 @@ export function decodeLogsRequest(body: Uint8Array, encoding: OtlpEncoding): Dec
               endTimeUnixNano: end,
               statusCode: mapped.attributes['harness_meter.tool.error'] === 'true' ? 2 : 0,
               statusMessage: '',
-              scopeName: sl.scope?.name ?? '',
-              resourceAttributes,
+              scopeName: storedText(sl.scope?.name ?? '', 256).text,
+              resourceAttributes: resource,
               spanAttributes,
             },
             [],
-          ),
-        );
+          );
+          out.spans.push(boundRecord(record, cut, limits));
+        } catch (err) {
+          if (!(err instanceof SpanRejectedError)) throw err;
+          out.rejected++;
+          note(`${event}: ${err.message}`);
+        }
       }
     }
   }

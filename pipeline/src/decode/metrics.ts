@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import type { OtlpKeyValue } from './otlp-object.js';
+import { OtlpDecodeError } from './errors.js';
+import { checkAttributes, expectArray, expectObject, type OtlpKeyValue } from './otlp-object.js';
 import { parseOtlpBody } from './proto.js';
 import { attributeMap, MAX_DECODE_ERRORS, type OtlpEncoding } from './traces.js';
+import {
+  checkTime,
+  DECODE_DEFAULTS,
+  SpanRejectedError,
+  storedText,
+  wellFormedDeep,
+  type DecodeLimits,
+} from './validate.js';
 
 const METRICS_REQUEST = 'opentelemetry.proto.collector.metrics.v1.ExportMetricsServiceRequest';
 
@@ -36,6 +45,8 @@ export interface MetricPoint {
 
 export interface DecodedMetrics {
   points: MetricPoint[];
+  /** Data points of cross-check counters refused (bad time or value), with reasons in `errors`. */
+  rejected: number;
   /** Metrics that are not cross-check counters (kept out, counted). */
   ignored: number;
   errors: string[];
@@ -65,14 +76,79 @@ const nanosToDateTime = (n: bigint): string => {
   return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${(n % 1_000_000_000n).toString().padStart(9, '0')}`;
 };
 
+/** Largest value a counter point may carry (tokens or USD): beyond it the point is refused. */
+export const MAX_METRIC_VALUE = 1e12;
+
+/** Checks arrays and objects where OTLP has them, so garbage is a 400 naming the place. */
+function assertMetricsShape(request: Record<string, unknown>): OtlpMetricsRequest {
+  expectArray(request.resourceMetrics, 'resourceMetrics').forEach((rm, i) => {
+    const at = `resourceMetrics[${i}]`;
+    const r = expectObject(rm, at);
+    if (!r) throw new OtlpDecodeError(`${at}: expected an object, got null.`);
+    const resource = expectObject(r.resource, `${at}.resource`);
+    if (resource) checkAttributes(resource.attributes, `${at}.resource.attributes`);
+    expectArray(r.scopeMetrics, `${at}.scopeMetrics`).forEach((sm, j) => {
+      const sat = `${at}.scopeMetrics[${j}]`;
+      const scope = expectObject(sm, sat);
+      if (!scope) throw new OtlpDecodeError(`${sat}: expected an object, got null.`);
+      expectArray(scope.metrics, `${sat}.metrics`).forEach((m, k) => {
+        const mat = `${sat}.metrics[${k}]`;
+        const metric = expectObject(m, mat);
+        if (!metric) throw new OtlpDecodeError(`${mat}: expected an object, got null.`);
+        if (metric.name != null && typeof metric.name !== 'string')
+          throw new OtlpDecodeError(`${mat}.name: expected a string.`);
+        for (const kind of ['sum', 'gauge', 'histogram', 'exponentialHistogram', 'summary']) {
+          const data = expectObject(metric[kind], `${mat}.${kind}`);
+          if (!data) continue;
+          expectArray(data.dataPoints, `${mat}.${kind}.dataPoints`).forEach((p, n) => {
+            const pat = `${mat}.${kind}.dataPoints[${n}]`;
+            const point = expectObject(p, pat);
+            if (!point) throw new OtlpDecodeError(`${pat}: expected an object, got null.`);
+            checkAttributes(point.attributes, `${pat}.attributes`);
+          });
+        }
+      });
+    });
+  });
+  return request;
+}
+
 function parse(body: Uint8Array, encoding: OtlpEncoding): OtlpMetricsRequest {
-  return parseOtlpBody(body, encoding, METRICS_REQUEST, 'resourceMetrics');
+  return assertMetricsShape(
+    wellFormedDeep(parseOtlpBody(body, encoding, METRICS_REQUEST, 'resourceMetrics')),
+  );
+}
+
+/** A point's value: a finite, non-negative number of at most MAX_METRIC_VALUE. */
+function pointValue(raw: unknown): number {
+  const value =
+    typeof raw === 'number'
+      ? raw
+      : typeof raw === 'string' && raw.trim() !== ''
+        ? Number(raw)
+        : NaN;
+  if (!Number.isFinite(value) || value < 0 || value > MAX_METRIC_VALUE)
+    throw new SpanRejectedError(
+      `value ${JSON.stringify(raw)} is not a number in 0..${MAX_METRIC_VALUE}`,
+    );
+  return value;
+}
+
+function pointTime(raw: unknown): bigint {
+  const text = typeof raw === 'number' && Number.isInteger(raw) ? String(raw) : raw;
+  if (typeof text !== 'string' || !/^\d{1,20}$/.test(text))
+    throw new SpanRejectedError(`timeUnixNano ${JSON.stringify(raw)} is not an unsigned integer`);
+  return checkTime(BigInt(text), 'timeUnixNano');
 }
 
 /** Keeps the agents' usage counters of an OTLP metrics body, as points for the cross-check. */
-export function decodeMetricsRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedMetrics {
+export function decodeMetricsRequest(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+  limits: DecodeLimits = DECODE_DEFAULTS,
+): DecodedMetrics {
   const request = parse(body, encoding);
-  const out: DecodedMetrics = { points: [], ignored: 0, errors: [] };
+  const out: DecodedMetrics = { points: [], rejected: 0, ignored: 0, errors: [] };
   for (const rm of request.resourceMetrics ?? []) {
     const resource = attributeMap(rm.resource?.attributes);
     for (const sm of rm.scopeMetrics ?? []) {
@@ -83,18 +159,25 @@ export function decodeMetricsRequest(body: Uint8Array, encoding: OtlpEncoding): 
           out.ignored++;
           continue;
         }
-        const temporality = m.sum ? Number(m.sum.aggregationTemporality ?? 2) : 1;
+        const t: unknown = m.sum?.aggregationTemporality;
+        const delta = t === 1 || t === '1' || t === 'AGGREGATION_TEMPORALITY_DELTA';
+        const temporality = m.sum && !delta ? 2 : 1;
         for (const p of data.dataPoints ?? []) {
-          const attrs = { ...resource, ...attributeMap(p.attributes) };
-          const raw = p.asDouble ?? p.asInt;
-          const value = Number(raw);
-          const time =
-            typeof p.timeUnixNano === 'string' || typeof p.timeUnixNano === 'number'
-              ? BigInt(p.timeUnixNano)
-              : 0n;
-          if (raw === undefined || !Number.isFinite(value) || value < 0 || time === 0n) {
+          const attrs: Record<string, string> = {};
+          for (const [k, v] of Object.entries({ ...resource, ...attributeMap(p.attributes) }))
+            attrs[storedText(k, 256).text] = storedText(v, limits.attributeValueLengthLimit).text;
+          let value: number;
+          let time: bigint;
+          try {
+            if (p.asDouble === undefined && p.asInt === undefined)
+              throw new SpanRejectedError('a data point without a value');
+            value = pointValue(p.asDouble ?? p.asInt);
+            time = pointTime(p.timeUnixNano);
+          } catch (err) {
+            if (!(err instanceof SpanRejectedError)) throw err;
+            out.rejected++;
             if (out.errors.length < MAX_DECODE_ERRORS)
-              out.errors.push(`${m.name}: a data point without a time or a non-negative value`);
+              out.errors.push(`${m.name ?? ''}: ${err.message}`);
             continue;
           }
           const start = p.startTimeUnixNano === undefined ? '0' : String(p.startTimeUnixNano);

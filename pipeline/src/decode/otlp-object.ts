@@ -59,14 +59,16 @@ const describe = (v: unknown): string => {
   return typeof v === 'object' ? 'an object' : typeof v;
 };
 
-function expectArray(v: unknown, where: string): unknown[] {
+/** v as an array ([] when absent); OtlpDecodeError naming the place otherwise. */
+export function expectArray(v: unknown, where: string): unknown[] {
   if (v === undefined || v === null) return [];
   if (!Array.isArray(v))
     throw new OtlpDecodeError(`${where}: expected an array, got ${describe(v)}.`);
   return v;
 }
 
-function expectObject(v: unknown, where: string): Record<string, unknown> | undefined {
+/** v as an object (undefined when absent); OtlpDecodeError naming the place otherwise. */
+export function expectObject(v: unknown, where: string): Record<string, unknown> | undefined {
   if (v === undefined || v === null) return undefined;
   if (!isObject(v)) throw new OtlpDecodeError(`${where}: expected an object, got ${describe(v)}.`);
   return v;
@@ -109,7 +111,8 @@ function checkAnyValue(v: unknown, where: string, depth: number): void {
   if (kvlist) checkAttributes(kvlist.values, `${where}.kvlistValue.values`, depth + 1);
 }
 
-function checkAttributes(v: unknown, where: string, depth = 0): void {
+/** Checks an attribute list (see assertTraceRequestShape). */
+export function checkAttributes(v: unknown, where: string, depth = 0): void {
   expectArray(v, where).forEach((kv, i) => {
     const entry = expectObject(kv, `${where}[${i}]`);
     if (!entry) throw new OtlpDecodeError(`${where}[${i}]: expected an object, got null.`);

@@ -49,6 +49,18 @@ import {
   type OtlpTraceRequest,
 } from './otlp-object.js';
 import { otlpType, TRACE_REQUEST } from './proto.js';
+import {
+  boundRecord,
+  checkedCount,
+  checkSpanTimes,
+  cleanAttributes,
+  DECODE_DEFAULTS,
+  spanSample,
+  SpanRejectedError,
+  storedText,
+  wellFormedDeep,
+  type DecodeLimits,
+} from './validate.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
 
@@ -56,12 +68,19 @@ export type OtlpEncoding = 'protobuf' | 'json';
 export interface DecodedTraces {
   spans: SpanRecord[];
   rejectedSpans: number;
+  /**
+   * The refused spans themselves (their OTLP/JSON, cut to 4,096 characters) with the reason, at
+   * most MAX_REJECTED_SAMPLES per request: Kafka mode dead-letters each alone.
+   */
+  rejected?: { reason: string; sample: string }[];
   /** Reasons, for rejected spans and for values that were ignored (bounded). */
   errors: string[];
 }
 
 /** Bound on the reasons kept per request. */
 export const MAX_DECODE_ERRORS = 20;
+/** Bound on the refused spans kept (as samples) per request. */
+export const MAX_REJECTED_SAMPLES = 100;
 
 const TOOL_CLASSES: readonly ToolClass[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
 const SPAN_KIND_NAMES: Record<string, number> = {
@@ -180,10 +199,20 @@ function nanos(value: unknown, field: string): bigint {
   );
 }
 
+/** An OTLP enum: a known number, or a known name; anything else (unknown, negative, huge) is 0. */
 function enumValue(value: unknown, names: Record<string, number>): number {
-  if (typeof value === 'number' && Number.isInteger(value)) return value;
-  if (typeof value === 'string') return /^\d+$/.test(value) ? Number(value) : (names[value] ?? 0);
-  return 0;
+  const known = Object.values(names);
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string'
+        ? /^\d{1,3}$/.test(value)
+          ? Number(value)
+          : Object.hasOwn(names, value)
+            ? names[value]
+            : 0
+        : 0;
+  return n !== undefined && known.includes(n) ? n : 0;
 }
 
 // ---------- derivation ----------
@@ -203,17 +232,6 @@ function lookup(
     if (v !== undefined && v !== '') return v;
   }
   return '';
-}
-
-/** Token counts and sizes: digits, or an integral double as JS renders it ('1200', '1200.0', '1.2e+3'). */
-const COUNT_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
-
-function count(text: string, key: string, errors: string[]): number {
-  if (text === '') return 0;
-  const n = Number(text);
-  if (COUNT_RE.test(text) && Number.isSafeInteger(n)) return n;
-  errors.push(`${key}=${JSON.stringify(text)} is not a count (a non-negative integer); used 0`);
-  return 0;
 }
 
 const DECIMAL_RE = /^\+?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,3}))?$/;
@@ -266,12 +284,13 @@ export interface RawSpanParts {
 /**
  * Derives harness-meter's fields from a span's attributes (span first, then resource) per the
  * GenAI, VCS and general semantic conventions. Pure; reusable for records built from log events.
+ * Throws SpanRejectedError when a count is not a non-negative integer within MAX_TOKEN_COUNT.
  */
 export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanRecord {
   const sa = raw.spanAttributes;
   const ra = raw.resourceAttributes;
   const get = (...keys: string[]): string => lookup(sa, ra, ...keys);
-  const num = (key: string): number => count(get(key), key, errors);
+  const num = (key: string): number => checkedCount(get(key), key);
 
   const operation = get(ATTR_GEN_AI_OPERATION_NAME);
   const requestModel = get(ATTR_GEN_AI_REQUEST_MODEL);
@@ -370,49 +389,85 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
 
 // ---------- requests ----------
 
-/** Turns a request in OTLP/JSON shape into records; invalid spans are counted, not fatal. */
-export function recordsFromRequest(request: OtlpTraceRequest): DecodedTraces {
+/**
+ * Turns a request in OTLP/JSON shape into records; invalid spans are counted, not fatal. Every
+ * stored text is valid UTF-16, redacted and bounded; times, ids and counts are checked per span.
+ */
+export function recordsFromRequest(
+  request: OtlpTraceRequest,
+  limits: DecodeLimits = DECODE_DEFAULTS,
+): DecodedTraces {
   const spans: SpanRecord[] = [];
   const errors: string[] = [];
+  const rejected: { reason: string; sample: string }[] = [];
   let rejectedSpans = 0;
   const note = (msg: string): void => {
     if (errors.length < MAX_DECODE_ERRORS) errors.push(msg);
   };
+  wellFormedDeep(request);
   (request.resourceSpans ?? []).forEach((rs, i) => {
-    const resourceAttributes = attributeMap(rs.resource?.attributes);
+    const resource = cleanAttributes(attributeMap(rs.resource?.attributes), limits);
     (rs.scopeSpans ?? []).forEach((ss, j) => {
-      const scopeName = typeof ss.scope?.name === 'string' ? ss.scope.name : '';
+      const scopeName =
+        typeof ss.scope?.name === 'string' ? storedText(ss.scope.name, 256).text : '';
       (ss.spans ?? []).forEach((sp: OtlpSpan, k) => {
         const where = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
         try {
           const spanErrors: string[] = [];
-          const record = toSpanRecord(
-            {
-              traceId: hexId(sp.traceId, 16, `${where}.traceId`, false),
-              spanId: hexId(sp.spanId, 8, `${where}.spanId`, false),
-              parentSpanId: hexId(sp.parentSpanId, 8, `${where}.parentSpanId`, true),
-              name: typeof sp.name === 'string' ? sp.name : '',
-              kind: enumValue(sp.kind, SPAN_KIND_NAMES),
-              startTimeUnixNano: nanos(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
-              endTimeUnixNano: nanos(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
-              statusCode: enumValue(sp.status?.code, STATUS_NAMES),
-              statusMessage: typeof sp.status?.message === 'string' ? sp.status.message : '',
-              scopeName,
-              resourceAttributes,
-              spanAttributes: attributeMap(sp.attributes),
-            },
-            spanErrors,
+          const attrs = cleanAttributes(attributeMap(sp.attributes), limits);
+          const name = storedText(typeof sp.name === 'string' ? sp.name : '', 1024);
+          const status = storedText(
+            typeof sp.status?.message === 'string' ? sp.status.message : '',
+            limits.attributeValueLengthLimit,
           );
+          const traceId = hexId(sp.traceId, 16, `${where}.traceId`, false);
+          const spanId = hexId(sp.spanId, 8, `${where}.spanId`, false);
+          const parentSpanId = hexId(sp.parentSpanId, 8, `${where}.parentSpanId`, true);
+          const [start, end] = checkSpanTimes(
+            nanos(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
+            nanos(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
+            where,
+          );
+          let record: SpanRecord;
+          try {
+            record = toSpanRecord(
+              {
+                traceId,
+                spanId,
+                parentSpanId,
+                name: name.text,
+                kind: enumValue(sp.kind, SPAN_KIND_NAMES),
+                startTimeUnixNano: start,
+                endTimeUnixNano: end,
+                statusCode: enumValue(sp.status?.code, STATUS_NAMES),
+                statusMessage: status.text,
+                scopeName,
+                resourceAttributes: resource.attributes,
+                spanAttributes: attrs.attributes,
+              },
+              spanErrors,
+            );
+          } catch (err) {
+            if (err instanceof SpanRejectedError)
+              throw new SpanRejectedError(`${where}: ${err.message}`);
+            throw err;
+          }
           for (const e of spanErrors) note(`${where}: ${e}`);
-          spans.push(record);
+          const cut = attrs.cut + resource.cut + (name.cut ? 1 : 0) + (status.cut ? 1 : 0);
+          spans.push(boundRecord(record, cut, limits));
         } catch (err) {
           rejectedSpans++;
-          note(err instanceof Error ? err.message : String(err));
+          const reason = err instanceof Error ? err.message : String(err);
+          note(reason);
+          if (rejected.length < MAX_REJECTED_SAMPLES)
+            rejected.push({ reason, sample: spanSample(sp) });
         }
       });
     });
   });
-  return { spans, rejectedSpans, errors };
+  return rejectedSpans > 0
+    ? { spans, rejectedSpans, errors, rejected }
+    : { spans, rejectedSpans, errors };
 }
 
 const base64ToHex = (b64: unknown): unknown =>
@@ -454,14 +509,10 @@ export function protobufToOtlpObject(body: Uint8Array): OtlpTraceRequest {
   return obj;
 }
 
-/** Parses an OTLP/JSON traces body (UTF-8, a BOM tolerated) and checks its shape. */
+/** Parses an OTLP/JSON traces body (UTF-8, a BOM tolerated, invalid bytes replaced) and checks its shape. */
 function parseJsonRequest(body: Uint8Array): OtlpTraceRequest {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-  } catch (err) {
-    throw new OtlpDecodeError('The body is not valid JSON: it is not UTF-8 text.', { cause: err });
-  }
+  // Bytes that are not UTF-8 become U+FFFD: one bad string must not cost the whole request.
+  const text = new TextDecoder('utf-8').decode(body);
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -480,9 +531,14 @@ function parseJsonRequest(body: Uint8Array): OtlpTraceRequest {
  * counted in `rejectedSpans`, with the reason in `errors` (for OTLP partial_success).
  * @example decodeTraceRequest(body, contentType === 'application/json' ? 'json' : 'protobuf')
  */
-export function decodeTraceRequest(body: Uint8Array, encoding: OtlpEncoding): DecodedTraces {
+export function decodeTraceRequest(
+  body: Uint8Array,
+  encoding: OtlpEncoding,
+  limits: DecodeLimits = DECODE_DEFAULTS,
+): DecodedTraces {
   return recordsFromRequest(
     encoding === 'protobuf' ? protobufToOtlpObject(body) : parseJsonRequest(body),
+    limits,
   );
 }
 

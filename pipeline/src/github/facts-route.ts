@@ -6,6 +6,7 @@
 import {
   insertPrFacts,
   PR_EVENT_KINDS,
+  toClickHouseTime,
   type ClickHouseClient,
   type PrCommitRow,
   type PrEventRow,
@@ -46,6 +47,23 @@ export function checkRow(v: unknown, path: string, fields: Record<string, string
   return o;
 }
 
+const FACT_TIME_RE =
+  /^\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/;
+
+/** A fact's time as ClickHouse DateTime64 text; a 400 naming the field when it is not a time we store. */
+function factTime(v: unknown, path: string): string {
+  const text = typeof v === 'string' ? v.trim() : '';
+  const iso = text.replace(' ', 'T');
+  const d = new Date(/(?:Z|[+-]\d{2}:?\d{2})$/.test(iso) || !iso.includes('T') ? iso : `${iso}Z`);
+  if (!FACT_TIME_RE.test(text) || Number.isNaN(d.getTime()))
+    bad(path, `an ISO time such as "2026-11-20T10:00:00Z" (got ${JSON.stringify(v)})`);
+  try {
+    return toClickHouseTime(d);
+  } catch {
+    return bad(path, `a time in 1900..2300 (got ${JSON.stringify(v)})`);
+  }
+}
+
 /** Checks a JSON body as PR facts (the shape the import readers produce). */
 export function parsePrFacts(body: Uint8Array): PrFacts {
   let v: unknown;
@@ -83,6 +101,9 @@ export function parsePrFacts(body: Uint8Array): PrFacts {
       bad(`events[${i}].kind`, `one of ${PR_EVENT_KINDS.join(', ')}`);
     if (!(EVENT_SOURCES as readonly string[]).includes(r.source as string))
       bad(`events[${i}].source`, `one of ${EVENT_SOURCES.join(', ')}`);
+    r.at = factTime(r.at, `events[${i}].at`);
+    if (r.created_at !== null && r.created_at !== undefined)
+      r.created_at = factTime(r.created_at, `events[${i}].created_at`);
     return r as unknown as PrEventRow;
   });
   const commits = (o.commits as unknown[]).map((c, i) => {
@@ -99,6 +120,7 @@ export function parsePrFacts(body: Uint8Array): PrFacts {
     });
     if (!(COMMIT_SOURCES as readonly string[]).includes(r.source as string))
       bad(`commits[${i}].source`, `one of ${COMMIT_SOURCES.join(', ')}`);
+    r.committed_at = factTime(r.committed_at, `commits[${i}].committed_at`);
     return r as unknown as PrCommitRow;
   });
   return { events, commits };

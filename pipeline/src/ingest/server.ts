@@ -5,6 +5,7 @@ import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import { readBody } from './body.js';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from './limits.js';
+import { RETRY_AFTER_SECONDS, statusFor } from './status.js';
 import {
   encodeExportResponseJson,
   encodeExportResponseProto,
@@ -119,8 +120,7 @@ export interface Receiver {
   close(): Promise<void>;
 }
 
-/** Seconds a client should wait before retrying after a 503. */
-export const RETRY_AFTER_SECONDS = 2;
+export { RETRY_AFTER_SECONDS, statusFor } from './status.js';
 
 function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
   const ct = mediaType(contentType);
@@ -132,47 +132,16 @@ function encodingOf(contentType: string | undefined): OtlpEncoding | undefined {
 const mediaType = (contentType: string | undefined): string =>
   (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
 
-/** The one mapping from an error to an HTTP status, an OTLP rpc code and a message. */
-export function statusFor(err: unknown): {
-  status: number;
-  rpc: number;
-  message: string;
-  retriable: boolean;
-} {
-  const message = err instanceof Error ? err.message : String(err);
-  if (err instanceof PipelineError) {
-    switch (err.code) {
-      case 'PAYLOAD_TOO_LARGE':
-        return { status: 413, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      case 'UNSUPPORTED_MEDIA_TYPE':
-        return { status: 415, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      case 'BAD_REQUEST':
-        return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-      default:
-        if (err.retriable)
-          return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
-        return { status: 500, rpc: RPC_CODE.internal, message, retriable: false };
-    }
-  }
-  // Decoders throw their own typed errors (code OTLP_DECODE_FAILED, retriable false): bad data, 400.
-  if (err instanceof Error && 'code' in err && 'retriable' in err) {
-    if ((err as { retriable: unknown }).retriable === true)
-      return { status: 503, rpc: RPC_CODE.unavailable, message, retriable: true };
-    return { status: 400, rpc: RPC_CODE.invalidArgument, message, retriable: false };
-  }
-  return {
-    status: 500,
-    rpc: RPC_CODE.internal,
-    message: `Internal error: ${message}`,
-    retriable: false,
-  };
-}
-
 const jsonText = (value: unknown): string =>
   JSON.stringify(value, (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
-function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return send(reply, status, 'application/json', jsonText(value));
+function sendJson(
+  reply: FastifyReply,
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): FastifyReply {
+  return send(reply, status, 'application/json', jsonText(value), headers);
 }
 
 function send(
@@ -351,20 +320,13 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       if (answer instanceof ApiText) return send(reply, 200, answer.contentType, answer.text);
       return sendJson(reply, 200, answer);
     } catch (err) {
-      const retriable =
-        err instanceof Error &&
-        'retriable' in err &&
-        (err as { retriable: unknown }).retriable === true;
-      const code =
-        err instanceof Error && 'code' in err
-          ? String((err as { code: unknown }).code)
-          : 'INTERNAL';
-      const status =
-        code === 'INVALID_ARGUMENT' || code === 'BAD_REQUEST' ? 400 : retriable ? 503 : 500;
-      return sendJson(reply, status, {
-        error: err instanceof Error ? err.message : String(err),
-        code,
-      });
+      const s = statusFor(err);
+      return sendJson(
+        reply,
+        s.status,
+        { error: s.message, code: s.code },
+        s.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {},
+      );
     }
   }
 
@@ -396,11 +358,12 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
         status: s.status,
         reason: s.message,
       });
-      const code =
-        err instanceof Error && 'code' in err
-          ? String((err as { code: unknown }).code)
-          : 'INTERNAL';
-      return sendJson(reply, s.status, { error: s.message, code });
+      return sendJson(
+        reply,
+        s.status,
+        { error: s.message, code: s.code },
+        s.retriable ? { 'Retry-After': String(RETRY_AFTER_SECONDS) } : {},
+      );
     }
   }
 

@@ -6,14 +6,16 @@ import {
   decodeLogsRequest,
   decodeTraceRequest,
   OtlpDecodeError,
+  type DecodeLimits,
   type DecodedLogs,
   type DecodedTraces,
 } from '../decode/index.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import type { PricedSpan, SpanRecord } from '../model.js';
-import type { PriceBook } from '../price/index.js';
+import { costOutOfRange, type PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
+import type { RefusedSpan } from '../sink/refusals.js';
 import { createSessionStamper } from '../stamp.js';
 import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
@@ -37,6 +39,8 @@ export interface StageDeps {
   kafka: Kafka;
   producer: Producer;
   cfg: KafkaConfig;
+  /** Attribute limits applied at decode (HM_ATTRIBUTE_*). @default DECODE_DEFAULTS */
+  limits?: DecodeLimits;
   log: Logger;
   metrics: Metrics;
   backoff?: Backoff;
@@ -78,6 +82,19 @@ function deadLetter(topic: string, partition: number, m: KafkaMessage, reason: s
       'hm.dlq.source.topic': topic,
       'hm.dlq.source.partition': String(partition),
       'hm.dlq.source.offset': m.offset,
+      'hm.dlq.at': new Date().toISOString(),
+    },
+  };
+}
+
+/** A span the store refused, as a dead letter: the span record as the session topic carries it. */
+export function refusedSpanMessage(r: RefusedSpan, stage: string): Message {
+  return {
+    key: sessionKey(r.span),
+    value: encodeSpanRecord(r.span),
+    headers: {
+      'hm.dlq.reason': r.reason.slice(0, 1000),
+      'hm.dlq.stage': stage,
       'hm.dlq.at': new Date().toISOString(),
     },
   };
@@ -243,12 +260,22 @@ export function createRepartitionStage(deps: StageDeps): Stage {
         try {
           if (!m.value) throw new PoisonMessageError('empty message value');
           const decoded = isLogs
-            ? logsAsTraces(decodeLogsRequest(m.value, encoding))
-            : decodeTraceRequest(m.value, encoding);
+            ? logsAsTraces(decodeLogsRequest(m.value, encoding, deps.limits))
+            : decodeTraceRequest(m.value, encoding, deps.limits);
           const who = identityOf(m.headers);
           const records =
             who.keyId === '' ? decoded.spans : bindIdentity(decoded.spans, who).records;
           for (const r of records) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          // Each refused span goes to the dead-letter topic alone (its OTLP/JSON and the reason).
+          for (const r of decoded.rejected ?? [])
+            dead.push(
+              deadLetter(
+                p.batch.topic,
+                p.batch.partition,
+                { ...m, value: Buffer.from(r.sample) },
+                r.reason,
+              ),
+            );
           if (decoded.rejectedSpans > 0)
             metrics.inc(
               'rejected_spans_total',
@@ -307,7 +334,10 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         continue;
       }
-      priced.push(priceBook.priceSpan(stamper.apply([record])[0] ?? record));
+      const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
+      const outOfRange = costOutOfRange(span);
+      if (outOfRange === undefined) priced.push(span);
+      else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
     }
     if (dead.length > 0) {
       await untilDone(

@@ -9,6 +9,7 @@ import {
   OtlpDecodeError,
   protobufToOtlpObject,
   recordsFromRequest,
+  type DecodeLimits,
   type OtlpTraceRequest,
 } from '../decode/index.js';
 import { PipelineError } from '../errors.js';
@@ -36,7 +37,12 @@ function withOverrides(
  * `otlp_proto`, or `otlp_json` when so configured). Resolves only once Kafka acknowledged the write
  * (acks=all); a Kafka failure is a retriable error (HTTP 503 with Retry-After).
  */
-export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+export function createKafkaIngest(
+  producer: Producer,
+  cfg: KafkaConfig,
+  metrics: Metrics,
+  limits?: DecodeLimits,
+) {
   return async (
     body: Uint8Array,
     encoding: OtlpEncoding,
@@ -58,7 +64,7 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
       }
       request = assertTraceRequestShape(parsed);
     }
-    const checked = recordsFromRequest(request);
+    const checked = recordsFromRequest(request, limits);
     const partial = {
       rejected: checked.rejectedSpans,
       message: withOverrides(checked.errors, checked.spans, context),
@@ -99,13 +105,18 @@ export function createKafkaIngest(producer: Producer, cfg: KafkaConfig, metrics:
 }
 
 /** The ingest stage for OTLP logs (agents' own events): checked, then written to the logs topic. */
-export function createKafkaLogsIngest(producer: Producer, cfg: KafkaConfig, metrics: Metrics) {
+export function createKafkaLogsIngest(
+  producer: Producer,
+  cfg: KafkaConfig,
+  metrics: Metrics,
+  limits?: DecodeLimits,
+) {
   return async (
     body: Uint8Array,
     encoding: OtlpEncoding,
     context: IngestContext = ANONYMOUS,
   ): Promise<PartialSuccess> => {
-    const checked = decodeLogsRequest(body, encoding);
+    const checked = decodeLogsRequest(body, encoding, limits);
     const partial = {
       rejected: checked.rejected,
       message: withOverrides(checked.errors, checked.spans, context),

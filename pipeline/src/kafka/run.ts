@@ -20,7 +20,12 @@ import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
-import { createEnrichStage, createRepartitionStage, type Stage } from './consumers.js';
+import {
+  createEnrichStage,
+  createRepartitionStage,
+  refusedSpanMessage,
+  type Stage,
+} from './consumers.js';
 import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
 import { startLagMonitor } from './lag.js';
 
@@ -126,8 +131,20 @@ export async function startKafkaPipeline(
         maxSpans: config.batchMaxSpans,
         maxWaitMs: config.batchMaxWaitMs,
         logger: log,
+        // Kafka mode: a span the store refuses goes to the dead-letter topic alone, with its reason.
+        deadLetter: async (refused) => {
+          await producer.send({
+            topic: cfg.deadLetterTopic,
+            acks: -1,
+            messages: refused.map((r) => refusedSpanMessage(r, 'enrich')),
+          });
+        },
+        onRefused: (n) =>
+          metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', n, {
+            stage: 'sink',
+          }),
       });
-      const deps = { kafka, producer, cfg, log, metrics };
+      const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
       priceBook = loadReloadablePriceBook(config.pricesFile);
       stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
       const stageSink = sink;
@@ -157,8 +174,8 @@ export async function startKafkaPipeline(
       limits: config.httpLimits,
       ...(roles.includes('ingest')
         ? {
-            onTraces: createKafkaIngest(producer, cfg, metrics),
-            onLogs: createKafkaLogsIngest(producer, cfg, metrics),
+            onTraces: createKafkaIngest(producer, cfg, metrics, config.limits),
+            onLogs: createKafkaLogsIngest(producer, cfg, metrics, config.limits),
           }
         : {}),
       ...(client

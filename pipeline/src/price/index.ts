@@ -50,3 +50,4 @@ export type {
   TablePrice,
   TableProvider,
 } from './table.js';
+export { costOutOfRange, MAX_COST_NANOS } from './bounds.js';

@@ -7,7 +7,10 @@ import {
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 
-const RELATIVE_RE = /^(\d+)\s*(m|h|d|w)$/i;
+const RELATIVE_RE = /^(\d{1,12})\s*(m|h|d|w)$/i;
+/** Report and alert times: [1970-01-01, 2100-01-01) UTC, what the store can hold. */
+const MIN_TIME_MS = 0;
+const MAX_TIME_MS = 4_102_444_800_000;
 const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
 /**
@@ -18,16 +21,32 @@ export function parseTime(text: string, name: string, now: Date = new Date()): D
   const compact = /^(\d{4})(\d{2})(\d{2})$/.exec(text.trim());
   const t = compact ? `${compact[1] ?? ''}-${compact[2] ?? ''}-${compact[3] ?? ''}` : text.trim();
   if (t === 'now') return now;
+  const inWindow = (d: Date): boolean =>
+    !Number.isNaN(d.getTime()) && d.getTime() >= MIN_TIME_MS && d.getTime() < MAX_TIME_MS;
   const rel = RELATIVE_RE.exec(t);
-  if (rel)
-    return new Date(now.getTime() - Number(rel[1]) * (UNIT_MS[(rel[2] ?? 'd').toLowerCase()] ?? 0));
+  if (rel) {
+    const d = new Date(
+      now.getTime() - Number(rel[1]) * (UNIT_MS[(rel[2] ?? 'd').toLowerCase()] ?? 0),
+    );
+    if (inWindow(d)) return d;
+    throw new PipelineError(
+      'BAD_REQUEST',
+      `${name}=${JSON.stringify(text)} reaches before 1970: use a shorter duration (e.g. 90d) or a date.`,
+    );
+  }
   const iso = /^\d{4}-\d{2}-\d{2}$/.test(t)
     ? `${t}T00:00:00Z`
     : /[zZ]|[+-]\d{2}:?\d{2}$/.test(t)
       ? t
       : `${t}Z`;
   const d = new Date(iso);
-  if (/^\d{4}-\d{2}-\d{2}/.test(t) && !Number.isNaN(d.getTime())) return d;
+  if (/^\d{4}-\d{2}-\d{2}/.test(t) && !Number.isNaN(d.getTime())) {
+    if (inWindow(d)) return d;
+    throw new PipelineError(
+      'BAD_REQUEST',
+      `${name}=${JSON.stringify(text)} is outside 1970-01-01..2100-01-01 UTC.`,
+    );
+  }
   throw new PipelineError(
     'BAD_REQUEST',
     `${name}=${JSON.stringify(text)} is not a time: use an ISO date (2026-11-01 or 20261101), a date-time (2026-11-01T09:30:00Z), now, or a duration back from now (30m, 24h, 7d, 2w).`,

@@ -3,13 +3,22 @@ import { messageOf } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PricedSpan } from '../model.js';
+import { deadLetterRow, isRowDataError, type RefusedSpan } from './refusals.js';
 import { spanKey, toSpanRow } from './rows.js';
 
-/** Outcome of a write: how many spans were new, and how many were already stored. */
+/**
+ * Outcome of a write: how many spans were new, how many were already stored, and how many the
+ * store refused (set aside as dead letters, with the reasons).
+ */
 export interface SinkWriteResult {
   inserted: number;
   duplicates: number;
+  refused: number;
+  reasons: string[];
 }
+
+/** Where refused spans go: the `rejected_spans` table (embedded) or the dead-letter topic (Kafka). */
+export type DeadLetterHandler = (refused: readonly RefusedSpan[]) => Promise<void>;
 
 /** Batched, idempotent writer of priced spans into ClickHouse. */
 export interface SpanSink {
@@ -31,6 +40,10 @@ export interface SpanSinkOptions {
   maxWaitMs?: number;
   /** Refuse writes (retriable) beyond this many queued spans: memory stays bounded. */
   maxQueuedSpans?: number;
+  /** Where refused spans go. @default insert into `<db>.rejected_spans` */
+  deadLetter?: DeadLetterHandler;
+  /** Called with the number of spans refused by the store (for a counter). */
+  onRefused?: (count: number) => void;
   logger?: Logger;
 }
 
@@ -86,6 +99,42 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     return found;
   }
 
+  const deadLetter: DeadLetterHandler =
+    options.deadLetter ??
+    (async (refused) => {
+      await client.insert({
+        table: `${db}.rejected_spans`,
+        values: refused.map((r) => deadLetterRow(r, 'sink')),
+        format: 'JSONEachRow',
+        clickhouse_settings: { log_comment: 'harness-meter sink dead letters' },
+      });
+    });
+
+  /**
+   * Inserts spans; when the store refuses them because of their data, splits the batch in halves
+   * until the refused spans are alone, stores the rest and returns the refused ones. A transient
+   * failure (not caused by the rows) is thrown as it is, and the batch is retried whole.
+   */
+  async function insertSplitting(spans: PricedSpan[]): Promise<RefusedSpan[]> {
+    try {
+      await client.insert({
+        table: `${db}.spans`,
+        values: spans.map(toSpanRow),
+        format: 'JSONEachRow',
+        clickhouse_settings: { log_comment: 'harness-meter sink insert' },
+      });
+      return [];
+    } catch (err) {
+      if (!isRowDataError(err)) throw err;
+      if (spans.length === 1) return [{ span: spans[0]!, reason: messageOf(err) }];
+      const mid = spans.length >>> 1;
+      return [
+        ...(await insertSplitting(spans.slice(0, mid))),
+        ...(await insertSplitting(spans.slice(mid))),
+      ];
+    }
+  }
+
   async function store(batch: Waiter[]): Promise<void> {
     const seen = new Set<string>();
     const unique: PricedSpan[] = [];
@@ -100,29 +149,55 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     const total = batch.reduce((n, w) => n + w.spans.length, 0);
     const stored = unique.length > 0 ? await existingKeys(unique) : new Set<string>();
     const fresh = unique.filter((s) => !stored.has(spanKey(s)));
+    let refused: RefusedSpan[] = [];
     if (fresh.length > 0) {
       storedCount++;
       const started = Date.now();
-      await client.insert({
-        table: `${db}.spans`,
-        values: fresh.map(toSpanRow),
-        format: 'JSONEachRow',
-        clickhouse_settings: { log_comment: 'harness-meter sink insert' },
-      });
+      refused = await insertSplitting(fresh);
+      if (refused.length > 0) {
+        log.warn('sink refused spans set aside', {
+          spans: refused.length,
+          reason: refused[0]?.reason.slice(0, 300),
+        });
+        options.onRefused?.(refused.length);
+        try {
+          await deadLetter(refused);
+        } catch (err) {
+          // The good rows are stored; losing the dead letters is logged, never another client's 503.
+          log.error('dead-lettering refused spans failed', {
+            spans: refused.length,
+            error: messageOf(err),
+          });
+        }
+      }
       log.debug('sink batch stored', {
-        spans: fresh.length,
+        spans: fresh.length - refused.length,
+        refused: refused.length,
         duplicates: total - fresh.length,
         ms: Date.now() - started,
       });
     }
     // Per-waiter accounting: a waiter's span is "inserted" if this batch stored it for the first time.
-    const insertedKeys = new Set(fresh.map(spanKey));
+    const refusedReasons = new Map(refused.map((r) => [spanKey(r.span), r.reason]));
+    const insertedKeys = new Set(fresh.map(spanKey).filter((k) => !refusedReasons.has(k)));
     for (const w of batch) {
       let inserted = 0;
+      const reasons: string[] = [];
       for (const s of w.spans) {
-        if (insertedKeys.delete(spanKey(s))) inserted++;
+        const k = spanKey(s);
+        if (insertedKeys.delete(k)) inserted++;
+        const reason = refusedReasons.get(k);
+        if (reason !== undefined) {
+          refusedReasons.delete(k);
+          reasons.push(`span ${s.spanId}: refused by the store: ${reason.slice(0, 300)}`);
+        }
       }
-      w.resolve({ inserted, duplicates: w.spans.length - inserted });
+      w.resolve({
+        inserted,
+        duplicates: w.spans.length - inserted - reasons.length,
+        refused: reasons.length,
+        reasons,
+      });
     }
   }
 
@@ -167,7 +242,8 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
             { retriable: true },
           ),
         );
-      if (spans.length === 0) return Promise.resolve({ inserted: 0, duplicates: 0 });
+      if (spans.length === 0)
+        return Promise.resolve({ inserted: 0, duplicates: 0, refused: 0, reasons: [] });
       if (queued + spans.length > maxQueued) {
         return Promise.reject(
           new PipelineError(

@@ -1,0 +1,203 @@
+/**
+ * Per-span checks at decode: what no span may carry into storage. A span that fails a check is
+ * refused alone (counted in OTLP partial_success, with its reason); the rest of its request is kept.
+ * Pure: no I/O, no environment (the limits arrive as options from config.ts).
+ */
+import { cutAt, redact, wellFormed } from '@harness-meter/instrumentation';
+import type { SpanRecord } from '../model.js';
+import type { OtlpSpan } from './otlp-object.js';
+
+/** Limits applied to every span, log event and metric point on the way in. */
+export interface DecodeLimits {
+  /**
+   * Attributes kept per span (resource and span attributes each); the rest are dropped and the span
+   * is marked. OpenTelemetry's OTEL_ATTRIBUTE_COUNT_LIMIT default, 128. @default 128
+   */
+  attributeCountLimit: number;
+  /**
+   * Characters kept per attribute value (and status message); longer values are cut and the span
+   * is marked. The OTel SDK default is unbounded; a server needs a bound. @default 16384
+   */
+  attributeValueLengthLimit: number;
+}
+
+export const DECODE_DEFAULTS: DecodeLimits = {
+  attributeCountLimit: 128,
+  attributeValueLengthLimit: 16_384,
+};
+
+/**
+ * Largest token count (or byte count) one span may carry: ten times any context window sold today,
+ * and small enough that count × the dearest price stays far inside Int64 nano-USD.
+ */
+export const MAX_TOKEN_COUNT = 1_000_000_000;
+
+/** Span times must fall in [2000-01-01, 2100-01-01) UTC; ClickHouse's DateTime64(9) ends in 2262. */
+export const MIN_TIME_NANOS = 946_684_800_000_000_000n;
+export const MAX_TIME_NANOS = 4_102_444_800_000_000_000n;
+
+/** Marks a span whose attributes were cut: `attributes=N,values=M` (dropped, shortened). */
+export const ATTR_HM_TRUNCATED = 'harness_meter.truncated';
+
+/** Why one span (or log event, or metric point) is refused; the request goes on. */
+export class SpanRejectedError extends Error {
+  readonly code = 'SPAN_REJECTED' as const;
+  readonly retriable = false as const;
+  constructor(message: string) {
+    super(message);
+    this.name = 'SpanRejectedError';
+  }
+}
+
+/** Token counts and sizes: digits, or an integral double as JS renders it ('1200', '1200.0', '1.2e+3'). */
+const COUNT_RE = /^(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+/**
+ * A count attribute as a number: '' (absent) is 0; anything else must be a non-negative integer of at
+ * most MAX_TOKEN_COUNT, else the span is refused (a wrong count is never stored as 0).
+ */
+export function checkedCount(text: string, key: string): number {
+  if (text === '') return 0;
+  const n = Number(text);
+  if (!COUNT_RE.test(text) || !Number.isInteger(n))
+    throw new SpanRejectedError(
+      `${key}=${JSON.stringify(text.slice(0, 40))} is not a count (a non-negative integer)`,
+    );
+  if (n > MAX_TOKEN_COUNT)
+    throw new SpanRejectedError(
+      `${key}=${JSON.stringify(text.slice(0, 40))} is above the bound of ${MAX_TOKEN_COUNT} per span`,
+    );
+  return n;
+}
+
+const iso = (nanos: bigint): string => {
+  const ms = nanos / 1_000_000n;
+  return ms >= -8_640_000_000_000_000n && ms <= 8_640_000_000_000_000n
+    ? new Date(Number(ms)).toISOString()
+    : `${nanos} ns`;
+};
+
+/** Refuses a time outside [MIN_TIME_NANOS, MAX_TIME_NANOS). */
+export function checkTime(nanos: bigint, field: string): bigint {
+  if (nanos < MIN_TIME_NANOS || nanos >= MAX_TIME_NANOS)
+    throw new SpanRejectedError(
+      `${field}=${nanos} (${iso(nanos)}) is outside the accepted window 2000-01-01..2100-01-01 UTC`,
+    );
+  return nanos;
+}
+
+/** Start and end of a span: both in the window, end not before start (a missing end is the start). */
+export function checkSpanTimes(start: bigint, end: bigint, where: string): [bigint, bigint] {
+  if (start === 0n) throw new SpanRejectedError(`${where}.startTimeUnixNano is missing`);
+  checkTime(start, `${where}.startTimeUnixNano`);
+  if (end === 0n) return [start, start];
+  checkTime(end, `${where}.endTimeUnixNano`);
+  if (end < start)
+    throw new SpanRejectedError(`${where}.endTimeUnixNano is before startTimeUnixNano`);
+  return [start, end];
+}
+
+/**
+ * Replaces lone surrogates in every string of a decoded request (keys and values, at any depth),
+ * in place, so no stored text is invalid UTF-8. Returns the same object.
+ */
+export function wellFormedDeep<T>(value: T, depth = 0): T {
+  if (depth > 200 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      if (typeof v === 'string') value[i] = wellFormed(v);
+      else wellFormedDeep(v, depth + 1);
+    }
+    return value;
+  }
+  const o = value as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    const v = o[k];
+    if (typeof v === 'string') o[k] = wellFormed(v);
+    else wellFormedDeep(v, depth + 1);
+  }
+  return value;
+}
+
+/** Values that cannot hold a secret (numbers, booleans, hex hashes and ids) skip the scan. */
+const PLAIN_VALUE = /^(?:[0-9a-f]{0,128}|-?[0-9.eE+-]{0,40}|true|false)$/;
+
+/** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
+export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
+  const safe = PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+  return safe.length > maxChars
+    ? { text: cutAt(safe, maxChars), cut: true }
+    : { text: safe, cut: false };
+}
+
+/**
+ * Attributes as stored: at most `attributeCountLimit` (first come, first kept), keys cut to 256
+ * characters. Values arrive redacted and cut already (storedText, before derivation).
+ */
+export function limitAttributes(
+  attrs: Record<string, string>,
+  limits: DecodeLimits,
+): { attributes: Record<string, string>; dropped: number } {
+  const out: Record<string, string> = {};
+  let kept = 0;
+  let dropped = 0;
+  for (const [k, v] of Object.entries(attrs)) {
+    if (kept >= limits.attributeCountLimit) {
+      dropped++;
+      continue;
+    }
+    kept++;
+    out[k.length > 256 ? cutAt(k, 256) : k] = v;
+  }
+  return { attributes: out, dropped };
+}
+
+/** A refused span as OTLP/JSON in one field order whatever its encoding, cut to 4,096 characters. */
+export function spanSample(sp: OtlpSpan): string {
+  const text = JSON.stringify({
+    traceId: sp.traceId,
+    spanId: sp.spanId,
+    parentSpanId: sp.parentSpanId || undefined,
+    name: sp.name,
+    kind: sp.kind,
+    startTimeUnixNano: sp.startTimeUnixNano,
+    endTimeUnixNano: sp.endTimeUnixNano,
+    attributes: sp.attributes,
+    status: sp.status ? { code: sp.status.code, message: sp.status.message } : undefined,
+  });
+  return redact(text, 4096);
+}
+
+/** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
+export function cleanAttributes(
+  attrs: Record<string, string>,
+  limits: DecodeLimits,
+): { attributes: Record<string, string>; cut: number } {
+  const out: Record<string, string> = {};
+  let cut = 0;
+  for (const [k, v] of Object.entries(attrs)) {
+    const t = storedText(v, limits.attributeValueLengthLimit);
+    if (t.cut) cut++;
+    out[k] = t.text;
+  }
+  return { attributes: out, cut };
+}
+
+/**
+ * A derived record with its stored attribute maps bounded (OTel attribute count limit) and the
+ * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut.
+ */
+export function boundRecord(
+  record: SpanRecord,
+  valuesCut: number,
+  limits: DecodeLimits,
+): SpanRecord {
+  const span = limitAttributes(record.spanAttributes, limits);
+  const resource = limitAttributes(record.resourceAttributes, limits);
+  const dropped = span.dropped + resource.dropped;
+  const cut = valuesCut;
+  if (dropped > 0 || cut > 0)
+    span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
+  return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };
+}
