@@ -14,6 +14,8 @@ import { createSessionStamper, type SessionStamper } from './stamp.js';
 import { loadReloadablePriceBook, type PriceBook } from './price/index.js';
 import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
+import { dashboardApi } from './report/dashboard.js';
+import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
@@ -95,11 +97,18 @@ export async function startEmbedded(
         await insertMetricPoints(client, config.database, decoded.points);
         return { rejected: 0, message: decoded.errors.slice(0, 5).join('; ') };
       },
-      api: reportApi(client, config.database, async (name) => {
-        if (!NEEDS_DETECTION.includes(name)) return;
-        await sink.flush();
-        await detect.catchUp();
-      }),
+      api: {
+        ...reportApi(client, config.database, async (name) => {
+          if (!NEEDS_DETECTION.includes(name)) return;
+          await sink.flush();
+          await detect.catchUp();
+        }),
+        ...dashboardApi(client, config.database, async () => {
+          await sink.flush();
+          await detect.catchUp();
+        }),
+      },
+      page: createPageHandler(),
       post: {
         '/api/v1/reprice': repriceRoute({
           client,

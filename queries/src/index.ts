@@ -71,3 +71,23 @@ export type {
   FirstPassRow,
 } from './linkage.js';
 export type { LinkFilters } from './reports.js';
+export {
+  dashboardSummary,
+  costSeries,
+  wasteSeries,
+  prSessions,
+  sessionTimeline,
+  autoStep,
+  SERIES_DIMENSIONS,
+  MIN_STEP_SECONDS,
+  MAX_STEP_SECONDS,
+} from './dashboard.js';
+export type {
+  DashboardFilters,
+  DashboardSummary,
+  SeriesDimension,
+  SeriesPoint,
+  WasteSeriesPoint,
+  PrSessionRow,
+  SessionSpanRow,
+} from './dashboard.js';

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
+import type { PageHandler } from '../page/serve.js';
 import { readBody } from './body.js';
 import {
   encodeExportResponseJson,
@@ -49,6 +50,8 @@ export interface ReceiverOptions {
   metrics?: () => string;
   /** Extra facts for GET /healthz. */
   health?: () => Record<string, unknown>;
+  /** The dashboard: static answers for GET paths no other route takes (see page/serve.ts). */
+  page?: PageHandler;
   logger?: Logger;
 }
 
@@ -267,6 +270,14 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
       return;
     } else if (req.method === 'GET' && url.pathname.startsWith('/api/v1/')) {
       work = handleApi(url.pathname.slice('/api/v1/'.length), url.searchParams, res);
+    } else if (req.method === 'GET' && options.page) {
+      const page = options.page(url.pathname, String(req.headers['accept-encoding'] ?? ''));
+      if (page) {
+        send(res, page.status, page.contentType, page.body, page.headers);
+        return;
+      }
+      sendJson(res, 404, { error: `No route for ${route}.` });
+      return;
     } else {
       req.resume();
       sendJson(res, url.pathname === '/v1/traces' ? 405 : 404, {

@@ -8,6 +8,8 @@ import { createMetrics, type Metrics } from '../metrics.js';
 import { loadReloadablePriceBook, type ReloadablePriceBook } from '../price/index.js';
 import { repriceRoute } from '../reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
+import { dashboardApi } from '../report/dashboard.js';
+import { createPageHandler } from '../page/serve.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
@@ -109,11 +111,18 @@ export async function startKafkaPipeline(
       : {}),
     ...(client
       ? {
-          api: reportApi(client, config.database, async (name) => {
-            if (!NEEDS_DETECTION.includes(name)) return;
-            await sink?.flush();
-            await detect?.catchUp();
-          }),
+          api: {
+            ...reportApi(client, config.database, async (name) => {
+              if (!NEEDS_DETECTION.includes(name)) return;
+              await sink?.flush();
+              await detect?.catchUp();
+            }),
+            ...dashboardApi(client, config.database, async () => {
+              await sink?.flush();
+              await detect?.catchUp();
+            }),
+          },
+          page: createPageHandler(),
         }
       : {}),
     // POST routes of a process that holds the store (the enrich role): reprice, alerts, GitHub webhook.
