@@ -14,13 +14,13 @@ SELECT
     sum(output_tokens) AS output_tokens,
     sum(cache_read_tokens) AS cache_read_tokens,
     sum(cache_write_tokens) AS cache_write_tokens,
-    toString(sum(cost_nanos)) AS cost_nanos,
+    toString(sum(l.cost_nanos)) AS cost_nanos,
     sum(unpriced_calls) AS unpriced_calls,
     toString(min(hour)) AS first_seen,
     toString(max(hour)) AS last_seen,
     arrayStringConcat(arraySort(groupUniqArray(link_rule)), ',') AS rules
-FROM (/*include:_linked_usage.sql*/)
+FROM (/*include:_linked_usage.sql*/) AS l
 WHERE link_pr = {pr:UInt32}
   AND (repo = {pr_repo:String} OR repo_key = lower({pr_repo:String}))
 GROUP BY session_id
-ORDER BY sum(cost_nanos) DESC, session_id
+ORDER BY sum(l.cost_nanos) DESC, session_id

@@ -10,9 +10,9 @@ SELECT
     sum(cache_read_tokens) AS cache_read_tokens,
     sum(cache_write_tokens) AS cache_write_tokens,
     sum(reasoning_tokens) AS reasoning_tokens,
-    toString(sum(cost_nanos)) AS cost_nanos,
+    toString(sum(u.cost_nanos)) AS cost_nanos,
     sum(unpriced_calls) AS unpriced_calls
-FROM {db:Identifier}.usage_by_minute
+FROM {db:Identifier}.usage_by_minute AS u
 WHERE minute >= toStartOfMinute({since:DateTime64(3, 'UTC')})
   AND minute < {until:DateTime64(3, 'UTC')}
   AND ({repo:String} = '' OR repo = {repo:String})
