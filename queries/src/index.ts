@@ -17,6 +17,7 @@ export type { Migration, MigrationResult } from './migrate.js';
 export { formatUsd, nanosToUsdNumber, NANOS_PER_USD } from './money.js';
 export { assertDatabaseName, toClickHouseTime } from './sql.js';
 export {
+  reportSql,
   costPerPr,
   costBy,
   costDrift,

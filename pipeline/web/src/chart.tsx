@@ -68,6 +68,7 @@ export function StackedBars(props: {
           fill: PALETTE[i % PALETTE.length] ?? '#888',
           stroke: PALETTE[i % PALETTE.length] ?? '#888',
           width: 0,
+          points: { show: false },
           ...(bars ? { paths: bars } : {}),
           value: (_u: uPlot, _v: number | null, _si: number, idx: number | null) =>
             idx === null ? '–' : props.format(props.series[i]?.values[idx] ?? 0),
