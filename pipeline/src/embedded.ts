@@ -17,7 +17,8 @@ import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { dashboardApi } from './report/dashboard.js';
 import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
-import { createSpanSink, type SpanSink } from './sink/sink.js';
+import { createSpanSink, type SinkWriteResult, type SpanSink } from './sink/sink.js';
+import { createMetrics, type Metrics } from './metrics.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 
@@ -32,17 +33,25 @@ export function createSpanPath(
   priceBook: PriceBook,
   sink: SpanSink,
   stamper: SessionStamper = createSessionStamper(),
+  metrics: Metrics = createMetrics(),
 ): SpanPath {
+  const count = (signal: string, accepted: number, rejected: number, r: SinkWriteResult): void => {
+    metrics.inc('spans_received_total', 'Spans (or agent events) accepted.', accepted, { signal });
+    metrics.inc('spans_rejected_total', 'Spans (or agent events) rejected.', rejected, { signal });
+    metrics.inc('spans_stored_total', 'Spans stored in ClickHouse.', r.inserted);
+    metrics.inc('spans_duplicate_total', 'Spans already stored (redeliveries).', r.duplicates);
+  };
   return {
     async handleTraces(body, encoding) {
       const decoded = decodeTraceRequest(body, encoding);
       const priced = stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s));
-      await sink.write(priced);
+      count('traces', priced.length, decoded.rejectedSpans, await sink.write(priced));
       return { rejected: decoded.rejectedSpans, message: decoded.errors.slice(0, 5).join('; ') };
     },
     async handleLogs(body, encoding) {
       const decoded = decodeLogsRequest(body, encoding);
-      await sink.write(stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s)));
+      const priced = stamper.apply(decoded.spans).map((s) => priceBook.priceSpan(s));
+      count('logs', priced.length, decoded.rejected, await sink.write(priced));
       return { rejected: decoded.rejected, message: decoded.errors.slice(0, 5).join('; ') };
     },
   };
@@ -80,7 +89,8 @@ export async function startEmbedded(
       maxWaitMs: config.batchMaxWaitMs,
       logger,
     });
-    const path = createSpanPath(priceBook, sink);
+    const metrics = createMetrics();
+    const path = createSpanPath(priceBook, sink, createSessionStamper(), metrics);
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
       changes: () => sink.storedBatches(),
@@ -109,6 +119,10 @@ export async function startEmbedded(
         }),
       },
       page: createPageHandler(),
+      metrics: () => {
+        metrics.set('sink_batches_stored', 'Batches that stored new spans.', sink.storedBatches());
+        return metrics.render();
+      },
       post: {
         '/api/v1/reprice': repriceRoute({
           client,

@@ -48,10 +48,8 @@ async function open(hash: string, size: keyof typeof SIZES = 'desktop'): Promise
 
 /** Waits until nothing on the page is loading. */
 async function settled(page: Page): Promise<void> {
-  // A string: it runs in the page (the tests are type-checked without the DOM library).
-  await page.waitForFunction("document.querySelector('#app .loading') === null", undefined, {
-    timeout: 30_000,
-  });
+  // (Not waitForFunction: it evaluates a string in the page, which the page's CSP forbids.)
+  await expect.poll(() => page.locator('#app .loading').count(), { timeout: 30_000 }).toBe(0);
 }
 
 interface Summary {
@@ -93,6 +91,9 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
     const asset = await fetch(`${server.url}${js!}`, { headers: { 'accept-encoding': 'gzip' } });
     expect(asset.headers.get('cache-control')).toContain('immutable');
     expect((await fetch(`${server.url}/assets/nope.js`)).status).toBe(404);
+    // The embedded server serves its own metrics too (deploy/prometheus.yml scrapes them).
+    const metrics = await (await fetch(`${server.url}/metrics`)).text();
+    expect(metrics).toMatch(/^harness_meter_spans_stored_total [1-9]\d*$/m);
   });
 
   it('overview total equals the API total, and the CLI cost report sums to it', async () => {
