@@ -91,6 +91,12 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
     const asset = await fetch(`${server.url}${js!}`, { headers: { 'accept-encoding': 'gzip' } });
     expect(asset.headers.get('cache-control')).toContain('immutable');
     expect((await fetch(`${server.url}/assets/nope.js`)).status).toBe(404);
+    // Bad parameters answer 400 with a reason, and the server keeps serving.
+    for (const q of ['dashboard/series?by=nope', 'dashboard/session', 'dashboard/series?step=5']) {
+      const bad = await fetch(`${server.url}/api/v1/${q}`);
+      expect(bad.status, q).toBe(400);
+      expect(((await bad.json()) as { error: string }).error.length).toBeGreaterThan(10);
+    }
     // The embedded server serves its own metrics too (deploy/prometheus.yml scrapes them).
     const metrics = await (await fetch(`${server.url}/metrics`)).text();
     expect(metrics).toMatch(/^harness_meter_spans_stored_total [1-9]\d*$/m);
