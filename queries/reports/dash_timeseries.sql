@@ -1,8 +1,9 @@
 -- report: dashboard timeseries
 -- Cost and tokens per time bucket ({step} seconds, aligned to the epoch) and key (model, team,
--- developer or repo) in [since, until), from the per-minute rollup, with the dashboard's filters.
+-- developer or repo) in [since, until), with the dashboard's filters. Buckets of an hour or more read
+-- whole hours from the hourly rollup ({hourly} = 1), shorter ones the per-minute rollup.
 SELECT
-    toString(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) AS bucket,
+    toString(toStartOfInterval(t, toIntervalSecond({step:UInt32}))) AS bucket,
     multiIf(
         {by:String} = 'model', model,
         {by:String} = 'team', team,
@@ -17,12 +18,6 @@ SELECT
     sum(cache_write_tokens) AS cache_write_tokens,
     toString(sum(u.cost_nanos)) AS cost_nanos,
     sum(unpriced_calls) AS unpriced_calls
-FROM {db:Identifier}.usage_by_minute AS u
-WHERE minute >= toStartOfMinute({since:DateTime64(3, 'UTC')})
-  AND minute < {until:DateTime64(3, 'UTC')}
-  AND ({repo:String} = '' OR repo = {repo:String})
-  AND ({team:String} = '' OR team = {team:String})
-  AND ({developer:String} = '' OR developer = {developer:String})
-  AND ({model:String} = '' OR model = {model:String})
+FROM (/*include:_usage_hourly.sql*/) AS u
 GROUP BY bucket, key
 ORDER BY bucket, key

@@ -28,7 +28,7 @@ export type SeriesDimension = (typeof SERIES_DIMENSIONS)[number];
 export const MIN_STEP_SECONDS = 60;
 export const MAX_STEP_SECONDS = 7 * 86_400;
 
-/** Totals of the window: tokens by kind, calls, cost and unpriced calls. */
+/** Totals of the window: tokens by kind, calls, cost and unpriced calls (`sessions` is not counted: 0). */
 export interface DashboardSummary extends UsageTotals {
   /** Input tokens that were neither cache reads nor cache writes. */
   fresh_input_tokens: number;
@@ -132,8 +132,22 @@ function dashParams(
   db: string,
   window: ReportWindow,
   f: DashboardFilters,
+  hourly = true,
 ): Record<string, unknown> {
-  return { ...windowParams(db, window), ...filterParams(f), model: f.model ?? '' };
+  return {
+    ...windowParams(db, window),
+    ...filterParams(f),
+    model: f.model ?? '',
+    hourly: hourly ? 1 : 0,
+  };
+}
+
+/** The values each filter takes in a window, most spend first. */
+export interface DashboardFilterValues {
+  repo: string[];
+  team: string[];
+  developer: string[];
+  model: string[];
 }
 
 function checkStep(step: number): number {
@@ -183,10 +197,11 @@ export async function costSeries(
       'INVALID_ARGUMENT',
       `Unknown series dimension ${JSON.stringify(options.by)}: use one of ${SERIES_DIMENSIONS.join(', ')}.`,
     );
+  const step = checkStep(options.step);
   const rows = await runReport(client, `dashboard-series-${options.by}`, 'dash_timeseries.sql', {
-    ...dashParams(options.db, options, options),
+    ...dashParams(options.db, options, options, step % 3600 === 0),
     by: options.by,
-    step: checkStep(options.step),
+    step,
   });
   return rows.map((r) => {
     const cost = BigInt(r.cost_nanos ?? 0);
@@ -203,6 +218,26 @@ export async function costSeries(
       unpriced_calls: num(r.unpriced_calls),
     };
   });
+}
+
+/** Values of the filters in the window (hour granularity), most spend first. */
+export async function dashboardFilters(
+  client: ClickHouseClient,
+  options: { db: string } & ReportWindow,
+): Promise<DashboardFilterValues> {
+  const rows = await runReport(
+    client,
+    'dashboard-filters',
+    'dash_filters.sql',
+    windowParams(options.db, options),
+  );
+  const out: DashboardFilterValues = { repo: [], team: [], developer: [], model: [] };
+  for (const r of rows) {
+    const d = String(r.dimension ?? '');
+    if (d === 'repo' || d === 'team' || d === 'developer' || d === 'model')
+      out[d].push(String(r.value ?? ''));
+  }
+  return out;
 }
 
 /** Redundant calls per bucket and kind (repo, team and developer filters; findings carry no model). */

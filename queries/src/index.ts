@@ -74,6 +74,7 @@ export type {
 export type { LinkFilters } from './reports.js';
 export {
   dashboardSummary,
+  dashboardFilters,
   costSeries,
   wasteSeries,
   prSessions,
@@ -85,6 +86,7 @@ export {
 } from './dashboard.js';
 export type {
   DashboardFilters,
+  DashboardFilterValues,
   DashboardSummary,
   SeriesDimension,
   SeriesPoint,

@@ -2,6 +2,7 @@ import {
   autoStep,
   costSeries,
   dashboardSummary,
+  dashboardFilters,
   prSessions,
   sessionTimeline,
   wasteSeries,
@@ -67,6 +68,10 @@ export function dashboardApi(
       report: 'dashboard/summary',
       rows: [await dashboardSummary(client, { db, ...dashboardRequest(p) })],
     }),
+    'dashboard/filters': async (p) => {
+      const w = parseWindow(p.get('since'), p.get('until'));
+      return { report: 'dashboard/filters', rows: [await dashboardFilters(client, { db, ...w })] };
+    },
     'dashboard/series': async (p) => {
       const req = dashboardRequest(p);
       const s = step(p, req);

@@ -9,7 +9,7 @@ import { Overview } from './pages/overview.tsx';
 import { PullRequest, PullRequests } from './pages/prs.tsx';
 import { Session } from './pages/session.tsx';
 import { Waste } from './pages/waste.tsx';
-import type { CostByRow } from './types.ts';
+import type { DashboardFilterValues } from './types.ts';
 import { KeyForm, useLoad } from './ui.tsx';
 import { DEFAULT_SINCE, FILTERS, hrefOf, parseHash, type Page, type View } from './url.ts';
 
@@ -54,14 +54,7 @@ function Controls({ view, go }: { view: View; go: (v: View) => void }): JSX.Elem
   };
   const range = { since, ...(view.q.until ? { until: view.q.until } : {}) };
   const options = useLoad(
-    () =>
-      Promise.all(
-        FILTERS.map((f) =>
-          getRows<CostByRow>('reports/cost', { ...range, by: f }).then((rows) =>
-            rows.map((r) => r.key).filter(Boolean),
-          ),
-        ),
-      ),
+    () => getRows<DashboardFilterValues>('dashboard/filters', range).then(([v]) => v),
     [JSON.stringify(range)],
   );
   const custom = !PRESETS.some((p) => p.since === since) || Boolean(view.q.until);
@@ -96,8 +89,8 @@ function Controls({ view, go }: { view: View; go: (v: View) => void }): JSX.Elem
           onChange={(e) => set({ until: fromLocalInput(e.currentTarget.value) })}
         />
       </label>
-      {FILTERS.map((f, i) => {
-        const values = options.state === 'ready' ? (options.data[i] ?? []) : [];
+      {FILTERS.map((f) => {
+        const values = options.state === 'ready' ? (options.data?.[f] ?? []) : [];
         const current = view.q[f] ?? '';
         const all = current && !values.includes(current) ? [current, ...values] : values;
         return (

@@ -9,6 +9,7 @@ export type {
   PrOutcomeRow,
   FirstPassRow,
   DashboardSummary,
+  DashboardFilterValues,
   SeriesPoint,
   WasteSeriesPoint,
   PrSessionRow,

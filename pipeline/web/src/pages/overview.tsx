@@ -69,7 +69,7 @@ export function Overview({ view, go }: { view: View; go: (v: View) => void }): J
                 title="Spend"
                 value={usd(s.cost_nanos)}
                 testId="total-cost"
-                note={`${int(s.sessions)} sessions`}
+                note={`${compact(s.input_tokens + s.output_tokens)} tokens`}
               />
               <Card
                 title="LLM calls"
