@@ -160,7 +160,7 @@ for (const [i, spans] of SIZES.entries()) {
     ['dashboard/waste-series', { ...WINDOW, step: '43200' }],
     ['reports/cost-per-pr', WINDOW],
     ['reports/alerts', WINDOW],
-    ['reports/cost by repo (filter list)', { ...WINDOW, by: 'repo' }, 'reports/cost'],
+    ['dashboard/filters', WINDOW],
     ['dashboard/session', { session: 'sess-7' }],
   ];
   console.log(
