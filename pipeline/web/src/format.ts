@@ -38,3 +38,10 @@ export function when(text: string): string {
 export function repoName(repo: string): string {
   return repo.replace(/^https?:\/\/[^/]+\//, '').replace(/\.git$/, '') || '(no repository)';
 }
+
+/** A cost with its unpriced calls: never "$0" for calls whose price is unknown. */
+export function costText(nanos: string, unpricedCalls: number): string {
+  if (unpricedCalls <= 0) return usd(nanos);
+  const n = `${int(unpricedCalls)} unpriced`;
+  return nanos === '0' ? n : `${usd(nanos)} + ${n}`;
+}

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { getRows } from '../api.ts';
 import { StackedBars, pivot } from '../chart.tsx';
-import { compact, int, repoName, sumNanos, usd } from '../format.ts';
+import { compact, costText, int, repoName, sumNanos, usd } from '../format.ts';
 import type {
   AlertReportRow,
   CostPerPrRow,
@@ -184,7 +184,7 @@ export function Overview({ view, go }: { view: View; go: (v: View) => void }): J
                             {repoName(r.repo)}{' '}
                             {r.pr === null ? '(unattributed)' : `#${String(r.pr)}`}
                           </a>
-                          <span class="num">{usd(r.cost_nanos)}</span>
+                          <span class="num">{costText(r.cost_nanos, r.unpriced_calls)}</span>
                         </li>
                       ))}
                     </ol>

@@ -1,7 +1,7 @@
 import type { JSX } from 'preact';
 import { useState } from 'preact/hooks';
 import { getRows } from '../api.ts';
-import { compact, int, repoName, usd, when } from '../format.ts';
+import { compact, costText, int, repoName, usd, when } from '../format.ts';
 import type {
   CostPerPrRow,
   FirstPassRow,
@@ -64,10 +64,7 @@ export function PullRequests({ view }: { view: View }): JSX.Element {
       num: true,
       sort: (r) => Number(r.cost_nanos),
       cell: (r) => (
-        <span data-nanos={r.cost_nanos}>
-          {usd(r.cost_nanos)}
-          {r.unpriced_calls > 0 ? ` + ${int(r.unpriced_calls)} unpriced` : ''}
-        </span>
+        <span data-nanos={r.cost_nanos}>{costText(r.cost_nanos, r.unpriced_calls)}</span>
       ),
     },
     {
@@ -240,8 +237,7 @@ export function PullRequest({ view }: { view: View }): JSX.Element {
       label: 'Cost',
       num: true,
       sort: (r) => Number(r.cost_nanos),
-      cell: (r) =>
-        `${usd(r.cost_nanos)}${r.unpriced_calls > 0 ? ` + ${int(r.unpriced_calls)} unpriced` : ''}`,
+      cell: (r) => costText(r.cost_nanos, r.unpriced_calls),
     },
     { key: 'rules', label: 'Linked by', sort: (r) => r.rules, cell: (r) => r.rules },
     {
