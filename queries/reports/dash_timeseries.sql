@@ -1,7 +1,7 @@
 -- report: dashboard timeseries
 -- Cost and tokens per time bucket ({step} seconds, aligned to the epoch) and key (model, team,
 -- developer or repo) in [since, until), with the dashboard's filters. Buckets of an hour or more read
--- whole hours from the hourly rollup ({hourly} = 1), shorter ones the per-minute rollup.
+-- whole hours from the hourly rollup, shorter ones the per-minute rollup.
 SELECT
     toString(toStartOfInterval(t, toIntervalSecond({step:UInt32}))) AS bucket,
     multiIf(

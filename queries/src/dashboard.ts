@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
-import { assertDatabaseName } from './sql.js';
+import { assertDatabaseName, toClickHouseTime } from './sql.js';
 import {
   filterParams,
   num,
@@ -128,17 +128,52 @@ export interface SessionSpanRow {
   } | null;
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * Where _usage_hourly.sql reads [since, until) at minute granularity (as `report cost`): whole hours
+ * [hourFrom, hourTo) from the hourly rollup, and the minutes [since, minuteTo) and [minuteFrom, until)
+ * from the per-minute one. `hourly` false reads minutes only (buckets under an hour).
+ */
+export function usageBounds(
+  window: ReportWindow,
+  hourly: boolean,
+): { hourFrom: Date; hourTo: Date; minuteTo: Date; minuteFrom: Date } {
+  const s = Math.floor(window.since.getTime() / 60_000) * 60_000;
+  const u = window.until.getTime();
+  const hs = Math.ceil(s / HOUR_MS) * HOUR_MS;
+  const he = Math.floor(u / HOUR_MS) * HOUR_MS;
+  if (!hourly || hs >= he)
+    return {
+      hourFrom: new Date(0),
+      hourTo: new Date(0),
+      minuteTo: window.until,
+      minuteFrom: window.until,
+    };
+  return {
+    hourFrom: new Date(hs),
+    hourTo: new Date(he),
+    minuteTo: new Date(hs),
+    minuteFrom: new Date(he),
+  };
+}
+
 function dashParams(
   db: string,
   window: ReportWindow,
   f: DashboardFilters,
   hourly = true,
 ): Record<string, unknown> {
+  const b = usageBounds(window, hourly);
+  const seconds = (d: Date): string => toClickHouseTime(d).slice(0, 19);
   return {
     ...windowParams(db, window),
     ...filterParams(f),
     model: f.model ?? '',
-    hourly: hourly ? 1 : 0,
+    hour_from: seconds(b.hourFrom),
+    hour_to: seconds(b.hourTo),
+    minute_to: toClickHouseTime(b.minuteTo),
+    minute_from: toClickHouseTime(b.minuteFrom),
   };
 }
 
