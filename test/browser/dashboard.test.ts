@@ -249,6 +249,62 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
       }
   }, 120_000);
 
+  it('is usable with the keyboard: skip link, then the navigation', async () => {
+    const page = await open('#/overview?since=7d');
+    await settled(page);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Skip to content');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate('document.activeElement.textContent')).toBe('Pull requests');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.url()).toContain('#/prs');
+    await page.close();
+  });
+
+  it('asks for a read key on 401, then sends it as a bearer token', async () => {
+    // The server on this branch has no keys: the API's 401 is played by the browser's request routing.
+    const page = await context.newPage();
+    const auth: string[] = [];
+    await page.route('**/api/v1/**', async (route) => {
+      const header = route.request().headers().authorization ?? '';
+      auth.push(header);
+      if (header === 'Bearer hm_read_test') await route.continue();
+      else
+        await route.fulfill({
+          status: 401,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: 'an API key is required' }),
+        });
+    });
+    await page.goto(`${server.url}/#/overview?since=7d`);
+    const alert = page.getByRole('alert').first();
+    await expect.poll(() => alert.textContent()).toContain('needs an API key with the read role');
+    await alert.getByLabel('API key (read role), kept for this tab only').fill('hm_read_test');
+    await alert.getByRole('button', { name: 'Use key' }).click();
+    await expect.poll(() => page.getByTestId('total-cost').count(), { timeout: 30_000 }).toBe(1);
+    expect(auth.at(-1)).toBe('Bearer hm_read_test');
+    expect(await page.evaluate("sessionStorage.getItem('harness-meter.api-key')")).toBe(
+      'hm_read_test',
+    );
+    await page.close();
+  });
+
+  it('follows a dark system theme (session timeline, checked by axe too)', async () => {
+    const dark = await browser.newContext({ colorScheme: 'dark' });
+    const page = await dark.newPage();
+    page.on('pageerror', (e) => consoleErrors.push(`dark: ${e.message}`));
+    await page.setViewportSize(SIZES.desktop);
+    await page.goto(`${server.url}/#/session/demo-session-ana-1?since=7d`);
+    await settled(page);
+    expect(await page.evaluate('getComputedStyle(document.body).backgroundColor')).toBe(
+      'rgb(18, 20, 23)',
+    );
+    await page.screenshot({ path: `${SHOTS}session-timeline-desktop-dark.png` });
+    expect(await seriousA11yViolations(page)).toEqual([]);
+    await dark.close();
+  });
+
   it('logged no console errors', () => {
     expect(consoleErrors).toEqual([]);
   });

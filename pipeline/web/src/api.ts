@@ -39,25 +39,24 @@ function rowsOf<T>(body: unknown): T[] {
   throw new ApiError(500, 'Unexpected answer from the API: no rows.');
 }
 
-const cache = new Map<string, Promise<unknown>>();
+/** Answers are reused for this long: pages that ask the same route share one request. */
+const CACHE_MS = 15_000;
+const cache = new Map<string, { at: number; answer: Promise<unknown> }>();
 
-/** Rows of one API route; the same URL is fetched once per view (cleared by `clearCache`). */
+/** Rows of one API route (the same URL within CACHE_MS is fetched once). */
 export function getRows<T>(route: string, params: Params = {}): Promise<T[]> {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params))
     if (v !== null && v !== undefined && String(v) !== '') q.set(k, String(v));
   const url = `/api/v1/${route}${q.size > 0 ? `?${q.toString()}` : ''}`;
-  let p = cache.get(url);
+  const hit = cache.get(url);
+  let p = hit && Date.now() - hit.at < CACHE_MS ? hit.answer : undefined;
   if (!p) {
     p = load(url);
-    cache.set(url, p);
+    cache.set(url, { at: Date.now(), answer: p });
     p.catch(() => cache.delete(url));
   }
   return p.then((b) => rowsOf<T>(b));
-}
-
-export function clearCache(): void {
-  cache.clear();
 }
 
 async function load(url: string): Promise<unknown> {

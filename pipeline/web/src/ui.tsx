@@ -1,6 +1,6 @@
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, apiKey, clearCache, setApiKey } from './api.ts';
+import { ApiError, apiKey, setApiKey } from './api.ts';
 
 export type Load<T> =
   { state: 'loading' } | { state: 'error'; error: ApiError | Error } | { state: 'ready'; data: T };
@@ -43,8 +43,8 @@ export function KeyForm(): JSX.Element {
       onSubmit={(e) => {
         e.preventDefault();
         setApiKey(key);
-        clearCache();
-        window.dispatchEvent(new HashChangeEvent('hashchange'));
+        // Every view asks again with the key (sessionStorage outlives the reload, not the tab).
+        window.location.reload();
       }}
     >
       <label>
