@@ -86,16 +86,19 @@ export function Overview({ view, go }: { view: View; go: (v: View) => void }): J
                 }
               />
               <Loaded load={waste} what="waste">
-                {(rows) => (
-                  <Card
-                    title="Waste"
-                    value={usd(
-                      sumNanos(rows.flatMap((r) => [r.direct_cost_nanos, r.carried_cost_nanos])),
-                    )}
-                    testId="waste-total"
-                    note={`direct ${usd(sumNanos(rows.map((r) => r.direct_cost_nanos)))} · carried ${usd(sumNanos(rows.map((r) => r.carried_cost_nanos)))}`}
-                  />
-                )}
+                {(rows) => {
+                  const total = sumNanos(
+                    rows.flatMap((r) => [r.direct_cost_nanos, r.carried_cost_nanos]),
+                  );
+                  return (
+                    <Card
+                      title="Waste"
+                      value={usd(total)}
+                      testId="waste-total"
+                      note={`${share(total, s.cost_nanos)} of spend · direct ${usd(sumNanos(rows.map((r) => r.direct_cost_nanos)))} · carried ${usd(sumNanos(rows.map((r) => r.carried_cost_nanos)))}`}
+                    />
+                  );
+                }}
               </Loaded>
             </section>
             <section class="panel" aria-labelledby="spend-title">
@@ -216,6 +219,14 @@ export function Overview({ view, go }: { view: View; go: (v: View) => void }): J
       }
     </Loaded>
   );
+}
+
+/** part / whole as a percentage with one decimal, exactly (integer nano-USD). */
+function share(part: string, whole: string): string {
+  const w = BigInt(whole);
+  if (w <= 0n) return '—';
+  const tenths = (BigInt(part) * 1000n + w / 2n) / w;
+  return `${(tenths / 10n).toString()}.${(tenths % 10n).toString()}%`;
 }
 
 /** Alerts whose latest notice (rows are newest first) is not resolved. */
