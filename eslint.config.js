@@ -18,7 +18,9 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.ts', 'bench/*.js', 'scripts/*.js'] },
+        projectService: {
+          allowDefaultProject: ['*.js', '*.ts', 'bench/*.js', 'scripts/*.js', 'pipeline/web/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -31,6 +31,8 @@ import { createSessionStamper, type SessionStamper } from './stamp.js';
 import { costOutOfRange, loadReloadablePriceBook, type PriceBook } from './price/index.js';
 import { repriceRoute } from './reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from './report/service.js';
+import { dashboardApi } from './report/dashboard.js';
+import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
@@ -96,6 +98,15 @@ export function createSpanPath(
       }
     }
     const written = await sink.write(kept);
+    options.metrics?.inc('spans_received_total', 'Spans (or agent events) accepted.', kept.length, {
+      signal,
+    });
+    options.metrics?.inc('spans_stored_total', 'Spans stored in ClickHouse.', written.inserted);
+    options.metrics?.inc(
+      'spans_duplicate_total',
+      'Spans already stored (redeliveries).',
+      written.duplicates,
+    );
     count(signal, 'decode', rejected);
     count(signal, 'price', refusedAtPrice);
     count(signal, 'sink', written.refused);
@@ -204,7 +215,12 @@ export async function startEmbedded(
         }),
         ...keys.api,
         ...transcriptApi(client, config.database),
+        ...dashboardApi(client, config.database, async () => {
+          await sink.flush();
+          await detect.catchUp();
+        }),
       },
+      pages: createPageHandler(),
       post: {
         ...keys.post,
         '/api/v1/reprice': repriceRoute({

@@ -22,6 +22,7 @@ export {
   MAX_STORED_TIME_MS,
 } from './sql.js';
 export {
+  reportSql,
   costPerPr,
   costBy,
   costDrift,
@@ -100,3 +101,25 @@ export type {
 export { billingBlocks, groupBlocks, BLOCK_HOURS } from './blocks.js';
 export { otlpSessions } from './transcripts.js';
 export type { BlockRow, BlockCall } from './blocks.js';
+export {
+  dashboardSummary,
+  dashboardFilters,
+  costSeries,
+  wasteSeries,
+  prSessions,
+  sessionTimeline,
+  autoStep,
+  SERIES_DIMENSIONS,
+  MIN_STEP_SECONDS,
+  MAX_STEP_SECONDS,
+} from './dashboard.js';
+export type {
+  DashboardFilters,
+  DashboardFilterValues,
+  DashboardSummary,
+  SeriesDimension,
+  SeriesPoint,
+  WasteSeriesPoint,
+  PrSessionRow,
+  SessionSpanRow,
+} from './dashboard.js';

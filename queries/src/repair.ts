@@ -1,6 +1,6 @@
 /**
  * Rollup repair after a crash. An INSERT into `spans` feeds the rollups (usage_by_minute,
- * usage_by_link_hour) through materialized views, and ClickHouse does not commit the source part and
+ * usage_by_link_hour, usage_by_hour) through materialized views, and ClickHouse does not commit the source part and
  * the views' parts atomically: a process killed (kill -9) inside an insert can leave spans stored
  * whose rollup rows are not. The sink never inserts a stored span again, so the gap would stay.
  *
@@ -51,6 +51,20 @@ const ROLLUPS: readonly Rollup[] = [
       FROM {db:Identifier}.spans FINAL
       WHERE span_type IN ('llm', 'tool') AND toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
       GROUP BY hour, repo, repo_key, branch, commit, pr, session_id, developer, team, intent`,
+  },
+  {
+    table: 'usage_by_hour',
+    hourOf: 'hour',
+    rebuild: `SELECT toStartOfHour(Timestamp) AS hour, repo, pr, developer, team, provider, model, source,
+        countIf(span_type = 'llm') AS llm_calls, countIf(span_type = 'tool') AS tool_calls,
+        sum(input_tokens) AS input_tokens, sum(output_tokens) AS output_tokens,
+        sum(cache_read_tokens) AS cache_read_tokens, sum(cache_write_tokens) AS cache_write_tokens,
+        sum(reasoning_tokens) AS reasoning_tokens, sum(result_tokens) AS tool_result_tokens,
+        sum(ifNull(cost_nanos, 0)) AS cost_nanos, toInt64(countIf(unpriced = 1)) AS unpriced_calls,
+        countIf(is_error = 1) AS error_calls
+      FROM {db:Identifier}.spans FINAL
+      WHERE span_type IN ('llm', 'tool') AND toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
+      GROUP BY hour, repo, pr, developer, team, provider, model, source`,
   },
 ];
 

@@ -71,7 +71,8 @@ export interface PageResponse {
   body: string | Uint8Array;
   headers?: Record<string, string>;
 }
-export type PagesHandler = (path: string) => PageResponse | undefined;
+/** `acceptEncoding`: the request's Accept-Encoding, so the dashboard can answer gzip. */
+export type PagesHandler = (path: string, acceptEncoding?: string) => PageResponse | undefined;
 
 /** The guard's verdict on a request, taken before its body is read. */
 export type GuardDecision =
@@ -401,7 +402,7 @@ export async function startReceiver(options: ReceiverOptions): Promise<Receiver>
   };
   app.get('/*', (req, reply) => {
     const path = new URL(req.url, 'http://localhost').pathname;
-    const page = options.pages?.(path);
+    const page = options.pages?.(path, String(req.headers['accept-encoding'] ?? ''));
     if (!page) return notFound(req, reply);
     return send(reply, page.status, page.contentType, page.body, page.headers);
   });

@@ -16,6 +16,8 @@ import { loadReloadablePriceBook, type ReloadablePriceBook } from '../price/inde
 import { repriceRoute } from '../reprice/index.js';
 import { NEEDS_DETECTION, reportApi } from '../report/service.js';
 import { transcriptApi } from '../transcripts/route.js';
+import { dashboardApi } from '../report/dashboard.js';
+import { createPageHandler } from '../page/serve.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
@@ -188,7 +190,12 @@ export async function startKafkaPipeline(
               }),
               ...keys?.api,
               ...transcriptApi(client, config.database),
+              ...dashboardApi(client, config.database, async () => {
+                await sink?.flush();
+                await detect?.catchUp();
+              }),
             },
+            pages: createPageHandler(),
           }
         : {}),
       // POST routes of a process that holds the store (the enrich role): reprice, alerts, GitHub webhook.
