@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatUsd } from '@harness-meter/queries';
-import { freePort, runCli, startServerProcess } from '../helpers/cli.js';
+import { freePort, reportRows, runCli, startServerProcess } from '../helpers/cli.js';
 import { launchChromium, seriousA11yViolations } from '../helpers/browser.js';
 import { tempDataDir } from '../helpers/store.js';
 
@@ -110,8 +110,8 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
       env,
     );
     expect(cli.stderr).toBe('');
-    const byModel = JSON.parse(cli.stdout) as { cost_nanos: string }[];
-    expect(byModel.reduce((t, r) => t + BigInt(r.cost_nanos), 0n).toString()).toBe(
+    const byModel = reportRows<{ cost_nanos: string | null }>(cli.stdout);
+    expect(byModel.reduce((t, r) => t + BigInt(r.cost_nanos ?? 0), 0n).toString()).toBe(
       summary!.cost_nanos,
     );
     const page = await open('#/overview?since=7d');
@@ -128,11 +128,11 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
   it('PR table rows equal `report cost-per-pr --format json`', async () => {
     const cli = runCli(['report', 'cost-per-pr', '--since', '7d', '--format', 'json'], env);
     expect(cli.stderr).toBe('');
-    const rows = JSON.parse(cli.stdout) as {
+    const rows = reportRows<{
       repo: string;
       pr: number | null;
-      cost_nanos: string;
-    }[];
+      cost_nanos: string | null;
+    }>(cli.stdout);
     expect(rows.length).toBeGreaterThanOrEqual(4);
     const page = await open('#/prs?since=7d');
     await settled(page);
@@ -146,7 +146,7 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
     expect(shown).toEqual(
       rows.map((r) => ({
         pr: r.pr === null ? '(unattributed)' : `#${String(r.pr)}`,
-        nanos: r.cost_nanos,
+        nanos: r.cost_nanos ?? '', // null: nothing priced (the page says "unpriced")
       })),
     );
     await page.close();
@@ -157,13 +157,11 @@ describe('dashboard in Chromium, against harness-meter start with the demo data'
       ['report', 'waste', '--by', 'session', '--since', '7d', '--format', 'json'],
       env,
     );
-    const waste = (
-      JSON.parse(cli.stdout) as {
-        key: string;
-        direct_cost_nanos: string;
-        carried_cost_nanos: string;
-      }[]
-    ).find((r) => r.key === 'demo-session-ana-1');
+    const waste = reportRows<{
+      key: string;
+      direct_cost_nanos: string;
+      carried_cost_nanos: string;
+    }>(cli.stdout).find((r) => r.key === 'demo-session-ana-1');
     expect(waste).toBeDefined();
     // PR list → PR 101 → its session → the waterfall, by clicks.
     const page = await open('#/prs?since=7d');

@@ -280,6 +280,19 @@ describe('API keys and roles', () => {
     expect(((await hook.json()) as { error: string }).error).toMatch(/HM_GITHUB_WEBHOOK_SECRET/);
   });
 
+  it("the dashboard's shell opens without a key; the API calls it makes need a read key", async () => {
+    const page = await call('GET', '/', '');
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    const html = await page.text();
+    const asset = /\/assets\/[^"']+\.js/.exec(html)?.[0];
+    expect(asset).toBeDefined();
+    expect((await call('GET', asset ?? '', '')).status).toBe(200);
+    expect((await call('GET', '/api/v1/dashboard/summary', '')).status).toBe(401);
+    expect((await call('GET', '/api/v1/dashboard/summary', keys.ingest)).status).toBe(403);
+    expect((await call('GET', '/api/v1/dashboard/summary', keys.read)).status).toBe(200);
+  });
+
   it('a made-up, malformed or revoked key is refused with 401', async () => {
     const forged = `${keys.read.slice(0, 16)}${'A'.repeat(43)}`;
     expect((await call('GET', '/api/v1/reports/cost', forged)).status).toBe(401);

@@ -180,7 +180,7 @@ describe(
         expect(dead?.headers?.['hm.dlq.source.topic']?.toString()).toBe(
           config.kafka.otlpSpansTopic,
         );
-        expect(p.metrics.render()).toMatch(
+        expect(await p.metrics.render()).toMatch(
           /harness_meter_dead_letters_total\{stage="repartition"\} 1/,
         );
       } finally {
@@ -251,7 +251,7 @@ describe(
           llm: 300,
           cost: (300n * GPT4O_SPAN_NANOS).toString(),
         });
-        expect(p.metrics.render()).toMatch(
+        expect(await p.metrics.render()).toMatch(
           /harness_meter_retries_total\{stage="clickhouse insert"\} [1-9]/,
         );
       } finally {

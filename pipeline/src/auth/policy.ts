@@ -7,7 +7,7 @@ const OTLP_PATHS = new Set(['/v1/traces', '/v1/logs', '/v1/metrics']);
 export const WEBHOOK_PATH = '/v1/github/webhook';
 
 /**
- * The access table, in one place: /healthz is public; OTLP exports need `ingest`; the GitHub
+ * The access table, in one place: /healthz and the dashboard's static shell are public; OTLP exports need `ingest`; the GitHub
  * webhook is checked by its HMAC signature; key management needs `admin`; every other GET (reports,
  * /metrics, the dashboard's pages) needs `read`; every other request (reprice, import, alerts
  * check, anything that changes state) needs `admin`.
@@ -16,6 +16,10 @@ export function routeAccess(method: string, path: string): RouteAccess {
   const m = method.toUpperCase();
   const read = m === 'GET' || m === 'HEAD';
   if (read && path === '/healthz') return 'public';
+  // The dashboard's shell (index.html and its hashed assets) holds no data: it opens without a key,
+  // asks for a read key on the first 401 of the API, and sends it on every API call.
+  if (read && (path === '/' || path === '/index.html' || path.startsWith('/assets/')))
+    return 'public';
   if (m === 'POST' && OTLP_PATHS.has(path)) return 'ingest';
   if (m === 'POST' && path === WEBHOOK_PATH) return 'signed';
   if (path === '/api/v1/keys' || path.startsWith('/api/v1/keys/')) return 'admin';

@@ -40,8 +40,10 @@ export function repoName(repo: string): string {
 }
 
 /** A cost with its unpriced calls: never "$0" for calls whose price is unknown. */
-export function costText(nanos: string, unpricedCalls: number): string {
-  if (unpricedCalls <= 0) return usd(nanos);
+export function costText(nanos: string | null, unpricedCalls: number): string {
   const n = `${int(unpricedCalls)} unpriced`;
+  // The reports API answers null when none of the calls was priced: never shown as $0.
+  if (nanos === null) return unpricedCalls > 0 ? n : 'unpriced';
+  if (unpricedCalls <= 0) return usd(nanos);
   return nanos === '0' ? n : `${usd(nanos)} + ${n}`;
 }

@@ -64,7 +64,7 @@ export function PullRequests({ view }: { view: View }): JSX.Element {
       num: true,
       sort: (r) => Number(r.cost_nanos),
       cell: (r) => (
-        <span data-nanos={r.cost_nanos}>{costText(r.cost_nanos, r.unpriced_calls)}</span>
+        <span data-nanos={r.cost_nanos ?? ''}>{costText(r.cost_nanos, r.unpriced_calls)}</span>
       ),
     },
     {
