@@ -32,12 +32,15 @@ export {
   defaultWindow,
   DEFAULT_WINDOW_DAYS,
   COST_DIMENSIONS,
+  COST_BREAKDOWNS,
 } from './reports.js';
 export type {
   ReportWindow,
   UsageTotals,
   CostPerPrRow,
   CostByRow,
+  CostBreakdown,
+  CostModelRow,
   CostDimension,
   CostDriftReason,
   CostDriftRow,

@@ -118,9 +118,23 @@ export const COST_DIMENSIONS = [
 ] as const;
 export type CostDimension = (typeof COST_DIMENSIONS)[number];
 
+/** Second dimensions of `cost --breakdown`: each row's usage split again, by model. */
+export const COST_BREAKDOWNS = ['model'] as const;
+export type CostBreakdown = (typeof COST_BREAKDOWNS)[number];
+
+/** One model's share of a cost row (`--breakdown model`); model '' holds tool calls (no model). */
+export interface CostModelRow extends UsageTotals {
+  model: string;
+}
+
 export interface CostByRow extends UsageTotals {
   by: CostDimension;
   key: string;
+  /**
+   * Only with `breakdown: 'model'`: the row's usage per model, most cost first. Tokens, calls and
+   * cost add up to the row's; sessions do not (a session may use several models).
+   */
+  models?: CostModelRow[];
 }
 
 export type RawRow = Record<string, string | number | null>;
@@ -209,10 +223,20 @@ export async function costPerPr(
   }));
 }
 
-/** Tokens and dollars grouped by one dimension. */
+/** Most cost first, then by name: the order of cost rows and of their per-model rows. */
+function byCostDesc(a: { cost_nanos: string }, b: { cost_nanos: string }): number {
+  const d = BigInt(b.cost_nanos) - BigInt(a.cost_nanos);
+  return d > 0n ? 1 : d < 0n ? -1 : 0;
+}
+
+/**
+ * Tokens and dollars grouped by one dimension; with `breakdown: 'model'`, each row also carries
+ * its per-model rows (`models`), computed in the same query so they add up to the row.
+ * @example await costBy(client, { db: 'harness_meter', by: 'day', breakdown: 'model', ...defaultWindow() });
+ */
 export async function costBy(
   client: ClickHouseClient,
-  options: { db: string; by: CostDimension } & ReportWindow,
+  options: { db: string; by: CostDimension; breakdown?: CostBreakdown } & ReportWindow,
 ): Promise<CostByRow[]> {
   if (!COST_DIMENSIONS.includes(options.by)) {
     throw new StoreError(
@@ -220,11 +244,36 @@ export async function costBy(
       `Unknown dimension ${JSON.stringify(options.by)}: use one of ${COST_DIMENSIONS.join(', ')}.`,
     );
   }
-  const rows = await runReport(client, `cost-by-${options.by}`, 'cost_by.sql', {
-    ...windowParams(options.db, options),
-    by: options.by,
-  });
-  return rows.map((r) => ({ by: options.by, key: String(r.key ?? ''), ...totals(r) }));
+  const params = { ...windowParams(options.db, options), by: options.by };
+  if (options.breakdown === undefined) {
+    const rows = await runReport(client, `cost-by-${options.by}`, 'cost_by.sql', params);
+    return rows.map((r) => ({ by: options.by, key: String(r.key ?? ''), ...totals(r) }));
+  }
+  if (!COST_BREAKDOWNS.includes(options.breakdown)) {
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      `Unknown breakdown ${JSON.stringify(options.breakdown)}: use one of ${COST_BREAKDOWNS.join(', ')}.`,
+    );
+  }
+  const raw = await runReport(
+    client,
+    `cost-by-${options.by}-breakdown-${options.breakdown}`,
+    'cost_by_breakdown.sql',
+    params,
+  );
+  const parents = new Map<string, CostByRow & { models: CostModelRow[] }>();
+  for (const r of raw)
+    if (num(r.is_model) === 0) {
+      const key = String(r.key ?? '');
+      parents.set(key, { by: options.by, key, ...totals(r), models: [] });
+    }
+  for (const r of raw)
+    if (num(r.is_model) === 1)
+      parents.get(String(r.key ?? ''))?.models.push({ model: String(r.model ?? ''), ...totals(r) });
+  const rows = [...parents.values()];
+  for (const row of rows)
+    row.models.sort((a, b) => byCostDesc(a, b) || a.model.localeCompare(b.model));
+  return rows.sort((a, b) => byCostDesc(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
 export const WASTE_DIMENSIONS = [

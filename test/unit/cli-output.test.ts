@@ -135,3 +135,74 @@ describe('tables (issue 14)', () => {
     expect(ttm).not.toMatch(/total: \$/);
   });
 });
+
+describe('cost --breakdown (issue 14)', () => {
+  const usage = (cost: string, calls: number, unpriced = 0): Record<string, unknown> => ({
+    sessions: 1,
+    llm_calls: calls,
+    tool_calls: 0,
+    input_tokens: calls * 100,
+    output_tokens: calls * 10,
+    cache_read_tokens: 0,
+    cache_write_tokens: 0,
+    reasoning_tokens: 0,
+    cost_nanos: cost,
+    cost_usd: Number(cost) / 1e9,
+    unpriced_calls: unpriced,
+  });
+  const rows = [
+    {
+      by: 'day',
+      key: '2026-11-20',
+      ...usage('3000000000', 3),
+      models: [
+        { model: 'claude-sonnet-4-5', ...usage('2000000000', 2) },
+        { model: 'gpt-5', ...usage('1000000000', 1) },
+      ],
+    },
+    {
+      by: 'day',
+      key: '2026-11-21',
+      ...usage('500000000', 3, 1),
+      models: [
+        { model: 'claude-sonnet-4-5', ...usage('500000000', 2) },
+        { model: 'mystery-model', ...usage('0', 1, 1) },
+      ],
+    },
+  ];
+
+  it('puts each row’s models indented under it, and totals only the parent rows', () => {
+    const lines = formatTable('cost', rows).split('\n');
+    const at = (s: string): number => lines.findIndex((l) => l.startsWith(s));
+    const day1 = at('2026-11-20');
+    const day2 = at('2026-11-21');
+    expect(day1).toBeGreaterThan(0);
+    expect(lines[day1 + 1]).toMatch(/^ {2}└ claude-sonnet-4-5\s+\$2\.0000\s+2\b/);
+    expect(lines[day1 + 2]).toMatch(/^ {2}└ gpt-5\s+\$1\.0000\s+1\b/);
+    expect(day2).toBe(day1 + 3);
+    expect(lines[day2]).toMatch(/≥\$0\.5000/);
+    expect(lines[day2 + 2]).toMatch(/^ {2}└ mystery-model\s+unpriced/);
+    // The totals row sums the days, not the days plus their models: $3.5, 6 calls.
+    expect(lines.find((l) => l.startsWith('total'))).toMatch(/^total\s+≥\$3\.5000\s+6\b/);
+  });
+
+  it('keeps models as an array in JSON (money rules applied inside) and flattens CSV', () => {
+    const body = JSON.parse(formatRows('cost', rows, 'json')) as {
+      rows: { models: { model: string; cost_nanos: string | null; cost_complete: boolean }[] }[];
+    };
+    expect(body.rows[1]?.models.map((m) => [m.model, m.cost_nanos, m.cost_complete])).toEqual([
+      ['claude-sonnet-4-5', '500000000', true],
+      ['mystery-model', null, false],
+    ]);
+    const csv = formatRows('cost', rows, 'csv').trim().split('\n');
+    const header = csv[0]?.split(',') ?? [];
+    expect(header.slice(0, 3)).toEqual(['level', 'by', 'key']);
+    expect(header).toContain('model');
+    expect(header).not.toContain('models');
+    const level = (l: string): string => l.split(',')[0] ?? '';
+    expect(csv.slice(1).map(level)).toEqual(['key', 'model', 'model', 'key', 'model', 'model']);
+    const modelCol = header.indexOf('model');
+    expect(csv[2]?.split(',')[modelCol]).toBe('claude-sonnet-4-5');
+    expect(csv[1]?.split(',')[modelCol]).toBe('');
+  });
+});

@@ -20,6 +20,8 @@ import {
   type ImportSummary,
 } from '../../pipeline/src/transcripts/import.js';
 import { BoundedSet, type TranscriptSource } from '../../pipeline/src/transcripts/common.js';
+import { importProgress } from '../../pipeline/src/cli/import-commands.js';
+import { PLAIN_PROGRESS_EVERY_MS } from '../../pipeline/src/cli/progress.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'transcripts');
 const CLAUDE = join(FIXTURES, 'claude', 'projects');
@@ -436,5 +438,45 @@ describe('BoundedSet', () => {
     for (let i = 95; i < 100; i++) expect(s.has(`k${i}`)).toBe(true);
     expect([...Array(100).keys()].filter((i) => s.has(`k${i}`)).length).toBeLessThanOrEqual(10);
     expect(s.has('k0')).toBe(false);
+  });
+});
+
+describe('import progress (issue 14)', () => {
+  it('tells files done of those found and lines read, ending at the summary', async () => {
+    const seen: { filesDone: number; filesTotal: number; lines: number }[] = [];
+    const { summary } = await run('claude-code', [CLAUDE], { onProgress: (p) => seen.push(p) });
+    expect(summary.files).toBe(2);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((p) => p.filesTotal === 2 && p.filesDone <= 2)).toBe(true);
+    for (let i = 1; i < seen.length; i++) {
+      expect(seen[i]?.filesDone).toBeGreaterThanOrEqual(seen[i - 1]?.filesDone ?? 0);
+      expect(seen[i]?.lines).toBeGreaterThanOrEqual(seen[i - 1]?.lines ?? 0);
+    }
+    expect(seen.at(-1)).toEqual({ filesDone: 2, filesTotal: 2, lines: summary.stats.lines });
+    expect(summary.stats.lines).toBeGreaterThan(0);
+  });
+
+  it('prints a plain line at most every few seconds when stderr is not a terminal', () => {
+    const err: string[] = [];
+    let t = 1_000;
+    const io = { out: () => undefined, err: (s: string) => err.push(s), isTty: false, env: {} };
+    const progress = importProgress(io, 'codex', false, () => t);
+    progress.update({ filesDone: 0, filesTotal: 3, lines: 0 });
+    t += PLAIN_PROGRESS_EVERY_MS - 1;
+    progress.update({ filesDone: 1, filesTotal: 3, lines: 500 });
+    expect(err).toEqual([]);
+    t += 1;
+    progress.update({ filesDone: 1, filesTotal: 3, lines: 1234 });
+    t += 10;
+    progress.update({ filesDone: 2, filesTotal: 3, lines: 2000 });
+    t += PLAIN_PROGRESS_EVERY_MS;
+    progress.update({ filesDone: 2, filesTotal: 3, lines: 4321 });
+    progress.stop();
+    t += PLAIN_PROGRESS_EVERY_MS;
+    progress.update({ filesDone: 3, filesTotal: 3, lines: 5000 });
+    expect(err).toEqual([
+      'import codex: 1 of 3 files, 1,234 lines\n',
+      'import codex: 2 of 3 files, 4,321 lines\n',
+    ]);
   });
 });

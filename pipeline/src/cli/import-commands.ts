@@ -7,8 +7,9 @@ import { storeOptions } from '../config.js';
 import { readGitHistory, readPrsFile, type PrFacts } from '../github/index.js';
 import { importGitLines, importIncidents } from '../github/git-cli.js';
 import { findServer, postAction } from '../report/remote.js';
-import { runTranscriptImport } from '../transcripts/cli.js';
-import type { CliContext, CommandGroup } from './common.js';
+import { runTranscriptImport, type ImportProgressSink } from '../transcripts/cli.js';
+import type { CliContext, CliIo, CommandGroup } from './common.js';
+import { createProgress, type Progress } from './progress.js';
 import { nonNegativeInt } from './server-commands.js';
 
 /** Stores PR facts through a running server, or in the data folder when none answers. */
@@ -136,7 +137,26 @@ export const registerImportCommands: CommandGroup = (program, ctx) => {
             },
             (t) => ctx.io.out(t),
             ctx.io.env,
+            importProgress(ctx.io, kind),
           );
         },
       );
 };
+
+/** Files done of those found, and lines read: a bar on a terminal, a line every few seconds otherwise. */
+export function importProgress(
+  io: CliIo,
+  kind: string,
+  stderrIsTty?: boolean,
+  now?: () => number,
+): ImportProgressSink {
+  let bar: Progress | undefined;
+  return {
+    update(p) {
+      // Created at the first news, once the number of files is known.
+      bar ??= createProgress(io, `import ${kind}`, 'files', p.filesTotal, stderrIsTty, now);
+      bar.update(p.filesDone, p.filesTotal, `${p.lines.toLocaleString('en-US')} lines`);
+    },
+    stop: () => bar?.stop(),
+  };
+}

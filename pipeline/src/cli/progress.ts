@@ -1,5 +1,5 @@
 /**
- * Progress of long CLI runs (reprice, demo, demo --spike) on stderr, so stdout stays the result:
+ * Progress of long CLI runs (reprice, demo, demo --spike, import of transcripts) on stderr, so stdout stays the result:
  * a bar (cli-progress, a maintained library) on a terminal, or a plain line at most every few
  * seconds otherwise (logs, CI). `total` may grow while the run learns it.
  */
@@ -10,7 +10,9 @@ import type { CliIo } from './common.js';
 export const PLAIN_PROGRESS_EVERY_MS = 2_000;
 
 export interface Progress {
-  update(done: number, total?: number): void;
+  /** `detail`: more of the state after the count, e.g. `12,345 lines`. */
+  update(done: number, total?: number, detail?: string): void;
+  /** Ends the bar; later updates are ignored. */
   stop(): void;
 }
 
@@ -20,40 +22,46 @@ export function createProgress(
   unit: string,
   total: number,
   stderrIsTty: boolean = process.stderr.isTTY,
+  /** The clock of the plain lines (a test passes its own). @default Date.now */
+  now: () => number = Date.now,
 ): Progress {
   if (stderrIsTty && !io.env.CI) {
     const bar = new SingleBar({
-      format: `${label} [{bar}] {value}/{total} ${unit}`,
+      format: `${label} [{bar}] {value}/{total} ${unit}{detail}`,
       stream: process.stderr,
       hideCursor: true,
       clearOnComplete: true,
       noTTYOutput: false,
     });
-    bar.start(total, 0);
+    bar.start(total, 0, { detail: '' });
+    let stopped = false;
     return {
-      update(done, newTotal) {
+      update(done, newTotal, detail) {
+        if (stopped) return;
         if (newTotal !== undefined) bar.setTotal(newTotal);
-        bar.update(done);
+        bar.update(done, detail === undefined ? {} : { detail: `, ${detail}` });
       },
-      stop: () => bar.stop(),
+      stop() {
+        if (!stopped) bar.stop();
+        stopped = true;
+      },
     };
   }
-  let last = Date.now();
-  let current = 0;
+  let last = now();
   let max = total;
+  let stopped = false;
   return {
-    update(done, newTotal) {
-      current = done;
+    update(done, newTotal, detail) {
       if (newTotal !== undefined) max = newTotal;
-      if (Date.now() - last >= PLAIN_PROGRESS_EVERY_MS) {
-        last = Date.now();
-        io.err(
-          `${label}: ${current.toLocaleString('en-US')} of ${max.toLocaleString('en-US')} ${unit}\n`,
-        );
-      }
+      if (stopped || now() - last < PLAIN_PROGRESS_EVERY_MS) return;
+      last = now();
+      io.err(
+        `${label}: ${done.toLocaleString('en-US')} of ${max.toLocaleString('en-US')} ${unit}${detail === undefined ? '' : `, ${detail}`}\n`,
+      );
     },
     stop() {
       // The command prints its own summary; nothing to clear in plain mode.
+      stopped = true;
     },
   };
 }

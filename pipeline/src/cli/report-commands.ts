@@ -31,7 +31,7 @@ import {
 } from './common.js';
 
 type Row = Record<string, unknown>;
-type Filter = 'by' | 'repo' | 'team' | 'developer' | 'tolerance';
+type Filter = 'by' | 'breakdown' | 'repo' | 'team' | 'developer' | 'tolerance';
 
 interface ReportSpec {
   name: ReportName;
@@ -55,9 +55,13 @@ export const REPORTS: readonly ReportSpec[] = [
   {
     name: 'cost',
     summary: 'tokens and dollars by developer, team, repo, model, provider, source, day or session',
-    filters: ['by'],
+    filters: ['by', 'breakdown'],
     by: ['developer', ...COST_DIMENSIONS.filter((d) => d !== 'developer')],
-    examples: ['report cost --by team', 'report cost --by day --order asc -s 7d'],
+    examples: [
+      'report cost --by team',
+      'report cost --by day --order asc -s 7d',
+      'report cost --by day --breakdown   # each day, then its models indented under it',
+    ],
   },
   {
     name: 'waste',
@@ -147,6 +151,7 @@ interface ReportFlags {
   wide?: boolean;
   schema?: boolean;
   by?: string;
+  breakdown?: boolean;
   repo?: string;
   team?: string;
   developer?: string;
@@ -237,6 +242,7 @@ async function runOne(ctx: CliContext, spec: ReportSpec, flags: ReportFlags): Pr
     since: window.since.toISOString(),
     until: window.until.toISOString(),
     by: flags.by ?? null,
+    breakdown: flags.breakdown === true ? 'model' : null,
     repo: flags.repo ?? null,
     team: flags.team ?? null,
     developer: flags.developer ?? null,
@@ -303,6 +309,11 @@ function addReport(parent: Command, spec: ReportSpec, ctx: CliContext): void {
       new Option('--by <dimension>', `group by (default ${spec.by[0] ?? ''})`).choices([
         ...spec.by,
       ]),
+    );
+  if (spec.filters.includes('breakdown'))
+    cmd.option(
+      '--breakdown',
+      'under each row, its per-model rows (JSON: a models array per row; CSV: a line per model)',
     );
   if (spec.filters.includes('repo'))
     cmd.option('--repo <repo>', 'only this repository (URL or owner/name)');

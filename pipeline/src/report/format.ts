@@ -1,5 +1,5 @@
 import { formatUsd } from '@harness-meter/queries';
-import { isoUtc, reportEnvelope, toCsv } from './machine.js';
+import { flattenBreakdown, isoUtc, reportEnvelope, toCsv } from './machine.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';
 
@@ -308,6 +308,21 @@ function totalsRow(
   return any ? cells : undefined;
 }
 
+/** Marks a per-model row under its parent in the first column. */
+export const SUB_ROW_PREFIX = '  └ ';
+
+/**
+ * A row's per-model rows (cost --breakdown) as table rows: the model in the first column, behind
+ * SUB_ROW_PREFIX; a model '' holds the tool calls.
+ */
+function subRows(row: Row): Row[] {
+  if (!Array.isArray(row.models)) return [];
+  return (row.models as Row[]).map((m) => {
+    const name = typeof m.model === 'string' && m.model !== '' ? m.model : '(tool calls)';
+    return { ...m, by: 'model', key: SUB_ROW_PREFIX + name };
+  });
+}
+
 const cut = (s: string, max: number): string => (s.length > max ? `${s.slice(0, max - 1)}…` : s);
 const shortRepo = (s: string): string => s.replace(/^https?:\/\/(www\.)?github\.com\//, '');
 
@@ -331,16 +346,20 @@ export function formatTable(
   const render = (cs: string[]): { lines: string[]; width: number; numeric: boolean[] } => {
     const m = money(cs);
     const numeric = cs.map((c) => isNumeric(c, rows));
-    const body = rows.map((r) =>
+    const cells = (r: Row): string[] =>
       cs.map((c, i) => {
         let s = cell(r, c, m[i] ?? false);
         if (c === 'repo' && fit) s = shortRepo(s);
         return fit && !numeric[i] ? cut(s, MAX_TEXT) : s;
-      }),
-    );
+      });
+    // cost --breakdown: each row's per-model rows, indented under it (ccusage's habit).
+    const body = rows.flatMap((r) => [
+      { sub: false, vals: cells(r) },
+      ...subRows(r).map((sub) => ({ sub: true, vals: cells(sub) })),
+    ]);
     const total = totalsRow(report, cs, rows, m);
     const headers = cs.map((c) => HEADER[c] ?? c.replace(/_usd$/, '').replace(/_/g, ' '));
-    const all = [headers, ...body, ...(total ? [total] : [])];
+    const all = [headers, ...body.map((b) => b.vals), ...(total ? [total] : [])];
     const widths = cs.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
     const line = (vals: string[]): string =>
       vals
@@ -351,9 +370,10 @@ export function formatTable(
     const lines = [
       ansi('1', line(headers), options.color === true),
       rule,
-      ...body.map((b) => {
-        const l = line(b);
-        return b.includes('unpriced') ? ansi('33', l, options.color === true) : l;
+      ...body.map(({ sub, vals }) => {
+        const l = line(vals);
+        if (vals.includes('unpriced')) return ansi('33', l, options.color === true);
+        return sub ? ansi('2', l, options.color === true) : l;
       }),
       ...(total ? [rule, ansi('1', line(total), options.color === true)] : []),
     ];
@@ -408,7 +428,9 @@ export function formatRows(
   if (report === 'waste' && rows[0] && 'span_id' in rows[0]) report = 'waste-calls';
   if (format === 'csv')
     return toCsv(
-      reportEnvelope(report, { since: new Date(0), until: new Date(0) }, rows).rows,
+      flattenBreakdown(
+        reportEnvelope(report, { since: new Date(0), until: new Date(0) }, rows).rows,
+      ),
       TABLE_COLUMNS[report] ?? [],
     );
   return formatTable(report, rows, options);

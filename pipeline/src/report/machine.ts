@@ -25,7 +25,13 @@ const num = (v: unknown): number => (v === null || v === undefined ? 0 : Number(
  */
 export function machineRow(row: Row): Row {
   const out: Row = {};
-  for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'string' ? isoUtc(v) : v;
+  for (const [k, v] of Object.entries(row))
+    out[k] =
+      typeof v === 'string'
+        ? isoUtc(v)
+        : Array.isArray(v) // nested rows (cost --breakdown's models) follow the same rules
+          ? v.map((x: unknown) => (x !== null && typeof x === 'object' ? machineRow(x as Row) : x))
+          : v;
   if ('cost_nanos' in row && 'unpriced_calls' in row) {
     const unpriced = num(row.unpriced_calls);
     const calls = 'llm_calls' in row ? num(row.llm_calls) : unpriced;
@@ -58,6 +64,21 @@ export function reportEnvelope(
     until: window.until.toISOString(),
     rows: rows.map(machineRow),
   };
+}
+
+/**
+ * CSV has no nesting: rows carrying `models` (cost --breakdown) become a flat list, each row
+ * followed by one line per model. `level` tells them apart (`key` or `model`; a model line's
+ * `model` may be empty: tool calls, which carry no model), and `model` is empty on key lines.
+ */
+export function flattenBreakdown(rows: readonly Row[]): Row[] {
+  if (!rows.some((r) => Array.isArray(r.models))) return [...rows];
+  return rows.flatMap((r) => {
+    const { models, ...rest } = r;
+    const parent: Row = { level: 'key', ...rest, model: null };
+    const subs = Array.isArray(models) ? (models as Row[]) : [];
+    return [parent, ...subs.map((m) => ({ level: 'model', by: r.by, key: r.key, ...m }))];
+  });
 }
 
 /** Characters a spreadsheet reads as the start of a formula (OWASP CSV injection). */

@@ -1,7 +1,9 @@
 import {
+  COST_BREAKDOWNS,
   COST_DIMENSIONS,
   DEFAULT_DRIFT_TOLERANCE_PERCENT,
   defaultWindow,
+  type CostBreakdown,
   type CostDimension,
   type ReportWindow,
 } from '@harness-meter/queries';
@@ -79,6 +81,17 @@ export function parseDimension(by: string | null | undefined): CostDimension {
   throw new PipelineError(
     'BAD_REQUEST',
     `--by ${JSON.stringify(value)} is not a dimension: use one of ${COST_DIMENSIONS.join(', ')}.`,
+  );
+}
+
+/** `breakdown=model` of the cost report (the CLI's `--breakdown`); absent or empty: none. */
+export function parseBreakdown(text: string | null | undefined): CostBreakdown | undefined {
+  const value = (text ?? '').trim();
+  if (value === '') return undefined;
+  if ((COST_BREAKDOWNS as readonly string[]).includes(value)) return value as CostBreakdown;
+  throw new PipelineError(
+    'BAD_REQUEST',
+    `breakdown=${JSON.stringify(value)} is not a breakdown: use one of ${COST_BREAKDOWNS.join(', ')}.`,
   );
 }
 

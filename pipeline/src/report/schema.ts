@@ -11,6 +11,7 @@ import type {
   DefectEscapeRow,
   SurvivalRow,
   CostByRow,
+  CostModelRow,
   CostDriftRow,
   CostPerPrRow,
   DeveloperSpendRow,
@@ -34,7 +35,14 @@ type FieldType =
 type Field =
   | FieldType
   | { type: FieldType; nullable: true; note?: string }
-  | { type: FieldType; note: string };
+  | { type: FieldType; note: string }
+  | NestedRows;
+/** A field that is a list of rows of their own (cost --breakdown's `models`), present only on request. */
+interface NestedRows {
+  rows: Record<string, Field>;
+  optional: true;
+  note: string;
+}
 type Fields<T> = { [K in keyof Required<T>]: Field };
 
 const n = (type: FieldType, note?: string): Field =>
@@ -90,7 +98,16 @@ const ROWS: Record<ReportName, Record<string, Field>> = {
     state: n(['open', 'merged', 'closed', 'unknown']),
     merged_at: n('time'),
   } satisfies Fields<CostPerPrRow>,
-  cost: { ...USAGE, by: 'string', key: 'string' } satisfies Fields<CostByRow>,
+  cost: {
+    ...USAGE,
+    by: 'string',
+    key: 'string',
+    models: {
+      rows: { ...USAGE, model: 'string' } satisfies Fields<CostModelRow>,
+      optional: true,
+      note: "only with breakdown=model (the CLI's --breakdown): the row's usage per model, most cost first; tokens, calls and cost add up to the row's, sessions do not (a session may use several models); model '' holds tool calls",
+    },
+  } satisfies Fields<CostByRow>,
   waste: {
     by: 'string',
     key: 'string',
@@ -274,6 +291,8 @@ const ROWS: Record<ReportName, Record<string, Field>> = {
 
 type JsonSchema = Record<string, unknown>;
 
+const isNested = (f: Field): f is NestedRows => typeof f === 'object' && 'rows' in f;
+
 function parts(f: Field): { type: FieldType; nullable: boolean; note: string | undefined } {
   if (typeof f === 'string' || Array.isArray(f))
     return { type: f as FieldType, nullable: false, note: undefined };
@@ -282,6 +301,7 @@ function parts(f: Field): { type: FieldType; nullable: boolean; note: string | u
 }
 
 function fieldSchema(f: Field): JsonSchema {
+  if (isNested(f)) return { type: 'array', description: f.note, items: rowSchema(f.rows) };
   const { type, nullable, note } = parts(f);
   const base: JsonSchema = Array.isArray(type)
     ? { type: 'string', enum: [...(type as readonly string[])] }
@@ -306,14 +326,15 @@ function fieldSchema(f: Field): JsonSchema {
   };
 }
 
-/** The JSON Schema of `--json` / `GET /api/v1/reports/<name>` for one report. */
-export function reportSchema(name: ReportName): JsonSchema {
-  const fields: Record<string, Field> = { ...ROWS[name] };
-  // machineRow (machine.ts): money null when no call was priced, and cost_complete.
+/** The schema of one row: its fields, money as machineRow (machine.ts) writes it. */
+function rowSchema(fields: Record<string, Field>): JsonSchema {
+  // machineRow: money null when no call was priced, and cost_complete.
   const counted = 'cost_nanos' in fields && 'unpriced_calls' in fields;
   const properties: Record<string, JsonSchema> = {};
+  const required: string[] = [];
   for (const [k, f] of Object.entries(fields)) {
     const moneyNull = counted && (k === 'cost_nanos' || k === 'cost_usd');
+    if (!(isNested(f) && f.optional)) required.push(k);
     properties[k] = fieldSchema(
       moneyNull
         ? n(
@@ -325,11 +346,18 @@ export function reportSchema(name: ReportName): JsonSchema {
         : f,
     );
   }
-  if (counted)
+  if (counted) {
     properties.cost_complete = {
       type: 'boolean',
       description: 'every LLM call of the row was priced',
     };
+    required.push('cost_complete');
+  }
+  return { type: 'object', required, additionalProperties: false, properties };
+}
+
+/** The JSON Schema of `--json` / `GET /api/v1/reports/<name>` for one report. */
+export function reportSchema(name: ReportName): JsonSchema {
   return {
     $schema: 'https://json-schema.org/draft/2020-12/schema',
     $id: `harness-meter/reports/${name}.schema.json`,
@@ -341,15 +369,7 @@ export function reportSchema(name: ReportName): JsonSchema {
       report: { const: name },
       since: { type: 'string', format: 'date-time' },
       until: { type: 'string', format: 'date-time' },
-      rows: {
-        type: 'array',
-        items: {
-          type: 'object',
-          required: Object.keys(properties),
-          additionalProperties: false,
-          properties,
-        },
-      },
+      rows: { type: 'array', items: rowSchema(ROWS[name]) },
     },
   };
 }
@@ -364,29 +384,45 @@ export function schemaProblems(name: ReportName, body: unknown): string[] {
   const b = body as Record<string, unknown>;
   if (b.report !== name) problems.push(`report: ${JSON.stringify(b.report)}`);
   const items = ((schema.properties as JsonSchema).rows as JsonSchema).items as JsonSchema;
-  const props = items.properties as Record<string, JsonSchema>;
-  const rows = Array.isArray(b.rows) ? (b.rows as Record<string, unknown>[]) : [];
   if (!Array.isArray(b.rows)) problems.push('rows: not an array');
-  rows.forEach((row, i) => {
+  else rowsProblems('rows', b.rows as unknown[], items, problems);
+  return problems;
+}
+
+function rowsProblems(path: string, rows: unknown[], items: JsonSchema, problems: string[]): void {
+  const props = items.properties as Record<string, JsonSchema>;
+  const required = new Set(items.required as string[]);
+  rows.forEach((item, i) => {
+    const row = (item ?? {}) as Record<string, unknown>;
     for (const k of Object.keys(row))
-      if (!(k in props)) problems.push(`rows[${i}].${k}: not in the schema`);
+      if (!(k in props)) problems.push(`${path}[${i}].${k}: not in the schema`);
     for (const [k, p] of Object.entries(props)) {
       if (!(k in row)) {
-        problems.push(`rows[${i}].${k}: missing`);
+        if (required.has(k)) problems.push(`${path}[${i}].${k}: missing`);
         continue;
       }
       const v = row[k];
       const types = ([] as string[]).concat(p.type as string | string[]);
-      const actual = v === null ? 'null' : Number.isInteger(v) ? 'integer' : typeof v;
+      const actual =
+        v === null
+          ? 'null'
+          : Array.isArray(v)
+            ? 'array'
+            : Number.isInteger(v)
+              ? 'integer'
+              : typeof v;
       const ok = types.some((t) => t === actual || (t === 'number' && actual === 'integer'));
-      if (!ok) problems.push(`rows[${i}].${k}: ${JSON.stringify(v)} is not ${types.join(' or ')}`);
+      if (!ok)
+        problems.push(`${path}[${i}].${k}: ${JSON.stringify(v)} is not ${types.join(' or ')}`);
       if (ok && typeof v === 'string') {
         if (Array.isArray(p.enum) && !p.enum.includes(v))
-          problems.push(`rows[${i}].${k}: ${v} not in enum`);
+          problems.push(`${path}[${i}].${k}: ${v} not in enum`);
         if (typeof p.pattern === 'string' && !new RegExp(p.pattern).test(v))
-          problems.push(`rows[${i}].${k}: ${JSON.stringify(v)} does not match ${p.pattern}`);
+          problems.push(`${path}[${i}].${k}: ${JSON.stringify(v)} does not match ${p.pattern}`);
       }
+      const nested = p.items as JsonSchema | undefined;
+      if (ok && Array.isArray(v) && nested?.type === 'object')
+        rowsProblems(`${path}[${i}].${k}`, v, nested, problems);
     }
   });
-  return problems;
 }

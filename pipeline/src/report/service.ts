@@ -44,14 +44,16 @@ import {
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { ApiText } from '../ingest/server.js';
-import { reportEnvelope, toCsv } from './machine.js';
-import { parseDimension, parseTolerance, parseWindow } from './params.js';
+import { flattenBreakdown, reportEnvelope, toCsv } from './machine.js';
+import { parseBreakdown, parseDimension, parseTolerance, parseWindow } from './params.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
 export interface ReportRequest {
   since?: string | null;
   until?: string | null;
   by?: string | null;
+  /** cost: a second dimension under each row (`model`). */
+  breakdown?: string | null;
   repo?: string | null;
   /** cost-drift: tolerance in percent of the computed cost. */
   tolerance?: string | null;
@@ -154,6 +156,12 @@ export async function runReport(
   req: ReportRequest,
 ): Promise<ReportRows> {
   const window = parseWindow(req.since, req.until);
+  const breakdown = parseBreakdown(req.breakdown);
+  if (breakdown !== undefined && name !== 'cost')
+    throw new PipelineError(
+      'BAD_REQUEST',
+      `breakdown applies to the cost report only, not to ${name}: drop it, or ask for report cost.`,
+    );
   const linked = {
     db,
     ...window,
@@ -183,7 +191,12 @@ export async function runReport(
     case 'defects':
       return defectEscape(client, { ...linked, by: gitDimension(req.by) });
     case 'cost':
-      return costBy(client, { db, by: parseDimension(req.by), ...window });
+      return costBy(client, {
+        db,
+        by: parseDimension(req.by),
+        ...(breakdown ? { breakdown } : {}),
+        ...window,
+      });
     case 'waste':
       // --by call: each finding with the span it repeats, instead of totals per dimension
       if (req.by?.trim() === 'call') return wasteCalls(client, { db, ...window });
@@ -224,13 +237,16 @@ export function reportApi(
         since: window.since.toISOString(),
         until: window.until.toISOString(),
         by: p.get('by'),
+        breakdown: p.get('breakdown'),
         repo: p.get('repo'),
         tolerance: p.get('tolerance'),
         team: p.get('team'),
         developer: p.get('developer'),
       });
       const body = reportEnvelope(name, window, rows as unknown as Record<string, unknown>[]);
-      return format === 'csv' ? new ApiText('text/csv; charset=utf-8', toCsv(body.rows)) : body;
+      return format === 'csv'
+        ? new ApiText('text/csv; charset=utf-8', toCsv(flattenBreakdown(body.rows)))
+        : body;
     };
   }
   return api;

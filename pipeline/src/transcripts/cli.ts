@@ -18,6 +18,7 @@ import {
   importTranscripts,
   watchTranscripts,
   type ImportOptions,
+  type ImportProgress,
   type ImportSummary,
 } from './import.js';
 import { toOtlpJson } from './otlp.js';
@@ -57,12 +58,19 @@ export function formatImportSummary(s: ImportSummary, where: string): string {
   return text;
 }
 
+/** Where a one-off import reports how far it is (the CLI's progress bar); stopped before the summary. */
+export interface ImportProgressSink {
+  update(progress: ImportProgress): void;
+  stop(): void;
+}
+
 /** Runs the import (or `--watch`) and writes its summary with `out`. */
 export async function runTranscriptImport(
   config: Config,
   req: TranscriptImportRequest,
   out: (s: string) => void,
   env: NodeJS.ProcessEnv = process.env,
+  progress?: ImportProgressSink,
 ): Promise<void> {
   const source = TRANSCRIPT_KINDS[req.kind];
   if (!source)
@@ -136,7 +144,7 @@ export async function runTranscriptImport(
         return new Set(((await res.json()) as { sessions?: string[] }).sessions ?? []);
       },
     };
-    await run(options, req.watch === true, (s) =>
+    await run(options, req.watch === true, progress, (s) =>
       out(formatImportSummary(s, `sent to ${config.apiUrl}`)),
     );
     return;
@@ -157,7 +165,7 @@ export async function runTranscriptImport(
       otlpSessions: (sessions) => otlpSessions(client, config.database, sessions),
     };
     try {
-      await run(options, req.watch === true, (s) =>
+      await run(options, req.watch === true, progress, (s) =>
         out(formatImportSummary(s, `stored in ${config.clickhouseUrl ?? config.dataDir}`)),
       );
     } finally {
@@ -171,10 +179,20 @@ export async function runTranscriptImport(
 async function run(
   options: ImportOptions,
   watch: boolean,
+  progress: ImportProgressSink | undefined,
   report: (s: ImportSummary) => void,
 ): Promise<void> {
   if (!watch) {
-    report(await importTranscripts(options));
+    // Progress of a one-off run only: --watch rounds are short and print their own line.
+    let summary: ImportSummary;
+    try {
+      summary = await importTranscripts(
+        progress ? { ...options, onProgress: (p) => progress.update(p) } : options,
+      );
+    } finally {
+      progress?.stop();
+    }
+    report(summary);
     return;
   }
   const stop = new AbortController();

@@ -71,6 +71,15 @@ export interface ImportOptions {
    * not sent (one session, one source). @default none
    */
   otlpSessions?: (sessions: string[]) => Promise<Set<string>>;
+  /** Told how far a round is: after each chunk read and each file done. @default none */
+  onProgress?: (progress: ImportProgress) => void;
+}
+
+/** How far an import round is: files looked at of those found, and new lines read so far. */
+export interface ImportProgress {
+  filesDone: number;
+  filesTotal: number;
+  lines: number;
 }
 
 export interface ImportSummary {
@@ -320,7 +329,14 @@ export async function importTranscripts(
     if (b.length > 0) await options.send(b);
   };
   /** Moves what the parser emitted into batches (sent when full) and its issues into the summary. */
+  const progress = (): void =>
+    options.onProgress?.({
+      filesDone: summary.files,
+      filesTotal: files.length,
+      lines: p.stats.lines - before.lines,
+    });
   const drain = async (): Promise<void> => {
+    progress();
     for (const s of p.take()) {
       batch.push(s);
       if (batch.length >= IMPORT_DEFAULTS.batchSpans) await flush();
@@ -328,14 +344,14 @@ export async function importTranscripts(
     for (const i of p.takeIssues())
       if (summary.issues.length < IMPORT_DEFAULTS.maxIssues) summary.issues.push(i);
   };
-  for (const file of listTranscriptFiles(options.source, options.paths)) {
+  const files = listTranscriptFiles(options.source, options.paths);
+  for (const file of files) {
     let st;
     try {
       st = statSync(file);
     } catch {
       continue; // gone since listed
     }
-    summary.files++;
     const key = `${options.source}:${file}`;
     const mark = state.files[key];
     const whole = file.endsWith('.json'); // Gemini's older format: one document, read whole
@@ -351,7 +367,9 @@ export async function importTranscripts(
       mark.mtimeMs === st.mtimeMs &&
       (live ? live.offset >= st.size : mark.offset >= st.size || whole)
     ) {
+      summary.files++;
       summary.unchanged++;
+      progress();
       continue;
     }
     if (live && live.offset > st.size) from = { offset: 0, line: 0 }; // rewritten
@@ -373,6 +391,7 @@ export async function importTranscripts(
     };
     // A file with held-back entries is looked at again next time even if it does not change.
     if (resume.offset < end.offset) state.files[key].mtimeMs = -1;
+    summary.files++;
     await drain();
     await flush();
     writeState(options.stateFile, state);
