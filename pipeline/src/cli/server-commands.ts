@@ -60,7 +60,11 @@ export function routeLines(base: string, roles: readonly KafkaRole[] | 'embedded
       : []),
     `  GET  ${base}/api/v1/reports/<name>   reports as JSON (?format=csv): ${REPORTS.map((r) => r.name).join(', ')}`,
     ...(roles === 'embedded' || roles.includes('enrich')
-      ? [`  POST ${base}/api/v1/reprice | /api/v1/alerts/check | /api/v1/import/pr-facts`]
+      ? [
+          `  GET  ${base}/               the dashboard (a read key once keys exist)`,
+          `  GET  ${base}/api/v1/dashboard/<view> | /api/v1/keys   the dashboard's data; API keys (admin)`,
+          `  POST ${base}/api/v1/reprice | /api/v1/alerts/check | /api/v1/import/pr-facts | /api/v1/import/git-lines | /api/v1/import/incidents | /api/v1/keys`,
+        ]
       : []),
     `  GET  ${base}/metrics       Prometheus metrics`,
     `  GET  ${base}/healthz       health`,
