@@ -46,6 +46,7 @@ import {
   DEDUP_MEMORY_KEYS,
   earlier,
   isObject,
+  parseObjectLine,
   isoToNanos,
   newStats,
   sessionAttributes,
@@ -210,18 +211,8 @@ export function createClaudeCodeParser(ctx: TranscriptContext): TranscriptParser
     },
     line(text, lineNo, offset) {
       stats.lines++;
-      if (text.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(text);
-      } catch (e) {
-        bad(lineNo, `not JSON (${e instanceof Error ? e.message : String(e)})`);
-        return;
-      }
-      if (!isObject(v)) {
-        bad(lineNo, 'not a JSON object');
-        return;
-      }
+      const v = parseObjectLine(text, lineNo, bad);
+      if (!v) return;
       const type = v.type;
       if (type !== 'assistant' && type !== 'user') return; // summaries, snapshots, system lines
       const message = v.message;

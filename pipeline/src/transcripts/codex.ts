@@ -31,6 +31,7 @@ import {
   count,
   earlier,
   isObject,
+  parseObjectLine,
   isoToNanos,
   newStats,
   sessionAttributes,
@@ -186,18 +187,8 @@ export function createCodexParser(ctx: TranscriptContext): TranscriptParser {
     },
     line(text, lineNo, offset) {
       stats.lines++;
-      if (text.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(text);
-      } catch (e) {
-        bad(lineNo, `not JSON (${e instanceof Error ? e.message : String(e)})`);
-        return;
-      }
-      if (!isObject(v)) {
-        bad(lineNo, 'not a JSON object');
-        return;
-      }
+      const v = parseObjectLine(text, lineNo, bad);
+      if (!v) return;
       // Rollouts written before the {timestamp, type, payload} envelope carry no token counts.
       if (!isObject(v.payload)) return;
       const p = v.payload;

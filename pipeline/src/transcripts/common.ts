@@ -76,6 +76,30 @@ export const str = (v: unknown): string => (typeof v === 'string' ? v : '');
 export const isObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * One transcript line → its JSON object, or undefined: blank lines are skipped, and a line that is
+ * not JSON or not an object is reported through `bad` (file:line and why) and skipped.
+ */
+export function parseObjectLine(
+  text: string,
+  lineNo: number,
+  bad: (lineNo: number, reason: string) => void,
+): Record<string, unknown> | undefined {
+  if (text.trim() === '') return undefined;
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    bad(lineNo, `not JSON (${e instanceof Error ? e.message : String(e)})`);
+    return undefined;
+  }
+  if (!isObject(v)) {
+    bad(lineNo, 'not a JSON object');
+    return undefined;
+  }
+  return v;
+}
+
 /** Session-wide attributes: the conversation, who, where (repository, branch, commit). */
 export function sessionAttributes(
   source: TranscriptSource,

@@ -32,6 +32,7 @@ import {
   count,
   earlier,
   isObject,
+  parseObjectLine,
   isoToNanos,
   newStats,
   sessionAttributes,
@@ -188,18 +189,8 @@ export function createGeminiParser(ctx: TranscriptContext): TranscriptParser {
     },
     line(text, lineNo, offset) {
       stats.lines++;
-      if (text.trim() === '') return;
-      let v: unknown;
-      try {
-        v = JSON.parse(text);
-      } catch (e) {
-        bad(lineNo, `not JSON (${e instanceof Error ? e.message : String(e)})`);
-        return;
-      }
-      if (!isObject(v)) {
-        bad(lineNo, 'not a JSON object');
-        return;
-      }
+      const v = parseObjectLine(text, lineNo, bad);
+      if (!v) return;
       record(v, lineNo, offset);
     },
     endFile(end, settled) {
