@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { assertDatabaseName } from './sql.js';
+import { assertDatabaseName, queryRows } from './sql.js';
 
 const sql = (file: string): string =>
   readFileSync(fileURLToPath(new URL(`../reports/${file}`, import.meta.url)), 'utf8');
@@ -76,27 +76,12 @@ export interface WasteFindingRow {
   fully_priced: number;
 }
 
-async function rows<T>(
+const rows = <T>(
   client: ClickHouseClient,
   what: string,
   query: string,
   params: Record<string, unknown>,
-): Promise<T[]> {
-  try {
-    const rs = await client.query({
-      query,
-      query_params: params,
-      format: 'JSONEachRow',
-      clickhouse_settings: { log_comment: `harness-meter ${what}` },
-    });
-    return await rs.json<T>();
-  } catch (err) {
-    throw new StoreError('QUERY_FAILED', `${what} failed: ${messageOf(err)}`, {
-      cause: err,
-      retriable: true,
-    });
-  }
-}
+): Promise<T[]> => queryRows<T>(client, query, params, `harness-meter ${what}`, what);
 
 /** Sessions idle for `idleMs` with spans newer than their last scan (newest-idle last), at most `limit`. */
 export async function staleSessions(

@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { assertDatabaseName } from './sql.js';
+import { assertDatabaseName, queryRows } from './sql.js';
 
 /**
  * Lines one default-branch commit added, written by one origin commit, and their fate within 14 and
@@ -99,27 +99,12 @@ export function insertGitWalk(
   return insertRows(client, db, 'git_walks', [row]);
 }
 
-async function select<T>(
+const select = <T>(
   client: ClickHouseClient,
   name: string,
   query: string,
   params: Record<string, unknown>,
-): Promise<T[]> {
-  try {
-    const rs = await client.query({
-      query,
-      query_params: params,
-      format: 'JSONEachRow',
-      clickhouse_settings: { log_comment: `harness-meter ${name}` },
-    });
-    return await rs.json<T>();
-  } catch (err) {
-    throw new StoreError('QUERY_FAILED', `${name} failed: ${messageOf(err)}`, {
-      cause: err,
-      retriable: true,
-    });
-  }
-}
+): Promise<T[]> => queryRows<T>(client, query, params, `harness-meter ${name}`, name);
 
 /** The last walk of a repository's base branch, if any. */
 export async function lastGitWalk(

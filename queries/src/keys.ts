@@ -1,6 +1,6 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { assertDatabaseName, toClickHouseTime } from './sql.js';
+import { assertDatabaseName, queryRows, toClickHouseTime } from './sql.js';
 
 /** What a key may do: send OTLP, read reports, or everything. */
 export type ApiKeyRole = 'ingest' | 'read' | 'admin';
@@ -33,7 +33,7 @@ export interface ApiKeyListRow {
   last_span_at: string | null;
 }
 
-async function run<T>(
+function run<T>(
   client: ClickHouseClient,
   db: string,
   what: string,
@@ -41,20 +41,13 @@ async function run<T>(
   params: Record<string, unknown> = {},
 ): Promise<T[]> {
   assertDatabaseName(db);
-  try {
-    const rs = await client.query({
-      query,
-      query_params: { db, ...params },
-      format: 'JSONEachRow',
-      clickhouse_settings: { log_comment: `harness-meter:keys:${what}` },
-    });
-    return await rs.json<T>();
-  } catch (err) {
-    throw new StoreError('QUERY_FAILED', `Reading API keys (${what}) failed: ${messageOf(err)}`, {
-      cause: err,
-      retriable: true,
-    });
-  }
+  return queryRows<T>(
+    client,
+    query,
+    { db, ...params },
+    `harness-meter:keys:${what}`,
+    `Reading API keys (${what})`,
+  );
 }
 
 const KEY_COLUMNS = `id, name, role, team, developer, secret_sha256,

@@ -1,4 +1,32 @@
-import { StoreError } from './errors.js';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError, messageOf } from './errors.js';
+
+/**
+ * Runs one SELECT and returns its rows (JSONEachRow). `comment` tags it in system.query_log; a
+ * failure is a retriable QUERY_FAILED whose message starts with `failure`.
+ */
+export async function queryRows<T>(
+  client: ClickHouseClient,
+  query: string,
+  params: Record<string, unknown>,
+  comment: string,
+  failure: string,
+): Promise<T[]> {
+  try {
+    const rs = await client.query({
+      query,
+      query_params: params,
+      format: 'JSONEachRow',
+      clickhouse_settings: { log_comment: comment },
+    });
+    return await rs.json<T>();
+  } catch (err) {
+    throw new StoreError('QUERY_FAILED', `${failure} failed: ${messageOf(err)}`, {
+      cause: err,
+      retriable: true,
+    });
+  }
+}
 
 const IDENT_RE = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 
