@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import type { DefectRow } from '@harness-meter/queries';
 import { repoKey, toClickHouseTime } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
+import { readInputFile } from './import.js';
 
 /**
  * Pure rules that link a defect to a PR: the references a commit message, a PR body or an incident
@@ -143,15 +143,7 @@ function incident(o: Record<string, unknown>, where: string, repoDefault: string
  * objects) file. Every record is checked before any is returned.
  */
 export function readIncidentsFile(file: string, repoDefault = ''): IncidentRecord[] {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new PipelineError(
-      'BAD_REQUEST',
-      `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}.`,
-    );
-  }
+  const text = readInputFile(file);
   if (/^\s*[[{]/.test(text)) {
     let data: unknown;
     try {

@@ -8,20 +8,24 @@ import { repoKey, restFacts, sessionTrailer, type ImportOptions, type PrFacts } 
 /** Bound on the git output read by `import git` (history of large repositories fits). */
 export const GIT_MAX_BUFFER = 512 * 1024 * 1024;
 
-/**
- * Reads a file of JSON that GitHub's REST API returned (`gh api …`): pulls, reviews or commits.
- * @example readPrsFile('pulls.json') // then insertPrFacts(client, db, facts)
- */
-export function readPrsFile(file: string, options: ImportOptions = {}): PrFacts {
-  let text: string;
+/** A file the user named on the command line, as text; unreadable is a 400 naming the file. */
+export function readInputFile(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     throw new PipelineError(
       'BAD_REQUEST',
       `Cannot read ${file}: ${err instanceof Error ? err.message : String(err)}.`,
     );
   }
+}
+
+/**
+ * Reads a file of JSON that GitHub's REST API returned (`gh api …`): pulls, reviews or commits.
+ * @example readPrsFile('pulls.json') // then insertPrFacts(client, db, facts)
+ */
+export function readPrsFile(file: string, options: ImportOptions = {}): PrFacts {
+  const text = readInputFile(file);
   let data: unknown;
   try {
     data = JSON.parse(text) as unknown;
