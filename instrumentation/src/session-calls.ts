@@ -95,8 +95,12 @@ export function rememberContent(
 }
 
 /** Lines of a tool result (for reads that stop at a default limit). */
-export const lineCount = (text: string): number =>
-  text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+export function lineCount(text: string): number {
+  if (text === '') return 0;
+  let n = 1; // counted without splitting: a result can be megabytes
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return text.endsWith('\n') ? n - 1 : n;
+}
 
 /** A read that stops at a default limit: its range, knowing how many lines came back (fewer: the file ended). */
 export function resolvedRange(
@@ -109,13 +113,13 @@ export function resolvedRange(
   return shape.range;
 }
 
-/** The span attributes a described call adds (range, further targets, shell effect, edit hashes). */
+/** The span attributes a described call adds (range, further targets, shell effect, edit hashes), into `attrs`. */
 export function shapeAttributes(
   shape: CallShape,
   target: unknown,
   session: Session | undefined,
+  attrs: Attributes = {},
 ): Attributes {
-  const attrs: Attributes = {};
   if (shape.range && !shape.defaultLimit) {
     attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
     if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;

@@ -1,0 +1,235 @@
+// Benchmark: the SDK's per-call cost. In one process, with the same tracer provider (the session
+// processor, then a batch processor over a no-op exporter, as startTelemetry installs them), it
+// times N awaited calls each of: a bare `tracer.startActiveSpan` carrying the same attributes the
+// SDK's span ends with (the baseline), `toolCall` in a session, `llmCall` in a session, and
+// Traceloop's `withTool` (installed into a temp folder for the bench only, never a dependency).
+// Variants run interleaved in rounds; each figure is the median round. HM_BENCH_SDK_BEFORE=<path
+// to another build's instrumentation dist/index.js> adds that build's figures in the same run.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { context } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import * as after from '../instrumentation/dist/index.js';
+
+const CALLS = Number(process.env.HM_BENCH_SDK_CALLS ?? 20_000);
+const ROUNDS = Number(process.env.HM_BENCH_SDK_ROUNDS ?? 5);
+const RESULT_LINES = Number(process.env.HM_BENCH_SDK_RESULT_LINES ?? 40);
+const TRACELOOP_DIR =
+  process.env.HM_BENCH_TRACELOOP_DIR ?? path.join(os.tmpdir(), 'hm-bench-traceloop');
+const BEFORE = process.env.HM_BENCH_SDK_BEFORE;
+
+const noopExporter = {
+  export: (_spans, done) => done({ code: 0 }),
+  shutdown: () => Promise.resolve(),
+  forceFlush: () => Promise.resolve(),
+};
+context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+
+// A Read of 40 numbered source lines (about 2 KB), the call agents make most.
+const result = Array.from(
+  { length: RESULT_LINES },
+  (_, i) => `${String(i + 1).padStart(6)}\tconst value${i} = compute(${i}, options.limit ?? 100);`,
+).join('\n');
+const toolRequest = {
+  name: 'Read',
+  callId: 'toolu_01',
+  args: { file_path: '/repo/src/server.ts', offset: 1, limit: 40 },
+};
+const llmRequest = { provider: 'anthropic', model: 'claude-sonnet-4-5' };
+const llmResponse = {
+  id: 'msg_01',
+  type: 'message',
+  model: 'claude-sonnet-4-5-20250929',
+  stop_reason: 'tool_use',
+  usage: {
+    input_tokens: 1200,
+    output_tokens: 300,
+    cache_read_input_tokens: 40_000,
+    cache_creation_input_tokens: 2000,
+  },
+};
+const sessionContext = {
+  sessionId: 'bench-session',
+  agentName: 'coder',
+  developer: 'ana',
+  team: 'platform',
+  repositoryUrl: 'https://github.com/acme/api.git',
+  branch: 'feature/x',
+  cwd: '/repo',
+};
+const toolResult = () => Promise.resolve(result);
+const llmResult = () => Promise.resolve(llmResponse);
+
+/** The SDK under test over its own provider; also the attributes its spans end with. */
+async function harness(sdk, label) {
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new sdk.SessionSpanProcessor(), new BatchSpanProcessor(noopExporter)],
+  });
+  const hm = sdk.createHarnessTracer({ tracerProvider: provider });
+  // One call of each, recorded in memory, gives the attributes the bare span must carry.
+  const seen = [];
+  const probe = new BasicTracerProvider({
+    spanProcessors: [new sdk.SessionSpanProcessor(), { onStart() {}, onEnd: (s) => seen.push(s) }],
+  });
+  const probeHm = sdk.createHarnessTracer({ tracerProvider: probe });
+  await probeHm.withSession(sessionContext, async () => {
+    await probeHm.toolCall(toolRequest, toolResult);
+    await probeHm.llmCall(llmRequest, llmResult);
+  });
+  const [tool, llm] = seen;
+  return { label, provider, hm, tool, llm };
+}
+
+/**
+ * Times `calls` awaited calls of f: CPU µs per call (user + system, every thread of the process,
+ * so garbage collection counts), which other processes loading the machine do not inflate.
+ */
+async function time(f, calls) {
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await f();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / calls;
+}
+
+/** A bare span as a hand-instrumented harness makes it: the same name, kind and attributes. */
+function bare(tracer, span, fn) {
+  const attributes = { ...span.attributes };
+  return () =>
+    tracer.startActiveSpan(span.name, { kind: span.kind, attributes }, async (s) => {
+      try {
+        return await fn();
+      } finally {
+        s.end();
+      }
+    });
+}
+
+/** Traceloop's SDK from the temp folder, installed there when missing; or why it is not there. */
+async function loadTraceloop() {
+  const pkg = path.join(TRACELOOP_DIR, 'node_modules', '@traceloop', 'node-server-sdk');
+  try {
+    if (!existsSync(pkg)) {
+      console.log(`installing @traceloop/node-server-sdk into ${TRACELOOP_DIR} (bench only) …`);
+      execFileSync(
+        'npm',
+        [
+          'install',
+          '--prefix',
+          TRACELOOP_DIR,
+          '--no-audit',
+          '--no-fund',
+          '--no-save',
+          '@traceloop/node-server-sdk',
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 },
+      );
+    }
+    const { version } = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8'));
+    // its ES module build calls require(); the CommonJS build loads
+    const traceloop = createRequire(path.join(TRACELOOP_DIR, 'index.js'))(
+      '@traceloop/node-server-sdk',
+    );
+    traceloop.initialize({
+      appName: 'hm-bench',
+      exporter: noopExporter,
+      traceloopSyncEnabled: false,
+      silenceInitializationMessage: true,
+    });
+    return { traceloop, version };
+  } catch (e) {
+    return { why: e instanceof Error ? e.message.split('\n')[0] : String(e) };
+  }
+}
+
+const subjects = [await harness(after, 'this build')];
+if (BEFORE) subjects.push(await harness(await import(pathToFileURL(BEFORE).href), 'before'));
+const tl = await loadTraceloop();
+if (tl.why) console.log(`Traceloop not measured: ${tl.why}`);
+
+const main = subjects[0];
+const tracer = main.provider.getTracer('bench-bare');
+const variants = [
+  {
+    id: 'bare-tool',
+    label: 'bare span, tool attributes',
+    run: bare(tracer, main.tool, toolResult),
+  },
+  { id: 'bare-llm', label: 'bare span, LLM attributes', run: bare(tracer, main.llm, llmResult) },
+];
+for (const s of subjects) {
+  const inSession = (f) => () => s.hm.withSession(sessionContext, f);
+  variants.push(
+    {
+      id: `toolcall-${s.label}`,
+      label: `toolCall (${s.label})`,
+      session: inSession,
+      run: () => s.hm.toolCall(toolRequest, toolResult),
+    },
+    {
+      id: `llmcall-${s.label}`,
+      label: `llmCall (${s.label})`,
+      session: inSession,
+      run: () => s.hm.llmCall(llmRequest, llmResult),
+    },
+  );
+}
+if (tl.traceloop) {
+  const tool = tl.traceloop.withTool;
+  variants.push({
+    id: 'traceloop',
+    label: `Traceloop withTool (${tl.version})`,
+    run: () => tool({ name: 'Read' }, toolResult, toolRequest.args),
+  });
+}
+
+// Each variant in a long-lived session (history fills to its bound, as in a real session).
+const measure = (v, calls) =>
+  v.session ? v.session(() => time(v.run, calls))() : time(v.run, calls);
+for (const v of variants) await measure(v, Math.min(CALLS, 5000)); // warm-up
+const samples = new Map(variants.map((v) => [v.id, []]));
+for (let r = 0; r < ROUNDS; r++)
+  for (const v of variants) samples.get(v.id).push(await measure(v, CALLS));
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const us = Object.fromEntries([...samples].map(([id, xs]) => [id, median(xs)]));
+for (const s of subjects) await s.provider.shutdown();
+
+console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}`);
+console.log(
+  `${CALLS.toLocaleString('en-US')} awaited calls per variant × ${ROUNDS} rounds (median round); ` +
+    `tool: Read of ${RESULT_LINES} lines (${Buffer.byteLength(result)} bytes); llm: an Anthropic message with usage`,
+);
+for (const v of variants) {
+  const base = v.id.startsWith('llm') ? us['bare-llm'] : us['bare-tool'];
+  console.log(
+    `${v.label.padEnd(36)} ${us[v.id].toFixed(2).padStart(8)} CPU µs/call  ${(us[v.id] / base).toFixed(2)}× bare`,
+  );
+}
+const load = Number(os.loadavg()[0].toFixed(2));
+const tlNote =
+  us.traceloop === undefined ? 'Traceloop not measured' : `Traceloop ${us.traceloop.toFixed(2)} µs`;
+for (const [id, key, baseKey, what] of [
+  ['sdk-toolcall', 'toolcall-this build', 'bare-tool', 'toolCall in a session'],
+  ['sdk-llmcall', 'llmcall-this build', 'bare-llm', 'llmCall in a session'],
+]) {
+  const value = Number(us[key].toFixed(2));
+  const baseline = Number(us[baseKey].toFixed(2));
+  const beatsTraceloop = us.traceloop === undefined || us[key] < us.traceloop;
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({
+      id,
+      label: `${what}, µs/call (${tlNote})`,
+      value,
+      unit: 'µs/call',
+      baseline,
+      baselineLabel: 'bare OpenTelemetry span with the same attributes, same process',
+      aim: '<= 1.5× baseline and < Traceloop withTool',
+      met: us[key] <= 1.5 * us[baseKey] && beatsTraceloop,
+      load,
+    })}`,
+  );
+}
