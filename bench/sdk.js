@@ -30,16 +30,53 @@ const noopExporter = {
 };
 context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
 
-// A Read of 40 numbered source lines (about 2 KB), the call agents make most.
-const result = Array.from(
-  { length: RESULT_LINES },
-  (_, i) => `${String(i + 1).padStart(6)}\tconst value${i} = compute(${i}, options.limit ?? 100);`,
-).join('\n');
-const toolRequest = {
-  name: 'Read',
-  callId: 'toolu_01',
-  args: { file_path: '/repo/src/server.ts', offset: 1, limit: 40 },
-};
+// The tool calls, in rotation over 16 files: a Read of RESULT_LINES numbered source lines
+// (40: about 2.3 KB), a Grep, a Bash run of the tests and an Edit, as a coding agent makes them.
+const lines = (n, f) => Array.from({ length: n }, (_, i) => f(i)).join('\n');
+const readResult = lines(
+  RESULT_LINES,
+  (i) => `${String(i + 1).padStart(6)}\tconst value${i} = compute(${i}, options.limit ?? 100);`,
+);
+const FILES = Array.from({ length: 16 }, (_, i) => `src/module-${i}/index.ts`);
+const toolCalls = FILES.flatMap((file, i) => [
+  {
+    request: {
+      name: 'Read',
+      callId: `toolu_r${i}`,
+      args: { file_path: `/repo/${file}`, offset: 1, limit: RESULT_LINES },
+    },
+    result: readResult,
+  },
+  {
+    request: { name: 'Grep', callId: `toolu_g${i}`, args: { pattern: `value${i}`, path: 'src' } },
+    result: lines(8, (j) => `src/module-${j}/index.ts:${j + 3}:  const value${i} = 1;`),
+  },
+  {
+    request: {
+      name: 'Bash',
+      callId: `toolu_b${i}`,
+      args: { command: `npx vitest run test/module-${i}.test.ts`, description: 'run the tests' },
+    },
+    result: lines(12, (j) => ` ✓ test/module-${i}.test.ts > case ${j} 3ms`),
+  },
+  {
+    request: {
+      name: 'Edit',
+      callId: `toolu_e${i}`,
+      args: {
+        file_path: `/repo/${file}`,
+        old_string: `const value${i} = compute(${i});`,
+        new_string: `const value${i} = compute(${i}, options);`,
+      },
+    },
+    result: `The file /repo/${file} has been updated.`,
+  },
+]);
+const toolResults = toolCalls.map(
+  ({ result }) =>
+    () =>
+      Promise.resolve(result),
+);
 const llmRequest = { provider: 'anthropic', model: 'claude-sonnet-4-5' };
 const llmResponse = {
   id: 'msg_01',
@@ -62,7 +99,6 @@ const sessionContext = {
   branch: 'feature/x',
   cwd: '/repo',
 };
-const toolResult = () => Promise.resolve(result);
 const llmResult = () => Promise.resolve(llmResponse);
 
 /** The SDK under test over its own provider; also the attributes its spans end with. */
@@ -78,11 +114,12 @@ async function harness(sdk, label) {
   });
   const probeHm = sdk.createHarnessTracer({ tracerProvider: probe });
   await probeHm.withSession(sessionContext, async () => {
-    await probeHm.toolCall(toolRequest, toolResult);
+    for (const [i, { request }] of toolCalls.entries())
+      await probeHm.toolCall(request, toolResults[i]);
     await probeHm.llmCall(llmRequest, llmResult);
   });
-  const [tool, llm] = seen;
-  return { label, provider, hm, tool, llm };
+  const tools = seen.slice(0, toolCalls.length);
+  return { label, provider, hm, tools, llm: seen[toolCalls.length] };
 }
 
 /**
@@ -97,7 +134,7 @@ async function time(f, calls) {
 }
 
 /** A bare span as a hand-instrumented harness makes it: the same name, kind and attributes. */
-function bare(tracer, span, fn) {
+function bareSpan(tracer, span, fn) {
   const attributes = { ...span.attributes };
   return () =>
     tracer.startActiveSpan(span.name, { kind: span.kind, attributes }, async (s) => {
@@ -108,6 +145,12 @@ function bare(tracer, span, fn) {
       }
     });
 }
+
+/** Calls f(0), f(1), … f(n - 1), f(0), … */
+const rotate = (fs) => {
+  let i = 0;
+  return () => fs[i++ % fs.length]();
+};
 
 /** Traceloop's SDK from the temp folder, installed there when missing; or why it is not there. */
 async function loadTraceloop() {
@@ -148,7 +191,10 @@ async function loadTraceloop() {
 
 const subjects = [await harness(after, 'this build')];
 if (BEFORE) subjects.push(await harness(await import(pathToFileURL(BEFORE).href), 'before'));
-const tl = await loadTraceloop();
+const tl =
+  process.env.HM_BENCH_TRACELOOP === 'off'
+    ? { why: 'HM_BENCH_TRACELOOP=off' }
+    : await loadTraceloop();
 if (tl.why) console.log(`Traceloop not measured: ${tl.why}`);
 
 const main = subjects[0];
@@ -157,9 +203,13 @@ const variants = [
   {
     id: 'bare-tool',
     label: 'bare span, tool attributes',
-    run: bare(tracer, main.tool, toolResult),
+    run: rotate(main.tools.map((span, i) => bareSpan(tracer, span, toolResults[i]))),
   },
-  { id: 'bare-llm', label: 'bare span, LLM attributes', run: bare(tracer, main.llm, llmResult) },
+  {
+    id: 'bare-llm',
+    label: 'bare span, LLM attributes',
+    run: bareSpan(tracer, main.llm, llmResult),
+  },
 ];
 for (const s of subjects) {
   const inSession = (f) => () => s.hm.withSession(sessionContext, f);
@@ -168,7 +218,13 @@ for (const s of subjects) {
       id: `toolcall-${s.label}`,
       label: `toolCall (${s.label})`,
       session: inSession,
-      run: () => s.hm.toolCall(toolRequest, toolResult),
+      run: rotate(
+        toolCalls.map(
+          ({ request }, i) =>
+            () =>
+              s.hm.toolCall(request, toolResults[i]),
+        ),
+      ),
     },
     {
       id: `llmcall-${s.label}`,
@@ -183,7 +239,13 @@ if (tl.traceloop) {
   variants.push({
     id: 'traceloop',
     label: `Traceloop withTool (${tl.version})`,
-    run: () => tool({ name: 'Read' }, toolResult, toolRequest.args),
+    run: rotate(
+      toolCalls.map(
+        ({ request }, i) =>
+          () =>
+            tool({ name: request.name }, toolResults[i], request.args),
+      ),
+    ),
   });
 }
 
@@ -201,7 +263,7 @@ for (const s of subjects) await s.provider.shutdown();
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}`);
 console.log(
   `${CALLS.toLocaleString('en-US')} awaited calls per variant × ${ROUNDS} rounds (median round); ` +
-    `tool: Read of ${RESULT_LINES} lines (${Buffer.byteLength(result)} bytes); llm: an Anthropic message with usage`,
+    `tools: Read (${RESULT_LINES} lines, ${Buffer.byteLength(readResult)} bytes), Grep, Bash, Edit in turn over ${FILES.length} files; llm: an Anthropic message with usage`,
 );
 for (const v of variants) {
   const base = v.id.startsWith('llm') ? us['bare-llm'] : us['bare-tool'];

@@ -23,9 +23,19 @@ import type { CallShape } from './tool-schemas.js';
 
 /** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
 let lastTick = 0n;
+let lastMs = 0;
 export function clock(): bigint {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  lastTick = now > lastTick ? now : lastTick + 1n;
+  const ms = Date.now();
+  // within the same millisecond only the increment: no BigInt product per call
+  if (ms > lastMs) {
+    const now = BigInt(ms) * 1_000_000n;
+    if (now > lastTick) {
+      lastMs = ms;
+      lastTick = now;
+      return now;
+    }
+  }
+  lastTick += 1n;
   return lastTick;
 }
 

@@ -348,10 +348,14 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
     if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
     if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
+    let argsText: string | undefined;
+    let argsHash: string | undefined;
     try {
       if (request.args !== undefined) {
         const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
-        attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
+        argsHash = sha256Hex(text);
+        argsText = text;
+        attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;
         attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
       }
     } catch (e) {
@@ -364,7 +368,10 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
           : shape
             ? shape.target
             : inferTarget(request.args);
-      if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
+      // searches and fetches are identified by their whole key: the same text, hashed once
+      if (target !== undefined)
+        attrs[ATTR_HM_TOOL_TARGET_HASH] =
+          target === argsText && argsHash !== undefined ? argsHash : sha256Hex(target);
     } catch (e) {
       report(e);
     }
@@ -426,7 +433,8 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       let transient = false;
       try {
         const text = resultText(result);
-        lines = lineCount(text);
+        // only a read that stops at a default limit needs its lines (resolvedRange)
+        if (this.shape?.defaultLimit) lines = lineCount(text);
         if (failed) transient = isTransientFailure(text);
         const bytes = Buffer.byteLength(text);
         tokens = estimateTokens(bytes);
