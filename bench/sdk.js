@@ -4,17 +4,18 @@
 // SDK's span ends with (the baseline), `toolCall` in a session, `llmCall` in a session, and
 // Traceloop's `withTool` (installed into a temp folder for the bench only, never a dependency).
 // Variants run interleaved in rounds; each figure is the median round. HM_BENCH_SDK_BEFORE=<path
-// to another build's instrumentation dist/index.js> adds that build's figures in the same run.
-import { execFileSync } from 'node:child_process';
+// to another build's instrumentation dist/index.js> first measures that build in a child process
+// (two SDK copies in one process would slow both: shared OpenTelemetry code turns polymorphic),
+// then compares its spans with this build's.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import * as after from '../instrumentation/dist/index.js';
 
 const CALLS = Number(process.env.HM_BENCH_SDK_CALLS ?? 20_000);
 const ROUNDS = Number(process.env.HM_BENCH_SDK_ROUNDS ?? 5);
@@ -22,6 +23,8 @@ const RESULT_LINES = Number(process.env.HM_BENCH_SDK_RESULT_LINES ?? 40);
 const TRACELOOP_DIR =
   process.env.HM_BENCH_TRACELOOP_DIR ?? path.join(os.tmpdir(), 'hm-bench-traceloop');
 const BEFORE = process.env.HM_BENCH_SDK_BEFORE;
+/** Set in the child that measures the before build. */
+const BUILD = process.env.HM_BENCH_SDK_BUILD;
 
 const noopExporter = {
   export: (_spans, done) => done({ code: 0 }),
@@ -189,13 +192,29 @@ async function loadTraceloop() {
   }
 }
 
-const subjects = [await harness(after, 'this build')];
-if (BEFORE) subjects.push(await harness(await import(pathToFileURL(BEFORE).href), 'before'));
+// The before build, alone in its own process; it prints one `SDK_BEFORE {…}` line.
+let before;
+if (BEFORE && !BUILD) {
+  const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url)], {
+    env: { ...process.env, HM_BENCH_SDK_BUILD: BEFORE, HM_BENCH_TRACELOOP: 'off' },
+    encoding: 'utf8',
+    maxBuffer: 1 << 24,
+  });
+  const line = child.stdout.split('\n').find((l) => l.startsWith('SDK_BEFORE '));
+  if (line) before = JSON.parse(line.slice('SDK_BEFORE '.length));
+  else console.log(`before build not measured: ${child.stderr.trim().split('\n').at(-1)}`);
+}
+const sdk = await import(BUILD ? pathToFileURL(BUILD).href : '../instrumentation/dist/index.js');
+const label = BUILD ? 'before' : 'this build';
+const subjects = [await harness(sdk, label)];
+// Both builds must make the same spans for the same calls: names, kinds, attributes, status.
+const facts = (s) =>
+  JSON.stringify([...s.tools, s.llm].map((x) => [x.name, x.kind, x.attributes, x.status]));
 const tl =
-  process.env.HM_BENCH_TRACELOOP === 'off'
-    ? { why: 'HM_BENCH_TRACELOOP=off' }
+  process.env.HM_BENCH_TRACELOOP === 'off' || BUILD
+    ? { why: BUILD ? 'the before build' : 'HM_BENCH_TRACELOOP=off' }
     : await loadTraceloop();
-if (tl.why) console.log(`Traceloop not measured: ${tl.why}`);
+if (!BUILD && tl.why) console.log(`Traceloop not measured: ${tl.why}`);
 
 const main = subjects[0];
 const tracer = main.provider.getTracer('bench-bare');
@@ -252,7 +271,7 @@ if (tl.traceloop) {
 // Each variant in a long-lived session (history fills to its bound, as in a real session).
 const measure = (v, calls) =>
   v.session ? v.session(() => time(v.run, calls))() : time(v.run, calls);
-for (const v of variants) await measure(v, Math.min(CALLS, 5000)); // warm-up
+for (const v of variants) await measure(v, 5000); // warm-up
 const samples = new Map(variants.map((v) => [v.id, []]));
 for (let r = 0; r < ROUNDS; r++)
   for (const v of variants) samples.get(v.id).push(await measure(v, CALLS));
@@ -260,15 +279,40 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const us = Object.fromEntries([...samples].map(([id, xs]) => [id, median(xs)]));
 for (const s of subjects) await s.provider.shutdown();
 
+if (BUILD) {
+  console.log(
+    `SDK_BEFORE ${JSON.stringify({ us, facts: facts(subjects[0]), load: os.loadavg()[0] })}`,
+  );
+  process.exit(0);
+}
+
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}`);
 console.log(
   `${CALLS.toLocaleString('en-US')} awaited calls per variant × ${ROUNDS} rounds (median round); ` +
     `tools: Read (${RESULT_LINES} lines, ${Buffer.byteLength(readResult)} bytes), Grep, Bash, Edit in turn over ${FILES.length} files; llm: an Anthropic message with usage`,
 );
+if (before) {
+  // its figures, each beside the bare span measured in its own process
+  for (const id of ['bare-tool', 'bare-llm']) us[`${id} (before process)`] = before.us[id];
+  for (const id of ['toolcall-before', 'llmcall-before']) us[id] = before.us[id];
+  variants.push(
+    { id: 'toolcall-before', label: 'toolCall (before, own process)' },
+    { id: 'llmcall-before', label: 'llmCall (before, own process)' },
+  );
+}
 for (const v of variants) {
-  const base = v.id.startsWith('llm') ? us['bare-llm'] : us['bare-tool'];
+  const own = v.id.endsWith('-before') ? ' (before process)' : '';
+  const base = v.id.startsWith('llm') ? us[`bare-llm${own}`] : us[`bare-tool${own}`];
   console.log(
     `${v.label.padEnd(36)} ${us[v.id].toFixed(2).padStart(8)} CPU µs/call  ${(us[v.id] / base).toFixed(2)}× bare`,
+  );
+}
+if (before) {
+  console.log(
+    `before process: bare span ${before.us['bare-tool'].toFixed(2)} / ${before.us['bare-llm'].toFixed(2)} µs (tool / LLM attributes), load ${before.load.toFixed(2)}`,
+  );
+  console.log(
+    `spans of this build and the before build: ${facts(subjects[0]) === before.facts ? 'identical' : 'DIFFERENT'} (${subjects[0].tools.length + 1} spans: names, kinds, attributes, status)`,
   );
 }
 const load = Number(os.loadavg()[0].toFixed(2));
