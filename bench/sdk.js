@@ -3,7 +3,8 @@
 // times N awaited calls each of: a bare `tracer.startActiveSpan` carrying the same attributes the
 // SDK's span ends with (the baseline), `toolCall` in a session, `llmCall` in a session, and
 // Traceloop's `withTool` (installed into a temp folder for the bench only, never a dependency).
-// Variants run interleaved in rounds; each figure is the median round. HM_BENCH_SDK_BEFORE=<path
+// Variants run interleaved in rounds; each figure is the fastest round (the least disturbed by
+// other processes; the median is printed beside it). HM_BENCH_SDK_BEFORE=<path
 // to another build's instrumentation dist/index.js> first measures that build in a child process
 // (two SDK copies in one process would slow both: shared OpenTelemetry code turns polymorphic),
 // then compares its spans with this build's.
@@ -17,8 +18,8 @@ import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
 
-const CALLS = Number(process.env.HM_BENCH_SDK_CALLS ?? 20_000);
-const ROUNDS = Number(process.env.HM_BENCH_SDK_ROUNDS ?? 5);
+const CALLS = Number(process.env.HM_BENCH_SDK_CALLS ?? 10_000);
+const ROUNDS = Number(process.env.HM_BENCH_SDK_ROUNDS ?? 9);
 const RESULT_LINES = Number(process.env.HM_BENCH_SDK_RESULT_LINES ?? 40);
 const TRACELOOP_DIR =
   process.env.HM_BENCH_TRACELOOP_DIR ?? path.join(os.tmpdir(), 'hm-bench-traceloop');
@@ -276,25 +277,29 @@ const samples = new Map(variants.map((v) => [v.id, []]));
 for (let r = 0; r < ROUNDS; r++)
   for (const v of variants) samples.get(v.id).push(await measure(v, CALLS));
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const us = Object.fromEntries([...samples].map(([id, xs]) => [id, median(xs)]));
+const us = Object.fromEntries([...samples].map(([id, xs]) => [id, Math.min(...xs)]));
+const med = Object.fromEntries([...samples].map(([id, xs]) => [id, median(xs)]));
 for (const s of subjects) await s.provider.shutdown();
 
 if (BUILD) {
   console.log(
-    `SDK_BEFORE ${JSON.stringify({ us, facts: facts(subjects[0]), load: os.loadavg()[0] })}`,
+    `SDK_BEFORE ${JSON.stringify({ us, med, facts: facts(subjects[0]), load: os.loadavg()[0] })}`,
   );
   process.exit(0);
 }
 
 console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model}; node ${process.version}`);
 console.log(
-  `${CALLS.toLocaleString('en-US')} awaited calls per variant × ${ROUNDS} rounds (median round); ` +
+  `${CALLS.toLocaleString('en-US')} awaited calls per variant × ${ROUNDS} rounds (fastest round; median in brackets); ` +
     `tools: Read (${RESULT_LINES} lines, ${Buffer.byteLength(readResult)} bytes), Grep, Bash, Edit in turn over ${FILES.length} files; llm: an Anthropic message with usage`,
 );
 if (before) {
   // its figures, each beside the bare span measured in its own process
   for (const id of ['bare-tool', 'bare-llm']) us[`${id} (before process)`] = before.us[id];
-  for (const id of ['toolcall-before', 'llmcall-before']) us[id] = before.us[id];
+  for (const id of ['toolcall-before', 'llmcall-before']) {
+    us[id] = before.us[id];
+    med[id] = before.med[id];
+  }
   variants.push(
     { id: 'toolcall-before', label: 'toolCall (before, own process)' },
     { id: 'llmcall-before', label: 'llmCall (before, own process)' },
@@ -304,7 +309,7 @@ for (const v of variants) {
   const own = v.id.endsWith('-before') ? ' (before process)' : '';
   const base = v.id.startsWith('llm') ? us[`bare-llm${own}`] : us[`bare-tool${own}`];
   console.log(
-    `${v.label.padEnd(36)} ${us[v.id].toFixed(2).padStart(8)} CPU µs/call  ${(us[v.id] / base).toFixed(2)}× bare`,
+    `${v.label.padEnd(36)} ${us[v.id].toFixed(2).padStart(8)} CPU µs/call [${med[v.id].toFixed(2)}]  ${(us[v.id] / base).toFixed(2)}× bare`,
   );
 }
 if (before) {

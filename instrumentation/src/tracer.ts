@@ -319,7 +319,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       const shellCwd = session ? shellCwds.get(session) : undefined;
       let o = describeOptions;
       if (cwd || shellCwd !== undefined) {
-        o = { ...describeOptions };
+        o = Object.assign({}, describeOptions); // not a spread: see Session.attributes()
         if (cwd) o.cwd = cwd;
         if (shellCwd !== undefined) o.shellCwd = shellCwd;
       }
