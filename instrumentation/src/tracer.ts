@@ -23,7 +23,8 @@ import {
   resultText,
   sha256Hex,
 } from './hashing.js';
-import { redact, redactContent } from './redact.js';
+import { redactContent } from './redact.js';
+import { errorType, exceptionOf, responseAttributes, responseUsage } from './span-facts.js';
 import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
@@ -40,9 +41,6 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
@@ -107,77 +105,6 @@ type Obj = Record<string, unknown>;
 const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
-
-const OPENAI_OBJECTS = /^(?:chat\.completion|response|text_completion)/;
-
-/** Does this look like a provider response (Anthropic Messages, OpenAI Chat/Responses, Gemini)? */
-function looksLikeResponse(r: Obj): boolean {
-  return (
-    r.type === 'message' ||
-    'stop_reason' in r ||
-    Array.isArray(r.choices) ||
-    Array.isArray(r.candidates) ||
-    (typeof r.object === 'string' && OPENAI_OBJECTS.test(r.object)) ||
-    isObj(r.usage) ||
-    isObj(r.usageMetadata)
-  );
-}
-
-/** gen_ai.response.* from a provider response, duck-typed (no dependency on the providers' SDKs). */
-function responseAttributes(r: unknown): Attributes {
-  const a: Attributes = {};
-  if (!isObj(r) || !looksLikeResponse(r)) return a;
-  const model = typeof r.model === 'string' ? r.model : r.modelVersion; // Gemini: modelVersion
-  if (typeof model === 'string' && model) a[ATTR_GEN_AI_RESPONSE_MODEL] = model;
-  const id = typeof r.id === 'string' ? r.id : r.responseId; // Gemini: responseId
-  if (typeof id === 'string' && id) a[ATTR_GEN_AI_RESPONSE_ID] = id;
-  const reasons: string[] = [];
-  if (typeof r.stop_reason === 'string') reasons.push(r.stop_reason); // Anthropic
-  if (Array.isArray(r.choices))
-    for (const c of r.choices as unknown[])
-      if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
-  if (Array.isArray(r.candidates))
-    for (const c of r.candidates as unknown[])
-      if (isObj(c) && typeof c.finishReason === 'string') reasons.push(c.finishReason); // Gemini
-  if (isObj(r.incomplete_details) && typeof r.incomplete_details.reason === 'string')
-    reasons.push(r.incomplete_details.reason); // OpenAI Responses, when cut short
-  if (reasons.length > 0) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
-  return a;
-}
-
-/** The usage object a provider response carries, if any. */
-const responseUsage = (result: unknown): unknown =>
-  isObj(result) ? (result.usage ?? result.usageMetadata) : undefined;
-
-/**
- * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
- * class says nothing more than `Error` (`ENOENT`); `_OTHER` for thrown non-errors (semconv fallback).
- */
-function errorType(err: unknown): string {
-  if (!(err instanceof Error)) return '_OTHER';
-  const name = err.name || err.constructor.name || 'Error';
-  const code = (err as { code?: unknown }).code;
-  return name === 'Error' && typeof code === 'string' && code ? code : name;
-}
-
-/** Parts of a thrown error that go on the span, redacted: messages often quote commands and URLs. */
-function exceptionOf(err: unknown): { name: string; message: string; stack?: string } {
-  if (err instanceof Error) {
-    const out: { name: string; message: string; stack?: string } = {
-      name: err.name || err.constructor.name || 'Error',
-      message: redact(err.message),
-    };
-    if (typeof err.stack === 'string') out.stack = redact(err.stack);
-    return out;
-  }
-  let text: string;
-  try {
-    text = typeof err === 'string' ? err : String(err);
-  } catch {
-    text = typeof err;
-  }
-  return { name: '_OTHER', message: redact(text) };
-}
 
 /** What to record when a wrapped function returns, or throws: one object per call, no closures. */
 interface CallEnd<T> {
@@ -613,7 +540,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         report(e);
       }
       const shape = shapeOf(request, session);
-      const attrs = addToolAttributes(sessionAttributes(), request, capture, shape, session);
+      const attrs = addToolAttributes(sessionAttributes(session), request, capture, shape, session);
       const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
       return run(span, fn, new ToolCallEnd<T>(span, request, attrs, shape, session, opts));
     },
