@@ -11,7 +11,7 @@ import {
 } from './semconv.js';
 
 type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
+export const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 
 const OPENAI_OBJECTS = /^(?:chat\.completion|response|text_completion)/;
 

@@ -24,7 +24,7 @@ import {
   sha256Hex,
 } from './hashing.js';
 import { redactContent } from './redact.js';
-import { errorType, exceptionOf, responseAttributes, responseUsage } from './span-facts.js';
+import { errorType, exceptionOf, isObj, responseAttributes, responseUsage } from './span-facts.js';
 import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
@@ -101,8 +101,6 @@ import type {
   HarnessTracer,
 } from './tracer-types.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
 
