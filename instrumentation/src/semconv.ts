@@ -9,6 +9,10 @@
  * namespace `harness_meter.*` (documented in the README).
  */
 
+/** Instrumentation scope of the spans the SDK's wrappers make. */
+export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
+export const INSTRUMENTATION_VERSION = '0.1.0';
+
 // --- GenAI: operation, provider, model (Development) ---
 export const ATTR_GEN_AI_OPERATION_NAME = 'gen_ai.operation.name';
 export const ATTR_GEN_AI_PROVIDER_NAME = 'gen_ai.provider.name';

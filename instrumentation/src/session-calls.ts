@@ -23,9 +23,19 @@ import type { CallShape } from './tool-schemas.js';
 
 /** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
 let lastTick = 0n;
+let lastMs = 0;
 export function clock(): bigint {
-  const now = BigInt(Date.now()) * 1_000_000n;
-  lastTick = now > lastTick ? now : lastTick + 1n;
+  const ms = Date.now();
+  // within the same millisecond only the increment: no BigInt product per call
+  if (ms > lastMs) {
+    const now = BigInt(ms) * 1_000_000n;
+    if (now > lastTick) {
+      lastMs = ms;
+      lastTick = now;
+      return now;
+    }
+  }
+  lastTick += 1n;
   return lastTick;
 }
 
@@ -95,8 +105,12 @@ export function rememberContent(
 }
 
 /** Lines of a tool result (for reads that stop at a default limit). */
-export const lineCount = (text: string): number =>
-  text === '' ? 0 : text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+export function lineCount(text: string): number {
+  if (text === '') return 0;
+  let n = 1; // counted without splitting: a result can be megabytes
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return text.endsWith('\n') ? n - 1 : n;
+}
 
 /** A read that stops at a default limit: its range, knowing how many lines came back (fewer: the file ended). */
 export function resolvedRange(
@@ -109,13 +123,13 @@ export function resolvedRange(
   return shape.range;
 }
 
-/** The span attributes a described call adds (range, further targets, shell effect, edit hashes). */
+/** The span attributes a described call adds (range, further targets, shell effect, edit hashes), into `attrs`. */
 export function shapeAttributes(
   shape: CallShape,
   target: unknown,
   session: Session | undefined,
+  attrs: Attributes = {},
 ): Attributes {
-  const attrs: Attributes = {};
   if (shape.range && !shape.defaultLimit) {
     attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
     if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;

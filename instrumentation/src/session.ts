@@ -12,6 +12,7 @@ import {
   ATTR_VCS_REF_HEAD_REVISION,
   ATTR_VCS_REPOSITORY_NAME,
   ATTR_VCS_REPOSITORY_URL_FULL,
+  INSTRUMENTATION_NAME,
 } from './semconv.js';
 
 /** Who works where, on what: carried onto every span of the session. */
@@ -107,17 +108,27 @@ const UPDATABLE: readonly (keyof SessionUpdate)[] = ['branch', 'commit', 'pr', '
 export function createSession(ctx: SessionContext, id: string): Session {
   const state: SessionContext = { ...ctx, sessionId: id };
   const repoUrl = ctx.repositoryUrl ? repositoryUrl(ctx.repositoryUrl) : undefined;
-  const history: SessionCall[] = [];
+  // A ring: once full, each call overwrites the oldest (a shift of 1,000 entries per call cost
+  // 15 % of a tool call). `history` reads it in order, copied only when read after a change.
+  const ring: SessionCall[] = [];
+  let oldest = 0;
+  let ordered: SessionCall[] | undefined;
   // Every span started in the session asks for these: computed once per change.
   let cached: Attributes | undefined;
   return {
     id,
     ...(ctx.cwd ? { cwd: ctx.cwd } : {}),
-    history,
+    get history(): readonly SessionCall[] {
+      ordered ??= oldest === 0 ? ring.slice() : ring.slice(oldest).concat(ring.slice(0, oldest));
+      return ordered;
+    },
     record(call) {
-      history.push(call);
-      if (history.length > MAX_SESSION_HISTORY)
-        history.splice(0, history.length - MAX_SESSION_HISTORY);
+      if (ring.length < MAX_SESSION_HISTORY) ring.push(call);
+      else {
+        ring[oldest] = call;
+        oldest = (oldest + 1) % MAX_SESSION_HISTORY;
+      }
+      ordered = undefined;
     },
     update(change) {
       for (const k of UPDATABLE) {
@@ -127,7 +138,9 @@ export function createSession(ctx: SessionContext, id: string): Session {
       cached = undefined;
     },
     attributes() {
-      if (cached) return { ...cached };
+      // Object.assign, not a spread: the wrappers add their own keys to the copy, and V8 makes
+      // adding keys to a spread copy cost ~1 µs each (measured; the assigned copy: 0.02 µs).
+      if (cached) return Object.assign({}, cached);
       const a: Attributes = { [ATTR_GEN_AI_CONVERSATION_ID]: id };
       if (state.developer) a[ATTR_USER_ID] = state.developer;
       if (state.email) a[ATTR_USER_EMAIL] = state.email;
@@ -142,7 +155,7 @@ export function createSession(ctx: SessionContext, id: string): Session {
       if (change !== undefined) a[ATTR_VCS_CHANGE_ID] = change;
       if (state.intent) a[ATTR_HM_TASK_INTENT] = state.intent;
       cached = a;
-      return { ...a };
+      return Object.assign({}, a);
     },
   };
 }
@@ -162,7 +175,14 @@ export class SessionSpanProcessor implements SpanProcessor {
   onStart(span: Span, parentContext: Context): void {
     try {
       const s = sessionFrom(parentContext);
-      if (s) span.setAttributes(s.attributes());
+      if (!s) return;
+      // The SDK's wrappers start their spans with these attributes already: not twice.
+      if (
+        span.instrumentationScope.name === INSTRUMENTATION_NAME &&
+        span.attributes[ATTR_GEN_AI_CONVERSATION_ID] === s.id
+      )
+        return;
+      span.setAttributes(s.attributes());
     } catch {
       // never let telemetry break the harness
     }

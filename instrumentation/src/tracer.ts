@@ -23,8 +23,9 @@ import {
   resultText,
   sha256Hex,
 } from './hashing.js';
-import { redact, redactContent } from './redact.js';
-import { describeToolCall, type CallShape } from './tool-schemas.js';
+import { redactContent } from './redact.js';
+import { errorType, exceptionOf, isObj, responseAttributes, responseUsage } from './span-facts.js';
+import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
   activeSession,
@@ -40,9 +41,6 @@ import {
   ATTR_GEN_AI_OPERATION_NAME,
   ATTR_GEN_AI_PROVIDER_NAME,
   ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_FINISH_REASONS,
-  ATTR_GEN_AI_RESPONSE_ID,
-  ATTR_GEN_AI_RESPONSE_MODEL,
   ATTR_GEN_AI_TOOL_CALL_ARGUMENTS,
   ATTR_GEN_AI_TOOL_CALL_ID,
   ATTR_GEN_AI_TOOL_CALL_RESULT,
@@ -63,6 +61,8 @@ import {
   ATTR_HM_TOOL_RESULT_TOKENS,
   ATTR_HM_TOOL_TARGET_HASH,
   GEN_AI_OPERATION,
+  INSTRUMENTATION_NAME,
+  INSTRUMENTATION_VERSION,
   spanNameForAgent,
   spanNameForInference,
   spanNameForTool,
@@ -79,9 +79,7 @@ import {
   toSessionCall,
 } from './session-calls.js';
 
-/** Instrumentation scope of the spans the wrappers make. */
-export const INSTRUMENTATION_NAME = '@harness-meter/instrumentation';
-export const INSTRUMENTATION_VERSION = '0.1.0';
+export { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './semconv.js';
 
 export type {
   HarnessTracerOptions,
@@ -103,86 +101,13 @@ import type {
   HarnessTracer,
 } from './tracer-types.js';
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null;
 const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
 
-const OPENAI_OBJECTS = /^(?:chat\.completion|response|text_completion)/;
-
-/** Does this look like a provider response (Anthropic Messages, OpenAI Chat/Responses, Gemini)? */
-function looksLikeResponse(r: Obj): boolean {
-  return (
-    r.type === 'message' ||
-    'stop_reason' in r ||
-    Array.isArray(r.choices) ||
-    Array.isArray(r.candidates) ||
-    (typeof r.object === 'string' && OPENAI_OBJECTS.test(r.object)) ||
-    isObj(r.usage) ||
-    isObj(r.usageMetadata)
-  );
-}
-
-/** gen_ai.response.* from a provider response, duck-typed (no dependency on the providers' SDKs). */
-function responseAttributes(r: unknown): Attributes {
-  const a: Attributes = {};
-  if (!isObj(r) || !looksLikeResponse(r)) return a;
-  const model = typeof r.model === 'string' ? r.model : r.modelVersion; // Gemini: modelVersion
-  if (typeof model === 'string' && model) a[ATTR_GEN_AI_RESPONSE_MODEL] = model;
-  const id = typeof r.id === 'string' ? r.id : r.responseId; // Gemini: responseId
-  if (typeof id === 'string' && id) a[ATTR_GEN_AI_RESPONSE_ID] = id;
-  const reasons: string[] = [];
-  if (typeof r.stop_reason === 'string') reasons.push(r.stop_reason); // Anthropic
-  if (Array.isArray(r.choices))
-    for (const c of r.choices as unknown[])
-      if (isObj(c) && typeof c.finish_reason === 'string') reasons.push(c.finish_reason); // OpenAI chat
-  if (Array.isArray(r.candidates))
-    for (const c of r.candidates as unknown[])
-      if (isObj(c) && typeof c.finishReason === 'string') reasons.push(c.finishReason); // Gemini
-  if (isObj(r.incomplete_details) && typeof r.incomplete_details.reason === 'string')
-    reasons.push(r.incomplete_details.reason); // OpenAI Responses, when cut short
-  if (reasons.length > 0) a[ATTR_GEN_AI_RESPONSE_FINISH_REASONS] = reasons;
-  return a;
-}
-
-/** The usage object a provider response carries, if any. */
-const responseUsage = (result: unknown): unknown =>
-  isObj(result) ? (result.usage ?? result.usageMetadata) : undefined;
-
-/**
- * error.type: the error's class name (`RangeError`, `AbortError`), or its string `code` when the
- * class says nothing more than `Error` (`ENOENT`); `_OTHER` for thrown non-errors (semconv fallback).
- */
-function errorType(err: unknown): string {
-  if (!(err instanceof Error)) return '_OTHER';
-  const name = err.name || err.constructor.name || 'Error';
-  const code = (err as { code?: unknown }).code;
-  return name === 'Error' && typeof code === 'string' && code ? code : name;
-}
-
-/** Parts of a thrown error that go on the span, redacted: messages often quote commands and URLs. */
-function exceptionOf(err: unknown): { name: string; message: string; stack?: string } {
-  if (err instanceof Error) {
-    const out: { name: string; message: string; stack?: string } = {
-      name: err.name || err.constructor.name || 'Error',
-      message: redact(err.message),
-    };
-    if (typeof err.stack === 'string') out.stack = redact(err.stack);
-    return out;
-  }
-  let text: string;
-  try {
-    text = typeof err === 'string' ? err : String(err);
-  } catch {
-    text = typeof err;
-  }
-  return { name: '_OTHER', message: redact(text) };
-}
-
-/** Callbacks of `run`: what to record when the wrapped function returns, or throws. */
-interface RunHooks<T> {
-  onResult?: (result: Awaited<T>) => void;
-  onError?: (error: unknown) => void;
+/** What to record when a wrapped function returns, or throws: one object per call, no closures. */
+interface CallEnd<T> {
+  result(value: Awaited<T>): void;
+  error(err: unknown): void;
 }
 
 /**
@@ -232,130 +157,335 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     }
   }
 
+  function endSpan(span: Span): void {
+    try {
+      span.end();
+    } catch (e) {
+      report(e);
+    }
+  }
+
+  function succeed<T>(span: Span, value: Awaited<T>, end: CallEnd<T> | undefined): void {
+    if (end)
+      try {
+        end.result(value);
+      } catch (e) {
+        report(e);
+      }
+    endSpan(span);
+  }
+
+  /** Records the error on the span (redacted), tells the call, ends the span. */
+  function fail<T>(span: Span, err: unknown, end: CallEnd<T> | undefined): void {
+    try {
+      const ex = exceptionOf(err);
+      span.recordException(ex);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: ex.message });
+      span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
+    } catch (e) {
+      report(e);
+    }
+    if (end)
+      try {
+        end.error(err);
+      } catch (e) {
+        report(e);
+      }
+    endSpan(span);
+  }
+
   /**
    * Runs fn as the active span and ends the span on return, on resolve, and on throw (recording
    * the error, then rethrowing the ORIGINAL error unchanged). Telemetry work never throws.
    */
-  function run<T>(span: Span, fn: () => T, hooks: RunHooks<T>): T {
-    const fail = (err: unknown): void => {
-      safe(() => {
-        const ex = exceptionOf(err);
-        span.recordException(ex);
-        span.setStatus({ code: SpanStatusCode.ERROR, message: ex.message });
-        span.setAttribute(ATTR_ERROR_TYPE, errorType(err));
-      });
-      if (hooks.onError) safe(() => hooks.onError?.(err));
-    };
-    const succeed = (value: Awaited<T>): void => {
-      if (hooks.onResult) safe(() => hooks.onResult?.(value));
-    };
-    const end = (): void => safe(() => span.end());
+  function run<T>(span: Span, fn: () => T, end?: CallEnd<T>): T {
     let result: T;
     try {
       result = context.with(trace.setSpan(context.active(), span), fn);
     } catch (err) {
-      fail(err);
-      end();
+      fail(span, err, end);
       throw err;
     }
     if (isPromise(result)) {
       return Promise.resolve(result).then(
         (value) => {
-          succeed(value);
-          end();
+          succeed(span, value, end);
           return value;
         },
         (err: unknown) => {
-          fail(err);
-          end();
+          fail(span, err, end);
           throw err;
         },
       ) as T;
     }
-    succeed(result as Awaited<T>);
-    end();
+    succeed(span, result as Awaited<T>, end);
     return result;
   }
 
-  function sessionAttributes(): Attributes {
+  /** The session's attributes, as a fresh object the caller adds its own to. */
+  function sessionAttributes(session: Session | undefined = activeSession()): Attributes {
     try {
-      return activeSession()?.attributes() ?? {};
+      return session?.attributes() ?? {};
     } catch (e) {
       report(e);
       return {};
     }
   }
 
-  const describeOptions = {
+  const describeOptions: DescribeOptions = {
     ...(options.shellParser ? { parse: options.shellParser } : {}),
     ...(options.shellCommands ? { shellCommands: options.shellCommands } : {}),
   };
 
   /** The tool's schema (per-agent argument shapes, shell model), or undefined for an unknown tool. */
   function shapeOf(request: ToolRequest, session: Session | undefined): CallShape | undefined {
-    let shape: CallShape | undefined;
-    const shellCwd = session ? shellCwds.get(session) : undefined;
-    safe(() => {
-      shape = describeToolCall(String(request.name), request.args, {
-        ...describeOptions,
-        ...(session?.cwd ? { cwd: session.cwd } : {}),
-        ...(shellCwd === undefined ? {} : { shellCwd }),
-      });
-    });
-    return shape;
+    try {
+      const cwd = session?.cwd;
+      const shellCwd = session ? shellCwds.get(session) : undefined;
+      let o = describeOptions;
+      if (cwd || shellCwd !== undefined) {
+        o = Object.assign({}, describeOptions); // not a spread: see Session.attributes()
+        if (cwd) o.cwd = cwd;
+        if (shellCwd !== undefined) o.shellCwd = shellCwd;
+      }
+      return describeToolCall(String(request.name), request.args, o);
+    } catch (e) {
+      report(e);
+      return undefined;
+    }
   }
 
-  /** The attributes of a tool call that come from its request (hashes, class, range, content). */
-  function toolAttributes(
+  /** Adds the attributes of a tool call that come from its request (hashes, class, range, content). */
+  function addToolAttributes(
+    attrs: Attributes,
     request: ToolRequest,
-    withContent = capture,
-    shape?: CallShape,
-    session?: Session,
+    withContent: boolean,
+    shape: CallShape | undefined,
+    session: Session | undefined,
   ): Attributes {
     const name = String(request.name);
-    const attrs: Attributes = {
-      [ATTR_GEN_AI_OPERATION_NAME]: GEN_AI_OPERATION.executeTool,
-      [ATTR_GEN_AI_TOOL_NAME]: name,
-    };
-    safe(() => {
+    attrs[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION.executeTool;
+    attrs[ATTR_GEN_AI_TOOL_NAME] = name;
+    try {
       attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? shape?.cls ?? classifyTool(name);
-    });
+    } catch (e) {
+      report(e);
+    }
     if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
     if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
-    safe(() => {
-      if (request.args === undefined) return;
-      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
-      attrs[ATTR_HM_TOOL_ARGS_HASH] = sha256Hex(text);
-      attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
-    });
-    safe(() => {
+    let argsText: string | undefined;
+    let argsHash: string | undefined;
+    try {
+      if (request.args !== undefined) {
+        const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
+        argsHash = sha256Hex(text);
+        argsText = text;
+        attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;
+        attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
+      }
+    } catch (e) {
+      report(e);
+    }
+    try {
       const target =
         typeof request.target === 'string'
           ? normalizeTarget(request.target, request.args)
           : shape
             ? shape.target
             : inferTarget(request.args);
-      if (target !== undefined) attrs[ATTR_HM_TOOL_TARGET_HASH] = sha256Hex(target);
-    });
-    safe(() => {
-      if (shape) {
-        Object.assign(attrs, shapeAttributes(shape, attrs[ATTR_HM_TOOL_TARGET_HASH], session));
+      // searches and fetches are identified by their whole key: the same text, hashed once
+      if (target !== undefined)
+        attrs[ATTR_HM_TOOL_TARGET_HASH] =
+          target === argsText && argsHash !== undefined ? argsHash : sha256Hex(target);
+    } catch (e) {
+      report(e);
+    }
+    try {
+      if (shape) shapeAttributes(shape, attrs[ATTR_HM_TOOL_TARGET_HASH], session, attrs);
+      else {
+        const range = readRange(request.args);
+        if (range) {
+          attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
+          if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
+        }
+        const edit = editHashes(request.args);
+        if (edit?.before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = edit.before;
+        if (edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = edit.after;
+      }
+    } catch (e) {
+      report(e);
+    }
+    if (withContent && request.args !== undefined)
+      try {
+        attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redactContent(request.args);
+      } catch (e) {
+        report(e);
+      }
+    return attrs;
+  }
+
+  /** What a tool call records when it returns or throws, and what its session remembers. */
+  class ToolCallEnd<T> implements CallEnd<T> {
+    call: SessionCall | undefined;
+    constructor(
+      readonly span: Span,
+      readonly request: ToolRequest,
+      readonly attrs: Attributes,
+      readonly shape: CallShape | undefined,
+      readonly session: Session | undefined,
+      readonly opts: ToolCallOptions<Awaited<T>> | undefined,
+    ) {
+      if (session)
+        try {
+          this.call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
+        } catch (e) {
+          report(e);
+        }
+    }
+
+    result(result: Awaited<T>): void {
+      const span = this.span;
+      let failed = false;
+      if (this.opts?.isError) {
+        try {
+          failed = this.opts.isError(result) === true;
+        } catch (e) {
+          report(e);
+        }
+      }
+      let tokens = 0;
+      let lines: number | undefined;
+      let transient = false;
+      try {
+        const text = resultText(result);
+        // only a read that stops at a default limit needs its lines (resolvedRange)
+        if (this.shape?.defaultLimit) lines = lineCount(text);
+        if (failed) transient = isTransientFailure(text);
+        const bytes = Buffer.byteLength(text);
+        tokens = estimateTokens(bytes);
+        span.setAttributes({
+          [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
+          [ATTR_HM_TOOL_RESULT_TOKENS]: tokens,
+          [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
+        });
+      } catch (e) {
+        report(e);
+      }
+      if (capture)
+        try {
+          span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, redactContent(result));
+        } catch (e) {
+          report(e);
+        }
+      if (failed)
+        try {
+          span.setStatus({ code: SpanStatusCode.ERROR, message: 'the tool reported an error' });
+          span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
+          span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
+        } catch (e) {
+          report(e);
+        }
+      this.remember(failed ? 0 : tokens, failed, lines, transient);
+    }
+
+    error(err: unknown): void {
+      this.span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
+      let transient = false;
+      try {
+        const code = (err as { code?: unknown } | null)?.code;
+        const message = err instanceof Error ? err.message : String(err);
+        transient = isTransientFailure(`${typeof code === 'string' ? code : ''} ${message}`);
+      } catch (e) {
+        report(e);
+      }
+      this.remember(0, true, undefined, transient);
+    }
+
+    remember(resultTokens: number, failed: boolean, lines: number | undefined, transient: boolean) {
+      try {
+        const { span, shape, session, call } = this;
+        if (transient) span.setAttribute(ATTR_HM_TOOL_ERROR_TRANSIENT, 'true');
+        const range = resolvedRange(shape, lines);
+        if (range) {
+          span.setAttribute(ATTR_HM_TOOL_RANGE_START, range.start);
+          if (range.end !== undefined) span.setAttribute(ATTR_HM_TOOL_RANGE_END, range.end);
+        }
+        if (!session || !call) return;
+        if (range) {
+          call.rangeStart = range.start;
+          if (range.end !== undefined) call.rangeEnd = range.end;
+        }
+        call.end = clock();
+        call.isError = failed;
+        if (transient) call.transient = true;
+        call.resultTokens = resultTokens;
+        session.record(call);
+        if (!failed) rememberContent(session, shape, this.attrs);
+        // Claude Code's Bash and Cursor's terminal keep their directory between calls
+        if (
+          !failed &&
+          shape?.shellCwd &&
+          PERSISTENT_SHELLS.has(String(this.request.name).toLowerCase())
+        )
+          shellCwds.set(session, shape.shellCwd);
+      } catch (e) {
+        report(e);
+      }
+    }
+  }
+
+  /** What an LLM call records when it returns: response facts, and usage unless already recorded. */
+  class LlmCallEnd<T> implements CallEnd<T> {
+    usageRecorded = false;
+    readonly handle: LlmSpan;
+    constructor(
+      readonly span: Span,
+      readonly opts: LlmCallOptions<Awaited<T>> | undefined,
+    ) {
+      // arrow functions: a harness may pass llm.recordUsage around on its own
+      this.handle = {
+        span,
+        recordUsage: (usage) => this.recordUsage(usage),
+        recordResponse: (response) => this.recordResponse(response),
+      };
+    }
+
+    recordUsage(usage: unknown): void {
+      try {
+        const u = normalizeUsage(usage);
+        if (u) {
+          this.span.setAttributes(usageAttributes(u));
+          this.usageRecorded = true;
+        } else if (usage !== undefined) {
+          report(new TypeError('harness-meter: unrecognized usage object; no tokens recorded'));
+        }
+      } catch (e) {
+        report(e);
+      }
+    }
+
+    recordResponse(response: unknown): void {
+      try {
+        this.span.setAttributes(responseAttributes(response));
+      } catch (e) {
+        report(e);
+      }
+    }
+
+    result(result: Awaited<T>): void {
+      this.recordResponse(result);
+      if (this.usageRecorded) return;
+      let usage: unknown;
+      try {
+        usage = this.opts?.usage ? this.opts.usage(result) : responseUsage(result);
+      } catch (e) {
+        report(e);
         return;
       }
-      const range = readRange(request.args);
-      if (range) {
-        attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
-        if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
-      }
-      const edit = editHashes(request.args);
-      if (edit?.before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = edit.before;
-      if (edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = edit.after;
-    });
-    if (withContent && request.args !== undefined)
-      safe(() => {
-        attrs[ATTR_GEN_AI_TOOL_CALL_ARGUMENTS] = redactContent(request.args);
-      });
-    return attrs;
+      if (usage !== undefined) this.recordUsage(usage);
+    }
+
+    error(): void {}
   }
 
   return {
@@ -385,143 +515,32 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         },
         parent,
       );
-      return context.with(parent, () => run(span, () => fn(session), {}));
+      return context.with(parent, () => run(span, () => fn(session)));
     },
 
     llmCall<T>(request: LlmRequest, fn: (llm: LlmSpan) => T, opts?: LlmCallOptions<Awaited<T>>): T {
       const operation = request.operation || GEN_AI_OPERATION.chat;
       const model = String(request.model);
-      const span = startSpan(spanNameForInference(operation, model), SpanKind.CLIENT, {
-        ...sessionAttributes(),
-        [ATTR_GEN_AI_OPERATION_NAME]: operation,
-        [ATTR_GEN_AI_PROVIDER_NAME]: String(request.provider),
-        [ATTR_GEN_AI_REQUEST_MODEL]: model,
-      });
-      let usageRecorded = false;
-      const handle: LlmSpan = {
-        span,
-        recordUsage: (usage) =>
-          safe(() => {
-            const u = normalizeUsage(usage);
-            if (u) {
-              span.setAttributes(usageAttributes(u));
-              usageRecorded = true;
-            } else if (usage !== undefined) {
-              report(new TypeError('harness-meter: unrecognized usage object; no tokens recorded'));
-            }
-          }),
-        recordResponse: (response) => safe(() => span.setAttributes(responseAttributes(response))),
-      };
-      return run(span, () => fn(handle), {
-        onResult: (result) => {
-          handle.recordResponse(result);
-          if (usageRecorded) return;
-          let usage: unknown;
-          try {
-            usage = opts?.usage ? opts.usage(result) : responseUsage(result);
-          } catch (e) {
-            report(e);
-            return;
-          }
-          if (usage !== undefined) handle.recordUsage(usage);
-        },
-      });
+      const attrs = sessionAttributes();
+      attrs[ATTR_GEN_AI_OPERATION_NAME] = operation;
+      attrs[ATTR_GEN_AI_PROVIDER_NAME] = String(request.provider);
+      attrs[ATTR_GEN_AI_REQUEST_MODEL] = model;
+      const span = startSpan(spanNameForInference(operation, model), SpanKind.CLIENT, attrs);
+      const end = new LlmCallEnd<T>(span, opts);
+      return run(span, () => fn(end.handle), end);
     },
 
     toolCall<T>(request: ToolRequest, fn: () => T, opts?: ToolCallOptions<Awaited<T>>): T {
       let session: Session | undefined;
-      safe(() => {
+      try {
         session = activeSession();
-      });
+      } catch (e) {
+        report(e);
+      }
       const shape = shapeOf(request, session);
-      const attrs: Attributes = {
-        ...sessionAttributes(),
-        ...toolAttributes(request, capture, shape, session),
-      };
+      const attrs = addToolAttributes(sessionAttributes(session), request, capture, shape, session);
       const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
-      let call: SessionCall | undefined;
-      safe(() => {
-        if (session)
-          call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
-      });
-      const remember = (
-        resultTokens: number,
-        failed: boolean,
-        lines?: number,
-        transient = false,
-      ): void =>
-        safe(() => {
-          if (transient) span.setAttribute(ATTR_HM_TOOL_ERROR_TRANSIENT, 'true');
-          const range = resolvedRange(shape, lines);
-          if (range) {
-            span.setAttribute(ATTR_HM_TOOL_RANGE_START, range.start);
-            if (range.end !== undefined) span.setAttribute(ATTR_HM_TOOL_RANGE_END, range.end);
-          }
-          if (!session || !call) return;
-          if (range) {
-            call.rangeStart = range.start;
-            if (range.end !== undefined) call.rangeEnd = range.end;
-          }
-          call.end = clock();
-          call.isError = failed;
-          if (transient) call.transient = true;
-          call.resultTokens = resultTokens;
-          session.record(call);
-          if (!failed) rememberContent(session, shape, attrs);
-          // Claude Code's Bash and Cursor's terminal keep their directory between calls
-          if (
-            !failed &&
-            shape?.shellCwd &&
-            PERSISTENT_SHELLS.has(String(request.name).toLowerCase())
-          )
-            shellCwds.set(session, shape.shellCwd);
-        });
-      return run(span, fn, {
-        onResult: (result) => {
-          let failed = false;
-          if (opts?.isError) {
-            try {
-              failed = opts.isError(result) === true;
-            } catch (e) {
-              report(e);
-            }
-          }
-          let tokens = 0;
-          let lines: number | undefined;
-          let transient = false;
-          safe(() => {
-            const text = resultText(result);
-            lines = lineCount(text);
-            if (failed) transient = isTransientFailure(text);
-            const bytes = Buffer.byteLength(text);
-            tokens = estimateTokens(bytes);
-            span.setAttributes({
-              [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
-              [ATTR_HM_TOOL_RESULT_TOKENS]: tokens,
-              [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
-            });
-          });
-          if (capture)
-            safe(() => span.setAttribute(ATTR_GEN_AI_TOOL_CALL_RESULT, redactContent(result)));
-          if (failed)
-            safe(() => {
-              span.setStatus({ code: SpanStatusCode.ERROR, message: 'the tool reported an error' });
-              span.setAttribute(ATTR_ERROR_TYPE, 'tool_error');
-              span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
-            });
-          remember(failed ? 0 : tokens, failed, lines, transient);
-        },
-        onError: (err) => {
-          span.setAttribute(ATTR_HM_TOOL_ERROR, 'true');
-          let transient = false;
-          safe(() => {
-            const code = (err as { code?: unknown } | null)?.code;
-            const message = err instanceof Error ? err.message : String(err);
-            transient = isTransientFailure(`${typeof code === 'string' ? code : ''} ${message}`);
-          });
-          remember(0, true, undefined, transient);
-        },
-      });
+      return run(span, fn, new ToolCallEnd<T>(span, request, attrs, shape, session, opts));
     },
 
     checkRedundancy(request) {
@@ -529,7 +548,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         const session = activeSession();
         if (!session) return undefined;
         const shape = shapeOf(request, session);
-        const attrs = toolAttributes(request, false, shape, session);
+        const attrs = addToolAttributes({}, request, false, shape, session);
         const candidate = toSessionCall(request, attrs, '\u0000candidate');
         const range = resolvedRange(shape, undefined);
         if (range) {
