@@ -101,7 +101,8 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
     effect: 'mutate',
     sub: { test: 'run', t: 'run', run: 'run', ls: 'query', view: 'query', outdated: 'query' },
   },
-  pnpm: { effect: 'mutate', sub: { test: 'run', run: 'run', ls: 'query' } },
+  // pnpm and bun run a package script by its bare name (`pnpm lint`): the usual check names run.
+  pnpm: { effect: 'mutate', sub: { ...testBuild(), test: 'run', run: 'run', ls: 'query' } },
   yarn: { effect: 'mutate', sub: { test: 'run', run: 'run', ...testBuild() } },
   npx: { effect: 'run' },
   node: { effect: 'run' },
@@ -135,7 +136,7 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
   mkdir: { effect: 'mutate', keepsContent: true },
   rspec: { effect: 'run' },
   phpunit: { effect: 'run' },
-  bun: { effect: 'mutate', sub: { test: 'run', run: 'run' } },
+  bun: { effect: 'mutate', sub: { ...testBuild(), test: 'run', run: 'run' } },
   deno: { effect: 'mutate', sub: { test: 'run', check: 'run', lint: 'run', run: 'run' } },
   './mvnw': { effect: 'run', sub: { install: 'mutate', deploy: 'mutate', clean: 'mutate' } },
   touch: { effect: 'mutate', writesOperands: true },

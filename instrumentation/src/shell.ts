@@ -123,6 +123,8 @@ export interface ShellCommand {
   writes: string[];
   /** Redirection targets that are files (`> out.txt`). */
   redirects: string[];
+  /** The later stages of its pipeline (`| head -40`, `| wc -l`): they change what is shown. */
+  pipe?: string[][];
 }
 
 /** The classification of a whole command line. */
@@ -204,6 +206,8 @@ function segments(tokens: readonly ShellToken[]): { unknown: boolean; list: Stag
 function effectOf(argv: string[], table: Readonly<Record<string, ShellRule>>): ShellEffect {
   const name = posix.basename(argv[0] ?? '');
   const rule = table[argv[0] ?? ''] ?? table[name];
+  // `rustc --version`, `go version`: asking any tool its version changes nothing.
+  if (argv.length === 2 && /^(--version|-V|-v|version)$/.test(argv[1] ?? '')) return 'query';
   if (!rule) return 'mutate';
   const args = argv.slice(1);
   const has = (flags: readonly string[] | undefined): boolean =>
@@ -447,8 +451,10 @@ function analyzeStages(
       else writes = undefined;
     }
     // The rest of the pipeline: filters narrow a read; anything else makes it a query of its own.
+    const pipe: string[][] = [];
     for (const s of pipeline.slice(1)) {
       const sArgv = stripPrefix(s.words);
+      pipe.push(sArgv);
       const sName = posix.basename(sArgv[0] ?? '');
       const se = effectOf(sArgv, table);
       if (se === 'mutate' || se === 'run') {
@@ -473,8 +479,20 @@ function analyzeStages(
     }
     raise(e);
     if (e === 'mutate') touches = touches && writes ? [...touches, ...writes] : undefined;
-    commands.push({ argv, cwd, effect: e, writes: writes ?? [], redirects });
-    keys.push({ argv: normalizeArgv(argv, e), cwd });
+    commands.push({
+      argv,
+      cwd,
+      effect: e,
+      writes: writes ?? [],
+      redirects,
+      ...(pipe.length > 0 ? { pipe } : {}),
+    });
+    // `rg x | head -40` and `rg x | wc -l` show different things: the filters are part of the key.
+    keys.push(
+      pipe.length > 0
+        ? { argv: normalizeArgv(argv, e), cwd, pipe }
+        : { argv: normalizeArgv(argv, e), cwd },
+    );
   }
   const result: ShellAnalysis = {
     effect,

@@ -218,7 +218,7 @@ function identity(name: string, args: unknown): CallShape {
 
 /** MCP tools whose name says they only look things up (`get_issue`, `list_files`, `query`, `search_code`). */
 const MCP_LOOKUP =
-  /^(get|list|search|read|fetch|query|describe|find|lookup|show|view|retrieve)(_|$)/;
+  /^(get|list|search|read|fetch|query|describe|find|lookup|show|view|retrieve|resolve)([-_]|$)/;
 
 type Schema = (a: Args, cwd: string, o: DescribeOptions, name: string) => CallShape | undefined;
 
@@ -238,7 +238,7 @@ const contextLines = (v: string | undefined): number | null =>
  */
 function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefined {
   const c = a.commands[0];
-  if (a.commands.length !== 1 || !c || c.redirects.length > 0) return undefined;
+  if (a.commands.length !== 1 || !c || c.redirects.length > 0 || c.pipe) return undefined;
   const name = posix.basename(c.argv[0] ?? '');
   const args = c.argv.slice(1);
   if (name === 'ls') {
@@ -456,7 +456,9 @@ const SCHEMAS: Record<string, Schema> = {
   },
   ls: (a, cwd) => {
     const p = str(a, 'path', 'relative_workspace_path', 'dir_path', 'directory') ?? '.';
-    const key = { op: 'list', path: resolvePath(p, cwd), ignore: a.ignore ?? null };
+    // An empty ignore list ignores nothing: the same as none (Gemini's list_directory default).
+    const ignore = Array.isArray(a.ignore) && a.ignore.length === 0 ? null : (a.ignore ?? null);
+    const key = { op: 'list', path: resolvePath(p, cwd), ignore };
     return { cls: 'search', key, target: canonicalJson(key) };
   },
   file_search: (a) => {
@@ -483,6 +485,35 @@ const SCHEMAS: Record<string, Schema> = {
   run_terminal_cmd: (a, cwd, o) => shellShape(a.command, o.shellCwd ?? cwd, o),
   run_command: (a, cwd, o) =>
     shellShape(a.command, resolvePath(str(a, 'cwd', 'workdir') ?? '.', cwd), o),
+  // Anthropic's text editor tool (`str_replace_based_edit_tool`, formerly `str_replace_editor`):
+  // one tool, the operation in `command`; `view_range` is 1-based inclusive, -1 = to the end.
+  str_replace_based_edit_tool: (a, cwd, o, name) => {
+    const p = str(a, 'path');
+    if (!p) return undefined;
+    const path = resolvePath(p, cwd);
+    switch (a.command) {
+      case 'view': {
+        const r = Array.isArray(a.view_range) ? a.view_range.map(num) : [];
+        const start = r[0] ?? 1;
+        const end = r[1] === undefined || r[1] === -1 ? undefined : r[1];
+        return readShape(path, Math.max(1, start), end);
+      }
+      case 'str_replace':
+        return SCHEMAS.edit?.(a, cwd, o, name);
+      case 'create':
+        return typeof a.file_text === 'string'
+          ? { ...editShape(path, undefined, a.file_text), fullWrite: true }
+          : undefined;
+      case 'insert':
+        return {
+          ...editShape(path, undefined, typeof a.new_str === 'string' ? a.new_str : undefined),
+          key: { op: 'insert', path, line: a.insert_line ?? null, text: a.new_str ?? null },
+        };
+      default:
+        // undo_edit and anything newer: a write of that file, content unknown
+        return editShape(path, undefined, undefined);
+    }
+  },
   // ── the web ──
   webfetch: (a) => {
     const url = str(a, 'url');
@@ -537,6 +568,13 @@ const ALIASES: Record<string, string> = {
   google_web_search: 'websearch',
   web_search: 'websearch',
   http_get: 'fetch',
+  fetch_url: 'fetch',
+  url_fetch: 'fetch',
+  list_files: 'ls',
+  str_replace_editor: 'str_replace_based_edit_tool',
+  read_text_file: 'read_file',
+  // Codex's string-form shell tool (`command` is a script, `workdir` as for `shell`)
+  shell_command: 'shell',
   local_shell: 'shell',
   terminal: 'bash',
 };
