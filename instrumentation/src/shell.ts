@@ -134,6 +134,17 @@ export interface ShellAnalysis {
   commands: ShellCommand[];
   /** For a mutation: the files it can touch, or undefined when unknowable (then: anything). */
   touches?: string[];
+  /**
+   * Of `touches`, the files it may create or delete (`> f`, `touch`, `rm`, `mv`, `cp`), which
+   * changes directory listings; the others only change content (`>> f`, `sed -i`, formatters).
+   */
+  creates?: string[];
+  /**
+   * For reads, searches, listings and queries: what their result depends on, when knowable —
+   * `content:<path>` (file contents under path), `names:<path>` (which files exist under path),
+   * `history:<dir>` (the git history: commits, not the working tree), `env:` (the installed tools).
+   */
+  scope?: string;
   /** For a read: the file and line range (inclusive; end undefined = to the end; start -1 = a tail). */
   read?: { paths: string[]; start: number; end?: number };
   /** A stable key of what was asked, for hashing (words normalized, paths resolved). */
@@ -154,6 +165,8 @@ function resolve(cwd: string, p: string): string {
 interface Stage {
   words: string[];
   redirects: string[];
+  /** The redirection targets appended to (`>>`): their content changes, they are not created. */
+  appends?: string[];
 }
 
 /** Splits tokens into sequential segments, each a pipeline of stages. */
@@ -190,7 +203,10 @@ function segments(tokens: readonly ShellToken[]): { unknown: boolean; list: Stag
         i++;
         // `2> file` leaves the fd number as the previous word
         if (/^\d$/.test(stage.words.at(-1) ?? '')) stage.words.pop();
-        if (tw !== '/dev/null') stage.redirects.push(tw);
+        if (tw !== '/dev/null') {
+          stage.redirects.push(tw);
+          if (op === '>>') (stage.appends ??= []).push(tw);
+        }
       }
     } else if (op === '>&') {
       if (/^\d$/.test(stage.words.at(-1) ?? '')) stage.words.pop();
@@ -374,6 +390,7 @@ function analyzeStages(
   const commands: ShellCommand[] = [];
   let effect = 'query' as ShellEffect;
   let touches: string[] | undefined = [];
+  const creates: string[] = [];
   let read: ShellAnalysis['read'];
   let reads = 0;
   const keys: unknown[] = [];
@@ -405,6 +422,7 @@ function analyzeStages(
       raise(inner.effect);
       if (inner.effect === 'mutate')
         touches = touches && inner.touches ? [...touches, ...inner.touches] : undefined;
+      creates.push(...(inner.creates ?? []));
       if (inner.read) {
         read = inner.read;
         reads++;
@@ -423,6 +441,9 @@ function analyzeStages(
     }
     let e = effectOf(argv, table);
     const redirects = pipeline.flatMap((s) => s.redirects.map((r) => resolve(cwd, r)));
+    const appends = new Set(pipeline.flatMap((s) => (s.appends ?? []).map((r) => resolve(cwd, r))));
+    // Files this command may create or delete: `> f`, and the operands of rm/mv/cp/touch/tee.
+    const made = redirects.filter((r) => !appends.has(r));
     let stageRead: ShellAnalysis['read'];
     if (e === 'read') {
       stageRead = readOf(argv, cwd);
@@ -436,19 +457,22 @@ function analyzeStages(
       else if (rule?.writesLast) {
         const last = operands(argv).at(-1);
         if (last !== undefined) writes.push(resolve(cwd, last));
-      } else if (rule?.writesOperands)
-        writes.push(
-          ...operands(argv, ['-e'])
-            .slice(name === 'sed' ? 1 : 0)
-            .map((f) => resolve(cwd, f)),
-        );
-      else if (
+        if (last !== undefined) made.push(resolve(cwd, last));
+      } else if (rule?.writesOperands) {
+        const files = operands(argv, ['-e'])
+          .slice(name === 'sed' ? 1 : 0)
+          .map((f) => resolve(cwd, f));
+        writes.push(...files);
+        if (!rule.inPlace) made.push(...files);
+        // `mv a b`: a disappears, b appears
+      } else if (
         posix.basename(argv[0] ?? '') === 'git' &&
         ['checkout', 'restore'].includes(argv[1] ?? '') &&
         argv.includes('--')
       )
         writes.push(...argv.slice(argv.indexOf('--') + 1).map((f) => resolve(cwd, f)));
       else writes = undefined;
+      if (writes && posix.basename(argv[0] ?? '') === 'git') made.push(...writes);
     }
     // The rest of the pipeline: filters narrow a read; anything else makes it a query of its own.
     const pipe: string[][] = [];
@@ -458,9 +482,11 @@ function analyzeStages(
       const sName = posix.basename(sArgv[0] ?? '');
       const se = effectOf(sArgv, table);
       if (se === 'mutate' || se === 'run') {
-        if (sName === 'tee')
-          writes = writes ? [...writes, ...operands(sArgv).map((f) => resolve(cwd, f))] : undefined;
-        else writes = undefined;
+        if (sName === 'tee') {
+          const files = operands(sArgv).map((f) => resolve(cwd, f));
+          writes = writes ? [...writes, ...files] : undefined;
+          if (!sArgv.includes('-a') && !sArgv.includes('--append')) made.push(...files);
+        } else writes = undefined;
         e = 'mutate';
       } else if (stageRead && FILTERS.includes(sName)) {
         const n = narrow(stageRead, sArgv);
@@ -478,7 +504,10 @@ function analyzeStages(
       reads++;
     }
     raise(e);
-    if (e === 'mutate') touches = touches && writes ? [...touches, ...writes] : undefined;
+    if (e === 'mutate') {
+      touches = touches && writes ? [...touches, ...writes] : undefined;
+      creates.push(...made);
+    }
     commands.push({
       argv,
       cwd,
@@ -502,10 +531,152 @@ function analyzeStages(
   };
   if (effect === 'mutate') {
     if (touches) result.touches = touches;
+    if (touches && creates.length > 0) result.creates = [...new Set(creates)];
   } else if (effect === 'read' && reads === 1 && read) result.read = read;
   else if (effect === 'read') effect = 'search';
   result.effect = effect;
+  if (effect !== 'mutate' && effect !== 'run' && commands.length === 1 && commands[0]) {
+    const scope = scopeOf(commands[0], read);
+    if (scope) result.scope = scope;
+  }
   return result;
+}
+
+/** Names-only `find` tests: they match file names and kinds, never contents, sizes or times. */
+const FIND_NAME_TESTS = new Set([
+  '-name',
+  '-iname',
+  '-path',
+  '-ipath',
+  '-wholename',
+  '-type',
+  '-maxdepth',
+  '-mindepth',
+  '-not',
+  '!',
+  '-o',
+  '-or',
+  '-a',
+  '-and',
+  '(',
+  ')',
+  '-prune',
+  '-print',
+  '-print0',
+]);
+const FIND_VALUED = new Set([
+  '-name',
+  '-iname',
+  '-path',
+  '-ipath',
+  '-wholename',
+  '-type',
+  '-maxdepth',
+  '-mindepth',
+]);
+const GIT_HISTORY = new Set([
+  'log',
+  'show',
+  'shortlog',
+  'reflog',
+  'rev-parse',
+  'describe',
+  'tag',
+  'branch',
+  'remote',
+  'config',
+]);
+const ENV_QUERIES = new Set(['which', 'type', 'whoami', 'uname', 'env', 'printenv']);
+
+/**
+ * What a read-only command's result depends on (see `ShellAnalysis.scope`), or undefined when not
+ * knowable: then any write may change it.
+ */
+function scopeOf(c: ShellCommand, read: ShellAnalysis['read']): string | undefined {
+  const name = posix.basename(c.argv[0] ?? '');
+  const args = c.argv.slice(1);
+  if (args.length === 1 && /^(--version|-V|-v|version)$/.test(args[0] ?? '')) return 'env:';
+  if (ENV_QUERIES.has(name)) return 'env:';
+  if (name === 'git') {
+    const sub = args[0] ?? '';
+    if (GIT_HISTORY.has(sub)) return `history:${c.cwd}`;
+    if (sub === 'blame') {
+      const file = operands(c.argv.slice(1), ['-L']).at(-1);
+      return file === undefined ? undefined : `content:${resolve(c.cwd, file)}`;
+    }
+    if (['status', 'diff', 'grep', 'ls-files'].includes(sub)) return `content:${c.cwd}`;
+    return undefined;
+  }
+  if (c.effect === 'read' || read) {
+    const paths = read?.paths ?? [];
+    return paths.length === 1 ? `content:${paths[0] ?? ''}` : undefined;
+  }
+  if (name === 'ls' || name === 'tree') {
+    const flags = args.filter((a) => a.startsWith('-')).join('');
+    const ops = args.filter((a) => !a.startsWith('-'));
+    if (ops.length > 1) return undefined;
+    // -l, -s, -t, -S show or sort by sizes and times: a content change shows
+    const kind = /[lstSDhu]/.test(flags.replace(/^-+/, '')) ? 'content' : 'names';
+    return `${kind}:${resolve(c.cwd, ops[0] ?? '.')}`;
+  }
+  if (name === 'find' || name === 'fd') {
+    const roots: string[] = [];
+    let namesOnly = true;
+    if (name === 'find') {
+      let k = 0;
+      while (k < args.length && !/^[-!(]/.test(args[k] ?? '')) roots.push(args[k++] ?? '');
+      for (; k < args.length; k++) {
+        const a = args[k] ?? '';
+        if (!FIND_NAME_TESTS.has(a)) namesOnly = false;
+        if (FIND_VALUED.has(a)) k++;
+      }
+    } else {
+      const ops = operands(c.argv, ['-e', '--extension', '-t', '--type', '-d', '--max-depth']);
+      if (ops[1] !== undefined) roots.push(ops[1]);
+      if (args.some((a) => /^(-S|--size|--changed|-c)/.test(a))) namesOnly = false;
+    }
+    if (roots.length > 1) return undefined;
+    return `${namesOnly ? 'names' : 'content'}:${resolve(c.cwd, roots[0] ?? '.')}`;
+  }
+  if (['grep', 'egrep', 'rg', 'ag', 'ack'].includes(name)) {
+    if (args.some((a) => a === '--files' || a === '-l' || a === '-L')) {
+      // `rg --files` lists names; `-l` still depends on contents
+      if (args.includes('--files')) {
+        const ops = operands(c.argv, ['-g', '--glob', '-t', '--type']);
+        return ops.length <= 1 ? `names:${resolve(c.cwd, ops[0] ?? '.')}` : undefined;
+      }
+    }
+    const explicit = args.some((a) => a === '-e' || a === '--regexp' || a === '-f');
+    const ops = operands(c.argv, [
+      '-e',
+      '--regexp',
+      '-f',
+      '-g',
+      '--glob',
+      '-t',
+      '--type',
+      '-T',
+      '--type-not',
+      '-A',
+      '-B',
+      '-C',
+      '-m',
+      '--max-count',
+      '--include',
+      '--exclude',
+      '--exclude-dir',
+      '-M',
+      '--max-columns',
+    ]);
+    const paths = explicit ? ops : ops.slice(1);
+    if (paths.length > 1) return undefined;
+    return `content:${resolve(c.cwd, paths[0] ?? '.')}`;
+  }
+  if (['wc', 'stat', 'du', 'file'].includes(name)) {
+    const ops = operands(c.argv);
+    return ops.length === 1 ? `content:${resolve(c.cwd, ops[0] ?? '.')}` : undefined;
+  }
+  return undefined;
 }
 
 /** Drops environment assignments (`FOO=1 cmd`) in front of a command. */

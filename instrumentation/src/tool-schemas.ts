@@ -38,6 +38,41 @@ export interface CallShape {
   touches?: string[];
   /** A shell command that moved its working directory (`cd x && …`): where it ended. */
   shellCwd?: string;
+  /** Writes: the call may create or delete its files (Write, `apply_patch` Add), not only edit them. */
+  mayCreate?: boolean;
+}
+
+/**
+ * Touched by every write whose files are known: a search whose scope is not known (its target is
+ * this) is stale after any write. Its hash is `SCOPED_TOUCH` in rules.ts.
+ */
+export const ANY_CONTENT = 'content:*';
+
+/** A path and its ancestors (`/r/src/a.ts`, `/r/src`, `/r`, `/`). */
+function withAncestors(p: string): string[] {
+  const out = [p];
+  for (let d = p, up = posix.dirname(d); up !== d; d = up, up = posix.dirname(d)) out.push(up);
+  return out;
+}
+
+/**
+ * What a write of these files can change, as search scopes: the contents under each ancestor
+ * directory and, for files it may create or delete, the names there. Searches of other scopes stay
+ * current. Undefined when a path is relative with no working directory known (then: anything).
+ */
+export function writeTouches(
+  files: readonly string[],
+  creates: ReadonlySet<string>,
+): string[] | undefined {
+  if (files.length === 0 || files.some((f) => !f.startsWith('/'))) return undefined;
+  const out = new Set<string>([...files, ANY_CONTENT, 'content:.']);
+  if (files.some((f) => creates.has(f))) out.add('names:.');
+  for (const f of files)
+    for (const a of withAncestors(f)) {
+      out.add(`content:${a}`);
+      if (creates.has(f)) out.add(`names:${a}`);
+    }
+  return [...out];
 }
 
 export interface DescribeOptions {
@@ -149,6 +184,7 @@ function patchShape(input: string, cwd: string): CallShape | undefined {
           first.removed.join('\n'),
           first.op === 'delete' ? '' : first.added.join('\n'),
         );
+  if (files.some((f) => f.op !== 'update')) shape.mayCreate = true;
   if (files.length > 1) {
     shape.targets = files.slice(1).map((f) => resolvePath(f.path, cwd));
     delete shape.edit; // several files: no single before/after
@@ -185,13 +221,14 @@ function shapeOfAnalysis(a: ShellAnalysis): CallShape | undefined {
   const key = { op: 'sh', sh: a.key };
   const target = canonicalJson(key);
   if (a.effect === 'read' || a.effect === 'search' || a.effect === 'list' || a.effect === 'query')
-    return toolEquivalent(a) ?? { cls: 'search', key, target };
+    return toolEquivalent(a) ?? { cls: 'search', key, target: a.scope ?? ANY_CONTENT };
   if (a.effect === 'run') return { cls: 'exec', key, target, mutates: 'none' };
   // A touched path without an extension may be a directory: then anything under it may change.
   const knowable = a.touches?.every((p) => /\.[^/]+$/.test(posix.basename(p)));
-  return knowable && a.touches
-    ? { cls: 'exec', key, target, mutates: 'paths', touches: a.touches }
-    : { cls: 'exec', key, target, mutates: 'all' };
+  if (!knowable || !a.touches) return { cls: 'exec', key, target, mutates: 'all' };
+  // (no files: e.g. git commit, mkdir: listings and history may change, so no scopes are given)
+  const scoped = a.touches.length > 0 ? writeTouches(a.touches, new Set(a.creates)) : undefined;
+  return { cls: 'exec', key, target, mutates: 'paths', touches: scoped ?? a.touches };
 }
 
 const DROP = new Set([
@@ -224,7 +261,7 @@ type Schema = (a: Args, cwd: string, o: DescribeOptions, name: string) => CallSh
 
 const grepKey = (pattern: string, path: string, extra: Record<string, unknown>): CallShape => {
   const key = { op: 'grep', pattern, path, ...extra };
-  return { cls: 'search', key, target: canonicalJson(key) };
+  return { cls: 'search', key, target: `content:${path}` };
 };
 
 /** `-A 3`, `-C2`: context lines as numbers. */
@@ -246,7 +283,7 @@ function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefin
     if (ops.length > 1 || args.some((x) => x.startsWith('-') && !/^-[alhF1G]+$/.test(x)))
       return undefined;
     const key = { op: 'list', path: resolvePath(ops[0] ?? '.', c.cwd), ignore: null };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: a.scope ?? ANY_CONTENT };
   }
   if (name !== 'rg' && name !== 'grep') return undefined;
   let pattern: string | undefined;
@@ -342,7 +379,7 @@ const SCHEMAS: Record<string, Schema> = {
       return {
         cls: 'search',
         key: { op: 'read_many', paths: resolved, include: a.include ?? null },
-        target: resolved.join('\n'),
+        target: ANY_CONTENT,
       };
     return {
       cls: 'read',
@@ -389,11 +426,15 @@ const SCHEMAS: Record<string, Schema> = {
   edit_file: (a, cwd) => {
     const p = str(a, 'target_file', 'file_path', 'path');
     if (!p) return undefined;
-    return editShape(
-      resolvePath(p, cwd),
-      undefined,
-      typeof a.code_edit === 'string' ? a.code_edit : undefined,
-    );
+    // Cursor's edit_file also creates files
+    return {
+      ...editShape(
+        resolvePath(p, cwd),
+        undefined,
+        typeof a.code_edit === 'string' ? a.code_edit : undefined,
+      ),
+      mayCreate: true,
+    };
   },
   notebookedit: (a, cwd) => {
     const p = str(a, 'notebook_path');
@@ -452,26 +493,28 @@ const SCHEMAS: Record<string, Schema> = {
       case: a.case_sensitive ?? false,
       gitignore: a.respect_git_ignore ?? true,
     };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: `names:${key.path}` };
   },
   ls: (a, cwd) => {
     const p = str(a, 'path', 'relative_workspace_path', 'dir_path', 'directory') ?? '.';
     // An empty ignore list ignores nothing: the same as none (Gemini's list_directory default).
     const ignore = Array.isArray(a.ignore) && a.ignore.length === 0 ? null : (a.ignore ?? null);
     const key = { op: 'list', path: resolvePath(p, cwd), ignore };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: `names:${key.path}` };
   },
-  file_search: (a) => {
+  file_search: (a, cwd) => {
     const q = str(a, 'query');
     if (q === undefined) return undefined;
     const key = { op: 'file_search', query: q };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: `names:${resolvePath('.', cwd)}` };
   },
-  codebase_search: (a) => {
+  codebase_search: (a, cwd) => {
     const q = str(a, 'query');
     if (q === undefined) return undefined;
     const key = { op: 'codebase_search', query: collapse(q), dirs: a.target_directories ?? [] };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    const dirs = Array.isArray(a.target_directories) ? a.target_directories : [];
+    const one = dirs.length === 1 && typeof dirs[0] === 'string' ? dirs[0] : '.';
+    return { cls: 'search', key, target: `content:${resolvePath(one, cwd)}` };
   },
   // ── shells ──
   // (Claude Code's tool_parameters log the command as full_command / bash_command)
@@ -607,6 +650,11 @@ export function describeToolCall(
   const schema = SCHEMAS[ALIASES[base] ?? base];
   if (schema) {
     const shape = schema(args, cwd, options, lower);
+    if (shape?.cls === 'write' && shape.target !== undefined && !shape.touches) {
+      const files = [shape.target, ...(shape.targets ?? [])];
+      const touches = writeTouches(files, new Set(shape.mayCreate || shape.fullWrite ? files : []));
+      if (touches) shape.touches = touches;
+    }
     if (shape) return shape;
   }
   // MCP tools that only look things up: identical calls are repeats. Others: the generic path.
