@@ -282,7 +282,14 @@ function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefin
     const ops = args.filter((x) => !x.startsWith('-'));
     if (ops.length > 1 || args.some((x) => x.startsWith('-') && !/^-[alhF1G]+$/.test(x)))
       return undefined;
-    const key = { op: 'list', path: resolvePath(ops[0] ?? '.', c.cwd), ignore: null };
+    // `ls -l` also shows sizes and times: not the same listing as LS's names
+    const long = args.some((x) => /^-[a-zA-Z1]*[lst]/.test(x));
+    const key = {
+      op: 'list',
+      path: resolvePath(ops[0] ?? '.', c.cwd),
+      ignore: null,
+      ...(long ? { long } : {}),
+    };
     return { cls: 'search', key, target: a.scope ?? ANY_CONTENT };
   }
   if (name !== 'rg' && name !== 'grep') return undefined;
