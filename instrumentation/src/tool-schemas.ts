@@ -48,6 +48,17 @@ export interface CallShape {
  */
 export const ANY_CONTENT = 'content:*';
 
+/**
+ * A search's target: its scope, or `content:*` when the scope is a relative path (no working
+ * directory known, as in the decode stage): writes name absolute paths, so only "any write" can be
+ * matched against it.
+ */
+function scopeTarget(scope: string | undefined): string {
+  if (scope === undefined) return ANY_CONTENT;
+  const m = /^(content|names):(.*)$/.exec(scope);
+  return m && !(m[2] ?? '').startsWith('/') ? ANY_CONTENT : scope;
+}
+
 /** A path and its ancestors (`/r/src/a.ts`, `/r/src`, `/r`, `/`). */
 function withAncestors(p: string): string[] {
   const out = [p];
@@ -221,7 +232,7 @@ function shapeOfAnalysis(a: ShellAnalysis): CallShape | undefined {
   const key = { op: 'sh', sh: a.key };
   const target = canonicalJson(key);
   if (a.effect === 'read' || a.effect === 'search' || a.effect === 'list' || a.effect === 'query')
-    return toolEquivalent(a) ?? { cls: 'search', key, target: a.scope ?? ANY_CONTENT };
+    return toolEquivalent(a) ?? { cls: 'search', key, target: scopeTarget(a.scope) };
   if (a.effect === 'run') return { cls: 'exec', key, target, mutates: 'none' };
   // A touched path without an extension may be a directory: then anything under it may change.
   const knowable = a.touches?.every((p) => /\.[^/]+$/.test(posix.basename(p)));
@@ -261,7 +272,7 @@ type Schema = (a: Args, cwd: string, o: DescribeOptions, name: string) => CallSh
 
 const grepKey = (pattern: string, path: string, extra: Record<string, unknown>): CallShape => {
   const key = { op: 'grep', pattern, path, ...extra };
-  return { cls: 'search', key, target: `content:${path}` };
+  return { cls: 'search', key, target: scopeTarget(`content:${path}`) };
 };
 
 /** `-A 3`, `-C2`: context lines as numbers. */
@@ -290,7 +301,7 @@ function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefin
       ignore: null,
       ...(long ? { long } : {}),
     };
-    return { cls: 'search', key, target: a.scope ?? ANY_CONTENT };
+    return { cls: 'search', key, target: scopeTarget(a.scope) };
   }
   if (name !== 'rg' && name !== 'grep') return undefined;
   let pattern: string | undefined;
@@ -500,20 +511,20 @@ const SCHEMAS: Record<string, Schema> = {
       case: a.case_sensitive ?? false,
       gitignore: a.respect_git_ignore ?? true,
     };
-    return { cls: 'search', key, target: `names:${key.path}` };
+    return { cls: 'search', key, target: scopeTarget(`names:${key.path}`) };
   },
   ls: (a, cwd) => {
     const p = str(a, 'path', 'relative_workspace_path', 'dir_path', 'directory') ?? '.';
     // An empty ignore list ignores nothing: the same as none (Gemini's list_directory default).
     const ignore = Array.isArray(a.ignore) && a.ignore.length === 0 ? null : (a.ignore ?? null);
     const key = { op: 'list', path: resolvePath(p, cwd), ignore };
-    return { cls: 'search', key, target: `names:${key.path}` };
+    return { cls: 'search', key, target: scopeTarget(`names:${key.path}`) };
   },
   file_search: (a, cwd) => {
     const q = str(a, 'query');
     if (q === undefined) return undefined;
     const key = { op: 'file_search', query: q };
-    return { cls: 'search', key, target: `names:${resolvePath('.', cwd)}` };
+    return { cls: 'search', key, target: scopeTarget(`names:${resolvePath('.', cwd)}`) };
   },
   codebase_search: (a, cwd) => {
     const q = str(a, 'query');
@@ -521,7 +532,7 @@ const SCHEMAS: Record<string, Schema> = {
     const key = { op: 'codebase_search', query: collapse(q), dirs: a.target_directories ?? [] };
     const dirs = Array.isArray(a.target_directories) ? a.target_directories : [];
     const one = dirs.length === 1 && typeof dirs[0] === 'string' ? dirs[0] : '.';
-    return { cls: 'search', key, target: `content:${resolvePath(one, cwd)}` };
+    return { cls: 'search', key, target: scopeTarget(`content:${resolvePath(one, cwd)}`) };
   },
   // ── shells ──
   // (Claude Code's tool_parameters log the command as full_command / bash_command)

@@ -157,6 +157,37 @@ describe('a write makes stale only the searches it can change', () => {
   });
 });
 
+describe('without a working directory (the decode stage)', () => {
+  /** As `call`, with no cwd: relative paths stay relative. */
+  const bare = (name: string, args: unknown): SessionCall => {
+    const s = describeToolCall(name, args);
+    const c = call('LS', { path: '/unused' });
+    if (!s) throw new Error(name);
+    c.toolName = name;
+    c.toolClass = s.cls;
+    c.argsHash = sha256Hex(canonicalJson(s.key));
+    c.targetHash = s.target === undefined ? '' : sha256Hex(s.target);
+    delete c.touches;
+    if (s.touches) c.touches = s.touches.map(sha256Hex);
+    return c;
+  };
+  it('a relative search scope goes stale on any write of an absolute path', () => {
+    expect(
+      kinds([
+        bare('Bash', { command: 'ls src' }),
+        bare('Write', { file_path: '/p/r/src/new.ts', content: 'x' }),
+        bare('Bash', { command: 'ls src' }),
+        bare('Bash', { command: 'rg -n foo src' }),
+        bare('Edit', { file_path: '/p/r/src/a.ts', old_string: 'a', new_string: 'b' }),
+        bare('Bash', { command: 'rg -n foo src' }),
+        bare('Bash', { command: 'git log -3' }),
+        bare('Edit', { file_path: '/p/r/src/a.ts', old_string: 'b', new_string: 'c' }),
+        bare('Bash', { command: 'git log -3' }),
+      ]),
+    ).toEqual(['', '', '', '', '', '', '', '', 'repeated_search']);
+  });
+});
+
 describe('tool shapes added after the second held-out set', () => {
   it("Anthropic's text editor tool: view ranges, str_replace churn, create", () => {
     const v = (range?: number[]) =>
