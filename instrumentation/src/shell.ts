@@ -463,7 +463,9 @@ function analyzeStages(
           .slice(name === 'sed' ? 1 : 0)
           .map((f) => resolve(cwd, f));
         writes.push(...files);
-        if (!rule.inPlace) made.push(...files);
+        // (`sed -i.bak` also leaves a backup file next to each)
+        if (!rule.inPlace || argv.some((x) => /^(-i.+|--in-place=.+)$/.test(x)))
+          made.push(...files);
         // `mv a b`: a disappears, b appears
       } else if (
         posix.basename(argv[0] ?? '') === 'git' &&
@@ -604,7 +606,9 @@ function scopeOf(c: ShellCommand, read: ShellAnalysis['read']): string | undefin
       const file = operands(c.argv.slice(1), ['-L']).at(-1);
       return file === undefined ? undefined : `content:${resolve(c.cwd, file)}`;
     }
-    if (['status', 'diff', 'grep', 'ls-files'].includes(sub)) return `content:${c.cwd}`;
+    // (status and diff show the whole repository, whose root is not known here: any write)
+    if (sub === 'grep') return `content:${c.cwd}`;
+    if (sub === 'ls-files') return `names:${c.cwd}`;
     return undefined;
   }
   if (c.effect === 'read' || read) {

@@ -196,6 +196,8 @@ function patchShape(input: string, cwd: string): CallShape | undefined {
           first.op === 'delete' ? '' : first.added.join('\n'),
         );
   if (files.some((f) => f.op !== 'update')) shape.mayCreate = true;
+  // `*** Move to: p` renames a file to a path not in the list: treat it as a write anywhere
+  if (/^\*\*\* Move to: /m.test(input)) shape.touches = [];
   if (files.length > 1) {
     shape.targets = files.slice(1).map((f) => resolvePath(f.path, cwd));
     delete shape.edit; // several files: no single before/after

@@ -60,7 +60,8 @@ describe('shell scopes', () => {
     expect(scope('find . -name "*.ts" -not -path "./dist/*"')).toBe('names:/w/app');
     expect(scope('find src -newer package.json')).toBe('content:/w/app/src');
     expect(scope(['bash', '-lc', 'cd pkg && git log --oneline -5'])).toBe('history:/w/app/pkg');
-    expect(scope('git status --short')).toBe('content:/w/app');
+    expect(scope('git status --short')).toBeUndefined(); // the whole repository: any write
+    expect(scope('git grep -n foo')).toBe('content:/w/app');
     expect(scope('git blame -L 1,20 src/a.ts')).toBe('content:/w/app/src/a.ts');
     expect(scope('rustc --version')).toBe('env:');
     expect(scope('rg foo src lib')).toBeUndefined(); // several roots: not knowable
@@ -74,6 +75,12 @@ describe('shell scopes', () => {
     expect(analyzeShell('touch src/b.ts', cwd).creates).toEqual(['/w/app/src/b.ts']);
     expect(analyzeShell('cp a.ts src/c.ts', cwd).creates).toEqual(['/w/app/src/c.ts']);
     expect(analyzeShell('ls | tee -a log.txt', cwd).creates).toBeUndefined();
+    expect(analyzeShell("sed -i.bak 's/a/b/' a.ts", cwd).creates).toEqual(['/w/app/a.ts']);
+    expect(
+      d('apply_patch', {
+        input: '*** Begin Patch\n*** Update File: a.ts\n*** Move to: b/c.ts\n*** End Patch',
+      })?.touches,
+    ).toEqual([]);
   });
 
   it('a shell search keeps its pipeline filters in its key', () => {
