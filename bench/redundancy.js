@@ -17,7 +17,11 @@ const SCOPED_TOUCH = '430021ccb6cc1a1166afcd572d08d64dbc94c8962f2c5fddd74ac4d9dc
 const scopes = Array.from({ length: 12 }, (_, i) => hex(`scope${i % 4}`));
 const CALLS = 60;
 let seed = 7;
-const rand = (n) => ((seed = (seed * 1103515245 + 12345) % 2147483648), seed % n);
+// (the high bits: an LCG's low bits repeat with a short period, which made every session alike)
+const rand = (n) => (
+  (seed = (seed * 1103515245 + 12345) % 2147483648),
+  Math.floor(seed / 65536) % n
+);
 const classes = ['read', 'read', 'read', 'search', 'exec', 'write', 'fetch', 'other'];
 const sessions = [];
 for (let s = 0; s < SESSIONS; s++) {
