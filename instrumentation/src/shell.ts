@@ -22,6 +22,8 @@ import {
   type ShellEffect,
   type ShellRule,
 } from './shell-commands.js';
+import { scopeOf } from './shell-scope.js';
+import { operands, resolve } from './shell-words.js';
 
 export { SHELL_COMMANDS } from './shell-commands.js';
 export type { ShellEffect, ShellRule } from './shell-commands.js';
@@ -156,12 +158,6 @@ export interface ShellAnalysis {
 const word = (t: ShellToken): string | undefined =>
   typeof t === 'string' ? t : 'op' in t && t.op === 'glob' ? t.pattern : undefined;
 
-function resolve(cwd: string, p: string): string {
-  const n = posix.normalize(p.replace(/\\/g, '/'));
-  const abs = cwd && !n.startsWith('/') && !n.startsWith('~') ? posix.join(cwd, n) : n;
-  return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
-}
-
 interface Stage {
   words: string[];
   redirects: string[];
@@ -252,24 +248,6 @@ function effectOf(argv: string[], table: Readonly<Record<string, ShellRule>>): S
   }
   if (rule.sub && first !== undefined) return rule.sub[first] ?? rule.effect;
   return rule.effect;
-}
-
-/** Operands (non-flag words after the command), skipping values of options that take one. */
-function operands(argv: string[], valued: readonly string[] = []): string[] {
-  const out: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') {
-      out.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      if (valued.includes(a)) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }
 
 /** `sed -n '10,40p' f`, `head -n 30 f`, `tail f`: the file(s) and range a read covers. */
@@ -542,145 +520,6 @@ function analyzeStages(
     if (scope) result.scope = scope;
   }
   return result;
-}
-
-/** Names-only `find` tests: they match file names and kinds, never contents, sizes or times. */
-const FIND_NAME_TESTS = new Set([
-  '-name',
-  '-iname',
-  '-path',
-  '-ipath',
-  '-wholename',
-  '-type',
-  '-maxdepth',
-  '-mindepth',
-  '-not',
-  '!',
-  '-o',
-  '-or',
-  '-a',
-  '-and',
-  '(',
-  ')',
-  '-prune',
-  '-print',
-  '-print0',
-]);
-const FIND_VALUED = new Set([
-  '-name',
-  '-iname',
-  '-path',
-  '-ipath',
-  '-wholename',
-  '-type',
-  '-maxdepth',
-  '-mindepth',
-]);
-const GIT_HISTORY = new Set([
-  'log',
-  'show',
-  'shortlog',
-  'reflog',
-  'rev-parse',
-  'describe',
-  'tag',
-  'branch',
-  'remote',
-  'config',
-]);
-const ENV_QUERIES = new Set(['which', 'type', 'whoami', 'uname', 'env', 'printenv']);
-
-/**
- * What a read-only command's result depends on (see `ShellAnalysis.scope`), or undefined when not
- * knowable: then any write may change it.
- */
-function scopeOf(c: ShellCommand, read: ShellAnalysis['read']): string | undefined {
-  const name = posix.basename(c.argv[0] ?? '');
-  const args = c.argv.slice(1);
-  if (args.length === 1 && /^(--version|-V|-v|version)$/.test(args[0] ?? '')) return 'env:';
-  if (ENV_QUERIES.has(name)) return 'env:';
-  if (name === 'git') {
-    const sub = args[0] ?? '';
-    if (GIT_HISTORY.has(sub)) return `history:${c.cwd}`;
-    if (sub === 'blame') {
-      const file = operands(c.argv.slice(1), ['-L']).at(-1);
-      return file === undefined ? undefined : `content:${resolve(c.cwd, file)}`;
-    }
-    // (status and diff show the whole repository, whose root is not known here: any write)
-    if (sub === 'grep') return `content:${c.cwd}`;
-    if (sub === 'ls-files') return `names:${c.cwd}`;
-    return undefined;
-  }
-  if (c.effect === 'read' || read) {
-    const paths = read?.paths ?? [];
-    return paths.length === 1 ? `content:${paths[0] ?? ''}` : undefined;
-  }
-  if (name === 'ls' || name === 'tree') {
-    const flags = args.filter((a) => a.startsWith('-')).join('');
-    const ops = args.filter((a) => !a.startsWith('-'));
-    if (ops.length > 1) return undefined;
-    // -l, -s, -t, -S show or sort by sizes and times: a content change shows
-    const kind = /[lstSDhu]/.test(flags.replace(/^-+/, '')) ? 'content' : 'names';
-    return `${kind}:${resolve(c.cwd, ops[0] ?? '.')}`;
-  }
-  if (name === 'find' || name === 'fd') {
-    const roots: string[] = [];
-    let namesOnly = true;
-    if (name === 'find') {
-      let k = 0;
-      while (k < args.length && !/^[-!(]/.test(args[k] ?? '')) roots.push(args[k++] ?? '');
-      for (; k < args.length; k++) {
-        const a = args[k] ?? '';
-        if (!FIND_NAME_TESTS.has(a)) namesOnly = false;
-        if (FIND_VALUED.has(a)) k++;
-      }
-    } else {
-      const ops = operands(c.argv, ['-e', '--extension', '-t', '--type', '-d', '--max-depth']);
-      if (ops[1] !== undefined) roots.push(ops[1]);
-      if (args.some((a) => /^(-S|--size|--changed|-c)/.test(a))) namesOnly = false;
-    }
-    if (roots.length > 1) return undefined;
-    return `${namesOnly ? 'names' : 'content'}:${resolve(c.cwd, roots[0] ?? '.')}`;
-  }
-  if (['grep', 'egrep', 'rg', 'ag', 'ack'].includes(name)) {
-    if (args.some((a) => a === '--files' || a === '-l' || a === '-L')) {
-      // `rg --files` lists names; `-l` still depends on contents
-      if (args.includes('--files')) {
-        const ops = operands(c.argv, ['-g', '--glob', '-t', '--type']);
-        return ops.length <= 1 ? `names:${resolve(c.cwd, ops[0] ?? '.')}` : undefined;
-      }
-    }
-    const explicit = args.some((a) => a === '-e' || a === '--regexp' || a === '-f');
-    const ops = operands(c.argv, [
-      '-e',
-      '--regexp',
-      '-f',
-      '-g',
-      '--glob',
-      '-t',
-      '--type',
-      '-T',
-      '--type-not',
-      '-A',
-      '-B',
-      '-C',
-      '-m',
-      '--max-count',
-      '--include',
-      '--exclude',
-      '--exclude-dir',
-      '-M',
-      '--max-columns',
-    ]);
-    const paths = explicit ? ops : ops.slice(1);
-    if (paths.length > 1) return undefined;
-    return `content:${resolve(c.cwd, paths[0] ?? '.')}`;
-  }
-  if (['wc', 'stat', 'du', 'file'].includes(name)) {
-    const ops = operands(c.argv);
-    return ops.length === 1 ? `content:${resolve(c.cwd, ops[0] ?? '.')}` : undefined;
-  }
-  return undefined;
 }
 
 /** Drops environment assignments (`FOO=1 cmd`) in front of a command. */

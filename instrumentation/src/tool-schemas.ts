@@ -7,6 +7,8 @@
  */
 import { posix } from 'node:path';
 import { canonicalJson, sha256Hex, type ToolClass } from './hashing.js';
+import { parsePatch } from './patch.js';
+import { ANY_CONTENT, scopeTarget, writeTouches } from './scopes.js';
 import {
   analyzeShell,
   SHELL_COMMANDS,
@@ -42,50 +44,6 @@ export interface CallShape {
   mayCreate?: boolean;
 }
 
-/**
- * Touched by every write whose files are known: a search whose scope is not known (its target is
- * this) is stale after any write. Its hash is `SCOPED_TOUCH` in rules.ts.
- */
-export const ANY_CONTENT = 'content:*';
-
-/**
- * A search's target: its scope, or `content:*` when the scope is a relative path (no working
- * directory known, as in the decode stage): writes name absolute paths, so only "any write" can be
- * matched against it.
- */
-function scopeTarget(scope: string | undefined): string {
-  if (scope === undefined) return ANY_CONTENT;
-  const m = /^(content|names):(.*)$/.exec(scope);
-  return m && !(m[2] ?? '').startsWith('/') ? ANY_CONTENT : scope;
-}
-
-/** A path and its ancestors (`/r/src/a.ts`, `/r/src`, `/r`, `/`). */
-function withAncestors(p: string): string[] {
-  const out = [p];
-  for (let d = p, up = posix.dirname(d); up !== d; d = up, up = posix.dirname(d)) out.push(up);
-  return out;
-}
-
-/**
- * What a write of these files can change, as search scopes: the contents under each ancestor
- * directory and, for files it may create or delete, the names there. Searches of other scopes stay
- * current. Undefined when a path is relative with no working directory known (then: anything).
- */
-export function writeTouches(
-  files: readonly string[],
-  creates: ReadonlySet<string>,
-): string[] | undefined {
-  if (files.length === 0 || files.some((f) => !f.startsWith('/'))) return undefined;
-  const out = new Set<string>([...files, ANY_CONTENT, 'content:.']);
-  if (files.some((f) => creates.has(f))) out.add('names:.');
-  for (const f of files)
-    for (const a of withAncestors(f)) {
-      out.add(`content:${a}`);
-      if (creates.has(f)) out.add(`names:${a}`);
-    }
-  return [...out];
-}
-
 export interface DescribeOptions {
   /** The session's working directory: relative paths resolve against it. */
   cwd?: string;
@@ -99,6 +57,8 @@ export interface DescribeOptions {
   /** The shell command table (default `SHELL_COMMANDS`, extensible). */
   shellCommands?: Readonly<Record<string, ShellRule>>;
 }
+
+export { parsePatch } from './patch.js';
 
 /** Claude Code's Read and Gemini CLI's read_file stop at 2,000 lines unless told otherwise. */
 export const DEFAULT_READ_LIMIT = 2000;
@@ -152,34 +112,6 @@ function editShape(path: string, before: string | undefined, after: string | und
     target: path,
     edit,
   };
-}
-
-/** Codex's patch format: `*** Begin Patch` … `*** Update File: p` / `*** Add File: p` … `*** End Patch`. */
-export function parsePatch(
-  input: string,
-): { path: string; op: 'add' | 'update' | 'delete'; removed: string[]; added: string[] }[] {
-  const files: {
-    path: string;
-    op: 'add' | 'update' | 'delete';
-    removed: string[];
-    added: string[];
-  }[] = [];
-  let cur: (typeof files)[number] | undefined;
-  for (const line of input.split('\n')) {
-    const m = /^\*\*\* (Add|Update|Delete) File: (.+)$/.exec(line);
-    if (m) {
-      cur = {
-        path: (m[2] ?? '').trim(),
-        op: (m[1] ?? 'update').toLowerCase() as 'add',
-        removed: [],
-        added: [],
-      };
-      files.push(cur);
-    } else if (!cur || line.startsWith('***') || line.startsWith('@@')) continue;
-    else if (line.startsWith('+')) cur.added.push(line.slice(1));
-    else if (line.startsWith('-')) cur.removed.push(line.slice(1));
-  }
-  return files;
 }
 
 function patchShape(input: string, cwd: string): CallShape | undefined {

@@ -12,6 +12,8 @@ import {
   sha256Hex,
 } from '@harness-meter/instrumentation';
 import { findRedundancy, type SessionCall } from '../../pipeline/src/detect/index.js';
+import { SCOPED_TOUCH } from '../../instrumentation/src/rules.js';
+import { ANY_CONTENT } from '../../instrumentation/src/scopes.js';
 
 const cwd = '/w/app';
 const scope = (c: string | string[]): string | undefined => analyzeShell(c, cwd).scope;
@@ -106,6 +108,10 @@ describe('shell scopes', () => {
 });
 
 describe('a write makes stale only the searches it can change', () => {
+  it("the rules' marker is the hash of content:* (rules.ts hashes nothing itself)", () => {
+    expect(SCOPED_TOUCH).toBe(sha256Hex(ANY_CONTENT));
+  });
+
   it('an edit elsewhere keeps a search; an edit inside its scope does not', () => {
     const grep = { pattern: 'TODO', path: 'docs', output_mode: 'content' };
     expect(
