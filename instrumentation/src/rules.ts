@@ -69,6 +69,27 @@ export interface RawFinding {
   loopLength: number;
 }
 
+/**
+ * sha256 of `content:*`: a write whose `touches` include it names the search scopes it can change
+ * (`content:<dir>`, `names:<dir>` hashed; see `writeTouches` in tool-schemas.ts). Searches whose
+ * scope (their target) is not among them stay current; without it, a write makes every search stale.
+ */
+export const SCOPED_TOUCH = '430021ccb6cc1a1166afcd572d08d64dbc94c8962f2c5fddd74ac4d9dc9796a4';
+
+/** The searches still current after a write that touches these scopes. */
+function untouched(
+  searches: Map<string, SessionCall>,
+  touches: readonly string[] | undefined,
+): Map<string, SessionCall> {
+  if (!touches?.includes(SCOPED_TOUCH)) return new Map();
+  const touched = new Set(touches);
+  return new Map(
+    [...searches].filter(
+      ([, s]) => s.targetHash !== undefined && s.targetHash !== '' && !touched.has(s.targetHash),
+    ),
+  );
+}
+
 /** Tools whose effect may change what a read, search or run would see. */
 const MUTATES = new Set<CallClass | ''>(['write', 'exec']);
 
@@ -229,8 +250,11 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
         // (no touched files: the command changed no file's content, e.g. git commit, mkdir)
         const touched = new Set(c.touches ?? []);
         reads = reads.filter((r) => !targetsOf(r).some((t) => touched.has(t)));
-      } else reads = [];
-      searches = new Map();
+        searches = untouched(searches, c.touches);
+      } else {
+        reads = [];
+        searches = new Map();
+      }
       for (const k of [...runs.keys()]) if (k !== c.argsHash) runs.delete(k);
       continue;
     }
@@ -257,7 +281,7 @@ export function findRedundancy(input: readonly SessionCall[]): RawFinding[] {
       const written = new Set(targetsOf(c));
       reads =
         written.size > 0 ? reads.filter((r) => !targetsOf(r).some((t) => written.has(t))) : [];
-      searches = new Map();
+      searches = c.isError ? searches : untouched(searches, c.touches);
       runs.clear();
     }
   }

@@ -22,6 +22,8 @@ export interface ShellRule {
   checkFlags?: readonly string[];
   /** For mutations: the operands are the files it writes (`rm a b`, `sed -i … f`). */
   writesOperands?: boolean;
+  /** For mutations: the operands are rewritten in place (`sed -i`, formatters), never created. */
+  inPlace?: boolean;
   /** For mutations: only the last operand is written (`cp a b`). */
   writesLast?: boolean;
   /** For mutations: no existing file's content changes (`mkdir`, `git add`, `git commit`). */
@@ -67,7 +69,7 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
   more: { effect: 'read' },
   head: { effect: 'read' },
   tail: { effect: 'read' },
-  sed: { effect: 'read', mutatingFlags: ['-i', '--in-place'], writesOperands: true },
+  sed: { effect: 'read', mutatingFlags: ['-i', '--in-place'], writesOperands: true, inPlace: true },
   grep: { effect: 'search' },
   egrep: { effect: 'search' },
   rg: { effect: 'search' },
@@ -101,7 +103,8 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
     effect: 'mutate',
     sub: { test: 'run', t: 'run', run: 'run', ls: 'query', view: 'query', outdated: 'query' },
   },
-  pnpm: { effect: 'mutate', sub: { test: 'run', run: 'run', ls: 'query' } },
+  // pnpm and bun run a package script by its bare name (`pnpm lint`): the usual check names run.
+  pnpm: { effect: 'mutate', sub: { ...testBuild(), test: 'run', run: 'run', ls: 'query' } },
   yarn: { effect: 'mutate', sub: { test: 'run', run: 'run', ...testBuild() } },
   npx: { effect: 'run' },
   node: { effect: 'run' },
@@ -126,22 +129,32 @@ export const SHELL_COMMANDS: Readonly<Record<string, ShellRule>> = {
   dotnet: { effect: 'mutate', sub: testBuild() },
   ruff: { effect: 'run', sub: { format: 'mutate' }, mutatingFlags: ['--fix'] },
   eslint: { effect: 'run', mutatingFlags: ['--fix'] },
-  prettier: { effect: 'run', mutatingFlags: ['--write', '-w'], writesOperands: true },
-  gofmt: { effect: 'run', mutatingFlags: ['-w'], writesOperands: true },
-  black: { effect: 'mutate', checkFlags: ['--check', '--diff'], writesOperands: true },
+  prettier: {
+    effect: 'run',
+    mutatingFlags: ['--write', '-w'],
+    writesOperands: true,
+    inPlace: true,
+  },
+  gofmt: { effect: 'run', mutatingFlags: ['-w'], writesOperands: true, inPlace: true },
+  black: {
+    effect: 'mutate',
+    checkFlags: ['--check', '--diff'],
+    writesOperands: true,
+    inPlace: true,
+  },
   rm: { effect: 'mutate', writesOperands: true },
   mv: { effect: 'mutate', writesOperands: true },
   cp: { effect: 'mutate', writesLast: true },
   mkdir: { effect: 'mutate', keepsContent: true },
   rspec: { effect: 'run' },
   phpunit: { effect: 'run' },
-  bun: { effect: 'mutate', sub: { test: 'run', run: 'run' } },
+  bun: { effect: 'mutate', sub: { ...testBuild(), test: 'run', run: 'run' } },
   deno: { effect: 'mutate', sub: { test: 'run', check: 'run', lint: 'run', run: 'run' } },
   './mvnw': { effect: 'run', sub: { install: 'mutate', deploy: 'mutate', clean: 'mutate' } },
   touch: { effect: 'mutate', writesOperands: true },
   tee: { effect: 'mutate', writesOperands: true },
-  truncate: { effect: 'mutate', writesOperands: true },
-  chmod: { effect: 'mutate', writesOperands: true },
+  truncate: { effect: 'mutate', writesOperands: true, inPlace: true },
+  chmod: { effect: 'mutate', writesOperands: true, inPlace: true },
 };
 
 function testBuild(): Record<string, ShellEffect> {

@@ -22,6 +22,8 @@ import {
   type ShellEffect,
   type ShellRule,
 } from './shell-commands.js';
+import { scopeOf } from './shell-scope.js';
+import { operands, resolve } from './shell-words.js';
 
 export { SHELL_COMMANDS } from './shell-commands.js';
 export type { ShellEffect, ShellRule } from './shell-commands.js';
@@ -123,6 +125,8 @@ export interface ShellCommand {
   writes: string[];
   /** Redirection targets that are files (`> out.txt`). */
   redirects: string[];
+  /** The later stages of its pipeline (`| head -40`, `| wc -l`): they change what is shown. */
+  pipe?: string[][];
 }
 
 /** The classification of a whole command line. */
@@ -132,6 +136,17 @@ export interface ShellAnalysis {
   commands: ShellCommand[];
   /** For a mutation: the files it can touch, or undefined when unknowable (then: anything). */
   touches?: string[];
+  /**
+   * Of `touches`, the files it may create or delete (`> f`, `touch`, `rm`, `mv`, `cp`), which
+   * changes directory listings; the others only change content (`>> f`, `sed -i`, formatters).
+   */
+  creates?: string[];
+  /**
+   * For reads, searches, listings and queries: what their result depends on, when knowable —
+   * `content:<path>` (file contents under path), `names:<path>` (which files exist under path),
+   * `history:<dir>` (the git history: commits, not the working tree), `env:` (the installed tools).
+   */
+  scope?: string;
   /** For a read: the file and line range (inclusive; end undefined = to the end; start -1 = a tail). */
   read?: { paths: string[]; start: number; end?: number };
   /** A stable key of what was asked, for hashing (words normalized, paths resolved). */
@@ -143,15 +158,11 @@ export interface ShellAnalysis {
 const word = (t: ShellToken): string | undefined =>
   typeof t === 'string' ? t : 'op' in t && t.op === 'glob' ? t.pattern : undefined;
 
-function resolve(cwd: string, p: string): string {
-  const n = posix.normalize(p.replace(/\\/g, '/'));
-  const abs = cwd && !n.startsWith('/') && !n.startsWith('~') ? posix.join(cwd, n) : n;
-  return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
-}
-
 interface Stage {
   words: string[];
   redirects: string[];
+  /** The redirection targets appended to (`>>`): their content changes, they are not created. */
+  appends?: string[];
 }
 
 /** Splits tokens into sequential segments, each a pipeline of stages. */
@@ -188,7 +199,10 @@ function segments(tokens: readonly ShellToken[]): { unknown: boolean; list: Stag
         i++;
         // `2> file` leaves the fd number as the previous word
         if (/^\d$/.test(stage.words.at(-1) ?? '')) stage.words.pop();
-        if (tw !== '/dev/null') stage.redirects.push(tw);
+        if (tw !== '/dev/null') {
+          stage.redirects.push(tw);
+          if (op === '>>') (stage.appends ??= []).push(tw);
+        }
       }
     } else if (op === '>&') {
       if (/^\d$/.test(stage.words.at(-1) ?? '')) stage.words.pop();
@@ -204,6 +218,8 @@ function segments(tokens: readonly ShellToken[]): { unknown: boolean; list: Stag
 function effectOf(argv: string[], table: Readonly<Record<string, ShellRule>>): ShellEffect {
   const name = posix.basename(argv[0] ?? '');
   const rule = table[argv[0] ?? ''] ?? table[name];
+  // `rustc --version`, `go version`: asking any tool its version changes nothing.
+  if (argv.length === 2 && /^(--version|-V|-v|version)$/.test(argv[1] ?? '')) return 'query';
   if (!rule) return 'mutate';
   const args = argv.slice(1);
   const has = (flags: readonly string[] | undefined): boolean =>
@@ -232,24 +248,6 @@ function effectOf(argv: string[], table: Readonly<Record<string, ShellRule>>): S
   }
   if (rule.sub && first !== undefined) return rule.sub[first] ?? rule.effect;
   return rule.effect;
-}
-
-/** Operands (non-flag words after the command), skipping values of options that take one. */
-function operands(argv: string[], valued: readonly string[] = []): string[] {
-  const out: string[] = [];
-  for (let i = 1; i < argv.length; i++) {
-    const a = argv[i] ?? '';
-    if (a === '--') {
-      out.push(...argv.slice(i + 1));
-      break;
-    }
-    if (a.startsWith('-') && a.length > 1) {
-      if (valued.includes(a)) i++;
-      continue;
-    }
-    out.push(a);
-  }
-  return out;
 }
 
 /** `sed -n '10,40p' f`, `head -n 30 f`, `tail f`: the file(s) and range a read covers. */
@@ -370,6 +368,7 @@ function analyzeStages(
   const commands: ShellCommand[] = [];
   let effect = 'query' as ShellEffect;
   let touches: string[] | undefined = [];
+  const creates: string[] = [];
   let read: ShellAnalysis['read'];
   let reads = 0;
   const keys: unknown[] = [];
@@ -401,6 +400,7 @@ function analyzeStages(
       raise(inner.effect);
       if (inner.effect === 'mutate')
         touches = touches && inner.touches ? [...touches, ...inner.touches] : undefined;
+      creates.push(...(inner.creates ?? []));
       if (inner.read) {
         read = inner.read;
         reads++;
@@ -419,6 +419,9 @@ function analyzeStages(
     }
     let e = effectOf(argv, table);
     const redirects = pipeline.flatMap((s) => s.redirects.map((r) => resolve(cwd, r)));
+    const appends = new Set(pipeline.flatMap((s) => (s.appends ?? []).map((r) => resolve(cwd, r))));
+    // Files this command may create or delete: `> f`, and the operands of rm/mv/cp/touch/tee.
+    const made = redirects.filter((r) => !appends.has(r));
     let stageRead: ShellAnalysis['read'];
     if (e === 'read') {
       stageRead = readOf(argv, cwd);
@@ -432,29 +435,38 @@ function analyzeStages(
       else if (rule?.writesLast) {
         const last = operands(argv).at(-1);
         if (last !== undefined) writes.push(resolve(cwd, last));
-      } else if (rule?.writesOperands)
-        writes.push(
-          ...operands(argv, ['-e'])
-            .slice(name === 'sed' ? 1 : 0)
-            .map((f) => resolve(cwd, f)),
-        );
-      else if (
+        if (last !== undefined) made.push(resolve(cwd, last));
+      } else if (rule?.writesOperands) {
+        const files = operands(argv, ['-e'])
+          .slice(name === 'sed' ? 1 : 0)
+          .map((f) => resolve(cwd, f));
+        writes.push(...files);
+        // (`sed -i.bak` also leaves a backup file next to each)
+        if (!rule.inPlace || argv.some((x) => /^(-i.+|--in-place=.+)$/.test(x)))
+          made.push(...files);
+        // `mv a b`: a disappears, b appears
+      } else if (
         posix.basename(argv[0] ?? '') === 'git' &&
         ['checkout', 'restore'].includes(argv[1] ?? '') &&
         argv.includes('--')
       )
         writes.push(...argv.slice(argv.indexOf('--') + 1).map((f) => resolve(cwd, f)));
       else writes = undefined;
+      if (writes && posix.basename(argv[0] ?? '') === 'git') made.push(...writes);
     }
     // The rest of the pipeline: filters narrow a read; anything else makes it a query of its own.
+    const pipe: string[][] = [];
     for (const s of pipeline.slice(1)) {
       const sArgv = stripPrefix(s.words);
+      pipe.push(sArgv);
       const sName = posix.basename(sArgv[0] ?? '');
       const se = effectOf(sArgv, table);
       if (se === 'mutate' || se === 'run') {
-        if (sName === 'tee')
-          writes = writes ? [...writes, ...operands(sArgv).map((f) => resolve(cwd, f))] : undefined;
-        else writes = undefined;
+        if (sName === 'tee') {
+          const files = operands(sArgv).map((f) => resolve(cwd, f));
+          writes = writes ? [...writes, ...files] : undefined;
+          if (!sArgv.includes('-a') && !sArgv.includes('--append')) made.push(...files);
+        } else writes = undefined;
         e = 'mutate';
       } else if (stageRead && FILTERS.includes(sName)) {
         const n = narrow(stageRead, sArgv);
@@ -472,9 +484,24 @@ function analyzeStages(
       reads++;
     }
     raise(e);
-    if (e === 'mutate') touches = touches && writes ? [...touches, ...writes] : undefined;
-    commands.push({ argv, cwd, effect: e, writes: writes ?? [], redirects });
-    keys.push({ argv: normalizeArgv(argv, e), cwd });
+    if (e === 'mutate') {
+      touches = touches && writes ? [...touches, ...writes] : undefined;
+      creates.push(...made);
+    }
+    commands.push({
+      argv,
+      cwd,
+      effect: e,
+      writes: writes ?? [],
+      redirects,
+      ...(pipe.length > 0 ? { pipe } : {}),
+    });
+    // `rg x | head -40` and `rg x | wc -l` show different things: the filters are part of the key.
+    keys.push(
+      pipe.length > 0
+        ? { argv: normalizeArgv(argv, e), cwd, pipe }
+        : { argv: normalizeArgv(argv, e), cwd },
+    );
   }
   const result: ShellAnalysis = {
     effect,
@@ -484,9 +511,14 @@ function analyzeStages(
   };
   if (effect === 'mutate') {
     if (touches) result.touches = touches;
+    if (touches && creates.length > 0) result.creates = [...new Set(creates)];
   } else if (effect === 'read' && reads === 1 && read) result.read = read;
   else if (effect === 'read') effect = 'search';
   result.effect = effect;
+  if (effect !== 'mutate' && effect !== 'run' && commands.length === 1 && commands[0]) {
+    const scope = scopeOf(commands[0], read);
+    if (scope) result.scope = scope;
+  }
   return result;
 }
 

@@ -7,6 +7,8 @@
  */
 import { posix } from 'node:path';
 import { canonicalJson, sha256Hex, type ToolClass } from './hashing.js';
+import { parsePatch } from './patch.js';
+import { ANY_CONTENT, scopeTarget, writeTouches } from './scopes.js';
 import {
   analyzeShell,
   SHELL_COMMANDS,
@@ -38,6 +40,8 @@ export interface CallShape {
   touches?: string[];
   /** A shell command that moved its working directory (`cd x && …`): where it ended. */
   shellCwd?: string;
+  /** Writes: the call may create or delete its files (Write, `apply_patch` Add), not only edit them. */
+  mayCreate?: boolean;
 }
 
 export interface DescribeOptions {
@@ -53,6 +57,8 @@ export interface DescribeOptions {
   /** The shell command table (default `SHELL_COMMANDS`, extensible). */
   shellCommands?: Readonly<Record<string, ShellRule>>;
 }
+
+export { parsePatch } from './patch.js';
 
 /** Claude Code's Read and Gemini CLI's read_file stop at 2,000 lines unless told otherwise. */
 export const DEFAULT_READ_LIMIT = 2000;
@@ -108,34 +114,6 @@ function editShape(path: string, before: string | undefined, after: string | und
   };
 }
 
-/** Codex's patch format: `*** Begin Patch` … `*** Update File: p` / `*** Add File: p` … `*** End Patch`. */
-export function parsePatch(
-  input: string,
-): { path: string; op: 'add' | 'update' | 'delete'; removed: string[]; added: string[] }[] {
-  const files: {
-    path: string;
-    op: 'add' | 'update' | 'delete';
-    removed: string[];
-    added: string[];
-  }[] = [];
-  let cur: (typeof files)[number] | undefined;
-  for (const line of input.split('\n')) {
-    const m = /^\*\*\* (Add|Update|Delete) File: (.+)$/.exec(line);
-    if (m) {
-      cur = {
-        path: (m[2] ?? '').trim(),
-        op: (m[1] ?? 'update').toLowerCase() as 'add',
-        removed: [],
-        added: [],
-      };
-      files.push(cur);
-    } else if (!cur || line.startsWith('***') || line.startsWith('@@')) continue;
-    else if (line.startsWith('+')) cur.added.push(line.slice(1));
-    else if (line.startsWith('-')) cur.removed.push(line.slice(1));
-  }
-  return files;
-}
-
 function patchShape(input: string, cwd: string): CallShape | undefined {
   const files = parsePatch(input);
   const first = files[0];
@@ -149,6 +127,9 @@ function patchShape(input: string, cwd: string): CallShape | undefined {
           first.removed.join('\n'),
           first.op === 'delete' ? '' : first.added.join('\n'),
         );
+  if (files.some((f) => f.op !== 'update')) shape.mayCreate = true;
+  // `*** Move to: p` renames a file to a path not in the list: treat it as a write anywhere
+  if (/^\*\*\* Move to: /m.test(input)) shape.touches = [];
   if (files.length > 1) {
     shape.targets = files.slice(1).map((f) => resolvePath(f.path, cwd));
     delete shape.edit; // several files: no single before/after
@@ -185,13 +166,14 @@ function shapeOfAnalysis(a: ShellAnalysis): CallShape | undefined {
   const key = { op: 'sh', sh: a.key };
   const target = canonicalJson(key);
   if (a.effect === 'read' || a.effect === 'search' || a.effect === 'list' || a.effect === 'query')
-    return toolEquivalent(a) ?? { cls: 'search', key, target };
+    return toolEquivalent(a) ?? { cls: 'search', key, target: scopeTarget(a.scope) };
   if (a.effect === 'run') return { cls: 'exec', key, target, mutates: 'none' };
   // A touched path without an extension may be a directory: then anything under it may change.
   const knowable = a.touches?.every((p) => /\.[^/]+$/.test(posix.basename(p)));
-  return knowable && a.touches
-    ? { cls: 'exec', key, target, mutates: 'paths', touches: a.touches }
-    : { cls: 'exec', key, target, mutates: 'all' };
+  if (!knowable || !a.touches) return { cls: 'exec', key, target, mutates: 'all' };
+  // (no files: e.g. git commit, mkdir: listings and history may change, so no scopes are given)
+  const scoped = a.touches.length > 0 ? writeTouches(a.touches, new Set(a.creates)) : undefined;
+  return { cls: 'exec', key, target, mutates: 'paths', touches: scoped ?? a.touches };
 }
 
 const DROP = new Set([
@@ -218,13 +200,13 @@ function identity(name: string, args: unknown): CallShape {
 
 /** MCP tools whose name says they only look things up (`get_issue`, `list_files`, `query`, `search_code`). */
 const MCP_LOOKUP =
-  /^(get|list|search|read|fetch|query|describe|find|lookup|show|view|retrieve)(_|$)/;
+  /^(get|list|search|read|fetch|query|describe|find|lookup|show|view|retrieve|resolve)([-_]|$)/;
 
 type Schema = (a: Args, cwd: string, o: DescribeOptions, name: string) => CallShape | undefined;
 
 const grepKey = (pattern: string, path: string, extra: Record<string, unknown>): CallShape => {
   const key = { op: 'grep', pattern, path, ...extra };
-  return { cls: 'search', key, target: canonicalJson(key) };
+  return { cls: 'search', key, target: scopeTarget(`content:${path}`) };
 };
 
 /** `-A 3`, `-C2`: context lines as numbers. */
@@ -238,15 +220,22 @@ const contextLines = (v: string | undefined): number | null =>
  */
 function toolEquivalent(a: ReturnType<typeof analyzeShell>): CallShape | undefined {
   const c = a.commands[0];
-  if (a.commands.length !== 1 || !c || c.redirects.length > 0) return undefined;
+  if (a.commands.length !== 1 || !c || c.redirects.length > 0 || c.pipe) return undefined;
   const name = posix.basename(c.argv[0] ?? '');
   const args = c.argv.slice(1);
   if (name === 'ls') {
     const ops = args.filter((x) => !x.startsWith('-'));
     if (ops.length > 1 || args.some((x) => x.startsWith('-') && !/^-[alhF1G]+$/.test(x)))
       return undefined;
-    const key = { op: 'list', path: resolvePath(ops[0] ?? '.', c.cwd), ignore: null };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    // `ls -l` also shows sizes and times: not the same listing as LS's names
+    const long = args.some((x) => /^-[a-zA-Z1]*[lst]/.test(x));
+    const key = {
+      op: 'list',
+      path: resolvePath(ops[0] ?? '.', c.cwd),
+      ignore: null,
+      ...(long ? { long } : {}),
+    };
+    return { cls: 'search', key, target: scopeTarget(a.scope) };
   }
   if (name !== 'rg' && name !== 'grep') return undefined;
   let pattern: string | undefined;
@@ -342,7 +331,7 @@ const SCHEMAS: Record<string, Schema> = {
       return {
         cls: 'search',
         key: { op: 'read_many', paths: resolved, include: a.include ?? null },
-        target: resolved.join('\n'),
+        target: ANY_CONTENT,
       };
     return {
       cls: 'read',
@@ -389,11 +378,15 @@ const SCHEMAS: Record<string, Schema> = {
   edit_file: (a, cwd) => {
     const p = str(a, 'target_file', 'file_path', 'path');
     if (!p) return undefined;
-    return editShape(
-      resolvePath(p, cwd),
-      undefined,
-      typeof a.code_edit === 'string' ? a.code_edit : undefined,
-    );
+    // Cursor's edit_file also creates files
+    return {
+      ...editShape(
+        resolvePath(p, cwd),
+        undefined,
+        typeof a.code_edit === 'string' ? a.code_edit : undefined,
+      ),
+      mayCreate: true,
+    };
   },
   notebookedit: (a, cwd) => {
     const p = str(a, 'notebook_path');
@@ -452,24 +445,28 @@ const SCHEMAS: Record<string, Schema> = {
       case: a.case_sensitive ?? false,
       gitignore: a.respect_git_ignore ?? true,
     };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: scopeTarget(`names:${key.path}`) };
   },
   ls: (a, cwd) => {
     const p = str(a, 'path', 'relative_workspace_path', 'dir_path', 'directory') ?? '.';
-    const key = { op: 'list', path: resolvePath(p, cwd), ignore: a.ignore ?? null };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    // An empty ignore list ignores nothing: the same as none (Gemini's list_directory default).
+    const ignore = Array.isArray(a.ignore) && a.ignore.length === 0 ? null : (a.ignore ?? null);
+    const key = { op: 'list', path: resolvePath(p, cwd), ignore };
+    return { cls: 'search', key, target: scopeTarget(`names:${key.path}`) };
   },
-  file_search: (a) => {
+  file_search: (a, cwd) => {
     const q = str(a, 'query');
     if (q === undefined) return undefined;
     const key = { op: 'file_search', query: q };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    return { cls: 'search', key, target: scopeTarget(`names:${resolvePath('.', cwd)}`) };
   },
-  codebase_search: (a) => {
+  codebase_search: (a, cwd) => {
     const q = str(a, 'query');
     if (q === undefined) return undefined;
     const key = { op: 'codebase_search', query: collapse(q), dirs: a.target_directories ?? [] };
-    return { cls: 'search', key, target: canonicalJson(key) };
+    const dirs = Array.isArray(a.target_directories) ? a.target_directories : [];
+    const one = dirs.length === 1 && typeof dirs[0] === 'string' ? dirs[0] : '.';
+    return { cls: 'search', key, target: scopeTarget(`content:${resolvePath(one, cwd)}`) };
   },
   // ── shells ──
   // (Claude Code's tool_parameters log the command as full_command / bash_command)
@@ -483,6 +480,35 @@ const SCHEMAS: Record<string, Schema> = {
   run_terminal_cmd: (a, cwd, o) => shellShape(a.command, o.shellCwd ?? cwd, o),
   run_command: (a, cwd, o) =>
     shellShape(a.command, resolvePath(str(a, 'cwd', 'workdir') ?? '.', cwd), o),
+  // Anthropic's text editor tool (`str_replace_based_edit_tool`, formerly `str_replace_editor`):
+  // one tool, the operation in `command`; `view_range` is 1-based inclusive, -1 = to the end.
+  str_replace_based_edit_tool: (a, cwd, o, name) => {
+    const p = str(a, 'path');
+    if (!p) return undefined;
+    const path = resolvePath(p, cwd);
+    switch (a.command) {
+      case 'view': {
+        const r = Array.isArray(a.view_range) ? a.view_range.map(num) : [];
+        const start = r[0] ?? 1;
+        const end = r[1] === undefined || r[1] === -1 ? undefined : r[1];
+        return readShape(path, Math.max(1, start), end);
+      }
+      case 'str_replace':
+        return SCHEMAS.edit?.(a, cwd, o, name);
+      case 'create':
+        return typeof a.file_text === 'string'
+          ? { ...editShape(path, undefined, a.file_text), fullWrite: true }
+          : undefined;
+      case 'insert':
+        return {
+          ...editShape(path, undefined, typeof a.new_str === 'string' ? a.new_str : undefined),
+          key: { op: 'insert', path, line: a.insert_line ?? null, text: a.new_str ?? null },
+        };
+      default:
+        // undo_edit and anything newer: a write of that file, content unknown
+        return editShape(path, undefined, undefined);
+    }
+  },
   // ── the web ──
   webfetch: (a) => {
     const url = str(a, 'url');
@@ -537,6 +563,13 @@ const ALIASES: Record<string, string> = {
   google_web_search: 'websearch',
   web_search: 'websearch',
   http_get: 'fetch',
+  fetch_url: 'fetch',
+  url_fetch: 'fetch',
+  list_files: 'ls',
+  str_replace_editor: 'str_replace_based_edit_tool',
+  read_text_file: 'read_file',
+  // Codex's string-form shell tool (`command` is a script, `workdir` as for `shell`)
+  shell_command: 'shell',
   local_shell: 'shell',
   terminal: 'bash',
 };
@@ -569,6 +602,11 @@ export function describeToolCall(
   const schema = SCHEMAS[ALIASES[base] ?? base];
   if (schema) {
     const shape = schema(args, cwd, options, lower);
+    if (shape?.cls === 'write' && shape.target !== undefined && !shape.touches) {
+      const files = [shape.target, ...(shape.targets ?? [])];
+      const touches = writeTouches(files, new Set(shape.mayCreate || shape.fullWrite ? files : []));
+      if (touches) shape.touches = touches;
+    }
     if (shape) return shape;
   }
   // MCP tools that only look things up: identical calls are repeats. Others: the generic path.

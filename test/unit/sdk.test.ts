@@ -410,15 +410,13 @@ describe('tool calls: classes, hashes, sizes', () => {
       sha256Hex('src/a.ts'),
     );
     expect(target({ name: 'Read', target: 'src/./a.ts' })).toBe(sha256Hex('src/a.ts'));
-    // Known tools: the target is the call's identity under its schema (defaults filled, free text dropped)
-    expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: 'src' } })).toBe(
-      target({
-        name: 'Grep',
-        args: { pattern: 'TODO  x', path: 'src/', output_mode: 'files_with_matches' },
-      }),
+    // Known searches: the target is the scope their result depends on (their identity is the args
+    // hash); a relative scope with no working directory known is "any write" (content:*)
+    expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: '/r/src/' } })).toBe(
+      sha256Hex('content:/r/src'),
     );
-    expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: 'src' } })).not.toBe(
-      target({ name: 'Grep', args: { pattern: 'TODO x', path: 'src' } }),
+    expect(target({ name: 'Grep', args: { pattern: 'TODO  x', path: 'src' } })).toBe(
+      sha256Hex('content:*'),
     );
     expect(target({ name: 'Grep', target: 'TODO  x', args: { pattern: 'TODO  x' } })).toBe(
       sha256Hex('TODO x'),

@@ -1,15 +1,18 @@
 /**
  * Accuracy of the waste rules on real agents' tool vocabularies (`npm run eval:waste`): the labeled
  * corpus in test/fixtures/waste-eval/, played through the SDK, scored per kind and per agent on the
- * development set (tuned on) and the held-out set (only scored). The floors are the figures reached;
- * the suite fails if either set drops below them.
+ * development set (dev.ts + dev-scopes.ts, tuned on) and two held-out sets (only scored; heldout2 was
+ * written blind, before its author read the rules). The floors are the figures reached; the suite
+ * fails if any set drops below them.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { context } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { evaluate, findRedundancy, type KindScore } from '../../pipeline/src/detect/index.js';
+import { devScopeScripts } from '../fixtures/waste-eval/dev-scopes.js';
 import { devScripts } from '../fixtures/waste-eval/dev.js';
 import { heldOutScripts } from '../fixtures/waste-eval/heldout.js';
+import { heldOut2Scripts } from '../fixtures/waste-eval/heldout2.js';
 import { play, type Played } from '../fixtures/waste-eval/play.js';
 import { AGENTS, isTool } from '../fixtures/waste-eval/script.js';
 
@@ -19,16 +22,20 @@ import { AGENTS, isTool } from '../fixtures/waste-eval/script.js';
  */
 const FLOOR = {
   dev: { precision: 1, recall: 1, agentPrecision: 1, agentRecall: 1 },
-  heldOut: { precision: 1, recall: 0.969, agentPrecision: 1, agentRecall: 0.857 },
+  heldOut: { precision: 1, recall: 1, agentPrecision: 1, agentRecall: 1 },
+  // written blind; first score, before any rule change: P 0.950 R 0.792 (weakest agent: sdk P 0.800 R 0.500)
+  heldOut2: { precision: 0.989, recall: 0.958, agentPrecision: 0.933, agentRecall: 0.875 },
 };
 
 let dev: Played[] = [];
 let heldOut: Played[] = [];
+let heldOut2: Played[] = [];
 
 beforeAll(async () => {
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  dev = await Promise.all(devScripts().map((s) => play(s)));
+  dev = await Promise.all([...devScripts(), ...devScopeScripts()].map((s) => play(s)));
   heldOut = await Promise.all(heldOutScripts().map((s) => play(s)));
+  heldOut2 = await Promise.all(heldOut2Scripts().map((s) => play(s)));
 });
 
 const all = (scores: KindScore[]): KindScore => scores.find((s) => s.kind === 'all')!;
@@ -47,10 +54,12 @@ function table(name: string, set: Played[]): string {
 }
 
 describe("waste rules on real agents' tool vocabularies", () => {
-  it('has at least 200 sessions, a third held out, every agent and kind labeled in both sets, hard negatives', () => {
-    expect(dev.length + heldOut.length).toBeGreaterThanOrEqual(200);
-    expect(heldOut.length * 3).toBeGreaterThanOrEqual(dev.length + heldOut.length);
-    for (const set of [dev, heldOut]) {
+  it('has at least 200 sessions, a third held out, every agent and kind labeled in every set, hard negatives', () => {
+    const held = heldOut.length + heldOut2.length;
+    expect(dev.length + held).toBeGreaterThanOrEqual(200);
+    expect(held * 3).toBeGreaterThanOrEqual(dev.length + held);
+    expect(heldOut2.length).toBeGreaterThanOrEqual(70);
+    for (const set of [dev, heldOut, heldOut2]) {
       for (const agent of AGENTS)
         expect(
           set.some((p) => p.agent === agent && p.expected.length > 0),
@@ -73,11 +82,14 @@ describe("waste rules on real agents' tool vocabularies", () => {
     }
   });
 
-  it('prints precision and recall per kind and per agent for both sets; neither drops', () => {
-    console.log(`${table('development set', dev)}\n\n${table('held-out set', heldOut)}`);
+  it('prints precision and recall per kind and per agent for every set; none drops', () => {
+    console.log(
+      `${table('development set', dev)}\n\n${table('held-out set', heldOut)}\n\n${table('second held-out set (written blind)', heldOut2)}`,
+    );
     for (const [name, set, floor] of [
       ['dev', dev, FLOOR.dev],
       ['held-out', heldOut, FLOOR.heldOut],
+      ['held-out 2', heldOut2, FLOOR.heldOut2],
     ] as const) {
       expect(all(evaluate(set)).precision, name).toBeGreaterThanOrEqual(floor.precision);
       expect(all(evaluate(set)).recall, name).toBeGreaterThanOrEqual(floor.recall);
