@@ -121,6 +121,22 @@ export async function firstUsageMinute(
   return new Date(`${r.first_minute.replace(' ', 'T')}Z`);
 }
 
+/**
+ * LLM calls without a price in the minutes overlapping [since, until), from the rollup: a cheap
+ * pre-check, so the unpriced rule reads spans only when there is something to find.
+ */
+export async function unpricedCallsInRollup(
+  client: ClickHouseClient,
+  db: string,
+  o: ReportWindow,
+): Promise<number> {
+  const [r] = await select<{ calls: string }>(client, db, 'alerts_unpriced_calls.sql', {
+    since: t(o.since),
+    until: t(o.until),
+  });
+  return Number(r?.calls ?? 0);
+}
+
 export interface LoopFindingRow {
   session_id: string;
   kind: string;

@@ -5,6 +5,7 @@ import {
   loopFindings,
   spendBy,
   spendInPastWeeks,
+  unpricedCallsInRollup,
   unpricedModels,
   wasteBy,
   type AlertState,
@@ -331,7 +332,10 @@ async function unpriced(
   now: Date,
 ): Promise<AlertCondition[]> {
   const since = new Date(now.getTime() - r.lookbackHours * HOUR);
-  const rows = await unpricedModels(client, { db, since, until: new Date(now.getTime() + 1) });
+  const until = new Date(now.getTime() + 1);
+  // Spans are read (for the tokens of each unpriced model) only when the rollup counts any.
+  if ((await unpricedCallsInRollup(client, db, { since, until })) === 0) return [];
+  const rows = await unpricedModels(client, { db, since, until });
   return rows.map((m) => ({
     ruleId: r.id,
     ruleType: 'unpriced' as const,
@@ -357,9 +361,11 @@ export async function evaluateRules(
   db: string,
   rules: readonly AlertRule[],
   now: Date,
+  signal?: AbortSignal,
 ): Promise<AlertCondition[]> {
   const out: AlertCondition[] = [];
   for (const r of rules) {
+    signal?.throwIfAborted();
     switch (r.type) {
       case 'budget':
         out.push(...(await budget(client, db, r, now)));
