@@ -19,6 +19,10 @@ export default defineConfig({
         find: /^@harness-meter\/instrumentation$/,
         replacement: src('./instrumentation/src/index.ts'),
       },
+      {
+        find: /^@harness-meter\/queries\/dimensions$/,
+        replacement: src('./queries/src/dimensions.ts'),
+      },
       { find: /^@harness-meter\/queries$/, replacement: src('./queries/src/index.ts') },
     ],
   },
