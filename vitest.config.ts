@@ -20,8 +20,8 @@ export default defineConfig({
         replacement: src('./instrumentation/src/index.ts'),
       },
       {
-        find: /^@harness-meter\/queries\/dimensions$/,
-        replacement: src('./queries/src/dimensions.ts'),
+        find: /^@harness-meter\/queries\/pure$/,
+        replacement: src('./queries/src/pure.ts'),
       },
       { find: /^@harness-meter\/queries$/, replacement: src('./queries/src/index.ts') },
     ],

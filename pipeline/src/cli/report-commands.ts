@@ -8,7 +8,7 @@ import {
   COST_DIMENSIONS,
   GIT_DIMENSIONS,
   WASTE_DIMENSIONS,
-} from '@harness-meter/queries/dimensions';
+} from '@harness-meter/queries/pure';
 import { LINK_REPORT_NAMES, type ReportName } from '../report/names.js';
 import type { CliContext, CommandGroup } from './common.js';
 

@@ -1,19 +1,12 @@
 /** What `harness-meter report <name>` does when it runs (report-commands.ts registers it). */
 import { resolve } from 'node:path';
-import { migrateUp, openStore } from '@harness-meter/queries';
 import { storeOptions, type Config } from '../config.js';
-import { scanStaleSessions } from '../detect/index.js';
-import { loadPriceBook } from '../price/index.js';
 import { formatRows, type OutputFormat } from '../report/format.js';
 import { parseTolerance, parseWindow } from '../report/params.js';
 import { reportSchema } from '../report/schema.js';
 import { fetchReport, findServer } from '../report/remote.js';
-import {
-  NEEDS_DETECTION,
-  runReport,
-  type ReportName,
-  type ReportRequest,
-} from '../report/service.js';
+import { NEEDS_DETECTION, type ReportName } from '../report/names.js';
+import type { ReportRequest } from '../report/service.js';
 import { localStoreExists, noServerNoData, UsageError, type CliContext } from './common.js';
 import type { ReportFlags, ReportSpec } from './report-commands.js';
 
@@ -72,6 +65,11 @@ async function readRows(
   }
   // No server: read the folder, but never create one by accident.
   if (!localStoreExists(config)) throw noServerNoData(config);
+  // Only here: a report from a running server needs none of the store, detection or prices.
+  const { migrateUp, openStore } = await import('@harness-meter/queries');
+  const { scanStaleSessions } = await import('../detect/index.js');
+  const { loadPriceBook } = await import('../price/index.js');
+  const { runReport } = await import('../report/service.js');
   const client = await openStore(storeOptions(config));
   try {
     await migrateUp(client, config.database);
