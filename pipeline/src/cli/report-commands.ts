@@ -4,11 +4,7 @@
  * client, the report service and the price tables stay unloaded for `--help`).
  */
 import { Option, type Command } from 'commander';
-import {
-  COST_DIMENSIONS,
-  GIT_DIMENSIONS,
-  WASTE_DIMENSIONS,
-} from '@harness-meter/queries/pure';
+import { COST_DIMENSIONS, GIT_DIMENSIONS, WASTE_DIMENSIONS } from '@harness-meter/queries/pure';
 import { LINK_REPORT_NAMES, type ReportName } from '../report/names.js';
 import type { CliContext, CommandGroup } from './common.js';
 
