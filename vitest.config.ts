@@ -16,6 +16,10 @@ export default defineConfig({
         replacement: src('./instrumentation/src/rules.ts'),
       },
       {
+        find: /^@harness-meter\/instrumentation\/redact$/,
+        replacement: src('./instrumentation/src/redact.ts'),
+      },
+      {
         find: /^@harness-meter\/instrumentation$/,
         replacement: src('./instrumentation/src/index.ts'),
       },
