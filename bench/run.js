@@ -7,3 +7,5 @@ if (!which || which === 'linkage') await import('./linkage.js');
 if (!which || which === 'git') await import('./git-walk.js');
 if (!which || which === 'transcripts') await import('./transcripts.js');
 if (!which || which === 'dashboard') await import('./dashboard.js');
+if (!which || which === 'cli') await import('./cli.js');
+if (!which || which === 'shutdown') await import('./shutdown.js');
