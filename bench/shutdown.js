@@ -1,5 +1,6 @@
 // Benchmark: SIGTERM at scale, and one alert round's time. HM_BENCH_SHUTDOWN_SPANS spans (default
-// 10,000,000) are generated inside chDB (bench/lib/store-load.js) in a fresh folder; one alert round
+// 10,000,000) are generated inside chDB (bench/lib/store-load.js) in a fresh folder, over the last
+// HM_BENCH_SHUTDOWN_HOURS hours (default 864: five weeks, so spike baselines are read); one alert round
 // (the default rules, checkAlerts) is timed at HM_BENCH_SHUTDOWN_SMALL spans (default 100,000, the
 // baseline) and again at the full size in the same run. Then `harness-meter start` runs on the folder
 // with alerts on (rounds at most every second while spans arrive), a light ingest (100 spans every
@@ -16,6 +17,8 @@ import { benchResult, loadSpans, median, startServer } from './lib/store-load.js
 const TOTAL = Number(process.env.HM_BENCH_SHUTDOWN_SPANS ?? 10_000_000);
 const SMALL = Math.min(TOTAL, Number(process.env.HM_BENCH_SHUTDOWN_SMALL ?? 100_000));
 const RUN_MS = Number(process.env.HM_BENCH_SHUTDOWN_RUN_MS ?? 5000);
+// Five weeks of history by default, so the spike rule's four past weeks are read too.
+const HOURS = Number(process.env.HM_BENCH_SHUTDOWN_HOURS ?? 24 * 36);
 const DB = 'harness_meter';
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-shutdown-'));
@@ -38,9 +41,15 @@ try {
   await migrateUp(client, DB);
   const end = Date.now();
   let t = performance.now();
-  await loadSpans(client, DB, { from: 0, count: SMALL, total: TOTAL, end });
+  await loadSpans(client, DB, { from: 0, count: SMALL, total: TOTAL, hours: HOURS, end });
   smallRound = await roundMs(client);
-  await loadSpans(client, DB, { from: SMALL, count: TOTAL - SMALL, total: TOTAL, end });
+  await loadSpans(client, DB, {
+    from: SMALL,
+    count: TOTAL - SMALL,
+    total: TOTAL,
+    hours: HOURS,
+    end,
+  });
   const loadS = (performance.now() - t) / 1000;
   console.log(
     `loaded ${TOTAL.toLocaleString()} spans inside chDB in ${loadS.toFixed(1)} s (${dataDir})`,

@@ -92,12 +92,28 @@ export async function spendInPastWeeks(
   db: string,
   o: { scope: Exclude<SpendScope, 'session'>; now: Date; weeks: number; windowMinutes: number },
 ): Promise<WeeklySpendRow[]> {
-  const rows = await select<Record<string, string | number>>(client, db, 'alerts_spend_weeks.sql', {
-    scope: o.scope,
-    now: t(o.now),
-    weeks: o.weeks,
-    window_minutes: o.windowMinutes,
-  });
+  // One bounded query per week (not one scan of every week in between); ordered by key, team, k.
+  const rows: Record<string, string | number>[] = [];
+  for (let k = 1; k <= o.weeks; k++)
+    rows.push(
+      ...(await select<Record<string, string | number>>(client, db, 'alerts_spend_weeks.sql', {
+        scope: o.scope,
+        now: t(o.now),
+        k,
+        window_minutes: o.windowMinutes,
+      })),
+    );
+  rows.sort((a, b) =>
+    String(a.key) !== String(b.key)
+      ? String(a.key) < String(b.key)
+        ? -1
+        : 1
+      : String(a.team) !== String(b.team)
+        ? String(a.team) < String(b.team)
+          ? -1
+          : 1
+        : Number(a.k) - Number(b.k),
+  );
   return rows.map((r) => ({
     key: String(r.key),
     team: String(r.team),
