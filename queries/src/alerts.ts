@@ -55,16 +55,23 @@ export interface SpendRow {
   unpriced_calls: number;
 }
 
-/** Spend and tokens per entity of a scope in [since, until) (minute granularity, from the rollup). */
+/** Spend and tokens per entity of a scope in [since, until) (minute granularity, from the rollups). */
 export async function spendBy(
   client: ClickHouseClient,
   db: string,
   o: { scope: SpendScope } & ReportWindow,
 ): Promise<SpendRow[]> {
+  // Whole hours inside the window come from the hourly rollup (no sessions there).
+  const HOUR = 3_600_000;
+  const hSince = Math.ceil(o.since.getTime() / HOUR) * HOUR;
+  const hUntil = Math.floor(o.until.getTime() / HOUR) * HOUR;
+  const hourly = o.scope !== 'session' && hUntil > hSince;
   const rows = await select<Record<string, string | number>>(client, db, 'alerts_spend.sql', {
     scope: o.scope,
     since: t(o.since),
     until: t(o.until),
+    h_since: t(hourly ? new Date(hSince) : o.until),
+    h_until: t(hourly ? new Date(hUntil) : o.until),
   });
   return rows.map((r) => ({
     key: String(r.key),
@@ -151,6 +158,20 @@ export async function unpricedCallsInRollup(
     until: t(o.until),
   });
   return Number(r?.calls ?? 0);
+}
+
+/** Wasted nano-USD (direct + carried, latest scans) per repo or team in [since, until). */
+export async function wasteCostBy(
+  client: ClickHouseClient,
+  db: string,
+  o: { scope: 'repo' | 'team' } & ReportWindow,
+): Promise<{ key: string; cost_nanos: bigint }[]> {
+  const rows = await select<{ key: string; cost: string }>(client, db, 'alerts_waste.sql', {
+    scope: o.scope,
+    since: t(o.since),
+    until: t(o.until),
+  });
+  return rows.map((r) => ({ key: String(r.key), cost_nanos: BigInt(r.cost ?? 0) }));
 }
 
 export interface LoopFindingRow {

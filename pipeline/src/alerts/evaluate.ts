@@ -7,7 +7,7 @@ import {
   spendInPastWeeks,
   unpricedCallsInRollup,
   unpricedModels,
-  wasteBy,
+  wasteCostBy,
   type AlertState,
   type AlertStateRow,
   type ClickHouseClient,
@@ -290,6 +290,11 @@ async function wasteShare(
 ): Promise<AlertCondition[]> {
   const since = new Date(now.getTime() - r.windowHours * HOUR);
   const window = { since, until: new Date(now.getTime() + 1) };
+  // Waste first (findings are few): the spend query runs only when some waste is large enough.
+  const wasted = (await wasteCostBy(client, db, { scope: r.scope, ...window })).filter(
+    (w) => w.cost_nanos >= r.minWasteNanos,
+  );
+  if (wasted.length === 0) return [];
   const spend = new Map(
     (await costBy(client, { db, by: r.scope, ...window })).map((c) => [
       c.key,
@@ -297,8 +302,8 @@ async function wasteShare(
     ]),
   );
   const out: AlertCondition[] = [];
-  for (const w of await wasteBy(client, { db, by: r.scope, ...window })) {
-    const waste = BigInt(w.cost_nanos);
+  for (const w of wasted) {
+    const waste = w.cost_nanos;
     const cost = spend.get(w.key) ?? 0n;
     if (w.key === '' || cost <= 0n || waste < r.minWasteNanos) continue;
     const shareBp = (waste * 10_000n) / cost;
