@@ -17,7 +17,8 @@ const REPORT = 'cost-per-pr';
 
 function wallMs(cmd, args, env = process.env) {
   const t = performance.now();
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8' });
+  // stdout to /dev/null, as curl's -o /dev/null: a report's JSON can pass spawnSync's 1 MB buffer
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
