@@ -16,8 +16,16 @@ export default defineConfig({
         replacement: src('./instrumentation/src/rules.ts'),
       },
       {
+        find: /^@harness-meter\/instrumentation\/redact$/,
+        replacement: src('./instrumentation/src/redact.ts'),
+      },
+      {
         find: /^@harness-meter\/instrumentation$/,
         replacement: src('./instrumentation/src/index.ts'),
+      },
+      {
+        find: /^@harness-meter\/queries\/pure$/,
+        replacement: src('./queries/src/pure.ts'),
       },
       { find: /^@harness-meter\/queries$/, replacement: src('./queries/src/index.ts') },
     ],

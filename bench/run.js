@@ -1,5 +1,5 @@
 // Runs every benchmark in bench/. Each prints its conditions, a same-run baseline and the ratio.
-// HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard or sdk runs one.
+// HM_BENCH=<name> runs one (see bench/README.md).
 const which = process.env.HM_BENCH;
 if (!which || which === 'redundancy') await import('./redundancy.js');
 if (!which || which === 'kafka') await import('./kafka-enrich.js');
@@ -8,3 +8,5 @@ if (!which || which === 'git') await import('./git-walk.js');
 if (!which || which === 'transcripts') await import('./transcripts.js');
 if (!which || which === 'dashboard') await import('./dashboard.js');
 if (!which || which === 'sdk') await import('./sdk.js');
+if (!which || which === 'cli') await import('./cli.js');
+if (!which || which === 'shutdown') await import('./shutdown.js');

@@ -130,8 +130,10 @@ export interface AlertsConfig {
   webhookUrl: string | undefined;
   /** HM_ALERT_WEBHOOK_SECRET: HMAC-SHA256 key of the X-HarnessMeter-Signature header. */
   webhookSecret: string | undefined;
-  /** HM_ALERTS_INTERVAL_MS: evaluation at least this often (and within a second of new spans). */
+  /** HM_ALERTS_INTERVAL_MS: evaluation at least this often. */
   intervalMs: number;
+  /** HM_ALERTS_MIN_INTERVAL_MS: new spans start a round at most this often (capped at intervalMs). */
+  minIntervalMs: number;
 }
 
 function alertsConfig(env: Env): AlertsConfig {
@@ -156,6 +158,7 @@ function alertsConfig(env: Env): AlertsConfig {
     webhookUrl,
     webhookSecret: env.HM_ALERT_WEBHOOK_SECRET || undefined,
     intervalMs: int(env, 'HM_ALERTS_INTERVAL_MS', 10_000, 1000, 3_600_000, '10000'),
+    minIntervalMs: int(env, 'HM_ALERTS_MIN_INTERVAL_MS', 5_000, 100, 3_600_000, '5000'),
   };
 }
 

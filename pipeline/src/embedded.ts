@@ -262,10 +262,10 @@ export async function startEmbedded(
       detect,
       stop: () =>
         (stopping ??= (async () => {
-          await receiver.close();
+          // Background rounds stop at their next query while the receiver drains its requests;
+          // then the sink stores what was acknowledged, and the store closes once, last.
+          await Promise.all([receiver.close(), alerts.stop(), detect.stop()]);
           await sink.close();
-          await alerts.stop();
-          await detect.stop();
           await client.close();
         })()),
     };

@@ -12,7 +12,16 @@ SELECT
 FROM {db:Identifier}.waste_findings AS f FINAL
 INNER JOIN
 (
-    SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
+    -- only the sessions with findings in the window: bounded by the window, not by every session stored
+    SELECT session_id, max(scan_id) AS scan_id
+    FROM {db:Identifier}.session_scans
+    WHERE session_id IN (
+        SELECT session_id FROM {db:Identifier}.waste_findings
+        WHERE Timestamp >= {since:DateTime64(3, 'UTC')}
+          AND Timestamp < {until:DateTime64(3, 'UTC')}
+          AND has({kinds:Array(String)}, kind)
+    )
+    GROUP BY session_id
 ) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
 WHERE f.Timestamp >= {since:DateTime64(3, 'UTC')}
   AND f.Timestamp < {until:DateTime64(3, 'UTC')}

@@ -1,30 +1,20 @@
--- alerts: spend per entity and team in the same window of past weeks (the spike baseline).
--- The current window is (now - window, now]; week k (1..weeks) is the same window k × 7 days back.
--- d = now - minute in ms: a minute is in week k when (d - 1) div 7d = k and (d - 1) mod 7d < window.
+-- alerts: spend per entity and team in the same window of one past week (the spike baseline).
+-- The current window is (now - window, now]; week k is the same window k × 7 days back:
+-- minute in [now - k × 7d - window, now - k × 7d). One query per week, each a primary-key range of
+-- the rollup (minute leads its key): the cost follows the window, not the weeks of history in between.
 SELECT
-    key,
+    multiIf(
+        {scope:String} = 'developer', developer,
+        {scope:String} = 'team', team,
+        {scope:String} = 'repo', repo,
+        ''
+    ) AS key,
     team,
-    k,
+    {k:UInt32} AS k,
     toString(sum(cost_nanos)) AS cost
-FROM
-(
-    SELECT
-        multiIf(
-            {scope:String} = 'developer', developer,
-            {scope:String} = 'team', team,
-            {scope:String} = 'repo', repo,
-            ''
-        ) AS key,
-        team,
-        toUnixTimestamp64Milli({now:DateTime64(3, 'UTC')}) - toInt64(toUnixTimestamp(minute)) * 1000 AS d,
-        toUInt32(intDiv(d - 1, 604800000)) AS k,
-        cost_nanos
-    FROM {db:Identifier}.usage_by_minute
-    WHERE minute >= {now:DateTime64(3, 'UTC')} - toIntervalMinute({weeks:UInt32} * 10080 + {window_minutes:UInt32})
-      AND minute < {now:DateTime64(3, 'UTC')} - toIntervalDay(6)
-)
-WHERE key != ''
-  AND k BETWEEN 1 AND {weeks:UInt32}
-  AND (d - 1) % 604800000 < {window_minutes:UInt32} * 60000
-GROUP BY key, team, k
-ORDER BY key, team, k
+FROM {db:Identifier}.usage_by_minute
+WHERE minute >= {now:DateTime64(3, 'UTC')} - toIntervalMinute({k:UInt32} * 10080 + {window_minutes:UInt32})
+  AND minute < {now:DateTime64(3, 'UTC')} - toIntervalMinute({k:UInt32} * 10080)
+GROUP BY key, team
+HAVING key != ''
+ORDER BY key, team

@@ -55,16 +55,23 @@ export interface SpendRow {
   unpriced_calls: number;
 }
 
-/** Spend and tokens per entity of a scope in [since, until) (minute granularity, from the rollup). */
+/** Spend and tokens per entity of a scope in [since, until) (minute granularity, from the rollups). */
 export async function spendBy(
   client: ClickHouseClient,
   db: string,
   o: { scope: SpendScope } & ReportWindow,
 ): Promise<SpendRow[]> {
+  // Whole hours inside the window come from the hourly rollup (no sessions there).
+  const HOUR = 3_600_000;
+  const hSince = Math.ceil(o.since.getTime() / HOUR) * HOUR;
+  const hUntil = Math.floor(o.until.getTime() / HOUR) * HOUR;
+  const hourly = o.scope !== 'session' && hUntil > hSince;
   const rows = await select<Record<string, string | number>>(client, db, 'alerts_spend.sql', {
     scope: o.scope,
     since: t(o.since),
     until: t(o.until),
+    h_since: t(hourly ? new Date(hSince) : o.until),
+    h_until: t(hourly ? new Date(hUntil) : o.until),
   });
   return rows.map((r) => ({
     key: String(r.key),
@@ -92,12 +99,28 @@ export async function spendInPastWeeks(
   db: string,
   o: { scope: Exclude<SpendScope, 'session'>; now: Date; weeks: number; windowMinutes: number },
 ): Promise<WeeklySpendRow[]> {
-  const rows = await select<Record<string, string | number>>(client, db, 'alerts_spend_weeks.sql', {
-    scope: o.scope,
-    now: t(o.now),
-    weeks: o.weeks,
-    window_minutes: o.windowMinutes,
-  });
+  // One bounded query per week (not one scan of every week in between); ordered by key, team, k.
+  const rows: Record<string, string | number>[] = [];
+  for (let k = 1; k <= o.weeks; k++)
+    rows.push(
+      ...(await select<Record<string, string | number>>(client, db, 'alerts_spend_weeks.sql', {
+        scope: o.scope,
+        now: t(o.now),
+        k,
+        window_minutes: o.windowMinutes,
+      })),
+    );
+  rows.sort((a, b) =>
+    String(a.key) !== String(b.key)
+      ? String(a.key) < String(b.key)
+        ? -1
+        : 1
+      : String(a.team) !== String(b.team)
+        ? String(a.team) < String(b.team)
+          ? -1
+          : 1
+        : Number(a.k) - Number(b.k),
+  );
   return rows.map((r) => ({
     key: String(r.key),
     team: String(r.team),
@@ -119,6 +142,36 @@ export async function firstUsageMinute(
   );
   if (!r || Number(r.n) === 0) return undefined;
   return new Date(`${r.first_minute.replace(' ', 'T')}Z`);
+}
+
+/**
+ * LLM calls without a price in the minutes overlapping [since, until), from the rollup: a cheap
+ * pre-check, so the unpriced rule reads spans only when there is something to find.
+ */
+export async function unpricedCallsInRollup(
+  client: ClickHouseClient,
+  db: string,
+  o: ReportWindow,
+): Promise<number> {
+  const [r] = await select<{ calls: string }>(client, db, 'alerts_unpriced_calls.sql', {
+    since: t(o.since),
+    until: t(o.until),
+  });
+  return Number(r?.calls ?? 0);
+}
+
+/** Wasted nano-USD (direct + carried, latest scans) per repo or team in [since, until). */
+export async function wasteCostBy(
+  client: ClickHouseClient,
+  db: string,
+  o: { scope: 'repo' | 'team' } & ReportWindow,
+): Promise<{ key: string; cost_nanos: bigint }[]> {
+  const rows = await select<{ key: string; cost: string }>(client, db, 'alerts_waste.sql', {
+    scope: o.scope,
+    since: t(o.since),
+    until: t(o.until),
+  });
+  return rows.map((r) => ({ key: String(r.key), cost_nanos: BigInt(r.cost ?? 0) }));
 }
 
 export interface LoopFindingRow {

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { alertsReport, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
+import { alertsReport, migrateUp, spendBy, type ClickHouseClient } from '@harness-meter/queries';
 import {
   checkAlerts,
   parseRules,
@@ -510,5 +510,52 @@ describe('alerts on stored data (chDB)', () => {
     expect((await checkAlerts(e, new Date(D + 25 * HOUR))).notices.map((x) => x.state)).toEqual([
       'resolved',
     ]);
+  });
+});
+
+describe('alert queries read the rollups over bounded windows', () => {
+  it('spend over a window with whole hours (hourly rollup) equals the per-minute sum, edges included', async () => {
+    const db = 'hm_alerts_hourly';
+    const T0 = Date.UTC(2026, 10, 3);
+    const spans: PricedSpan[] = [];
+    // Every 7 minutes for 30 hours: ana and bob alternate, $0.01 … $0.50 (distinct amounts).
+    for (let i = 0; i * 7 * MIN < 30 * HOUR; i++)
+      spans.push(
+        llm(T0 + i * 7 * MIN + 13_000, {
+          session: `s${i % 5}`,
+          developer: i % 2 === 0 ? 'ana' : 'bob',
+          team: i % 3 === 0 ? 'infra' : 'payments',
+          usd: (USD / 100n) * BigInt((i % 50) + 1),
+        }),
+      );
+    await store(db, spans);
+    // Windows that start and end inside hours, span whole hours, or sit inside one hour.
+    const windows = [
+      [T0 + 17 * MIN, T0 + 26 * HOUR + 41 * MIN],
+      [T0, T0 + 24 * HOUR],
+      [T0 + 3 * HOUR + 5 * MIN, T0 + 3 * HOUR + 55 * MIN],
+      [T0 + 59 * MIN, T0 + 2 * HOUR + MIN],
+    ] as const;
+    for (const [s, u] of windows)
+      for (const scope of ['developer', 'team', 'session'] as const) {
+        const since = new Date(s);
+        const until = new Date(u);
+        const got = await spendBy(client, db, { scope, since, until });
+        const rs = await client.query({
+          query: `SELECT multiIf({scope:String} = 'developer', developer, {scope:String} = 'team', team, session_id) AS key,
+                         toString(sum(cost_nanos)) AS cost, sum(input_tokens + output_tokens) AS tokens, sum(llm_calls) AS calls
+                  FROM {db:Identifier}.usage_by_minute
+                  WHERE minute >= {since:DateTime64(3, 'UTC')} AND minute < {until:DateTime64(3, 'UTC')}
+                  GROUP BY key ORDER BY key`,
+          query_params: { db, scope, since: s / 1000, until: u / 1000 },
+          format: 'JSONEachRow',
+        });
+        const want = await rs.json<{ key: string; cost: string; tokens: string; calls: string }>();
+        expect(want.length).toBeGreaterThan(0);
+        expect(
+          got.map((r) => [r.key, r.cost_nanos.toString(), r.tokens, r.llm_calls]),
+          `${scope} ${since.toISOString()}..${until.toISOString()}`,
+        ).toEqual(want.map((r) => [r.key, r.cost, Number(r.tokens), Number(r.calls)]));
+      }
   });
 });

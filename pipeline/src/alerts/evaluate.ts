@@ -5,8 +5,9 @@ import {
   loopFindings,
   spendBy,
   spendInPastWeeks,
+  unpricedCallsInRollup,
   unpricedModels,
-  wasteBy,
+  wasteCostBy,
   type AlertState,
   type AlertStateRow,
   type ClickHouseClient,
@@ -289,6 +290,11 @@ async function wasteShare(
 ): Promise<AlertCondition[]> {
   const since = new Date(now.getTime() - r.windowHours * HOUR);
   const window = { since, until: new Date(now.getTime() + 1) };
+  // Waste first (findings are few): the spend query runs only when some waste is large enough.
+  const wasted = (await wasteCostBy(client, db, { scope: r.scope, ...window })).filter(
+    (w) => w.cost_nanos >= r.minWasteNanos,
+  );
+  if (wasted.length === 0) return [];
   const spend = new Map(
     (await costBy(client, { db, by: r.scope, ...window })).map((c) => [
       c.key,
@@ -296,8 +302,8 @@ async function wasteShare(
     ]),
   );
   const out: AlertCondition[] = [];
-  for (const w of await wasteBy(client, { db, by: r.scope, ...window })) {
-    const waste = BigInt(w.cost_nanos);
+  for (const w of wasted) {
+    const waste = w.cost_nanos;
     const cost = spend.get(w.key) ?? 0n;
     if (w.key === '' || cost <= 0n || waste < r.minWasteNanos) continue;
     const shareBp = (waste * 10_000n) / cost;
@@ -331,7 +337,10 @@ async function unpriced(
   now: Date,
 ): Promise<AlertCondition[]> {
   const since = new Date(now.getTime() - r.lookbackHours * HOUR);
-  const rows = await unpricedModels(client, { db, since, until: new Date(now.getTime() + 1) });
+  const until = new Date(now.getTime() + 1);
+  // Spans are read (for the tokens of each unpriced model) only when the rollup counts any.
+  if ((await unpricedCallsInRollup(client, db, { since, until })) === 0) return [];
+  const rows = await unpricedModels(client, { db, since, until });
   return rows.map((m) => ({
     ruleId: r.id,
     ruleType: 'unpriced' as const,
@@ -357,9 +366,11 @@ export async function evaluateRules(
   db: string,
   rules: readonly AlertRule[],
   now: Date,
+  signal?: AbortSignal,
 ): Promise<AlertCondition[]> {
   const out: AlertCondition[] = [];
   for (const r of rules) {
+    signal?.throwIfAborted();
     switch (r.type) {
       case 'budget':
         out.push(...(await budget(client, db, r, now)));

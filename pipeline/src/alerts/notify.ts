@@ -103,11 +103,31 @@ export interface DeliveryDeps {
   sleep?: (ms: number) => Promise<void>;
   random?: () => number;
   policy?: Partial<RetryPolicy>;
+  /** Stops between attempts (shutdown); an attempt in progress is cut short. */
+  signal?: AbortSignal;
   /** Called after each attempt (the runner records it before the next one). */
   onAttempt?: (a: DeliveryAttempt) => Promise<void>;
 }
 
 const sleepReal = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** `sleep(ms)`, ended early when `signal` aborts (the retry loop then stops). */
+function abortableSleep(
+  sleep: (ms: number) => Promise<void>,
+  ms: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  if (!signal) return sleep(ms);
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done, { once: true });
+    sleep(ms).then(done, done);
+  });
+}
 
 /**
  * POSTs one notice, retrying network errors, 429 and 5xx with backoff; other 4xx fail at once (the
@@ -131,6 +151,7 @@ export async function deliverWebhook(
     headers['x-harnessmeter-signature'] = signBody(target.secret, body);
   const attempts: DeliveryAttempt[] = [];
   for (let attempt = 1; attempt <= policy.maxAttempts; attempt++) {
+    if (deps.signal?.aborted) break; // not recorded: the notice stays pending and is resent later
     let status = 0;
     let error = '';
     try {
@@ -138,7 +159,9 @@ export async function deliverWebhook(
         method: 'POST',
         headers,
         body,
-        signal: AbortSignal.timeout(policy.timeoutMs),
+        signal: deps.signal
+          ? AbortSignal.any([deps.signal, AbortSignal.timeout(policy.timeoutMs)])
+          : AbortSignal.timeout(policy.timeoutMs),
       });
       status = res.status;
       await res.arrayBuffer().catch(() => undefined);
@@ -156,10 +179,15 @@ export async function deliverWebhook(
       error,
       at: Date.now(),
     };
+    if (deps.signal?.aborted) break; // cut short by shutdown: left pending, not counted as failed
     attempts.push(a);
     await deps.onAttempt?.(a);
     if (a.status !== 'retrying') break;
-    await sleep(backoffMs(attempt, policy, deps.random ?? Math.random));
+    await abortableSleep(
+      sleep,
+      backoffMs(attempt, policy, deps.random ?? Math.random),
+      deps.signal,
+    );
   }
   return attempts;
 }

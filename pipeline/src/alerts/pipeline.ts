@@ -58,8 +58,8 @@ export interface PipelineAlerts {
 }
 
 /**
- * The alert stage of a running server (embedded, or the enrich role in Kafka mode): evaluated
- * within a second of newly stored spans and at least every HM_ALERTS_INTERVAL_MS.
+ * The alert stage of a running server (embedded, or the enrich role in Kafka mode): a round at most
+ * every HM_ALERTS_MIN_INTERVAL_MS while new spans arrive, and at least every HM_ALERTS_INTERVAL_MS.
  */
 export function startPipelineAlerts(deps: {
   client: ClickHouseClient;
@@ -81,7 +81,11 @@ export function startPipelineAlerts(deps: {
   // on-demand check scans changed sessions first.
   const stage: AlertStage = startAlertStage(
     { ...options, beforeEvaluate: () => deps.sink.flush() },
-    { intervalMs: deps.config.alerts.intervalMs, changes: () => deps.sink.storedBatches() },
+    {
+      intervalMs: deps.config.alerts.intervalMs,
+      minIntervalMs: deps.config.alerts.minIntervalMs,
+      changes: () => deps.sink.storedBatches(),
+    },
   );
   deps.logger.info('alerts evaluating', {
     rules: options.rules.map((r) => r.id),

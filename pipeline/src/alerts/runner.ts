@@ -40,6 +40,8 @@ export interface AlertEngineOptions {
   beforeEvaluate?: () => Promise<void>;
   /** Undelivered notices recorded this recently are (re)sent, e.g. after a restart; default 1 h. */
   resendWithinMs?: number;
+  /** Aborts a round: it stops before its next query, webhook attempt or insert (shutdown). */
+  signal?: AbortSignal;
 }
 
 export interface AlertCheckResult {
@@ -148,10 +150,12 @@ async function deliverPending(
   });
   const done: AlertCheckResult['deliveries'] = [];
   for (const p of pending) {
+    if (o.signal?.aborted) break; // the rest is sent after the restart (resendWithinMs)
     const alert = JSON.parse(p.payload) as AlertNotice;
     const body: WebhookBody = { text: noticeText(alert), alert };
     const attempts = await deliverWebhook(target, JSON.stringify(body), p.notice_id, {
       ...o.delivery,
+      ...(o.signal ? { signal: o.signal } : {}),
       onAttempt: async (a) => {
         await insertAlertDeliveries(o.client, o.db, [
           {
@@ -192,9 +196,12 @@ export async function checkAlerts(
   now: Date = new Date(),
 ): Promise<AlertCheckResult> {
   const log = o.logger ?? silentLogger;
+  const signal = o.signal;
   await o.beforeEvaluate?.();
+  signal?.throwIfAborted();
   const rules = new Map(o.rules.map((r) => [r.id, r]));
-  const conditions = await evaluateRules(o.client, o.db, o.rules, now);
+  const conditions = await evaluateRules(o.client, o.db, o.rules, now, signal);
+  signal?.throwIfAborted();
   const states = await alertStates(o.client, o.db);
   const transitions = decideTransitions(
     conditions,
@@ -203,7 +210,11 @@ export async function checkAlerts(
     now,
   );
   const notices: AlertNotice[] = [];
-  for (const t of transitions) notices.push(await notice(o, t, now, rules));
+  for (const t of transitions) {
+    signal?.throwIfAborted();
+    notices.push(await notice(o, t, now, rules));
+  }
+  signal?.throwIfAborted();
   const rows: AlertTransitionRow[] = notices.map((n) => ({
     notice_id: n.notice_id,
     alert_id: n.alert_id,
@@ -232,55 +243,111 @@ export async function checkAlerts(
 export const ALERT_DEFAULTS = {
   /** Evaluation at least this often (conditions also clear as time passes). */
   intervalMs: 10_000,
-  /** How often the stage looks for newly stored spans (an evaluation follows at once). */
+  /**
+   * At most one round per this many ms, however fast spans arrive: new spans mark the stage
+   * dirty and the next round starts this long after the previous one started (coalesced), so the
+   * evaluation cost does not grow with the ingest rate.
+   */
+  minIntervalMs: 5_000,
+  /** How often the stage looks for newly stored spans (a cheap counter read, no query). */
   pollMs: 1000,
 } as const;
 
 export interface AlertStage {
   /** Evaluates now (or at `now`), after any round in progress. */
   check(now?: Date): Promise<AlertCheckResult>;
+  /** The time of the last scheduled round, ms (undefined before the first); for metrics and tests. */
+  lastRoundMs(): number | undefined;
+  /** Scheduled rounds started so far. */
+  rounds(): number;
+  /** Stops scheduling, aborts the round in flight at its next query, and waits for it. */
   stop(): Promise<void>;
 }
 
+/** When the next scheduled round is due, given the last round's start and whether spans arrived. */
+export function nextRoundDue(
+  lastStart: number,
+  dirty: boolean,
+  o: { intervalMs: number; minIntervalMs: number },
+): number {
+  return lastStart + (dirty ? Math.min(o.minIntervalMs, o.intervalMs) : o.intervalMs);
+}
+
 /**
- * The alert evaluator inside the pipeline: a round when the sink stored new spans (checked every
- * pollMs), and at least every intervalMs. Rounds never overlap; a failed round is logged and retried.
- * State lives in ClickHouse (the alerts table), so a restart resumes where it was.
+ * The alert evaluator inside the pipeline, on a schedule: new spans (the sink's counter, read every
+ * pollMs) mark it dirty, and a round starts at most every minIntervalMs while dirty and at least every
+ * intervalMs regardless. One round in flight at a time; triggers during a round coalesce into the
+ * next. A failed round is logged and retried at the next due time. stop() aborts the round in flight
+ * (it stops before its next query, webhook attempt or insert). State lives in ClickHouse (the alerts
+ * table), so a restart resumes where it was.
  */
 export function startAlertStage(
   o: AlertEngineOptions,
-  opts: { intervalMs?: number; pollMs?: number; changes?: () => number } = {},
+  opts: {
+    intervalMs?: number;
+    minIntervalMs?: number;
+    pollMs?: number;
+    changes?: () => number;
+  } = {},
 ): AlertStage {
   const log = o.logger ?? silentLogger;
-  const intervalMs = opts.intervalMs ?? ALERT_DEFAULTS.intervalMs;
+  const schedule = {
+    intervalMs: opts.intervalMs ?? ALERT_DEFAULTS.intervalMs,
+    minIntervalMs: opts.minIntervalMs ?? ALERT_DEFAULTS.minIntervalMs,
+  };
+  const pollMs = Math.min(opts.pollMs ?? ALERT_DEFAULTS.pollMs, schedule.minIntervalMs);
+  const abort = new AbortController();
   let running: Promise<unknown> = Promise.resolve();
-  let lastChanges = Number.NaN;
-  let lastRun = 0;
-  let stopped = false;
+  let inFlight = false;
+  let lastChanges = opts.changes?.() ?? Number.NaN;
+  let dirty = true; // the first round evaluates what is already stored
+  let lastStart = 0;
+  let lastMs: number | undefined;
+  let started = 0;
   const check = (now?: Date): Promise<AlertCheckResult> => {
-    const next = running.then(() => checkAlerts(o, now ?? new Date()));
+    const next = running.then(() => {
+      abort.signal.throwIfAborted();
+      return checkAlerts({ ...o, signal: abort.signal }, now ?? new Date());
+    });
     running = next.catch(() => undefined);
     return next;
   };
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (abort.signal.aborted) return;
     const c = opts.changes?.() ?? Number.NaN;
-    const changed = !Number.isNaN(c) && c !== lastChanges;
-    if (!changed && Date.now() - lastRun < intervalMs) return;
-    lastChanges = c;
-    lastRun = Date.now();
-    check().catch((err: unknown) =>
-      log.warn('alert round failed; will retry', {
-        error: err instanceof Error ? err.message : String(err),
-      }),
-    );
-  }, opts.pollMs ?? ALERT_DEFAULTS.pollMs);
+    if (!Number.isNaN(c) && c !== lastChanges) {
+      lastChanges = c;
+      dirty = true;
+    }
+    if (inFlight || Date.now() < nextRoundDue(lastStart, dirty, schedule)) return;
+    inFlight = true;
+    dirty = false;
+    lastStart = Date.now();
+    started++;
+    check()
+      .then(
+        () => {
+          lastMs = Date.now() - lastStart;
+        },
+        (err: unknown) => {
+          if (!abort.signal.aborted)
+            log.warn('alert round failed; will retry', {
+              error: err instanceof Error ? err.message : String(err),
+            });
+        },
+      )
+      .finally(() => {
+        inFlight = false;
+      });
+  }, pollMs);
   timer.unref();
   return {
     check,
+    lastRoundMs: () => lastMs,
+    rounds: () => started,
     async stop() {
-      stopped = true;
       clearInterval(timer);
+      abort.abort(new Error('alert stage stopped'));
       await running;
     },
   };

@@ -1,7 +1,5 @@
 /** `stamp` and `alerts check`: commands run from agents' hooks and from schedulers. */
 import { Option } from 'commander';
-import { formatAlertsCheck, runAlertsCheck } from '../alerts/cli.js';
-import { gatherStamp, readStdinIfPiped, stampRequest } from '../stamp-cli.js';
 import { authHeaders } from '../report/remote.js';
 import { CliFailure, type CommandGroup } from './common.js';
 import { timeFlag } from './prices-commands.js';
@@ -20,6 +18,7 @@ export const registerAgentCommands: CommandGroup = (program, ctx) => {
     )
     .action(async (flags: { session?: string; cwd?: string; pr?: string; team?: string }) => {
       const config = ctx.config();
+      const { gatherStamp, readStdinIfPiped, stampRequest } = await import('../stamp-cli.js');
       const facts = gatherStamp({ ...flags, stdin: readStdinIfPiped() });
       const res = await fetch(`${config.apiUrl}/v1/logs`, {
         method: 'POST',
@@ -52,7 +51,8 @@ export const registerAgentCommands: CommandGroup = (program, ctx) => {
       `\nExamples:\n  harness-meter alerts check\n  harness-meter alerts check --json`,
     )
     .action(async (flags: { at?: string; json?: boolean; format?: string }) => {
-      const at = timeFlag(flags.at, '--at', 'alerts check');
+      const at = await timeFlag(flags.at, '--at', 'alerts check');
+      const { formatAlertsCheck, runAlertsCheck } = await import('../alerts/cli.js');
       const { result, via } = await runAlertsCheck(ctx.config(), at?.toISOString());
       ctx.io.out(
         flags.json ? JSON.stringify(result, null, 2) + '\n' : formatAlertsCheck(result, via),

@@ -5,7 +5,16 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../config.js';
+import type { Config } from '../config.js';
+
+/**
+ * config.ts pulls in the decode limits and the SDK's redaction (hundreds of ms): it is imported
+ * when a command runs (program.ts, preAction), never for `--help` or `--version`.
+ */
+let configModule: typeof import('../config.js') | undefined;
+export async function prepareConfig(): Promise<void> {
+  configModule ??= await import('../config.js');
+}
 
 /** Exit codes, documented in `harness-meter help` and the README. */
 export const EXIT = {
@@ -56,7 +65,13 @@ export function createContext(io: CliIo): CliContext {
   let config: Config | undefined;
   return {
     io,
-    config: () => (config ??= loadConfig(io.env)),
+    config: () => {
+      if (configModule === undefined)
+        throw new Error(
+          'CLI configuration read before prepareConfig() (a command ran outside the program)',
+        );
+      return (config ??= configModule.loadConfig(io.env));
+    },
   };
 }
 

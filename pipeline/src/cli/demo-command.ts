@@ -1,9 +1,5 @@
 /** `demo`: example agent sessions played against a running server, and their removal. */
-import { migrateUp, openStore } from '@harness-meter/queries';
-import { storeOptions } from '../config.js';
-import { runDemo } from '../demo/harness.js';
-import { resetDemo, type DemoResetResult } from '../demo/reset.js';
-import { injectSpike } from '../demo/spike.js';
+import type { DemoResetResult } from '../demo/reset.js';
 import { authHeaders, findServer, postAction } from '../report/remote.js';
 import { createProgress } from './progress.js';
 import {
@@ -47,6 +43,9 @@ Examples:
           );
         } else {
           if (!localStoreExists(config)) throw noServerNoData(config);
+          const { migrateUp, openStore } = await import('@harness-meter/queries');
+          const { storeOptions } = await import('../config.js');
+          const { resetDemo } = await import('../demo/reset.js');
           const client = await openStore(storeOptions(config));
           try {
             await migrateUp(client, config.database);
@@ -67,6 +66,7 @@ Examples:
         );
       if (flags.spike) {
         const bar = createProgress(ctx.io, 'demo --spike', 'spans', 20);
+        const { injectSpike } = await import('../demo/spike.js');
         let n: number;
         try {
           n = await injectSpike(
@@ -86,6 +86,7 @@ Examples:
         return;
       }
       const bar = createProgress(ctx.io, 'demo', 'calls', 37);
+      const { runDemo } = await import('../demo/harness.js');
       let summary: Awaited<ReturnType<typeof runDemo>>;
       try {
         summary = await runDemo({

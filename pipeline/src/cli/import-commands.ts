@@ -2,12 +2,9 @@
  * `import prs FILE`, `import git PATH` and `import incidents FILE`: PR facts, line fates and
  * defects without a webhook; `import claude-code|codex|gemini`: the transcripts agents write.
  */
-import { insertPrFacts, migrateUp, openStore } from '@harness-meter/queries';
-import { storeOptions } from '../config.js';
-import { readGitHistory, readPrsFile, type PrFacts } from '../github/index.js';
-import { importGitLines, importIncidents } from '../github/git-cli.js';
+import type { PrFacts } from '../github/index.js';
 import { findServer, postAction } from '../report/remote.js';
-import { runTranscriptImport, type ImportProgressSink } from '../transcripts/cli.js';
+import type { ImportProgressSink } from '../transcripts/cli.js';
 import type { CliContext, CliIo, CommandGroup } from './common.js';
 import { createProgress, type Progress } from './progress.js';
 import { nonNegativeInt } from './server-commands.js';
@@ -19,6 +16,9 @@ async function storeFacts(ctx: CliContext, kind: string, facts: PrFacts): Promis
   if (server) {
     await postAction(config.apiUrl, 'import/pr-facts', {}, facts, config.apiKey);
   } else {
+    // Imported here, not at the top: `--help` must not load the store client (cli/program.ts).
+    const { insertPrFacts, migrateUp, openStore } = await import('@harness-meter/queries');
+    const { storeOptions } = await import('../config.js');
     const client = await openStore(storeOptions(config));
     try {
       await migrateUp(client, config.database);
@@ -51,7 +51,10 @@ export const registerImportCommands: CommandGroup = (program, ctx) => {
       `\nExamples:\n  gh api repos/acme/api/pulls?state=all > prs.json && harness-meter import prs prs.json\n  gh api repos/acme/api/pulls/42/reviews > r.json && harness-meter import prs r.json --pr 42`,
     )
     .action(async (file: string, flags: { pr?: number }) => {
-      const facts = readPrsFile(file, flags.pr === undefined ? {} : { pr: flags.pr });
+      const facts = (await import('../github/index.js')).readPrsFile(
+        file,
+        flags.pr === undefined ? {} : { pr: flags.pr },
+      );
       await storeFacts(ctx, 'prs', facts);
     });
   imp
@@ -68,14 +71,16 @@ export const registerImportCommands: CommandGroup = (program, ctx) => {
     .action(async (path: string, flags: { repo?: string; base?: string; full?: boolean }) => {
       const facts: PrFacts = {
         events: [],
-        commits: readGitHistory(path, {
+        commits: (await import('../github/index.js')).readGitHistory(path, {
           ...(flags.repo === undefined ? {} : { repo: flags.repo }),
           ...(flags.base === undefined ? {} : { base: flags.base }),
         }),
       };
       await storeFacts(ctx, 'git', facts);
       ctx.io.out(
-        await importGitLines(ctx.config(), path, {
+        await (
+          await import('../github/git-cli.js')
+        ).importGitLines(ctx.config(), path, {
           ...(flags.repo === undefined ? {} : { repo: flags.repo }),
           ...(flags.base === undefined ? {} : { base: flags.base }),
           full: flags.full === true,
@@ -93,11 +98,9 @@ export const registerImportCommands: CommandGroup = (program, ctx) => {
     )
     .action(async (file: string, flags: { repo?: string }) => {
       ctx.io.out(
-        await importIncidents(
-          ctx.config(),
-          file,
-          flags.repo === undefined ? {} : { repo: flags.repo },
-        ),
+        await (
+          await import('../github/git-cli.js')
+        ).importIncidents(ctx.config(), file, flags.repo === undefined ? {} : { repo: flags.repo }),
       );
     });
   for (const [kind, where] of [
@@ -125,7 +128,9 @@ export const registerImportCommands: CommandGroup = (program, ctx) => {
           dirs: string[],
           flags: { developer?: string; watch?: boolean; settle?: string; captureContent?: boolean },
         ) => {
-          await runTranscriptImport(
+          await (
+            await import('../transcripts/cli.js')
+          ).runTranscriptImport(
             ctx.config(),
             {
               kind,

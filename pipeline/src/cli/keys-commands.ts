@@ -1,6 +1,6 @@
 /** `keys create|list|revoke`: API keys and their roles (README, "Security"). */
 import { Option } from 'commander';
-import { runKeysCommand, type KeysFlags } from '../auth/cli.js';
+import type { KeysFlags } from '../auth/cli.js';
 import type { CliContext, CommandGroup } from './common.js';
 
 export const registerKeysCommands: CommandGroup = (program, ctx: CliContext) => {
@@ -27,7 +27,11 @@ export const registerKeysCommands: CommandGroup = (program, ctx: CliContext) => 
       `\nExamples:\n  harness-meter keys create --role admin --name ops\n  harness-meter keys create --role ingest --team payments --name payments-agents`,
     )
     .action(async (flags: KeysFlags) => {
-      ctx.io.out(await runKeysCommand(ctx.config(), 'create', undefined, flags));
+      ctx.io.out(
+        await (
+          await import('../auth/cli.js')
+        ).runKeysCommand(ctx.config(), 'create', undefined, flags),
+      );
     });
   keys
     .command('list')
@@ -37,7 +41,9 @@ export const registerKeysCommands: CommandGroup = (program, ctx: CliContext) => 
     .action(async (flags: { json?: boolean; format?: string }) => {
       const json = flags.json === true || flags.format === 'json';
       ctx.io.out(
-        await runKeysCommand(ctx.config(), 'list', undefined, json ? { format: 'json' } : {}),
+        await (
+          await import('../auth/cli.js')
+        ).runKeysCommand(ctx.config(), 'list', undefined, json ? { format: 'json' } : {}),
       );
     });
   keys
@@ -45,6 +51,8 @@ export const registerKeysCommands: CommandGroup = (program, ctx: CliContext) => 
     .description('revoke a key by its id (keys list shows ids)')
     .argument('<id>', 'the key id')
     .action(async (id: string) => {
-      ctx.io.out(await runKeysCommand(ctx.config(), 'revoke', id, {}));
+      ctx.io.out(
+        await (await import('../auth/cli.js')).runKeysCommand(ctx.config(), 'revoke', id, {}),
+      );
     });
 };

@@ -1,26 +1,21 @@
 /** `prices show` and `reprice`: how a model is priced, and recomputing stored costs. */
-import { formatUsd, migrateUp, openStore } from '@harness-meter/queries';
-import { storeOptions } from '../config.js';
 import { createLogger } from '../logger.js';
-import { describePrice, loadPriceBook } from '../price/index.js';
-import { parseTime } from '../report/params.js';
 import { findServer, postAction } from '../report/remote.js';
-import {
-  REPRICE_DEFAULTS,
-  repriceStoredCosts,
-  summarize,
-  type RepriceSummary,
-} from '../reprice/index.js';
+import type { RepriceSummary } from '../reprice/index.js';
 import { createProgress } from './progress.js';
 import { localStoreExists, noServerNoData, UsageError, type CommandGroup } from './common.js';
 
-/** A time flag parsed at once, so a bad value is a usage error (exit 2) naming the command. */
-export function timeFlag(
+/**
+ * A time flag parsed at once, so a bad value is a usage error (exit 2) naming the command. Async:
+ * the parser is loaded when a command runs, not for `--help` (cli/program.ts).
+ */
+export async function timeFlag(
   value: string | undefined,
   flag: string,
   command: string,
-): Date | undefined {
+): Promise<Date | undefined> {
   if (value === undefined) return undefined;
+  const { parseTime } = await import('../report/params.js');
   try {
     return parseTime(value, flag);
   } catch (e) {
@@ -40,9 +35,10 @@ export const registerPricesCommands: CommandGroup = (program, ctx) => {
       'after',
       `\nExamples:\n  harness-meter prices show claude-sonnet-4-5\n  harness-meter prices show gpt-4o --provider openai --at 20260101`,
     )
-    .action((model: string, flags: { provider?: string; at?: string }) => {
-      const at = timeFlag(flags.at, '--at', 'prices show') ?? new Date();
+    .action(async (model: string, flags: { provider?: string; at?: string }) => {
+      const at = (await timeFlag(flags.at, '--at', 'prices show')) ?? new Date();
       const config = ctx.config();
+      const { describePrice, loadPriceBook } = await import('../price/index.js');
       ctx.io.out(describePrice(loadPriceBook(config.pricesFile), flags.provider ?? '', model, at));
     });
 
@@ -56,7 +52,7 @@ export const registerPricesCommands: CommandGroup = (program, ctx) => {
       `\nA running server (HM_API_URL) reloads its prices and re-prices; otherwise the data folder is opened.\nExamples:\n  harness-meter reprice\n  harness-meter reprice --since 7d --model acme-coder-70b`,
     )
     .action(async (flags: { since?: string; model?: string }) => {
-      const since = timeFlag(flags.since, '--since', 'reprice');
+      const since = await timeFlag(flags.since, '--since', 'reprice');
       const model = flags.model;
       const config = ctx.config();
       const server = await findServer(config.apiUrl);
@@ -72,6 +68,11 @@ export const registerPricesCommands: CommandGroup = (program, ctx) => {
         );
       } else {
         if (!localStoreExists(config)) throw noServerNoData(config);
+        const { migrateUp, openStore } = await import('@harness-meter/queries');
+        const { storeOptions } = await import('../config.js');
+        const { loadPriceBook } = await import('../price/index.js');
+        const { REPRICE_DEFAULTS, repriceStoredCosts, summarize } =
+          await import('../reprice/index.js');
         const book = loadPriceBook(config.pricesFile);
         const client = await openStore(storeOptions(config));
         try {
@@ -95,6 +96,7 @@ export const registerPricesCommands: CommandGroup = (program, ctx) => {
           await client.close();
         }
       }
+      const { formatUsd } = await import('@harness-meter/queries');
       const delta = BigInt(r.deltaNanos);
       const sign = delta < 0n ? '-' : '+';
       const abs = delta < 0n ? -delta : delta;

@@ -9,7 +9,7 @@
  */
 import { Command } from 'commander';
 import { registerAgentCommands } from './agent-commands.js';
-import { commandPath, type CliContext, type CommandGroup } from './common.js';
+import { commandPath, prepareConfig, type CliContext, type CommandGroup } from './common.js';
 import { registerDemoCommand } from './demo-command.js';
 import { registerImportCommands } from './import-commands.js';
 import { registerKeysCommands } from './keys-commands.js';
@@ -44,7 +44,9 @@ export function createProgram(ctx: CliContext, version: string): Command {
     .version(version, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'show help for a command')
     .showSuggestionAfterError(true)
-    .addHelpText('after', EXIT_CODES_HELP);
+    .addHelpText('after', EXIT_CODES_HELP)
+    // Before any command runs (and only then): the configuration module; see common.ts.
+    .hook('preAction', prepareConfig);
   for (const register of COMMAND_GROUPS) register(program, ctx);
   // Every command: unknown flags and stray arguments are errors, not ignored; output through io.
   const configure = (cmd: Command): void => {

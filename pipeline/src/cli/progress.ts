@@ -3,8 +3,11 @@
  * a bar (cli-progress, a maintained library) on a terminal, or a plain line at most every few
  * seconds otherwise (logs, CI). `total` may grow while the run learns it.
  */
-import { SingleBar } from 'cli-progress';
+import { createRequire } from 'node:module';
 import type { CliIo } from './common.js';
+
+// Loaded on the first bar, not at start-up: `--help` and one-shot commands skip it (cli/program.ts).
+const requireCjs = createRequire(import.meta.url);
 
 /** Plain progress lines are printed at most this often when stderr is not a terminal. */
 export const PLAIN_PROGRESS_EVERY_MS = 2_000;
@@ -26,6 +29,7 @@ export function createProgress(
   now: () => number = Date.now,
 ): Progress {
   if (stderrIsTty && !io.env.CI) {
+    const { SingleBar } = requireCjs('cli-progress') as typeof import('cli-progress');
     const bar = new SingleBar({
       format: `${label} [{bar}] {value}/{total} ${unit}{detail}`,
       stream: process.stderr,

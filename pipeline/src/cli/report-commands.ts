@@ -1,39 +1,16 @@
-/** `harness-meter report <name>`: one subcommand per report, each with only the flags it takes. */
-import { resolve } from 'node:path';
+/**
+ * `harness-meter report <name>`: one subcommand per report, each with only the flags it takes.
+ * Registration only: what a report does when it runs is in report-run.ts, imported then (the store
+ * client, the report service and the price tables stay unloaded for `--help`).
+ */
 import { Option, type Command } from 'commander';
-import {
-  COST_DIMENSIONS,
-  GIT_DIMENSIONS,
-  migrateUp,
-  openStore,
-  WASTE_DIMENSIONS,
-} from '@harness-meter/queries';
-import { storeOptions, type Config } from '../config.js';
-import { scanStaleSessions } from '../detect/index.js';
-import { loadPriceBook } from '../price/index.js';
-import { formatRows, type OutputFormat } from '../report/format.js';
-import { parseTolerance, parseWindow } from '../report/params.js';
-import { reportSchema } from '../report/schema.js';
-import { fetchReport, findServer } from '../report/remote.js';
-import {
-  LINK_REPORT_NAMES,
-  NEEDS_DETECTION,
-  runReport,
-  type ReportName,
-  type ReportRequest,
-} from '../report/service.js';
-import {
-  localStoreExists,
-  noServerNoData,
-  UsageError,
-  type CliContext,
-  type CommandGroup,
-} from './common.js';
+import { COST_DIMENSIONS, GIT_DIMENSIONS, WASTE_DIMENSIONS } from '@harness-meter/queries/pure';
+import { LINK_REPORT_NAMES, type ReportName } from '../report/names.js';
+import type { CliContext, CommandGroup } from './common.js';
 
-type Row = Record<string, unknown>;
-type Filter = 'by' | 'breakdown' | 'repo' | 'team' | 'developer' | 'tolerance';
+export type Filter = 'by' | 'breakdown' | 'repo' | 'team' | 'developer' | 'tolerance';
 
-interface ReportSpec {
+export interface ReportSpec {
   name: ReportName;
   summary: string;
   filters: Filter[];
@@ -141,7 +118,7 @@ export const REPORTS: readonly ReportSpec[] = [
 ];
 
 /** The options every report takes, as commander parsed them. */
-interface ReportFlags {
+export interface ReportFlags {
   format?: string;
   json?: boolean;
   csv?: boolean;
@@ -156,117 +133,6 @@ interface ReportFlags {
   team?: string;
   developer?: string;
   tolerance?: string;
-}
-
-function outputFormat(flags: ReportFlags, command: string): OutputFormat {
-  const chosen = [
-    flags.json ? 'json' : undefined,
-    flags.csv ? 'csv' : undefined,
-    flags.format,
-  ].filter((f): f is string => f !== undefined);
-  if (new Set(chosen).size > 1)
-    throw new UsageError(
-      `conflicting output formats (${chosen.join(', ')}): give one of --json, --csv or --format.`,
-      command,
-    );
-  return (chosen[0] ?? 'table') as OutputFormat;
-}
-
-/** Sorts by the report's natural key: time for day/alert rows, else cost (most first). */
-function orderRows(
-  rows: Row[],
-  spec: ReportSpec,
-  by: string | undefined,
-  order: 'asc' | 'desc',
-): Row[] {
-  const byTime = (spec.name === 'cost' && by === 'day') || spec.name === 'alerts';
-  const field = byTime ? (spec.name === 'alerts' ? 'at' : 'key') : undefined;
-  const costOf = (r: Row): bigint => {
-    const v = r.cost_nanos ?? r.total_cost_nanos ?? r.drift_nanos;
-    try {
-      return typeof v === 'string' || typeof v === 'number' ? BigInt(v) : -1n;
-    } catch {
-      return -1n;
-    }
-  };
-  const sign = order === 'asc' ? 1 : -1;
-  return [...rows].sort((a, b) => {
-    const text = (r: Row): string => {
-      const v = field === undefined ? undefined : r[field];
-      return typeof v === 'string' ? v : '';
-    };
-    if (field) return sign * text(a).localeCompare(text(b));
-    const d = costOf(a) - costOf(b);
-    return sign * (d < 0n ? -1 : d > 0n ? 1 : 0);
-  });
-}
-
-async function readRows(
-  config: Config,
-  name: ReportName,
-  req: ReportRequest,
-): Promise<{ rows: Row[]; via: string | null }> {
-  if (await findServer(config.apiUrl)) {
-    return { rows: await fetchReport(config.apiUrl, name, req, config.apiKey), via: config.apiUrl };
-  }
-  // No server: read the folder, but never create one by accident.
-  if (!localStoreExists(config)) throw noServerNoData(config);
-  const client = await openStore(storeOptions(config));
-  try {
-    await migrateUp(client, config.database);
-    if (NEEDS_DETECTION.includes(name))
-      await scanStaleSessions(client, config.database, loadPriceBook(config.pricesFile), 0);
-    const rows = (await runReport(client, config.database, name, req)) as unknown as Row[];
-    return { rows, via: null };
-  } finally {
-    await client.close();
-  }
-}
-
-async function runOne(ctx: CliContext, spec: ReportSpec, flags: ReportFlags): Promise<void> {
-  const command = `report ${spec.name}`;
-  if (flags.schema) {
-    ctx.io.out(JSON.stringify(reportSchema(spec.name), null, 2) + '\n');
-    return;
-  }
-  const format = outputFormat(flags, command);
-  // Checked here, before any server or folder is touched: a bad value is a usage error (exit 2).
-  let window: { since: Date; until: Date };
-  try {
-    window = parseWindow(flags.since, flags.until);
-    if (spec.filters.includes('tolerance')) parseTolerance(flags.tolerance);
-  } catch (e) {
-    throw new UsageError(e instanceof Error ? e.message : String(e), command);
-  }
-  const req: ReportRequest = {
-    since: window.since.toISOString(),
-    until: window.until.toISOString(),
-    by: flags.by ?? null,
-    breakdown: flags.breakdown === true ? 'model' : null,
-    repo: flags.repo ?? null,
-    team: flags.team ?? null,
-    developer: flags.developer ?? null,
-    tolerance: flags.tolerance ?? null,
-  };
-  const config = ctx.config();
-  const { rows, via } = await readRows(config, spec.name, req);
-  const ordered = flags.order ? orderRows(rows, spec, flags.by, flags.order) : rows;
-  const title =
-    spec.by !== undefined ? `${spec.name} by ${flags.by ?? spec.by[0] ?? ''}` : spec.name;
-  const columns = Number(ctx.io.env.COLUMNS);
-  ctx.io.out(
-    formatRows(spec.name, ordered, format, {
-      window,
-      heading: `${title}${via ? ` (from ${via})` : ` (${config.clickhouseUrl ?? resolve(config.dataDir)})`}, ${window.since.toISOString().slice(0, 16)}Z – ${window.until.toISOString().slice(0, 16)}Z`,
-      wide: flags.wide === true,
-      color: ctx.io.isTty && !ctx.io.env.NO_COLOR,
-      ...(Number.isInteger(columns) && columns > 0
-        ? { width: columns }
-        : ctx.io.isTty
-          ? { width: process.stdout.columns }
-          : {}),
-    }),
-  );
 }
 
 export const registerReportCommands: CommandGroup = (program, ctx) => {
@@ -329,5 +195,7 @@ function addReport(parent: Command, spec: ReportSpec, ctx: CliContext): void {
     'after',
     `\nExamples:\n${spec.examples.map((e) => `  harness-meter ${e}`).join('\n')}`,
   );
-  cmd.action(async (flags: ReportFlags) => runOne(ctx, spec, flags));
+  cmd.action(async (flags: ReportFlags) =>
+    (await import('./report-run.js')).runOne(ctx, spec, flags),
+  );
 }

@@ -1,10 +1,8 @@
 /** `start`, `run ingest|enrich` and `migrate`: the long-running server and its schema. */
 import { createServer } from 'node:net';
 import { Argument, Option } from 'commander';
-import { migrateDown, migrateUp, openStore } from '@harness-meter/queries';
-import { storeOptions, type Config } from '../config.js';
-import { startEmbedded } from '../embedded.js';
-import { startKafkaPipeline, type KafkaRole } from '../kafka/run.js';
+import type { Config } from '../config.js';
+import type { KafkaRole } from '../kafka/run.js';
 import { createLogger } from '../logger.js';
 import { REPORTS } from './report-commands.js';
 import { CliFailure, UsageError, type CliIo, type CommandGroup } from './common.js';
@@ -103,6 +101,7 @@ async function serveUntilSignal(
 
 async function runKafka(io: CliIo, config: Config, roles: KafkaRole[]): Promise<void> {
   if (roles.includes('ingest')) await checkPortFree(config.host, config.port);
+  const { startKafkaPipeline } = await import('../kafka/run.js');
   const pipeline = await startKafkaPipeline(config, roles, createLogger(config.logLevel));
   const base = pipeline.receiver.url;
   io.out(
@@ -138,6 +137,7 @@ Examples:
         return;
       }
       await checkPortFree(config.host, config.port);
+      const { startEmbedded } = await import('../embedded.js');
       const server = await startEmbedded(config, createLogger(config.logLevel));
       ctx.io.out(
         `harness-meter is running (embedded: every stage in this process)\n` +
@@ -181,6 +181,8 @@ Examples:
     )
     .action(async (flags: { down?: number }) => {
       const config = ctx.config();
+      const { migrateDown, migrateUp, openStore } = await import('@harness-meter/queries');
+      const { storeOptions } = await import('../config.js');
       const client = await openStore(storeOptions(config));
       try {
         const result =

@@ -3,7 +3,9 @@
  * refused alone (counted in OTLP partial_success, with its reason); the rest of its request is kept.
  * Pure: no I/O, no environment (the limits arrive as options from config.ts).
  */
-import { cutAt, redact, wellFormed } from '@harness-meter/instrumentation';
+// The redaction module alone, not the SDK's entry point (which loads OpenTelemetry): config.ts
+// reads DECODE_DEFAULTS from here, and the CLI loads config for every command.
+import { cutAt, redact, wellFormed } from '@harness-meter/instrumentation/redact';
 import type { SpanRecord } from '../model.js';
 import type { OtlpSpan } from './otlp-object.js';
 

@@ -164,12 +164,15 @@ export async function scanStaleSessions(
   book: PriceBook,
   idleMs: number,
   log: Logger = silentLogger,
+  signal?: AbortSignal,
 ): Promise<number> {
   const sessions = await staleSessions(client, db, {
     idleMs,
     limit: DETECT_DEFAULTS.maxSessionsPerRound,
   });
   for (const s of sessions) {
+    // A stop ends the round between sessions: the rest stay stale and are scanned after a restart.
+    if (signal?.aborted) break;
     const found = await scanSession(client, db, book, s);
     log.debug('session scanned', { session: s, findings: found.length });
   }
@@ -195,10 +198,13 @@ export function startDetectStage(
   opts: { idleMs?: number; intervalMs?: number; changes?: () => number } = {},
 ): DetectStage {
   const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
+  const abort = new AbortController();
   let running: Promise<unknown> = Promise.resolve();
   const round = (idle: number): Promise<void> => {
     const next = running
-      .then(() => scanStaleSessions(client, db, book, idle, log))
+      .then(() =>
+        abort.signal.aborted ? 0 : scanStaleSessions(client, db, book, idle, log, abort.signal),
+      )
       .then(
         () => undefined,
         (err: unknown) =>
@@ -234,6 +240,7 @@ export function startDetectStage(
     catchUp,
     async stop() {
       clearInterval(timer);
+      abort.abort();
       await running;
     },
   };

@@ -1,4 +1,4 @@
-import { formatUsd } from '@harness-meter/queries';
+import { formatUsd } from '@harness-meter/queries/pure';
 import { flattenBreakdown, isoUtc, reportEnvelope, toCsv } from './machine.js';
 
 export type OutputFormat = 'table' | 'json' | 'csv';

@@ -6,7 +6,7 @@ import {
   type CostBreakdown,
   type CostDimension,
   type ReportWindow,
-} from '@harness-meter/queries';
+} from '@harness-meter/queries/pure';
 import { PipelineError } from '../errors.js';
 
 const RELATIVE_RE = /^(\d{1,12})\s*(m|h|d|w)$/i;

@@ -46,6 +46,7 @@ import { PipelineError } from '../errors.js';
 import { ApiText } from '../ingest/server.js';
 import { flattenBreakdown, reportEnvelope, toCsv } from './machine.js';
 import { parseBreakdown, parseDimension, parseTolerance, parseWindow } from './params.js';
+import { REPORT_NAMES, type ReportName } from './names.js';
 
 /** Report parameters as text, the same from the CLI's flags and the HTTP API's query string. */
 export interface ReportRequest {
@@ -62,53 +63,15 @@ export interface ReportRequest {
   developer?: string | null;
 }
 
-export type ReportName =
-  | 'cost-per-pr'
-  | 'cost'
-  | 'waste'
-  | 'unpriced'
-  | 'cost-drift'
-  | 'metrics-check'
-  | 'usage-check'
-  | 'alerts'
-  | 'blocks'
-  | LinkReportName
-  | GitReportName;
-/** Reports from git history (issue 18): code churn, survival of agent code, defect escape. */
-export type GitReportName = 'churn' | 'survival' | 'defects';
-export const GIT_REPORT_NAMES: readonly GitReportName[] = ['churn', 'survival', 'defects'];
-/** Reports on PR linkage and the harness metrics (issue 7). */
-export type LinkReportName =
-  | 'linkage'
-  | 'cost-per-merged-pr'
-  | 'spend-per-developer'
-  | 'time-to-merge'
-  | 'first-pass'
-  | 'review-velocity';
-export const LINK_REPORT_NAMES: readonly LinkReportName[] = [
-  'linkage',
-  'cost-per-merged-pr',
-  'spend-per-developer',
-  'time-to-merge',
-  'first-pass',
-  'review-velocity',
-];
-export const REPORT_NAMES: readonly ReportName[] = [
-  'cost-per-pr',
-  'cost',
-  'waste',
-  'unpriced',
-  'cost-drift',
-  'metrics-check',
-  'usage-check',
-  'alerts',
-  'blocks',
-  ...LINK_REPORT_NAMES,
-  ...GIT_REPORT_NAMES,
-];
-
-/** Reports that read redundancy findings: stale sessions are scanned first. */
-export const NEEDS_DETECTION: readonly ReportName[] = ['cost-per-pr', 'waste'];
+export {
+  GIT_REPORT_NAMES,
+  LINK_REPORT_NAMES,
+  NEEDS_DETECTION,
+  REPORT_NAMES,
+  type GitReportName,
+  type LinkReportName,
+  type ReportName,
+} from './names.js';
 
 export type ReportRows =
   | CostPerPrRow[]

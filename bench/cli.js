@@ -1,0 +1,95 @@
+// Benchmark: CLI start and a report through a running server. `harness-meter --help` wall time
+// (median of HM_BENCH_CLI_RUNS, default 10) beside `node -e 0` in the same run; then a server is
+// started on a folder holding HM_BENCH_CLI_SPANS spans (default 2,600,000, generated inside chDB by
+// bench/lib/store-load.js) and `harness-meter report cost-per-pr --json` (HM_API_URL set) is timed
+// beside the same request with curl (median of 5 each, after one warm-up), and with fetch in a fresh
+// node process for reference. Run: HM_BENCH=cli npm run bench (small: HM_BENCH_CLI_SPANS=100000).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { migrateUp, openStore } from '../queries/dist/index.js';
+import { benchResult, CLI, loadSpans, median, startServer } from './lib/store-load.js';
+
+const RUNS = Number(process.env.HM_BENCH_CLI_RUNS ?? 10);
+const SPANS = Number(process.env.HM_BENCH_CLI_SPANS ?? 2_600_000);
+const REPORT = 'cost-per-pr';
+
+function wallMs(cmd, args, env = process.env) {
+  const t = performance.now();
+  // stdout to /dev/null, as curl's -o /dev/null: a report's JSON can pass spawnSync's 1 MB buffer
+  const r = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = performance.now() - t;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+const timeRuns = (n, fn) => median(Array.from({ length: n }, fn));
+
+// 1. --help beside a bare node start.
+wallMs(process.execPath, [CLI, '--help']); // warm the file cache
+const help = timeRuns(RUNS, () => wallMs(process.execPath, [CLI, '--help']));
+const bare = timeRuns(RUNS, () => wallMs(process.execPath, ['-e', '0']));
+console.log(
+  `harness-meter --help: ${help.toFixed(0)} ms; node -e 0: ${bare.toFixed(0)} ms (median of ${RUNS})`,
+);
+
+// 2. A report through a running server beside curl.
+const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-cli-'));
+const client = await openStore({ kind: 'chdb', dataDir });
+try {
+  await migrateUp(client, 'harness_meter');
+  await loadSpans(client, 'harness_meter', { count: SPANS, hours: 24 * 20 });
+} finally {
+  await client.close();
+}
+const server = await startServer(dataDir, { HM_ALERTS: 'off' });
+const url = `${server.url}/api/v1/reports/${REPORT}?since=30d`;
+const env = { ...process.env, HM_API_URL: server.url, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '' };
+const cliArgs = [CLI, 'report', REPORT, '--json', '-s', '30d'];
+let curl;
+let cliMs;
+let fetchMs;
+try {
+  wallMs(process.execPath, cliArgs, env); // warm-up: the server's first report
+  cliMs = timeRuns(5, () => wallMs(process.execPath, cliArgs, env));
+  fetchMs = timeRuns(5, () =>
+    wallMs(process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then((r) => r.text())`]),
+  );
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+    curl = timeRuns(5, () => wallMs('curl', ['-sf', '-o', '/dev/null', url]));
+  } catch {
+    curl = undefined;
+  }
+} finally {
+  server.child.kill('SIGTERM');
+  await new Promise((r) => server.child.once('exit', r));
+}
+const baseline = curl ?? fetchMs;
+const baselineLabel =
+  curl !== undefined ? 'the same request with curl' : 'fetch in a fresh node process';
+console.log(
+  `report ${REPORT} at ${SPANS.toLocaleString()} stored: CLI ${cliMs.toFixed(0)} ms; curl ${curl === undefined ? 'n/a' : `${curl.toFixed(0)} ms`}; ` +
+    `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of 5)`,
+);
+
+benchResult({
+  id: 'cli-help-ms',
+  label: 'harness-meter --help wall time (median)',
+  value: Math.round(help),
+  unit: 'ms',
+  baseline: Math.round(bare),
+  baselineLabel: 'node -e 0',
+  aim: '<= 300',
+  met: help <= 300,
+});
+benchResult({
+  id: 'cli-report-ratio',
+  label: `report ${REPORT} through a running server at ${SPANS.toLocaleString()} stored spans: CLI ${cliMs.toFixed(0)} ms / ${baselineLabel} ${baseline.toFixed(0)} ms`,
+  value: Number((cliMs / baseline).toFixed(2)),
+  unit: 'x',
+  baseline: Math.round(baseline),
+  baselineLabel: `${baselineLabel}, ms`,
+  aim: '<= 2',
+  met: cliMs / baseline <= 2,
+});

@@ -1,0 +1,16 @@
+/**
+ * The parts of this package that need no store client: report dimensions, windows and money
+ * formatting. The CLI loads these at start-up and for a report read from a running server, where
+ * loading chDB and the ClickHouse client (hundreds of ms) would be wasted. Import as
+ * `@harness-meter/queries/pure`.
+ */
+export {
+  COST_BREAKDOWNS,
+  COST_DIMENSIONS,
+  DEFAULT_DRIFT_TOLERANCE_PERCENT,
+  defaultWindow,
+  WASTE_DIMENSIONS,
+} from './reports.js';
+export type { CostBreakdown, CostDimension, ReportWindow } from './reports.js';
+export { GIT_DIMENSIONS } from './git-reports.js';
+export { formatUsd } from './money.js';
