@@ -289,7 +289,24 @@ export interface RawSpanParts {
 export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanRecord {
   const sa = raw.spanAttributes;
   const ra = raw.resourceAttributes;
-  const get = (...keys: string[]): string => lookup(sa, ra, ...keys);
+  // Span first, then resource; '' when neither has a non-empty value. No rest arguments, no closures
+  // over lists: this runs for every span.
+  const get = (key: string): string => {
+    const v = sa[key];
+    if (v !== undefined && v !== '') return v;
+    const r = ra[key];
+    return r !== undefined && r !== '' ? r : '';
+  };
+  const get2 = (a: string, b: string): string => {
+    const s1 = sa[a];
+    if (s1 !== undefined && s1 !== '') return s1;
+    const s2 = sa[b];
+    if (s2 !== undefined && s2 !== '') return s2;
+    const r1 = ra[a];
+    if (r1 !== undefined && r1 !== '') return r1;
+    const r2 = ra[b];
+    return r2 !== undefined && r2 !== '' ? r2 : '';
+  };
   const num = (key: string): number => checkedCount(get(key), key);
 
   const operation = get(ATTR_GEN_AI_OPERATION_NAME);
@@ -297,19 +314,28 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const responseModel = get(ATTR_GEN_AI_RESPONSE_MODEL);
   const toolName = get(ATTR_GEN_AI_TOOL_NAME);
 
-  let inputTokens = num(ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_INPUT_TOKENS) === '')
-    inputTokens = num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS);
-  let outputTokens = num(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS) === '')
-    outputTokens = num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS);
+  const inputText = get(ATTR_GEN_AI_USAGE_INPUT_TOKENS);
+  const inputTokens =
+    inputText === ''
+      ? num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS)
+      : checkedCount(inputText, ATTR_GEN_AI_USAGE_INPUT_TOKENS);
+  const outputText = get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
+  const outputTokens =
+    outputText === ''
+      ? num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS)
+      : checkedCount(outputText, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
   const cacheReadTokens = num(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
-  const hasTotalWrite = get(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) !== '';
-  const hasSplit =
-    get(ATTR_HM_USAGE_CACHE_CREATION_5M) !== '' || get(ATTR_HM_USAGE_CACHE_CREATION_1H) !== '';
-  let cacheWriteTokens = num(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
-  let cacheWrite5mTokens = num(ATTR_HM_USAGE_CACHE_CREATION_5M);
-  const cacheWrite1hTokens = num(ATTR_HM_USAGE_CACHE_CREATION_1H);
+  const totalWriteText = get(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
+  const write5mText = get(ATTR_HM_USAGE_CACHE_CREATION_5M);
+  const write1hText = get(ATTR_HM_USAGE_CACHE_CREATION_1H);
+  const hasTotalWrite = totalWriteText !== '';
+  const hasSplit = write5mText !== '' || write1hText !== '';
+  let cacheWriteTokens = checkedCount(
+    totalWriteText,
+    ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
+  );
+  let cacheWrite5mTokens = checkedCount(write5mText, ATTR_HM_USAGE_CACHE_CREATION_5M);
+  const cacheWrite1hTokens = checkedCount(write1hText, ATTR_HM_USAGE_CACHE_CREATION_1H);
   let usageCheck: UsageCheck = '';
   if (hasSplit && hasTotalWrite && cacheWrite5mTokens + cacheWrite1hTokens !== cacheWriteTokens)
     usageCheck = 'cache_split_mismatch';
@@ -318,12 +344,10 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   if (cacheReadTokens + cacheWriteTokens > inputTokens) usageCheck = 'cache_exceeds_input';
   // "Usage present": any of the input/output counts is set (even 0), as producers without an operation name send it.
   const hasUsage =
-    get(
-      ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-      ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
-      ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-      ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
-    ) !== '';
+    inputText !== '' ||
+    outputText !== '' ||
+    get(ATTR_GEN_AI_USAGE_PROMPT_TOKENS) !== '' ||
+    get(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS) !== '';
 
   let spanType: SpanType = 'other';
   if (
@@ -349,18 +373,30 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
       `${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a non-negative decimal amount; ignored`,
     );
 
+  // Every field written out (no spread of `raw`): one object shape for every record.
   return {
-    ...raw,
+    traceId: raw.traceId,
+    spanId: raw.spanId,
+    parentSpanId: raw.parentSpanId,
+    name: raw.name,
+    kind: raw.kind,
+    startTimeUnixNano: raw.startTimeUnixNano,
+    endTimeUnixNano: raw.endTimeUnixNano,
+    statusCode: raw.statusCode,
+    statusMessage: raw.statusMessage,
+    scopeName: raw.scopeName,
+    resourceAttributes: ra,
+    spanAttributes: sa,
     serviceName: ra[ATTR_SERVICE_NAME] ?? '',
     spanType,
     operation,
-    provider: get(ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM),
+    provider: get2(ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM),
     requestModel,
     responseModel,
-    sessionId: get(ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID),
-    developer: get(ATTR_USER_ID, ATTR_USER_EMAIL, ATTR_USER_NAME),
+    sessionId: get2(ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID),
+    developer: developerOf(sa, ra),
     team: get(ATTR_HM_TEAM),
-    repo: get(ATTR_VCS_REPOSITORY_URL_FULL, ATTR_VCS_REPOSITORY_NAME),
+    repo: get2(ATTR_VCS_REPOSITORY_URL_FULL, ATTR_VCS_REPOSITORY_NAME),
     branch: get(ATTR_VCS_REF_HEAD_NAME),
     commit: get(ATTR_VCS_REF_HEAD_REVISION),
     pr: prNumber(get(ATTR_VCS_CHANGE_ID)),
@@ -385,6 +421,11 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
     isError:
       raw.statusCode === 2 || get(ATTR_ERROR_TYPE) !== '' || get(ATTR_HM_TOOL_ERROR) === 'true',
   };
+}
+
+/** The developer: user.id, user.email, user.name, span attributes first (as lookup does). */
+function developerOf(sa: Record<string, string>, ra: Record<string, string>): string {
+  return lookup(sa, ra, ATTR_USER_ID, ATTR_USER_EMAIL, ATTR_USER_NAME);
 }
 
 // ---------- requests ----------

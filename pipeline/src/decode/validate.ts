@@ -123,9 +123,30 @@ export function wellFormedDeep<T>(value: T, depth = 0): T {
 /** Values that cannot hold a secret (numbers, booleans, hex hashes and ids) skip the scan. */
 const PLAIN_VALUE = /^(?:[0-9a-f]{0,128}|-?[0-9.eE+-]{0,40}|true|false)$/;
 
+/**
+ * Redacted forms of recent short texts. Spans of one session repeat most of their values (session,
+ * developer, repository, branch, model names), and redaction is a pure function of the text, so a
+ * repeat costs one Map lookup. Bounded: cleared when full; only texts up to REDACTED_CACHE_TEXT_CHARS.
+ */
+const redactedCache = new Map<string, string>();
+export const REDACTED_CACHE_ENTRIES = 8192;
+export const REDACTED_CACHE_TEXT_CHARS = 512;
+
+function redactedText(text: string): string {
+  if (PLAIN_VALUE.test(text)) return text;
+  if (text.length > REDACTED_CACHE_TEXT_CHARS) return redact(text, Number.MAX_SAFE_INTEGER);
+  let safe = redactedCache.get(text);
+  if (safe === undefined) {
+    safe = redact(text, Number.MAX_SAFE_INTEGER);
+    if (redactedCache.size >= REDACTED_CACHE_ENTRIES) redactedCache.clear();
+    redactedCache.set(text, safe);
+  }
+  return safe;
+}
+
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
-  const safe = PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+  const safe = redactedText(text);
   return safe.length > maxChars
     ? { text: cutAt(safe, maxChars), cut: true }
     : { text: safe, cut: false };
@@ -139,6 +160,14 @@ export function limitAttributes(
   attrs: Record<string, string>,
   limits: DecodeLimits,
 ): { attributes: Record<string, string>; dropped: number } {
+  // Usual case, no copy: within the count limit and no key to cut.
+  let count = 0;
+  let longKey = false;
+  for (const k in attrs) {
+    count++;
+    if (k.length > 256) longKey = true;
+  }
+  if (count <= limits.attributeCountLimit && !longKey) return { attributes: attrs, dropped: 0 };
   const out: Record<string, string> = {};
   let kept = 0;
   let dropped = 0;
@@ -186,7 +215,10 @@ export function cleanAttributes(
 
 /**
  * A derived record with its stored attribute maps bounded (OTel attribute count limit) and the
- * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut.
+ * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut. The record
+ * (a fresh one from toSpanRecord) is updated in place and returned: no copy per span. Its attribute
+ * maps are kept as they are when within the limits (the resource map may be shared by the spans
+ * of one resource; nothing downstream changes a record's maps).
  */
 export function boundRecord(
   record: SpanRecord,
@@ -199,5 +231,7 @@ export function boundRecord(
   const cut = valuesCut;
   if (dropped > 0 || cut > 0)
     span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
-  return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };
+  record.spanAttributes = span.attributes;
+  record.resourceAttributes = resource.attributes;
+  return record;
 }
