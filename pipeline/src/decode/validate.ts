@@ -198,19 +198,25 @@ export function spanSample(sp: OtlpSpan): string {
   return redact(text, 4096);
 }
 
-/** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
+/**
+ * Attribute values redacted and cut (before derivation, so derived fields are clean too). The map
+ * (a fresh one from the decoder) is updated in place and returned: no copy and no object per value.
+ */
 export function cleanAttributes(
   attrs: Record<string, string>,
   limits: DecodeLimits,
 ): { attributes: Record<string, string>; cut: number } {
-  const out: Record<string, string> = {};
+  const max = limits.attributeValueLengthLimit;
   let cut = 0;
-  for (const [k, v] of Object.entries(attrs)) {
-    const t = storedText(v, limits.attributeValueLengthLimit);
-    if (t.cut) cut++;
-    out[k] = t.text;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    const safe = redactedText(v);
+    if (safe.length > max) {
+      cut++;
+      attrs[k] = cutAt(safe, max);
+    } else if (safe !== v) attrs[k] = safe;
   }
-  return { attributes: out, cut };
+  return { attributes: attrs, cut };
 }
 
 /**
