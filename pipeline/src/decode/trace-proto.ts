@@ -57,7 +57,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        text = r.string();
+        text = readText(r, buf);
         members |= 1;
         break;
       case 2:
@@ -93,6 +93,47 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
   return renderValue(type.toObject(type.decode(buf.subarray(start, end)), TO_OBJECT));
 }
 
+/**
+ * Short strings by their bytes: attribute keys and most values repeat from span to span (session,
+ * developer, repository, model names), so a repeat returns the string made the first time instead of
+ * decoding UTF-8 and allocating again, and later Map lookups on it reuse its cached hash. A
+ * direct-mapped table (FNV-1a of the bytes); a collision just replaces the slot. Bounded:
+ * INTERN_SLOTS strings of at most INTERN_MAX_BYTES bytes.
+ */
+const INTERN_MAX_BYTES = 64;
+const INTERN_SLOTS = 4096;
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+
+function internedText(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX_BYTES;
+  if (internLengths[slot] === len) {
+    let i = 0;
+    while (i < len && internBytes[base + i] === buf[start + i]) i++;
+    if (i === len) return internStrings[slot]!;
+  }
+  const text = buf.toString('utf8', start, end);
+  for (let i = 0; i < len; i++) internBytes[base + i] = buf[start + i]!;
+  internLengths[slot] = len;
+  internStrings[slot] = text;
+  return text;
+}
+
+/** A string field (the reader at its length prefix), decoded as protobufjs' BufferReader does. */
+function readText(r: protobuf.Reader, buf: Buffer): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  return len <= INTERN_MAX_BYTES ? internedText(buf, start, end) : buf.toString('utf8', start, end);
+}
+
 /** Enters the length-delimited field at the reader's position: returns its end. */
 function enter(r: protobuf.Reader): number {
   const len = r.uint32();
@@ -110,7 +151,7 @@ function readKeyValue(r: protobuf.Reader, buf: Buffer, out: Record<string, strin
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        key = r.string();
+        key = readText(r, buf);
         break;
       case 2:
         value = readValue(r, buf, enter(r));

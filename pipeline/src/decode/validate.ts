@@ -124,20 +124,22 @@ export function wellFormedDeep<T>(value: T, depth = 0): T {
 const PLAIN_VALUE = /^(?:[0-9a-f]{0,128}|-?[0-9.eE+-]{0,40}|true|false)$/;
 
 /**
- * Redacted forms of recent short texts. Spans of one session repeat most of their values (session,
+ * Stored forms of recent short texts. Spans of one session repeat most of their values (session,
  * developer, repository, branch, model names), and redaction is a pure function of the text, so a
- * repeat costs one Map lookup. Bounded: cleared when full; only texts up to REDACTED_CACHE_TEXT_CHARS.
+ * repeat costs one Map lookup. Plain values are kept too (a hit skips the PLAIN_VALUE test). Bounded:
+ * cleared when full; only texts up to REDACTED_CACHE_TEXT_CHARS. The texts stay in this process's
+ * memory only, as the request bodies do.
  */
 const redactedCache = new Map<string, string>();
-export const REDACTED_CACHE_ENTRIES = 8192;
+export const REDACTED_CACHE_ENTRIES = 16_384;
 export const REDACTED_CACHE_TEXT_CHARS = 512;
 
 function redactedText(text: string): string {
-  if (PLAIN_VALUE.test(text)) return text;
-  if (text.length > REDACTED_CACHE_TEXT_CHARS) return redact(text, Number.MAX_SAFE_INTEGER);
+  if (text.length > REDACTED_CACHE_TEXT_CHARS)
+    return PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
   let safe = redactedCache.get(text);
   if (safe === undefined) {
-    safe = redact(text, Number.MAX_SAFE_INTEGER);
+    safe = PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
     if (redactedCache.size >= REDACTED_CACHE_ENTRIES) redactedCache.clear();
     redactedCache.set(text, safe);
   }
