@@ -12,6 +12,7 @@
  */
 import protobuf from 'protobufjs';
 import { renderValue } from './attributes.js';
+import { redactedText } from './validate.js';
 import { OtlpDecodeError } from './errors.js';
 import type { OtlpSpan } from './otlp-object.js';
 import { otlpType } from './proto.js';
@@ -45,6 +46,10 @@ function int64Text(v: unknown): string {
   return l.high === 0 && l.low >= 0 ? String(l.low) : l.toString();
 }
 
+/** How readValue's last result may be stored: PLAIN (bool, int), an intern slot, or -1 (redact). */
+const PLAIN = -2;
+let valueSlot = -1;
+
 /**
  * One AnyValue (the reader at its first byte, `end` its end) as the stored string. Exactly one
  * scalar member is read here; anything else is decoded by protobufjs and rendered as before.
@@ -53,11 +58,13 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
   const start = r.pos;
   let members = 0;
   let text = '';
+  let slot = -1;
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
         text = readText(r, buf);
+        slot = lastSlot;
         members |= 1;
         break;
       case 2:
@@ -87,6 +94,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
         r.skipType(tag & 7);
     }
   }
+  valueSlot = members === 1 ? slot : members === 2 || members === 4 ? PLAIN : -1;
   if (members === 0) return '';
   if ((members & (members - 1)) === 0 && members !== 128) return text;
   const type = otlpType(ANY_VALUE_TYPE);
@@ -105,6 +113,12 @@ const INTERN_SLOTS = 4096;
 const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
 const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** The stored (redacted) form of each slot's string as an attribute value, made on first use. */
+const internStored: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(
+  undefined,
+);
+/** The slot of the last string readText returned, -1 when it was not interned. */
+let lastSlot = -1;
 
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
@@ -115,12 +129,17 @@ function internedText(buf: Buffer, start: number, end: number): string {
   if (internLengths[slot] === len) {
     let i = 0;
     while (i < len && internBytes[base + i] === buf[start + i]) i++;
-    if (i === len) return internStrings[slot]!;
+    if (i === len) {
+      lastSlot = slot;
+      return internStrings[slot]!;
+    }
   }
   const text = buf.toString('utf8', start, end);
   for (let i = 0; i < len; i++) internBytes[base + i] = buf[start + i]!;
   internLengths[slot] = len;
   internStrings[slot] = text;
+  internStored[slot] = undefined;
+  lastSlot = slot;
   return text;
 }
 
@@ -131,7 +150,9 @@ function readText(r: protobuf.Reader, buf: Buffer): string {
   const end = start + len;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
-  return len <= INTERN_MAX_BYTES ? internedText(buf, start, end) : buf.toString('utf8', start, end);
+  if (len <= INTERN_MAX_BYTES) return internedText(buf, start, end);
+  lastSlot = -1;
+  return buf.toString('utf8', start, end);
 }
 
 /** Enters the length-delimited field at the reader's position: returns its end. */
@@ -142,8 +163,16 @@ function enter(r: protobuf.Reader): number {
   return end;
 }
 
-/** One KeyValue into `out` (the last of repeated keys wins, as attributeMap does). */
-function readKeyValue(r: protobuf.Reader, buf: Buffer, out: Record<string, string>): void {
+/**
+ * One KeyValue into `out` (the last of repeated keys wins, as attributeMap does). With `redacted`,
+ * the value goes in its stored form (redactedText), memoized per intern slot.
+ */
+function readKeyValue(
+  r: protobuf.Reader,
+  buf: Buffer,
+  out: Record<string, string>,
+  redacted: boolean,
+): void {
   const end = enter(r);
   let key: string | undefined;
   let value = '';
@@ -155,6 +184,10 @@ function readKeyValue(r: protobuf.Reader, buf: Buffer, out: Record<string, strin
         break;
       case 2:
         value = readValue(r, buf, enter(r));
+        if (redacted && valueSlot !== PLAIN) {
+          if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
+          else value = redactedText(value);
+        }
         break;
       default:
         r.skipType(tag & 7);
@@ -170,7 +203,7 @@ function readAttributesOf(r: protobuf.Reader, buf: Buffer, field: number): Recor
   const out: Record<string, string> = {};
   while (r.pos < end) {
     const tag = r.uint32();
-    if (tag >>> 3 === field && (tag & 7) === 2) readKeyValue(r, buf, out);
+    if (tag >>> 3 === field && (tag & 7) === 2) readKeyValue(r, buf, out, false);
     else r.skipType(tag & 7);
   }
   r.pos = end;
@@ -261,7 +294,7 @@ function readSpan(
         break;
       case 9:
         attributes ??= {};
-        readKeyValue(r, buf, attributes);
+        readKeyValue(r, buf, attributes, true);
         break;
       case 15: {
         // Status: message (2), code (3). The last Status wins whole, as protobufjs decodes it.
@@ -292,6 +325,7 @@ function readSpan(
       startTimeUnixNano: start,
       endTimeUnixNano: finish,
       attributes: attributes ?? {},
+      attributesRedacted: true,
       statusCode,
       statusMessage,
     },

@@ -11,6 +11,7 @@ import {
   boundRecord,
   checkSpanTimes,
   cleanAttributes,
+  cutAttributes,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -128,6 +129,8 @@ export interface SpanFields {
   startTimeUnixNano: unknown;
   endTimeUnixNano: unknown;
   attributes: Record<string, string>;
+  /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
+  attributesRedacted?: boolean;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -179,7 +182,10 @@ export class TraceCollector {
   ): void {
     const limits = this.limits;
     try {
-      const attrs = cleanAttributes(f.attributes, limits);
+      const attrs =
+        f.attributesRedacted === true
+          ? cutAttributes(f.attributes, limits)
+          : cleanAttributes(f.attributes, limits);
       const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
       const status = storedText(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',

@@ -134,7 +134,8 @@ const redactedCache = new Map<string, string>();
 export const REDACTED_CACHE_ENTRIES = 16_384;
 export const REDACTED_CACHE_TEXT_CHARS = 512;
 
-function redactedText(text: string): string {
+/** A text redacted as stored (not cut); memoized for short texts. */
+export function redactedText(text: string): string {
   if (text.length > REDACTED_CACHE_TEXT_CHARS)
     return PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
   let safe = redactedCache.get(text);
@@ -198,6 +199,23 @@ export function spanSample(sp: OtlpSpan): string {
     status: sp.status ? { code: sp.status.code, message: sp.status.message } : undefined,
   });
   return redact(text, 4096);
+}
+
+/** Attribute values already redacted (redactedText), cut to the limit in place. */
+export function cutAttributes(
+  attrs: Record<string, string>,
+  limits: DecodeLimits,
+): { attributes: Record<string, string>; cut: number } {
+  const max = limits.attributeValueLengthLimit;
+  let cut = 0;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    if (v.length > max) {
+      cut++;
+      attrs[k] = cutAt(v, max);
+    }
+  }
+  return { attributes: attrs, cut };
 }
 
 /**
