@@ -10,3 +10,4 @@ if (!which || which === 'dashboard') await import('./dashboard.js');
 if (!which || which === 'sdk') await import('./sdk.js');
 if (!which || which === 'cli') await import('./cli.js');
 if (!which || which === 'shutdown') await import('./shutdown.js');
+if (!which || which === 'decode') await import('./decode.js');

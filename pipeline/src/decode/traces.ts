@@ -1,59 +1,17 @@
-import {
-  ATTR_ERROR_TYPE,
-  ATTR_GEN_AI_CONVERSATION_ID,
-  ATTR_GEN_AI_OPERATION_NAME,
-  ATTR_GEN_AI_PROVIDER_NAME,
-  ATTR_GEN_AI_REQUEST_MODEL,
-  ATTR_GEN_AI_RESPONSE_MODEL,
-  ATTR_GEN_AI_SYSTEM,
-  ATTR_GEN_AI_TOOL_CALL_ID,
-  ATTR_GEN_AI_TOOL_NAME,
-  ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
-  ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-  ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
-  ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS,
-  ATTR_HM_REPORTED_COST_USD,
-  ATTR_HM_SOURCE,
-  ATTR_HM_TASK_INTENT,
-  ATTR_HM_TEAM,
-  ATTR_HM_TOOL_ARGS_HASH,
-  ATTR_HM_TOOL_CLASS,
-  ATTR_HM_TOOL_ERROR,
-  ATTR_HM_TOOL_RESULT_BYTES,
-  ATTR_HM_TOOL_RESULT_TOKENS,
-  ATTR_HM_TOOL_TARGET_HASH,
-  ATTR_HM_USAGE_CACHE_CREATION_1H,
-  ATTR_HM_USAGE_CACHE_CREATION_5M,
-  ATTR_SERVICE_NAME,
-  ATTR_SESSION_ID,
-  ATTR_USER_EMAIL,
-  ATTR_USER_ID,
-  ATTR_USER_NAME,
-  ATTR_VCS_CHANGE_ID,
-  ATTR_VCS_REF_HEAD_NAME,
-  ATTR_VCS_REF_HEAD_REVISION,
-  ATTR_VCS_REPOSITORY_NAME,
-  ATTR_VCS_REPOSITORY_URL_FULL,
-  GEN_AI_INFERENCE_OPERATIONS,
-  GEN_AI_OPERATION,
-} from '@harness-meter/instrumentation/semconv';
-import type { SpanRecord, SpanType, ToolClass, UsageCheck } from '../model.js';
+import type { SpanRecord } from '../model.js';
+import { toSpanRecord } from './span-record.js';
+export { toSpanRecord, usdToNanos } from './span-record.js';
+export type { RawSpanParts } from './span-record.js';
 import { OtlpDecodeError } from './errors.js';
-import {
-  assertTraceRequestShape,
-  type OtlpKeyValue,
-  type OtlpSpan,
-  type OtlpTraceRequest,
-} from './otlp-object.js';
+import { assertTraceRequestShape, type OtlpSpan, type OtlpTraceRequest } from './otlp-object.js';
 import { otlpType, TRACE_REQUEST } from './proto.js';
+import { attributeMap, isRecord, listOf } from './attributes.js';
+import { readTraceRequest } from './trace-proto.js';
 import {
   boundRecord,
-  checkedCount,
   checkSpanTimes,
   cleanAttributes,
+  cutAttributes,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -63,6 +21,7 @@ import {
 } from './validate.js';
 
 export type OtlpEncoding = 'protobuf' | 'json';
+export { attributeMap };
 
 /** The spans of one export request, plus the spans that were refused (for OTLP partial_success). */
 export interface DecodedTraces {
@@ -82,7 +41,6 @@ export const MAX_DECODE_ERRORS = 20;
 /** Bound on the refused spans kept (as samples) per request. */
 export const MAX_REJECTED_SAMPLES = 100;
 
-const TOOL_CLASSES: readonly ToolClass[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
 const SPAN_KIND_NAMES: Record<string, number> = {
   SPAN_KIND_UNSPECIFIED: 0,
   SPAN_KIND_INTERNAL: 1,
@@ -97,111 +55,52 @@ const STATUS_NAMES: Record<string, number> = {
   STATUS_CODE_ERROR: 2,
 };
 
-// ---------- attribute values ----------
-
-type Plain = string | number | boolean | null | Plain[] | { [k: string]: Plain };
-
-const isRecord = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-const listOf = (container: unknown): unknown[] =>
-  isRecord(container) && Array.isArray(container.values) ? container.values : [];
-
-/** int64 as canonical decimal text, whether it came as a string (OTLP/JSON, protobuf) or a number. */
-function intText(v: unknown): string {
-  if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v).toString();
-  if (typeof v === 'string' && /^-?\d+$/.test(v)) return BigInt(v).toString();
-  return typeof v === 'string' ? v : JSON.stringify(v);
-}
-
-/**
- * An AnyValue as a plain JS value. Never throws: trace requests are checked before
- * (assertTraceRequestShape), log and metric bodies are not, and an odd value must not sink them.
- * Bytes become canonical base64, so OTLP/JSON and protobuf of the same bytes render the same.
- */
-function plainValue(v: unknown, depth = 0): Plain {
-  if (!isRecord(v) || depth > 64) return null;
-  if (v.stringValue != null)
-    return typeof v.stringValue === 'string' ? v.stringValue : JSON.stringify(v.stringValue);
-  if (v.boolValue != null) return v.boolValue === true || v.boolValue === 'true';
-  if (v.intValue != null) {
-    const text = intText(v.intValue);
-    const n = Number(text);
-    return Number.isSafeInteger(n) ? n : text;
-  }
-  if (v.doubleValue != null) return Number(v.doubleValue);
-  if (v.arrayValue != null) return listOf(v.arrayValue).map((x) => plainValue(x, depth + 1));
-  if (v.kvlistValue != null) {
-    const out: Record<string, Plain> = {};
-    for (const kv of listOf(v.kvlistValue))
-      if (isRecord(kv) && typeof kv.key === 'string') out[kv.key] = plainValue(kv.value, depth + 1);
-    return out;
-  }
-  if (v.bytesValue != null)
-    return typeof v.bytesValue === 'string'
-      ? Buffer.from(v.bytesValue, 'base64').toString('base64')
-      : '';
-  return null;
-}
-
-/**
- * An attribute value as a string: string as is, bool 'true'/'false', int as decimal, double as JS
- * renders the number, bytes as base64, arrays and kvlists as compact JSON of their plain values,
- * an empty value as ''.
- */
-function renderValue(v: unknown): string {
-  const p = plainValue(v);
-  if (p === null) return '';
-  if (typeof p === 'string') return p;
-  if (typeof p === 'number' || typeof p === 'boolean') return String(p);
-  return JSON.stringify(p);
-}
-
-/** OTLP attributes as a map of strings (the last of repeated keys wins). */
-export function attributeMap(kvs: OtlpKeyValue[] | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (!Array.isArray(kvs)) return out;
-  for (const kv of kvs as unknown[]) {
-    if (!isRecord(kv) || typeof kv.key !== 'string') continue;
-    out[kv.key] = renderValue(kv.value);
-  }
-  return out;
-}
-
 // ---------- ids, times, enums ----------
 
 const HEX_RE = /^[0-9a-f]+$/;
+const ZERO_RE = /^0+$/;
 
-function hexId(value: unknown, bytes: number, field: string, optional: boolean): string {
+/** A span id as lowercase hex; `where` and `name` only make the message when the id is refused. */
+function hexId(
+  value: unknown,
+  bytes: number,
+  where: string,
+  name: string,
+  optional: boolean,
+): string {
   if ((value === undefined || value === null || value === '') && optional) return '';
   if (typeof value !== 'string')
     throw new Error(
-      `${field}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
+      `${where}.${name}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
     );
   const hex = value.toLowerCase();
   if (hex.length !== bytes * 2 || !HEX_RE.test(hex))
     throw new Error(
-      `${field}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
+      `${where}.${name}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
     );
-  if (/^0+$/.test(hex)) {
+  if (ZERO_RE.test(hex)) {
     if (optional) return '';
-    throw new Error(`${field}: an all-zero id is invalid`);
+    throw new Error(`${where}.${name}: an all-zero id is invalid`);
   }
   return hex;
 }
 
-function nanos(value: unknown, field: string): bigint {
+/** A time: a bigint (protobuf fixed64), a non-negative integer, or its decimal text; absent is 0. */
+function nanos(value: unknown, where: string, name: string): bigint {
+  if (typeof value === 'bigint' && value >= 0n) return value;
   if (value === undefined || value === null || value === '') return 0n;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return BigInt(value);
   if (typeof value === 'string' && /^\d+$/.test(value)) return BigInt(value);
   throw new Error(
-    `${field}: expected an unsigned 64-bit integer (a decimal string), got ${JSON.stringify(value)}`,
+    `${where}.${name}: expected an unsigned 64-bit integer (a decimal string), got ${JSON.stringify(value)}`,
   );
 }
 
-/** An OTLP enum: a known number, or a known name; anything else (unknown, negative, huge) is 0. */
-function enumValue(value: unknown, names: Record<string, number>): number {
-  const known = Object.values(names);
+/**
+ * An OTLP enum: a known number (0..max), or a known name; anything else (unknown, negative, huge)
+ * is 0.
+ */
+function enumValue(value: unknown, names: Record<string, number>, max: number): number {
   const n =
     typeof value === 'number'
       ? value
@@ -212,182 +111,138 @@ function enumValue(value: unknown, names: Record<string, number>): number {
             ? names[value]
             : 0
         : 0;
-  return n !== undefined && known.includes(n) ? n : 0;
-}
-
-// ---------- derivation ----------
-
-/** Looks a key up in span attributes, then resource attributes. */
-function lookup(
-  span: Record<string, string>,
-  resource: Record<string, string>,
-  ...keys: string[]
-): string {
-  for (const k of keys) {
-    const v = span[k];
-    if (v !== undefined && v !== '') return v;
-  }
-  for (const k of keys) {
-    const v = resource[k];
-    if (v !== undefined && v !== '') return v;
-  }
-  return '';
-}
-
-const DECIMAL_RE = /^\+?(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,3}))?$/;
-const MAX_NANOS = 9_223_372_036_854_775_807n; // Int64, what the store keeps
-
-/**
- * Parses a non-negative decimal USD amount exactly into integer nano-USD, rounding half up past 9
- * decimals; exponent notation (how JS renders a small double, '1e-7') is accepted. null when the
- * text is not such an amount (negative, not a number, beyond Int64 nano-USD).
- * @example usdToNanos('0.0123456789') === 12345679n
- */
-export function usdToNanos(text: string): bigint | null {
-  const m = DECIMAL_RE.exec(text.trim());
-  if (!m) return null;
-  const whole = m[1] ?? '';
-  const frac = m[2] ?? '';
-  if (whole === '' && frac === '') return null;
-  const digits = BigInt(whole + frac);
-  const shift = 9 + Number(m[3] ?? '0') - frac.length;
-  let nanos: bigint;
-  if (shift >= 0) nanos = digits * 10n ** BigInt(shift);
-  else {
-    const unit = 10n ** BigInt(-shift);
-    nanos = digits / unit;
-    if ((digits % unit) * 2n >= unit) nanos += 1n;
-  }
-  return nanos > MAX_NANOS ? null : nanos;
-}
-
-function prNumber(text: string): number {
-  const m = /^#?(\d{1,9})$/.exec(text.trim());
-  return m ? Number(m[1]) : 0;
-}
-
-export interface RawSpanParts {
-  traceId: string;
-  spanId: string;
-  parentSpanId: string;
-  name: string;
-  kind: number;
-  startTimeUnixNano: bigint;
-  endTimeUnixNano: bigint;
-  statusCode: number;
-  statusMessage: string;
-  scopeName: string;
-  resourceAttributes: Record<string, string>;
-  spanAttributes: Record<string, string>;
-}
-
-/**
- * Derives harness-meter's fields from a span's attributes (span first, then resource) per the
- * GenAI, VCS and general semantic conventions. Pure; reusable for records built from log events.
- * Throws SpanRejectedError when a count is not a non-negative integer within MAX_TOKEN_COUNT.
- */
-export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanRecord {
-  const sa = raw.spanAttributes;
-  const ra = raw.resourceAttributes;
-  const get = (...keys: string[]): string => lookup(sa, ra, ...keys);
-  const num = (key: string): number => checkedCount(get(key), key);
-
-  const operation = get(ATTR_GEN_AI_OPERATION_NAME);
-  const requestModel = get(ATTR_GEN_AI_REQUEST_MODEL);
-  const responseModel = get(ATTR_GEN_AI_RESPONSE_MODEL);
-  const toolName = get(ATTR_GEN_AI_TOOL_NAME);
-
-  let inputTokens = num(ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_INPUT_TOKENS) === '')
-    inputTokens = num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS);
-  let outputTokens = num(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  if (get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS) === '')
-    outputTokens = num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS);
-  const cacheReadTokens = num(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
-  const hasTotalWrite = get(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS) !== '';
-  const hasSplit =
-    get(ATTR_HM_USAGE_CACHE_CREATION_5M) !== '' || get(ATTR_HM_USAGE_CACHE_CREATION_1H) !== '';
-  let cacheWriteTokens = num(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
-  let cacheWrite5mTokens = num(ATTR_HM_USAGE_CACHE_CREATION_5M);
-  const cacheWrite1hTokens = num(ATTR_HM_USAGE_CACHE_CREATION_1H);
-  let usageCheck: UsageCheck = '';
-  if (hasSplit && hasTotalWrite && cacheWrite5mTokens + cacheWrite1hTokens !== cacheWriteTokens)
-    usageCheck = 'cache_split_mismatch';
-  if (!hasSplit) cacheWrite5mTokens = cacheWriteTokens;
-  else if (!hasTotalWrite) cacheWriteTokens = cacheWrite5mTokens + cacheWrite1hTokens;
-  if (cacheReadTokens + cacheWriteTokens > inputTokens) usageCheck = 'cache_exceeds_input';
-  // "Usage present": any of the input/output counts is set (even 0), as producers without an operation name send it.
-  const hasUsage =
-    get(
-      ATTR_GEN_AI_USAGE_INPUT_TOKENS,
-      ATTR_GEN_AI_USAGE_PROMPT_TOKENS,
-      ATTR_GEN_AI_USAGE_OUTPUT_TOKENS,
-      ATTR_GEN_AI_USAGE_COMPLETION_TOKENS,
-    ) !== '';
-
-  let spanType: SpanType = 'other';
-  if (
-    GEN_AI_INFERENCE_OPERATIONS.includes(operation) ||
-    (operation === '' && hasUsage && (requestModel || responseModel))
-  )
-    spanType = 'llm';
-  else if (operation === GEN_AI_OPERATION.executeTool || toolName !== '') spanType = 'tool';
-  else if (operation === GEN_AI_OPERATION.invokeAgent || operation === GEN_AI_OPERATION.createAgent)
-    spanType = 'agent';
-
-  const toolClassText = get(ATTR_HM_TOOL_CLASS);
-  const toolClass: ToolClass | '' =
-    toolClassText === ''
-      ? ''
-      : (TOOL_CLASSES as readonly string[]).includes(toolClassText)
-        ? (toolClassText as ToolClass)
-        : 'other';
-  const reportedText = get(ATTR_HM_REPORTED_COST_USD);
-  const reportedCostNanos = reportedText === '' ? null : usdToNanos(reportedText);
-  if (reportedText !== '' && reportedCostNanos === null)
-    errors.push(
-      `${ATTR_HM_REPORTED_COST_USD}=${JSON.stringify(reportedText)} is not a non-negative decimal amount; ignored`,
-    );
-
-  return {
-    ...raw,
-    serviceName: ra[ATTR_SERVICE_NAME] ?? '',
-    spanType,
-    operation,
-    provider: get(ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM),
-    requestModel,
-    responseModel,
-    sessionId: get(ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID),
-    developer: get(ATTR_USER_ID, ATTR_USER_EMAIL, ATTR_USER_NAME),
-    team: get(ATTR_HM_TEAM),
-    repo: get(ATTR_VCS_REPOSITORY_URL_FULL, ATTR_VCS_REPOSITORY_NAME),
-    branch: get(ATTR_VCS_REF_HEAD_NAME),
-    commit: get(ATTR_VCS_REF_HEAD_REVISION),
-    pr: prNumber(get(ATTR_VCS_CHANGE_ID)),
-    intent: get(ATTR_HM_TASK_INTENT),
-    source: get(ATTR_HM_SOURCE) || 'otel',
-    inputTokens,
-    outputTokens,
-    cacheReadTokens,
-    cacheWriteTokens,
-    cacheWrite5mTokens,
-    cacheWrite1hTokens,
-    reasoningTokens: num(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
-    reportedCostNanos,
-    usageCheck: spanType === 'llm' ? usageCheck : '',
-    toolName,
-    toolCallId: get(ATTR_GEN_AI_TOOL_CALL_ID),
-    toolClass,
-    argsHash: get(ATTR_HM_TOOL_ARGS_HASH),
-    targetHash: get(ATTR_HM_TOOL_TARGET_HASH),
-    resultBytes: num(ATTR_HM_TOOL_RESULT_BYTES),
-    resultTokens: num(ATTR_HM_TOOL_RESULT_TOKENS),
-    isError:
-      raw.statusCode === 2 || get(ATTR_ERROR_TYPE) !== '' || get(ATTR_HM_TOOL_ERROR) === 'true',
-  };
+  return n !== undefined && Number.isInteger(n) && n >= 0 && n <= max ? n : 0;
 }
 
 // ---------- requests ----------
+
+/**
+ * One span's fields as either encoding gives them, before any check: OTLP/JSON values as they are,
+ * or what the protobuf reader read (ids as hex, times as bigint). Attributes are already rendered.
+ */
+export interface SpanFields {
+  traceId: unknown;
+  spanId: unknown;
+  parentSpanId: unknown;
+  name: unknown;
+  kind: unknown;
+  startTimeUnixNano: unknown;
+  endTimeUnixNano: unknown;
+  attributes: Record<string, string>;
+  /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
+  attributesRedacted?: boolean;
+  statusCode: unknown;
+  statusMessage: unknown;
+}
+
+/** A resource's attributes, redacted and cut once for all of its spans. */
+export interface ResourceContext {
+  attributes: Record<string, string>;
+  cut: number;
+}
+
+/**
+ * Collects the records of one request: both encodings hand it their spans, one at a time, so they
+ * share every check and derivation. A refused span is counted, with its reason and a sample.
+ */
+export class TraceCollector {
+  readonly spans: SpanRecord[] = [];
+  readonly errors: string[] = [];
+  readonly rejected: { reason: string; sample: string }[] = [];
+  rejectedSpans = 0;
+  readonly limits: DecodeLimits;
+  constructor(limits: DecodeLimits) {
+    this.limits = limits;
+  }
+
+  note(msg: string): void {
+    if (this.errors.length < MAX_DECODE_ERRORS) this.errors.push(msg);
+  }
+
+  /** The resource's attributes as stored (redacted, cut); computed once per resource. */
+  resource(attributes: Record<string, string>): ResourceContext {
+    return cleanAttributes(attributes, this.limits);
+  }
+
+  /** A scope name as stored. */
+  scopeName(name: unknown): string {
+    return typeof name === 'string' ? storedText(name, 256).text : '';
+  }
+
+  /**
+   * Checks and derives one span; a bad one is refused alone. `sample` gives the span's OTLP/JSON
+   * (only called when it is refused).
+   */
+  add(
+    f: SpanFields,
+    resource: ResourceContext,
+    scopeName: string,
+    where: string,
+    sample: () => OtlpSpan,
+  ): void {
+    const limits = this.limits;
+    try {
+      const attrs =
+        f.attributesRedacted === true
+          ? cutAttributes(f.attributes, limits)
+          : cleanAttributes(f.attributes, limits);
+      const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
+      const status = storedText(
+        typeof f.statusMessage === 'string' ? f.statusMessage : '',
+        limits.attributeValueLengthLimit,
+      );
+      const traceId = hexId(f.traceId, 16, where, 'traceId', false);
+      const spanId = hexId(f.spanId, 8, where, 'spanId', false);
+      const parentSpanId = hexId(f.parentSpanId, 8, where, 'parentSpanId', true);
+      const [start, end] = checkSpanTimes(
+        nanos(f.startTimeUnixNano, where, 'startTimeUnixNano'),
+        nanos(f.endTimeUnixNano, where, 'endTimeUnixNano'),
+        where,
+      );
+      const spanErrors: string[] = [];
+      let record: SpanRecord;
+      try {
+        record = toSpanRecord(
+          {
+            traceId,
+            spanId,
+            parentSpanId,
+            name: name.text,
+            kind: enumValue(f.kind, SPAN_KIND_NAMES, 5),
+            startTimeUnixNano: start,
+            endTimeUnixNano: end,
+            statusCode: enumValue(f.statusCode, STATUS_NAMES, 2),
+            statusMessage: status.text,
+            scopeName,
+            resourceAttributes: resource.attributes,
+            spanAttributes: attrs.attributes,
+          },
+          spanErrors,
+        );
+      } catch (err) {
+        if (err instanceof SpanRejectedError)
+          throw new SpanRejectedError(`${where}: ${err.message}`);
+        throw err;
+      }
+      for (const e of spanErrors) this.note(`${where}: ${e}`);
+      const cut = attrs.cut + resource.cut + (name.cut ? 1 : 0) + (status.cut ? 1 : 0);
+      this.spans.push(boundRecord(record, cut, limits));
+    } catch (err) {
+      this.rejectedSpans++;
+      const reason = err instanceof Error ? err.message : String(err);
+      this.note(reason);
+      if (this.rejected.length < MAX_REJECTED_SAMPLES)
+        this.rejected.push({ reason, sample: spanSample(sample()) });
+    }
+  }
+
+  result(): DecodedTraces {
+    const { spans, rejectedSpans, errors, rejected } = this;
+    return rejectedSpans > 0
+      ? { spans, rejectedSpans, errors, rejected }
+      : { spans, rejectedSpans, errors };
+  }
+}
 
 /**
  * Turns a request in OTLP/JSON shape into records; invalid spans are counted, not fatal. Every
@@ -397,77 +252,35 @@ export function recordsFromRequest(
   request: OtlpTraceRequest,
   limits: DecodeLimits = DECODE_DEFAULTS,
 ): DecodedTraces {
-  const spans: SpanRecord[] = [];
-  const errors: string[] = [];
-  const rejected: { reason: string; sample: string }[] = [];
-  let rejectedSpans = 0;
-  const note = (msg: string): void => {
-    if (errors.length < MAX_DECODE_ERRORS) errors.push(msg);
-  };
+  const out = new TraceCollector(limits);
   wellFormedDeep(request);
   (request.resourceSpans ?? []).forEach((rs, i) => {
-    const resource = cleanAttributes(attributeMap(rs.resource?.attributes), limits);
+    const resource = out.resource(attributeMap(rs.resource?.attributes));
     (rs.scopeSpans ?? []).forEach((ss, j) => {
-      const scopeName =
-        typeof ss.scope?.name === 'string' ? storedText(ss.scope.name, 256).text : '';
+      const scopeName = out.scopeName(ss.scope?.name);
       (ss.spans ?? []).forEach((sp: OtlpSpan, k) => {
-        const where = `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`;
-        try {
-          const spanErrors: string[] = [];
-          const attrs = cleanAttributes(attributeMap(sp.attributes), limits);
-          const name = storedText(typeof sp.name === 'string' ? sp.name : '', 1024);
-          const status = storedText(
-            typeof sp.status?.message === 'string' ? sp.status.message : '',
-            limits.attributeValueLengthLimit,
-          );
-          const traceId = hexId(sp.traceId, 16, `${where}.traceId`, false);
-          const spanId = hexId(sp.spanId, 8, `${where}.spanId`, false);
-          const parentSpanId = hexId(sp.parentSpanId, 8, `${where}.parentSpanId`, true);
-          const [start, end] = checkSpanTimes(
-            nanos(sp.startTimeUnixNano, `${where}.startTimeUnixNano`),
-            nanos(sp.endTimeUnixNano, `${where}.endTimeUnixNano`),
-            where,
-          );
-          let record: SpanRecord;
-          try {
-            record = toSpanRecord(
-              {
-                traceId,
-                spanId,
-                parentSpanId,
-                name: name.text,
-                kind: enumValue(sp.kind, SPAN_KIND_NAMES),
-                startTimeUnixNano: start,
-                endTimeUnixNano: end,
-                statusCode: enumValue(sp.status?.code, STATUS_NAMES),
-                statusMessage: status.text,
-                scopeName,
-                resourceAttributes: resource.attributes,
-                spanAttributes: attrs.attributes,
-              },
-              spanErrors,
-            );
-          } catch (err) {
-            if (err instanceof SpanRejectedError)
-              throw new SpanRejectedError(`${where}: ${err.message}`);
-            throw err;
-          }
-          for (const e of spanErrors) note(`${where}: ${e}`);
-          const cut = attrs.cut + resource.cut + (name.cut ? 1 : 0) + (status.cut ? 1 : 0);
-          spans.push(boundRecord(record, cut, limits));
-        } catch (err) {
-          rejectedSpans++;
-          const reason = err instanceof Error ? err.message : String(err);
-          note(reason);
-          if (rejected.length < MAX_REJECTED_SAMPLES)
-            rejected.push({ reason, sample: spanSample(sp) });
-        }
+        out.add(
+          {
+            traceId: sp.traceId,
+            spanId: sp.spanId,
+            parentSpanId: sp.parentSpanId,
+            name: sp.name,
+            kind: sp.kind,
+            startTimeUnixNano: sp.startTimeUnixNano,
+            endTimeUnixNano: sp.endTimeUnixNano,
+            attributes: attributeMap(sp.attributes),
+            statusCode: sp.status?.code,
+            statusMessage: sp.status?.message,
+          },
+          resource,
+          scopeName,
+          `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`,
+          () => sp,
+        );
       });
     });
   });
-  return rejectedSpans > 0
-    ? { spans, rejectedSpans, errors, rejected }
-    : { spans, rejectedSpans, errors };
+  return out.result();
 }
 
 const base64ToHex = (b64: unknown): unknown =>
@@ -536,10 +349,9 @@ export function decodeTraceRequest(
   encoding: OtlpEncoding,
   limits: DecodeLimits = DECODE_DEFAULTS,
 ): DecodedTraces {
-  return recordsFromRequest(
-    encoding === 'protobuf' ? protobufToOtlpObject(body) : parseJsonRequest(body),
-    limits,
-  );
+  return encoding === 'protobuf'
+    ? readTraceRequest(body, new TraceCollector(limits))
+    : recordsFromRequest(parseJsonRequest(body), limits);
 }
 
 const hexToBytes = (hex: unknown): Buffer | undefined =>

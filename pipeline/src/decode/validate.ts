@@ -125,9 +125,33 @@ export function wellFormedDeep<T>(value: T, depth = 0): T {
 /** Values that cannot hold a secret (numbers, booleans, hex hashes and ids) skip the scan. */
 const PLAIN_VALUE = /^(?:[0-9a-f]{0,128}|-?[0-9.eE+-]{0,40}|true|false)$/;
 
+/**
+ * Stored forms of recent short texts. Spans of one session repeat most of their values (session,
+ * developer, repository, branch, model names), and redaction is a pure function of the text, so a
+ * repeat costs one Map lookup. Plain values are kept too (a hit skips the PLAIN_VALUE test). Bounded:
+ * cleared when full; only texts up to REDACTED_CACHE_TEXT_CHARS. The texts stay in this process's
+ * memory only, as the request bodies do.
+ */
+const redactedCache = new Map<string, string>();
+export const REDACTED_CACHE_ENTRIES = 16_384;
+export const REDACTED_CACHE_TEXT_CHARS = 512;
+
+/** A text redacted as stored (not cut); memoized for short texts. */
+export function redactedText(text: string): string {
+  if (text.length > REDACTED_CACHE_TEXT_CHARS)
+    return PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+  let safe = redactedCache.get(text);
+  if (safe === undefined) {
+    safe = PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+    if (redactedCache.size >= REDACTED_CACHE_ENTRIES) redactedCache.clear();
+    redactedCache.set(text, safe);
+  }
+  return safe;
+}
+
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
-  const safe = PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+  const safe = redactedText(text);
   return safe.length > maxChars
     ? { text: cutAt(safe, maxChars), cut: true }
     : { text: safe, cut: false };
@@ -141,6 +165,14 @@ export function limitAttributes(
   attrs: Record<string, string>,
   limits: DecodeLimits,
 ): { attributes: Record<string, string>; dropped: number } {
+  // Usual case, no copy: within the count limit and no key to cut.
+  let count = 0;
+  let longKey = false;
+  for (const k in attrs) {
+    count++;
+    if (k.length > 256) longKey = true;
+  }
+  if (count <= limits.attributeCountLimit && !longKey) return { attributes: attrs, dropped: 0 };
   const out: Record<string, string> = {};
   let kept = 0;
   let dropped = 0;
@@ -171,24 +203,50 @@ export function spanSample(sp: OtlpSpan): string {
   return redact(text, 4096);
 }
 
-/** Attribute values redacted and cut (before derivation, so derived fields are clean too). */
+/** Attribute values already redacted (redactedText), cut to the limit in place. */
+export function cutAttributes(
+  attrs: Record<string, string>,
+  limits: DecodeLimits,
+): { attributes: Record<string, string>; cut: number } {
+  const max = limits.attributeValueLengthLimit;
+  let cut = 0;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    if (v.length > max) {
+      cut++;
+      attrs[k] = cutAt(v, max);
+    }
+  }
+  return { attributes: attrs, cut };
+}
+
+/**
+ * Attribute values redacted and cut (before derivation, so derived fields are clean too). The map
+ * (a fresh one from the decoder) is updated in place and returned: no copy and no object per value.
+ */
 export function cleanAttributes(
   attrs: Record<string, string>,
   limits: DecodeLimits,
 ): { attributes: Record<string, string>; cut: number } {
-  const out: Record<string, string> = {};
+  const max = limits.attributeValueLengthLimit;
   let cut = 0;
-  for (const [k, v] of Object.entries(attrs)) {
-    const t = storedText(v, limits.attributeValueLengthLimit);
-    if (t.cut) cut++;
-    out[k] = t.text;
+  for (const k in attrs) {
+    const v = attrs[k]!;
+    const safe = redactedText(v);
+    if (safe.length > max) {
+      cut++;
+      attrs[k] = cutAt(safe, max);
+    } else if (safe !== v) attrs[k] = safe;
   }
-  return { attributes: out, cut };
+  return { attributes: attrs, cut };
 }
 
 /**
  * A derived record with its stored attribute maps bounded (OTel attribute count limit) and the
- * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut.
+ * span marked `harness_meter.truncated=attributes=N,values=M` when anything was cut. The record
+ * (a fresh one from toSpanRecord) is updated in place and returned: no copy per span. Its attribute
+ * maps are kept as they are when within the limits (the resource map may be shared by the spans
+ * of one resource; nothing downstream changes a record's maps).
  */
 export function boundRecord(
   record: SpanRecord,
@@ -201,5 +259,7 @@ export function boundRecord(
   const cut = valuesCut;
   if (dropped > 0 || cut > 0)
     span.attributes[ATTR_HM_TRUNCATED] = `attributes=${dropped},values=${cut}`;
-  return { ...record, spanAttributes: span.attributes, resourceAttributes: resource.attributes };
+  record.spanAttributes = span.attributes;
+  record.resourceAttributes = resource.attributes;
+  return record;
 }

@@ -127,6 +127,79 @@ export interface PriceBook {
 /** Prefix of the ids of rows that come from the genai-prices table. */
 const ROW_ID_PREFIX = 'genai-prices';
 
+type CostFields = Pick<
+  PricedSpan,
+  | 'priceId'
+  | 'costNanos'
+  | 'inputCostNanos'
+  | 'outputCostNanos'
+  | 'cacheReadCostNanos'
+  | 'cacheWriteCostNanos'
+>;
+
+/**
+ * A span with its cost: every field written out rather than spread, so each priced span has one
+ * object shape (a spread per span dominated decode + price in the profile of issue 17).
+ */
+function pricedCopy(span: SpanRecord, cost: CostFields, unpriced: boolean): PricedSpan {
+  const out: PricedSpan = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    statusCode: span.statusCode,
+    statusMessage: span.statusMessage,
+    serviceName: span.serviceName,
+    scopeName: span.scopeName,
+    resourceAttributes: span.resourceAttributes,
+    spanAttributes: span.spanAttributes,
+    spanType: span.spanType,
+    operation: span.operation,
+    provider: span.provider,
+    requestModel: span.requestModel,
+    responseModel: span.responseModel,
+    sessionId: span.sessionId,
+    developer: span.developer,
+    team: span.team,
+    repo: span.repo,
+    branch: span.branch,
+    commit: span.commit,
+    pr: span.pr,
+    intent: span.intent,
+    source: span.source,
+    inputTokens: span.inputTokens,
+    outputTokens: span.outputTokens,
+    cacheReadTokens: span.cacheReadTokens,
+    cacheWriteTokens: span.cacheWriteTokens,
+    cacheWrite5mTokens: span.cacheWrite5mTokens,
+    cacheWrite1hTokens: span.cacheWrite1hTokens,
+    reasoningTokens: span.reasoningTokens,
+    reportedCostNanos: span.reportedCostNanos,
+    toolName: span.toolName,
+    toolCallId: span.toolCallId,
+    toolClass: span.toolClass,
+    argsHash: span.argsHash,
+    targetHash: span.targetHash,
+    resultBytes: span.resultBytes,
+    resultTokens: span.resultTokens,
+    isError: span.isError,
+    priceId: cost.priceId,
+    costNanos: cost.costNanos,
+    inputCostNanos: cost.inputCostNanos,
+    outputCostNanos: cost.outputCostNanos,
+    cacheReadCostNanos: cost.cacheReadCostNanos,
+    cacheWriteCostNanos: cost.cacheWriteCostNanos,
+    unpriced,
+  };
+  // Optional fields only when the span has them, as a spread would.
+  if ('keyId' in span) out.keyId = span.keyId;
+  if ('usageCheck' in span) out.usageCheck = span.usageCheck;
+  return out;
+}
+
 /** Resolutions cached per (provider, model) before the cache is cleared; bounds memory on odd input. */
 export const MAX_RESOLUTION_CACHE = 10_000;
 
@@ -483,23 +556,34 @@ export function createPriceBook(
   }
 
   function priceSpan(span: SpanRecord): PricedSpan {
-    if (span.spanType !== 'llm') return { ...span, ...noCost, unpriced: false };
+    if (span.spanType !== 'llm') return pricedCopy(span, noCost, false);
     const { row, cost: c } = priceCall({
-      ...span,
+      provider: span.provider,
+      requestModel: span.requestModel,
+      responseModel: span.responseModel,
+      startTimeUnixNano: span.startTimeUnixNano,
+      inputTokens: span.inputTokens,
+      outputTokens: span.outputTokens,
+      cacheReadTokens: span.cacheReadTokens,
+      cacheWriteTokens: span.cacheWriteTokens,
+      cacheWrite5mTokens: span.cacheWrite5mTokens,
+      cacheWrite1hTokens: span.cacheWrite1hTokens,
       serviceTier: serviceTierOf(span.spanAttributes),
       webSearches: webSearchesOf(span.spanAttributes),
     });
-    if (row === undefined) return { ...span, ...noCost, unpriced: true };
-    return {
-      ...span,
-      priceId: row.id,
-      costNanos: c.totalNanos,
-      inputCostNanos: c.inputNanos,
-      outputCostNanos: c.outputNanos,
-      cacheReadCostNanos: c.cacheReadNanos,
-      cacheWriteCostNanos: c.cacheWriteNanos,
-      unpriced: false,
-    };
+    if (row === undefined) return pricedCopy(span, noCost, true);
+    return pricedCopy(
+      span,
+      {
+        priceId: row.id,
+        costNanos: c.totalNanos,
+        inputCostNanos: c.inputNanos,
+        outputCostNanos: c.outputNanos,
+        cacheReadCostNanos: c.cacheReadNanos,
+        cacheWriteCostNanos: c.cacheWriteNanos,
+      },
+      false,
+    );
   }
 
   return {

@@ -1,0 +1,215 @@
+// Decode + price + redaction on one core, no I/O (issue 17, "Decode + price": >= 150,000 spans/s).
+// Realistic protobuf ExportTraceServiceRequest bodies (500 spans each, 40 % LLM spans with GenAI
+// usage, 60 % tool spans, session/developer/repo/branch attributes as the SDK emits them) go
+// through decodeTraceRequest and priceBook.priceSpan (+ the cost range check), exactly as the
+// embedded receiver does. Baseline in the same run: protobuf bytes -> plain object with protobufjs'
+// decode + toObject on the same .proto types (what decode did before), no records, no pricing.
+// Scale: HM_BENCH_DECODE_REQUESTS (distinct bodies, default 40 = 20,000 spans),
+// HM_BENCH_DECODE_ROUNDS (timed passes over them, default 7; median reported).
+import os from 'node:os';
+import { createRequire } from 'node:module';
+import { performance } from 'node:perf_hooks';
+import { decodeTraceRequest, encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
+import { otlpType, TRACE_REQUEST } from '../pipeline/dist/decode/proto.js';
+import { costOutOfRange, loadPriceBook } from '../pipeline/dist/price/index.js';
+
+const REQUESTS = Number(process.env.HM_BENCH_DECODE_REQUESTS ?? 40);
+const ROUNDS = Number(process.env.HM_BENCH_DECODE_ROUNDS ?? 7);
+const PER_REQUEST = 500;
+const SESSIONS = 200;
+const AIM = 150_000;
+
+const MODELS = [
+  ['anthropic', 'claude-sonnet-4-5'],
+  ['anthropic', 'claude-opus-4-1'],
+  ['anthropic', 'claude-haiku-4-5'],
+  ['openai', 'gpt-5'],
+  ['openai', 'gpt-5-mini'],
+];
+const TOOLS = [
+  ['Read', 'read'],
+  ['Edit', 'write'],
+  ['Grep', 'search'],
+  ['Bash', 'exec'],
+  ['WebFetch', 'fetch'],
+];
+const hex = (n, width) => n.toString(16).padStart(width, '0').slice(-width);
+const hash = (n) => hex(Math.imul(n, 2654435761) >>> 0, 8).repeat(8); // 64 hex chars, like sha256
+const str = (key, v) => ({ key, value: { stringValue: v } });
+const int = (key, v) => ({ key, value: { intValue: String(v) } });
+
+function request(r) {
+  const t0 = BigInt(Date.UTC(2026, 10, 20, 9, 0, 0)) * 1_000_000n;
+  const spans = [];
+  for (let k = 0; k < PER_REQUEST; k++) {
+    const j = r * PER_REQUEST + k;
+    const session = j % SESSIONS;
+    const llm = k % 5 < 2; // 40 % LLM
+    const start = t0 + BigInt(j) * 3_000_000n;
+    const common = [
+      str('gen_ai.conversation.id', `session-${session.toString(36)}-7f3a9c`),
+      str('session.id', `session-${session.toString(36)}-7f3a9c`),
+      str('user.id', `dev${session % 40}@example.com`),
+      str('harness_meter.team', `team-${session % 6}`),
+      str('vcs.repository.url.full', `https://github.com/acme/service-${session % 12}`),
+      str('vcs.ref.head.name', `feature/ticket-${1000 + (session % 90)}`),
+      str('vcs.ref.head.revision', hex(session * 7919, 8).repeat(5)),
+      str('vcs.change.id', String(100 + (session % 80))),
+      str('harness_meter.task.intent', session % 3 ? 'feature' : 'bugfix'),
+    ];
+    let attributes;
+    let name;
+    if (llm) {
+      const [provider, model] = MODELS[j % MODELS.length];
+      name = `chat ${model}`;
+      attributes = [
+        str('gen_ai.operation.name', 'chat'),
+        str('gen_ai.provider.name', provider),
+        str('gen_ai.request.model', model),
+        str('gen_ai.response.model', model),
+        str('gen_ai.response.id', `msg_${hex(j * 31, 12)}${hex(j, 12)}`),
+        ...common,
+        int('gen_ai.usage.input_tokens', 20_000 + (j % 5000)),
+        int('gen_ai.usage.output_tokens', 200 + (j % 800)),
+        int('gen_ai.usage.cache_read.input_tokens', 15_000 + (j % 3000)),
+        int('gen_ai.usage.cache_creation.input_tokens', j % 7 === 0 ? 1200 : 0),
+      ];
+    } else {
+      const [tool, cls] = TOOLS[j % TOOLS.length];
+      name = `execute_tool ${tool}`;
+      attributes = [
+        str('gen_ai.operation.name', 'execute_tool'),
+        str('gen_ai.tool.name', tool),
+        str('gen_ai.tool.call.id', `toolu_01${hex(j * 17, 10)}${hex(j, 12)}`),
+        ...common,
+        str('harness_meter.tool.class', cls),
+        str('harness_meter.tool.args_hash', hash(j % 997)),
+        str('harness_meter.tool.target_hash', hash(j % 331)),
+        int('harness_meter.tool.args_bytes', 80 + (j % 300)),
+        int('harness_meter.tool.result_bytes', 1000 + (j % 20_000)),
+        int('harness_meter.tool.result_tokens', 250 + (j % 5000)),
+        str('harness_meter.tool.result_hash', hash(j)),
+      ];
+    }
+    spans.push({
+      traceId: hex(session + 1, 8).repeat(4),
+      spanId: hex(j + 1, 16),
+      parentSpanId: hex(session * 100_003 + 1, 16),
+      name,
+      kind: llm ? 3 : 1,
+      startTimeUnixNano: String(start),
+      endTimeUnixNano: String(start + (llm ? 2_500_000_000n : 40_000_000n)),
+      attributes,
+      status: { code: j % 23 === 0 ? 2 : 0 },
+    });
+  }
+  // The resource the SDK's start() builds: service, source, default and detected attributes.
+  const resource = [
+    str('service.name', 'claude-code'),
+    str('harness_meter.source', 'sdk'),
+    str('telemetry.sdk.language', 'nodejs'),
+    str('telemetry.sdk.name', 'opentelemetry'),
+    str('telemetry.sdk.version', '2.0.1'),
+    str('host.name', `laptop-${r % 40}`),
+    str('host.arch', 'amd64'),
+    str('os.type', 'linux'),
+  ];
+  return Buffer.from(
+    encodeTraceRequestProtobuf({
+      resourceSpans: [
+        {
+          resource: { attributes: resource },
+          scopeSpans: [{ scope: { name: '@harness-meter/instrumentation' }, spans }],
+        },
+      ],
+    }),
+  );
+}
+
+const bodies = Array.from({ length: REQUESTS }, (_, r) => request(r));
+const bytes = bodies.reduce((n, b) => n + b.length, 0);
+const total = REQUESTS * PER_REQUEST;
+const priceBook = loadPriceBook(undefined);
+const type = otlpType(TRACE_REQUEST);
+
+let sink = 0; // keeps results alive
+function baselinePass() {
+  for (const body of bodies) {
+    const o = type.toObject(type.decode(body), {
+      longs: String,
+      bytes: String,
+      enums: Number,
+      defaults: false,
+      arrays: true,
+    });
+    sink += o.resourceSpans.length;
+  }
+}
+let unpriced = 0;
+function decodePass() {
+  for (const body of bodies) {
+    const decoded = decodeTraceRequest(body, 'protobuf');
+    if (decoded.rejectedSpans > 0) throw new Error(`refused spans: ${decoded.errors[0]}`);
+    for (const record of decoded.spans) {
+      const priced = priceBook.priceSpan(record);
+      if (costOutOfRange(priced) !== undefined) throw new Error('cost out of range');
+      if (priced.unpriced) unpriced++;
+      sink += priced.costNanos === null ? 0 : 1;
+    }
+  }
+}
+// Wall time and process CPU time (user + system, GC threads included) of one pass, in ms. On a
+// machine shared with other work the CPU time is the steadier measure of "one core".
+function timed(pass) {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  pass();
+  const cpu = process.cpuUsage(c);
+  return { wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1000 };
+}
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+// Warm-up (JIT, price resolution cache), then alternate the two so load drifts hit both alike.
+timed(baselinePass);
+timed(decodePass);
+unpriced = 0;
+const base = [];
+const ours = [];
+for (let i = 0; i < ROUNDS; i++) {
+  base.push(timed(baselinePass));
+  ours.push(timed(decodePass));
+}
+const rate = (ms) => Math.round(total / (ms / 1000));
+const wall = (xs) => median(xs.map((x) => x.wall));
+const cpu = (xs) => median(xs.map((x) => x.cpu));
+const oursRate = rate(cpu(ours));
+const baseRate = rate(cpu(base));
+const require = createRequire(import.meta.url);
+const pbVersion = require('protobufjs/package.json').version;
+const load = Number(os.loadavg()[0].toFixed(2));
+
+console.log(
+  `decode-price  node ${process.version}  ${os.platform()} ${os.arch()}, ${os.cpus().length} cores  protobufjs ${pbVersion}`,
+);
+console.log(
+  `  ${REQUESTS} protobuf requests x ${PER_REQUEST} spans (${total} spans, ${(bytes / 1e6).toFixed(1)} MB), 40 % LLM / 60 % tool, ${SESSIONS} sessions; 1 warm-up + ${ROUNDS} rounds alternating with the baseline, median of each; unpriced LLM spans per round: ${unpriced / ROUNDS}`,
+);
+const line = (label, xs) =>
+  `  ${label.padEnd(40)} ${String(rate(cpu(xs))).padStart(7)} spans/CPU-s  ${((cpu(xs) * 1000) / total).toFixed(2)} µs CPU/span   wall: ${rate(wall(xs))} spans/s`;
+console.log(line('baseline: protobufjs decode + toObject', base));
+console.log(line('decode + price + redaction', ours));
+console.log(`  ratio (CPU time) ${(oursRate / baseRate).toFixed(2)}x the baseline`);
+console.log(`  load average (1 min) ${load}${sink < 0 ? '' : ''}`);
+console.log(
+  `BENCH_RESULT ${JSON.stringify({
+    id: 'decode-price',
+    label: 'decode + price + redaction, one core (process CPU time), protobuf, 500 spans/request',
+    value: oursRate,
+    unit: 'spans/s',
+    baseline: baseRate,
+    baselineLabel: 'protobufjs decode + toObject of the same bodies',
+    aim: `>= ${AIM}`,
+    met: oursRate >= AIM,
+    load,
+  })}`,
+);

@@ -1,0 +1,417 @@
+/**
+ * Reads a protobuf ExportTraceServiceRequest straight into span records: a hand-written walk over
+ * protobufjs' Reader (the wire format, field numbers from pipeline/proto/opentelemetry/proto), with
+ * no intermediate message objects and no OTLP/JSON object per span. Each span's fields go to the
+ * same TraceCollector as OTLP/JSON, so both encodings give identical records.
+ *
+ * Written by hand rather than generated (pbjs static code) because the generated decoder builds the
+ * message objects this module exists to avoid; it follows protobufjs' generated decoders where the
+ * wire allows choices (a field is read by its number as its declared type; the last of a repeated
+ * singular field wins; unknown fields are skipped), and leaves the rare shapes (array and kvlist
+ * values, an AnyValue with several members set) to protobufjs itself, so they render exactly as before.
+ */
+import protobuf from 'protobufjs';
+import { renderValue } from './attributes.js';
+import { redactedText } from './validate.js';
+import { OtlpDecodeError } from './errors.js';
+import type { OtlpSpan } from './otlp-object.js';
+import { otlpType } from './proto.js';
+import type { DecodedTraces, ResourceContext, TraceCollector } from './traces.js';
+
+const SPAN_TYPE = 'opentelemetry.proto.trace.v1.Span';
+const ANY_VALUE_TYPE = 'opentelemetry.proto.common.v1.AnyValue';
+const TO_OBJECT = { longs: String, bytes: String, enums: Number, defaults: false, arrays: true };
+
+/** A byte range of the body: [start, end). */
+type Range = [number, number];
+
+function asBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** The length-delimited field at the reader's position: its range, the reader moved past it. */
+function skipDelimited(r: protobuf.Reader): Range {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  return [start, end];
+}
+
+/** An int64 as protobufjs gives it (a number, or a Long), as decimal text. */
+function int64Text(v: unknown): string {
+  if (typeof v === 'number') return String(v);
+  const l = v as { high: number; low: number; toString(): string };
+  return l.high === 0 && l.low >= 0 ? String(l.low) : l.toString();
+}
+
+/** How readValue's last result may be stored: PLAIN (bool, int), an intern slot, or -1 (redact). */
+const PLAIN = -2;
+let valueSlot = -1;
+
+/**
+ * One AnyValue (the reader at its first byte, `end` its end) as the stored string. Exactly one
+ * scalar member is read here; anything else is decoded by protobufjs and rendered as before.
+ */
+function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
+  const start = r.pos;
+  let members = 0;
+  let text = '';
+  let slot = -1;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        text = readText(r, buf);
+        slot = lastSlot;
+        members |= 1;
+        break;
+      case 2:
+        text = r.bool() ? 'true' : 'false';
+        members |= 2;
+        break;
+      case 3:
+        text = int64Text(r.int64());
+        members |= 4;
+        break;
+      case 4:
+        text = String(r.double());
+        members |= 8;
+        break;
+      case 7: {
+        const [from, to] = skipDelimited(r);
+        text = buf.toString('base64', from, to);
+        members |= 64;
+        break;
+      }
+      case 5:
+      case 6:
+        r.skipType(tag & 7);
+        members |= 128; // nested: left to protobufjs
+        break;
+      default:
+        r.skipType(tag & 7);
+    }
+  }
+  valueSlot = members === 1 ? slot : members === 2 || members === 4 ? PLAIN : -1;
+  if (members === 0) return '';
+  if ((members & (members - 1)) === 0 && members !== 128) return text;
+  const type = otlpType(ANY_VALUE_TYPE);
+  return renderValue(type.toObject(type.decode(buf.subarray(start, end)), TO_OBJECT));
+}
+
+/**
+ * Short strings by their bytes: attribute keys and most values repeat from span to span (session,
+ * developer, repository, model names), so a repeat returns the string made the first time instead of
+ * decoding UTF-8 and allocating again, and later Map lookups on it reuse its cached hash. A
+ * direct-mapped table (FNV-1a of the bytes); a collision just replaces the slot. Bounded:
+ * INTERN_SLOTS strings of at most INTERN_MAX_BYTES bytes.
+ */
+const INTERN_MAX_BYTES = 64;
+const INTERN_SLOTS = 4096;
+const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
+const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
+const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
+/** The stored (redacted) form of each slot's string as an attribute value, made on first use. */
+const internStored: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(
+  undefined,
+);
+/** The slot of the last string readText returned, -1 when it was not interned. */
+let lastSlot = -1;
+
+function internedText(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const base = slot * INTERN_MAX_BYTES;
+  if (internLengths[slot] === len) {
+    let i = 0;
+    while (i < len && internBytes[base + i] === buf[start + i]) i++;
+    if (i === len) {
+      lastSlot = slot;
+      return internStrings[slot]!;
+    }
+  }
+  const text = buf.toString('utf8', start, end);
+  for (let i = 0; i < len; i++) internBytes[base + i] = buf[start + i]!;
+  internLengths[slot] = len;
+  internStrings[slot] = text;
+  internStored[slot] = undefined;
+  lastSlot = slot;
+  return text;
+}
+
+/** A string field (the reader at its length prefix), decoded as protobufjs' BufferReader does. */
+function readText(r: protobuf.Reader, buf: Buffer): string {
+  const len = r.uint32();
+  const start = r.pos;
+  const end = start + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
+  r.pos = end;
+  if (len <= INTERN_MAX_BYTES) return internedText(buf, start, end);
+  lastSlot = -1;
+  return buf.toString('utf8', start, end);
+}
+
+/** Enters the length-delimited field at the reader's position: returns its end. */
+function enter(r: protobuf.Reader): number {
+  const len = r.uint32();
+  const end = r.pos + len;
+  if (end > r.len) throw new RangeError(`index out of range: ${r.pos} + ${len} > ${r.len}`);
+  return end;
+}
+
+/**
+ * One KeyValue into `out` (the last of repeated keys wins, as attributeMap does). With `redacted`,
+ * the value goes in its stored form (redactedText), memoized per intern slot.
+ */
+function readKeyValue(
+  r: protobuf.Reader,
+  buf: Buffer,
+  out: Record<string, string>,
+  redacted: boolean,
+): void {
+  const end = enter(r);
+  let key: string | undefined;
+  let value = '';
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1:
+        key = readText(r, buf);
+        break;
+      case 2:
+        value = readValue(r, buf, enter(r));
+        if (redacted && valueSlot !== PLAIN) {
+          if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
+          else value = redactedText(value);
+        }
+        break;
+      default:
+        r.skipType(tag & 7);
+    }
+  }
+  r.pos = end;
+  if (key !== undefined) out[key] = value;
+}
+
+/** A message holding attributes in field `field` (Resource: 1): its attribute map. */
+function readAttributesOf(r: protobuf.Reader, buf: Buffer, field: number): Record<string, string> {
+  const end = enter(r);
+  const out: Record<string, string> = {};
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === field && (tag & 7) === 2) readKeyValue(r, buf, out, false);
+    else r.skipType(tag & 7);
+  }
+  r.pos = end;
+  return out;
+}
+
+/** fixed64 as an unsigned bigint. */
+function fixed64(r: protobuf.Reader): bigint {
+  const lo = r.fixed32();
+  const hi = r.fixed32();
+  return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+/** InstrumentationScope: its name, when present. */
+function readScopeName(r: protobuf.Reader): string | undefined {
+  const end = enter(r);
+  let name: string | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    if (tag >>> 3 === 1) name = r.string();
+    else r.skipType(tag & 7);
+  }
+  r.pos = end;
+  return name;
+}
+
+/** The span at `range` as OTLP/JSON (protobufjs), for the sample of a refused span. */
+function spanObject(buf: Buffer, range: Range): OtlpSpan {
+  const type = otlpType(SPAN_TYPE);
+  const sp = type.toObject(type.decode(buf.subarray(range[0], range[1])), TO_OBJECT) as OtlpSpan;
+  const hex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
+  if (typeof sp.traceId === 'string') sp.traceId = hex(sp.traceId);
+  if (typeof sp.spanId === 'string') sp.spanId = hex(sp.spanId);
+  if (typeof sp.parentSpanId === 'string') sp.parentSpanId = hex(sp.parentSpanId);
+  return sp;
+}
+
+/** One Span (the reader at its length prefix) into the collector. */
+function readSpan(
+  r: protobuf.Reader,
+  buf: Buffer,
+  out: TraceCollector,
+  resource: ResourceContext,
+  scopeName: string,
+  where: string,
+): void {
+  const end = enter(r);
+  const range: Range = [r.pos, end];
+  let traceId: string | undefined;
+  let spanId: string | undefined;
+  let parentSpanId: string | undefined;
+  let name: string | undefined;
+  let kind = 0;
+  let start = 0n;
+  let finish = 0n;
+  let attributes: Record<string, string> | undefined;
+  let statusCode = 0;
+  let statusMessage: string | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    switch (tag >>> 3) {
+      case 1: {
+        const [from, to] = skipDelimited(r);
+        traceId = buf.toString('hex', from, to);
+        break;
+      }
+      case 2: {
+        const [from, to] = skipDelimited(r);
+        spanId = buf.toString('hex', from, to);
+        break;
+      }
+      case 4: {
+        const [from, to] = skipDelimited(r);
+        parentSpanId = buf.toString('hex', from, to);
+        break;
+      }
+      case 5:
+        name = r.string();
+        break;
+      case 6:
+        kind = r.int32();
+        break;
+      case 7:
+        start = fixed64(r);
+        break;
+      case 8:
+        finish = fixed64(r);
+        break;
+      case 9:
+        attributes ??= {};
+        readKeyValue(r, buf, attributes, true);
+        break;
+      case 15: {
+        // Status: message (2), code (3). The last Status wins whole, as protobufjs decodes it.
+        const statusEnd = enter(r);
+        statusCode = 0;
+        statusMessage = undefined;
+        while (r.pos < statusEnd) {
+          const t = r.uint32();
+          if (t >>> 3 === 2) statusMessage = r.string();
+          else if (t >>> 3 === 3) statusCode = r.int32();
+          else r.skipType(t & 7);
+        }
+        r.pos = statusEnd;
+        break;
+      }
+      default:
+        r.skipType(tag & 7);
+    }
+  }
+  r.pos = end;
+  out.add(
+    {
+      traceId,
+      spanId,
+      parentSpanId,
+      name,
+      kind,
+      startTimeUnixNano: start,
+      endTimeUnixNano: finish,
+      attributes: attributes ?? {},
+      attributesRedacted: true,
+      statusCode,
+      statusMessage,
+    },
+    resource,
+    scopeName,
+    where,
+    () => spanObject(buf, range),
+  );
+}
+
+/** One ScopeSpans: the scope first (wherever it sits in the bytes), then its spans in order. */
+function readScopeSpans(
+  r: protobuf.Reader,
+  buf: Buffer,
+  out: TraceCollector,
+  resource: ResourceContext,
+  where: string,
+): void {
+  const end = enter(r);
+  const spans: number[] = [];
+  let scopeName: string | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1) scopeName = readScopeName(r);
+    else if (field === 2) {
+      spans.push(r.pos);
+      skipDelimited(r);
+    } else r.skipType(tag & 7);
+  }
+  const stored = out.scopeName(scopeName);
+  for (let k = 0; k < spans.length; k++) {
+    r.pos = spans[k]!;
+    readSpan(r, buf, out, resource, stored, `${where}.spans[${k}]`);
+  }
+  r.pos = end;
+}
+
+/** One ResourceSpans: the resource first (wherever it sits in the bytes), then its scopes. */
+function readResourceSpans(r: protobuf.Reader, buf: Buffer, out: TraceCollector, i: number): void {
+  const end = enter(r);
+  const scopes: number[] = [];
+  let attributes: Record<string, string> | undefined;
+  while (r.pos < end) {
+    const tag = r.uint32();
+    const field = tag >>> 3;
+    if (field === 1) attributes = readAttributesOf(r, buf, 1);
+    else if (field === 2) {
+      scopes.push(r.pos);
+      skipDelimited(r);
+    } else r.skipType(tag & 7);
+  }
+  const resource = out.resource(attributes ?? {});
+  for (let j = 0; j < scopes.length; j++) {
+    r.pos = scopes[j]!;
+    readScopeSpans(r, buf, out, resource, `resourceSpans[${i}].scopeSpans[${j}]`);
+  }
+  r.pos = end;
+}
+
+/**
+ * Decodes a serialized ExportTraceServiceRequest into `out` and returns its result.
+ * Throws OtlpDecodeError when the bytes are not such a message (nothing is kept then).
+ */
+export function readTraceRequest(body: Uint8Array, out: TraceCollector): DecodedTraces {
+  const buf = asBuffer(body);
+  const r = protobuf.Reader.create(buf);
+  // The message structure is read in full before any span: a truncated body fails as a whole.
+  const resources: number[] = [];
+  try {
+    while (r.pos < r.len) {
+      const tag = r.uint32();
+      if (tag >>> 3 === 1) {
+        resources.push(r.pos);
+        skipDelimited(r);
+      } else r.skipType(tag & 7);
+    }
+    for (let i = 0; i < resources.length; i++) {
+      r.pos = resources[i]!;
+      readResourceSpans(r, buf, out, i);
+    }
+  } catch (err) {
+    throw new OtlpDecodeError(
+      `The body is not a valid protobuf ExportTraceServiceRequest (${body.byteLength} bytes): ${err instanceof Error ? err.message : String(err)}.`,
+      { cause: err },
+    );
+  }
+  return out.result();
+}
