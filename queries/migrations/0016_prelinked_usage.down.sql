@@ -5,3 +5,4 @@ DROP TABLE IF EXISTS {db:Identifier}.link_dirty;
 DROP TABLE IF EXISTS {db:Identifier}.pr_state;
 DROP TABLE IF EXISTS {db:Identifier}.pr_links;
 DROP TABLE IF EXISTS {db:Identifier}.usage_linked_hour;
+DROP TABLE IF EXISTS {db:Identifier}.rollup_checks;

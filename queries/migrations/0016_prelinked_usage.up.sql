@@ -98,3 +98,13 @@ SELECT DISTINCT 'hour', hour, '' FROM {db:Identifier}.usage_by_link_hour;
 INSERT INTO {db:Identifier}.link_dirty (kind, hour, repo)
 SELECT DISTINCT 'repo', toDateTime(0, 'UTC'), toString(repo)
 FROM (SELECT repo FROM {db:Identifier}.pr_events UNION ALL SELECT repo FROM {db:Identifier}.pr_commits);
+
+-- Start-up rollup repair, bounded: when the rollups were last known to match the spans (a repair at
+-- start, or a clean stop), so the next start checks only the partitions of spans written since.
+CREATE TABLE IF NOT EXISTS {db:Identifier}.rollup_checks
+(
+    at DateTime64(3, 'UTC'),
+    kind LowCardinality(String) COMMENT 'start-repair, clean-stop'
+)
+ENGINE = MergeTree
+ORDER BY at;

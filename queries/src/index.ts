@@ -1,5 +1,5 @@
 export { openStore } from './client.js';
-export { repairRollups } from './repair.js';
+export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkNow } from './prelink.js';
 export type { PrelinkPass } from './prelink.js';
 export type { RollupRepair } from './repair.js';
