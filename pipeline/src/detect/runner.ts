@@ -162,7 +162,7 @@ export const DETECT_DEFAULTS = {
    */
   catchUpAllBelow: 50,
   /** How long a report waits for a large catch-up before it reads the stored findings. */
-  catchUpWaitMs: 1_000,
+  catchUpWaitMs: 500,
 } as const;
 
 /** Scans every session idle for `idleMs` whose spans changed since its last scan. Returns how many. */
