@@ -1,5 +1,6 @@
 // Runs every benchmark in bench/. Each prints its conditions, a same-run baseline and the ratio.
 // HM_BENCH=<name> runs one (see bench/README.md).
+// HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard or reports runs one.
 const which = process.env.HM_BENCH;
 if (!which || which === 'redundancy') await import('./redundancy.js');
 if (!which || which === 'kafka') await import('./kafka-enrich.js');
@@ -11,3 +12,4 @@ if (!which || which === 'sdk') await import('./sdk.js');
 if (!which || which === 'cli') await import('./cli.js');
 if (!which || which === 'shutdown') await import('./shutdown.js');
 if (!which || which === 'decode') await import('./decode.js');
+if (!which || which === 'reports') await import('./reports.js');

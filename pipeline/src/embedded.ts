@@ -2,6 +2,7 @@ import {
   loadApiKeys,
   insertMetricPoints,
   migrateUp,
+  markRollupsClean,
   repairRollups,
   openStore,
   type ClickHouseClient,
@@ -266,6 +267,12 @@ export async function startEmbedded(
           // then the sink stores what was acknowledged, and the store closes once, last.
           await Promise.all([receiver.close(), alerts.stop(), detect.stop()]);
           await sink.close();
+          // Sole writer, stopped cleanly: the next start checks only what is written after this.
+          await markRollupsClean(client, config.database).catch((err: unknown) =>
+            logger.warn('recording the clean stop failed; the next start checks every hour', {
+              error: err instanceof Error ? err.message : String(err),
+            }),
+          );
           await client.close();
         })()),
     };

@@ -25,8 +25,7 @@ SELECT
     u.unpriced_calls AS unpriced_calls,
     u.wasted_tokens AS wasted_tokens,
     u.wasted_cost_nanos AS wasted_cost_nanos,
-    multiIf(u.pr != 0, u.pr, c.pr != 0 AND u.hour <= c.end_at, c.pr, b.pr != 0, b.pr, t.pr != 0, t.pr, toUInt32(0)) AS link_pr,
-    multiIf(u.pr != 0, 'explicit', c.pr != 0 AND u.hour <= c.end_at, 'commit', b.pr != 0, 'branch', t.pr != 0, 'trailer', 'unattributed') AS link_rule
+    /*include:_link_pick.sql*/
 FROM
 (
     SELECT
@@ -42,52 +41,9 @@ FROM
       AND 1 = 1 /*filter*/
     /*waste_rows*/
 ) AS u
-LEFT JOIN
-(
-    SELECT k.repo AS repo, k.sha AS sha, min(k.pr) AS pr, max(f.end_at) AS end_at
-    FROM
-    (
-        SELECT repo, sha, pr FROM {db:Identifier}.pr_commits WHERE pr != 0
-        UNION ALL
-        SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events
-        WHERE pr != 0 AND head_sha != '' AND kind IN ('opened', 'reopened', 'pushed', 'updated')
-          AND at < {until:DateTime64(3, 'UTC')}
-    ) AS k
-    INNER JOIN (/*include:_pr_periods.sql*/) AS f ON k.repo = f.repo AND k.pr = f.pr
-    GROUP BY k.repo, k.sha
-) AS c ON u.repo_key = c.repo AND u.commit = c.sha
+LEFT JOIN (/*include:_link_commits.sql*/) AS c ON u.repo_key = c.repo AND u.commit = c.sha
 ASOF LEFT JOIN
 (
     SELECT repo, head_branch, pr, end_at FROM (/*include:_pr_periods.sql*/) WHERE head_branch != ''
 ) AS b ON u.repo_key = b.repo AND u.branch = b.head_branch AND u.hour <= b.end_at
-LEFT JOIN
-(
-    -- Sessions named by Agent-Session trailers, with the PRs of their commits: by SHA (a PR's
-    -- commits, head SHAs) or by the branch they were pushed to (any PR with that head branch).
-    SELECT tc.repo AS repo, tc.session_id AS session_id, any(tc.pr) AS pr
-    FROM
-    (
-        SELECT s.repo AS repo, s.session_id AS session_id, x.pr AS pr
-        FROM (SELECT repo, sha, session_id FROM {db:Identifier}.pr_commits WHERE session_id != '') AS s
-        INNER JOIN
-        (
-            SELECT repo, sha, pr FROM {db:Identifier}.pr_commits
-            WHERE pr != 0 AND sha IN (SELECT sha FROM {db:Identifier}.pr_commits WHERE session_id != '')
-            UNION ALL
-            SELECT repo, head_sha AS sha, pr FROM {db:Identifier}.pr_events
-            WHERE pr != 0 AND kind IN ('opened', 'reopened', 'pushed', 'updated') AND at < {until:DateTime64(3, 'UTC')}
-              AND head_sha IN (SELECT sha FROM {db:Identifier}.pr_commits WHERE session_id != '')
-        ) AS x ON s.repo = x.repo AND s.sha = x.sha
-        UNION ALL
-        SELECT s.repo AS repo, s.session_id AS session_id, e.pr AS pr
-        FROM (SELECT repo, branch, session_id FROM {db:Identifier}.pr_commits WHERE session_id != '' AND branch != '') AS s
-        INNER JOIN
-        (
-            SELECT DISTINCT repo, head_branch, pr FROM {db:Identifier}.pr_events
-            WHERE pr != 0 AND at < {until:DateTime64(3, 'UTC')}
-              AND head_branch IN (SELECT branch FROM {db:Identifier}.pr_commits WHERE session_id != '' AND branch != '')
-        ) AS e ON s.repo = e.repo AND s.branch = e.head_branch
-    ) AS tc
-    GROUP BY tc.repo, tc.session_id
-    HAVING uniqExact(tc.pr) = 1
-) AS t ON u.repo_key = t.repo AND u.session_id = t.session_id
+LEFT JOIN (/*include:_link_trailers.sql*/) AS t ON u.repo_key = t.repo AND u.session_id = t.session_id

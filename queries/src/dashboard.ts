@@ -1,6 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
+import { withPrelinked } from './prelink.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
 import {
   filterParams,
@@ -8,6 +9,8 @@ import {
   runReport,
   totals,
   windowParams,
+  PRELINKED_FRAGMENTS,
+  type LinkReadOptions,
   type RawRow,
   type ReportWindow,
   type UsageTotals,
@@ -303,19 +306,34 @@ export async function wasteSeries(
 /** The sessions the linkage rules charge to one PR (pr null: the unattributed bucket of `repo`). */
 export async function prSessions(
   client: ClickHouseClient,
-  options: { db: string; prRepo: string; pr: number | null } & ReportWindow & DashboardFilters,
+  options: { db: string; prRepo: string; pr: number | null } & ReportWindow &
+    DashboardFilters &
+    LinkReadOptions,
 ): Promise<PrSessionRow[]> {
   const pr = options.pr ?? 0;
   if (!Number.isInteger(pr) || pr < 0 || pr > 4_294_967_295)
     throw new StoreError('INVALID_ARGUMENT', `pr ${String(pr)} is not a PR number, e.g. 101.`);
   const params = windowParams(options.db, options);
-  const rows = await runReport(client, 'dashboard-pr-sessions', 'dash_pr_sessions.sql', {
-    ...params,
-    span_since: params.since,
-    ...filterParams(options),
-    pr,
-    pr_repo: options.prRepo,
-  });
+  const rows = await withPrelinked(
+    client,
+    options.db,
+    String(params.until),
+    (pre) =>
+      runReport(
+        client,
+        'dashboard-pr-sessions',
+        'dash_pr_sessions.sql',
+        {
+          ...params,
+          span_since: params.since,
+          ...filterParams(options),
+          pr,
+          pr_repo: options.prRepo,
+        },
+        pre ? PRELINKED_FRAGMENTS : undefined,
+      ),
+    options.prelinked,
+  );
   return rows.map((r) => {
     const cost = BigInt(r.cost_nanos ?? 0);
     return {

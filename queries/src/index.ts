@@ -1,5 +1,7 @@
 export { openStore } from './client.js';
-export { repairRollups } from './repair.js';
+export { markRollupsClean, repairRollups } from './repair.js';
+export { prelinkNow } from './prelink.js';
+export type { PrelinkPass } from './prelink.js';
 export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';
 export type { FolderLock } from './lock.js';
@@ -81,7 +83,7 @@ export type {
   PrOutcomeRow,
   FirstPassRow,
 } from './linkage.js';
-export type { LinkFilters } from './reports.js';
+export type { LinkFilters, LinkReadOptions } from './reports.js';
 export { API_KEY_ROLES, insertApiKey, listApiKeys, loadApiKeys, revokeApiKey } from './keys.js';
 export type { ApiKeyRole, ApiKeyRow, ApiKeyListRow } from './keys.js';
 export {

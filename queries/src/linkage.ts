@@ -1,12 +1,15 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
+import { withPrelinked } from './prelink.js';
 import {
   filterParams,
   num,
   runReport,
   windowParams,
+  PRELINKED_FRAGMENTS,
   type LinkFilters,
+  type LinkReadOptions,
   type ReportWindow,
 } from './reports.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
@@ -139,7 +142,24 @@ export const SPAN_LOOKBACK_DAYS = 90;
 export const LINK_RULES = ['explicit', 'commit', 'branch', 'trailer', 'unattributed'] as const;
 export type LinkRule = (typeof LINK_RULES)[number];
 
-type Options = { db: string } & LinkFilters & ReportWindow;
+type Options = { db: string } & LinkFilters & ReportWindow & LinkReadOptions;
+
+/** A linked report, prelinked when the stored links hold for its window (see prelink.ts). */
+function runLinked(
+  client: ClickHouseClient,
+  options: Options,
+  report: string,
+  file: string,
+  p: Record<string, unknown>,
+) {
+  return withPrelinked(
+    client,
+    options.db,
+    String(p.until),
+    (pre) => runReport(client, report, file, p, pre ? PRELINKED_FRAGMENTS : undefined),
+    options.prelinked,
+  );
+}
 
 function params(options: Options, spanSince?: Date): Record<string, unknown> {
   const w = windowParams(options.db, options);
@@ -186,7 +206,7 @@ export async function linkageReport(
   client: ClickHouseClient,
   options: Options,
 ): Promise<LinkageRow[]> {
-  const rows = await runReport(client, 'linkage', 'linkage.sql', params(options));
+  const rows = await runLinked(client, options, 'linkage', 'linkage.sql', params(options));
   const total = rows.reduce((n, r) => n + BigInt(r.cost_nanos ?? 0), 0n);
   return LINK_RULES.map((rule) => {
     const r = rows.find((x) => x.rule === rule) ?? {};
@@ -233,8 +253,9 @@ export async function costPerMergedPr(
   client: ClickHouseClient,
   options: Options,
 ): Promise<MergedPrCostRow[]> {
-  const raw = await runReport(
+  const raw = await runLinked(
     client,
+    options,
     'cost-per-merged-pr',
     'merged_pr_cost.sql',
     params(options, lookback(options)),

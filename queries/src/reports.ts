@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
+import { withPrelinked } from './prelink.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
 
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
@@ -14,26 +15,44 @@ const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
   with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
 };
 
-/** A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage rules) inlined. */
-export function reportSql(file: string, depth = 0): string {
-  let sql = sqlCache.get(file);
+/**
+ * Fragments swapped in the prelinked variant of a linked report: spend already charged to its PR
+ * (usage_linked_hour), the rules' lookups and PR state materialized (pr_links, pr_state).
+ */
+export const PRELINKED_FRAGMENTS: Readonly<Record<string, string>> = {
+  '_linked_usage.sql': '_linked_usage_prelinked.sql',
+  '_waste_rows.sql': '_waste_rows_prelinked.sql',
+  '_pr_facts.sql': '_pr_state.sql',
+};
+
+/**
+ * A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage
+ * rules) inlined; with `swap` (e.g. PRELINKED_FRAGMENTS), some fragments are replaced by others.
+ */
+export function reportSql(
+  file: string,
+  depth = 0,
+  swap: Readonly<Record<string, string>> | undefined = undefined,
+): string {
+  const key = swap === undefined ? file : `${file}|${Object.keys(swap).join(',')}`;
+  let sql = sqlCache.get(key);
   if (sql === undefined) {
     sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
       /\/\*include:([A-Za-z0-9_]+\.sql)(?::([a-z_]+))?\*\//g,
       (_m, name: string, filter: string | undefined) => {
         if (depth > 3)
           throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
-        const body = reportSql(name, depth + 1);
+        const body = reportSql(swap?.[name] ?? name, depth + 1, swap);
         const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
         if (filter !== undefined && variant === undefined)
           throw new StoreError(
             'INVALID_ARGUMENT',
             `Unknown fragment variant ${filter} in ${file}.`,
           );
-        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(variant.file, depth + 1))}\n`;
+        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(swap?.[variant.file] ?? variant.file, depth + 1, swap))}\n`;
       },
     );
-    sqlCache.set(file, sql);
+    sqlCache.set(key, sql);
   }
   return sql;
 }
@@ -96,6 +115,16 @@ export interface LinkFilters {
   developer?: string;
 }
 
+/** How a linked report reads (cost-per-pr, linkage, cost-per-merged-pr, the dashboard's PR sessions). */
+export interface LinkReadOptions {
+  /**
+   * Read spend already charged to its PR (usage_linked_hour, re-linked first when something changed);
+   * false computes the links from the PR facts in the query, as of `until` (the reference).
+   * @default true
+   */
+  prelinked?: boolean;
+}
+
 export function filterParams(f: LinkFilters): Record<string, string> {
   return { repo: f.repo ?? '', team: f.team ?? '', developer: f.developer ?? '' };
 }
@@ -145,10 +174,11 @@ export async function runReport(
   report: string,
   file: string,
   params: Record<string, unknown>,
+  swap?: Readonly<Record<string, string>>,
 ): Promise<RawRow[]> {
   try {
     const rs = await client.query({
-      query: reportSql(file),
+      query: reportSql(file, 0, swap),
       query_params: params,
       format: 'JSONEachRow',
       clickhouse_settings: { log_comment: `harness-meter report ${report}` },
@@ -200,14 +230,23 @@ export function windowParams(db: string, window: ReportWindow): Record<string, u
  */
 export async function costPerPr(
   client: ClickHouseClient,
-  options: { db: string } & LinkFilters & ReportWindow,
+  options: { db: string } & LinkFilters & ReportWindow & LinkReadOptions,
 ): Promise<CostPerPrRow[]> {
   const params = windowParams(options.db, options);
-  const rows = await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', {
-    ...params,
-    span_since: params.since,
-    ...filterParams(options),
-  });
+  const rows = await withPrelinked(
+    client,
+    options.db,
+    String(params.until),
+    (pre) =>
+      runReport(
+        client,
+        'cost-per-pr',
+        'cost_per_pr.sql',
+        { ...params, span_since: params.since, ...filterParams(options) },
+        pre ? PRELINKED_FRAGMENTS : undefined,
+      ),
+    options.prelinked,
+  );
   return rows.map((r) => ({
     repo: String(r.repo ?? ''),
     pr: num(r.pr) === 0 ? null : num(r.pr),

@@ -1,5 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { migrateUp, repairRollups, type ClickHouseClient } from '@harness-meter/queries';
+import {
+  markRollupsClean,
+  migrateUp,
+  repairRollups,
+  type ClickHouseClient,
+} from '@harness-meter/queries';
 import { createSpanSink } from '../../pipeline/src/sink/sink.js';
 import { pricedSpan } from '../helpers/spans.js';
 import { openTempStore } from '../helpers/store.js';
@@ -76,5 +81,33 @@ describe('rollup repair after a crash inside an insert (real chDB)', () => {
     });
     expect(await totals()).toEqual(whole);
     expect(await repairRollups(client, DB)).toEqual({ rebuilt: {} });
+  });
+
+  it('after a clean stop, checks only the partitions written since; full: true checks every hour', async () => {
+    const sink = createSpanSink(client, { db: DB, maxWaitMs: 10 });
+    const span = (iso: string, cost: bigint) =>
+      pricedSpan({
+        spanType: 'llm',
+        sessionId: 'b1',
+        repo: 'https://github.com/acme/api',
+        costNanos: cost,
+        startTimeUnixNano: at(iso),
+      });
+    await sink.write([span('2026-10-05T08:00:00Z', 500n)]);
+    await sink.close();
+    // An October gap, then a clean stop: the next start does not look at October again.
+    await client.command({
+      query: `DELETE FROM ${DB}.usage_by_minute WHERE minute = '2026-10-05 08:00:00'`,
+    });
+    // modification_time has whole seconds: a part of the same second as the mark counts as after it.
+    await new Promise((r) => setTimeout(r, 1_100));
+    await markRollupsClean(client, DB);
+    const later = createSpanSink(client, { db: DB, maxWaitMs: 10 });
+    await later.write([span('2026-11-21T09:00:00Z', 700n)]);
+    await later.close();
+    expect(await repairRollups(client, DB)).toEqual({ rebuilt: {} });
+    expect(await repairRollups(client, DB, { full: true })).toEqual({
+      rebuilt: { usage_by_minute: ['2026-10-05T08:00:00Z'] },
+    });
   });
 });

@@ -155,6 +155,14 @@ export const DETECT_DEFAULTS = {
   intervalMs: 10_000,
   /** Sessions scanned per round, at most. */
   maxSessionsPerRound: 500,
+  /**
+   * A report waits for the whole catch-up when at most this many sessions are stale; with more (a bulk
+   * load, a backfill) it waits `catchUpWaitMs` and reads the findings already stored while the round
+   * goes on in the background. Scanning a session reads its spans: 20 to 250 ms each at 10M stored.
+   */
+  catchUpAllBelow: 50,
+  /** How long a report waits for a large catch-up before it reads the stored findings. */
+  catchUpWaitMs: 500,
 } as const;
 
 /** Scans every session idle for `idleMs` whose spans changed since its last scan. Returns how many. */
@@ -165,11 +173,13 @@ export async function scanStaleSessions(
   idleMs: number,
   log: Logger = silentLogger,
   signal?: AbortSignal,
+  onListed: (stale: number) => void = () => undefined,
 ): Promise<number> {
   const sessions = await staleSessions(client, db, {
     idleMs,
     limit: DETECT_DEFAULTS.maxSessionsPerRound,
   });
+  onListed(sessions.length);
   for (const s of sessions) {
     // A stop ends the round between sessions: the rest stay stale and are scanned after a restart.
     if (signal?.aborted) break;
@@ -180,7 +190,11 @@ export async function scanStaleSessions(
 }
 
 export interface DetectStage {
-  /** Scans everything stale now, idle or not (before a report). */
+  /**
+   * Scans everything stale now, idle or not (before a report). Bounded: with more than
+   * `catchUpAllBelow` stale sessions it resolves after `catchUpWaitMs` and the round goes on in the
+   * background, so a report after a bulk load reads the findings stored so far (logged as pending).
+   */
   catchUp(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -195,15 +209,27 @@ export function startDetectStage(
   db: string,
   book: PriceBook,
   log: Logger,
-  opts: { idleMs?: number; intervalMs?: number; changes?: () => number } = {},
+  opts: {
+    idleMs?: number;
+    intervalMs?: number;
+    changes?: () => number;
+    /** @default DETECT_DEFAULTS.catchUpAllBelow */
+    catchUpAllBelow?: number;
+    /** @default DETECT_DEFAULTS.catchUpWaitMs */
+    catchUpWaitMs?: number;
+  } = {},
 ): DetectStage {
   const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
   const abort = new AbortController();
+  const allBelow = opts.catchUpAllBelow ?? DETECT_DEFAULTS.catchUpAllBelow;
+  const waitMs = opts.catchUpWaitMs ?? DETECT_DEFAULTS.catchUpWaitMs;
   let running: Promise<unknown> = Promise.resolve();
-  const round = (idle: number): Promise<void> => {
+  const round = (idle: number, onListed?: (stale: number) => void): Promise<void> => {
     const next = running
       .then(() =>
-        abort.signal.aborted ? 0 : scanStaleSessions(client, db, book, idle, log, abort.signal),
+        abort.signal.aborted
+          ? 0
+          : scanStaleSessions(client, db, book, idle, log, abort.signal, onListed),
       )
       .then(
         () => undefined,
@@ -224,15 +250,34 @@ export function startDetectStage(
   // share the round in progress instead of queueing more, and when nothing was stored since the last
   // round began, that round's findings are current: nothing to scan.
   const changes = opts.changes ?? (() => Number.NaN);
+  // A large backlog is not waited for: the report gets what is stored once the wait is over.
   let catchingUp: Promise<void> | undefined;
   let scannedAt: number | undefined;
   const catchUp = (): Promise<void> => {
     if (catchingUp) return catchingUp;
     const now = changes();
     if (scannedAt !== undefined && scannedAt === now) return Promise.resolve();
-    catchingUp = round(0).finally(() => {
+    let listed: (stale: number) => void = () => undefined;
+    const stale = new Promise<number>((resolve) => (listed = resolve));
+    const done = round(0, listed).finally(() => {
+      listed(0); // the round failed before listing: nothing more to wait for
       scannedAt = now;
       catchingUp = undefined;
+    });
+    catchingUp = stale.then((n) => {
+      if (n <= allBelow) return done;
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          log.info('report reads stored waste findings; sessions still being scanned', {
+            stale: n,
+            waitedMs: waitMs,
+          });
+          resolve();
+        }, waitMs);
+        timer.unref();
+      });
+      return Promise.race([done, waited]).finally(() => clearTimeout(timer));
     });
     return catchingUp;
   };

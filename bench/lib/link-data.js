@@ -1,0 +1,105 @@
+// Generates the linkage dataset inside ClickHouse (chDB) with INSERT … SELECT FROM numbers(), shared by
+// bench/linkage.js and bench/reports.js: `spans` spans in sessions of 200 (2/3 LLM calls, 15 s apart)
+// spread over [start, end); `prs` PRs (5 events each: opened, pushed, review, check, merged for 80 %)
+// in 10 repositories. Session s works on PR (s % prs) + 1; s % 4 says how it links: 0 explicit PR on
+// the span, 1 branch feat/<pr>, 2 commit of the PR (branch wip), 3 nothing.
+import { toClickHouseTime } from '../../queries/dist/index.js';
+
+export const PER_SESSION = 200;
+const CHUNK = 1_000_000;
+
+/** @returns {{ sessions: number, gap: number }} */
+export function layout(spans, start, end) {
+  const sessions = Math.ceil(spans / PER_SESSION);
+  const gap = Math.floor((end.getTime() - start.getTime() - PER_SESSION * 15_000) / sessions);
+  return { sessions, gap };
+}
+
+export async function insertSpans(client, db, { spans, prs, start, end, from = 0 }) {
+  const { gap } = layout(spans, start, end);
+  for (let at = from; at < spans; at += CHUNK) {
+    await client.command({
+      query: `INSERT INTO {db:Identifier}.spans
+       (Timestamp, EndTimestamp, TraceId, SpanId, SpanName, span_type, operation, provider, request_model,
+        response_model, model, session_id, developer, team, repo, branch, commit, pr, intent, source,
+        input_tokens, output_tokens, cost_nanos, price_id, unpriced, tool_name, tool_class, args_hash,
+        target_hash, result_tokens, Duration)
+     SELECT
+       toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMillisecond(s * {gap:UInt64} + k * 15000) AS ts,
+       ts + toIntervalMillisecond(1500),
+       lower(hex(toUInt128(s))), lower(hex(n)),
+       if(k % 3 = 0, 'execute_tool Read', 'chat claude-sonnet-4-5'),
+       if(k % 3 = 0, 'tool', 'llm'), if(k % 3 = 0, 'execute_tool', 'chat'), 'anthropic', 'claude-sonnet-4-5',
+       'claude-sonnet-4-5', if(k % 3 = 0, '', 'claude-sonnet-4-5'),
+       concat('sess-', toString(s)), concat('dev', toString(s % 300)), concat('team', toString(s % 20)),
+       concat('https://github.com/acme/repo', toString(p % 10)),
+       multiIf(s % 4 = 1, concat('feat/', toString(p)), s % 4 = 2, 'wip', s % 4 = 3, 'scratch', ''),
+       if(s % 4 = 2, lower(hex(MD5(concat('sha', toString(p))))), ''),
+       if(s % 4 = 0, p, 0), 'implement', 'sdk',
+       if(k % 3 = 0, 0, 2000), if(k % 3 = 0, 0, 300),
+       if(k % 3 = 0, NULL, toInt64(1000 + n % 1000)), if(k % 3 = 0, '', 'bench'), 0,
+       if(k % 3 = 0, 'Read', ''), if(k % 3 = 0, 'read', ''),
+       -- every 30th call of a session re-reads the same file: the redundancy rules find something
+       if(k % 3 = 0, lower(hex(MD5(concat(toString(s), '/', toString(k % 30))))), ''),
+       if(k % 3 = 0, lower(hex(MD5(concat(toString(s), '/f', toString(k % 30))))), ''),
+       if(k % 3 = 0, 800, 0), 1500000000
+     FROM (SELECT number AS n, intDiv(number, ${PER_SESSION}) AS s, number % ${PER_SESSION} AS k,
+                  toUInt32(intDiv(number, ${PER_SESSION}) % {prs:UInt32} + 1) AS p
+           FROM numbers({from:UInt64}, {count:UInt64}))`,
+      query_params: {
+        db,
+        start: toClickHouseTime(start),
+        gap,
+        prs,
+        from: at,
+        count: Math.min(CHUNK, spans - at),
+      },
+    });
+  }
+}
+
+/** PR p opens when its first session starts (session p - 1) and merges 2 days later (80 %). */
+export async function insertPrEvents(client, db, { spans, prs, start, end }) {
+  const { gap } = layout(spans, start, end);
+  await client.command({
+    query: `INSERT INTO {db:Identifier}.pr_events
+     (repo, pr, event_key, kind, at, author, actor, head_branch, base_branch, head_sha, created_at,
+      review_state, check_name, check_conclusion, additions, deletions, changed_files, source, delivery_id)
+   SELECT concat('acme/repo', toString(p % 10)), p, e.1, e.2,
+          opened + toIntervalMinute(e.3), 'dev', '', concat('feat/', toString(p)), 'main',
+          lower(hex(MD5(concat('sha', toString(p))))), opened,
+          if(e.2 = 'review', if(p % 5 = 0, 'changes_requested', 'approved'), ''),
+          if(e.2 = 'check', 'CI', ''), if(e.2 = 'check', if(p % 7 = 0, 'failure', 'success'), ''),
+          toUInt32(p % 500), toUInt32(p % 50), 3, 'import-prs', ''
+   FROM (SELECT toUInt32(number + 1) AS p,
+                toDateTime64({start:DateTime64(3, 'UTC')}, 3, 'UTC') + toIntervalMillisecond(number * {gap:UInt64}) AS opened
+         FROM numbers({prs:UInt32}))
+   ARRAY JOIN arrayFilter(x -> x.2 != 'merged' OR p % 5 != 1,
+     [('opened', 'opened', 0), ('pushed:x', 'pushed', 30), ('review:1', 'review', 600),
+      ('check:1', 'check', 700), ('merged', 'merged', 2880)]) AS e`,
+    query_params: { db, start: toClickHouseTime(start), gap, prs },
+  });
+}
+
+/** The link rollup's rows, summed over [since, until) from the raw spans (FINAL): the baseline source. */
+export const RAW_LINK_SOURCE = `(SELECT toStartOfHour(Timestamp) AS hour, repo,
+    lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) AS repo_key,
+    branch, commit, pr, session_id, developer, team, intent,
+    toUInt64(span_type = 'llm') AS llm_calls, toUInt64(span_type = 'tool') AS tool_calls,
+    input_tokens, output_tokens, cache_read_tokens, cache_write_tokens, reasoning_tokens,
+    ifNull(cost_nanos, 0) AS cost_nanos, toInt64(unpriced) AS unpriced_calls
+  FROM {db:Identifier}.spans FINAL WHERE span_type IN ('llm', 'tool'))`;
+
+/** p50 and p95 of `runs` calls after one warm-up. */
+export async function time(runs, fn) {
+  let rows = await fn();
+  const ms = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    rows = await fn();
+    ms.push(performance.now() - s);
+  }
+  ms.sort((a, b) => a - b);
+  const q = (p) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)];
+  return { p50: q(0.5), p95: q(0.95), rows };
+}

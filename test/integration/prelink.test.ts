@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  costPerMergedPr,
+  costPerPr,
+  insertPrFacts,
+  linkageReport,
+  migrateUp,
+  prSessions,
+  type ClickHouseClient,
+  type PrCommitRow,
+} from '@harness-meter/queries';
+import { openTempStore } from '../helpers/store.js';
+
+/**
+ * The prelinked reports (usage_linked_hour, pr_links, pr_state; queries/src/prelink.ts) against the
+ * links computed in the query from the facts (prelinked: false, the reference), on a generated
+ * dataset: every rule (explicit, commit, branch with reused branch names, trailer, none), waste
+ * findings, spans stored after the PR facts and PR facts stored after the spans.
+ */
+const DB = 'hm_prelink';
+let client: ClickHouseClient;
+
+const DAY = 86_400_000;
+const START = new Date('2026-11-01T00:00:00Z');
+const window = { since: START, until: new Date('2026-11-25T00:00:00Z') };
+const ts = (d: Date): string => d.toISOString().replace('T', ' ').replace('Z', '');
+const cmd = (query: string, params: Record<string, unknown> = {}) =>
+  client.command({ query, query_params: { db: DB, ...params } });
+const count = async (query: string): Promise<number> => {
+  const rs = await client.query({ query, query_params: { db: DB }, format: 'JSONEachRow' });
+  return Number((await rs.json<{ n: string }>())[0]?.n);
+};
+
+/**
+ * Sessions [from, to): 20 spans each, 2 of 3 LLM calls, on PR p = s % 40 + 1 of repo acme/r<p % 3>
+ * (one of the URL spellings). s % 5: 0 explicit PR, 1 branch feat/<p % 20> (two PRs share it), 2 the
+ * PR's head commit on branch wip, 3 an Agent-Session trailer names it, 4 nothing.
+ */
+async function insertSessions(from: number, to: number, dayOffset: number): Promise<void> {
+  await cmd(
+    `INSERT INTO {db:Identifier}.spans
+       (Timestamp, EndTimestamp, TraceId, SpanId, span_type, model, provider, session_id, developer, team,
+        repo, branch, commit, pr, intent, input_tokens, output_tokens, cost_nanos, unpriced, tool_name)
+     SELECT
+       toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMinute(s * 83 + k * 7) AS t, t,
+       concat('tr', toString(s)), concat('sp', toString(n)), if(k % 3 = 0, 'tool', 'llm'),
+       if(k % 3 = 0, '', 'claude-sonnet-4-5'), 'anthropic', concat('s', toString(s)),
+       concat('dev', toString(s % 7)), concat('team', toString(s % 3)),
+       [concat('https://github.com/acme/r', toString(p % 3), '.git'), concat('git@github.com:Acme/R', toString(p % 3), '.git'),
+        concat('acme/r', toString(p % 3))][s % 3 + 1],
+       multiIf(s % 5 = 1, concat('feat/', toString(p % 20)), s % 5 = 2, 'wip', concat('b', toString(s))),
+       if(s % 5 = 2, concat('sha', toString(p)), ''),
+       if(s % 5 = 0, p, 0), 'implement', if(k % 3 = 0, 0, 1000), if(k % 3 = 0, 0, 50),
+       if(k % 3 = 0 OR k % 11 = 5, NULL, toInt64(1000 + n % 997)), toUInt8(k % 11 = 5 AND k % 3 != 0),
+       if(k % 3 = 0, 'Read', '')
+     FROM (SELECT number AS n, intDiv(number, 20) + {from:UInt32} AS s, number % 20 AS k,
+                  toUInt32((intDiv(number, 20) + {from:UInt32}) % 40 + 1) AS p
+           FROM numbers({count:UInt32}))`,
+    { start: ts(new Date(START.getTime() + dayOffset * DAY)), from, count: (to - from) * 20 },
+  );
+}
+
+/**
+ * PR events of PRs [from, to): opened (head sha<p>, branch feat/<p % 20>), merged 1 day later, or
+ * for p % 4 = 3 closed then (PRs that share a branch follow each other), p % 8 = 7 reopened 2 days later.
+ */
+async function insertPrEvents(from: number, to: number): Promise<void> {
+  await cmd(
+    `INSERT INTO {db:Identifier}.pr_events
+       (repo, pr, event_key, kind, at, author, actor, head_branch, base_branch, head_sha, created_at,
+        review_state, check_name, check_conclusion, additions, deletions, changed_files, source, delivery_id)
+     SELECT concat('acme/r', toString(p % 3)), p, e.1, e.2,
+            toDateTime64({start:DateTime64(3, 'UTC')}, 3, 'UTC') + toIntervalHour(p * 11 + e.3),
+            'dev', '', concat('feat/', toString(p % 20)), 'main', concat('sha', toString(p)), NULL,
+            '', '', '', toUInt32(p), toUInt32(p % 7), 2, 'import-prs', ''
+     FROM (SELECT toUInt32(number) AS p FROM numbers({from:UInt32}, {count:UInt32}))
+     ARRAY JOIN arrayFilter(x -> (x.2 != 'merged' OR p % 4 != 3) AND (x.2 != 'closed' OR p % 4 = 3)
+                                 AND (x.2 != 'reopened' OR p % 8 = 7),
+       [('opened', 'opened', 0), ('merged', 'merged', 24), ('closed:1', 'closed', 24),
+        ('reopened:1', 'reopened', 48)]) AS e`,
+    { start: ts(START), from, count: to - from },
+  );
+}
+
+/** Agent-Session trailers of the sessions s % 5 = 3 in [from, to), through insertPrFacts. */
+async function insertTrailers(from: number, to: number): Promise<void> {
+  const commits: PrCommitRow[] = [];
+  for (let s = from; s < to; s++) {
+    if (s % 5 !== 3) continue;
+    const p = (s % 40) + 1;
+    const base = {
+      repo: `acme/r${String(p % 3)}`,
+      branch: '',
+      author: 'dev',
+      committed_at: ts(START),
+      delivery_id: '',
+    };
+    commits.push(
+      { ...base, sha: `t${String(s)}`, source: 'import-git', pr: 0, session_id: `s${String(s)}` },
+      { ...base, sha: `t${String(s)}`, source: 'import-prs', pr: p, session_id: '' },
+    );
+  }
+  await insertPrFacts(client, DB, { events: [], commits });
+}
+
+/** Waste findings of sessions s % 6 = 0 in [from, to), on their first tool span, in one scan. */
+async function insertFindings(from: number, to: number, dayOffset: number): Promise<void> {
+  await cmd(
+    `INSERT INTO {db:Identifier}.waste_findings
+       (session_id, span_id, trace_id, scan_id, Timestamp, kind, repeats_span_id, tool_name, repo, pr,
+        developer, team, result_tokens, wasted_tokens, direct_cost_nanos, carried_tokens, carried_cost_nanos,
+        loop_length, fully_priced)
+     SELECT concat('s', toString(s)), concat('sp', toString((s - {from:UInt32}) * 20)), concat('tr', toString(s)), 1,
+            toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMinute(s * 83), 're_read', '', 'Read',
+            concat('acme/r', toString((s % 40 + 1) % 3)), 0, concat('dev', toString(s % 7)), concat('team', toString(s % 3)),
+            500, 520, 1500, 1000, 300, 0, 1
+     FROM (SELECT toUInt32(number) AS s FROM numbers({from:UInt32}, {count:UInt32})) WHERE s % 6 = 0`,
+    { start: ts(new Date(START.getTime() + dayOffset * DAY)), from, count: to - from },
+  );
+  await cmd(
+    `INSERT INTO {db:Identifier}.session_scans (session_id, scan_id, last_ingested_at, spans, findings)
+     SELECT concat('s', toString(number)), 1, now64(3), 20, 1 FROM numbers({from:UInt32}, {count:UInt32})`,
+    { from, count: to - from },
+  );
+}
+
+/** Every prelinked report equals the reference, on the whole window and filtered. */
+async function expectSameReports(): Promise<void> {
+  const variants = [
+    { db: DB, ...window },
+    { db: DB, ...window, team: 'team1' },
+    { db: DB, since: new Date(START.getTime() + 3 * DAY), until: window.until, repo: 'acme/r2' },
+  ];
+  for (const o of variants) {
+    const cost = await costPerPr(client, o);
+    expect(cost.some((r) => r.pr !== null && r.rules.includes('trailer'))).toBe(true);
+    expect(cost).toEqual(await costPerPr(client, { ...o, prelinked: false }));
+    expect(await linkageReport(client, o)).toEqual(
+      await linkageReport(client, { ...o, prelinked: false }),
+    );
+    expect(await costPerMergedPr(client, o)).toEqual(
+      await costPerMergedPr(client, { ...o, prelinked: false }),
+    );
+    for (const [prRepo, pr] of [
+      ['acme/r1', 1],
+      ['acme/r2', 5],
+      ['acme/r0', null],
+    ] as const) {
+      expect(await prSessions(client, { ...o, prRepo, pr })).toEqual(
+        await prSessions(client, { ...o, prRepo, pr, prelinked: false }),
+      );
+    }
+  }
+  // The prelinked path was taken: everything marked was re-linked.
+  expect(await count('SELECT count() AS n FROM {db:Identifier}.link_dirty')).toBe(0);
+  expect(
+    await count('SELECT sum(llm_calls + tool_calls) AS n FROM {db:Identifier}.usage_linked_hour'),
+  ).toBe(await count(`SELECT count() AS n FROM {db:Identifier}.spans`));
+}
+
+beforeAll(async () => {
+  ({ client } = await openTempStore('prelink'));
+  await migrateUp(client, DB);
+});
+
+afterAll(async () => {
+  await client.close();
+});
+
+describe('prelinked linkage reports (migration 0016)', () => {
+  it('equal the links computed from the facts as spans and PR facts arrive in either order', async () => {
+    // Spans first, then the facts of their PRs.
+    await insertSessions(0, 120, 0);
+    await insertFindings(0, 120, 0);
+    await insertPrEvents(1, 30);
+    await insertTrailers(0, 120);
+    await expectSameReports();
+    // Spans after the facts, some in hours already linked (day 0 again), more PRs, more trailers.
+    await insertSessions(120, 200, 0);
+    await insertSessions(200, 260, 6);
+    await insertFindings(200, 260, 6);
+    await insertTrailers(120, 260);
+    await expectSameReports();
+    // PR facts after the spans: the other PRs, which re-link spend already charged elsewhere.
+    await insertPrEvents(30, 41);
+    await expectSameReports();
+  });
+
+  it('a window ending before a stored PR fact computes the links as of its end', async () => {
+    // As of day 5, PRs 11 to 40 had not opened: the links stored (as of now) would differ.
+    const o = { db: DB, since: START, until: new Date(START.getTime() + 5 * DAY) };
+    expect(await costPerPr(client, o)).toEqual(await costPerPr(client, { ...o, prelinked: false }));
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, expect, it } from 'vitest';
+import type { ClickHouseClient } from '@harness-meter/queries';
+import { startDetectStage } from '../../pipeline/src/detect/index.js';
+import { loadPriceBook } from '../../pipeline/src/price/index.js';
+import { silentLogger } from '../../pipeline/src/logger.js';
+
+/**
+ * The catch-up a report waits for is bounded: a store fake lists `stale` sessions and holds every
+ * session's span read until released, so the test sees whether catchUp() waited for the scans.
+ */
+function fakeStore(stale: number) {
+  let release: () => void = () => undefined;
+  const released = new Promise<void>((r) => (release = r));
+  let reads = 0;
+  const client = {
+    query: ({ query }: { query: string }) => {
+      const isList = query.includes('session_scans') && query.includes('idle_ms');
+      if (!isList) reads++;
+      const body = isList
+        ? Promise.resolve(
+            Array.from({ length: stale }, (_, i) => ({ session_id: `s${String(i)}` })),
+          )
+        : released.then(() => []);
+      return Promise.resolve({ json: () => body });
+    },
+  } as unknown as ClickHouseClient;
+  return { client, release, reads: () => reads };
+}
+
+const book = loadPriceBook(undefined);
+const settle = (ms: number) => new Promise<'timer'>((r) => setTimeout(() => r('timer'), ms));
+
+describe('detect catch-up before reports', () => {
+  it('waits for every scan when few sessions are stale', async () => {
+    const store = fakeStore(2);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+    });
+    const caught = stage.catchUp().then(() => 'caught-up' as const);
+    expect(await Promise.race([caught, settle(100)])).toBe('timer');
+    expect(store.reads()).toBe(1);
+    store.release();
+    expect(await caught).toBe('caught-up');
+    await stage.stop();
+    expect(store.reads()).toBe(2);
+  });
+
+  it('with a backlog, returns after the wait and scans on in the background', async () => {
+    const store = fakeStore(3);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+    });
+    const caught = stage.catchUp().then(() => 'caught-up' as const);
+    expect(await Promise.race([caught, settle(1_000)])).toBe('caught-up');
+    expect(store.reads()).toBe(1); // the first session's read is still held
+    // A report meanwhile does not queue another wait behind the round in progress.
+    expect(await Promise.race([stage.catchUp().then(() => 'now' as const), settle(5)])).toBe('now');
+    store.release();
+    await stage.stop();
+    expect(store.reads()).toBe(3);
+  });
+});
