@@ -73,7 +73,12 @@ export function chunkBySize(
 }
 
 /** The reason and origin of a dead letter travel as headers; the value is the original bytes. */
-function deadLetter(topic: string, partition: number, m: KafkaMessage, reason: string): Message {
+export function deadLetter(
+  topic: string,
+  partition: number,
+  m: KafkaMessage,
+  reason: string,
+): Message {
   return {
     key: m.key,
     value: m.value,
@@ -105,7 +110,7 @@ export function refusedSpanMessage(r: RefusedSpan, stage: string): Message {
  * group keeps the partition. Gives up (throws) only when the consumer is stopping: then nothing is
  * committed and the batch is redelivered.
  */
-async function untilDone(
+export async function untilDone(
   what: string,
   work: () => Promise<void>,
   p: EachBatchPayload,
@@ -155,7 +160,8 @@ export interface Stage {
   stop(): Promise<void>;
 }
 
-function makeStage(
+/** A consumer group whose batches `handle` processes; offsets are committed after `handle` resolves. */
+export function makeStage(
   deps: StageDeps,
   groupId: string,
   topics: string[],

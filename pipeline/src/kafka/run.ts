@@ -28,7 +28,8 @@ import {
   refusedSpanMessage,
   type Stage,
 } from './consumers.js';
-import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
+import { createKafkaIngest, createKafkaLogsIngest, createKafkaMetricsIngest } from './ingest.js';
+import { createMetricsStage } from './metrics-stage.js';
 import { startLagMonitor } from './lag.js';
 
 export type KafkaRole = 'ingest' | 'enrich';
@@ -148,7 +149,11 @@ export async function startKafkaPipeline(
       });
       const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
       priceBook = loadReloadablePriceBook(config.pricesFile);
-      stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
+      stages.push(
+        createRepartitionStage(deps),
+        createEnrichStage({ ...deps, priceBook, sink }),
+        createMetricsStage({ ...deps, client, db: config.database }),
+      );
       const stageSink = sink;
       detect = startDetectStage(client, config.database, priceBook, log, {
         idleMs: config.detectIdleMs,
@@ -159,6 +164,8 @@ export async function startKafkaPipeline(
         admin,
         [
           { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpSpansTopic },
+          { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpLogsTopic },
+          { groupId: `${cfg.groupPrefix}-metrics`, topic: cfg.otlpMetricsTopic },
           { groupId: `${cfg.groupPrefix}-enrich`, topic: cfg.sessionSpansTopic },
         ],
         metrics,
@@ -178,6 +185,7 @@ export async function startKafkaPipeline(
         ? {
             onTraces: createKafkaIngest(producer, cfg, metrics, config.limits),
             onLogs: createKafkaLogsIngest(producer, cfg, metrics, config.limits),
+            onMetrics: createKafkaMetricsIngest(producer, cfg, metrics, config.limits),
           }
         : {}),
       ...(client
