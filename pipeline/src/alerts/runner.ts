@@ -249,7 +249,13 @@ export interface AlertStage {
  */
 export function startAlertStage(
   o: AlertEngineOptions,
-  opts: { intervalMs?: number; pollMs?: number; changes?: () => number } = {},
+  opts: {
+    intervalMs?: number;
+    pollMs?: number;
+    changes?: () => number;
+    /** Timed rounds run only while this says so (the leader lease of several processes). @default always */
+    leading?: () => boolean;
+  } = {},
 ): AlertStage {
   const log = o.logger ?? silentLogger;
   const intervalMs = opts.intervalMs ?? ALERT_DEFAULTS.intervalMs;
@@ -263,7 +269,7 @@ export function startAlertStage(
     return next;
   };
   const timer = setInterval(() => {
-    if (stopped) return;
+    if (stopped || opts.leading?.() === false) return;
     const c = opts.changes?.() ?? Number.NaN;
     const changed = !Number.isNaN(c) && c !== lastChanges;
     if (!changed && Date.now() - lastRun < intervalMs) return;
