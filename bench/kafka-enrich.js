@@ -101,6 +101,7 @@ function request(i0) {
   );
 }
 
+const phase = (what) => process.stderr.write(`kafka bench: ${new Date().toISOString()} ${what}\n`);
 const admin = kafka.admin();
 await admin.connect();
 await admin.createTopics({
@@ -125,6 +126,7 @@ for (let i = 0; i < messages.length; i += 20)
 await producer.disconnect();
 
 // Baseline: a bare kafkajs consumer group draining the same topic (no decoding, no writes).
+phase('produced; bare drain');
 const bare = kafka.consumer({ groupId: `bench-bare-${id}` });
 await bare.connect();
 await bare.subscribe({ topic: config.kafka.otlpSpansTopic, fromBeginning: true });
@@ -144,11 +146,17 @@ await bare.disconnect();
 const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
 
 // harness-meter: repartition + enrich into chDB.
+phase('bare drain done; harness-meter');
 const log = createLogger('warn');
 const pipeline = await startKafkaPipeline(config, ['enrich'], log);
 let hmStart = 0;
 let stored = 0;
+let lastReport = Date.now();
 while (stored < SPANS) {
+  if (Date.now() - lastReport > 10_000) {
+    lastReport = Date.now();
+    process.stderr.write(`kafka bench: ${stored} of ${SPANS} spans stored\n`);
+  }
   const m = /^harness_meter_spans_stored_total (\d+)/m.exec(pipeline.metrics.render());
   stored = Number(m?.[1] ?? 0);
   if (!hmStart && /harness_meter_messages_total/.test(pipeline.metrics.render()))
@@ -180,3 +188,7 @@ console.log(
 );
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
 for (const l of summary) console.log(`  ${l}`);
+const load = Number(os.loadavg()[0].toFixed(2));
+console.log(
+  `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,
+);

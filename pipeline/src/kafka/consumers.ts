@@ -195,53 +195,83 @@ export function makeStage(
       error: e.payload.error.message,
       restart: e.payload.restart,
     });
+    // kafkajs itself restarts only after retriable errors; after the others (e.g. "The coordinator
+    // is not aware of this member" once the group dropped a member whose event loop was blocked)
+    // the consumer would stay down for good. It has disconnected: rejoin with backoff.
+    if (!e.payload.restart) scheduleRestart();
   });
+  let stopped = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  function scheduleRestart(): void {
+    if (stopped || restartTimer !== undefined) return;
+    const delay = backoffDelay(restarts++, deps.backoff ?? DEFAULT_BACKOFF);
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopped) return;
+      run()
+        .then(() => void (restarts = 0))
+        .catch((err: unknown) => {
+          // connect or subscribe failed (kafkajs emits no crash for these): try again
+          deps.log.warn('consumer restart failed; retrying', {
+            group: groupId,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          scheduleRestart();
+        });
+    }, delay);
+  }
+  const run = async (): Promise<void> => {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
+      eachBatch: async (p) => {
+        if (p.batch.messages.length === 0) return;
+        const started = Date.now();
+        // Keep the membership alive while a large batch is decoded, produced or inserted: a member
+        // silent for sessionTimeout is dropped from the group and its commit refused.
+        const keepAlive = setInterval(
+          () => void p.heartbeat().catch(() => undefined),
+          CONSUMER_DEFAULTS.heartbeatInterval,
+        );
+        try {
+          await handle(consumer, p);
+          await commit(consumer, p);
+        } finally {
+          clearInterval(keepAlive);
+        }
+        deps.metrics.observe(
+          'batch_messages',
+          'Messages per consumed batch.',
+          p.batch.messages.length,
+          { group: groupId },
+        );
+        deps.metrics.observe(
+          'batch_seconds',
+          'Time to process and commit a batch.',
+          (Date.now() - started) / 1000,
+          { group: groupId },
+        );
+        deps.metrics.inc(
+          'messages_total',
+          'Messages consumed and committed.',
+          p.batch.messages.length,
+          { group: groupId },
+        );
+      },
+    });
+  };
   return {
     consumer,
-    async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
-        eachBatch: async (p) => {
-          if (p.batch.messages.length === 0) return;
-          const started = Date.now();
-          // Keep the membership alive while a large batch is decoded, produced or inserted: a member
-          // silent for sessionTimeout is dropped from the group and its commit refused.
-          const keepAlive = setInterval(
-            () => void p.heartbeat().catch(() => undefined),
-            CONSUMER_DEFAULTS.heartbeatInterval,
-          );
-          try {
-            await handle(consumer, p);
-            await commit(consumer, p);
-          } finally {
-            clearInterval(keepAlive);
-          }
-          deps.metrics.observe(
-            'batch_messages',
-            'Messages per consumed batch.',
-            p.batch.messages.length,
-            { group: groupId },
-          );
-          deps.metrics.observe(
-            'batch_seconds',
-            'Time to process and commit a batch.',
-            (Date.now() - started) / 1000,
-            { group: groupId },
-          );
-          deps.metrics.inc(
-            'messages_total',
-            'Messages consumed and committed.',
-            p.batch.messages.length,
-            { group: groupId },
-          );
-        },
-      });
+    start: run,
+    async stop() {
+      stopped = true;
+      if (restartTimer !== undefined) clearTimeout(restartTimer);
+      await consumer.disconnect();
     },
-    stop: () => consumer.disconnect(),
   };
 }
 

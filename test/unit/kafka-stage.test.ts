@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import type { Consumer, Kafka, Producer } from 'kafkajs';
+import { loadConfig } from '../../pipeline/src/config.js';
+import { makeStage } from '../../pipeline/src/kafka/consumers.js';
+import { silentLogger } from '../../pipeline/src/logger.js';
+import { createMetrics } from '../../pipeline/src/metrics.js';
+
+/** A consumer that records its calls and lets the test fire kafkajs's CRASH event. */
+function fakeKafka() {
+  const calls: string[] = [];
+  let crash: ((e: { payload: { error: Error; restart: boolean } }) => void) | undefined;
+  const consumer = {
+    events: { CRASH: 'consumer.crash' },
+    on: (_name: string, listener: typeof crash) => void (crash = listener),
+    connect: () => (calls.push('connect'), Promise.resolve()),
+    subscribe: () => (calls.push('subscribe'), Promise.resolve()),
+    run: () => (calls.push('run'), Promise.resolve()),
+    disconnect: () => (calls.push('disconnect'), Promise.resolve()),
+  };
+  const kafka = { consumer: () => consumer } as unknown as Kafka;
+  return {
+    kafka,
+    calls,
+    crash: (restart: boolean) =>
+      crash?.({
+        payload: { error: new Error('The coordinator is not aware of this member'), restart },
+      }),
+  };
+}
+
+const deps = (kafka: Kafka) => ({
+  kafka,
+  producer: {} as Producer,
+  cfg: loadConfig({ HM_KAFKA_BROKERS: '127.0.0.1:9092' }).kafka,
+  log: silentLogger,
+  metrics: createMetrics(),
+  backoff: { initialMs: 5, maxMs: 5 },
+});
+
+const settle = (ms = 50) => new Promise((r) => setTimeout(r, ms));
+
+describe('consumer stage', () => {
+  it('rejoins after a crash kafkajs does not restart itself (non-retriable), and not after stop', async () => {
+    const f = fakeKafka();
+    const stage = makeStage(deps(f.kafka), 'g', ['t'], (_c: Consumer) => Promise.resolve());
+    await stage.start();
+    expect(f.calls).toEqual(['connect', 'subscribe', 'run']);
+    f.crash(false);
+    await settle();
+    expect(f.calls).toEqual(['connect', 'subscribe', 'run', 'connect', 'subscribe', 'run']);
+    // kafkajs restarts retriable crashes on its own: no second start from the stage.
+    f.crash(true);
+    await settle();
+    expect(f.calls.filter((c) => c === 'run')).toHaveLength(2);
+    await stage.stop();
+    f.crash(false);
+    await settle();
+    expect(f.calls.filter((c) => c === 'run')).toHaveLength(2);
+  });
+});
