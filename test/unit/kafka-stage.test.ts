@@ -2,6 +2,15 @@ import { describe, expect, it } from 'vitest';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { loadConfig } from '../../pipeline/src/config.js';
 import { makeStage } from '../../pipeline/src/kafka/consumers.js';
+import {
+  decodeSpanRecord,
+  decodeSpanRecords,
+  encodeSpanRecord,
+  encodeSpanRecords,
+  PoisonMessageError,
+} from '../../pipeline/src/kafka/codec.js';
+import type { SpanRecord } from '../../pipeline/src/model.js';
+import { pricedSpan } from '../helpers/spans.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
 import { createMetrics } from '../../pipeline/src/metrics.js';
 
@@ -56,5 +65,31 @@ describe('consumer stage', () => {
     f.crash(false);
     await settle();
     expect(f.calls.filter((c) => c === 'run')).toHaveLength(2);
+  });
+});
+
+describe('session-topic codec', () => {
+  const span = (id: string, cost: bigint | null) =>
+    pricedSpan({ spanId: id, sessionId: 's1', reportedCostNanos: cost }) as SpanRecord;
+
+  it('carries several spans of a session in one message, 64-bit values intact, in order', () => {
+    const spans = [span('a', 123_456_789_012_345_678n), span('b', null), span('c', 1n)];
+    const back = decodeSpanRecords(encodeSpanRecords(spans));
+    expect(back.map((r) => [r.spanId, r.reportedCostNanos, r.startTimeUnixNano])).toEqual(
+      spans.map((r) => [r.spanId, r.reportedCostNanos, r.startTimeUnixNano]),
+    );
+    expect(typeof back[0]?.endTimeUnixNano).toBe('bigint');
+  });
+
+  it('still reads one span per message (what earlier versions and dead letters carry)', () => {
+    const one = span('solo', 5n);
+    expect(decodeSpanRecords(encodeSpanRecord(one)).map((r) => r.spanId)).toEqual(['solo']);
+    expect(decodeSpanRecord(encodeSpanRecord(one)).reportedCostNanos).toBe(5n);
+  });
+
+  it('refuses a message with one bad record whole, saying why', () => {
+    const bad = Buffer.from(JSON.stringify([{ traceId: 't', spanId: 'x', spanType: 'llm' }]));
+    expect(() => decodeSpanRecords(bad)).toThrow(PoisonMessageError);
+    expect(() => decodeSpanRecords(Buffer.from('{nope'))).toThrow(/not a JSON span record/);
   });
 });

@@ -17,7 +17,13 @@ import { costOutOfRange, type PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
 import type { RefusedSpan } from '../sink/refusals.js';
 import { createSessionStamper } from '../stamp.js';
-import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
+import {
+  decodeSpanRecords,
+  encodeSpanRecord,
+  encodeSpanRecords,
+  PoisonMessageError,
+  sessionKey,
+} from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
 
 const logsAsTraces = (d: DecodedLogs): DecodedTraces => ({
@@ -45,6 +51,9 @@ export interface StageDeps {
   metrics: Metrics;
   backoff?: Backoff;
 }
+
+/** Most spans in one session-topic message (about 1 KiB each as JSON). */
+export const SESSION_MESSAGE_SPANS = 200;
 
 /** Largest produce request harness-meter sends: Kafka refuses record batches over message.max.bytes (1 MiB by default). */
 export const MAX_PRODUCE_BYTES = 512 * 1024;
@@ -290,7 +299,7 @@ export function createRepartitionStage(deps: StageDeps): Stage {
     async (_c, p) => {
       const encoding = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
       const isLogs = p.batch.topic === cfg.otlpLogsTopic;
-      const out: Message[] = [];
+      const bySession = new Map<string, SpanRecord[]>();
       const dead: Message[] = [];
       for (const m of p.batch.messages) {
         try {
@@ -301,7 +310,12 @@ export function createRepartitionStage(deps: StageDeps): Stage {
           const who = identityOf(m.headers);
           const records =
             who.keyId === '' ? decoded.spans : bindIdentity(decoded.spans, who).records;
-          for (const r of records) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          for (const r of records) {
+            const key = sessionKey(r);
+            const group = bySession.get(key);
+            if (group) group.push(r);
+            else bySession.set(key, [r]);
+          }
           // Each refused span goes to the dead-letter topic alone (its OTLP/JSON and the reason).
           for (const r of decoded.rejected ?? [])
             dead.push(
@@ -323,6 +337,14 @@ export function createRepartitionStage(deps: StageDeps): Stage {
           dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         }
       }
+      // One message per session and batch (at most SESSION_MESSAGE_SPANS spans), its spans in order.
+      const out: Message[] = [];
+      let spans = 0;
+      for (const [key, records] of bySession) {
+        spans += records.length;
+        for (let i = 0; i < records.length; i += SESSION_MESSAGE_SPANS)
+          out.push({ key, value: encodeSpanRecords(records.slice(i, i + SESSION_MESSAGE_SPANS)) });
+      }
       const sends = [
         ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
         ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
@@ -339,7 +361,7 @@ export function createRepartitionStage(deps: StageDeps): Stage {
         metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
           stage: 'repartition',
         });
-      metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', out.length);
+      metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', spans);
     },
   );
 }
@@ -362,18 +384,20 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
     const priced: PricedSpan[] = [];
     const dead: Message[] = [];
     for (const m of p.batch.messages) {
-      let record: SpanRecord;
+      let records: SpanRecord[];
       try {
-        record = decodeSpanRecord(m.value);
+        records = decodeSpanRecords(m.value);
       } catch (err) {
         if (!(err instanceof PoisonMessageError)) throw err;
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         continue;
       }
-      const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
-      const outOfRange = costOutOfRange(span);
-      if (outOfRange === undefined) priced.push(span);
-      else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+      for (const record of records) {
+        const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
+        const outOfRange = costOutOfRange(span);
+        if (outOfRange === undefined) priced.push(span);
+        else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+      }
     }
     if (dead.length > 0) {
       await untilDone(
