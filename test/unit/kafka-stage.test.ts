@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Consumer, Kafka, Producer } from 'kafkajs';
 import { loadConfig } from '../../pipeline/src/config.js';
-import { makeStage } from '../../pipeline/src/kafka/consumers.js';
+import { createYielder, makeStage, YIELD_EVERY_MS } from '../../pipeline/src/kafka/consumers.js';
 import {
   decodeSpanRecord,
   decodeSpanRecords,
@@ -91,5 +91,23 @@ describe('session-topic codec', () => {
     const bad = Buffer.from(JSON.stringify([{ traceId: 't', spanId: 'x', spanType: 'llm' }]));
     expect(() => decodeSpanRecords(bad)).toThrow(PoisonMessageError);
     expect(() => decodeSpanRecords(Buffer.from('{nope'))).toThrow(/not a JSON span record/);
+  });
+});
+
+describe('yielding inside a batch', () => {
+  it('lets the event loop in and heartbeats once synchronous work passed YIELD_EVERY_MS', async () => {
+    let t = 0;
+    let beats = 0;
+    const pause = createYielder({ heartbeat: () => (beats++, Promise.resolve()) }, () => t);
+    expect(pause()).toBeUndefined();
+    t += YIELD_EVERY_MS - 1;
+    expect(pause()).toBeUndefined();
+    t += 1;
+    let timerRan = false;
+    setImmediate(() => (timerRan = true));
+    await pause();
+    expect(timerRan).toBe(true); // the loop turned: timers such as the keep-alive ran
+    expect(beats).toBe(1);
+    expect(pause()).toBeUndefined(); // the clock restarts at the yield
   });
 });

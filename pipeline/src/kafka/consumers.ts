@@ -150,6 +150,28 @@ export async function untilDone(
   }
 }
 
+/** The longest a batch's synchronous work (decoding, pricing) runs before letting timers and I/O in. */
+export const YIELD_EVERY_MS = 100;
+
+/**
+ * Returns a function to call between messages: past YIELD_EVERY_MS of synchronous work it yields to
+ * the event loop and heartbeats. Without it, decoding a 16 MiB fetch on a busy machine kept the loop
+ * for longer than the session timeout and the group dropped the member mid-batch.
+ */
+export function createYielder(
+  p: Pick<EachBatchPayload, 'heartbeat'>,
+  now: () => number = Date.now,
+): () => Promise<void> | undefined {
+  let last = now();
+  return () => {
+    if (now() - last < YIELD_EVERY_MS) return undefined;
+    return new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => p.heartbeat())
+      .catch(() => undefined)
+      .then(() => void (last = now()));
+  };
+}
+
 async function commit(consumer: Consumer, p: EachBatchPayload): Promise<void> {
   const last = p.batch.messages.at(-1);
   if (!last) return;
@@ -301,7 +323,9 @@ export function createRepartitionStage(deps: StageDeps): Stage {
       const isLogs = p.batch.topic === cfg.otlpLogsTopic;
       const bySession = new Map<string, SpanRecord[]>();
       const dead: Message[] = [];
+      const pause = createYielder(p);
       for (const m of p.batch.messages) {
+        await pause();
         try {
           if (!m.value) throw new PoisonMessageError('empty message value');
           const decoded = isLogs
@@ -383,7 +407,9 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
   return makeStage(deps, `${cfg.groupPrefix}-enrich`, [cfg.sessionSpansTopic], async (_c, p) => {
     const priced: PricedSpan[] = [];
     const dead: Message[] = [];
+    const pause = createYielder(p);
     for (const m of p.batch.messages) {
+      await pause();
       let records: SpanRecord[];
       try {
         records = decodeSpanRecords(m.value);
