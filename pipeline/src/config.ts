@@ -181,6 +181,10 @@ export interface KafkaConfig {
   groupPrefix: string;
   /** HM_KAFKA_PARTITIONS: partitions of the topics harness-meter creates. */
   partitions: number;
+  /** HM_KAFKA_TOPIC_OTLP_METRICS: raw OTLP metrics export requests (agents' usage counters; the Collector's default topic). */
+  otlpMetricsTopic: string;
+  /** HM_LEASE_TTL_MS: how long the leader lease (alert evaluation, rollup repair) lasts without a renewal. */
+  leaseTtlMs: number;
 }
 
 export const DEFAULTS = {
@@ -197,6 +201,8 @@ export const DEFAULTS = {
   kafkaClientId: 'harness-meter',
   otlpSpansTopic: 'otlp_spans',
   otlpLogsTopic: 'otlp_logs',
+  otlpMetricsTopic: 'otlp_metrics',
+  leaseTtlMs: 15_000,
   sessionSpansTopic: 'hm_session_spans',
   deadLetterTopic: 'hm_dead_letters',
   groupPrefix: 'harness-meter',
@@ -242,6 +248,8 @@ function kafkaConfig(env: Env): KafkaConfig {
     deadLetterTopic: topic(env, 'HM_KAFKA_TOPIC_DEAD_LETTERS', DEFAULTS.deadLetterTopic),
     groupPrefix: topic(env, 'HM_KAFKA_GROUP_PREFIX', DEFAULTS.groupPrefix),
     partitions: int(env, 'HM_KAFKA_PARTITIONS', DEFAULTS.partitions, 1, 1000, '6'),
+    otlpMetricsTopic: topic(env, 'HM_KAFKA_TOPIC_OTLP_METRICS', DEFAULTS.otlpMetricsTopic),
+    leaseTtlMs: int(env, 'HM_LEASE_TTL_MS', DEFAULTS.leaseTtlMs, 3000, 600_000, '15000'),
   };
 }
 

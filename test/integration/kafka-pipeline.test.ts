@@ -146,6 +146,83 @@ describe(
       }
     });
 
+    it("carries agents' usage metrics through the metrics topic, and exports the lag of every raw topic", async () => {
+      const config = kafkaTestConfig('metrics', { database: DB });
+      const p = await startKafkaPipeline(config, ['ingest', 'enrich'], silentLogger, { client });
+      try {
+        const body = JSON.stringify({
+          resourceMetrics: [
+            {
+              resource: {
+                attributes: [{ key: 'service.name', value: { stringValue: 'claude-code' } }],
+              },
+              scopeMetrics: [
+                {
+                  metrics: [
+                    {
+                      name: 'claude_code.token.usage',
+                      sum: {
+                        aggregationTemporality: 2,
+                        isMonotonic: true,
+                        dataPoints: ['input', 'output'].map((type, i) => ({
+                          startTimeUnixNano: '1763974700000000000',
+                          timeUnixNano: '1763974805000000000',
+                          asDouble: 300 + i,
+                          attributes: [
+                            { key: 'session.id', value: { stringValue: 'kafka-metrics-1' } },
+                            { key: 'model', value: { stringValue: 'claude-sonnet-4-5' } },
+                            { key: 'type', value: { stringValue: type } },
+                          ],
+                        })),
+                      },
+                    },
+                  ],
+                },
+              ],
+            },
+          ],
+        });
+        // Twice: a redelivered or re-sent point is one row.
+        for (let i = 0; i < 2; i++) {
+          const res = await fetch(`${p.receiver.url}/v1/metrics`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body,
+          });
+          expect(res.status).toBe(200);
+        }
+        const [written] = await readTopic(config.kafka.otlpMetricsTopic, 2);
+        expect(written?.headers?.['hm-otlp-encoding']?.toString()).toBe('json');
+        await waitFor(
+          'the metric points stored',
+          async () => {
+            const rs = await client.query({
+              query: `SELECT token_type, toString(value) AS v FROM ${DB}.agent_metric_points FINAL WHERE session_id = 'kafka-metrics-1' ORDER BY token_type`,
+              format: 'JSONEachRow',
+            });
+            const rows = await rs.json<{ token_type: string; v: string }>();
+            return rows.length === 2 ? rows : undefined;
+          },
+          30_000,
+        ).then((rows) =>
+          expect(rows).toEqual([
+            { token_type: 'input', v: '300' },
+            { token_type: 'output', v: '301' },
+          ]),
+        );
+        const text = await (await fetch(`${p.receiver.url}/metrics`)).text();
+        for (const topic of [
+          config.kafka.otlpSpansTopic,
+          config.kafka.otlpLogsTopic,
+          config.kafka.otlpMetricsTopic,
+          config.kafka.sessionSpansTopic,
+        ])
+          expect(text).toContain(`topic="${topic}"`);
+      } finally {
+        await p.stop();
+      }
+    });
+
     it('sends a poison message to the dead-letter topic with its reason and bytes, and processes everything after it', async () => {
       const config = kafkaTestConfig('poison', { database: DB });
       const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });

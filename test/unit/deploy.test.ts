@@ -29,6 +29,7 @@ const collector = read('deploy/otel-collector.yaml') as {
       protocol_version: string;
       traces: { topic: string; encoding: string };
       logs: { topic: string; encoding: string };
+      metrics: { topic: string; encoding: string };
     };
   };
   service: { pipelines: Record<string, { receivers: string[]; exporters: string[] }> };
@@ -85,6 +86,7 @@ describe('deploy/otel-collector.yaml', () => {
     const kafka = collector.exporters.kafka;
     expect(kafka.traces).toEqual({ topic: DEFAULTS.otlpSpansTopic, encoding: 'otlp_proto' });
     expect(kafka.logs).toEqual({ topic: 'otlp_logs', encoding: 'otlp_proto' });
+    expect(kafka.metrics).toEqual({ topic: DEFAULTS.otlpMetricsTopic, encoding: 'otlp_proto' });
     expect(kafka.brokers).toEqual(['kafka:9092']);
     expect(kafka.protocol_version).toBe('2.1.0');
     expect(collector.service.pipelines.traces).toMatchObject({

@@ -67,6 +67,8 @@ export function startPipelineAlerts(deps: {
   logger: Logger;
   sink: SpanSink;
   detect: DetectStage;
+  /** Several processes on one store: only the holder of this lease evaluates. @default always evaluate */
+  lease?: { held(): boolean; holderSeen(): string };
 }): PipelineAlerts {
   if (!deps.config.alerts.enabled) {
     const off: PostHandler = () =>
@@ -85,6 +87,7 @@ export function startPipelineAlerts(deps: {
       intervalMs: deps.config.alerts.intervalMs,
       minIntervalMs: deps.config.alerts.minIntervalMs,
       changes: () => deps.sink.storedBatches(),
+      ...(deps.lease ? { leading: () => deps.lease?.held() ?? true } : {}),
     },
   );
   deps.logger.info('alerts evaluating', {
@@ -95,6 +98,12 @@ export function startPipelineAlerts(deps: {
     post: {
       '/api/v1/alerts/check': async ({ params }) => {
         const when = checkInstant(params.get('at'));
+        if (deps.lease && !deps.lease.held())
+          throw new PipelineError(
+            'SINK_FAILED',
+            `This process does not hold the leader lease (holder: ${deps.lease.holderSeen() || 'none yet'}); only the holder evaluates alerts. Call the holder, or retry.`,
+            { retriable: true },
+          );
         if (scan) {
           await deps.sink.flush();
           await deps.detect.catchUp();

@@ -288,6 +288,8 @@ export function startAlertStage(
     minIntervalMs?: number;
     pollMs?: number;
     changes?: () => number;
+    /** Timed rounds run only while this says so (the leader lease of several processes). @default always */
+    leading?: () => boolean;
   } = {},
 ): AlertStage {
   const log = o.logger ?? silentLogger;
@@ -313,7 +315,7 @@ export function startAlertStage(
     return next;
   };
   const timer = setInterval(() => {
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted || opts.leading?.() === false) return;
     const c = opts.changes?.() ?? Number.NaN;
     if (!Number.isNaN(c) && c !== lastChanges) {
       lastChanges = c;

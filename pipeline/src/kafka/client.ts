@@ -33,6 +33,7 @@ export async function ensureTopics(admin: Admin, cfg: KafkaConfig): Promise<void
   const wanted: ITopicConfig[] = [
     cfg.otlpSpansTopic,
     cfg.otlpLogsTopic,
+    cfg.otlpMetricsTopic,
     cfg.sessionSpansTopic,
     cfg.deadLetterTopic,
   ]

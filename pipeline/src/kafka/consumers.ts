@@ -17,7 +17,13 @@ import { costOutOfRange, type PriceBook } from '../price/index.js';
 import type { SpanSink } from '../sink/sink.js';
 import type { RefusedSpan } from '../sink/refusals.js';
 import { createSessionStamper } from '../stamp.js';
-import { decodeSpanRecord, encodeSpanRecord, PoisonMessageError, sessionKey } from './codec.js';
+import {
+  decodeSpanRecords,
+  encodeSpanRecord,
+  encodeSpanRecords,
+  PoisonMessageError,
+  sessionKey,
+} from './codec.js';
 import { backoffDelay, sleep, type Backoff, DEFAULT_BACKOFF } from './retry.js';
 
 const logsAsTraces = (d: DecodedLogs): DecodedTraces => ({
@@ -46,6 +52,9 @@ export interface StageDeps {
   backoff?: Backoff;
 }
 
+/** Most spans in one session-topic message (about 1 KiB each as JSON). */
+export const SESSION_MESSAGE_SPANS = 200;
+
 /** Largest produce request harness-meter sends: Kafka refuses record batches over message.max.bytes (1 MiB by default). */
 export const MAX_PRODUCE_BYTES = 512 * 1024;
 
@@ -73,7 +82,12 @@ export function chunkBySize(
 }
 
 /** The reason and origin of a dead letter travel as headers; the value is the original bytes. */
-function deadLetter(topic: string, partition: number, m: KafkaMessage, reason: string): Message {
+export function deadLetter(
+  topic: string,
+  partition: number,
+  m: KafkaMessage,
+  reason: string,
+): Message {
   return {
     key: m.key,
     value: m.value,
@@ -105,7 +119,7 @@ export function refusedSpanMessage(r: RefusedSpan, stage: string): Message {
  * group keeps the partition. Gives up (throws) only when the consumer is stopping: then nothing is
  * committed and the batch is redelivered.
  */
-async function untilDone(
+export async function untilDone(
   what: string,
   work: () => Promise<void>,
   p: EachBatchPayload,
@@ -136,6 +150,28 @@ async function untilDone(
   }
 }
 
+/** The longest a batch's synchronous work (decoding, pricing) runs before letting timers and I/O in. */
+export const YIELD_EVERY_MS = 100;
+
+/**
+ * Returns a function to call between messages: past YIELD_EVERY_MS of synchronous work it yields to
+ * the event loop and heartbeats. Without it, decoding a 16 MiB fetch on a busy machine kept the loop
+ * for longer than the session timeout and the group dropped the member mid-batch.
+ */
+export function createYielder(
+  p: Pick<EachBatchPayload, 'heartbeat'>,
+  now: () => number = Date.now,
+): () => Promise<void> | undefined {
+  let last = now();
+  return () => {
+    if (now() - last < YIELD_EVERY_MS) return undefined;
+    return new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => p.heartbeat())
+      .catch(() => undefined)
+      .then(() => void (last = now()));
+  };
+}
+
 async function commit(consumer: Consumer, p: EachBatchPayload): Promise<void> {
   const last = p.batch.messages.at(-1);
   if (!last) return;
@@ -155,7 +191,8 @@ export interface Stage {
   stop(): Promise<void>;
 }
 
-function makeStage(
+/** A consumer group whose batches `handle` processes; offsets are committed after `handle` resolves. */
+export function makeStage(
   deps: StageDeps,
   groupId: string,
   topics: string[],
@@ -189,53 +226,83 @@ function makeStage(
       error: e.payload.error.message,
       restart: e.payload.restart,
     });
+    // kafkajs itself restarts only after retriable errors; after the others (e.g. "The coordinator
+    // is not aware of this member" once the group dropped a member whose event loop was blocked)
+    // the consumer would stay down for good. It has disconnected: rejoin with backoff.
+    if (!e.payload.restart) scheduleRestart();
   });
+  let stopped = false;
+  let restarts = 0;
+  let restartTimer: NodeJS.Timeout | undefined;
+  function scheduleRestart(): void {
+    if (stopped || restartTimer !== undefined) return;
+    const delay = backoffDelay(restarts++, deps.backoff ?? DEFAULT_BACKOFF);
+    restartTimer = setTimeout(() => {
+      restartTimer = undefined;
+      if (stopped) return;
+      run()
+        .then(() => void (restarts = 0))
+        .catch((err: unknown) => {
+          // connect or subscribe failed (kafkajs emits no crash for these): try again
+          deps.log.warn('consumer restart failed; retrying', {
+            group: groupId,
+            error: err instanceof Error ? err.message : String(err),
+          });
+          scheduleRestart();
+        });
+    }, delay);
+  }
+  const run = async (): Promise<void> => {
+    await consumer.connect();
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
+      eachBatch: async (p) => {
+        if (p.batch.messages.length === 0) return;
+        const started = Date.now();
+        // Keep the membership alive while a large batch is decoded, produced or inserted: a member
+        // silent for sessionTimeout is dropped from the group and its commit refused.
+        const keepAlive = setInterval(
+          () => void p.heartbeat().catch(() => undefined),
+          CONSUMER_DEFAULTS.heartbeatInterval,
+        );
+        try {
+          await handle(consumer, p);
+          await commit(consumer, p);
+        } finally {
+          clearInterval(keepAlive);
+        }
+        deps.metrics.observe(
+          'batch_messages',
+          'Messages per consumed batch.',
+          p.batch.messages.length,
+          { group: groupId },
+        );
+        deps.metrics.observe(
+          'batch_seconds',
+          'Time to process and commit a batch.',
+          (Date.now() - started) / 1000,
+          { group: groupId },
+        );
+        deps.metrics.inc(
+          'messages_total',
+          'Messages consumed and committed.',
+          p.batch.messages.length,
+          { group: groupId },
+        );
+      },
+    });
+  };
   return {
     consumer,
-    async start() {
-      await consumer.connect();
-      await consumer.subscribe({ topics, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
-        eachBatch: async (p) => {
-          if (p.batch.messages.length === 0) return;
-          const started = Date.now();
-          // Keep the membership alive while a large batch is decoded, produced or inserted: a member
-          // silent for sessionTimeout is dropped from the group and its commit refused.
-          const keepAlive = setInterval(
-            () => void p.heartbeat().catch(() => undefined),
-            CONSUMER_DEFAULTS.heartbeatInterval,
-          );
-          try {
-            await handle(consumer, p);
-            await commit(consumer, p);
-          } finally {
-            clearInterval(keepAlive);
-          }
-          deps.metrics.observe(
-            'batch_messages',
-            'Messages per consumed batch.',
-            p.batch.messages.length,
-            { group: groupId },
-          );
-          deps.metrics.observe(
-            'batch_seconds',
-            'Time to process and commit a batch.',
-            (Date.now() - started) / 1000,
-            { group: groupId },
-          );
-          deps.metrics.inc(
-            'messages_total',
-            'Messages consumed and committed.',
-            p.batch.messages.length,
-            { group: groupId },
-          );
-        },
-      });
+    start: run,
+    async stop() {
+      stopped = true;
+      if (restartTimer !== undefined) clearTimeout(restartTimer);
+      await consumer.disconnect();
     },
-    stop: () => consumer.disconnect(),
   };
 }
 
@@ -254,9 +321,11 @@ export function createRepartitionStage(deps: StageDeps): Stage {
     async (_c, p) => {
       const encoding = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
       const isLogs = p.batch.topic === cfg.otlpLogsTopic;
-      const out: Message[] = [];
+      const bySession = new Map<string, SpanRecord[]>();
       const dead: Message[] = [];
+      const pause = createYielder(p);
       for (const m of p.batch.messages) {
+        await pause();
         try {
           if (!m.value) throw new PoisonMessageError('empty message value');
           const decoded = isLogs
@@ -265,7 +334,12 @@ export function createRepartitionStage(deps: StageDeps): Stage {
           const who = identityOf(m.headers);
           const records =
             who.keyId === '' ? decoded.spans : bindIdentity(decoded.spans, who).records;
-          for (const r of records) out.push({ key: sessionKey(r), value: encodeSpanRecord(r) });
+          for (const r of records) {
+            const key = sessionKey(r);
+            const group = bySession.get(key);
+            if (group) group.push(r);
+            else bySession.set(key, [r]);
+          }
           // Each refused span goes to the dead-letter topic alone (its OTLP/JSON and the reason).
           for (const r of decoded.rejected ?? [])
             dead.push(
@@ -287,6 +361,14 @@ export function createRepartitionStage(deps: StageDeps): Stage {
           dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         }
       }
+      // One message per session and batch (at most SESSION_MESSAGE_SPANS spans), its spans in order.
+      const out: Message[] = [];
+      let spans = 0;
+      for (const [key, records] of bySession) {
+        spans += records.length;
+        for (let i = 0; i < records.length; i += SESSION_MESSAGE_SPANS)
+          out.push({ key, value: encodeSpanRecords(records.slice(i, i + SESSION_MESSAGE_SPANS)) });
+      }
       const sends = [
         ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
         ...chunkBySize(dead).map((messages) => ({ topic: cfg.deadLetterTopic, messages })),
@@ -303,7 +385,7 @@ export function createRepartitionStage(deps: StageDeps): Stage {
         metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
           stage: 'repartition',
         });
-      metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', out.length);
+      metrics.inc('spans_repartitioned_total', 'Spans written to the session topic.', spans);
     },
   );
 }
@@ -325,19 +407,23 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
   return makeStage(deps, `${cfg.groupPrefix}-enrich`, [cfg.sessionSpansTopic], async (_c, p) => {
     const priced: PricedSpan[] = [];
     const dead: Message[] = [];
+    const pause = createYielder(p);
     for (const m of p.batch.messages) {
-      let record: SpanRecord;
+      await pause();
+      let records: SpanRecord[];
       try {
-        record = decodeSpanRecord(m.value);
+        records = decodeSpanRecords(m.value);
       } catch (err) {
         if (!(err instanceof PoisonMessageError)) throw err;
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
         continue;
       }
-      const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
-      const outOfRange = costOutOfRange(span);
-      if (outOfRange === undefined) priced.push(span);
-      else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+      for (const record of records) {
+        const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
+        const outOfRange = costOutOfRange(span);
+        if (outOfRange === undefined) priced.push(span);
+        else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+      }
     }
     if (dead.length > 0) {
       await untilDone(

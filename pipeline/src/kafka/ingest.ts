@@ -2,6 +2,7 @@ import type { Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import {
   decodeLogsRequest,
+  decodeMetricsRequest,
   encodeLogsRequestProtobuf,
   parseLogsRequest,
   assertTraceRequestShape,
@@ -146,6 +147,54 @@ export function createKafkaLogsIngest(
       'ingest_log_events_total',
       'Agent events in OTLP logs written to Kafka.',
       checked.spans.length,
+    );
+    return partial;
+  };
+}
+
+/** Header naming a metrics message's encoding when it differs from HM_KAFKA_OTLP_ENCODING. */
+export const ENCODING_HEADER = 'hm-otlp-encoding';
+
+/**
+ * The ingest stage for OTLP metrics (agents' usage counters): checked, then written to the metrics
+ * topic as received (a request in the other encoding carries the `hm-otlp-encoding` header), for the
+ * metrics stage of an enrich process to store. Requests without a cross-check counter are answered
+ * and not written.
+ */
+export function createKafkaMetricsIngest(
+  producer: Producer,
+  cfg: KafkaConfig,
+  metrics: Metrics,
+  limits?: DecodeLimits,
+) {
+  return async (body: Uint8Array, encoding: OtlpEncoding): Promise<PartialSuccess> => {
+    const checked = decodeMetricsRequest(body, encoding, limits);
+    const partial = { rejected: checked.rejected, message: checked.errors.slice(0, 5).join('; ') };
+    if (checked.points.length === 0) return partial;
+    const configured = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
+    try {
+      await producer.send({
+        topic: cfg.otlpMetricsTopic,
+        acks: -1,
+        messages: [
+          {
+            value: Buffer.from(body),
+            ...(encoding === configured ? {} : { headers: { [ENCODING_HEADER]: encoding } }),
+          },
+        ],
+      });
+    } catch (err) {
+      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
+      throw new PipelineError(
+        'SINK_FAILED',
+        `Kafka did not accept the metrics (${err instanceof Error ? err.message : String(err)}). Retry later.`,
+        { retriable: true, cause: err },
+      );
+    }
+    metrics.inc(
+      'ingest_metric_points_total',
+      'Metric data points in OTLP requests written to Kafka.',
+      checked.points.length,
     );
     return partial;
   };

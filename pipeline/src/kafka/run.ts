@@ -28,8 +28,11 @@ import {
   refusedSpanMessage,
   type Stage,
 } from './consumers.js';
-import { createKafkaIngest, createKafkaLogsIngest } from './ingest.js';
+import { createKafkaIngest, createKafkaLogsIngest, createKafkaMetricsIngest } from './ingest.js';
+import { createMetricsStage } from './metrics-stage.js';
 import { startLagMonitor } from './lag.js';
+import { createLease, type Lease } from './lease.js';
+import { clickHouseLeaseStore, LEADER_LEASE, leaseHolderId } from './lease-store.js';
 
 export type KafkaRole = 'ingest' | 'enrich';
 
@@ -49,6 +52,14 @@ export interface KafkaPipeline {
 export interface KafkaPipelineOptions {
   /** Use this ClickHouse client instead of opening the configured store (it is not closed on stop). */
   client?: ClickHouseClient;
+  /**
+   * Hold the leader lease (migration 0017) for alert evaluation and rollup repair, as several
+   * processes on one ClickHouse server must. @default true with HM_CLICKHOUSE_URL, false with chDB
+   * (one process owns its data folder)
+   */
+  lease?: boolean;
+  /** This process's id in the lease. @default host:pid:random */
+  leaseHolder?: string;
 }
 
 export async function startKafkaPipeline(
@@ -79,6 +90,7 @@ export async function startKafkaPipeline(
   let detect: DetectStage | undefined;
   let priceBook: ReloadablePriceBook | undefined;
   let alerts: PipelineAlerts | undefined;
+  let lease: Lease | undefined;
   let receiver: Receiver | undefined;
   let guard: AuthGuard;
   // Whatever fails while starting (a locked data folder, Kafka, a refused configuration) closes
@@ -90,6 +102,7 @@ export async function startKafkaPipeline(
       ...stages.map((s) => () => s.stop()),
       () => sink?.close() ?? Promise.resolve(),
       () => alerts?.stop() ?? Promise.resolve(),
+      () => lease?.release() ?? Promise.resolve(),
       () => detect?.stop() ?? Promise.resolve(),
       () => producer.disconnect(),
       () => admin.disconnect(),
@@ -125,9 +138,39 @@ export async function startKafkaPipeline(
     await producer.connect();
 
     if (client) {
+      const store = client;
       // A crash inside an insert can leave spans stored without their rollup rows: rebuild those hours.
-      const repaired = await repairRollups(client, config.database);
-      if (Object.keys(repaired.rebuilt).length > 0) log.warn('rollups repaired', repaired.rebuilt);
+      // With several processes on one server, only the lease holder repairs (and evaluates alerts).
+      const repair = async (): Promise<void> => {
+        const repaired = await repairRollups(store, config.database);
+        if (Object.keys(repaired.rebuilt).length > 0)
+          log.warn('rollups repaired', repaired.rebuilt);
+      };
+      if (options.lease ?? config.clickhouseUrl !== undefined) {
+        let started = false;
+        lease = createLease(clickHouseLeaseStore(client, config.database), {
+          name: LEADER_LEASE,
+          holder: options.leaseHolder ?? leaseHolderId(),
+          ttlMs: cfg.leaseTtlMs,
+          logger: log,
+          // Taking over from a holder that died: it may have died inside an insert.
+          onChange: (held) => {
+            if (held && started)
+              void (async () => {
+                await sink?.flush();
+                await repair();
+              })().catch((err: unknown) =>
+                log.warn('rollup repair after taking the lease failed', {
+                  error: err instanceof Error ? err.message : String(err),
+                }),
+              );
+          },
+        });
+        if (await lease.tick()) await repair();
+        else log.info('rollup repair left to the lease holder', { holder: lease.holderSeen() });
+        started = true;
+        lease.start();
+      } else await repair();
       sink = createSpanSink(client, {
         db: config.database,
         maxSpans: config.batchMaxSpans,
@@ -148,17 +191,30 @@ export async function startKafkaPipeline(
       });
       const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
       priceBook = loadReloadablePriceBook(config.pricesFile);
-      stages.push(createRepartitionStage(deps), createEnrichStage({ ...deps, priceBook, sink }));
+      stages.push(
+        createRepartitionStage(deps),
+        createEnrichStage({ ...deps, priceBook, sink }),
+        createMetricsStage({ ...deps, client, db: config.database }),
+      );
       const stageSink = sink;
       detect = startDetectStage(client, config.database, priceBook, log, {
         idleMs: config.detectIdleMs,
         changes: () => stageSink.storedBatches(),
       });
-      alerts = startPipelineAlerts({ client, config, logger: log, sink, detect });
+      alerts = startPipelineAlerts({
+        client,
+        config,
+        logger: log,
+        sink,
+        detect,
+        ...(lease ? { lease } : {}),
+      });
       stopLag = startLagMonitor(
         admin,
         [
           { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpSpansTopic },
+          { groupId: `${cfg.groupPrefix}-repartition`, topic: cfg.otlpLogsTopic },
+          { groupId: `${cfg.groupPrefix}-metrics`, topic: cfg.otlpMetricsTopic },
           { groupId: `${cfg.groupPrefix}-enrich`, topic: cfg.sessionSpansTopic },
         ],
         metrics,
@@ -178,6 +234,7 @@ export async function startKafkaPipeline(
         ? {
             onTraces: createKafkaIngest(producer, cfg, metrics, config.limits),
             onLogs: createKafkaLogsIngest(producer, cfg, metrics, config.limits),
+            onMetrics: createKafkaMetricsIngest(producer, cfg, metrics, config.limits),
           }
         : {}),
       ...(client
