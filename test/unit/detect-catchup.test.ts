@@ -60,7 +60,23 @@ describe('detect catch-up before reports', () => {
     // A report meanwhile does not queue another wait behind the round in progress.
     expect(await Promise.race([stage.catchUp().then(() => 'now' as const), settle(5)])).toBe('now');
     store.release();
+    // The round goes on without anyone waiting: every stale session is read.
+    await expect.poll(() => store.reads(), { timeout: 2_000 }).toBe(3);
     await stage.stop();
-    expect(store.reads()).toBe(3);
+  });
+
+  it('a stop ends the background round between sessions', async () => {
+    const store = fakeStore(3);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+    });
+    await stage.catchUp();
+    expect(store.reads()).toBe(1);
+    const stopped = stage.stop();
+    store.release();
+    await stopped;
+    expect(store.reads()).toBe(1); // the rest stay stale, scanned after a restart
   });
 });
