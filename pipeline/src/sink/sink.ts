@@ -1,5 +1,5 @@
 import type { ClickHouseClient } from '@harness-meter/queries';
-import { messageOf } from '@harness-meter/queries';
+import { insertCompactRows, messageOf } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PricedSpan } from '../model.js';
@@ -53,6 +53,8 @@ export interface SpanSinkOptions {
    * in the background, and every key is looked up until that is done. @default false
    */
   keyFilter?: boolean | { bits?: number };
+  /** Called once the key filter holds every stored key (with their number). */
+  onKeyFilterSeeded?: (keys: number) => void;
   /** Where refused spans go. @default insert into `<db>.rejected_spans` */
   deadLetter?: DeadLetterHandler;
   /** Called with the number of spans refused by the store (for a counter). */
@@ -114,6 +116,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       (n) => {
         state.ready = true;
         log.debug('sink key filter seeded', { keys: n });
+        options.onKeyFilterSeeded?.(n);
       },
       (err: unknown) =>
         log.warn('sink key filter not seeded: every batch is looked up in the store', {
@@ -189,11 +192,10 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
    */
   async function insertSplitting(spans: PricedSpan[]): Promise<RefusedSpan[]> {
     try {
-      await client.insert({
+      await insertCompactRows(client, {
         table: `${db}.spans`,
-        values: spans.map(toSpanValues),
-        columns: SPAN_COLUMNS as [string, ...string[]],
-        format: 'JSONCompactEachRow',
+        columns: SPAN_COLUMNS,
+        rows: spans.map(toSpanValues),
         clickhouse_settings: { log_comment: 'harness-meter sink insert' },
       });
       return [];
