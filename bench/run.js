@@ -1,5 +1,5 @@
 // Runs every benchmark in bench/. Each prints its conditions, a same-run baseline and the ratio.
-// HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard or ingest runs one.
+// HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard, ingest or ingest-formats runs one.
 const which = process.env.HM_BENCH;
 if (!which || which === 'redundancy') await import('./redundancy.js');
 if (!which || which === 'kafka') await import('./kafka-enrich.js');
@@ -8,3 +8,4 @@ if (!which || which === 'git') await import('./git-walk.js');
 if (!which || which === 'transcripts') await import('./transcripts.js');
 if (!which || which === 'dashboard') await import('./dashboard.js');
 if (!which || which === 'ingest') await import('./ingest.js');
+if (!which || which === 'ingest-formats') await import('./ingest-formats.js');
