@@ -126,7 +126,7 @@ async function runEmbedded(alerts) {
     HM_DATA_DIR: dataDir,
     HM_ALERTS: alerts,
     HM_AUTH: 'off',
-    HM_LOG_LEVEL: process.env.HM_LOG_LEVEL ?? 'warn',
+    HM_LOG_LEVEL: process.env.HM_LOG_LEVEL ?? 'error', // alerts firing on the bench's spend are not news
   });
   const url = await server.url;
   let peakRss = 0;
