@@ -1,6 +1,7 @@
 // Runs every benchmark in bench/. Each prints its conditions, a same-run baseline and the ratio.
 // HM_BENCH=<name> runs one (see bench/README.md).
 // HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard or reports runs one.
+// HM_BENCH=redundancy, kafka, linkage, git, transcripts, dashboard, ingest or ingest-formats runs one.
 const which = process.env.HM_BENCH;
 if (!which || which === 'redundancy') await import('./redundancy.js');
 if (!which || which === 'kafka') await import('./kafka-enrich.js');
@@ -13,3 +14,5 @@ if (!which || which === 'cli') await import('./cli.js');
 if (!which || which === 'shutdown') await import('./shutdown.js');
 if (!which || which === 'decode') await import('./decode.js');
 if (!which || which === 'reports') await import('./reports.js');
+if (!which || which === 'ingest') await import('./ingest.js');
+if (!which || which === 'ingest-formats') await import('./ingest-formats.js');

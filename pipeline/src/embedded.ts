@@ -176,6 +176,8 @@ export async function startEmbedded(
       db: config.database,
       maxSpans: config.batchMaxSpans,
       maxWaitMs: config.batchMaxWaitMs,
+      // chDB's folder lock makes this process the only writer: the key filter is sound.
+      keyFilter: config.clickhouseUrl === undefined,
       logger,
       onRefused: (n) =>
         metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { createClient, type ClickHouseClient } from '@clickhouse/client';
+import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { DataFolderLockedError, StoreError, messageOf } from './errors.js';
 import { folderLock } from './lock.js';
@@ -17,6 +17,58 @@ export type StoreOptions =
       waitForLockMs?: number;
     }
   | { kind: 'server'; url: string; username?: string; password?: string };
+
+/** The chDB connection under a client openStore opened on a data folder. */
+const chdbConnections = new WeakMap<ClickHouseClient, ReturnType<typeof createChdbConnection>>();
+
+/** Rows for insertCompactRows: positional values in the order of `columns`. */
+export interface CompactInsert {
+  /** `db.table` */
+  table: string;
+  columns: readonly string[];
+  rows: readonly (readonly unknown[])[];
+  clickhouse_settings?: Record<string, string | number>;
+}
+
+/**
+ * Inserts rows as JSONCompactEachRow. On a ClickHouse server through the client; on chDB the
+ * payload is serialized here once and handed to chDB's raw insert as one buffer (parsed by its
+ * parallel parser), which skips the client's per-row stream and the copy of the payload into the
+ * SQL text: about twice as fast for large batches. Errors have the client's shape either way
+ * (ClickHouseError with `code` and `type`).
+ */
+export async function insertCompactRows(
+  client: ClickHouseClient,
+  insert: CompactInsert,
+): Promise<void> {
+  if (insert.rows.length === 0) return;
+  const chdb = chdbConnections.get(client);
+  if (chdb === undefined) {
+    await client.insert({
+      table: insert.table,
+      columns: insert.columns as [string, ...string[]],
+      values: insert.rows as unknown[][],
+      format: 'JSONCompactEachRow',
+      ...(insert.clickhouse_settings ? { clickhouse_settings: insert.clickhouse_settings } : {}),
+    });
+    return;
+  }
+  let body = '';
+  for (const row of insert.rows) body += JSON.stringify(row) + '\n';
+  try {
+    await chdb.chdb.rawInsert({
+      table: insert.table,
+      columns: insert.columns,
+      values: Buffer.from(body, 'utf8'),
+      format: 'JSONCompactEachRow',
+      settings: { ...COMMON_SETTINGS, ...insert.clickhouse_settings },
+    });
+  } catch (err) {
+    const mapped = parseError(messageOf(err));
+    if (mapped !== err) (mapped as { cause?: unknown }).cause = err;
+    throw mapped;
+  }
+}
 
 /** Settings every connection uses, so chDB and a server return the same JSON shapes. */
 const COMMON_SETTINGS = {
@@ -65,12 +117,14 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
   if (lock.locked) throw new DataFolderLockedError(dataDir, undefined, lock.pid);
   let client: ClickHouseClient;
   try {
+    const connection = createChdbConnection({ path: dataDir });
     client = createClient({
       // chdb/connection implements @clickhouse/client-common's Connection; @clickhouse/client bundles
       // its own copy of the same declarations, which TypeScript sees as distinct types.
-      connection: createChdbConnection({ path: dataDir }) as unknown as ClientConnection,
+      connection: connection as unknown as ClientConnection,
       clickhouse_settings: COMMON_SETTINGS,
     });
+    chdbConnections.set(client, connection);
     await client.command({ query: 'SELECT 1' });
   } catch (err) {
     if (isLockError(err) || folderLock(dataDir).locked)

@@ -1,11 +1,11 @@
-export { openStore } from './client.js';
+export { insertCompactRows, openStore } from './client.js';
 export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkNow } from './prelink.js';
 export type { PrelinkPass } from './prelink.js';
 export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';
 export type { FolderLock } from './lock.js';
-export type { StoreOptions, ClickHouseClient } from './client.js';
+export type { CompactInsert, StoreOptions, ClickHouseClient } from './client.js';
 export { StoreError, DataFolderLockedError, messageOf, isClickHouseDataError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export {

@@ -1,10 +1,11 @@
 import type { ClickHouseClient } from '@harness-meter/queries';
-import { messageOf } from '@harness-meter/queries';
+import { insertCompactRows, messageOf } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PricedSpan } from '../model.js';
 import { deadLetterRow, isRowDataError, type RefusedSpan } from './refusals.js';
-import { spanKey, toSpanRow } from './rows.js';
+import { createKeyFilter, KEY_FILTER_DEFAULT_BITS, type KeyFilter } from './key-filter.js';
+import { SPAN_COLUMNS, spanKey, toSpanValues } from './rows.js';
 
 /**
  * Outcome of a write: how many spans were new, how many were already stored, and how many the
@@ -38,8 +39,22 @@ export interface SpanSinkOptions {
   maxSpans?: number;
   /** Flush when the oldest queued span waited this long. */
   maxWaitMs?: number;
-  /** Refuse writes (retriable) beyond this many queued spans: memory stays bounded. */
+  /** Largest batch one insert takes when spans queued up while the previous insert ran. */
+  maxBatchSpans?: number;
+  /**
+   * Refuse writes (retriable, HTTP 503) beyond this many spans waiting or being stored: memory
+   * stays bounded.
+   */
   maxQueuedSpans?: number;
+  /**
+   * Keep a Bloom filter of stored span keys so that only keys that may be stored are looked up
+   * (a batch of new spans costs no read). Only sound when this sink is the only writer of the
+   * spans table (chDB, whose folder lock guarantees it); the filter is seeded from the stored keys
+   * in the background, and every key is looked up until that is done. @default false
+   */
+  keyFilter?: boolean | { bits?: number };
+  /** Called once the key filter holds every stored key (with their number). */
+  onKeyFilterSeeded?: (keys: number) => void;
   /** Where refused spans go. @default insert into `<db>.rejected_spans` */
   deadLetter?: DeadLetterHandler;
   /** Called with the number of spans refused by the store (for a counter). */
@@ -50,7 +65,10 @@ export interface SpanSinkOptions {
 export const SINK_DEFAULTS = {
   maxSpans: 5000,
   maxWaitMs: 200,
+  maxBatchSpans: 50_000,
   maxQueuedSpans: 200_000,
+  /** Stored keys read per query while seeding the key filter. */
+  seedPage: 200_000,
   /** Keys per existence query (they travel as a query parameter). */
   existenceChunk: 1000,
 } as const;
@@ -64,20 +82,70 @@ interface Waiter {
 /**
  * Creates the ClickHouse sink. Idempotence: within a batch duplicates are dropped, and spans whose
  * (TraceId, SpanId) is already stored are skipped, so a redelivered span counts once in the
- * spans table and in every rollup fed from it. Flushes run one at a time.
+ * spans table and in every rollup fed from it. One insert runs at a time; spans that arrive
+ * meanwhile queue up and go together in the next insert (up to `maxBatchSpans`), so batches grow
+ * with the load while decoding and pricing go on beside the insert.
  */
 export function createSpanSink(client: ClickHouseClient, options: SpanSinkOptions): SpanSink {
   const maxSpans = options.maxSpans ?? SINK_DEFAULTS.maxSpans;
   const maxWaitMs = options.maxWaitMs ?? SINK_DEFAULTS.maxWaitMs;
+  const maxBatch = Math.max(maxSpans, options.maxBatchSpans ?? SINK_DEFAULTS.maxBatchSpans);
   const maxQueued = options.maxQueuedSpans ?? SINK_DEFAULTS.maxQueuedSpans;
   const log = options.logger ?? silentLogger;
   const db = options.db;
   let queue: Waiter[] = [];
+  /** Spans in `queue`. */
   let queued = 0;
+  /** Spans in the insert now running. */
+  let storing = 0;
   let timer: NodeJS.Timeout | undefined;
-  let chain: Promise<void> = Promise.resolve();
+  let running: Promise<void> | undefined;
   let closed = false;
   let storedCount = 0;
+  const filter = startKeyFilter();
+
+  /** The key filter, seeded in the background; `ready` turns true once every stored key is in it. */
+  function startKeyFilter(): { keys: KeyFilter; ready: boolean } | undefined {
+    if (!options.keyFilter) return undefined;
+    const bits =
+      typeof options.keyFilter === 'object'
+        ? (options.keyFilter.bits ?? KEY_FILTER_DEFAULT_BITS)
+        : KEY_FILTER_DEFAULT_BITS;
+    const state = { keys: createKeyFilter(bits), ready: false };
+    void seedKeyFilter(state.keys).then(
+      (n) => {
+        state.ready = true;
+        log.debug('sink key filter seeded', { keys: n });
+        options.onKeyFilterSeeded?.(n);
+      },
+      (err: unknown) =>
+        log.warn('sink key filter not seeded: every batch is looked up in the store', {
+          error: messageOf(err),
+        }),
+    );
+    return state;
+  }
+
+  /** Adds every stored key, in primary-key order, a page at a time (memory stays bounded). */
+  async function seedKeyFilter(keys: KeyFilter): Promise<number> {
+    let after: [string, string] = ['', ''];
+    let n = 0;
+    for (;;) {
+      const rs = await client.query({
+        query: `SELECT TraceId, SpanId FROM {db:Identifier}.spans
+                WHERE (TraceId, SpanId) > ({t:String}, {s:String})
+                ORDER BY TraceId, SpanId LIMIT {n:UInt32}`,
+        query_params: { db, t: after[0], s: after[1], n: SINK_DEFAULTS.seedPage },
+        format: 'JSONCompactEachRow',
+        clickhouse_settings: { log_comment: 'harness-meter sink key filter seed' },
+      });
+      const rows = await rs.json<[string, string]>();
+      for (const [t, s] of rows) keys.add(`${t}:${s}`);
+      n += rows.length;
+      if (rows.length < SINK_DEFAULTS.seedPage || closed) return n;
+      after = rows[rows.length - 1]!;
+    }
+  }
 
   async function existingKeys(spans: readonly PricedSpan[]): Promise<Set<string>> {
     const found = new Set<string>();
@@ -99,6 +167,13 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     return found;
   }
 
+  /** Keys of `unique` already stored: with a seeded filter, only the "maybe stored" ones are read. */
+  async function storedKeys(unique: readonly PricedSpan[]): Promise<Set<string>> {
+    if (filter === undefined || !filter.ready) return existingKeys(unique);
+    const maybe = unique.filter((s) => filter.keys.mightHave(spanKey(s)));
+    return maybe.length > 0 ? existingKeys(maybe) : new Set<string>();
+  }
+
   const deadLetter: DeadLetterHandler =
     options.deadLetter ??
     (async (refused) => {
@@ -117,10 +192,10 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
    */
   async function insertSplitting(spans: PricedSpan[]): Promise<RefusedSpan[]> {
     try {
-      await client.insert({
+      await insertCompactRows(client, {
         table: `${db}.spans`,
-        values: spans.map(toSpanRow),
-        format: 'JSONEachRow',
+        columns: SPAN_COLUMNS,
+        rows: spans.map(toSpanValues),
         clickhouse_settings: { log_comment: 'harness-meter sink insert' },
       });
       return [];
@@ -147,13 +222,19 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       }
     }
     const total = batch.reduce((n, w) => n + w.spans.length, 0);
-    const stored = unique.length > 0 ? await existingKeys(unique) : new Set<string>();
+    const stored = unique.length > 0 ? await storedKeys(unique) : new Set<string>();
     const fresh = unique.filter((s) => !stored.has(spanKey(s)));
     let refused: RefusedSpan[] = [];
     if (fresh.length > 0) {
       storedCount++;
       const started = Date.now();
-      refused = await insertSplitting(fresh);
+      try {
+        refused = await insertSplitting(fresh);
+      } finally {
+        // Also when the insert failed: it may have been stored before the failure was seen, so the
+        // retry must look these keys up (a "maybe" costs a read, never a double count).
+        if (filter !== undefined) for (const s of fresh) filter.keys.add(spanKey(s));
+      }
       if (refused.length > 0) {
         log.warn('sink refused spans set aside', {
           spans: refused.length,
@@ -201,35 +282,59 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     }
   }
 
-  function flushNow(): Promise<void> {
+  /** Takes the oldest queued writes, up to `maxBatch` spans (at least one write). */
+  function takeBatch(): Waiter[] {
+    let n = 0;
+    let i = 0;
+    while (i < queue.length && (i === 0 || n + queue[i]!.spans.length <= maxBatch)) {
+      n += queue[i]!.spans.length;
+      i++;
+    }
+    const batch = queue.slice(0, i);
+    queue = queue.slice(i);
+    queued -= n;
+    storing = n;
+    return batch;
+  }
+
+  /** Stores one batch (unless one is running), then goes on while enough spans are queued. */
+  function kick(): Promise<void> {
     if (timer !== undefined) {
       clearTimeout(timer);
       timer = undefined;
     }
-    const batch = queue;
-    queue = [];
-    queued = 0;
-    if (batch.length === 0) return chain;
-    chain = chain.then(async () => {
+    if (running !== undefined || queue.length === 0) return running ?? Promise.resolve();
+    const batch = takeBatch();
+    running = (async () => {
       try {
         await store(batch);
       } catch (err) {
-        log.warn('sink batch failed', {
-          spans: batch.reduce((n, w) => n + w.spans.length, 0),
-          error: messageOf(err),
-        });
+        log.warn('sink batch failed', { spans: storing, error: messageOf(err) });
         const error = new PipelineError(
           'SINK_FAILED',
           `Storing spans in ClickHouse failed: ${messageOf(err)}. Retry the request.`,
-          {
-            retriable: true,
-            cause: err,
-          },
+          { retriable: true, cause: err },
         );
         for (const w of batch) w.reject(error);
+      } finally {
+        running = undefined;
+        storing = 0;
+        // Spans that queued up during the insert: at once when a batch is full, else on the timer.
+        if (queued >= maxSpans) void kick();
+        else if (queued > 0) timer ??= setTimeout(() => void kick(), maxWaitMs);
       }
-    });
-    return chain;
+    })();
+    return running;
+  }
+
+  /**
+   * Resolves once every write queued when it was called is stored (or failed); writes that arrive
+   * meanwhile do not hold it up, so a flush under sustained load still ends.
+   */
+  async function flushAll(): Promise<void> {
+    const last = queue.at(-1);
+    if (last !== undefined) while (queue.includes(last)) await (running ?? kick());
+    await running;
   }
 
   return {
@@ -244,11 +349,11 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
         );
       if (spans.length === 0)
         return Promise.resolve({ inserted: 0, duplicates: 0, refused: 0, reasons: [] });
-      if (queued + spans.length > maxQueued) {
+      if (queued + storing + spans.length > maxQueued) {
         return Promise.reject(
           new PipelineError(
             'SINK_FAILED',
-            `The sink queue is full (${queued} spans waiting for ClickHouse). Retry later.`,
+            `The sink queue is full (${queued + storing} spans waiting for ClickHouse). Retry later.`,
             { retriable: true },
           ),
         );
@@ -256,15 +361,15 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       return new Promise<SinkWriteResult>((resolve, reject) => {
         queue.push({ spans, resolve, reject });
         queued += spans.length;
-        if (queued >= maxSpans) void flushNow();
-        else timer ??= setTimeout(() => void flushNow(), maxWaitMs);
+        if (queued >= maxSpans) void kick();
+        else timer ??= setTimeout(() => void kick(), maxWaitMs);
       });
     },
-    flush: () => flushNow(),
+    flush: () => flushAll(),
     storedBatches: () => storedCount,
     async close() {
       closed = true;
-      await flushNow();
+      await flushAll();
     },
   };
 }

@@ -1,0 +1,38 @@
+// Child process of bench/ingest.js. HM_BENCH_INGEST_ROLE=embedded starts the embedded server (chDB in
+// HM_DATA_DIR, the rest of the configuration from the environment); =bare starts a node:http server
+// that only reads each body and answers 200 (the baseline). Sends { url } to the parent over IPC and
+// answers { rss } (bytes) when asked, so the parent can sample the server's memory.
+import http from 'node:http';
+
+const role = process.env.HM_BENCH_INGEST_ROLE ?? 'embedded';
+let stop;
+if (role === 'bare') {
+  const server = http.createServer((req, res) => {
+    let bytes = 0;
+    req.on('data', (c) => (bytes += c.length));
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/x-protobuf', 'x-bytes': String(bytes) });
+      res.end();
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise((r) => server.listen(0, '127.0.0.1', r));
+  process.send({ url: `http://127.0.0.1:${server.address().port}` });
+  stop = () => new Promise((r) => server.close(r));
+} else {
+  const { loadConfig } = await import('../pipeline/dist/config.js');
+  const { startEmbedded } = await import('../pipeline/dist/embedded.js');
+  const { createLogger } = await import('../pipeline/dist/logger.js');
+  const config = loadConfig(process.env, { port: 0, host: '127.0.0.1' });
+  const server = await startEmbedded(config, createLogger(config.logLevel));
+  process.send({ url: server.receiver.url });
+  stop = () => server.stop();
+}
+process.on('message', async (m) => {
+  if (m === 'rss') process.send({ rss: process.memoryUsage().rss });
+  if (m === 'stop') {
+    await stop();
+    process.send({ stopped: true });
+    process.exit(0);
+  }
+});

@@ -1,0 +1,211 @@
+// Benchmark: embedded OTLP/HTTP ingest. Starts the embedded server (chDB in a temp folder, rollups and
+// dedup on) in a child process and drives it with HM_BENCH_INGEST_CONNECTIONS keep-alive connections
+// sending protobuf export requests of 500 spans (40 % LLM / 60 % tool calls, 200 sessions), until
+// HM_BENCH_INGEST_SPANS spans are stored. Prints the rate in windows as stored spans grow, the p95
+// request latency, the server's peak RSS, and the same load against a bare node:http server that only
+// reads the bodies (the baseline, for HM_BENCH_INGEST_BASELINE_S seconds), with the ratio.
+// A 503 (queue full) is retried after a short pause with the same body, as an exporter would.
+// Run: HM_BENCH=ingest npm run bench   (smoke test: HM_BENCH_INGEST_SPANS=200000)
+// HM_ALERTS (default on) passes through to the server; HM_BENCH_INGEST_ALERTS=both runs on and off.
+import { fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequestStream } from './ingest-requests.js';
+
+const SPANS = Number(process.env.HM_BENCH_INGEST_SPANS ?? 10_000_000);
+const CONNECTIONS = Number(process.env.HM_BENCH_INGEST_CONNECTIONS ?? 12);
+const WINDOWS = Number(process.env.HM_BENCH_INGEST_WINDOWS ?? 10);
+const BASELINE_S = Number(process.env.HM_BENCH_INGEST_BASELINE_S ?? 5);
+const ALERTS = process.env.HM_BENCH_INGEST_ALERTS ?? process.env.HM_ALERTS ?? 'on';
+const RETRY_PAUSE_MS = 250;
+const serverScript = fileURLToPath(new URL('./ingest-server.js', import.meta.url));
+
+const load1 = () => os.loadavg()[0];
+const q = (xs, p) => xs[Math.min(xs.length - 1, Math.floor(p * xs.length))] ?? 0;
+const fmt = (n) => Math.round(n).toLocaleString('en-US');
+
+function startChild(role, env) {
+  const child = fork(serverScript, [], {
+    env: { ...process.env, ...env, HM_BENCH_INGEST_ROLE: role },
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const waiters = [];
+  child.on('message', (m) => waiters.shift()?.(m));
+  const ask = (msg) =>
+    new Promise((resolve) => {
+      waiters.push(resolve);
+      if (msg !== undefined) child.send(msg);
+    });
+  const ready = ask();
+  return {
+    child,
+    url: ready.then((m) => m.url),
+    rss: async () => (await ask('rss')).rss,
+    stop: async () => {
+      await ask('stop');
+    },
+  };
+}
+
+/** Sends one body; resolves { status, ms }. */
+function post(agent, url, body) {
+  return new Promise((resolve, reject) => {
+    const t = performance.now();
+    const req = http.request(
+      url + '/v1/traces',
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/x-protobuf', 'content-length': body.length },
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode, ms: performance.now() - t }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/**
+ * Drives `url` with CONNECTIONS loops until `until()` says stop. Calls `onWindow` every `windowSpans`
+ * accepted spans with the window's rate. Returns totals and latencies.
+ */
+async function drive(url, { until, windowSpans, onWindow }) {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS });
+  const gen = createRequestStream();
+  const latencies = [];
+  let accepted = 0;
+  let retries = 0;
+  let windowStart = performance.now();
+  let windowAccepted = 0;
+  const t0 = performance.now();
+  async function loop() {
+    while (!until(accepted, performance.now() - t0)) {
+      const body = gen.next();
+      for (;;) {
+        const r = await post(agent, url, body);
+        latencies.push(r.ms);
+        if (r.status === 200) break;
+        if (r.status !== 503) throw new Error(`unexpected HTTP ${r.status}`);
+        retries++;
+        await new Promise((res) => setTimeout(res, RETRY_PAUSE_MS));
+      }
+      accepted += gen.perRequest;
+      windowAccepted += gen.perRequest;
+      if (windowSpans && windowAccepted >= windowSpans) {
+        const now = performance.now();
+        onWindow?.({ spans: accepted, rate: (windowAccepted / (now - windowStart)) * 1000 });
+        windowStart = now;
+        windowAccepted = 0;
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: CONNECTIONS }, loop));
+  const seconds = (performance.now() - t0) / 1000;
+  agent.destroy();
+  latencies.sort((a, b) => a - b);
+  return { accepted, seconds, rate: accepted / seconds, p95: q(latencies, 0.95), retries };
+}
+
+// Baseline: a bare node:http server reading the same bodies.
+const bare = startChild('bare', {});
+const bareRun = await drive(await bare.url, { until: (_n, ms) => ms >= BASELINE_S * 1000 });
+await bare.stop();
+console.log(
+  `bare node:http reading the bodies: ${fmt(bareRun.rate)} spans/s, p95 ${bareRun.p95.toFixed(1)} ms (${CONNECTIONS} connections, ${BASELINE_S} s)`,
+);
+
+async function runEmbedded(alerts) {
+  const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-'));
+  const server = startChild('embedded', {
+    HM_DATA_DIR: dataDir,
+    HM_ALERTS: alerts,
+    HM_AUTH: 'off',
+    HM_LOG_LEVEL: process.env.HM_LOG_LEVEL ?? 'error', // alerts firing on the bench's spend are not news
+  });
+  const url = await server.url;
+  let peakRss = 0;
+  const sampler = setInterval(() => {
+    void server.rss().then((r) => (peakRss = Math.max(peakRss, r)));
+  }, 1000);
+  const windows = [];
+  console.log(`embedded (alerts ${alerts}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`);
+  const run = await drive(url, {
+    until: (n) => n >= SPANS,
+    windowSpans: Math.max(500, Math.floor(SPANS / WINDOWS)),
+    onWindow: (w) => {
+      windows.push(w);
+      console.log(`  stored ${fmt(w.spans).padStart(11)}: ${fmt(w.rate).padStart(7)} spans/s`);
+    },
+  });
+  clearInterval(sampler);
+  peakRss = Math.max(peakRss, await server.rss());
+  await server.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  // The first window includes the server's warm-up (JIT, first parts); the flatness compares the
+  // second window with the last, so it measures the effect of stored data, not of start-up.
+  const first = windows[Math.min(1, windows.length - 1)]?.rate ?? run.rate;
+  const last = windows.at(-1)?.rate ?? run.rate;
+  console.log(
+    `  ${fmt(run.rate)} spans/s overall, p95 ${run.p95.toFixed(0)} ms, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB, ${run.retries} retried 503s, ratio to bare ${(run.rate / bareRun.rate).toFixed(3)}`,
+  );
+  return { ...run, peakRss, flatness: last / first };
+}
+
+const modes = ALERTS === 'both' ? ['off', 'on'] : [ALERTS];
+const results = [];
+for (const alerts of modes) results.push({ alerts, ...(await runEmbedded(alerts)) });
+
+const result = (id, label, value, unit, baseline, baselineLabel, aim, met) =>
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ id, label, value, unit, baseline, baselineLabel, aim, met, load: Number(load1().toFixed(2)) })}`,
+  );
+for (const r of results) {
+  const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
+  const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
+  result(
+    `ingest-embedded${suffix}`,
+    `embedded OTLP/HTTP ingest into chDB (${cond})`,
+    Math.round(r.rate),
+    'spans/s',
+    Math.round(bareRun.rate),
+    'bare node:http server reading the same bodies',
+    '>= 50000',
+    r.rate >= 50_000,
+  );
+  result(
+    `ingest-p95-ms${suffix}`,
+    `p95 request latency, 500 spans per request (${cond})`,
+    Number(r.p95.toFixed(1)),
+    'ms',
+    Number(bareRun.p95.toFixed(1)),
+    'bare node:http server',
+    '<= 250',
+    r.p95 <= 250,
+  );
+  result(
+    `ingest-rss-mb${suffix}`,
+    `peak server RSS under sustained ingest (${cond})`,
+    Math.round(r.peakRss / 2 ** 20),
+    'MB',
+    null,
+    '',
+    'printed; bounded',
+    true,
+  );
+  result(
+    `ingest-flatness${suffix}`,
+    `rate in the last window / rate in the second window (${cond})`,
+    Number(r.flatness.toFixed(3)),
+    'ratio',
+    null,
+    '',
+    '>= 0.8',
+    r.flatness >= 0.8,
+  );
+}

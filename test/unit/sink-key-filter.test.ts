@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { createKeyFilter } from '../../pipeline/src/sink/key-filter.js';
+
+const key = (i: number): string =>
+  `${(i % 200).toString(16).padStart(32, '0')}:${i.toString(16).padStart(16, '0')}`;
+
+describe('key filter (Bloom filter of stored span keys)', () => {
+  it('never answers "new" for a key it was given', () => {
+    const filter = createKeyFilter(2 ** 16);
+    for (let i = 0; i < 20_000; i++) filter.add(key(i));
+    for (let i = 0; i < 20_000; i++) expect(filter.mightHave(key(i))).toBe(true);
+    expect(filter.size).toBe(20_000);
+  });
+
+  it('answers "new" for most keys it was not given, within the false-positive bound', () => {
+    // 10 bits per key, 4 hashes: about 1.2 % false "maybe"; allow 3 %.
+    const filter = createKeyFilter(10 * 10_000);
+    for (let i = 0; i < 10_000; i++) filter.add(key(i));
+    let maybe = 0;
+    for (let i = 10_000; i < 110_000; i++) if (filter.mightHave(key(i))) maybe++;
+    expect(maybe / 100_000).toBeLessThan(0.03);
+  });
+
+  it('starts empty', () => {
+    const filter = createKeyFilter(1024);
+    expect(filter.mightHave(key(1))).toBe(false);
+    expect(filter.size).toBe(0);
+  });
+});
