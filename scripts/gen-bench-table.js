@@ -47,7 +47,7 @@ export function renderTable(results) {
     const baseline =
       r.baseline === null || r.baseline === undefined
         ? '—'
-        : `${num(r.baseline)} ${r.unit ?? ''} (${r.baselineLabel ?? ''})`;
+        : `${num(r.baseline)} ${r.baselineUnit ?? r.unit ?? ''} (${r.baselineLabel ?? ''})`;
     rows.push(
       `| ${r.label ?? r.id} (\`${r.id}\`) | ${num(r.value)} ${r.unit ?? ''} | ${baseline} | ${r.aim ?? '—'} | ${
         r.met === true ? 'yes' : r.met === false ? 'no' : '—'

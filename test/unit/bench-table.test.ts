@@ -21,6 +21,7 @@ describe('scripts/gen-bench-table.js', () => {
     const log = [
       'noise',
       'BENCH_RESULT {"id":"decode-price","label":"decode + price","value":1000,"unit":"spans/s","baseline":9000,"baselineLabel":"toObject","aim":">= 150000","met":false,"load":1.5}',
+      'BENCH_RESULT {"id":"cli-ratio","label":"ratio","value":2.5,"unit":"x","baseline":214,"baselineUnit":"ms","baselineLabel":"curl","aim":"<= 2","met":false,"load":1}',
       'BENCH_RESULT {"id":"sdk-toolcall","label":"toolCall","value":9.25,"unit":"µs","baseline":8.5,"baselineLabel":"bare span","aim":"<= 1.5x","met":true,"load":0.4}',
       'BENCH_RESULT {"id":"decode-price","label":"decode + price","value":160000,"unit":"spans/s","baseline":25000,"baselineLabel":"toObject","aim":">= 150000","met":true,"load":0.3}',
     ].join('\n');
@@ -37,6 +38,7 @@ describe('scripts/gen-bench-table.js', () => {
       '| toolCall (`sdk-toolcall`) | 9.25 µs | 8.5 µs (bare span) | <= 1.5x | yes | 0.4 |',
     );
     expect(out).not.toContain('| 1,000 spans/s');
+    expect(out).toContain('| ratio (`cli-ratio`) | 2.5 x | 214 ms (curl) | <= 2 | no | 1 |');
   });
 
   it('refuses a README without the markers and output without results, changing nothing', () => {
