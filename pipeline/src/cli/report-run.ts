@@ -4,9 +4,11 @@ import { storeOptions, type Config } from '../config.js';
 import { formatRows, type OutputFormat } from '../report/format.js';
 import { parseTolerance, parseWindow } from '../report/params.js';
 import { reportSchema } from '../report/schema.js';
-import { fetchReport, findServer } from '../report/remote.js';
+import { PipelineError } from '../errors.js';
+import { findServer, remoteError } from '../report/remote.js';
 import { NEEDS_DETECTION, type ReportName } from '../report/names.js';
 import type { ReportRequest } from '../report/service.js';
+import { isHarnessMeterAnswer, requestReport } from './report-request.js';
 import { localStoreExists, noServerNoData, UsageError, type CliContext } from './common.js';
 import type { ReportFlags, ReportSpec } from './report-commands.js';
 
@@ -55,14 +57,46 @@ function orderRows(
   });
 }
 
+/**
+ * The rows from a running server, or `undefined` when none answers at HM_API_URL. The report is
+ * asked for straight away; only an answer that is not harness-meter's costs a `/healthz` check,
+ * which decides, as it always did, between that server's error and the local folder.
+ */
+async function remoteRows(
+  config: Config,
+  name: ReportName,
+  req: ReportRequest,
+): Promise<Row[] | undefined> {
+  const answer = await requestReport(config.apiUrl, name, req, config.apiKey);
+  if (answer.kind === 'no-server') return undefined;
+  if (answer.kind === 'no-answer')
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `The harness-meter server at ${config.apiUrl} did not answer (${answer.error.message}). Is it still running?`,
+      { retriable: true, cause: answer.error },
+    );
+  if (!isHarnessMeterAnswer(answer.json) && !(await findServer(config.apiUrl))) return undefined;
+  if (answer.json === undefined)
+    throw new PipelineError(
+      'SERVER_UNREACHABLE',
+      `${config.apiUrl} answered HTTP ${answer.status} with something that is not harness-meter's JSON (${JSON.stringify(answer.text.slice(0, 120))}): is HM_API_URL the harness-meter server?`,
+    );
+  const body = (typeof answer.json === 'object' && answer.json !== null ? answer.json : {}) as {
+    rows?: Row[];
+    error?: string;
+  };
+  if (answer.status < 200 || answer.status > 299)
+    throw remoteError(config.apiUrl, answer.status, body.error);
+  return body.rows ?? [];
+}
+
 async function readRows(
   config: Config,
   name: ReportName,
   req: ReportRequest,
 ): Promise<{ rows: Row[]; via: string | null }> {
-  if (await findServer(config.apiUrl)) {
-    return { rows: await fetchReport(config.apiUrl, name, req, config.apiKey), via: config.apiUrl };
-  }
+  const remote = await remoteRows(config, name, req);
+  if (remote) return { rows: remote, via: config.apiUrl };
   // No server: read the folder, but never create one by accident.
   if (!localStoreExists(config)) throw noServerNoData(config);
   // Only here: a report from a running server needs none of the store, detection or prices.
@@ -113,6 +147,14 @@ export async function runOne(ctx: CliContext, spec: ReportSpec, flags: ReportFla
   const ordered = flags.order ? orderRows(rows, spec, flags.by, flags.order) : rows;
   const title =
     spec.by !== undefined ? `${spec.name} by ${flags.by ?? spec.by[0] ?? ''}` : spec.name;
+  if (format === 'json' && via !== null) {
+    // A server's rows are already machine rows (reportApi in report/service.ts applies
+    // reportEnvelope): printed as they came, not converted a second time (thousands of rows cost
+    // the CLI tens of ms; issue 17). The envelope is formatRows' JSON one, field for field.
+    const envelope = { report: spec.name, since: req.since, until: req.until, rows: ordered };
+    ctx.io.out(JSON.stringify(envelope, null, 2) + '\n');
+    return;
+  }
   const columns = Number(ctx.io.env.COLUMNS);
   ctx.io.out(
     formatRows(spec.name, ordered, format, {
