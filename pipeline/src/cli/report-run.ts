@@ -59,8 +59,9 @@ function orderRows(
 
 /**
  * The rows from a running server, or `undefined` when none answers at HM_API_URL. The report is
- * asked for straight away; only an answer that is not harness-meter's costs a `/healthz` check,
- * which decides, as it always did, between that server's error and the local folder.
+ * asked for straight away; only an answer that is not harness-meter's (or none after connecting)
+ * costs a `/healthz` check, which decides, as it always did, between that server's error and the
+ * local folder.
  */
 async function remoteRows(
   config: Config,
@@ -69,13 +70,15 @@ async function remoteRows(
 ): Promise<Row[] | undefined> {
   const answer = await requestReport(config.apiUrl, name, req, config.apiKey);
   if (answer.kind === 'no-server') return undefined;
+  // Anything but harness-meter's answer: /healthz decides between this server and the folder.
+  const ours = answer.kind === 'http' && isHarnessMeterAnswer(answer.json);
+  if (!ours && !(await findServer(config.apiUrl))) return undefined;
   if (answer.kind === 'no-answer')
     throw new PipelineError(
       'SERVER_UNREACHABLE',
       `The harness-meter server at ${config.apiUrl} did not answer (${answer.error.message}). Is it still running?`,
       { retriable: true, cause: answer.error },
     );
-  if (!isHarnessMeterAnswer(answer.json) && !(await findServer(config.apiUrl))) return undefined;
   if (answer.json === undefined)
     throw new PipelineError(
       'SERVER_UNREACHABLE',
