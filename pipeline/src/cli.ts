@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { CommanderError } from 'commander';
 import { createContext, EXIT, UsageError, type CliIo } from './cli/common.js';
-import { createProgram } from './cli/program.js';
+import { createProgramOf } from './cli/program-shell.js';
 
 /** The version of this package (its package.json, next to dist/). */
 export function cliVersion(): string {
@@ -45,7 +45,15 @@ export function describeFailure(e: unknown): { message: string; code: number } {
 
 /** Runs the CLI on `argv` (without node and the script); resolves to the exit code. */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
-  const program = createProgram(createContext(io), cliVersion());
+  const ctx = createContext(io);
+  // `report …` (the command run most, often from scripts) loads the report group alone; every
+  // other command, and the root's help, the whole program.
+  const program =
+    argv[0] === 'report'
+      ? createProgramOf(ctx, cliVersion(), [
+          (await import('./cli/report-commands.js')).registerReportCommands,
+        ])
+      : (await import('./cli/program.js')).createProgram(ctx, cliVersion());
   // `help report cost` is `report cost --help` (commander's help command reads one level).
   const args = argv[0] === 'help' && argv.length > 2 ? [...argv.slice(1), '--help'] : [...argv];
   try {
