@@ -3,7 +3,8 @@
 // started on a folder holding HM_BENCH_CLI_SPANS spans (default 2,600,000, generated inside chDB by
 // bench/lib/store-load.js) and `harness-meter report cost-per-pr --json` (HM_API_URL set) is timed
 // beside the same request with curl (median of 5 each, after one warm-up), and with fetch in a fresh
-// node process for reference. Run: HM_BENCH=cli npm run bench (small: HM_BENCH_CLI_SPANS=100000).
+// node process for reference (HM_BENCH_CLI_BEFORE: another build's CLI too, for a before/after).
+// Run: HM_BENCH=cli npm run bench (small: HM_BENCH_CLI_SPANS=100000).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
@@ -46,12 +47,17 @@ const server = await startServer(dataDir, { HM_ALERTS: 'off' });
 const url = `${server.url}/api/v1/reports/${REPORT}?since=30d`;
 const env = { ...process.env, HM_API_URL: server.url, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '' };
 const cliArgs = [CLI, 'report', REPORT, '--json', '-s', '30d'];
+// HM_BENCH_CLI_BEFORE=/path/to/other/pipeline/dist/cli.js: that build too, on the same server.
+const BEFORE = process.env.HM_BENCH_CLI_BEFORE;
 let curl;
 let cliMs;
 let fetchMs;
+let beforeMs;
 try {
   wallMs(process.execPath, cliArgs, env); // warm-up: the server's first report
   cliMs = timeRuns(5, () => wallMs(process.execPath, cliArgs, env));
+  if (BEFORE)
+    beforeMs = timeRuns(5, () => wallMs(process.execPath, [BEFORE, ...cliArgs.slice(1)], env));
   fetchMs = timeRuns(5, () =>
     wallMs(process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then((r) => r.text())`]),
   );
@@ -72,6 +78,9 @@ console.log(
   `report ${REPORT} at ${SPANS.toLocaleString()} stored: CLI ${cliMs.toFixed(0)} ms; curl ${curl === undefined ? 'n/a' : `${curl.toFixed(0)} ms`}; ` +
     `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of 5)`,
 );
+
+if (beforeMs !== undefined)
+  console.log(`the same report with ${BEFORE}: ${beforeMs.toFixed(0)} ms (median of 5)`);
 
 benchResult({
   id: 'cli-help-ms',
