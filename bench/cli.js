@@ -2,8 +2,9 @@
 // (median of HM_BENCH_CLI_RUNS, default 10) beside `node -e 0` in the same run; then a server is
 // started on a folder holding HM_BENCH_CLI_SPANS spans (default 2,600,000, generated inside chDB by
 // bench/lib/store-load.js) and `harness-meter report cost-per-pr --json` (HM_API_URL set) is timed
-// beside the same request with curl (median of 5 each, after one warm-up), and with fetch in a fresh
-// node process for reference (HM_BENCH_CLI_BEFORE: another build's CLI too, for a before/after).
+// beside the same request with curl and with fetch in a fresh node process (median of 5 each,
+// interleaved round by round, after one warm-up); HM_BENCH_CLI_BEFORE names another build's CLI to
+// time in the same rounds, for a before/after.
 // Run: HM_BENCH=cli npm run bench (small: HM_BENCH_CLI_SPANS=100000).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -49,34 +50,40 @@ const env = { ...process.env, HM_API_URL: server.url, HM_LOG_LEVEL: 'warn', HM_K
 const cliArgs = [CLI, 'report', REPORT, '--json', '-s', '30d'];
 // HM_BENCH_CLI_BEFORE=/path/to/other/pipeline/dist/cli.js: that build too, on the same server.
 const BEFORE = process.env.HM_BENCH_CLI_BEFORE;
-let curl;
-let cliMs;
-let fetchMs;
-let beforeMs;
+let hasCurl = true;
 try {
-  wallMs(process.execPath, cliArgs, env); // warm-up: the server's first report
-  cliMs = timeRuns(5, () => wallMs(process.execPath, cliArgs, env));
-  if (BEFORE)
-    beforeMs = timeRuns(5, () => wallMs(process.execPath, [BEFORE, ...cliArgs.slice(1)], env));
-  fetchMs = timeRuns(5, () =>
+  execFileSync('curl', ['--version'], { stdio: 'ignore' });
+} catch {
+  hasCurl = false;
+}
+// Each client runs once per round, in turn, so all of them meet the server in the same state
+// (after a bulk load it is still merging parts: timing one client after the other favoured the last).
+const clients = {
+  cli: () => wallMs(process.execPath, cliArgs, env),
+  fetch: () =>
     wallMs(process.execPath, ['-e', `fetch(${JSON.stringify(url)}).then((r) => r.text())`]),
-  );
-  try {
-    execFileSync('curl', ['--version'], { stdio: 'ignore' });
-    curl = timeRuns(5, () => wallMs('curl', ['-sf', '-o', '/dev/null', url]));
-  } catch {
-    curl = undefined;
-  }
+  ...(BEFORE ? { before: () => wallMs(process.execPath, [BEFORE, ...cliArgs.slice(1)], env) } : {}),
+  ...(hasCurl ? { curl: () => wallMs('curl', ['-sf', '-o', '/dev/null', url]) } : {}),
+};
+const times = Object.fromEntries(Object.keys(clients).map((k) => [k, []]));
+try {
+  for (const run of Object.values(clients)) run(); // warm-up: the server's first report
+  for (let round = 0; round < 5; round++)
+    for (const [name, run] of Object.entries(clients)) times[name].push(run());
 } finally {
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
 }
+const cliMs = median(times.cli);
+const fetchMs = median(times.fetch);
+const curl = hasCurl ? median(times.curl) : undefined;
+const beforeMs = BEFORE ? median(times.before) : undefined;
 const baseline = curl ?? fetchMs;
 const baselineLabel =
   curl !== undefined ? 'the same request with curl' : 'fetch in a fresh node process';
 console.log(
   `report ${REPORT} at ${SPANS.toLocaleString()} stored: CLI ${cliMs.toFixed(0)} ms; curl ${curl === undefined ? 'n/a' : `${curl.toFixed(0)} ms`}; ` +
-    `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of 5)`,
+    `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of 5, interleaved)`,
 );
 
 if (beforeMs !== undefined)
