@@ -15,7 +15,7 @@ export function layout(spans, start, end) {
   return { sessions, gap };
 }
 
-export async function insertSpans(client, db, { spans, prs, start, end, from = 0 }) {
+export async function insertSpans(client, db, { spans, prs, start, end, from = 0, onChunk }) {
   const { gap } = layout(spans, start, end);
   for (let at = from; at < spans; at += CHUNK) {
     await client.command({
@@ -55,6 +55,7 @@ export async function insertSpans(client, db, { spans, prs, start, end, from = 0
         count: Math.min(CHUNK, spans - at),
       },
     });
+    onChunk?.();
   }
 }
 

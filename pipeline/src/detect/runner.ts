@@ -9,6 +9,7 @@ import {
 import { silentLogger, type Logger } from '../logger.js';
 import { computeCost, type PriceBook } from '../price/index.js';
 import { priceFindings, type UnitPrices } from './cost.js';
+import { startBackgroundPrelink } from './prelink.js';
 import {
   findRedundancy,
   type CallClass,
@@ -217,6 +218,11 @@ export function startDetectStage(
     catchUpAllBelow?: number;
     /** @default DETECT_DEFAULTS.catchUpWaitMs */
     catchUpWaitMs?: number;
+    /**
+     * Re-link spend to PRs in the background after writes (detect/prelink.ts), so linked reports
+     * find little left to re-link. Needs `changes`. @default true
+     */
+    prelink?: boolean;
   } = {},
 ): DetectStage {
   const idleMs = opts.idleMs ?? DETECT_DEFAULTS.idleMs;
@@ -250,6 +256,10 @@ export function startDetectStage(
   // share the round in progress instead of queueing more, and when nothing was stored since the last
   // round began, that round's findings are current: nothing to scan.
   const changes = opts.changes ?? (() => Number.NaN);
+  const prelink =
+    opts.changes !== undefined && opts.prelink !== false
+      ? startBackgroundPrelink(client, db, opts.changes, log)
+      : undefined;
   // A large backlog is not waited for: the report gets what is stored once the wait is over.
   let catchingUp: Promise<void> | undefined;
   let scannedAt: number | undefined;
@@ -286,7 +296,7 @@ export function startDetectStage(
     async stop() {
       clearInterval(timer);
       abort.abort();
-      await running;
+      await Promise.all([running, prelink?.stop()]);
     },
   };
 }
