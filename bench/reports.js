@@ -69,11 +69,20 @@ const detect = startDetectStage(client, DB, book, silentLogger, {
   changes: () => stored,
   prelink: process.env.HM_BENCH_PRELINK !== 'off',
 });
+// The PR facts are imported first (import-prs), then the spans arrive in batches of
+// HM_BENCH_REPORT_CHUNK (default 100,000) spans, as a backfill through a server would store them.
 const t0 = performance.now();
-const gen = { spans: SPANS, prs: PRS, start: START, end: END, onChunk: () => stored++ };
-await insertSpans(client, DB, gen);
+const gen = {
+  spans: SPANS,
+  prs: PRS,
+  start: START,
+  end: END,
+  chunk: Number(process.env.HM_BENCH_REPORT_CHUNK ?? 100_000),
+  onChunk: () => stored++,
+};
 await insertPrEvents(client, DB, gen);
 stored++;
+await insertSpans(client, DB, gen);
 const genS = (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');

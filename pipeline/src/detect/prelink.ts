@@ -5,11 +5,14 @@ export const PRELINK_DEFAULTS = {
   /** How often the background re-link looks at the write counter. */
   intervalMs: 500,
   /** A pass starts once writes have been quiet this long… */
-  quietMs: 1_000,
+  quietMs: 500,
   /** …or this long after the first write it has not re-linked yet (a steady stream of writes). */
-  maxWaitMs: 5_000,
-  /** Work per pass: a report waiting behind a pass waits for at most this much. */
-  limit: { hours: 200, repos: 2 } satisfies PrelinkLimit,
+  maxWaitMs: 2_000,
+  /**
+   * Work per pass: a report waiting behind a pass waits for at most this much. A pass is a handful of
+   * statements, each queued behind the writer's inserts, so passes are few and take many hours each.
+   */
+  limit: { hours: 1_000, repos: 5 } satisfies PrelinkLimit,
 } as const;
 
 export interface BackgroundPrelink {
