@@ -15,9 +15,13 @@ export function layout(spans, start, end) {
   return { sessions, gap };
 }
 
-export async function insertSpans(client, db, { spans, prs, start, end, from = 0 }) {
+export async function insertSpans(
+  client,
+  db,
+  { spans, prs, start, end, from = 0, chunk = CHUNK, onChunk },
+) {
   const { gap } = layout(spans, start, end);
-  for (let at = from; at < spans; at += CHUNK) {
+  for (let at = from; at < spans; at += chunk) {
     await client.command({
       query: `INSERT INTO {db:Identifier}.spans
        (Timestamp, EndTimestamp, TraceId, SpanId, SpanName, span_type, operation, provider, request_model,
@@ -52,9 +56,10 @@ export async function insertSpans(client, db, { spans, prs, start, end, from = 0
         gap,
         prs,
         from: at,
-        count: Math.min(CHUNK, spans - at),
+        count: Math.min(chunk, spans - at),
       },
     });
+    onChunk?.();
   }
 }
 

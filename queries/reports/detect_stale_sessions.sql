@@ -1,10 +1,11 @@
--- detect: sessions idle for at least {idle_ms} whose newest span arrived after their last scan.
+-- detect: sessions idle for at least {idle_ms} whose newest span arrived after their last scan
+-- (session_activity: each session's newest span arrival, migration 0018).
 SELECT s.session_id AS session_id
 FROM
 (
-    SELECT session_id, max(ingested_at) AS last
-    FROM {db:Identifier}.spans
-    WHERE session_id != '' AND ingested_at >= now64(3) - toIntervalDay({days:UInt32})
+    SELECT session_id, max(a.last) AS last
+    FROM {db:Identifier}.session_activity AS a
+    WHERE a.last >= now64(3) - toIntervalDay({days:UInt32})
     GROUP BY session_id
     HAVING last <= now64(3) - toIntervalMillisecond({idle_ms:UInt64})
 ) AS s

@@ -68,23 +68,39 @@ async function command(
   });
 }
 
-/** What one re-link did: hours and repositories re-linked (`all`: the whole table). */
+/** What one re-link did: hours and repositories re-linked (`all`: the whole table; `more`: marks left). */
 export interface PrelinkPass {
   hours: number;
   repos: number;
   all: boolean;
+  more: boolean;
 }
 
-async function relink(client: ClickHouseClient, db: string): Promise<PrelinkPass> {
+/** At most this much work in one pass (a background pass); a report's pass re-links everything. */
+export interface PrelinkLimit {
+  hours: number;
+  repos: number;
+}
+
+async function relink(
+  client: ClickHouseClient,
+  db: string,
+  limit?: PrelinkLimit,
+): Promise<PrelinkPass> {
   const marks = await rows<{ id: string; kind: string; hour: string; repo: string }>(
     client,
     `SELECT toString(id) AS id, kind, toString(hour) AS hour, repo FROM {db:Identifier}.link_dirty`,
     { db },
   );
-  if (marks.length === 0) return { hours: 0, repos: 0, all: false };
-  const hours = [...new Set(marks.filter((m) => m.kind === 'hour').map((m) => m.hour))];
-  const repos = [...new Set(marks.filter((m) => m.kind === 'repo').map((m) => m.repo))];
-  const all = hours.length > ALL_HOURS_ABOVE;
+  if (marks.length === 0) return { hours: 0, repos: 0, all: false, more: false };
+  const allHours = [...new Set(marks.filter((m) => m.kind === 'hour').map((m) => m.hour))].sort();
+  const allRepos = [...new Set(marks.filter((m) => m.kind === 'repo').map((m) => m.repo))].sort();
+  // A bounded pass takes the oldest hours and the first repositories; the rest stay marked. Re-linking
+  // an hour with a marked repository's old lookups is harmless: that repository is re-linked later.
+  const hours = limit ? allHours.slice(0, limit.hours) : allHours;
+  const repos = limit ? allRepos.slice(0, limit.repos) : allRepos;
+  const more = hours.length < allHours.length || repos.length < allRepos.length;
+  const all = !limit && hours.length > ALL_HOURS_ABOVE;
   if (repos.length > 0) {
     const p = { db, repos, all: 0, until: FAR_FUTURE };
     await command(
@@ -110,12 +126,17 @@ async function relink(client: ClickHouseClient, db: string): Promise<PrelinkPass
       p,
     );
   await command(client, reportSql('prelink_usage.sql'), p);
-  // Only the markers read: one stored meanwhile is kept for the next pass.
+  // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
+  const doneHours = new Set(hours);
+  const doneRepos = new Set(repos);
+  const ids = marks
+    .filter((m) => (m.kind === 'hour' ? doneHours.has(m.hour) : doneRepos.has(m.repo)))
+    .map((m) => m.id);
   await command(client, 'DELETE FROM {db:Identifier}.link_dirty WHERE id IN {ids:Array(UUID)}', {
     db,
-    ids: marks.map((m) => m.id),
+    ids,
   });
-  return { hours: hours.length, repos: repos.length, all };
+  return { hours: hours.length, repos: repos.length, all, more };
 }
 
 /**
@@ -158,9 +179,15 @@ export function withPrelinked<T>(
 
 /**
  * Re-links what changed now (the same pass a linked report runs first), e.g. after a bulk import.
- * @example await prelinkNow(client, 'harness_meter');
+ * With `limit`, at most that many marked hours and repositories (oldest first): a background pass
+ * that keeps the queue short for reports; `more` says marks are left for the next pass.
+ * @example await prelinkNow(client, 'harness_meter', { hours: 200, repos: 2 });
  */
-export function prelinkNow(client: ClickHouseClient, db: string): Promise<PrelinkPass> {
+export function prelinkNow(
+  client: ClickHouseClient,
+  db: string,
+  limit?: PrelinkLimit,
+): Promise<PrelinkPass> {
   assertDatabaseName(db);
-  return enqueue(client, db, () => relink(client, db));
+  return enqueue(client, db, () => relink(client, db, limit));
 }

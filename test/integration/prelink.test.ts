@@ -5,10 +5,12 @@ import {
   insertPrFacts,
   linkageReport,
   migrateUp,
+  prelinkNow,
   prSessions,
   type ClickHouseClient,
   type PrCommitRow,
 } from '@harness-meter/queries';
+import { startBackgroundPrelink } from '../../pipeline/src/detect/index.js';
 import { openTempStore } from '../helpers/store.js';
 
 /**
@@ -190,5 +192,41 @@ describe('prelinked linkage reports (migration 0016)', () => {
     // As of day 5, PRs 11 to 40 had not opened: the links stored (as of now) would differ.
     const o = { db: DB, since: START, until: new Date(START.getTime() + 5 * DAY) };
     expect(await costPerPr(client, o)).toEqual(await costPerPr(client, { ...o, prelinked: false }));
+  });
+
+  it('bounded passes leave the rest marked, and reports re-link it', async () => {
+    await insertSessions(260, 300, 2);
+    await insertPrEvents(41, 45);
+    const first = await prelinkNow(client, DB, { hours: 2, repos: 0 });
+    expect(first).toMatchObject({ hours: 2, repos: 0, more: true });
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.link_dirty')).toBeGreaterThan(0);
+    // Spans and PR facts stored between passes; the report re-links what is left.
+    await insertSessions(300, 320, 9);
+    await insertTrailers(260, 320);
+    await prelinkNow(client, DB, { hours: 3, repos: 1 });
+    await expectSameReports();
+  });
+
+  it('the background re-link empties the marks after writes, without a report', async () => {
+    let stored = 0;
+    const bg = startBackgroundPrelink(client, DB, () => stored, undefined, {
+      intervalMs: 20,
+      quietMs: 50,
+      limit: { hours: 40, repos: 1 },
+    });
+    try {
+      await insertSessions(320, 360, 11);
+      await insertPrEvents(45, 48);
+      stored++;
+      const left = () => count('SELECT count() AS n FROM {db:Identifier}.link_dirty');
+      expect(await left()).toBeGreaterThan(0);
+      const deadline = Date.now() + 30_000;
+      while ((await left()) > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 50));
+      expect(await left()).toBe(0);
+    } finally {
+      await bg.stop();
+    }
+    await expectSameReports();
   });
 });

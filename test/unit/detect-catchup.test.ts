@@ -53,6 +53,7 @@ describe('detect catch-up before reports', () => {
       intervalMs: 3_600_000,
       catchUpAllBelow: 2,
       catchUpWaitMs: 10,
+      reportQuietMs: 0,
     });
     const caught = stage.catchUp().then(() => 'caught-up' as const);
     expect(await Promise.race([caught, settle(1_000)])).toBe('caught-up');
@@ -62,6 +63,24 @@ describe('detect catch-up before reports', () => {
     store.release();
     // The round goes on without anyone waiting: every stale session is read.
     await expect.poll(() => store.reads(), { timeout: 2_000 }).toBe(3);
+    await stage.stop();
+  });
+
+  it('holds off scanning while the report that stopped waiting reads', async () => {
+    const store = fakeStore(3);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+      reportQuietMs: 400,
+    });
+    const t0 = Date.now();
+    await stage.catchUp();
+    store.release();
+    await settle(150);
+    expect(store.reads()).toBe(1); // the report's quiet time: no new session read
+    await expect.poll(() => store.reads(), { timeout: 3_000 }).toBe(3);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
     await stage.stop();
   });
 

@@ -18,3 +18,5 @@ export {
   DETECT_DEFAULTS,
 } from './runner.js';
 export type { DetectStage } from './runner.js';
+export { startBackgroundPrelink, PRELINK_DEFAULTS } from './prelink.js';
+export type { BackgroundPrelink } from './prelink.js';

@@ -1,0 +1,2 @@
+DROP VIEW IF EXISTS {db:Identifier}.session_activity_mv;
+DROP TABLE IF EXISTS {db:Identifier}.session_activity;
