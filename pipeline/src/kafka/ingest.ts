@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import type { Message, Producer } from 'kafkajs';
 import type { KafkaConfig } from '../config.js';
 import {
   decodeLogsRequest,
@@ -76,20 +76,9 @@ export function createKafkaIngest(
         ? Buffer.from(encoding === 'json' ? body : Buffer.from(JSON.stringify(request)))
         : Buffer.from(encoding === 'protobuf' ? body : encodeTraceRequestProtobuf(request));
     const started = Date.now();
-    try {
-      await producer.send({
-        topic: cfg.otlpSpansTopic,
-        acks: -1,
-        messages: [{ value, ...identityHeaders(context) }],
-      });
-    } catch (err) {
-      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
-      throw new PipelineError(
-        'SINK_FAILED',
-        `Kafka did not accept the spans (${err instanceof Error ? err.message : String(err)}). Retry later.`,
-        { retriable: true, cause: err },
-      );
-    }
+    await sendOrRetryLater(producer, metrics, cfg.otlpSpansTopic, 'spans', [
+      { value, ...identityHeaders(context) },
+    ]);
     metrics.observe(
       'ingest_kafka_write_seconds',
       'Time for Kafka to acknowledge a request (acks=all).',
@@ -129,20 +118,9 @@ export function createKafkaLogsIngest(
           ? Buffer.from(body)
           : Buffer.from(JSON.stringify(parseLogsRequest(body, 'protobuf')))
         : Buffer.from(encoding === 'protobuf' ? body : encodeLogsRequestProtobuf(body));
-    try {
-      await producer.send({
-        topic: cfg.otlpLogsTopic,
-        acks: -1,
-        messages: [{ value, ...identityHeaders(context) }],
-      });
-    } catch (err) {
-      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
-      throw new PipelineError(
-        'SINK_FAILED',
-        `Kafka did not accept the logs (${err instanceof Error ? err.message : String(err)}). Retry later.`,
-        { retriable: true, cause: err },
-      );
-    }
+    await sendOrRetryLater(producer, metrics, cfg.otlpLogsTopic, 'logs', [
+      { value, ...identityHeaders(context) },
+    ]);
     metrics.inc(
       'ingest_log_events_total',
       'Agent events in OTLP logs written to Kafka.',
@@ -172,25 +150,12 @@ export function createKafkaMetricsIngest(
     const partial = { rejected: checked.rejected, message: checked.errors.slice(0, 5).join('; ') };
     if (checked.points.length === 0) return partial;
     const configured = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
-    try {
-      await producer.send({
-        topic: cfg.otlpMetricsTopic,
-        acks: -1,
-        messages: [
-          {
-            value: Buffer.from(body),
-            ...(encoding === configured ? {} : { headers: { [ENCODING_HEADER]: encoding } }),
-          },
-        ],
-      });
-    } catch (err) {
-      metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
-      throw new PipelineError(
-        'SINK_FAILED',
-        `Kafka did not accept the metrics (${err instanceof Error ? err.message : String(err)}). Retry later.`,
-        { retriable: true, cause: err },
-      );
-    }
+    await sendOrRetryLater(producer, metrics, cfg.otlpMetricsTopic, 'metrics', [
+      {
+        value: Buffer.from(body),
+        ...(encoding === configured ? {} : { headers: { [ENCODING_HEADER]: encoding } }),
+      },
+    ]);
     metrics.inc(
       'ingest_metric_points_total',
       'Metric data points in OTLP requests written to Kafka.',
@@ -198,4 +163,24 @@ export function createKafkaMetricsIngest(
     );
     return partial;
   };
+}
+
+/** Writes one request's messages with acks=all; a refusal is counted and answered 503 (retry later). */
+async function sendOrRetryLater(
+  producer: Producer,
+  metrics: Metrics,
+  topic: string,
+  what: string,
+  messages: Message[],
+): Promise<void> {
+  try {
+    await producer.send({ topic, acks: -1, messages });
+  } catch (err) {
+    metrics.inc('ingest_kafka_errors_total', 'Writes to Kafka that failed (answered 503).');
+    throw new PipelineError(
+      'SINK_FAILED',
+      `Kafka did not accept the ${what} (${err instanceof Error ? err.message : String(err)}). Retry later.`,
+      { retriable: true, cause: err },
+    );
+  }
 }
