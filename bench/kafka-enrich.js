@@ -33,21 +33,27 @@ if (!brokers) {
     .split('\n')
     .at(-1);
 }
+// HM_BENCH_KAFKA_BEFORE=0 skips the second pipeline run with the previous settings (a dedup read
+// per batch, no overlap of a partition's next batch with its insert).
+const BEFORE = process.env.HM_BENCH_KAFKA_BEFORE !== '0';
 const id = Date.now().toString(36);
-const config = loadConfig(
-  {
-    HM_KAFKA_BROKERS: brokers,
-    HM_KAFKA_TOPIC_OTLP_SPANS: `bench_otlp_${id}`,
-    HM_KAFKA_TOPIC_SESSION_SPANS: `bench_sessions_${id}`,
-    HM_KAFKA_TOPIC_DEAD_LETTERS: `bench_dlq_${id}`,
-    HM_KAFKA_GROUP_PREFIX: `bench-${id}`,
-    HM_KAFKA_PARTITIONS: '6',
-    HM_DATA_DIR: mkdtempSync(join(os.tmpdir(), 'hm-bench-data-')),
-    HM_BATCH_MAX_SPANS: process.env.HM_BATCH_MAX_SPANS ?? '20000',
-    HM_BATCH_MAX_WAIT_MS: process.env.HM_BATCH_MAX_WAIT_MS ?? '50',
-  },
-  { port: 0 },
-);
+/** Each pipeline run reads the same raw topic with its own groups, session topic and chDB folder. */
+const configFor = (run) =>
+  loadConfig(
+    {
+      HM_KAFKA_BROKERS: brokers,
+      HM_KAFKA_TOPIC_OTLP_SPANS: `bench_otlp_${id}`,
+      HM_KAFKA_TOPIC_SESSION_SPANS: `bench_sessions_${id}_${run}`,
+      HM_KAFKA_TOPIC_DEAD_LETTERS: `bench_dlq_${id}`,
+      HM_KAFKA_GROUP_PREFIX: `bench-${id}-${run}`,
+      HM_KAFKA_PARTITIONS: '6',
+      HM_DATA_DIR: mkdtempSync(join(os.tmpdir(), 'hm-bench-data-')),
+      HM_BATCH_MAX_SPANS: process.env.HM_BATCH_MAX_SPANS ?? '20000',
+      HM_BATCH_MAX_WAIT_MS: process.env.HM_BATCH_MAX_WAIT_MS ?? '50',
+    },
+    { port: 0 },
+  );
+const config = configFor('now');
 const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
 
 function request(i0) {
@@ -108,6 +114,7 @@ await admin.createTopics({
   topics: [
     config.kafka.otlpSpansTopic,
     config.kafka.sessionSpansTopic,
+    `bench_sessions_${id}_before`,
     config.kafka.deadLetterTopic,
   ].map((topic) => ({ topic, numPartitions: 6 })),
   waitForLeaders: true,
@@ -145,32 +152,53 @@ const bareEnd = await bareDone;
 await bare.disconnect();
 const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
 
-// harness-meter: repartition + enrich into chDB.
-phase('bare drain done; harness-meter');
+// harness-meter: repartition + enrich into chDB, with the current settings and (in the same run,
+// afterwards) the previous ones.
 const log = createLogger('warn');
-const pipeline = await startKafkaPipeline(config, ['enrich'], log);
-// Timed from when the consumers have joined their groups (store opened, migrations applied).
-const hmStart = performance.now();
-let stored = 0;
-let repartitionedAt = 0;
-let lastReport = Date.now();
-while (stored < SPANS) {
-  if (!repartitionedAt && pipeline.metrics.get('spans_repartitioned_total') >= SPANS)
-    repartitionedAt = performance.now();
-  if (Date.now() - lastReport > 10_000) {
-    lastReport = Date.now();
-    process.stderr.write(`kafka bench: ${stored} of ${SPANS} spans stored\n`);
+async function runPipeline(run, options) {
+  phase(`harness-meter (${run})`);
+  const pipeline = await startKafkaPipeline(configFor(run), ['enrich'], log, options);
+  // Timed from when the consumers have joined their groups (store opened, migrations applied).
+  const hmStart = performance.now();
+  // CPU of this process (JS thread, chDB's threads, GC): on a machine shared with other work the
+  // CPU per span is steadier than the wall-clock rate.
+  const cpuStart = process.cpuUsage();
+  let stored = 0;
+  let repartitionedAt = 0;
+  let lastReport = Date.now();
+  while (stored < SPANS) {
+    if (!repartitionedAt && pipeline.metrics.get('spans_repartitioned_total') >= SPANS)
+      repartitionedAt = performance.now();
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      process.stderr.write(`kafka bench: ${stored} of ${SPANS} spans stored\n`);
+    }
+    stored = pipeline.metrics.get('spans_stored_total');
+    await new Promise((r) => setTimeout(r, 20));
   }
-  stored = pipeline.metrics.get('spans_stored_total');
-  await new Promise((r) => setTimeout(r, 20));
+  const hmEnd = performance.now();
+  const cpu = process.cpuUsage(cpuStart);
+  repartitionedAt ||= hmEnd;
+  const summary = (await pipeline.metrics.render())
+    .split('\n')
+    .filter((l) => /insert_seconds_(sum|count)|batch_messages_(sum|count)/.test(l));
+  const stopStart = performance.now();
+  await pipeline.stop();
+  const stopMs = performance.now() - stopStart;
+  return {
+    rate: SPANS / ((hmEnd - hmStart) / 1000),
+    seconds: (hmEnd - hmStart) / 1000,
+    repartitionSeconds: (repartitionedAt - hmStart) / 1000,
+    summary,
+    stopMs,
+    cpuMicrosPerSpan: (cpu.user + cpu.system) / SPANS,
+  };
 }
-const hmEnd = performance.now();
-repartitionedAt ||= hmEnd;
-const hmRate = SPANS / ((hmEnd - hmStart) / 1000);
-const summary = (await pipeline.metrics.render())
-  .split('\n')
-  .filter((l) => /insert_seconds_(sum|count)|batch_messages_(sum|count)/.test(l));
-await pipeline.stop();
+const now = await runPipeline('now', {});
+const before = BEFORE
+  ? await runPipeline('before', { keyFilter: false, overlapInserts: false })
+  : undefined;
+const hmRate = now.rate;
 await admin.disconnect();
 if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
 
@@ -184,15 +212,20 @@ console.log(
 console.log(
   `baseline  bare kafkajs consumer drain: ${Math.round(bareRate).toLocaleString('en-US')} spans/s`,
 );
-console.log(
-  `harness-meter Kafka → repartition → enrich → chDB: ${Math.round(hmRate).toLocaleString('en-US')} spans/s`,
-);
+const describe = (what, r) => {
+  console.log(
+    `harness-meter Kafka → repartition → enrich → chDB (${what}): ${Math.round(r.rate).toLocaleString('en-US')} spans/s, ${r.cpuMicrosPerSpan.toFixed(1)} µs of process CPU per span`,
+  );
+  // Where the time goes: the Kafka side (decode, re-key, produce) alone, against the whole path.
+  console.log(
+    `  of which repartition (decode → session topic) done after ${r.repartitionSeconds.toFixed(1)} s of ${r.seconds.toFixed(1)} s: ${Math.round(SPANS / r.repartitionSeconds).toLocaleString('en-US')} spans/s; stop took ${Math.round(r.stopMs)} ms`,
+  );
+  for (const l of r.summary) console.log(`  ${l}`);
+};
+describe('now', now);
+if (before) describe('previous settings: a dedup read per batch, no overlap', before);
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
-// Where the time goes: the Kafka side (decode, re-key, produce) alone, against the whole path.
-console.log(
-  `  of which repartition (decode → session topic) done after ${((repartitionedAt - hmStart) / 1000).toFixed(1)} s of ${((hmEnd - hmStart) / 1000).toFixed(1)} s: ${Math.round(SPANS / ((repartitionedAt - hmStart) / 1000)).toLocaleString('en-US')} spans/s`,
-);
-for (const l of summary) console.log(`  ${l}`);
+if (before) console.log(`now / previous settings: ${(now.rate / before.rate).toFixed(2)}`);
 const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
   `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Consumer, Kafka, Producer } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, Producer } from 'kafkajs';
 import { loadConfig } from '../../pipeline/src/config.js';
 import { createYielder, makeStage, YIELD_EVERY_MS } from '../../pipeline/src/kafka/consumers.js';
 import {
@@ -65,6 +65,135 @@ describe('consumer stage', () => {
     f.crash(false);
     await settle();
     expect(f.calls.filter((c) => c === 'run')).toHaveLength(2);
+  });
+});
+
+/** A consumer whose eachBatch the test drives, recording commits, pauses and the disconnect. */
+function drivenKafka() {
+  const calls: string[] = [];
+  let eachBatch: ((p: EachBatchPayload) => Promise<void>) | undefined;
+  let crash: ((e: { payload: { error: Error; restart: boolean } }) => void) | undefined;
+  const consumer = {
+    events: { CRASH: 'consumer.crash' },
+    on: (_name: string, listener: typeof crash) => void (crash = listener),
+    connect: () => Promise.resolve(),
+    subscribe: () => Promise.resolve(),
+    run: (o: { eachBatch: typeof eachBatch }) => ((eachBatch = o.eachBatch), Promise.resolve()),
+    pause: () => void calls.push('pause'),
+    commitOffsets: (o: { partition: number; offset: string }[]) => (
+      calls.push(...o.map((c) => `commit ${c.partition}@${c.offset}`)),
+      Promise.resolve()
+    ),
+    disconnect: () => (calls.push('disconnect'), Promise.resolve()),
+  };
+  const batch = (partition: number, first: number, last: number) =>
+    eachBatch!({
+      batch: {
+        topic: 't',
+        partition,
+        messages: Array.from({ length: last - first + 1 }, (_, i) => ({
+          offset: String(first + i),
+        })),
+      },
+      resolveOffset: (o: string) => void calls.push(`resolve ${partition}@${o}`),
+      heartbeat: () => Promise.resolve(),
+      isRunning: () => true,
+      isStale: () => false,
+    } as unknown as EachBatchPayload);
+  return {
+    kafka: { consumer: () => consumer } as unknown as Kafka,
+    calls,
+    batch,
+    crash: () => crash?.({ payload: { error: new Error('boom'), restart: true } }),
+  };
+}
+
+/** A promise the test settles. */
+function later() {
+  let resolve!: () => void;
+  let reject!: (e: Error) => void;
+  const promise = new Promise<void>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+describe('overlapping a batch with its insert', () => {
+  it("hands a batch off at once, and commits each partition's batches in order, each after its own store", async () => {
+    const f = drivenKafka();
+    const stores = [later(), later(), later()];
+    let n = 0;
+    const stage = makeStage(
+      deps(f.kafka),
+      'g',
+      ['t'],
+      () => Promise.resolve({ stored: stores[n++]!.promise }),
+      { overlap: true },
+    );
+    await stage.start();
+    await f.batch(0, 0, 9); // returns before its store: the next fetch can go on
+    expect(f.calls).toEqual(['resolve 0@9']);
+    const second = f.batch(0, 10, 19);
+    let secondReturned = false;
+    void second.then(() => (secondReturned = true));
+    await f.batch(1, 0, 4); // another partition does not wait for partition 0
+    stores[1]!.resolve(); // the later batch is stored first: nothing is committed yet
+    stores[2]!.resolve();
+    await settle(10);
+    expect(secondReturned).toBe(false); // at most one batch per partition waits for its store
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toEqual(['commit 1@5']);
+    stores[0]!.resolve();
+    await second;
+    await settle(10);
+    expect(f.calls.filter((c) => c.startsWith('commit 0'))).toEqual(['commit 0@10', 'commit 0@20']);
+    await stage.stop();
+  });
+
+  it('after a failed store commits nothing more of that partition until the consumer restarts', async () => {
+    const f = drivenKafka();
+    const first = later();
+    let n = 0;
+    const stage = makeStage(
+      deps(f.kafka),
+      'g',
+      ['t'],
+      () => Promise.resolve({ stored: n++ === 0 ? first.promise : Promise.resolve() }),
+      { overlap: true },
+    );
+    await stage.start();
+    await f.batch(0, 0, 9);
+    const second = f.batch(0, 10, 19);
+    first.reject(new Error('stopping'));
+    await expect(second).rejects.toThrow('stopping');
+    // A later batch of the partition (stored fine) still must not commit past the lost one.
+    await expect(f.batch(0, 20, 29)).rejects.toThrow('stopping');
+    await settle(10);
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
+    f.crash(); // kafkajs restarts from the committed offset: batches chain afresh
+    await f.batch(0, 0, 9);
+    await settle(10);
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toEqual(['commit 0@10']);
+    await stage.stop();
+  });
+
+  it('stop stops fetching, waits for the handed-off batches to be stored and committed, then leaves', async () => {
+    const f = drivenKafka();
+    const store = later();
+    const stage = makeStage(
+      deps(f.kafka),
+      'g',
+      ['t'],
+      () => Promise.resolve({ stored: store.promise }),
+      {
+        overlap: true,
+      },
+    );
+    await stage.start();
+    await f.batch(0, 0, 9);
+    const stopping = stage.stop();
+    await settle(10);
+    expect(f.calls).toEqual(['resolve 0@9', 'pause']);
+    store.resolve();
+    await stopping;
+    expect(f.calls).toEqual(['resolve 0@9', 'pause', 'commit 0@10', 'disconnect']);
   });
 });
 

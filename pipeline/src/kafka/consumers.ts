@@ -172,16 +172,14 @@ export function createYielder(
   };
 }
 
-async function commit(consumer: Consumer, p: EachBatchPayload): Promise<void> {
-  const last = p.batch.messages.at(-1);
-  if (!last) return;
-  p.resolveOffset(last.offset);
+async function commitThrough(
+  consumer: Consumer,
+  topic: string,
+  partition: number,
+  lastOffset: string,
+): Promise<void> {
   await consumer.commitOffsets([
-    {
-      topic: p.batch.topic,
-      partition: p.batch.partition,
-      offset: (BigInt(last.offset) + 1n).toString(),
-    },
+    { topic, partition, offset: (BigInt(lastOffset) + 1n).toString() },
   ]);
 }
 
@@ -191,12 +189,28 @@ export interface Stage {
   stop(): Promise<void>;
 }
 
-/** A consumer group whose batches `handle` processes; offsets are committed after `handle` resolves. */
+/**
+ * What a handler returns: nothing when the batch's results are durable as it resolves, or
+ * `stored`, which resolves once they are (the batch's offsets are committed only then).
+ */
+export type Handoff = void | { stored: Promise<void> };
+
+export interface StageOptions {
+  /**
+   * Return from a batch once it is handed off, so that the next fetch, decode and pricing run while
+   * its `stored` is awaited; one batch per partition waits that way, and offsets are committed in
+   * order, each after its own `stored` and every earlier one. @default false
+   */
+  overlap?: boolean;
+}
+
+/** A consumer group whose batches `handle` processes; offsets are committed after what `handle` wrote is durable. */
 export function makeStage(
   deps: StageDeps,
   groupId: string,
   topics: string[],
-  handle: (c: Consumer, p: EachBatchPayload) => Promise<void>,
+  handle: (c: Consumer, p: EachBatchPayload) => Promise<Handoff>,
+  stageOptions: StageOptions = {},
 ): Stage {
   const consumer = deps.kafka.consumer({
     groupId,
@@ -214,7 +228,11 @@ export function makeStage(
       restartOnFailure: () => Promise.resolve(true),
     },
   });
+  /** Per partition, the last handed-off batch's store-and-commit (overlap only). */
+  let pendingCommits = new Map<string, Promise<void>>();
   consumer.on(consumer.events.CRASH, (e) => {
+    // The restarted consumer fetches from the committed offsets: earlier hand-offs no longer chain.
+    pendingCommits = new Map();
     deps.metrics.inc(
       'consumer_crashes_total',
       'Consumer crashes (the consumer restarts and rejoins).',
@@ -232,6 +250,16 @@ export function makeStage(
     if (!e.payload.restart) scheduleRestart();
   });
   let stopped = false;
+  /** eachBatch calls and pending commits still running: stop() waits for them before leaving. */
+  const inFlight = new Set<Promise<unknown>>();
+  const track = <T>(work: Promise<T>): Promise<T> => {
+    inFlight.add(work);
+    void work.then(
+      () => inFlight.delete(work),
+      () => inFlight.delete(work),
+    );
+    return work;
+  };
   let restarts = 0;
   let restartTimer: NodeJS.Timeout | undefined;
   function scheduleRestart(): void {
@@ -252,47 +280,101 @@ export function makeStage(
         });
     }, delay);
   }
+  const observe = (p: EachBatchPayload, started: number): void => {
+    deps.metrics.observe(
+      'batch_messages',
+      'Messages per consumed batch.',
+      p.batch.messages.length,
+      { group: groupId },
+    );
+    deps.metrics.observe(
+      'batch_seconds',
+      'Time to process and commit a batch.',
+      (Date.now() - started) / 1000,
+      { group: groupId },
+    );
+    deps.metrics.inc(
+      'messages_total',
+      'Messages consumed and committed.',
+      p.batch.messages.length,
+      { group: groupId },
+    );
+  };
+  /**
+   * Overlap: the batch is handed off; its offsets are resolved at once (the next fetch moves on)
+   * and committed once it and every earlier batch of the partition are stored. Waiting here for the
+   * previous batch bounds what is in memory to two batches per partition. A failed store or commit
+   * (only while stopping, after the partition moved, or in a rebalance) stays in the map: every
+   * later batch of the partition fails with it, so nothing past it is committed, and the consumer
+   * crashes and restarts from the last committed offset (the crash handler clears the map).
+   */
+  async function chainCommit(
+    p: EachBatchPayload,
+    stored: Promise<void>,
+    started: number,
+  ): Promise<void> {
+    const { topic, partition } = p.batch;
+    const last = p.batch.messages.at(-1)!;
+    const key = `${topic}|${partition}`;
+    const pending = pendingCommits;
+    const previous = pending.get(key);
+    // Handled now (awaited below): a store that fails before the previous batch settles is no crash.
+    void stored.catch(() => undefined);
+    p.resolveOffset(last.offset);
+    const done = track(
+      (async () => {
+        try {
+          await previous;
+        } finally {
+          await stored.catch(() => undefined);
+        }
+        await stored;
+        await commitThrough(consumer, topic, partition, last.offset);
+        observe(p, started);
+      })(),
+    );
+    pending.set(key, done);
+    void done.then(
+      () => void (pending.get(key) === done && pending.delete(key)),
+      () => undefined,
+    );
+    await previous;
+  }
   const run = async (): Promise<void> => {
+    pendingCommits = new Map();
     await consumer.connect();
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: CONSUMER_DEFAULTS.partitionsConsumedConcurrently,
-      eachBatch: async (p) => {
-        if (p.batch.messages.length === 0) return;
-        const started = Date.now();
-        // Keep the membership alive while a large batch is decoded, produced or inserted: a member
-        // silent for sessionTimeout is dropped from the group and its commit refused.
-        const keepAlive = setInterval(
-          () => void p.heartbeat().catch(() => undefined),
-          CONSUMER_DEFAULTS.heartbeatInterval,
-        );
-        try {
-          await handle(consumer, p);
-          await commit(consumer, p);
-        } finally {
-          clearInterval(keepAlive);
-        }
-        deps.metrics.observe(
-          'batch_messages',
-          'Messages per consumed batch.',
-          p.batch.messages.length,
-          { group: groupId },
-        );
-        deps.metrics.observe(
-          'batch_seconds',
-          'Time to process and commit a batch.',
-          (Date.now() - started) / 1000,
-          { group: groupId },
-        );
-        deps.metrics.inc(
-          'messages_total',
-          'Messages consumed and committed.',
-          p.batch.messages.length,
-          { group: groupId },
-        );
-      },
+      eachBatch: (p) =>
+        track(
+          (async () => {
+            const last = p.batch.messages.at(-1);
+            if (last === undefined) return;
+            const started = Date.now();
+            // Keep the membership alive while a large batch is decoded, produced or inserted: a
+            // member silent for sessionTimeout is dropped from the group and its commit refused.
+            const keepAlive = setInterval(
+              () => void p.heartbeat().catch(() => undefined),
+              CONSUMER_DEFAULTS.heartbeatInterval,
+            );
+            try {
+              const handed = await handle(consumer, p);
+              if (handed && stageOptions.overlap) {
+                await chainCommit(p, handed.stored, started);
+                return;
+              }
+              if (handed) await handed.stored;
+              p.resolveOffset(last.offset);
+              await commitThrough(consumer, p.batch.topic, p.batch.partition, last.offset);
+            } finally {
+              clearInterval(keepAlive);
+            }
+            observe(p, started);
+          })(),
+        ),
     });
   };
   return {
@@ -301,6 +383,15 @@ export function makeStage(
     async stop() {
       stopped = true;
       if (restartTimer !== undefined) clearTimeout(restartTimer);
+      if (stageOptions.overlap) {
+        // Handed-off batches commit through the group: fetch nothing more, let them finish, then leave.
+        try {
+          consumer.pause(topics.map((topic) => ({ topic })));
+        } catch {
+          // not running (never started, or crashed): nothing is fetched anyway
+        }
+        while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      }
       await consumer.disconnect();
     },
   };
@@ -400,46 +491,50 @@ export interface EnrichDeps extends StageDeps {
  * Offsets are committed only after the insert holding those messages succeeded; while ClickHouse
  * is unavailable the batch is retried with capped backoff (consumption of those partitions waits).
  */
-export function createEnrichStage(deps: EnrichDeps): Stage {
+export function createEnrichStage(deps: EnrichDeps, options: StageOptions = {}): Stage {
   const { cfg, producer, metrics, priceBook, sink } = deps;
   // Spans of a session arrive on one partition, in order: the stamp seen first applies to what follows.
   const stamper = createSessionStamper();
-  return makeStage(deps, `${cfg.groupPrefix}-enrich`, [cfg.sessionSpansTopic], async (_c, p) => {
-    const priced: PricedSpan[] = [];
-    const dead: Message[] = [];
-    const pause = createYielder(p);
-    for (const m of p.batch.messages) {
-      await pause();
-      let records: SpanRecord[];
-      try {
-        records = decodeSpanRecords(m.value);
-      } catch (err) {
-        if (!(err instanceof PoisonMessageError)) throw err;
-        dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
-        continue;
+  return makeStage(
+    deps,
+    `${cfg.groupPrefix}-enrich`,
+    [cfg.sessionSpansTopic],
+    async (_c, p) => {
+      const priced: PricedSpan[] = [];
+      const dead: Message[] = [];
+      const pause = createYielder(p);
+      for (const m of p.batch.messages) {
+        await pause();
+        let records: SpanRecord[];
+        try {
+          records = decodeSpanRecords(m.value);
+        } catch (err) {
+          if (!(err instanceof PoisonMessageError)) throw err;
+          dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
+          continue;
+        }
+        for (const record of records) {
+          const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
+          const outOfRange = costOutOfRange(span);
+          if (outOfRange === undefined) priced.push(span);
+          else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+        }
       }
-      for (const record of records) {
-        const span = priceBook.priceSpan(stamper.apply([record])[0] ?? record);
-        const outOfRange = costOutOfRange(span);
-        if (outOfRange === undefined) priced.push(span);
-        else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
+      if (dead.length > 0) {
+        await untilDone(
+          'dead-letter produce',
+          async () =>
+            void (await producer.send({ topic: cfg.deadLetterTopic, acks: -1, messages: dead })),
+          p,
+          deps,
+        );
+        metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
+          stage: 'enrich',
+        });
       }
-    }
-    if (dead.length > 0) {
-      await untilDone(
-        'dead-letter produce',
-        async () =>
-          void (await producer.send({ topic: cfg.deadLetterTopic, acks: -1, messages: dead })),
-        p,
-        deps,
-      );
-      metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
-        stage: 'enrich',
-      });
-    }
-    if (priced.length > 0) {
+      if (priced.length === 0) return;
       const started = Date.now();
-      await untilDone(
+      const stored = untilDone(
         'clickhouse insert',
         async () => {
           const r = await sink.write(priced);
@@ -452,12 +547,15 @@ export function createEnrichStage(deps: EnrichDeps): Stage {
         },
         p,
         deps,
+      ).then(() =>
+        metrics.observe(
+          'insert_seconds',
+          'Time from batch start to its spans being stored (retries included).',
+          (Date.now() - started) / 1000,
+        ),
       );
-      metrics.observe(
-        'insert_seconds',
-        'Time from batch start to its spans being stored (retries included).',
-        (Date.now() - started) / 1000,
-      );
-    }
-  });
+      return { stored };
+    },
+    options,
+  );
 }

@@ -60,6 +60,18 @@ export interface KafkaPipelineOptions {
   lease?: boolean;
   /** This process's id in the lease. @default host:pid:random */
   leaseHolder?: string;
+  /**
+   * Skip the sink's dedup read for spans its Bloom filter has never seen (as embedded mode does).
+   * Sound only when this process is the only writer of the spans table. @default true with chDB
+   * (its folder lock makes this process the only writer), false with HM_CLICKHOUSE_URL
+   */
+  keyFilter?: boolean;
+  /**
+   * Let the enrich stage fetch, decode and price the next batch of a partition while the previous
+   * one is being inserted; offsets are still committed in order, each only after its spans are
+   * stored. @default true
+   */
+  overlapInserts?: boolean;
 }
 
 export async function startKafkaPipeline(
@@ -100,10 +112,11 @@ export async function startKafkaPipeline(
       () => receiver?.close() ?? Promise.resolve(),
       () => Promise.resolve(stopLag()),
       ...stages.map((s) => () => s.stop()),
+      // As in embedded mode: alerts and detection stop together (at their next query), then the
+      // sink stores what the stages handed it, then the lease goes, and the store closes last.
+      () => Promise.all([alerts?.stop(), detect?.stop()]),
       () => sink?.close() ?? Promise.resolve(),
-      () => alerts?.stop() ?? Promise.resolve(),
       () => lease?.release() ?? Promise.resolve(),
-      () => detect?.stop() ?? Promise.resolve(),
       () => producer.disconnect(),
       () => admin.disconnect(),
       () => (options.client ? Promise.resolve() : (client?.close() ?? Promise.resolve())),
@@ -175,6 +188,7 @@ export async function startKafkaPipeline(
         db: config.database,
         maxSpans: config.batchMaxSpans,
         maxWaitMs: config.batchMaxWaitMs,
+        keyFilter: options.keyFilter ?? config.clickhouseUrl === undefined,
         logger: log,
         // Kafka mode: a span the store refuses goes to the dead-letter topic alone, with its reason.
         deadLetter: async (refused) => {
@@ -193,7 +207,10 @@ export async function startKafkaPipeline(
       priceBook = loadReloadablePriceBook(config.pricesFile);
       stages.push(
         createRepartitionStage(deps),
-        createEnrichStage({ ...deps, priceBook, sink }),
+        createEnrichStage(
+          { ...deps, priceBook, sink },
+          { overlap: options.overlapInserts ?? true },
+        ),
         createMetricsStage({ ...deps, client, db: config.database }),
       );
       const stageSink = sink;
