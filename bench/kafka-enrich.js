@@ -33,9 +33,22 @@ if (!brokers) {
     .split('\n')
     .at(-1);
 }
-// HM_BENCH_KAFKA_BEFORE=0 skips the second pipeline run with the previous settings (a dedup read
-// per batch, no overlap of a partition's next batch with its insert).
-const BEFORE = process.env.HM_BENCH_KAFKA_BEFORE !== '0';
+// Pipeline runs, in order, over the same raw topic: `now` (current settings), `before` (the previous
+// ones: a dedup read per batch, no overlap of a partition's next batch with its insert), and the two
+// changes alone (`filter-only`, `overlap-only`). The first `now` gives BENCH_RESULT.
+const SETTINGS = {
+  now: {},
+  before: { keyFilter: false, overlapInserts: false },
+  'filter-only': { overlapInserts: false },
+  'overlap-only': { keyFilter: false },
+};
+const RUNS = (process.env.HM_BENCH_KAFKA_RUNS ?? 'now,before').split(',').filter(Boolean);
+for (const r of RUNS)
+  if (!(r in SETTINGS))
+    throw new Error(
+      `HM_BENCH_KAFKA_RUNS: unknown run ${r}; use a list of ${Object.keys(SETTINGS).join(', ')}`,
+    );
+if (!RUNS.includes('now')) RUNS.unshift('now');
 const id = Date.now().toString(36);
 /** Each pipeline run reads the same raw topic with its own groups, session topic and chDB folder. */
 const configFor = (run) =>
@@ -113,8 +126,7 @@ await admin.connect();
 await admin.createTopics({
   topics: [
     config.kafka.otlpSpansTopic,
-    config.kafka.sessionSpansTopic,
-    `bench_sessions_${id}_before`,
+    ...RUNS.map((run) => `bench_sessions_${id}_${run}`),
     config.kafka.deadLetterTopic,
   ].map((topic) => ({ topic, numPartitions: 6 })),
   waitForLeaders: true,
@@ -194,10 +206,10 @@ async function runPipeline(run, options) {
     cpuMicrosPerSpan: (cpu.user + cpu.system) / SPANS,
   };
 }
-const now = await runPipeline('now', {});
-const before = BEFORE
-  ? await runPipeline('before', { keyFilter: false, overlapInserts: false })
-  : undefined;
+const results = [];
+for (const run of RUNS) results.push([run, await runPipeline(run, SETTINGS[run])]);
+const now = results.find(([run]) => run === 'now')[1];
+const before = results.find(([run]) => run === 'before')?.[1];
 const hmRate = now.rate;
 await admin.disconnect();
 if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
@@ -222,8 +234,13 @@ const describe = (what, r) => {
   );
   for (const l of r.summary) console.log(`  ${l}`);
 };
-describe('now', now);
-if (before) describe('previous settings: a dedup read per batch, no overlap', before);
+const WHAT = {
+  now: 'now',
+  before: 'previous settings: a dedup read per batch, no overlap',
+  'filter-only': 'key filter, no overlap',
+  'overlap-only': 'overlap, a dedup read per batch',
+};
+for (const [run, r] of results) describe(WHAT[run], r);
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
 if (before) console.log(`now / previous settings: ${(now.rate / before.rate).toFixed(2)}`);
 const load = Number(os.loadavg()[0].toFixed(2));

@@ -36,6 +36,12 @@ import { clickHouseLeaseStore, LEADER_LEASE, leaseHolderId } from './lease-store
 
 export type KafkaRole = 'ingest' | 'enrich';
 
+/** Waits for every one of `work` (so none still runs after), then throws the first failure. */
+async function allSettled(work: readonly Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export interface KafkaPipeline {
   receiver: Receiver;
   metrics: Metrics;
@@ -111,10 +117,11 @@ export async function startKafkaPipeline(
     const steps: (() => Promise<unknown>)[] = [
       () => receiver?.close() ?? Promise.resolve(),
       () => Promise.resolve(stopLag()),
-      ...stages.map((s) => () => s.stop()),
+      // The groups are independent: they stop (each waiting for its fetch in flight) together.
+      () => allSettled(stages.map((s) => s.stop())),
       // As in embedded mode: alerts and detection stop together (at their next query), then the
       // sink stores what the stages handed it, then the lease goes, and the store closes last.
-      () => Promise.all([alerts?.stop(), detect?.stop()]),
+      () => allSettled([alerts?.stop() ?? Promise.resolve(), detect?.stop() ?? Promise.resolve()]),
       () => sink?.close() ?? Promise.resolve(),
       () => lease?.release() ?? Promise.resolve(),
       () => producer.disconnect(),
