@@ -210,6 +210,37 @@ describe('session-topic codec', () => {
     expect(typeof back[0]?.endTimeUnixNano).toBe('bigint');
   });
 
+  it('leaves fields at their default out of the message and restores exactly the fields the records had', () => {
+    const tool = span('t', null);
+    const llm = {
+      ...span('l', 42n),
+      spanType: 'llm',
+      inputTokens: 12_000,
+      cacheReadTokens: 10_000,
+      outputTokens: 400,
+      toolName: '',
+      keyId: '',
+      usageCheck: 'cache_split_mismatch',
+    } as SpanRecord;
+    const encoded = encodeSpanRecords([tool, llm]);
+    const full = Buffer.from(
+      JSON.stringify([tool, llm], (_k, v: unknown) => (typeof v === 'bigint' ? v.toString() : v)),
+    );
+    expect(encoded.length).toBeLessThan(full.length * 0.8);
+    const back = decodeSpanRecords(encoded);
+    expect(back).toEqual([tool, llm]);
+    expect(Object.keys(back[1]!).sort()).toEqual(Object.keys(llm).sort()); // '' keyId kept, not dropped
+    expect('keyId' in back[0]!).toBe('keyId' in tool);
+    // Earlier versions' form (an array of full records) is still read.
+    expect(decodeSpanRecords(full)).toEqual([tool, llm]);
+  });
+
+  it('refuses a message of an unknown version, saying which', () => {
+    expect(() => decodeSpanRecords(Buffer.from('{"v":3,"spans":[]}'))).toThrow(
+      /unknown session-topic message version 3/,
+    );
+  });
+
   it('still reads one span per message (what earlier versions and dead letters carry)', () => {
     const one = span('solo', 5n);
     expect(decodeSpanRecords(encodeSpanRecord(one)).map((r) => r.spanId)).toEqual(['solo']);
