@@ -35,7 +35,9 @@ if (!brokers) {
 }
 // Pipeline runs, in order, over the same raw topic: `now` (current settings), `before` (the previous
 // ones: a dedup read per batch, no overlap of a partition's next batch with its insert), and the two
-// changes alone (`filter-only`, `overlap-only`). The first `now` gives BENCH_RESULT.
+// changes alone (`filter-only`, `overlap-only`). A name may repeat (e.g. before,now,before,now, to
+// even out warm-up and a changing load); the mean rate and CPU of each setting are printed, and the
+// mean of `now` gives BENCH_RESULT.
 const SETTINGS = {
   now: {},
   before: { keyFilter: false, overlapInserts: false },
@@ -66,7 +68,7 @@ const configFor = (run) =>
     },
     { port: 0 },
   );
-const config = configFor('now');
+const config = configFor('topics');
 const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
 
 function request(i0) {
@@ -126,7 +128,7 @@ await admin.connect();
 await admin.createTopics({
   topics: [
     config.kafka.otlpSpansTopic,
-    ...RUNS.map((run) => `bench_sessions_${id}_${run}`),
+    ...RUNS.map((run, i) => `bench_sessions_${id}_${run}-${i}`),
     config.kafka.deadLetterTopic,
   ].map((topic) => ({ topic, numPartitions: 6 })),
   waitForLeaders: true,
@@ -207,10 +209,14 @@ async function runPipeline(run, options) {
   };
 }
 const results = [];
-for (const run of RUNS) results.push([run, await runPipeline(run, SETTINGS[run])]);
-const now = results.find(([run]) => run === 'now')[1];
-const before = results.find(([run]) => run === 'before')?.[1];
-const hmRate = now.rate;
+for (const [i, run] of RUNS.entries())
+  results.push([run, await runPipeline(`${run}-${i}`, SETTINGS[run])]);
+const mean = (run, f) => {
+  const rs = results.filter(([r]) => r === run).map(([, r]) => f(r));
+  return rs.length === 0 ? undefined : rs.reduce((a, b) => a + b, 0) / rs.length;
+};
+const hmRate = mean('now', (r) => r.rate);
+const beforeRate = mean('before', (r) => r.rate);
 await admin.disconnect();
 if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
 
@@ -241,8 +247,14 @@ const WHAT = {
   'overlap-only': 'overlap, a dedup read per batch',
 };
 for (const [run, r] of results) describe(WHAT[run], r);
+for (const run of Object.keys(SETTINGS))
+  if (mean(run, () => 1) !== undefined)
+    console.log(
+      `mean of ${results.filter(([r]) => r === run).length} run(s) (${WHAT[run]}): ${Math.round(mean(run, (r) => r.rate)).toLocaleString('en-US')} spans/s, ${mean(run, (r) => r.cpuMicrosPerSpan).toFixed(1)} µs of process CPU per span`,
+    );
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
-if (before) console.log(`now / previous settings: ${(now.rate / before.rate).toFixed(2)}`);
+if (beforeRate !== undefined)
+  console.log(`now / previous settings: ${(hmRate / beforeRate).toFixed(2)} (mean rates)`);
 const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
   `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,
