@@ -1,0 +1,235 @@
+/**
+ * What a tool call's request puts on its span (class, args hash and size, target hash, range,
+ * shell effect, edit hashes), computed once per distinct request and remembered in a small LRU.
+ * Agents repeat their calls (the same files read, the same tests run), and describing, normalizing
+ * and hashing a request was most of a tool call's cost (issue 17: ~12 µs of a Bash call, the shell
+ * model about half of it). Only the parts that depend on the session's state (what it last wrote
+ * to a file) are worked out per call. Hand-written rather than an npm LRU: the SDK depends on
+ * OpenTelemetry packages only.
+ */
+import type { Attributes } from '@opentelemetry/api';
+import {
+  canonicalJson,
+  classifyTool,
+  editHashes,
+  inferTarget,
+  normalizeArgs,
+  normalizeTarget,
+  readRange,
+  sha256Hex,
+} from './hashing.js';
+import {
+  ATTR_HM_TOOL_ARGS_BYTES,
+  ATTR_HM_TOOL_ARGS_HASH,
+  ATTR_HM_TOOL_MUTATES,
+  ATTR_HM_TOOL_RANGE_END,
+  ATTR_HM_TOOL_RANGE_START,
+  ATTR_HM_TOOL_TARGET_HASH,
+  ATTR_HM_TOOL_TARGET_HASHES,
+  ATTR_HM_TOOL_TOUCHES,
+} from './semconv.js';
+import type { CallShape } from './tool-schemas.js';
+import type { ToolRequest } from './tracer-types.js';
+
+/** What one distinct request gives every call that makes it (read only: shared between calls). */
+export interface ToolFacts {
+  readonly shape: CallShape | undefined;
+  /** The shape's class, else the name's; undefined when classifying failed. */
+  readonly cls: string | undefined;
+  /** From the args hash to the touched scopes, in the order the span gets them. */
+  readonly attrs: Readonly<Attributes>;
+  /** Content hashes of an edit. */
+  readonly before: string | undefined;
+  readonly after: string | undefined;
+  /** A whole-file write with a target hash: its before-state is what the session last wrote there. */
+  readonly fullWrite: boolean;
+  /** Hashes of the shape's further targets and touched paths (what a write makes stale). */
+  readonly targetHashes: readonly string[];
+  readonly touchHashes: readonly string[];
+}
+
+/**
+ * Works out a request's facts, as the span has always carried them. `report` hears every error;
+ * the facts are then partial (as before), and `clean` is false: such facts are not remembered.
+ */
+export function toolFacts(
+  request: ToolRequest,
+  shape: CallShape | undefined,
+  report: (e: unknown) => void,
+): { facts: ToolFacts; clean: boolean } {
+  let clean = true;
+  const fail = (e: unknown): void => {
+    clean = false;
+    report(e);
+  };
+  let cls: string | undefined;
+  try {
+    cls = shape?.cls ?? classifyTool(String(request.name));
+  } catch (e) {
+    fail(e);
+  }
+  const attrs: Attributes = {};
+  let argsText: string | undefined;
+  let argsHash: string | undefined;
+  try {
+    if (request.args !== undefined) {
+      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
+      argsHash = sha256Hex(text);
+      argsText = text;
+      attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;
+      attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
+    }
+  } catch (e) {
+    fail(e);
+  }
+  try {
+    const target =
+      typeof request.target === 'string'
+        ? normalizeTarget(request.target, request.args)
+        : shape
+          ? shape.target
+          : inferTarget(request.args);
+    // searches and fetches are identified by their whole key: the same text, hashed once
+    if (target !== undefined)
+      attrs[ATTR_HM_TOOL_TARGET_HASH] =
+        target === argsText && argsHash !== undefined ? argsHash : sha256Hex(target);
+  } catch (e) {
+    fail(e);
+  }
+  let before: string | undefined;
+  let after: string | undefined;
+  let fullWrite = false;
+  let targetHashes: string[] = [];
+  let touchHashes: string[] = [];
+  try {
+    if (shape) {
+      if (shape.range && !shape.defaultLimit) {
+        attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
+        if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
+      }
+      targetHashes = (shape.targets ?? []).map(sha256Hex);
+      if (targetHashes.length) attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
+      if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
+      touchHashes = (shape.touches ?? []).map(sha256Hex);
+      if (touchHashes.length) attrs[ATTR_HM_TOOL_TOUCHES] = touchHashes.join(',');
+      before = shape.edit?.before;
+      after = shape.edit?.after;
+      fullWrite = shape.fullWrite === true && typeof attrs[ATTR_HM_TOOL_TARGET_HASH] === 'string';
+    } else {
+      const range = readRange(request.args);
+      if (range) {
+        attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
+        if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
+      }
+      const edit = editHashes(request.args);
+      before = edit?.before;
+      after = edit?.after;
+    }
+  } catch (e) {
+    fail(e);
+  }
+  return {
+    facts: { shape, cls, attrs, before, after, fullWrite, targetHashes, touchHashes },
+    clean,
+  };
+}
+
+/** The longest request key remembered (UTF-16 units): long contents are seldom repeated. */
+const MAX_KEY = 1024;
+
+/**
+ * A text that tells plain JSON data apart exactly (strings, finite numbers, booleans, null, arrays
+ * and plain objects, keys in their order), or undefined: anything else (undefined, functions,
+ * class instances, NaN, -0, sparse arrays, deep nesting) or longer than `MAX_KEY`. Not JSON.stringify:
+ * that maps different values (NaN and null, a function and nothing) to one text.
+ */
+export function plainKey(v: unknown): string | undefined {
+  const s = plain(v, 0);
+  return s !== undefined && s.length <= MAX_KEY ? s : undefined;
+}
+
+function plain(v: unknown, depth: number): string | undefined {
+  switch (typeof v) {
+    case 'string':
+      return v.length > MAX_KEY ? undefined : JSON.stringify(v);
+    case 'number':
+      return Number.isFinite(v) && !Object.is(v, -0) ? String(v) : undefined;
+    case 'boolean':
+      return v ? 'true' : 'false';
+    case 'object': {
+      if (v === null) return 'null';
+      if (depth >= 8) return undefined;
+      if (Array.isArray(v)) {
+        let s = '[';
+        for (let i = 0; i < v.length; i++) {
+          if (!(i in v)) return undefined;
+          const x = plain(v[i], depth + 1);
+          if (x === undefined) return undefined;
+          s += i === 0 ? x : `,${x}`;
+          if (s.length > MAX_KEY) return undefined;
+        }
+        return `${s}]`;
+      }
+      const proto: unknown = Object.getPrototypeOf(v);
+      if (proto !== Object.prototype && proto !== null) return undefined;
+      let s = '{';
+      for (const k of Object.keys(v)) {
+        const x = plain((v as Record<string, unknown>)[k], depth + 1);
+        if (x === undefined) return undefined;
+        s += `${s.length === 1 ? '' : ','}${JSON.stringify(k)}:${x}`;
+        if (s.length > MAX_KEY) return undefined;
+      }
+      return `${s}}`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** `text` prefixed with its length, so that joined fields cannot run into each other. */
+const field = (text: string): string => `${text.length}:${text}`;
+
+/**
+ * What a request's facts depend on besides the tracer's own options: the tool's name, the
+ * directories paths resolve against, a named target and the arguments. Undefined: not remembered.
+ */
+export function requestKey(
+  request: ToolRequest,
+  cwd: string | undefined,
+  shellCwd: string | undefined,
+): string | undefined {
+  const args = request.args === undefined ? 'u' : plainKey(request.args);
+  if (args === undefined) return undefined;
+  const target = typeof request.target === 'string' ? field(request.target) : '-';
+  const key = `${field(String(request.name))}${field(cwd ?? '')}${shellCwd === undefined ? '-' : field(shellCwd)}${target}${args}`;
+  return key.length <= 2 * MAX_KEY ? key : undefined;
+}
+
+/** A bounded map that forgets the least recently used entry first. */
+export class LruCache<V> {
+  private readonly map = new Map<string, V>();
+  constructor(private readonly max: number) {}
+
+  get(key: string): V | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) {
+      // re-inserted: a Map iterates in insertion order, so the first key is the least recent
+      this.map.delete(key);
+      this.map.set(key, v);
+    }
+    return v;
+  }
+
+  set(key: string, value: V): void {
+    this.map.delete(key);
+    if (this.map.size >= this.max) {
+      const oldest = this.map.keys().next();
+      if (!oldest.done) this.map.delete(oldest.value);
+    }
+    this.map.set(key, value);
+  }
+
+  get size(): number {
+    return this.map.size;
+  }
+}
