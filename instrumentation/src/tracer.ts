@@ -14,7 +14,7 @@ import { estimateTokens, isTransientFailure, resultText, sha256Hex } from './has
 import { redactContent } from './redact.js';
 import { errorType, exceptionOf, isObj, responseAttributes, responseUsage } from './span-facts.js';
 import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
-import { LruCache, requestKey, toolFacts, type ToolFacts } from './tool-facts.js';
+import { RecentCache, requestKey, toolFacts, type ToolFacts } from './tool-facts.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
   activeSession,
@@ -231,7 +231,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
   };
 
   /** Request facts by request key (bounded; see tool-facts.ts). */
-  const factsCache = new LruCache<ToolFacts>(FACTS_CACHE_SIZE);
+  const factsCache = new RecentCache<ToolFacts>(FACTS_CACHE_SIZE);
 
   /**
    * The request's facts: remembered for a request seen before (same tool, arguments, target and
@@ -347,11 +347,11 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         if (failed) transient = isTransientFailure(text);
         const bytes = Buffer.byteLength(text);
         tokens = estimateTokens(bytes);
-        span.setAttributes({
-          [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
-          [ATTR_HM_TOOL_RESULT_TOKENS]: tokens,
-          [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
-        });
+        const hash = sha256Hex(text);
+        // one by one, not setAttributes({...}): no object to build and iterate per call
+        span.setAttribute(ATTR_HM_TOOL_RESULT_BYTES, bytes);
+        span.setAttribute(ATTR_HM_TOOL_RESULT_TOKENS, tokens);
+        span.setAttribute(ATTR_HM_TOOL_RESULT_HASH, hash);
       } catch (e) {
         report(e);
       }

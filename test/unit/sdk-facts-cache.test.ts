@@ -12,7 +12,7 @@ import {
   type HarnessTracer,
   type ToolRequest,
 } from '@harness-meter/instrumentation';
-import { LruCache, plainKey, requestKey } from '../../instrumentation/src/tool-facts.js';
+import { plainKey, RecentCache, requestKey } from '../../instrumentation/src/tool-facts.js';
 import { hm, provider, spans, useTestTracer } from '../helpers/sdk-tracer.js';
 
 useTestTracer();
@@ -87,17 +87,17 @@ describe('requestKey', () => {
   });
 });
 
-describe('LruCache', () => {
-  it('forgets the least recently used entry when full', () => {
-    const c = new LruCache<number>(2);
-    c.set('a', 1);
-    c.set('b', 2);
-    expect(c.get('a')).toBe(1); // a is now the most recent
-    c.set('c', 3);
-    expect(c.get('b')).toBeUndefined();
-    expect(c.get('a')).toBe(1);
-    expect(c.get('c')).toBe(3);
-    expect(c.size).toBe(2);
+describe('RecentCache', () => {
+  it('keeps what is used, forgets what is not, and never holds more than its bound', () => {
+    const c = new RecentCache<number>(4);
+    c.set('hot', 0);
+    for (let i = 1; i <= 20; i++) {
+      c.set(`k${i}`, i);
+      expect(c.get('hot')).toBe(0); // used after every insertion: kept
+      expect(c.size).toBeLessThanOrEqual(4);
+    }
+    expect(c.get('k20')).toBe(20);
+    expect(c.get('k1')).toBeUndefined(); // unused for 19 insertions: forgotten
   });
 });
 
