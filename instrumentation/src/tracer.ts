@@ -14,7 +14,7 @@ import { estimateTokens, isTransientFailure, resultText, sha256Hex } from './has
 import { redactContent } from './redact.js';
 import { errorType, exceptionOf, isObj, responseAttributes, responseUsage } from './span-facts.js';
 import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
-import { RecentCache, requestKey, toolFacts, type ToolFacts } from './tool-facts.js';
+import { RecentCache, requestPath, toolFacts, type ToolFacts } from './tool-facts.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
   activeSession,
@@ -238,13 +238,13 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
    * working directories), else described (per-agent argument shapes, shell model) and hashed.
    */
   function factsOf(request: ToolRequest, session: Session | undefined): ToolFacts {
-    let key: string | undefined;
+    let key: unknown[] | undefined;
     let o = describeOptions;
     let clean = true;
     try {
       const cwd = session?.cwd;
       const shellCwd = session ? shellCwds.get(session) : undefined;
-      key = requestKey(request, cwd, shellCwd);
+      key = requestPath(request, cwd, shellCwd);
       const known = key === undefined ? undefined : factsCache.get(key);
       if (known) return known;
       if (cwd || shellCwd !== undefined) {

@@ -12,7 +12,7 @@ import {
   type HarnessTracer,
   type ToolRequest,
 } from '@harness-meter/instrumentation';
-import { plainKey, RecentCache, requestKey } from '../../instrumentation/src/tool-facts.js';
+import { plainKey, RecentCache, requestPath } from '../../instrumentation/src/tool-facts.js';
 import { hm, provider, spans, useTestTracer } from '../helpers/sdk-tracer.js';
 
 useTestTracer();
@@ -72,32 +72,67 @@ describe('plainKey', () => {
   });
 });
 
-describe('requestKey', () => {
-  it('keeps the name, working directories, target and arguments apart', () => {
-    const keys = [
-      requestKey({ name: 'ab', args: {} }, 'c', undefined),
-      requestKey({ name: 'a', args: {} }, 'bc', undefined),
-      requestKey({ name: 'a', args: {} }, 'bc', ''),
-      requestKey({ name: 'a', args: {} }, 'bc', '/x'),
-      requestKey({ name: 'a', args: {}, target: '/x' }, 'bc', undefined),
-      requestKey({ name: 'a' }, 'bc', undefined),
-    ];
-    expect(new Set(keys).size).toBe(keys.length);
-    expect(requestKey({ name: 'a', args: { f: () => 1 } }, '', undefined)).toBeUndefined();
+describe('requestPath', () => {
+  const requests: [ToolRequest, string, string | undefined][] = [
+    [{ name: 'ab', args: {} }, 'c', undefined],
+    [{ name: 'a', args: {} }, 'bc', undefined],
+    [{ name: 'a', args: {} }, 'bc', ''],
+    [{ name: 'a', args: {} }, 'bc', '/x'],
+    [{ name: 'a', args: {}, target: '/x' }, 'bc', undefined],
+    [{ name: 'a' }, 'bc', undefined],
+    [{ name: 'a', args: { n: 1 } }, '', undefined],
+    [{ name: 'a', args: { n: '1' } }, '', undefined],
+    [{ name: 'a', args: { n: true } }, '', undefined],
+    [{ name: 'a', args: { n: null } }, '', undefined],
+    [{ name: 'a', args: { n: [1] } }, '', undefined],
+    [{ name: 'a', args: { n: '[1]' } }, '', undefined],
+    [{ name: 'a', args: { n: 1, m: 2 } }, '', undefined],
+    [{ name: 'a', args: { m: 2, n: 1 } }, '', undefined],
+    [{ name: 'a', args: 'n' }, '', undefined],
+    [{ name: 'a', args: ['n'] }, '', undefined],
+    [{ name: 'a', args: null }, '', undefined],
+  ];
+
+  it('finds a remembered request again, from a fresh copy, and no other request', () => {
+    const paths = requests.map(([r, cwd, shell]) => requestPath(r, cwd, shell));
+    paths.forEach((p, i) => {
+      const cache = new RecentCache<number>(64);
+      if (!p) throw new Error(`request ${i} not remembered`);
+      cache.set(p, i);
+      const [r, cwd, shell] = requests[i] ?? [];
+      const copy = structuredClone(r) as ToolRequest;
+      expect(cache.get(requestPath(copy, cwd, shell) ?? [])).toBe(i);
+      paths.forEach((q, j) => {
+        if (j !== i) expect(cache.get(q ?? [])).toBeUndefined();
+      });
+    });
+  });
+
+  it('does not remember arguments that are not plain JSON, or too long', () => {
+    for (const args of [
+      { f: () => 1 },
+      { n: Number.NaN },
+      { n: undefined },
+      { d: new Date(0) },
+      { nested: { f: () => 1 } },
+      new Map(),
+      { text: 'x'.repeat(2000) },
+    ])
+      expect(requestPath({ name: 'a', args }, '', undefined)).toBeUndefined();
   });
 });
 
 describe('RecentCache', () => {
   it('keeps what is used, forgets what is not, and never holds more than its bound', () => {
     const c = new RecentCache<number>(4);
-    c.set('hot', 0);
+    c.set(['hot'], 0);
     for (let i = 1; i <= 20; i++) {
-      c.set(`k${i}`, i);
-      expect(c.get('hot')).toBe(0); // used after every insertion: kept
+      c.set(['k', i], i);
+      expect(c.get(['hot'])).toBe(0); // used after every insertion: kept
       expect(c.size).toBeLessThanOrEqual(4);
     }
-    expect(c.get('k20')).toBe(20);
-    expect(c.get('k1')).toBeUndefined(); // unused for 19 insertions: forgotten
+    expect(c.get(['k', 20])).toBe(20);
+    expect(c.get(['k', 1])).toBeUndefined(); // unused for 19 insertions: forgotten
   });
 });
 
