@@ -31,6 +31,28 @@ import {
 import type { CallShape } from './tool-schemas.js';
 import type { ToolRequest } from './tracer-types.js';
 
+/** Names (paths, scopes, search targets) whose hashes are remembered: at most 256 UTF-16 units. */
+const MAX_NAME = 256;
+let youngNames = new Map<string, string>();
+let oldNames = new Map<string, string>();
+
+/**
+ * SHA-256 of a path or scope, remembered across requests (two generations of 1,024): a new edit
+ * of a file touches the same ~8 scopes as the last edit of it, each hash ~0.3 µs to compute.
+ */
+export function nameHash(text: string): string {
+  if (text.length > MAX_NAME) return sha256Hex(text);
+  let h = youngNames.get(text);
+  if (h !== undefined) return h;
+  h = oldNames.get(text) ?? sha256Hex(text);
+  if (youngNames.size >= 1024) {
+    oldNames = youngNames;
+    youngNames = new Map();
+  }
+  youngNames.set(text, h);
+  return h;
+}
+
 /** What one distinct request gives every call that makes it (read only: shared between calls). */
 export interface ToolFacts {
   readonly shape: CallShape | undefined;
@@ -92,7 +114,7 @@ export function toolFacts(
     // searches and fetches are identified by their whole key: the same text, hashed once
     if (target !== undefined)
       attrs[ATTR_HM_TOOL_TARGET_HASH] =
-        target === argsText && argsHash !== undefined ? argsHash : sha256Hex(target);
+        target === argsText && argsHash !== undefined ? argsHash : nameHash(target);
   } catch (e) {
     fail(e);
   }
@@ -107,10 +129,10 @@ export function toolFacts(
         attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
         if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
       }
-      targetHashes = (shape.targets ?? []).map(sha256Hex);
+      targetHashes = (shape.targets ?? []).map(nameHash);
       if (targetHashes.length) attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
       if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
-      touchHashes = (shape.touches ?? []).map(sha256Hex);
+      touchHashes = (shape.touches ?? []).map(nameHash);
       if (touchHashes.length) attrs[ATTR_HM_TOOL_TOUCHES] = touchHashes.join(',');
       before = shape.edit?.before;
       after = shape.edit?.after;
