@@ -12,7 +12,12 @@ import {
   type HarnessTracer,
   type ToolRequest,
 } from '@harness-meter/instrumentation';
-import { plainKey, RecentCache, requestPath } from '../../instrumentation/src/tool-facts.js';
+import {
+  nameHash,
+  plainKey,
+  RecentCache,
+  requestPath,
+} from '../../instrumentation/src/tool-facts.js';
 import { hm, provider, spans, useTestTracer } from '../helpers/sdk-tracer.js';
 
 useTestTracer();
@@ -186,5 +191,17 @@ describe('remembered tool requests', () => {
     // the repeated request is remembered, but its before-state is what the session wrote last
     expect(again?.[ATTR_BEFORE]).toBe(sha256Hex('two'));
     expect(again?.[ATTR_AFTER]).toBe(v1?.[ATTR_AFTER]);
+  });
+});
+
+describe('nameHash', () => {
+  it('is SHA-256 of the text, remembered or not, short or long', () => {
+    for (const text of ['content:/repo/src', 'names:/repo', '', 'x'.repeat(300)]) {
+      expect(nameHash(text)).toBe(sha256Hex(text));
+      expect(nameHash(text)).toBe(sha256Hex(text));
+    }
+    for (let i = 0; i < 3000; i++)
+      expect(nameHash(`content:/r/${i}`)).toBe(sha256Hex(`content:/r/${i}`));
+    expect(nameHash('content:/r/0')).toBe(sha256Hex('content:/r/0')); // forgotten, computed again
   });
 });
