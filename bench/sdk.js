@@ -77,9 +77,10 @@ const toolCalls = FILES.flatMap((file, i) => [
   },
 ]);
 /**
- * Requests never seen before, as a harness makes them (a fresh object per call): the same four
+ * Requests not seen recently, as a harness gets them (parsed from the model's JSON): the same four
  * tools over the same files, each with something new (the Read's offset, the Grep's pattern, a
- * test filter, the Edit's text), so nothing the SDK remembers of earlier requests applies.
+ * test filter, the Edit's text). Made before timing, 20,000 of them in turn: far more than the SDK
+ * remembers, so nothing remembered of earlier requests applies.
  */
 const newRequest = (n) => {
   const { request } = toolCalls[n % toolCalls.length];
@@ -92,8 +93,9 @@ const newRequest = (n) => {
         : request.name === 'Bash'
           ? { ...a, command: `${a.command} -t case${n}` }
           : { ...a, new_string: `${a.new_string} // ${n}` };
-  return { ...request, args };
+  return JSON.parse(JSON.stringify({ ...request, args }));
 };
+const newRequests = Array.from({ length: 20_000 }, (_, n) => newRequest(n));
 const toolResults = toolCalls.map(
   ({ result }) =>
     () =>
@@ -272,7 +274,10 @@ for (const s of subjects) {
         let n = 0;
         return () => {
           const i = n++;
-          return s.hm.toolCall(newRequest(i), toolResults[i % toolResults.length]);
+          return s.hm.toolCall(
+            newRequests[i % newRequests.length],
+            toolResults[i % toolResults.length],
+          );
         };
       })(),
     },
