@@ -92,8 +92,8 @@ const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
 
 /**
- * Distinct tool requests whose facts a tracer remembers (keys up to 1 KB each, so at most about
- * 2 MB with their hashes; a coding session repeats far fewer distinct calls than this).
+ * Distinct tool requests whose facts a tracer remembers (each with up to 2 KB of argument text and
+ * its hashes: at most about 3 MB in all; a coding session repeats far fewer distinct calls).
  */
 const FACTS_CACHE_SIZE = 512;
 
