@@ -93,7 +93,7 @@ const isPromise = (v: unknown): v is PromiseLike<unknown> =>
 
 /**
  * Distinct tool requests whose facts a tracer remembers (each with up to 2 KB of argument text and
- * its hashes: at most about 3 MB in all; a coding session repeats far fewer distinct calls).
+ * its hashes: a few MB at most; a coding session repeats far fewer distinct calls).
  */
 const FACTS_CACHE_SIZE = 512;
 
