@@ -76,6 +76,26 @@ const toolCalls = FILES.flatMap((file, i) => [
     result: `The file /repo/${file} has been updated.`,
   },
 ]);
+/**
+ * Requests not seen recently, as a harness gets them (parsed from the model's JSON): the same four
+ * tools over the same files, each with something new (the Read's offset, the Grep's pattern, a
+ * test filter, the Edit's text). Made before timing, 20,000 of them in turn: far more than the SDK
+ * remembers, so nothing remembered of earlier requests applies.
+ */
+const newRequest = (n) => {
+  const { request } = toolCalls[n % toolCalls.length];
+  const a = request.args;
+  const args =
+    request.name === 'Read'
+      ? { ...a, offset: 1 + n }
+      : request.name === 'Grep'
+        ? { ...a, pattern: `${a.pattern}_${n}` }
+        : request.name === 'Bash'
+          ? { ...a, command: `${a.command} -t case${n}` }
+          : { ...a, new_string: `${a.new_string} // ${n}` };
+  return JSON.parse(JSON.stringify({ ...request, args }));
+};
+const newRequests = Array.from({ length: 20_000 }, (_, n) => newRequest(n));
 const toolResults = toolCalls.map(
   ({ result }) =>
     () =>
@@ -247,6 +267,21 @@ for (const s of subjects) {
       ),
     },
     {
+      id: `toolcall-new-${s.label}`,
+      label: `toolCall, new requests (${s.label})`,
+      session: inSession,
+      run: (() => {
+        let n = 0;
+        return () => {
+          const i = n++;
+          return s.hm.toolCall(
+            newRequests[i % newRequests.length],
+            toolResults[i % toolResults.length],
+          );
+        };
+      })(),
+    },
+    {
       id: `llmcall-${s.label}`,
       label: `llmCall (${s.label})`,
       session: inSession,
@@ -296,12 +331,13 @@ console.log(
 if (before) {
   // its figures, each beside the bare span measured in its own process
   for (const id of ['bare-tool', 'bare-llm']) us[`${id} (before process)`] = before.us[id];
-  for (const id of ['toolcall-before', 'llmcall-before']) {
+  for (const id of ['toolcall-before', 'toolcall-new-before', 'llmcall-before']) {
     us[id] = before.us[id];
     med[id] = before.med[id];
   }
   variants.push(
     { id: 'toolcall-before', label: 'toolCall (before, own process)' },
+    { id: 'toolcall-new-before', label: 'toolCall, new requests (before)' },
     { id: 'llmcall-before', label: 'llmCall (before, own process)' },
   );
 }
@@ -325,6 +361,12 @@ const tlNote =
   us.traceloop === undefined ? 'Traceloop not measured' : `Traceloop ${us.traceloop.toFixed(2)} µs`;
 for (const [id, key, baseKey, what] of [
   ['sdk-toolcall', 'toolcall-this build', 'bare-tool', 'toolCall in a session'],
+  [
+    'sdk-toolcall-new',
+    'toolcall-new-this build',
+    'bare-tool',
+    'toolCall in a session, every request new (nothing remembered applies)',
+  ],
   ['sdk-llmcall', 'llmcall-this build', 'bare-llm', 'llmCall in a session'],
 ]) {
   const value = Number(us[key].toFixed(2));

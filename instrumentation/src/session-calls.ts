@@ -4,7 +4,6 @@
  * (Write churn), and where a persistent shell's `cd` left it.
  */
 import type { Attributes } from '@opentelemetry/api';
-import { sha256Hex } from './hashing.js';
 import type { CallClass, SessionCall } from './rules.js';
 import type { Session } from './session.js';
 import {
@@ -20,6 +19,7 @@ import {
   ATTR_HM_TOOL_TOUCHES,
 } from './semconv.js';
 import type { CallShape } from './tool-schemas.js';
+import type { ToolFacts } from './tool-facts.js';
 
 /** A monotonic nanosecond clock for ordering a session's calls in the SDK. */
 let lastTick = 0n;
@@ -82,11 +82,8 @@ export const shellCwds = new WeakMap<Session, string>();
 /** Per session: the content hash each file was last written whole with (Write churn: v1 → v2 → v1). */
 export const writtenContent = new WeakMap<Session, Map<string, string>>();
 
-export function rememberContent(
-  session: Session,
-  shape: CallShape | undefined,
-  attrs: Attributes,
-): void {
+export function rememberContent(session: Session, facts: ToolFacts, attrs: Attributes): void {
+  const shape = facts.shape;
   if (!shape) return;
   let files = writtenContent.get(session);
   if (!files) {
@@ -98,9 +95,8 @@ export function rememberContent(
     const after = attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH];
     if (shape.fullWrite && typeof after === 'string') files.set(target, after);
     else files.delete(target);
-    for (const t of shape.targets ?? []) files.delete(sha256Hex(t));
-  } else if (shape.mutates === 'paths')
-    for (const t of shape.touches ?? []) files.delete(sha256Hex(t));
+    for (const t of facts.targetHashes) files.delete(t);
+  } else if (shape.mutates === 'paths') for (const t of facts.touchHashes) files.delete(t);
   else if (shape.mutates === 'all') files.clear();
 }
 
@@ -121,28 +117,4 @@ export function resolvedRange(
   const { start, end } = shape.range;
   if (end !== undefined && lines !== undefined && lines < end - start + 1) return { start };
   return shape.range;
-}
-
-/** The span attributes a described call adds (range, further targets, shell effect, edit hashes), into `attrs`. */
-export function shapeAttributes(
-  shape: CallShape,
-  target: unknown,
-  session: Session | undefined,
-  attrs: Attributes = {},
-): Attributes {
-  if (shape.range && !shape.defaultLimit) {
-    attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
-    if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
-  }
-  if (shape.targets?.length)
-    attrs[ATTR_HM_TOOL_TARGET_HASHES] = shape.targets.map(sha256Hex).join(',');
-  if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
-  if (shape.touches?.length) attrs[ATTR_HM_TOOL_TOUCHES] = shape.touches.map(sha256Hex).join(',');
-  let before = shape.edit?.before;
-  // A whole-file write's before-state: what the session last wrote there (Write v1 → v2 → v1)
-  if (before === undefined && shape.fullWrite && session && typeof target === 'string')
-    before = writtenContent.get(session)?.get(target);
-  if (before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = before;
-  if (shape.edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = shape.edit.after;
-  return attrs;
 }

@@ -10,22 +10,11 @@ import {
   type Context,
   type Span,
 } from '@opentelemetry/api';
-import {
-  canonicalJson,
-  classifyTool,
-  editHashes,
-  estimateTokens,
-  inferTarget,
-  isTransientFailure,
-  normalizeArgs,
-  normalizeTarget,
-  readRange,
-  resultText,
-  sha256Hex,
-} from './hashing.js';
+import { estimateTokens, isTransientFailure, resultText, sha256Hex } from './hashing.js';
 import { redactContent } from './redact.js';
 import { errorType, exceptionOf, isObj, responseAttributes, responseUsage } from './span-facts.js';
 import { describeToolCall, type CallShape, type DescribeOptions } from './tool-schemas.js';
+import { RecentCache, requestPath, toolFacts, type ToolFacts } from './tool-facts.js';
 import { findRedundancy, type SessionCall } from './rules.js';
 import {
   activeSession,
@@ -47,8 +36,6 @@ import {
   ATTR_GEN_AI_TOOL_NAME,
   ATTR_GEN_AI_TOOL_TYPE,
   ATTR_HM_CONTEXT_COMPACTION,
-  ATTR_HM_TOOL_ARGS_BYTES,
-  ATTR_HM_TOOL_ARGS_HASH,
   ATTR_HM_TOOL_CLASS,
   ATTR_HM_TOOL_EDIT_AFTER_HASH,
   ATTR_HM_TOOL_EDIT_BEFORE_HASH,
@@ -74,9 +61,9 @@ import {
   PERSISTENT_SHELLS,
   rememberContent,
   resolvedRange,
-  shapeAttributes,
   shellCwds,
   toSessionCall,
+  writtenContent,
 } from './session-calls.js';
 
 export { INSTRUMENTATION_NAME, INSTRUMENTATION_VERSION } from './semconv.js';
@@ -103,6 +90,12 @@ import type {
 
 const isPromise = (v: unknown): v is PromiseLike<unknown> =>
   isObj(v) && typeof (v as { then?: unknown }).then === 'function';
+
+/**
+ * Distinct tool requests whose facts a tracer remembers (each with up to 2 KB of argument text and
+ * its hashes: a few MB at most; a coding session repeats far fewer distinct calls).
+ */
+const FACTS_CACHE_SIZE = 512;
 
 /** What to record when a wrapped function returns, or throws: one object per call, no closures. */
 interface CallEnd<T> {
@@ -237,81 +230,72 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     ...(options.shellCommands ? { shellCommands: options.shellCommands } : {}),
   };
 
-  /** The tool's schema (per-agent argument shapes, shell model), or undefined for an unknown tool. */
-  function shapeOf(request: ToolRequest, session: Session | undefined): CallShape | undefined {
+  /** Request facts by request key (bounded; see tool-facts.ts). */
+  const factsCache = new RecentCache<ToolFacts>(FACTS_CACHE_SIZE);
+
+  /**
+   * The request's facts: remembered for a request seen before (same tool, arguments, target and
+   * working directories), else described (per-agent argument shapes, shell model) and hashed.
+   */
+  function factsOf(request: ToolRequest, session: Session | undefined): ToolFacts {
+    let key: unknown[] | undefined;
+    let o = describeOptions;
+    let clean = true;
     try {
       const cwd = session?.cwd;
       const shellCwd = session ? shellCwds.get(session) : undefined;
-      let o = describeOptions;
+      key = requestPath(request, cwd, shellCwd);
+      const known = key === undefined ? undefined : factsCache.get(key);
+      if (known) return known;
       if (cwd || shellCwd !== undefined) {
         o = Object.assign({}, describeOptions); // not a spread: see Session.attributes()
         if (cwd) o.cwd = cwd;
         if (shellCwd !== undefined) o.shellCwd = shellCwd;
       }
-      return describeToolCall(String(request.name), request.args, o);
     } catch (e) {
       report(e);
-      return undefined;
+      clean = false;
     }
+    let shape: CallShape | undefined;
+    try {
+      shape = describeToolCall(String(request.name), request.args, o);
+    } catch (e) {
+      report(e);
+      clean = false;
+    }
+    const made = toolFacts(request, shape, report);
+    // facts made while something failed are not remembered: the next call tries again
+    if (clean && made.clean && key !== undefined)
+      try {
+        factsCache.set(key, made.facts);
+      } catch (e) {
+        report(e);
+      }
+    return made.facts;
   }
 
-  /** Adds the attributes of a tool call that come from its request (hashes, class, range, content). */
+  /** Adds a tool call's attributes to `attrs`: its request's facts, then what is per call. */
   function addToolAttributes(
     attrs: Attributes,
     request: ToolRequest,
     withContent: boolean,
-    shape: CallShape | undefined,
+    facts: ToolFacts,
     session: Session | undefined,
   ): Attributes {
-    const name = String(request.name);
     attrs[ATTR_GEN_AI_OPERATION_NAME] = GEN_AI_OPERATION.executeTool;
-    attrs[ATTR_GEN_AI_TOOL_NAME] = name;
-    try {
-      attrs[ATTR_HM_TOOL_CLASS] = request.toolClass ?? shape?.cls ?? classifyTool(name);
-    } catch (e) {
-      report(e);
-    }
+    attrs[ATTR_GEN_AI_TOOL_NAME] = String(request.name);
+    const cls = request.toolClass ?? facts.cls;
+    if (cls !== undefined) attrs[ATTR_HM_TOOL_CLASS] = cls;
     if (request.callId) attrs[ATTR_GEN_AI_TOOL_CALL_ID] = String(request.callId);
     if (request.type) attrs[ATTR_GEN_AI_TOOL_TYPE] = String(request.type);
-    let argsText: string | undefined;
-    let argsHash: string | undefined;
+    Object.assign(attrs, facts.attrs);
     try {
-      if (request.args !== undefined) {
-        const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
-        argsHash = sha256Hex(text);
-        argsText = text;
-        attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;
-        attrs[ATTR_HM_TOOL_ARGS_BYTES] = Buffer.byteLength(text);
-      }
-    } catch (e) {
-      report(e);
-    }
-    try {
-      const target =
-        typeof request.target === 'string'
-          ? normalizeTarget(request.target, request.args)
-          : shape
-            ? shape.target
-            : inferTarget(request.args);
-      // searches and fetches are identified by their whole key: the same text, hashed once
-      if (target !== undefined)
-        attrs[ATTR_HM_TOOL_TARGET_HASH] =
-          target === argsText && argsHash !== undefined ? argsHash : sha256Hex(target);
-    } catch (e) {
-      report(e);
-    }
-    try {
-      if (shape) shapeAttributes(shape, attrs[ATTR_HM_TOOL_TARGET_HASH], session, attrs);
-      else {
-        const range = readRange(request.args);
-        if (range) {
-          attrs[ATTR_HM_TOOL_RANGE_START] = range.start;
-          if (range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = range.end;
-        }
-        const edit = editHashes(request.args);
-        if (edit?.before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = edit.before;
-        if (edit?.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = edit.after;
-      }
+      let before = facts.before;
+      // A whole-file write's before-state: what the session last wrote there (Write v1 → v2 → v1)
+      if (before === undefined && facts.fullWrite && session)
+        before = writtenContent.get(session)?.get(attrs[ATTR_HM_TOOL_TARGET_HASH] as string);
+      if (before) attrs[ATTR_HM_TOOL_EDIT_BEFORE_HASH] = before;
+      if (facts.after) attrs[ATTR_HM_TOOL_EDIT_AFTER_HASH] = facts.after;
     } catch (e) {
       report(e);
     }
@@ -331,7 +315,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       readonly span: Span,
       readonly request: ToolRequest,
       readonly attrs: Attributes,
-      readonly shape: CallShape | undefined,
+      readonly facts: ToolFacts,
       readonly session: Session | undefined,
       readonly opts: ToolCallOptions<Awaited<T>> | undefined,
     ) {
@@ -359,15 +343,15 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       try {
         const text = resultText(result);
         // only a read that stops at a default limit needs its lines (resolvedRange)
-        if (this.shape?.defaultLimit) lines = lineCount(text);
+        if (this.facts.shape?.defaultLimit) lines = lineCount(text);
         if (failed) transient = isTransientFailure(text);
         const bytes = Buffer.byteLength(text);
         tokens = estimateTokens(bytes);
-        span.setAttributes({
-          [ATTR_HM_TOOL_RESULT_BYTES]: bytes,
-          [ATTR_HM_TOOL_RESULT_TOKENS]: tokens,
-          [ATTR_HM_TOOL_RESULT_HASH]: sha256Hex(text),
-        });
+        const hash = sha256Hex(text);
+        // one by one, not setAttributes({...}): no object to build and iterate per call
+        span.setAttribute(ATTR_HM_TOOL_RESULT_BYTES, bytes);
+        span.setAttribute(ATTR_HM_TOOL_RESULT_TOKENS, tokens);
+        span.setAttribute(ATTR_HM_TOOL_RESULT_HASH, hash);
       } catch (e) {
         report(e);
       }
@@ -403,7 +387,8 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
 
     remember(resultTokens: number, failed: boolean, lines: number | undefined, transient: boolean) {
       try {
-        const { span, shape, session, call } = this;
+        const { span, facts, session, call } = this;
+        const shape = facts.shape;
         if (transient) span.setAttribute(ATTR_HM_TOOL_ERROR_TRANSIENT, 'true');
         const range = resolvedRange(shape, lines);
         if (range) {
@@ -420,7 +405,7 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
         if (transient) call.transient = true;
         call.resultTokens = resultTokens;
         session.record(call);
-        if (!failed) rememberContent(session, shape, this.attrs);
+        if (!failed) rememberContent(session, facts, this.attrs);
         // Claude Code's Bash and Cursor's terminal keep their directory between calls
         if (
           !failed &&
@@ -537,20 +522,20 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
       } catch (e) {
         report(e);
       }
-      const shape = shapeOf(request, session);
-      const attrs = addToolAttributes(sessionAttributes(session), request, capture, shape, session);
+      const facts = factsOf(request, session);
+      const attrs = addToolAttributes(sessionAttributes(session), request, capture, facts, session);
       const span = startSpan(spanNameForTool(String(request.name)), SpanKind.INTERNAL, attrs);
-      return run(span, fn, new ToolCallEnd<T>(span, request, attrs, shape, session, opts));
+      return run(span, fn, new ToolCallEnd<T>(span, request, attrs, facts, session, opts));
     },
 
     checkRedundancy(request) {
       try {
         const session = activeSession();
         if (!session) return undefined;
-        const shape = shapeOf(request, session);
-        const attrs = addToolAttributes({}, request, false, shape, session);
+        const facts = factsOf(request, session);
+        const attrs = addToolAttributes({}, request, false, facts, session);
         const candidate = toSessionCall(request, attrs, '\u0000candidate');
-        const range = resolvedRange(shape, undefined);
+        const range = resolvedRange(facts.shape, undefined);
         if (range) {
           candidate.rangeStart = range.start;
           if (range.end !== undefined) candidate.rangeEnd = range.end;
