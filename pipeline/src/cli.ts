@@ -71,6 +71,7 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
 
 const io: CliIo = {
   out: (s) => void process.stdout.write(s),
+  outBytes: (b) => void process.stdout.write(b),
   err: (s) => void process.stderr.write(s),
   isTty: process.stdout.isTTY,
   env: process.env,

@@ -75,6 +75,44 @@ describe('harness-meter report against the server at HM_API_URL', () => {
     expect(existsSync(dataDir)).toBe(false);
   });
 
+  it("prints harness-meter's envelope as it came into a pipe; parses it for --order or another window", async () => {
+    const since = '2026-11-01T00:00:00.000Z';
+    const until = '2026-12-01T00:00:00.000Z';
+    // `1.0` and `2e1` would come back as 1 and 20 from JSON.parse and JSON.stringify.
+    const rowsText =
+      '[{"repo":"https://github.com/acme/api","pr":7,"cost_nanos":"5","cost_usd":1.0},' +
+      '{"repo":"https://github.com/acme/web","pr":9,"cost_nanos":"20","cost_usd":2e1}]';
+    let windowSent = { since, until };
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        `{"report":"cost-per-pr","since":"${windowSent.since}","until":"${windowSent.until}","rows":${rowsText}}`,
+      );
+    });
+    const env = { HM_API_URL: url, HM_DATA_DIR: join(tempDataDir('cli-verbatim'), 'none') };
+    const args = ['report', 'cost-per-pr', '--json', '-s', '20261101', '-u', '20261201'];
+    const asIs = await cli(args, env);
+    expect(asIs.stderr).toBe('');
+    expect(asIs.stdout).toBe(
+      `{"report":"cost-per-pr","since":"${since}","until":"${until}","rows":${rowsText}}\n`,
+    );
+    const parsedRows = JSON.parse(rowsText) as { cost_nanos: string }[];
+    const ordered = await cli([...args, '--order', 'asc'], env);
+    expect(ordered.stdout).toBe(
+      JSON.stringify({ report: 'cost-per-pr', since, until, rows: parsedRows }, null, 2) + '\n',
+    );
+    // An envelope for another window is not this request's answer as it stands: parsed, and
+    // printed with the window the CLI asked for.
+    windowSent = { since: '2026-10-01T00:00:00.000Z', until };
+    const other = await cli(args, env);
+    expect(JSON.parse(other.stdout)).toEqual({
+      report: 'cost-per-pr',
+      since,
+      until,
+      rows: parsedRows,
+    });
+  });
+
   it("turns the server's refusal into the API-key hint, as before", async () => {
     const { url } = await serve((_req, res) =>
       json(res, 401, { error: 'This route needs an API key.', code: 'UNAUTHORIZED' }),

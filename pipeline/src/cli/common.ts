@@ -45,6 +45,8 @@ export class CliFailure extends Error {
 
 export interface CliIo {
   out(text: string): void;
+  /** Bytes to stdout as they are (a server's answer printed verbatim); else `out` of their text. */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
   /** Whether stdout is a terminal (colour, progress bars, table width). */
   isTty: boolean;
