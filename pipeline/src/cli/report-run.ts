@@ -1,5 +1,6 @@
 /** What `harness-meter report <name>` does when it runs (report-commands.ts registers it). */
 import { resolve } from 'node:path';
+import type { ClickHouseClient } from '@harness-meter/queries';
 import { storeOptions, type Config } from '../config.js';
 import type { OutputFormat } from '../report/format.js';
 import { parseTolerance, parseWindow } from '../report/params.js';
@@ -109,11 +110,51 @@ async function remoteRows(
   return { rows: body.rows ?? [] };
 }
 
+/**
+ * Waste detection before a report from the folder, bounded as on a server (the detect stage's
+ * catch-up): with few stale sessions all are scanned; after a bulk load or a backfill the report
+ * waits DETECT_DEFAULTS.catchUpWaitMs, the scan stops between sessions, and the report reads the
+ * findings stored so far. It used to scan every stale session first (up to 500, 20 to 250 ms
+ * each at 10M spans). Each run scans some more; a running server scans the rest in the background.
+ */
+async function boundedCatchUp(
+  client: ClickHouseClient,
+  config: Config,
+  log: (text: string) => void,
+): Promise<void> {
+  const { DETECT_DEFAULTS, startDetectStage } = await import('../detect/index.js');
+  const { loadPriceBook } = await import('../price/index.js');
+  const { createLogger } = await import('../logger.js');
+  const { staleSessions } = await import('@harness-meter/queries');
+  const book = loadPriceBook(config.pricesFile);
+  // Its own log lines speak of a server's background round; the CLI says what happened below.
+  const detect = startDetectStage(client, config.database, book, createLogger('warn'));
+  const started = Date.now();
+  try {
+    await detect.catchUp();
+  } finally {
+    await detect.stop();
+  }
+  // Sooner than the wait: every stale session was scanned. Later: the scan may have been cut.
+  if (Date.now() - started < DETECT_DEFAULTS.catchUpWaitMs) return;
+  const left = await staleSessions(client, config.database, {
+    idleMs: 0,
+    limit: DETECT_DEFAULTS.maxSessionsPerRound,
+  });
+  if (left.length > 0)
+    log(
+      `note: ${left.length >= DETECT_DEFAULTS.maxSessionsPerRound ? `${left.length} or more` : left.length} ` +
+        `sessions are not yet scanned for waste; this report counts the findings stored so far. ` +
+        `Run it again to scan more, or start the server (harness-meter start), which scans them in the background.\n`,
+    );
+}
+
 async function readRows(
   config: Config,
   name: ReportName,
   req: ReportRequest,
   verbatim: boolean,
+  log: (text: string) => void,
 ): Promise<(Remote & { via: string }) | { rows: Row[]; via: null }> {
   const remote = await remoteRows(config, name, req, verbatim);
   if (remote) return { ...remote, via: config.apiUrl };
@@ -121,14 +162,11 @@ async function readRows(
   if (!localStoreExists(config)) throw noServerNoData(config);
   // Only here: a report from a running server needs none of the store, detection or prices.
   const { migrateUp, openStore } = await import('@harness-meter/queries');
-  const { scanStaleSessions } = await import('../detect/index.js');
-  const { loadPriceBook } = await import('../price/index.js');
   const { runReport } = await import('../report/service.js');
   const client = await openStore(storeOptions(config));
   try {
     await migrateUp(client, config.database);
-    if (NEEDS_DETECTION.includes(name))
-      await scanStaleSessions(client, config.database, loadPriceBook(config.pricesFile), 0);
+    if (NEEDS_DETECTION.includes(name)) await boundedCatchUp(client, config, log);
     const rows = (await runReport(client, config.database, name, req)) as unknown as Row[];
     return { rows, via: null };
   } finally {
@@ -168,7 +206,7 @@ export async function runOne(ctx: CliContext, spec: ReportSpec, flags: ReportFla
   // (one line), not parsed and indented again (2.5 MB of rows cost the CLI ~45 ms; issue 17). On a
   // terminal, or with --order, the rows are parsed and printed indented, as from the folder.
   const verbatim = format === 'json' && flags.order === undefined && !ctx.io.isTty;
-  const answer = await readRows(config, spec.name, req, verbatim);
+  const answer = await readRows(config, spec.name, req, verbatim, (t) => ctx.io.err(t));
   if ('verbatim' in answer) {
     if (ctx.io.outBytes) ctx.io.outBytes(answer.verbatim);
     else ctx.io.out(answer.verbatim.toString('utf8'));
