@@ -2,27 +2,41 @@
 // (median of HM_BENCH_CLI_RUNS, default 10) beside `node -e 0` in the same run; then a server is
 // started on a folder holding HM_BENCH_CLI_SPANS spans (default 2,600,000, generated inside chDB by
 // bench/lib/store-load.js) and `harness-meter report cost-per-pr --json` (HM_API_URL set) is timed
-// beside the same request with curl and with fetch in a fresh node process (median of 5 each,
+// beside the same request with curl and with fetch in a fresh node process (median of HM_BENCH_CLI_ROUNDS, default 5, each,
 // interleaved round by round, after one warm-up); HM_BENCH_CLI_BEFORE names another build's CLI to
 // time in the same rounds, for a before/after.
 // Run: HM_BENCH=cli npm run bench (small: HM_BENCH_CLI_SPANS=100000).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { migrateUp, openStore } from '../queries/dist/index.js';
 import { benchResult, CLI, loadSpans, median, startServer } from './lib/store-load.js';
 
 const RUNS = Number(process.env.HM_BENCH_CLI_RUNS ?? 10);
+// Rounds of the report clients (each runs once per round); more rounds steady a loaded machine's medians.
+const ROUNDS = Number(process.env.HM_BENCH_CLI_ROUNDS ?? 5);
 const SPANS = Number(process.env.HM_BENCH_CLI_SPANS ?? 2_600_000);
 const REPORT = 'cost-per-pr';
+
+// GNU time, when there, also gives each client's CPU time (user + system): on a machine loaded by
+// other work, wall times of a few hundred ms swing more than the difference being measured.
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+const cpuFile = join(os.tmpdir(), `hm-bench-cli-cpu-${process.pid}.txt`);
+let lastCpuMs = Number.NaN;
 
 function wallMs(cmd, args, env = process.env) {
   const t = performance.now();
   // stdout to /dev/null, as curl's -o /dev/null: a report's JSON can pass spawnSync's 1 MB buffer
-  const r = spawnSync(cmd, args, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  const [c, a] = GNU_TIME ? [GNU_TIME, ['-f', '%U %S', '-o', cpuFile, cmd, ...args]] : [cmd, args];
+  const r = spawnSync(c, a, { env, encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = performance.now() - t;
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  lastCpuMs = Number.NaN;
+  if (GNU_TIME) {
+    const [user, sys] = readFileSync(cpuFile, 'utf8').trim().split(/\s+/).map(Number);
+    lastCpuMs = ((user ?? Number.NaN) + (sys ?? Number.NaN)) * 1000;
+  }
   return ms;
 }
 const timeRuns = (n, fn) => median(Array.from({ length: n }, fn));
@@ -66,10 +80,14 @@ const clients = {
   ...(hasCurl ? { curl: () => wallMs('curl', ['-sf', '-o', '/dev/null', url]) } : {}),
 };
 const times = Object.fromEntries(Object.keys(clients).map((k) => [k, []]));
+const cpu = Object.fromEntries(Object.keys(clients).map((k) => [k, []]));
 try {
   for (const run of Object.values(clients)) run(); // warm-up: the server's first report
-  for (let round = 0; round < 5; round++)
-    for (const [name, run] of Object.entries(clients)) times[name].push(run());
+  for (let round = 0; round < ROUNDS; round++)
+    for (const [name, run] of Object.entries(clients)) {
+      times[name].push(run());
+      cpu[name].push(lastCpuMs);
+    }
 } finally {
   server.child.kill('SIGTERM');
   await new Promise((r) => server.child.once('exit', r));
@@ -83,11 +101,17 @@ const baselineLabel =
   curl !== undefined ? 'the same request with curl' : 'fetch in a fresh node process';
 console.log(
   `report ${REPORT} at ${SPANS.toLocaleString()} stored: CLI ${cliMs.toFixed(0)} ms; curl ${curl === undefined ? 'n/a' : `${curl.toFixed(0)} ms`}; ` +
-    `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of 5, interleaved)`,
+    `fetch in a fresh node ${fetchMs.toFixed(0)} ms (median of ${ROUNDS}, interleaved)`,
 );
 
 if (beforeMs !== undefined)
-  console.log(`the same report with ${BEFORE}: ${beforeMs.toFixed(0)} ms (median of 5)`);
+  console.log(`the same report with ${BEFORE}: ${beforeMs.toFixed(0)} ms (median of ${ROUNDS})`);
+if (GNU_TIME)
+  console.log(
+    `CPU time (user + system, median): ${Object.entries(cpu)
+      .map(([k, v]) => `${k} ${median(v).toFixed(0)} ms`)
+      .join('; ')}`,
+  );
 
 benchResult({
   id: 'cli-help-ms',
@@ -99,6 +123,17 @@ benchResult({
   aim: '<= 300',
   met: help <= 300,
 });
+if (GNU_TIME && BEFORE)
+  benchResult({
+    id: 'cli-report-cpu-ms',
+    label: `report ${REPORT} through a running server: CPU time of the CLI process (user + system, median)`,
+    value: Math.round(median(cpu.cli)),
+    unit: 'ms',
+    baseline: Math.round(median(cpu.before)),
+    baselineLabel: `the same report with ${BEFORE}`,
+    aim: 'below the baseline',
+    met: median(cpu.cli) < median(cpu.before),
+  });
 benchResult({
   id: 'cli-report-ratio',
   label: `report ${REPORT} through a running server at ${SPANS.toLocaleString()} stored spans: CLI ${cliMs.toFixed(0)} ms / ${baselineLabel} ${baseline.toFixed(0)} ms`,

@@ -69,8 +69,19 @@ export async function main(argv: readonly string[], io: CliIo): Promise<number> 
   }
 }
 
+// A reader that stops early (`harness-meter report --help | head`) closes the pipe: the next write
+// fails with EPIPE. Exit quietly, as other command-line tools do, rather than with an unhandled
+// 'error' event and its stack; any other write error is still thrown.
+const quitOnClosedPipe = (e: NodeJS.ErrnoException): void => {
+  if (e.code !== 'EPIPE') throw e;
+  process.exit(process.exitCode ?? EXIT.ok);
+};
+process.stdout.on('error', quitOnClosedPipe);
+process.stderr.on('error', quitOnClosedPipe);
+
 const io: CliIo = {
   out: (s) => void process.stdout.write(s),
+  outBytes: (b) => void process.stdout.write(b),
   err: (s) => void process.stderr.write(s),
   isTty: process.stdout.isTTY,
   env: process.env,

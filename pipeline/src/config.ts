@@ -4,7 +4,7 @@ import type { StoreOptions } from '@harness-meter/queries';
 import { ConfigError } from './errors.js';
 import type { LogLevel } from './logger.js';
 import { HTTP_LIMIT_DEFAULTS, type HttpLimits } from './ingest/limits.js';
-import { DECODE_DEFAULTS, type DecodeLimits } from './decode/validate.js';
+import { DECODE_DEFAULTS, type DecodeLimits } from './decode/limits.js';
 
 /** Every setting of the server side, with its default. The environment is read here only. */
 export interface Config {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { CLI } from '../helpers/cli.js';
 import { tempDataDir } from '../helpers/store.js';
 
@@ -73,6 +74,83 @@ describe('harness-meter report against the server at HM_API_URL', () => {
     expect(paths).toEqual(['/api/v1/reports/cost-per-pr']);
     expect(auth).toBe('Bearer hm_test_key');
     expect(existsSync(dataDir)).toBe(false);
+  });
+
+  it("prints harness-meter's envelope as it came into a pipe; parses it for --order or another window", async () => {
+    const since = '2026-11-01T00:00:00.000Z';
+    const until = '2026-12-01T00:00:00.000Z';
+    // `1.0` and `2e1` would come back as 1 and 20 from JSON.parse and JSON.stringify.
+    const rowsText =
+      '[{"repo":"https://github.com/acme/api","pr":7,"cost_nanos":"5","cost_usd":1.0},' +
+      '{"repo":"https://github.com/acme/web","pr":9,"cost_nanos":"20","cost_usd":2e1}]';
+    let windowSent = { since, until };
+    const { url } = await serve((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        `{"report":"cost-per-pr","since":"${windowSent.since}","until":"${windowSent.until}","rows":${rowsText}}`,
+      );
+    });
+    const env = { HM_API_URL: url, HM_DATA_DIR: join(tempDataDir('cli-verbatim'), 'none') };
+    const args = ['report', 'cost-per-pr', '--json', '-s', '20261101', '-u', '20261201'];
+    const asIs = await cli(args, env);
+    expect(asIs.stderr).toBe('');
+    expect(asIs.stdout).toBe(
+      `{"report":"cost-per-pr","since":"${since}","until":"${until}","rows":${rowsText}}\n`,
+    );
+    const parsedRows = JSON.parse(rowsText) as { cost_nanos: string }[];
+    const ordered = await cli([...args, '--order', 'asc'], env);
+    expect(ordered.stdout).toBe(
+      JSON.stringify({ report: 'cost-per-pr', since, until, rows: parsedRows }, null, 2) + '\n',
+    );
+    // An envelope for another window is not this request's answer as it stands: parsed, and
+    // printed with the window the CLI asked for.
+    windowSent = { since: '2026-10-01T00:00:00.000Z', until };
+    const other = await cli(args, env);
+    expect(JSON.parse(other.stdout)).toEqual({
+      report: 'cost-per-pr',
+      since,
+      until,
+      rows: parsedRows,
+    });
+  });
+
+  it('loads only what a report from a server needs: no redaction, store client, formatter or detection', async () => {
+    const { url } = await serve((_req, res) =>
+      json(res, 200, {
+        report: 'cost-per-pr',
+        since: '2026-11-01T00:00:00.000Z',
+        until: '2026-12-01T00:00:00.000Z',
+        rows: [],
+      }),
+    );
+    // A module hook that names every module the CLI loads, on stderr.
+    const dir = tempDataDir('cli-modules');
+    writeFileSync(
+      join(dir, 'hooks.mjs'),
+      `export async function load(url, ctx, next) { process.stderr.write('LOADED ' + url + '\\n'); return next(url, ctx); }\n`,
+    );
+    writeFileSync(
+      join(dir, 'register.mjs'),
+      `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+    );
+    const r = await new Promise<{ failed: boolean; stdout: string; stderr: string }>((resolve) =>
+      execFile(
+        process.execPath,
+        ['--import', join(dir, 'register.mjs'), CLI, 'report', 'cost-per-pr', '--json'],
+        { env: { ...process.env, HM_API_URL: url, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '' } },
+        (error, stdout, stderr) => resolve({ failed: error !== null, stdout, stderr }),
+      ),
+    );
+    expect(r.failed).toBe(false);
+    expect(JSON.parse(r.stdout)).toMatchObject({ report: 'cost-per-pr', rows: [] });
+    const loaded = r.stderr.split('\n').filter((l) => l.startsWith('LOADED '));
+    expect(loaded.some((l) => l.endsWith('/cli/report-run.js'))).toBe(true);
+    const heavy = loaded.filter((l) =>
+      /\/redact\.js$|secret-rules|@clickhouse|chdb|\/report\/format\.js$|\/report\/schema\.js$|\/detect\/|\/price\/|\/decode\/validate\.js$|\/report\/service\.js$/.test(
+        l,
+      ),
+    );
+    expect(heavy).toEqual([]);
   });
 
   it("turns the server's refusal into the API-key hint, as before", async () => {

@@ -3,7 +3,8 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort, runCli } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { CLI, freePort, runCli } from '../helpers/cli.js';
 
 // The CLI's usage surface (issue 14): no server and no store is needed, so each case is one
 // short process. Exit codes: 0 ok, 1 runtime failure, 2 usage.
@@ -68,6 +69,20 @@ describe('harness-meter usage', () => {
       expect(r.stderr).not.toMatch(/ERR_|\n\s+at /);
     }
     expect(existsSync(missing)).toBe(false);
+  });
+
+  it('a reader that closes the pipe early (`report --help | head`): a quiet exit, no EPIPE stack', async () => {
+    const child = spawn(process.execPath, [CLI, 'report', '--help'], {
+      env: { ...process.env, ...env, HM_LOG_LEVEL: 'warn', HM_KAFKA_BROKERS: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Closed before the CLI has started: its first write to stdout fails with EPIPE.
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => child.once('close', (c) => r(c)));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('a read command with no server and no data says so, exits 1 and creates nothing', () => {

@@ -8,8 +8,9 @@ import type { Command } from 'commander';
 import type { Config } from '../config.js';
 
 /**
- * config.ts pulls in the decode limits and the SDK's redaction (hundreds of ms): it is imported
- * when a command runs (program.ts, preAction), never for `--help` or `--version`.
+ * config.ts is imported when a command runs (program-shell.ts, preAction), never for `--help` or
+ * `--version`. It no longer loads redaction (the decode defaults moved to decode/limits.ts), so
+ * this mainly keeps `--help` from reading the environment at all.
  */
 let configModule: typeof import('../config.js') | undefined;
 export async function prepareConfig(): Promise<void> {
@@ -44,6 +45,8 @@ export class CliFailure extends Error {
 
 export interface CliIo {
   out(text: string): void;
+  /** Bytes to stdout as they are (a server's answer printed verbatim); else `out` of their text. */
+  outBytes?(bytes: Uint8Array): void;
   err(text: string): void;
   /** Whether stdout is a terminal (colour, progress bars, table width). */
   isTty: boolean;

@@ -20,8 +20,8 @@ export type ReportAnswer =
   | { kind: 'no-server' }
   /** Connected, then no complete answer (reset, or nothing within REPORT_TIMEOUT_MS). */
   | { kind: 'no-answer'; error: Error }
-  /** An HTTP answer; `json` is its parsed body, `undefined` when the body is not JSON. */
-  | { kind: 'http'; status: number; text: string; json: unknown };
+  /** An HTTP answer, its body unparsed (see `answerJson`, `verbatimEnvelope`). */
+  | { kind: 'http'; status: number; body: Buffer };
 
 /** Whether a parsed body has the shape of a harness-meter report answer or API error. */
 export function isHarnessMeterAnswer(json: unknown): json is { rows?: unknown; error?: unknown } {
@@ -37,13 +37,40 @@ export function reportUrl(apiUrl: string, name: ReportName, req: ReportRequest):
   return `${apiUrl}/api/v1/reports/${name}?${params.toString()}`;
 }
 
-const parse = (text: string): unknown => {
+/** An answer's body parsed as JSON; `undefined` when it is not JSON. */
+export function answerJson(body: Buffer): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(body.toString('utf8')) as unknown;
   } catch {
     return undefined;
   }
-};
+}
+
+/**
+ * The start of the body a harness-meter server sends for a report (reportApi in report/service.ts
+ * serializes reportEnvelope with JSON.stringify): the report's name, then the window, then rows.
+ */
+const ENVELOPE_HEAD = /^\{"report":"([a-z-]+)","since":"([^"\\]*)","until":"([^"\\]*)","rows":\[/;
+
+/**
+ * Whether `body` is harness-meter's report envelope for this report and window, so the CLI can
+ * print it as it came instead of parsing and re-printing megabytes of rows (issue 17). Checks the
+ * head and the closing `]}` only: the body came whole (`res.complete`) from the server's
+ * JSON.stringify. Anything else (an older server, a proxy's page, an error) is parsed as before.
+ */
+export function verbatimEnvelope(
+  body: Buffer,
+  name: ReportName,
+  window: Pick<ReportRequest, 'since' | 'until'>,
+): boolean {
+  const head = ENVELOPE_HEAD.exec(body.subarray(0, 256).toString('utf8'));
+  if (!head || head[1] !== name || head[2] !== window.since || head[3] !== window.until)
+    return false;
+  let end = body.length;
+  while (end > 0 && (body[end - 1] === 0x0a || body[end - 1] === 0x0d || body[end - 1] === 0x20))
+    end--;
+  return end >= 2 && body[end - 2] === 0x5d && body[end - 1] === 0x7d; // ']}'
+}
 
 /** GETs a report from the server at apiUrl; never throws (the answer says what happened). */
 export async function requestReport(
@@ -93,8 +120,7 @@ export async function requestReport(
       res.on('aborted', () => fail(new Error('the answer was cut short')));
       res.on('end', () => {
         if (!res.complete) return fail(new Error('the answer was cut short'));
-        const text = Buffer.concat(chunks).toString('utf8');
-        settle({ kind: 'http', status: res.statusCode ?? 0, text, json: parse(text) });
+        settle({ kind: 'http', status: res.statusCode ?? 0, body: Buffer.concat(chunks) });
       });
     });
     r.end();

@@ -3,30 +3,14 @@
  * refused alone (counted in OTLP partial_success, with its reason); the rest of its request is kept.
  * Pure: no I/O, no environment (the limits arrive as options from config.ts).
  */
-// The redaction module alone, not the SDK's entry point (which loads OpenTelemetry): config.ts
-// reads DECODE_DEFAULTS from here, and the CLI loads config for every command.
+// The redaction module alone, not the SDK's entry point (which loads OpenTelemetry).
 import { cutAt, redact, wellFormed } from '@harness-meter/instrumentation/redact';
 import type { SpanRecord } from '../model.js';
 import type { OtlpSpan } from './otlp-object.js';
+import type { DecodeLimits } from './limits.js';
 
-/** Limits applied to every span, log event and metric point on the way in. */
-export interface DecodeLimits {
-  /**
-   * Attributes kept per span (resource and span attributes each); the rest are dropped and the span
-   * is marked. OpenTelemetry's OTEL_ATTRIBUTE_COUNT_LIMIT default, 128. @default 128
-   */
-  attributeCountLimit: number;
-  /**
-   * Characters kept per attribute value (and status message); longer values are cut and the span
-   * is marked. The OTel SDK default is unbounded; a server needs a bound. @default 16384
-   */
-  attributeValueLengthLimit: number;
-}
-
-export const DECODE_DEFAULTS: DecodeLimits = {
-  attributeCountLimit: 128,
-  attributeValueLengthLimit: 16_384,
-};
+// Defined in limits.ts, which config.ts imports without this module's redaction.
+export { DECODE_DEFAULTS, type DecodeLimits } from './limits.js';
 
 /**
  * Largest token count (or byte count) one span may carry: ten times any context window sold today,

@@ -22,6 +22,12 @@ export const USD_DECIMALS = 4;
 /** Longest text cell when the table must fit (the rest is cut with …); --wide shows all. */
 const MAX_TEXT = 36;
 
+/**
+ * `n.toLocaleString('en-US')`, the same text: one formatter for the whole table instead of ICU set
+ * up again for every cell (most of a 5,000-row table's time; issue 17).
+ */
+const GROUPED = new Intl.NumberFormat('en-US');
+
 /** Text of a scalar cell value; objects as JSON. */
 function text(v: unknown): string {
   if (v === null || v === undefined) return '';
@@ -253,7 +259,7 @@ function cell(row: Row, col: string, money: boolean): string {
   if (col === 'pr') return v === null || v === undefined ? '(none)' : `#${text(v)}`;
   if (col === 'key' && v === '')
     return row.by === 'model' || row.by === 'provider' ? '(tool calls)' : '(none)';
-  if (typeof v === 'number') return v.toLocaleString('en-US');
+  if (typeof v === 'number') return GROUPED.format(v);
   if (typeof v === 'string') return escapeControl(isoUtc(v));
   return escapeControl(text(v));
 }
@@ -301,7 +307,7 @@ function totalsRow(
     }
     if (rows.every((r) => typeof r[c] === 'number')) {
       any = true;
-      return rows.reduce((n, r) => n + Number(r[c]), 0).toLocaleString('en-US');
+      return GROUPED.format(rows.reduce((n, r) => n + Number(r[c]), 0));
     }
     return '';
   });
@@ -343,20 +349,32 @@ export function formatTable(
   if (cols.length === 0) cols = Object.keys(rows[0] ?? {});
   const money = (cs: string[]): boolean[] => cs.map((c) => isMoney(c, rows));
   const fit = options.wide !== true && options.width !== undefined;
+  // cost --breakdown: each row's per-model rows, indented under it (ccusage's habit).
+  const bodyRows = rows.flatMap((r) => [
+    { sub: false, row: r },
+    ...subRows(r).map((sub) => ({ sub: true, row: sub })),
+  ]);
+  // Each column's cells are computed once: fitting the width renders again with fewer columns.
+  const columnCells = new Map<string, string[]>();
+  const cellsOf = (c: string): string[] => {
+    let out = columnCells.get(c);
+    if (out === undefined) {
+      const isMoneyCol = isMoney(c, rows);
+      const cutText = fit && !isNumeric(c, rows);
+      out = bodyRows.map(({ row }) => {
+        let s = cell(row, c, isMoneyCol);
+        if (c === 'repo' && fit) s = shortRepo(s);
+        return cutText ? cut(s, MAX_TEXT) : s;
+      });
+      columnCells.set(c, out);
+    }
+    return out;
+  };
   const render = (cs: string[]): { lines: string[]; width: number; numeric: boolean[] } => {
     const m = money(cs);
     const numeric = cs.map((c) => isNumeric(c, rows));
-    const cells = (r: Row): string[] =>
-      cs.map((c, i) => {
-        let s = cell(r, c, m[i] ?? false);
-        if (c === 'repo' && fit) s = shortRepo(s);
-        return fit && !numeric[i] ? cut(s, MAX_TEXT) : s;
-      });
-    // cost --breakdown: each row's per-model rows, indented under it (ccusage's habit).
-    const body = rows.flatMap((r) => [
-      { sub: false, vals: cells(r) },
-      ...subRows(r).map((sub) => ({ sub: true, vals: cells(sub) })),
-    ]);
+    const columns = cs.map(cellsOf);
+    const body = bodyRows.map(({ sub }, j) => ({ sub, vals: columns.map((col) => col[j] ?? '') }));
     const total = totalsRow(report, cs, rows, m);
     const headers = cs.map((c) => HEADER[c] ?? c.replace(/_usd$/, '').replace(/_/g, ' '));
     const all = [headers, ...body.map((b) => b.vals), ...(total ? [total] : [])];

@@ -1,5 +1,4 @@
 import { PipelineError } from '../errors.js';
-import type { ReportName, ReportRequest } from './service.js';
 
 /** Bound on how long the CLI waits to learn whether a server is running. */
 export const FIND_SERVER_TIMEOUT_MS = 1500;
@@ -52,38 +51,6 @@ export function remoteError(apiUrl: string, status: number, reason: string | und
     text,
     { retriable: status >= 500 },
   );
-}
-
-/** Runs a report on a running server over its HTTP API. */
-export async function fetchReport(
-  apiUrl: string,
-  name: ReportName,
-  req: ReportRequest,
-  apiKey?: string,
-): Promise<Record<string, unknown>[]> {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(req)) if (typeof v === 'string' && v !== '') params.set(k, v);
-  const url = `${apiUrl}/api/v1/reports/${name}?${params.toString()}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      headers: authHeaders(apiKey),
-      signal: AbortSignal.timeout(REPORT_TIMEOUT_MS),
-    });
-  } catch (e) {
-    throw new PipelineError(
-      'SERVER_UNREACHABLE',
-      `The harness-meter server at ${apiUrl} did not answer (${e instanceof Error ? e.message : String(e)}). Is it still running?`,
-      { retriable: true, cause: e },
-    );
-  }
-  const body = (await jsonAnswer(res, apiUrl)) as {
-    rows?: Record<string, unknown>[];
-    error?: string;
-    code?: string;
-  };
-  if (!res.ok) throw remoteError(apiUrl, res.status, body.error);
-  return body.rows ?? [];
 }
 
 /** GETs a JSON API route of a running server (e.g. `keys`), with the API key when set. */
