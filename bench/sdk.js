@@ -360,7 +360,12 @@ const load = Number(os.loadavg()[0].toFixed(2));
 const tlNote =
   us.traceloop === undefined ? 'Traceloop not measured' : `Traceloop ${us.traceloop.toFixed(2)} µs`;
 for (const [id, key, baseKey, what] of [
-  ['sdk-toolcall', 'toolcall-this build', 'bare-tool', 'toolCall in a session'],
+  [
+    'sdk-toolcall',
+    'toolcall-this build',
+    'bare-tool',
+    `toolCall in a session, ${toolCalls.length} requests in rotation (remembered after their first call)`,
+  ],
   [
     'sdk-toolcall-new',
     'toolcall-new-this build',
