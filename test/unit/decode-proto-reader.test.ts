@@ -126,6 +126,36 @@ describe('protobuf reader', () => {
     expect(got.rejected?.[0]?.sample).toContain('order-a');
   });
 
+  it('reads int values of every varint length as protobufjs does (the 7-byte fast path and beyond)', () => {
+    // Byte lengths 1..10 of the varint: 0, 127 | 128 | 2^49 - 1 (7 bytes, the last of the fast
+    // path) | 2^49 (8 bytes) | 2^53 + 1 | the largest and the negative int64s (10 bytes).
+    const ints = [
+      '0',
+      '127',
+      '128',
+      '16383',
+      '16384',
+      '20517',
+      '562949953421311',
+      '562949953421312',
+      '9007199254740993',
+      '9223372036854775807',
+      '-1',
+      '-9223372036854775808',
+    ];
+    const body = encodeTraceRequestProtobuf(
+      request([
+        span('ints', {
+          attributes: ints.map((v, k) => ({ key: `x.i${k}`, value: { intValue: v } })),
+        }),
+      ]),
+    );
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(ints.map((_, k) => got.spans[0]?.spanAttributes[`x.i${k}`])).toEqual(ints);
+  });
+
   it('refuses a truncated body as a whole, as protobufjs did', () => {
     const bytes = encodeTraceRequestProtobuf(request([span('cut-a'), span('cut-b')]));
     const cut = bytes.subarray(0, bytes.length - 5);

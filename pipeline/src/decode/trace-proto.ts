@@ -46,6 +46,27 @@ function int64Text(v: unknown): string {
   return l.high === 0 && l.low >= 0 ? String(l.low) : l.toString();
 }
 
+/**
+ * An int64 varint (the reader at its first byte) as decimal text. Counts and sizes fit in 7 bytes
+ * (49 bits), read here without protobufjs' Long object; anything longer (large or negative values)
+ * goes through r.int64() as before.
+ */
+function readInt64Text(r: protobuf.Reader, buf: Buffer): string {
+  let pos = r.pos;
+  let n = 0;
+  let scale = 1;
+  for (let k = 0; k < 7 && pos < r.len; k++) {
+    const b = buf[pos++]!;
+    n += (b & 0x7f) * scale;
+    if (b < 0x80) {
+      r.pos = pos;
+      return String(n);
+    }
+    scale *= 128;
+  }
+  return int64Text(r.int64());
+}
+
 /** How readValue's last result may be stored: PLAIN (bool, int), an intern slot, or -1 (redact). */
 const PLAIN = -2;
 let valueSlot = -1;
@@ -72,7 +93,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
         members |= 2;
         break;
       case 3:
-        text = int64Text(r.int64());
+        text = readInt64Text(r, buf);
         members |= 4;
         break;
       case 4:
