@@ -130,7 +130,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
  * INTERN_SLOTS strings of at most INTERN_MAX_BYTES bytes.
  */
 const INTERN_MAX_BYTES = 64;
-const INTERN_SLOTS = 4096;
+const INTERN_SLOTS = 16384;
 const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
 const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
@@ -140,6 +140,11 @@ const internStored: (string | undefined)[] = new Array<string | undefined>(INTER
 );
 /** The slot of the last string readText returned, -1 when it was not interned. */
 let lastSlot = -1;
+
+/** A text's stored form (redactedText), memoized in its intern slot when it has one (slot >= 0). */
+function storedValue(text: string, slot: number): string {
+  return slot >= 0 ? (internStored[slot] ??= redactedText(text)) : redactedText(text);
+}
 
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
@@ -205,10 +210,7 @@ function readKeyValue(
         break;
       case 2:
         value = readValue(r, buf, enter(r));
-        if (redacted && valueSlot !== PLAIN) {
-          if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
-          else value = redactedText(value);
-        }
+        if (redacted && valueSlot !== PLAIN) value = storedValue(value, valueSlot);
         break;
       default:
         r.skipType(tag & 7);
@@ -302,7 +304,7 @@ function readSpan(
         break;
       }
       case 5:
-        name = r.string();
+        name = storedValue(readText(r, buf), lastSlot);
         break;
       case 6:
         kind = r.int32();
@@ -324,7 +326,7 @@ function readSpan(
         statusMessage = undefined;
         while (r.pos < statusEnd) {
           const t = r.uint32();
-          if (t >>> 3 === 2) statusMessage = r.string();
+          if (t >>> 3 === 2) statusMessage = storedValue(readText(r, buf), lastSlot);
           else if (t >>> 3 === 3) statusCode = r.int32();
           else r.skipType(t & 7);
         }
@@ -346,7 +348,7 @@ function readSpan(
       startTimeUnixNano: start,
       endTimeUnixNano: finish,
       attributes: attributes ?? {},
-      attributesRedacted: true,
+      redacted: true,
       statusCode,
       statusMessage,
     },

@@ -12,6 +12,7 @@ import {
   checkSpanTimes,
   cleanAttributes,
   cutAttributes,
+  cutText,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -129,8 +130,11 @@ export interface SpanFields {
   startTimeUnixNano: unknown;
   endTimeUnixNano: unknown;
   attributes: Record<string, string>;
-  /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
-  attributesRedacted?: boolean;
+  /**
+   * The attribute values, the name and the status message are in stored form already (redacted,
+   * not yet cut): the protobuf reader did it, once per distinct text.
+   */
+  redacted?: boolean;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -182,12 +186,15 @@ export class TraceCollector {
   ): void {
     const limits = this.limits;
     try {
-      const attrs =
-        f.attributesRedacted === true
-          ? cutAttributes(f.attributes, limits)
-          : cleanAttributes(f.attributes, limits);
-      const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
-      const status = storedText(
+      const redacted = f.redacted === true;
+      const attrs = redacted
+        ? cutAttributes(f.attributes, limits)
+        : cleanAttributes(f.attributes, limits);
+      const name = (redacted ? cutText : storedText)(
+        typeof f.name === 'string' ? f.name : '',
+        1024,
+      );
+      const status = (redacted ? cutText : storedText)(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
         limits.attributeValueLengthLimit,
       );

@@ -149,12 +149,17 @@ export function redactedText(text: string): string {
   return safe;
 }
 
+const NOT_CUT = { text: '', cut: false };
+
+/** Text already redacted (redactedText), cut to `maxChars`. */
+export function cutText(safe: string, maxChars: number): { text: string; cut: boolean } {
+  if (safe.length > maxChars) return { text: cutAt(safe, maxChars), cut: true };
+  return safe === '' ? NOT_CUT : { text: safe, cut: false };
+}
+
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
-  const safe = redactedText(text);
-  return safe.length > maxChars
-    ? { text: cutAt(safe, maxChars), cut: true }
-    : { text: safe, cut: false };
+  return cutText(redactedText(text), maxChars);
 }
 
 /**
