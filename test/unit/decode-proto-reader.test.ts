@@ -156,6 +156,28 @@ describe('protobuf reader', () => {
     expect(ints.map((_, k) => got.spans[0]?.spanAttributes[`x.i${k}`])).toEqual(ints);
   });
 
+  it('keeps every trace and parent id apart when more ids than cache slots repeat and alternate', () => {
+    // 6,000 spans over 1,500 traces and 3,000 parents, in an order that revisits each id after
+    // thousands of others: ids that share a cache slot replace each other and must still come out right.
+    const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+    const spans = Array.from({ length: 6000 }, (_, k) =>
+      span(`ids-${k}`, {
+        traceId: hex(((k * 7) % 1500) + 1, 32),
+        spanId: hex(k + 1, 16),
+        parentSpanId: hex(((k * 11) % 3000) + 1, 16),
+        name: `name-${k % 97}`,
+        status: { code: 2, message: `message ${k % 89}` },
+      }),
+    );
+    const body = encodeTraceRequestProtobuf(request(spans));
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(got.spans.map((s) => [s.traceId, s.parentSpanId, s.name, s.statusMessage])).toEqual(
+      spans.map((s) => [s.traceId, s.parentSpanId, s.name, s.status?.message]),
+    );
+  });
+
   it('refuses a truncated body as a whole, as protobufjs did', () => {
     const bytes = encodeTraceRequestProtobuf(request([span('cut-a'), span('cut-b')]));
     const cut = bytes.subarray(0, bytes.length - 5);

@@ -22,21 +22,50 @@ const SPAN_TYPE = 'opentelemetry.proto.trace.v1.Span';
 const ANY_VALUE_TYPE = 'opentelemetry.proto.common.v1.AnyValue';
 const TO_OBJECT = { longs: String, bytes: String, enums: Number, defaults: false, arrays: true };
 
-/** A byte range of the body: [start, end). */
-type Range = [number, number];
-
 function asBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/** The length-delimited field at the reader's position: its range, the reader moved past it. */
-function skipDelimited(r: protobuf.Reader): Range {
+/**
+ * Skips the length-delimited field at the reader's position; returns where its bytes start (they
+ * end at the reader's new position). No [start, end] array: this runs for every id of every span.
+ */
+function skipDelimited(r: protobuf.Reader): number {
   const len = r.uint32();
   const start = r.pos;
   const end = start + len;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
-  return [start, end];
+  return start;
+}
+
+/**
+ * Trace and parent span ids as lowercase hex, by their bytes: the spans of a trace share its id and
+ * siblings share their parent's, so a repeat returns the string made the first time. A
+ * direct-mapped table like the text one below; ids longer than 16 bytes are not kept.
+ */
+const ID_SLOTS = 4096;
+const idBytes = new Uint8Array(ID_SLOTS * 16);
+const idLengths = new Int32Array(ID_SLOTS).fill(-1);
+const idStrings: string[] = new Array<string>(ID_SLOTS).fill('');
+
+function hexOf(buf: Buffer, start: number, end: number): string {
+  const len = end - start;
+  if (len > 16) return buf.toString('hex', start, end);
+  let h = 0x811c9dc5 ^ len;
+  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  const slot = (h >>> 0) & (ID_SLOTS - 1);
+  const base = slot * 16;
+  if (idLengths[slot] === len) {
+    let i = 0;
+    while (i < len && idBytes[base + i] === buf[start + i]) i++;
+    if (i === len) return idStrings[slot]!;
+  }
+  const text = buf.toString('hex', start, end);
+  for (let i = 0; i < len; i++) idBytes[base + i] = buf[start + i]!;
+  idLengths[slot] = len;
+  idStrings[slot] = text;
+  return text;
 }
 
 /** An int64 as protobufjs gives it (a number, or a Long), as decimal text. */
@@ -101,8 +130,8 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
         members |= 8;
         break;
       case 7: {
-        const [from, to] = skipDelimited(r);
-        text = buf.toString('base64', from, to);
+        const from = skipDelimited(r);
+        text = buf.toString('base64', from, r.pos);
         members |= 64;
         break;
       }
@@ -253,10 +282,10 @@ function readScopeName(r: protobuf.Reader): string | undefined {
   return name;
 }
 
-/** The span at `range` as OTLP/JSON (protobufjs), for the sample of a refused span. */
-function spanObject(buf: Buffer, range: Range): OtlpSpan {
+/** The span in bytes [start, end) as OTLP/JSON (protobufjs), for the sample of a refused span. */
+function spanObject(buf: Buffer, start: number, end: number): OtlpSpan {
   const type = otlpType(SPAN_TYPE);
-  const sp = type.toObject(type.decode(buf.subarray(range[0], range[1])), TO_OBJECT) as OtlpSpan;
+  const sp = type.toObject(type.decode(buf.subarray(start, end)), TO_OBJECT) as OtlpSpan;
   const hex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
   if (typeof sp.traceId === 'string') sp.traceId = hex(sp.traceId);
   if (typeof sp.spanId === 'string') sp.spanId = hex(sp.spanId);
@@ -274,7 +303,7 @@ function readSpan(
   where: string,
 ): void {
   const end = enter(r);
-  const range: Range = [r.pos, end];
+  const spanStart = r.pos;
   let traceId: string | undefined;
   let spanId: string | undefined;
   let parentSpanId: string | undefined;
@@ -289,18 +318,18 @@ function readSpan(
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1: {
-        const [from, to] = skipDelimited(r);
-        traceId = buf.toString('hex', from, to);
+        const from = skipDelimited(r);
+        traceId = hexOf(buf, from, r.pos);
         break;
       }
       case 2: {
-        const [from, to] = skipDelimited(r);
-        spanId = buf.toString('hex', from, to);
+        const from = skipDelimited(r);
+        spanId = buf.toString('hex', from, r.pos);
         break;
       }
       case 4: {
-        const [from, to] = skipDelimited(r);
-        parentSpanId = buf.toString('hex', from, to);
+        const from = skipDelimited(r);
+        parentSpanId = hexOf(buf, from, r.pos);
         break;
       }
       case 5:
@@ -355,7 +384,7 @@ function readSpan(
     resource,
     scopeName,
     where,
-    () => spanObject(buf, range),
+    () => spanObject(buf, spanStart, end),
   );
 }
 

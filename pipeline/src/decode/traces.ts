@@ -74,8 +74,10 @@ function hexId(
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
     );
-  const hex = value.toLowerCase();
-  if (hex.length !== bytes * 2 || !HEX_RE.test(hex))
+  // Lowercase hex already (the protobuf reader's ids): no lowercased copy per id.
+  const lower = HEX_RE.test(value);
+  const hex = lower ? value : value.toLowerCase();
+  if (hex.length !== bytes * 2 || (!lower && !HEX_RE.test(hex)))
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
     );
