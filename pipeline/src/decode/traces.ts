@@ -157,6 +157,8 @@ export class TraceCollector {
   readonly rejected: { reason: string; sample: string }[] = [];
   rejectedSpans = 0;
   readonly limits: DecodeLimits;
+  /** Notes of the span being derived (toSpanRecord's), one array reused for every span. */
+  private readonly spanErrors: string[] = [];
   constructor(limits: DecodeLimits) {
     this.limits = limits;
   }
@@ -208,7 +210,8 @@ export class TraceCollector {
         nanos(f.endTimeUnixNano, where, 'endTimeUnixNano'),
         where,
       );
-      const spanErrors: string[] = [];
+      const spanErrors = this.spanErrors;
+      spanErrors.length = 0;
       let record: SpanRecord;
       try {
         record = toSpanRecord(

@@ -162,6 +162,15 @@ export function storedText(text: string, maxChars: number): { text: string; cut:
   return cutText(redactedText(text), maxChars);
 }
 
+/** true when limitAttributes would keep `attrs` as they are (count within the limit, no long key). */
+function withinLimits(attrs: Record<string, string>, limits: DecodeLimits): boolean {
+  let count = 0;
+  for (const k in attrs) {
+    if (++count > limits.attributeCountLimit || k.length > 256) return false;
+  }
+  return true;
+}
+
 /**
  * Attributes as stored: at most `attributeCountLimit` (first come, first kept), keys cut to 256
  * characters. Values arrive redacted and cut already (storedText, before derivation).
@@ -258,6 +267,9 @@ export function boundRecord(
   valuesCut: number,
   limits: DecodeLimits,
 ): SpanRecord {
+  // The usual case, nothing to bound or mark: no result objects per span.
+  if (valuesCut === 0 && withinLimits(record.spanAttributes, limits))
+    if (withinLimits(record.resourceAttributes, limits)) return record;
   const span = limitAttributes(record.spanAttributes, limits);
   const resource = limitAttributes(record.resourceAttributes, limits);
   const dropped = span.dropped + resource.dropped;
