@@ -178,6 +178,33 @@ describe('protobuf reader', () => {
     );
   });
 
+  it('reads each key and value right when they differ by a byte from what the key had before', () => {
+    // The reader first tries the key that followed the previous key last time and the value the key
+    // had last time: here both guesses are usually the same length and wrong by one character.
+    const spans = Array.from({ length: 400 }, (_, k) =>
+      span(`guess-${k}`, {
+        attributes: Array.from({ length: 6 }, (_, j) => ({
+          key: `x.k${(j + k) % 7}`,
+          value: { stringValue: `v-${(k * 3 + j) % 10}-${j}` },
+        })),
+      }),
+    );
+    const body = encodeTraceRequestProtobuf(request(spans));
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(got.spans.map((s) => s.spanAttributes)).toEqual(
+      spans.map((s) =>
+        Object.fromEntries(
+          (s.attributes ?? []).map((a) => [
+            a.key,
+            (a.value as { stringValue: string }).stringValue,
+          ]),
+        ),
+      ),
+    );
+  });
+
   it('refuses a truncated body as a whole, as protobufjs did', () => {
     const bytes = encodeTraceRequestProtobuf(request([span('cut-a'), span('cut-b')]));
     const cut = bytes.subarray(0, bytes.length - 5);

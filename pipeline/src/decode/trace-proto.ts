@@ -175,8 +175,31 @@ function storedValue(text: string, slot: number): string {
   return slot >= 0 ? (internStored[slot] ??= redactedText(text)) : redactedText(text);
 }
 
+/**
+ * A slot the next internedText call tries first, by compare alone (no hash): the key that followed
+ * the previous key last time, or the value the key had last time. -1: none. Consumed by each call.
+ */
+let hint = -1;
+/** For each key's slot, the slot of the key read after it last time. */
+const nextKeySlot = new Int32Array(INTERN_SLOTS).fill(-1);
+/** For each key's slot, the slot of the value it had last time. */
+const lastValueSlot = new Int32Array(INTERN_SLOTS).fill(-1);
+/** The slot of the key read last (-1 at the start of an attribute list). */
+let previousKey = -1;
+
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
+  const guess = hint;
+  hint = -1;
+  if (guess >= 0 && internLengths[guess] === len) {
+    const base = guess * INTERN_MAX_BYTES;
+    let i = 0;
+    while (i < len && internBytes[base + i] === buf[start + i]) i++;
+    if (i === len) {
+      lastSlot = guess;
+      return internStrings[guess]!;
+    }
+  }
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   const slot = (h >>> 0) & (INTERN_SLOTS - 1);
@@ -230,15 +253,25 @@ function readKeyValue(
 ): void {
   const end = enter(r);
   let key: string | undefined;
+  let keySlot = -1;
   let value = '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
+        if (previousKey >= 0) hint = nextKeySlot[previousKey]!;
         key = readText(r, buf);
+        hint = -1; // unused when the key was too long to intern
+        if (lastSlot >= 0) {
+          if (previousKey >= 0) nextKeySlot[previousKey] = lastSlot;
+          keySlot = lastSlot;
+        }
         break;
       case 2:
+        if (keySlot >= 0) hint = lastValueSlot[keySlot]!;
         value = readValue(r, buf, enter(r));
+        hint = -1;
+        if (keySlot >= 0 && valueSlot >= 0) lastValueSlot[keySlot] = valueSlot;
         if (redacted && valueSlot !== PLAIN) value = storedValue(value, valueSlot);
         break;
       default:
@@ -246,6 +279,7 @@ function readKeyValue(
     }
   }
   r.pos = end;
+  previousKey = keySlot;
   if (key !== undefined) out[key] = value;
 }
 
