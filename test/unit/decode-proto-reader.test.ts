@@ -126,6 +126,85 @@ describe('protobuf reader', () => {
     expect(got.rejected?.[0]?.sample).toContain('order-a');
   });
 
+  it('reads int values of every varint length as protobufjs does (the 7-byte fast path and beyond)', () => {
+    // Byte lengths 1..10 of the varint: 0, 127 | 128 | 2^49 - 1 (7 bytes, the last of the fast
+    // path) | 2^49 (8 bytes) | 2^53 + 1 | the largest and the negative int64s (10 bytes).
+    const ints = [
+      '0',
+      '127',
+      '128',
+      '16383',
+      '16384',
+      '20517',
+      '562949953421311',
+      '562949953421312',
+      '9007199254740993',
+      '9223372036854775807',
+      '-1',
+      '-9223372036854775808',
+    ];
+    const body = encodeTraceRequestProtobuf(
+      request([
+        span('ints', {
+          attributes: ints.map((v, k) => ({ key: `x.i${k}`, value: { intValue: v } })),
+        }),
+      ]),
+    );
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(ints.map((_, k) => got.spans[0]?.spanAttributes[`x.i${k}`])).toEqual(ints);
+  });
+
+  it('keeps every trace and parent id apart when more ids than cache slots repeat and alternate', () => {
+    // 6,000 spans over 1,500 traces and 3,000 parents, in an order that revisits each id after
+    // thousands of others: ids that share a cache slot replace each other and must still come out right.
+    const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
+    const spans = Array.from({ length: 6000 }, (_, k) =>
+      span(`ids-${k}`, {
+        traceId: hex(((k * 7) % 1500) + 1, 32),
+        spanId: hex(k + 1, 16),
+        parentSpanId: hex(((k * 11) % 3000) + 1, 16),
+        name: `name-${k % 97}`,
+        status: { code: 2, message: `message ${k % 89}` },
+      }),
+    );
+    const body = encodeTraceRequestProtobuf(request(spans));
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(got.spans.map((s) => [s.traceId, s.parentSpanId, s.name, s.statusMessage])).toEqual(
+      spans.map((s) => [s.traceId, s.parentSpanId, s.name, s.status?.message]),
+    );
+  });
+
+  it('reads each key and value right when they differ by a byte from what the key had before', () => {
+    // The reader first tries the key that followed the previous key last time and the value the key
+    // had last time: here both guesses are usually the same length and wrong by one character.
+    const spans = Array.from({ length: 400 }, (_, k) =>
+      span(`guess-${k}`, {
+        attributes: Array.from({ length: 6 }, (_, j) => ({
+          key: `x.k${(j + k) % 7}`,
+          value: { stringValue: `v-${(k * 3 + j) % 10}-${j}` },
+        })),
+      }),
+    );
+    const body = encodeTraceRequestProtobuf(request(spans));
+    const got = direct(body);
+    expect(got).toEqual(viaObject(body));
+    if (got === 'refused') throw new Error('refused');
+    expect(got.spans.map((s) => s.spanAttributes)).toEqual(
+      spans.map((s) =>
+        Object.fromEntries(
+          (s.attributes ?? []).map((a) => [
+            a.key,
+            (a.value as { stringValue: string }).stringValue,
+          ]),
+        ),
+      ),
+    );
+  });
+
   it('refuses a truncated body as a whole, as protobufjs did', () => {
     const bytes = encodeTraceRequestProtobuf(request([span('cut-a'), span('cut-b')]));
     const cut = bytes.subarray(0, bytes.length - 5);
