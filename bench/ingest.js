@@ -8,7 +8,8 @@
 // Run: HM_BENCH=ingest npm run bench   (smoke test: HM_BENCH_INGEST_SPANS=200000)
 // HM_ALERTS (default on) passes through to the server; HM_BENCH_INGEST_ALERTS=both runs on and off.
 // HM_BENCH_INGEST_BEFORE=<another build's pipeline/dist> first runs that build's server under the same
-// load (before/after in one run).
+// load (before/after in one run); HM_BENCH_INGEST_BEFORE_ENV='{"HM_BATCH_MAX_WAIT_MS":"200"}' gives the
+// before run other settings (with or without another build).
 // HM_BENCH_INGEST_PRELOAD=N (e.g. 10000000): flatness to N stored spans. Runs the same ingest twice,
 // into an empty store and into one first filled with N spans inside chDB (INSERT … SELECT through the
 // views, sessions of 200 spans over 20 days, bench/lib/store-load.js; rollups marked clean, as after a
@@ -28,7 +29,13 @@ const CONNECTIONS = Number(process.env.HM_BENCH_INGEST_CONNECTIONS ?? 12);
 const WINDOWS = Number(process.env.HM_BENCH_INGEST_WINDOWS ?? 10);
 const BASELINE_S = Number(process.env.HM_BENCH_INGEST_BASELINE_S ?? 5);
 const ALERTS = process.env.HM_BENCH_INGEST_ALERTS ?? process.env.HM_ALERTS ?? 'on';
-const BEFORE = process.env.HM_BENCH_INGEST_BEFORE;
+const BEFORE_ENV = JSON.parse(process.env.HM_BENCH_INGEST_BEFORE_ENV ?? '{}');
+const BEFORE =
+  process.env.HM_BENCH_INGEST_BEFORE ??
+  (process.env.HM_BENCH_INGEST_BEFORE_ENV
+    ? fileURLToPath(new URL('../pipeline/dist', import.meta.url))
+    : undefined);
+const BEFORE_LABEL = `the build at ${BEFORE} with ${JSON.stringify(BEFORE_ENV)}`;
 const PRELOAD = Number(process.env.HM_BENCH_INGEST_PRELOAD ?? 0);
 const DB = 'harness_meter'; // the server's default HM_DATABASE
 const RETRY_PAUSE_MS = 250;
@@ -142,11 +149,12 @@ async function preload(dataDir, n) {
   console.log(`  preloaded ${fmt(n)} spans in ${((performance.now() - t) / 1000).toFixed(0)} s`);
 }
 
-async function runEmbedded(alerts, dist, stored = 0) {
+async function runEmbedded(alerts, dist, stored = 0, env = {}) {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-'));
   if (stored > 0) await preload(dataDir, stored);
   const server = startChild('embedded', {
     ...(dist ? { HM_BENCH_INGEST_DIST: dist } : {}),
+    ...env,
     HM_DATA_DIR: dataDir,
     HM_ALERTS: alerts,
     HM_AUTH: 'off',
@@ -159,7 +167,7 @@ async function runEmbedded(alerts, dist, stored = 0) {
   }, 1000);
   const windows = [];
   console.log(
-    `embedded${dist ? ` (${dist})` : ''} (alerts ${alerts}${stored ? `, ${fmt(stored)} stored first` : ''}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`,
+    `embedded${dist ? ` (${dist} ${JSON.stringify(env)})` : ''} (alerts ${alerts}${stored ? `, ${fmt(stored)} stored first` : ''}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`,
   );
   const run = await drive(url, {
     until: (n) => n >= SPANS,
@@ -187,7 +195,7 @@ const modes = ALERTS === 'both' ? ['off', 'on'] : [ALERTS];
 const results = [];
 const before = [];
 for (const alerts of modes) {
-  if (BEFORE) before.push({ alerts, ...(await runEmbedded(alerts, BEFORE)) });
+  if (BEFORE) before.push({ alerts, ...(await runEmbedded(alerts, BEFORE, 0, BEFORE_ENV)) });
   results.push({ alerts, ...(await runEmbedded(alerts)) });
 }
 const preloaded = [];
@@ -253,7 +261,7 @@ for (const [i, b] of before.entries()) {
     Math.round(r.rate),
     'spans/s',
     Math.round(b.rate),
-    `the build at ${BEFORE}, same load, same run (p95 ${b.p95.toFixed(0)} ms, peak RSS ${Math.round(b.peakRss / 2 ** 20)} MB)`,
+    `${BEFORE_LABEL}, same load, same run (p95 ${b.p95.toFixed(0)} ms, peak RSS ${Math.round(b.peakRss / 2 ** 20)} MB)`,
     'faster than the baseline',
     r.rate > b.rate,
   );
