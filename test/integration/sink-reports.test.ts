@@ -156,26 +156,6 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
     await sink.close();
   });
 
-  it('after an insert, starts the next one as soon as as many spans as it answered are back', async () => {
-    // maxWaitMs far beyond the test's timeout: only the "answered spans are back" rule can start it.
-    const sink = createSpanSink(client, { db: DB, maxSpans: 1000, maxWaitMs: 600_000 });
-    const first = sink.write([llm(14, 's14', 1n, 1), llm(14, 's14', 1n, 1)]);
-    await sink.flush();
-    await expect(first).resolves.toMatchObject({ inserted: 2 });
-    // One span back: fewer than the two the last insert answered, so it waits...
-    const one = sink.write([llm(14, 's14', 1n, 1)]);
-    let oneDone = false;
-    void one.then(() => (oneDone = true));
-    await new Promise((r) => setTimeout(r, 300));
-    expect(oneDone).toBe(false);
-    // ...and the second starts the insert at once.
-    const two = sink.write([llm(14, 's14', 1n, 1)]);
-    const results = await Promise.all([one, two]);
-    expect(results.map((r) => r.inserted)).toEqual([1, 1]);
-    expect(sink.storedBatches()).toBe(2);
-    await sink.close();
-  }, 10_000);
-
   it('with the key filter, a redelivered span still counts once, before and after the filter is seeded', async () => {
     const spans = [llm(13, 's13', 7n, 2), llm(13, 's13', 7n, 3)];
     const first = createSpanSink(client, { db: DB, keyFilter: true });

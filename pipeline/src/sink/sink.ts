@@ -136,13 +136,6 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
   let running: Promise<void> | undefined;
   let closed = false;
   let storedCount = 0;
-  /**
-   * Queued spans that start an insert at once. After an insert, the spans it answered: their
-   * senders (exporters waiting for a 200) send the next ones, so the next insert starts as soon as
-   * as many are back, instead of waiting out `maxWaitMs` when fewer than `maxSpans` can be in
-   * flight (8 connections of 500-span requests: 4,000 < 5,000).
-   */
-  let startAt = maxSpans;
   const filter = startKeyFilter();
 
   /** The key filter, seeded in the background; `ready` turns true once every stored key is in it. */
@@ -346,7 +339,6 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     }
     if (running !== undefined || queue.length === 0) return running ?? Promise.resolve();
     const batch = takeBatch();
-    const batchSpans = storing;
     running = (async () => {
       try {
         await store(batch);
@@ -361,10 +353,8 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       } finally {
         running = undefined;
         storing = 0;
-        startAt = Math.max(1, Math.min(maxSpans, batchSpans));
-        // Spans that queued up during the insert: at once when as many as this insert answered are
-        // back (or a batch is full), else on the timer.
-        if (queued >= startAt) void kick();
+        // Spans that queued up during the insert: at once when a batch is full, else on the timer.
+        if (queued >= maxSpans) void kick();
         else if (queued > 0) timer ??= setTimeout(() => void kick(), maxWaitMs);
       }
     })();
@@ -405,7 +395,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       return new Promise<SinkWriteResult>((resolve, reject) => {
         queue.push({ spans, resolve, reject });
         queued += spans.length;
-        if (queued >= startAt) void kick();
+        if (queued >= maxSpans) void kick();
         else timer ??= setTimeout(() => void kick(), maxWaitMs);
       });
     },
