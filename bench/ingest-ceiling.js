@@ -6,7 +6,9 @@
 //   - batch: HM_BENCH_CEILING_BATCHES rows per insert (default 10000,50000,200000), all views and none;
 //   - format: JSONCompactEachRow (the sink's) and TabSeparated, the text formats chDB's raw insert
 //     takes (its whitelist has no binary format: RowBinary, Native, Arrow and Parquet are refused);
-//   - settings: optimize_on_insert=0 and min_insert_block_size_rows, all views.
+//   - settings: optimize_on_insert=0, min_insert_block_size_rows, and the embedded sink's settings
+//     (SINK_INSERT_SETTINGS + CHDB_INSERT_SETTINGS: optimize_on_insert=0, one thread), all views, at
+//     the middle and the smallest batch size.
 // Each variant inserts HM_BENCH_CEILING_ROWS rows (default 200000) into its own database; variants
 // rotate insert by insert so a change of load hits each alike; the figure is rows/s over the variant's
 // whole time. Run: HM_BENCH=ingest-ceiling npm run bench
@@ -20,6 +22,7 @@ import { migrateUp } from '../queries/dist/index.js';
 import { createSpanPath } from '../pipeline/dist/embedded.js';
 import { loadPriceBook } from '../pipeline/dist/price/index.js';
 import { SPAN_COLUMNS, toSpanValues } from '../pipeline/dist/sink/rows.js';
+import { CHDB_INSERT_SETTINGS, SINK_INSERT_SETTINGS } from '../pipeline/dist/sink/sink.js';
 import { createRequestStream } from './ingest-requests.js';
 
 const ROWS = Number(process.env.HM_BENCH_CEILING_ROWS ?? 200_000);
@@ -126,6 +129,17 @@ add('all views, min_insert_block_size_rows=1048576', 'none', BASE_BATCH, 'JSONCo
   min_insert_block_size_rows: 1_048_576,
   min_insert_block_size_bytes: 1 << 30,
 });
+const sinkSettings = { ...SINK_INSERT_SETTINGS, ...CHDB_INSERT_SETTINGS };
+add('all views, sink settings', 'none', BASE_BATCH, 'JSONCompactEachRow', sinkSettings);
+const smallest = Math.min(...BATCHES);
+if (smallest !== BASE_BATCH)
+  add(
+    `all views, batch ${smallest}, sink settings`,
+    'none',
+    smallest,
+    'JSONCompactEachRow',
+    sinkSettings,
+  );
 for (const v of variants) v.db = (await freshDb(v.drop)).db;
 
 // Rotate: each round, each variant inserts its next batch.
