@@ -38,6 +38,7 @@ const BEFORE =
 const BEFORE_LABEL = `the build at ${BEFORE} with ${JSON.stringify(BEFORE_ENV)}`;
 const PRELOAD = Number(process.env.HM_BENCH_INGEST_PRELOAD ?? 0);
 const DB = 'harness_meter'; // the server's default HM_DATABASE
+const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
 const RETRY_PAUSE_MS = 250;
 const serverScript = fileURLToPath(new URL('./ingest-server.js', import.meta.url));
 
@@ -145,8 +146,24 @@ async function preload(dataDir, n) {
   await migrateUp(client, DB);
   await loadSpans(client, DB, { count: n, hours: 24 * 20 });
   await markRollupsClean(client, DB);
+  const loaded = performance.now();
+  // Let the merges of the bulk load finish (bounded), as in a store that has been running: a server
+  // started right after the load would otherwise spend its first minutes merging the load's parts.
+  let merging = 0;
+  while (performance.now() - loaded < PRELOAD_SETTLE_MS) {
+    const rs = await client.query({
+      query: `SELECT count() AS n FROM system.merges WHERE database = {db:String}`,
+      query_params: { db: DB },
+      format: 'JSONEachRow',
+    });
+    merging = Number((await rs.json())[0]?.n ?? 0);
+    if (merging === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
   await client.close();
-  console.log(`  preloaded ${fmt(n)} spans in ${((performance.now() - t) / 1000).toFixed(0)} s`);
+  console.log(
+    `  preloaded ${fmt(n)} spans in ${((loaded - t) / 1000).toFixed(0)} s, merges settled for ${((performance.now() - loaded) / 1000).toFixed(0)} s (${merging} still running)`,
+  );
 }
 
 async function runEmbedded(alerts, dist, stored = 0, env = {}) {
@@ -188,7 +205,17 @@ async function runEmbedded(alerts, dist, stored = 0, env = {}) {
   console.log(
     `  ${fmt(run.rate)} spans/s overall, p95 ${run.p95.toFixed(0)} ms, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB, ${run.retries} retried 503s, ratio to bare ${(run.rate / bareRun.rate).toFixed(3)}`,
   );
-  return { ...run, peakRss, flatness: last / first };
+  // The rate after the first window (start-up: JIT, the key filter's seed), for the preload figure.
+  let laterSpans = 0;
+  let laterSeconds = 0;
+  for (let i = 1; i < windows.length; i++) {
+    const spans = windows[i].spans - windows[i - 1].spans;
+    laterSpans += spans;
+    laterSeconds += spans / windows[i].rate;
+  }
+  const steadyRate = laterSeconds > 0 ? laterSpans / laterSeconds : run.rate;
+  console.log(`  ${fmt(steadyRate)} spans/s after the first window`);
+  return { ...run, peakRss, flatness: last / first, steadyRate };
 }
 
 const modes = ALERTS === 'both' ? ['off', 'on'] : [ALERTS];
@@ -272,12 +299,12 @@ for (const [i, p] of preloaded.entries()) {
   const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
   result(
     `ingest-at-preload${suffix}`,
-    `embedded ingest rate with ${fmt(PRELOAD)} spans stored first (${cond}; p95 ${p.p95.toFixed(0)} ms, peak RSS ${Math.round(p.peakRss / 2 ** 20)} MB)`,
-    Math.round(p.rate),
+    `embedded ingest rate after the first window with ${fmt(PRELOAD)} spans stored first (${cond}; overall ${fmt(p.rate)} spans/s, p95 ${p.p95.toFixed(0)} ms, peak RSS ${Math.round(p.peakRss / 2 ** 20)} MB)`,
+    Math.round(p.steadyRate),
     'spans/s',
-    Math.round(r.rate),
-    `the same ingest into an empty store, same run (p95 ${r.p95.toFixed(0)} ms)`,
+    Math.round(r.steadyRate),
+    `the same ingest into an empty store, same run, after the first window (overall ${fmt(r.rate)} spans/s, p95 ${r.p95.toFixed(0)} ms)`,
     '>= 0.8 x baseline',
-    p.rate >= 0.8 * r.rate,
+    p.steadyRate >= 0.8 * r.steadyRate,
   );
 }
