@@ -20,9 +20,12 @@ if (role === 'bare') {
   process.send({ url: `http://127.0.0.1:${server.address().port}` });
   stop = () => new Promise((r) => server.close(r));
 } else {
-  const { loadConfig } = await import('../pipeline/dist/config.js');
-  const { startEmbedded } = await import('../pipeline/dist/embedded.js');
-  const { createLogger } = await import('../pipeline/dist/logger.js');
+  // HM_BENCH_INGEST_DIST: another build's pipeline/dist (bench/ingest.js's before/after run).
+  const dist =
+    process.env.HM_BENCH_INGEST_DIST ?? new URL('../pipeline/dist', import.meta.url).pathname;
+  const { loadConfig } = await import(`${dist}/config.js`);
+  const { startEmbedded } = await import(`${dist}/embedded.js`);
+  const { createLogger } = await import(`${dist}/logger.js`);
   const config = loadConfig(process.env, { port: 0, host: '127.0.0.1' });
   const server = await startEmbedded(config, createLogger(config.logLevel));
   process.send({ url: server.receiver.url });

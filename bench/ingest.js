@@ -7,19 +7,38 @@
 // A 503 (queue full) is retried after a short pause with the same body, as an exporter would.
 // Run: HM_BENCH=ingest npm run bench   (smoke test: HM_BENCH_INGEST_SPANS=200000)
 // HM_ALERTS (default on) passes through to the server; HM_BENCH_INGEST_ALERTS=both runs on and off.
+// HM_BENCH_INGEST_BEFORE=<another build's pipeline/dist> first runs that build's server under the same
+// load (before/after in one run); HM_BENCH_INGEST_BEFORE_ENV='{"HM_BATCH_MAX_WAIT_MS":"200"}' gives the
+// before run other settings (with or without another build).
+// HM_BENCH_INGEST_PRELOAD=N (e.g. 10000000): flatness to N stored spans. Runs the same ingest twice,
+// into an empty store and into one first filled with N spans inside chDB (INSERT … SELECT through the
+// views, sessions of 200 spans over 20 days, bench/lib/store-load.js; rollups marked clean, as after a
+// clean stop), and prints the rate at N beside the rate when empty (aim: within 20 %).
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { markRollupsClean, migrateUp, openStore } from '../queries/dist/index.js';
 import { createRequestStream } from './ingest-requests.js';
+import { loadSpans } from './lib/store-load.js';
 
 const SPANS = Number(process.env.HM_BENCH_INGEST_SPANS ?? 10_000_000);
 const CONNECTIONS = Number(process.env.HM_BENCH_INGEST_CONNECTIONS ?? 12);
 const WINDOWS = Number(process.env.HM_BENCH_INGEST_WINDOWS ?? 10);
 const BASELINE_S = Number(process.env.HM_BENCH_INGEST_BASELINE_S ?? 5);
 const ALERTS = process.env.HM_BENCH_INGEST_ALERTS ?? process.env.HM_ALERTS ?? 'on';
+const BEFORE_ENV = JSON.parse(process.env.HM_BENCH_INGEST_BEFORE_ENV ?? '{}');
+const BEFORE =
+  process.env.HM_BENCH_INGEST_BEFORE ??
+  (process.env.HM_BENCH_INGEST_BEFORE_ENV
+    ? fileURLToPath(new URL('../pipeline/dist', import.meta.url))
+    : undefined);
+const BEFORE_LABEL = `the build at ${BEFORE} with ${JSON.stringify(BEFORE_ENV)}`;
+const PRELOAD = Number(process.env.HM_BENCH_INGEST_PRELOAD ?? 0);
+const DB = 'harness_meter'; // the server's default HM_DATABASE
+const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
 const RETRY_PAUSE_MS = 250;
 const serverScript = fileURLToPath(new URL('./ingest-server.js', import.meta.url));
 
@@ -120,9 +139,39 @@ console.log(
   `bare node:http reading the bodies: ${fmt(bareRun.rate)} spans/s, p95 ${bareRun.p95.toFixed(1)} ms (${CONNECTIONS} connections, ${BASELINE_S} s)`,
 );
 
-async function runEmbedded(alerts) {
+/** Fills a fresh folder with `n` stored spans (through the views) and marks the rollups clean. */
+async function preload(dataDir, n) {
+  const t = performance.now();
+  const client = await openStore({ kind: 'chdb', dataDir });
+  await migrateUp(client, DB);
+  await loadSpans(client, DB, { count: n, hours: 24 * 20 });
+  await markRollupsClean(client, DB);
+  const loaded = performance.now();
+  // Let the merges of the bulk load finish (bounded), as in a store that has been running: a server
+  // started right after the load would otherwise spend its first minutes merging the load's parts.
+  let merging = 0;
+  while (performance.now() - loaded < PRELOAD_SETTLE_MS) {
+    const rs = await client.query({
+      query: `SELECT count() AS n FROM system.merges WHERE database = {db:String}`,
+      query_params: { db: DB },
+      format: 'JSONEachRow',
+    });
+    merging = Number((await rs.json())[0]?.n ?? 0);
+    if (merging === 0) break;
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+  await client.close();
+  console.log(
+    `  preloaded ${fmt(n)} spans in ${((loaded - t) / 1000).toFixed(0)} s, merges settled for ${((performance.now() - loaded) / 1000).toFixed(0)} s (${merging} still running)`,
+  );
+}
+
+async function runEmbedded(alerts, dist, stored = 0, env = {}) {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-'));
+  if (stored > 0) await preload(dataDir, stored);
   const server = startChild('embedded', {
+    ...(dist ? { HM_BENCH_INGEST_DIST: dist } : {}),
+    ...env,
     HM_DATA_DIR: dataDir,
     HM_ALERTS: alerts,
     HM_AUTH: 'off',
@@ -134,7 +183,9 @@ async function runEmbedded(alerts) {
     void server.rss().then((r) => (peakRss = Math.max(peakRss, r)));
   }, 1000);
   const windows = [];
-  console.log(`embedded (alerts ${alerts}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`);
+  console.log(
+    `embedded${dist ? ` (${dist} ${JSON.stringify(env)})` : ''} (alerts ${alerts}${stored ? `, ${fmt(stored)} stored first` : ''}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`,
+  );
   const run = await drive(url, {
     until: (n) => n >= SPANS,
     windowSpans: Math.max(500, Math.floor(SPANS / WINDOWS)),
@@ -154,12 +205,30 @@ async function runEmbedded(alerts) {
   console.log(
     `  ${fmt(run.rate)} spans/s overall, p95 ${run.p95.toFixed(0)} ms, peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MB, ${run.retries} retried 503s, ratio to bare ${(run.rate / bareRun.rate).toFixed(3)}`,
   );
-  return { ...run, peakRss, flatness: last / first };
+  // The rate after the first window (start-up: JIT, the key filter's seed), for the preload figure.
+  let laterSpans = 0;
+  let laterSeconds = 0;
+  for (let i = 1; i < windows.length; i++) {
+    const spans = windows[i].spans - windows[i - 1].spans;
+    laterSpans += spans;
+    laterSeconds += spans / windows[i].rate;
+  }
+  const steadyRate = laterSeconds > 0 ? laterSpans / laterSeconds : run.rate;
+  console.log(`  ${fmt(steadyRate)} spans/s after the first window`);
+  return { ...run, peakRss, flatness: last / first, steadyRate };
 }
 
 const modes = ALERTS === 'both' ? ['off', 'on'] : [ALERTS];
 const results = [];
-for (const alerts of modes) results.push({ alerts, ...(await runEmbedded(alerts)) });
+const before = [];
+for (const alerts of modes) {
+  if (BEFORE) before.push({ alerts, ...(await runEmbedded(alerts, BEFORE, 0, BEFORE_ENV)) });
+  results.push({ alerts, ...(await runEmbedded(alerts)) });
+}
+const preloaded = [];
+if (PRELOAD > 0)
+  for (const alerts of modes)
+    preloaded.push({ alerts, ...(await runEmbedded(alerts, undefined, PRELOAD)) });
 
 const result = (id, label, value, unit, baseline, baselineLabel, aim, met) =>
   console.log(
@@ -207,5 +276,35 @@ for (const r of results) {
     '',
     '>= 0.8',
     r.flatness >= 0.8,
+  );
+}
+for (const [i, b] of before.entries()) {
+  const r = results[i];
+  const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
+  const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
+  result(
+    `ingest-embedded-vs-before${suffix}`,
+    `embedded OTLP/HTTP ingest into chDB, this build (${cond})`,
+    Math.round(r.rate),
+    'spans/s',
+    Math.round(b.rate),
+    `${BEFORE_LABEL}, same load, same run (p95 ${b.p95.toFixed(0)} ms, peak RSS ${Math.round(b.peakRss / 2 ** 20)} MB)`,
+    'faster than the baseline',
+    r.rate > b.rate,
+  );
+}
+for (const [i, p] of preloaded.entries()) {
+  const r = results[i];
+  const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
+  const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
+  result(
+    `ingest-at-preload${suffix}`,
+    `embedded ingest rate after the first window with ${fmt(PRELOAD)} spans stored first (${cond}; overall ${fmt(p.rate)} spans/s, p95 ${p.p95.toFixed(0)} ms, peak RSS ${Math.round(p.peakRss / 2 ** 20)} MB)`,
+    Math.round(p.steadyRate),
+    'spans/s',
+    Math.round(r.steadyRate),
+    `the same ingest into an empty store, same run, after the first window (overall ${fmt(r.rate)} spans/s, p95 ${r.p95.toFixed(0)} ms)`,
+    '>= 0.8 x baseline',
+    p.steadyRate >= 0.8 * r.steadyRate,
   );
 }

@@ -16,3 +16,4 @@ if (!which || which === 'decode') await import('./decode.js');
 if (!which || which === 'reports') await import('./reports.js');
 if (!which || which === 'ingest') await import('./ingest.js');
 if (!which || which === 'ingest-formats') await import('./ingest-formats.js');
+if (!which || which === 'ingest-ceiling') await import('./ingest-ceiling.js');

@@ -35,7 +35,7 @@ import { NEEDS_DETECTION, reportApi } from './report/service.js';
 import { dashboardApi } from './report/dashboard.js';
 import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
-import { createSpanSink, type SpanSink } from './sink/sink.js';
+import { CHDB_INSERT_SETTINGS, createSpanSink, type SpanSink } from './sink/sink.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { transcriptApi } from './transcripts/route.js';
@@ -178,6 +178,7 @@ export async function startEmbedded(
       maxWaitMs: config.batchMaxWaitMs,
       // chDB's folder lock makes this process the only writer: the key filter is sound.
       keyFilter: config.clickhouseUrl === undefined,
+      ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
       logger,
       onRefused: (n) =>
         metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {

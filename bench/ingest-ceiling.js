@@ -1,0 +1,223 @@
+// Benchmark: the insert ceiling of the embedded store (issue 17, "Ingest, embedded"). Where does a
+// chDB insert of priced spans spend its time? The same priced rows (bench/ingest-requests.js, decoded
+// and priced once before timing) go through chDB's raw insert into a fresh database per variant:
+//   - views: every materialized view on `spans` (as migrated: the baseline), each view dropped in
+//     turn, and none;
+//   - batch: HM_BENCH_CEILING_BATCHES rows per insert (default 10000,50000,200000), all views and none;
+//   - format: JSONCompactEachRow (the sink's) and TabSeparated, the text formats chDB's raw insert
+//     takes (its whitelist has no binary format: RowBinary, Native, Arrow and Parquet are refused);
+//   - settings: optimize_on_insert=0, min_insert_block_size_rows, and the embedded sink's settings
+//     (SINK_INSERT_SETTINGS + CHDB_INSERT_SETTINGS: optimize_on_insert=0, one thread), all views, at
+//     the middle and the smallest batch size.
+// Each variant inserts HM_BENCH_CEILING_ROWS rows (default 200000) into its own database; variants
+// rotate insert by insert so a change of load hits each alike; the figure is rows/s over the variant's
+// whole time. Run: HM_BENCH=ingest-ceiling npm run bench
+// (smoke: HM_BENCH_CEILING_ROWS=40000 HM_BENCH_CEILING_BATCHES=10000,20000)
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createClient } from '@clickhouse/client';
+import { createChdbConnection } from 'chdb/connection';
+import { migrateUp } from '../queries/dist/index.js';
+import { createSpanPath } from '../pipeline/dist/embedded.js';
+import { loadPriceBook } from '../pipeline/dist/price/index.js';
+import { SPAN_COLUMNS, toSpanValues } from '../pipeline/dist/sink/rows.js';
+import { CHDB_INSERT_SETTINGS, SINK_INSERT_SETTINGS } from '../pipeline/dist/sink/sink.js';
+import { createRequestStream } from './ingest-requests.js';
+
+const ROWS = Number(process.env.HM_BENCH_CEILING_ROWS ?? 200_000);
+const BATCHES = (process.env.HM_BENCH_CEILING_BATCHES ?? '10000,50000,200000')
+  .split(',')
+  .map(Number);
+const BASE_BATCH = BATCHES.includes(50_000) ? 50_000 : BATCHES[Math.floor(BATCHES.length / 2)];
+
+const spans = [];
+const path = createSpanPath(loadPriceBook(undefined), {
+  write: async (s) => {
+    spans.push(...s);
+    return { inserted: s.length, duplicates: 0, refused: 0, reasons: [] };
+  },
+  flush: async () => {},
+  close: async () => {},
+  storedBatches: () => 0,
+});
+const gen = createRequestStream();
+while (spans.length < ROWS) await path.handleTraces(gen.next(), 'protobuf');
+spans.length = ROWS;
+const values = spans.map(toSpanValues);
+
+/** TabSeparated text of one row (strings escaped, Maps as {'k':'v'}, NULL as \N). */
+const tsvEscape = (s) =>
+  s.replace(/[\\\t\n\r\0']/g, (c) =>
+    c === '\\'
+      ? '\\\\'
+      : c === '\t'
+        ? '\\t'
+        : c === '\n'
+          ? '\\n'
+          : c === '\r'
+            ? '\\r'
+            : c === '\0'
+              ? '\\0'
+              : "\\'",
+  );
+const tsvValue = (v) => {
+  if (v === null) return '\\N';
+  if (typeof v === 'object')
+    return `{${Object.entries(v)
+      .map(([k, x]) => `'${tsvEscape(k)}':'${tsvEscape(x)}'`)
+      .join(',')}}`;
+  return typeof v === 'string' ? tsvEscape(v) : String(v);
+};
+const encoders = {
+  JSONCompactEachRow: (rows) => {
+    let body = '';
+    for (const r of rows) body += JSON.stringify(r) + '\n';
+    return Buffer.from(body, 'utf8');
+  },
+  TabSeparated: (rows) => {
+    let body = '';
+    for (const r of rows) body += r.map(tsvValue).join('\t') + '\n';
+    return Buffer.from(body, 'utf8');
+  },
+};
+
+const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ceiling-'));
+const connection = createChdbConnection({ path: dataDir });
+const client = createClient({ connection });
+const COMMON = { date_time_input_format: 'best_effort' };
+
+let dbs = 0;
+/** A migrated database with `drop` views removed ('all' removes every view on spans). */
+async function freshDb(drop) {
+  const db = `hm_c${dbs++}`;
+  await migrateUp(client, db);
+  const rs = await client.query({
+    query: `SELECT name FROM system.tables WHERE database = {db:String} AND engine = 'MaterializedView'
+            AND has(dependencies_table, 'spans') OR (database = {db:String} AND engine = 'MaterializedView'
+            AND create_table_query LIKE concat('%FROM ', {db:String}, '.spans%'))`,
+    query_params: { db },
+    format: 'JSONEachRow',
+  });
+  const views = [...new Set((await rs.json()).map((r) => r.name))];
+  for (const v of views)
+    if (drop === 'all' || drop === v) await client.command({ query: `DROP VIEW ${db}.${v}` });
+  return { db, views };
+}
+
+const probe = await freshDb('none');
+const viewNames = probe.views.sort();
+console.log(`materialized views on spans: ${viewNames.join(', ')}`);
+
+const variants = [];
+const add = (name, drop, batch, format = 'JSONCompactEachRow', settings = {}) =>
+  variants.push({ name, drop, batch, format, settings, ms: 0, rows: 0, encodeMs: 0 });
+add('all views (as migrated)', 'none', BASE_BATCH);
+for (const v of viewNames) add(`without ${v}`, v, BASE_BATCH);
+add('no views', 'all', BASE_BATCH);
+for (const b of BATCHES)
+  if (b !== BASE_BATCH) {
+    add(`all views, batch ${b}`, 'none', b);
+    add(`no views, batch ${b}`, 'all', b);
+  }
+add('all views, TabSeparated', 'none', BASE_BATCH, 'TabSeparated');
+add('no views, TabSeparated', 'all', BASE_BATCH, 'TabSeparated');
+add('all views, optimize_on_insert=0', 'none', BASE_BATCH, 'JSONCompactEachRow', {
+  optimize_on_insert: 0,
+});
+add('all views, min_insert_block_size_rows=1048576', 'none', BASE_BATCH, 'JSONCompactEachRow', {
+  min_insert_block_size_rows: 1_048_576,
+  min_insert_block_size_bytes: 1 << 30,
+});
+const sinkSettings = { ...SINK_INSERT_SETTINGS, ...CHDB_INSERT_SETTINGS };
+add('all views, sink settings', 'none', BASE_BATCH, 'JSONCompactEachRow', sinkSettings);
+const smallest = Math.min(...BATCHES);
+if (smallest !== BASE_BATCH)
+  add(
+    `all views, batch ${smallest}, sink settings`,
+    'none',
+    smallest,
+    'JSONCompactEachRow',
+    sinkSettings,
+  );
+for (const v of variants) v.db = (await freshDb(v.drop)).db;
+
+// Rotate: each round, each variant inserts its next batch.
+let more = true;
+while (more) {
+  more = false;
+  for (const v of variants) {
+    if (v.rows >= ROWS) continue;
+    const rows = values.slice(v.rows, v.rows + v.batch);
+    const te = performance.now();
+    const body = encoders[v.format](rows);
+    v.encodeMs += performance.now() - te;
+    const t = performance.now();
+    await connection.chdb.rawInsert({
+      table: `${v.db}.spans`,
+      columns: SPAN_COLUMNS,
+      values: body,
+      format: v.format,
+      settings: { ...COMMON, ...v.settings },
+    });
+    v.ms += performance.now() - t;
+    v.rows += rows.length;
+    if (v.rows < ROWS) more = true;
+  }
+}
+// Every variant stored every row (and a view that was kept saw them).
+for (const v of variants) {
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${v.db}.spans`,
+    format: 'JSONEachRow',
+  });
+  const [{ n }] = await rs.json();
+  if (Number(n) !== ROWS) throw new Error(`${v.name}: ${n} of ${ROWS} rows stored`);
+}
+await client.close();
+rmSync(dataDir, { recursive: true, force: true });
+
+const rate = (v) => (v.rows / v.ms) * 1000;
+const base = variants[0];
+const none = variants.find(
+  (v) => v.drop === 'all' && v.batch === BASE_BATCH && v.format === 'JSONCompactEachRow',
+);
+const load = Number(os.loadavg()[0].toFixed(2));
+console.log(
+  `chDB raw insert into spans, ${ROWS.toLocaleString('en-US')} rows per variant (load ${load}):`,
+);
+for (const v of variants)
+  console.log(
+    `  ${v.name.padEnd(48)} ${Math.round(rate(v)).toLocaleString('en-US').padStart(9)} rows/s  ` +
+      `(${((v.ms / v.rows) * 1000).toFixed(1)} ms per 1,000 rows in chDB; encoding ${((v.encodeMs / v.rows) * 1000).toFixed(1)} ms per 1,000)`,
+  );
+console.log('Share of the insert time per view (time with all views - time without it):');
+for (const v of variants.filter((x) => viewNames.includes(x.drop)))
+  console.log(
+    `  ${v.drop.padEnd(34)} ${(((base.ms - v.ms) / base.ms) * 100).toFixed(0).padStart(4)} %`,
+  );
+const result = (id, label, value, baseline, baselineLabel, aim, met) =>
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ id, label, value, unit: 'rows/s', baseline, baselineLabel, aim, met, load })}`,
+  );
+result(
+  'ingest-ceiling-no-views',
+  `chDB raw insert into spans without its materialized views, batches of ${BASE_BATCH}`,
+  Math.round(rate(none)),
+  Math.round(rate(base)),
+  'the same insert with every view (as migrated)',
+  'the ceiling the views leave',
+  true,
+);
+for (const v of variants.slice(1)) {
+  if (v === none) continue;
+  result(
+    `ingest-ceiling-${v.name.replace(/[^a-z0-9]+/gi, '-').toLowerCase()}`,
+    `chDB raw insert into spans, ${v.name}, batches of ${v.batch}, ${v.format}`,
+    Math.round(rate(v)),
+    Math.round(rate(base)),
+    `all views, batches of ${BASE_BATCH}, JSONCompactEachRow`,
+    'faster than the baseline',
+    rate(v) > rate(base),
+  );
+}
