@@ -9,6 +9,7 @@ import { createServer } from 'node:net';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { toClickHouseTime } from '../../queries/dist/index.js';
+import { SERVER_NODE_FLAGS } from './server-flags.js';
 
 /** The CLI under test; HM_BENCH_CLI points at another build (e.g. main's) for a before/after run. */
 export const CLI =
@@ -80,7 +81,7 @@ export async function freePort() {
 export async function startServer(dataDir, env = {}) {
   const port = await freePort();
   const t = performance.now();
-  const child = spawn(process.execPath, [CLI, 'start'], {
+  const child = spawn(process.execPath, [...SERVER_NODE_FLAGS, CLI, 'start'], {
     env: {
       ...process.env,
       HM_LOG_LEVEL: 'warn',
