@@ -5,6 +5,7 @@ import { StoreError, messageOf } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
 import { withPrelinked } from './prelink.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
+import { parseTsvWithNames } from './tsv.js';
 
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
 const sqlCache = new Map<string, string>();
@@ -13,16 +14,27 @@ const sqlCache = new Map<string, string>();
 const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
   // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
   with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
+  // prelink_waste.sql: only the findings of what is being re-linked.
+  relink: { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
 };
 
 /**
- * Fragments swapped in the prelinked variant of a linked report: spend already charged to its PR
- * (usage_linked_hour), the rules' lookups and PR state materialized (pr_links, pr_state).
+ * Fragments swapped in the prelinked variant of a linked report: spend and waste already charged to
+ * their PR (usage_linked_hour, waste_linked_hour), PR state materialized (pr_state).
  */
 export const PRELINKED_FRAGMENTS: Readonly<Record<string, string>> = {
   '_linked_usage.sql': '_linked_usage_prelinked.sql',
-  '_waste_rows.sql': '_waste_rows_prelinked.sql',
+  '_waste_rows.sql': '_waste_rows_linked.sql',
   '_pr_facts.sql': '_pr_state.sql',
+};
+
+/**
+ * PRELINKED_FRAGMENTS with the waste read from the findings, linked through the rules' materialized
+ * lookups (pr_links): for a window that ends inside an hour holding later findings.
+ */
+export const PRELINKED_LIVE_WASTE_FRAGMENTS: Readonly<Record<string, string>> = {
+  ...PRELINKED_FRAGMENTS,
+  '_waste_rows.sql': '_waste_rows_prelinked.sql',
 };
 
 /**
@@ -34,7 +46,12 @@ export function reportSql(
   depth = 0,
   swap: Readonly<Record<string, string>> | undefined = undefined,
 ): string {
-  const key = swap === undefined ? file : `${file}|${Object.keys(swap).join(',')}`;
+  const key =
+    swap === undefined
+      ? file
+      : `${file}|${Object.entries(swap)
+          .map(([a, b]) => `${a}>${b}`)
+          .join(',')}`;
   let sql = sqlCache.get(key);
   if (sql === undefined) {
     sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
@@ -168,21 +185,29 @@ export interface CostByRow extends UsageTotals {
 
 export type RawRow = Record<string, string | number | null>;
 
-/** Runs a report file with bound parameters (log_comment names the report). */
+/**
+ * Runs a report file with bound parameters (log_comment names the report). `tsv`: read the rows as
+ * TabSeparatedWithNames (every value a string or null; for reports of many rows, see tsv.ts).
+ */
 export async function runReport(
   client: ClickHouseClient,
   report: string,
   file: string,
   params: Record<string, unknown>,
   swap?: Readonly<Record<string, string>>,
+  tsv = false,
 ): Promise<RawRow[]> {
   try {
-    const rs = await client.query({
+    const query = {
       query: reportSql(file, 0, swap),
       query_params: params,
-      format: 'JSONEachRow',
       clickhouse_settings: { log_comment: `harness-meter report ${report}` },
-    });
+    };
+    if (tsv)
+      return parseTsvWithNames(
+        await (await client.query({ ...query, format: 'TabSeparatedWithNames' })).text(),
+      );
+    const rs = await client.query({ ...query, format: 'JSONEachRow' });
     return await rs.json<RawRow>();
   } catch (err) {
     throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, {
@@ -237,13 +262,16 @@ export async function costPerPr(
     client,
     options.db,
     String(params.until),
-    (pre) =>
+    (pre, wasteLinked) =>
       runReport(
         client,
         'cost-per-pr',
         'cost_per_pr.sql',
         { ...params, span_since: params.since, ...filterParams(options) },
-        pre ? PRELINKED_FRAGMENTS : undefined,
+        !pre ? undefined : wasteLinked ? PRELINKED_FRAGMENTS : PRELINKED_LIVE_WASTE_FRAGMENTS,
+        // The fast path reads TSV; the reference (links computed in the query) keeps JSONEachRow,
+        // so test/integration/prelink.test.ts compares the two readers too.
+        pre,
       ),
     options.prelinked,
   );
