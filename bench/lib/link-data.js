@@ -131,7 +131,7 @@ export async function insertFindings(
        toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMillisecond(s * {gap:UInt64} + k * 15000),
        're_read', lower(hex(n - 30)), 'Read', concat('https://github.com/acme/repo', toString(p % 10)),
        if(s % 4 = 0, p, 0), concat('dev', toString(s % 300)), concat('team', toString(s % 20)),
-       800, 0, 800, 2400000, 800, 240000, 0, 1
+       800, 0, 800, 1200, 800, 240, 0, 1
      FROM (SELECT number AS n, intDiv(number, ${PER_SESSION}) AS s, number % ${PER_SESSION} AS k,
                   toUInt32(intDiv(number, ${PER_SESSION}) % {prs:UInt32} + 1) AS p
            FROM numbers({from:UInt64}, {count:UInt64}))
