@@ -16,7 +16,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { reportSql } from './reports.js';
+import { reportSql } from './report-sql.js';
 import { assertDatabaseName } from './sql.js';
 
 /** `until` of the stored links: after every PR fact (open PRs end at 2105-12-31). */

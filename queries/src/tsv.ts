@@ -5,7 +5,7 @@
  * read and the ClickHouse client parses only its JSON formats into rows. Values stay strings (as
  * JSONEachRow gives 64-bit integers); `\N` is NULL.
  */
-import type { RawRow } from './reports.js';
+import type { RawRow } from './report-sql.js';
 
 const ESCAPES: Readonly<Record<string, string>> = {
   b: '\b',

@@ -194,7 +194,7 @@ describe('prelinked linkage reports (migration 0016)', () => {
     // PR facts after the spans: the other PRs, which re-link spend already charged elsewhere.
     await insertPrEvents(30, 41);
     await expectSameReports();
-  });
+  }, 180_000); // three rounds of every linked report, both ways: about 20 s alone, 60 s beside other files under load
 
   it('a window ending before a stored PR fact computes the links as of its end', async () => {
     // As of day 5, PRs 11 to 40 had not opened: the links stored (as of now) would differ.
