@@ -7,6 +7,7 @@ import {
   migrateUp,
   prelinkNow,
   prSessions,
+  wasteSeries,
   type ClickHouseClient,
   type PrCommitRow,
 } from '@harness-meter/queries';
@@ -224,6 +225,25 @@ describe('prelinked linkage reports (migration 0016)', () => {
     );
     await expectSameReports();
     expect(await costPerPr(client, { db: DB, ...window })).not.toEqual(before);
+  });
+
+  it("the dashboard's waste series counts each session's latest scan only", async () => {
+    const series = await wasteSeries(client, { db: DB, ...window, step: 86_400 });
+    const latest = (what: string) =>
+      count(
+        `SELECT ${what} AS n FROM {db:Identifier}.waste_findings AS f FINAL
+         INNER JOIN (SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id) AS l
+         ON f.session_id = l.session_id AND f.scan_id = l.scan_id
+         WHERE f.Timestamp >= '${ts(window.since)}' AND f.Timestamp < '${ts(window.until)}'`,
+      );
+    expect(series.reduce((a, p) => a + p.wasted_tokens, 0)).toBe(
+      await latest('sum(f.wasted_tokens)'),
+    );
+    expect(series.reduce((a, p) => a + p.occurrences, 0)).toBe(await latest('count()'));
+    // Scan 2 replaced scan 1's findings of 20 sessions: counting every scan would give more.
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.waste_findings')).toBeGreaterThan(
+      await latest('count()'),
+    );
   });
 
   it('a window ending inside an hour with later findings reads the findings', async () => {
