@@ -108,3 +108,52 @@ export async function time(runs, fn) {
   const q = (p) => ms[Math.min(ms.length - 1, Math.ceil(p * ms.length) - 1)];
   return { p50: q(0.5), p95: q(0.95), rows };
 }
+
+/**
+ * The redundancy findings the detect stage would store for the spans of insertSpans, generated inside
+ * ClickHouse (a detect round over millions of sessions takes hours): in each session, every Read from
+ * the 11th on (k >= 30) re-reads the file its 10th predecessor read (k - 30), one `re_read` finding
+ * each, in one scan per session (session_scans marks the session scanned, so detection skips it).
+ */
+export async function insertFindings(
+  client,
+  db,
+  { spans, prs, start, end, from = 0, chunk = CHUNK },
+) {
+  const { gap } = layout(spans, start, end);
+  for (let at = from; at < spans; at += chunk) {
+    await client.command({
+      query: `INSERT INTO {db:Identifier}.waste_findings
+       (session_id, span_id, trace_id, scan_id, Timestamp, kind, repeats_span_id, tool_name, repo, pr,
+        developer, team, result_tokens, issue_tokens, wasted_tokens, direct_cost_nanos, carried_tokens,
+        carried_cost_nanos, loop_length, fully_priced)
+     SELECT concat('sess-', toString(s)), lower(hex(n)), lower(hex(toUInt128(s))), 1,
+       toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMillisecond(s * {gap:UInt64} + k * 15000),
+       're_read', lower(hex(n - 30)), 'Read', concat('https://github.com/acme/repo', toString(p % 10)),
+       if(s % 4 = 0, p, 0), concat('dev', toString(s % 300)), concat('team', toString(s % 20)),
+       800, 0, 800, 1200, 800, 240, 0, 1
+     FROM (SELECT number AS n, intDiv(number, ${PER_SESSION}) AS s, number % ${PER_SESSION} AS k,
+                  toUInt32(intDiv(number, ${PER_SESSION}) % {prs:UInt32} + 1) AS p
+           FROM numbers({from:UInt64}, {count:UInt64}))
+     WHERE k % 3 = 0 AND k >= 30`,
+      query_params: {
+        db,
+        start: toClickHouseTime(start),
+        gap,
+        prs,
+        from: at,
+        count: Math.min(chunk, spans - at),
+      },
+    });
+  }
+  await client.command({
+    query: `INSERT INTO {db:Identifier}.session_scans (session_id, scan_id, last_ingested_at, spans, findings)
+     SELECT concat('sess-', toString(number)), 1, now64(3), ${PER_SESSION}, 57
+     FROM numbers({from:UInt64}, {count:UInt64})`,
+    query_params: {
+      db,
+      from: Math.floor(from / PER_SESSION),
+      count: layout(spans, start, end).sessions - Math.floor(from / PER_SESSION),
+    },
+  });
+}

@@ -1,6 +1,8 @@
 -- fragment: redundancy findings (latest scan of each session) in [since, until) as link-rollup rows
 -- (columns of usage_by_link_hour plus wasted_*), each with the branch, commit and explicit PR of its
--- session's costliest rollup row of the same hour, so the same linkage rules charge the waste.
+-- session's costliest rollup row of the same hour, so the same linkage rules charge the waste; and
+-- finding_repo and finding_at, the finding's own repository and time. Variant relink (prelink_waste.sql): only the findings of
+-- the hours, sessions and repositories being re-linked.
 SELECT
     lf.hour AS hour,
     if(r.k.2 != '', r.k.1, lf.repo) AS repo,
@@ -16,10 +18,12 @@ SELECT
     toUInt64(0) AS output_tokens, toUInt64(0) AS cache_read_tokens, toUInt64(0) AS cache_write_tokens,
     toUInt64(0) AS reasoning_tokens, toInt64(0) AS cost_nanos, toInt64(0) AS unpriced_calls,
     lf.wasted_tokens AS wasted_tokens,
-    lf.wasted_cost AS wasted_cost_nanos
+    lf.wasted_cost AS wasted_cost_nanos,
+    lf.repo AS finding_repo,
+    lf.at AS finding_at
 FROM
 (
-    SELECT toStartOfHour(f.Timestamp) AS hour, f.session_id AS session_id, toString(f.repo) AS repo, f.pr AS pr,
+    SELECT toStartOfHour(f.Timestamp) AS hour, f.Timestamp AS at, f.session_id AS session_id, toString(f.repo) AS repo, f.pr AS pr,
            toString(f.developer) AS developer, toString(f.team) AS team, f.wasted_tokens AS wasted_tokens,
            f.direct_cost_nanos + f.carried_cost_nanos AS wasted_cost
     FROM {db:Identifier}.waste_findings AS f FINAL
@@ -33,6 +37,7 @@ FROM
       AND ({developer:String} = '' OR f.developer = {developer:String})
       AND ({repo:String} = '' OR f.repo = {repo:String}
            OR lower(replaceRegexpOne(replaceRegexpOne(f.repo, '(\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', '')) = lower({repo:String}))
+      /*findings_filter*/
 ) AS lf
 LEFT JOIN
 (

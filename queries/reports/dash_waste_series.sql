@@ -9,11 +9,11 @@ SELECT
     toString(sum(f.direct_cost_nanos)) AS direct_cost_nanos,
     toString(sum(f.carried_cost_nanos)) AS carried_cost_nanos
 FROM {db:Identifier}.waste_findings AS f FINAL
-INNER JOIN
-(
-    SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id
-) AS latest ON f.session_id = latest.session_id AND f.scan_id = latest.scan_id
-WHERE f.Timestamp >= {since:DateTime64(3, 'UTC')}
+-- Each session's latest scan as a set lookup, not a join: the same rows (one latest scan per session),
+-- about half the wall time at 2.85M findings (bench/reports.js).
+WHERE (f.session_id, f.scan_id) IN
+      (SELECT session_id, max(scan_id) FROM {db:Identifier}.session_scans GROUP BY session_id)
+  AND f.Timestamp >= {since:DateTime64(3, 'UTC')}
   AND f.Timestamp < {until:DateTime64(3, 'UTC')}
   AND ({repo:String} = '' OR f.repo = {repo:String})
   AND ({team:String} = '' OR f.team = {team:String})

@@ -4,7 +4,7 @@ import { nanosToUsdNumber } from './money.js';
 import { withPrelinked } from './prelink.js';
 import { assertDatabaseName, toClickHouseTime } from './sql.js';
 import {
-  filterParams,
+  linkedParams,
   num,
   runReport,
   totals,
@@ -170,8 +170,7 @@ function dashParams(
   const b = usageBounds(window, hourly);
   const seconds = (d: Date): string => toClickHouseTime(d).slice(0, 19);
   return {
-    ...windowParams(db, window),
-    ...filterParams(f),
+    ...linkedParams(db, window, f),
     model: f.model ?? '',
     hour_from: seconds(b.hourFrom),
     hour_to: seconds(b.hourTo),
@@ -313,7 +312,7 @@ export async function prSessions(
   const pr = options.pr ?? 0;
   if (!Number.isInteger(pr) || pr < 0 || pr > 4_294_967_295)
     throw new StoreError('INVALID_ARGUMENT', `pr ${String(pr)} is not a PR number, e.g. 101.`);
-  const params = windowParams(options.db, options);
+  const params = linkedParams(options.db, options, options);
   const rows = await withPrelinked(
     client,
     options.db,
@@ -323,13 +322,7 @@ export async function prSessions(
         client,
         'dashboard-pr-sessions',
         'dash_pr_sessions.sql',
-        {
-          ...params,
-          span_since: params.since,
-          ...filterParams(options),
-          pr,
-          pr_repo: options.prRepo,
-        },
+        { ...params, pr, pr_repo: options.prRepo },
         pre ? PRELINKED_FRAGMENTS : undefined,
       ),
     options.prelinked,

@@ -3,16 +3,15 @@ import { StoreError, messageOf } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
 import { withPrelinked } from './prelink.js';
 import {
-  filterParams,
+  linkedParams,
   num,
   runReport,
-  windowParams,
   PRELINKED_FRAGMENTS,
   type LinkFilters,
   type LinkReadOptions,
   type ReportWindow,
 } from './reports.js';
-import { assertDatabaseName, toClickHouseTime } from './sql.js';
+import { assertDatabaseName } from './sql.js';
 
 /** One fact about a pull request (table pr_events). Times are ClickHouse DateTime64(3) UTC literals. */
 export interface PrEventRow {
@@ -162,11 +161,8 @@ function runLinked(
 }
 
 function params(options: Options, spanSince?: Date): Record<string, unknown> {
-  const w = windowParams(options.db, options);
   return {
-    ...w,
-    span_since: spanSince === undefined ? w.since : toClickHouseTime(spanSince),
-    ...filterParams(options),
+    ...linkedParams(options.db, options, options, spanSince),
     repo_key: options.repo === undefined ? '' : repoKey(options.repo),
   };
 }

@@ -16,7 +16,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { reportSql } from './reports.js';
+import { reportSql } from './report-sql.js';
 import { assertDatabaseName } from './sql.js';
 
 /** `until` of the stored links: after every PR fact (open PRs end at 2105-12-31). */
@@ -24,6 +24,15 @@ const FAR_FUTURE = '2105-12-31 00:00:00.000';
 
 /** More marked hours than this re-link the whole table in one statement (after a bulk load). */
 const ALL_HOURS_ABOVE = 2_000;
+
+/**
+ * More marked sessions (scans recorded) than this re-link all the waste in one statement: a bulk scan
+ * (a detect round takes at most 500) or a backfill of findings. Also the most a bounded pass takes.
+ */
+const ALL_SESSIONS_ABOVE = 2_000;
+
+/** Marks deleted per statement (ids as a query parameter). */
+const MARKS_PER_DELETE = 20_000;
 
 const queues = new WeakMap<ClickHouseClient, Map<string, Promise<unknown>>>();
 
@@ -68,10 +77,14 @@ async function command(
   });
 }
 
-/** What one re-link did: hours and repositories re-linked (`all`: the whole table; `more`: marks left). */
+/**
+ * What one re-link did: hours, repositories and sessions (waste only) re-linked (`all`: the whole
+ * tables; `more`: marks left).
+ */
 export interface PrelinkPass {
   hours: number;
   repos: number;
+  sessions: number;
   all: boolean;
   more: boolean;
 }
@@ -87,20 +100,34 @@ async function relink(
   db: string,
   limit?: PrelinkLimit,
 ): Promise<PrelinkPass> {
-  const marks = await rows<{ id: string; kind: string; hour: string; repo: string }>(
+  const marks = await rows<{
+    id: string;
+    kind: string;
+    hour: string;
+    repo: string;
+    session_id: string;
+  }>(
     client,
-    `SELECT toString(id) AS id, kind, toString(hour) AS hour, repo FROM {db:Identifier}.link_dirty`,
+    `SELECT toString(id) AS id, kind, toString(hour) AS hour, repo, session_id FROM {db:Identifier}.link_dirty`,
     { db },
   );
-  if (marks.length === 0) return { hours: 0, repos: 0, all: false, more: false };
-  const allHours = [...new Set(marks.filter((m) => m.kind === 'hour').map((m) => m.hour))].sort();
-  const allRepos = [...new Set(marks.filter((m) => m.kind === 'repo').map((m) => m.repo))].sort();
+  if (marks.length === 0) return { hours: 0, repos: 0, sessions: 0, all: false, more: false };
+  const marked = (kind: string, key: (m: (typeof marks)[number]) => string): string[] =>
+    [...new Set(marks.filter((m) => m.kind === kind).map(key))].sort();
+  const allHours = marked('hour', (m) => m.hour);
+  const allRepos = marked('repo', (m) => m.repo);
+  const allSessions = marked('session', (m) => m.session_id);
   // A bounded pass takes the oldest hours and the first repositories; the rest stay marked. Re-linking
   // an hour with a marked repository's old lookups is harmless: that repository is re-linked later.
   const hours = limit ? allHours.slice(0, limit.hours) : allHours;
   const repos = limit ? allRepos.slice(0, limit.repos) : allRepos;
-  const more = hours.length < allHours.length || repos.length < allRepos.length;
+  const sessions = limit ? allSessions.slice(0, ALL_SESSIONS_ABOVE) : allSessions;
+  const more =
+    hours.length < allHours.length ||
+    repos.length < allRepos.length ||
+    sessions.length < allSessions.length;
   const all = !limit && hours.length > ALL_HOURS_ABOVE;
+  const allWaste = all || (!limit && sessions.length > ALL_SESSIONS_ABOVE);
   if (repos.length > 0) {
     const p = { db, repos, all: 0, until: FAR_FUTURE };
     await command(
@@ -126,46 +153,107 @@ async function relink(
       p,
     );
   await command(client, reportSql('prelink_usage.sql'), p);
+  // The waste of the same hours and repositories, and of the sessions scanned again (migration 0020),
+  // once spend is re-linked (the waste takes its branch and commit from the link rollup).
+  const w = {
+    db,
+    hours: allWaste ? [] : hours,
+    repos: allWaste ? [] : repos,
+    sessions: allWaste ? [] : sessions,
+    all: allWaste ? 1 : 0,
+    since: '1970-01-01 00:00:00.000',
+    until: FAR_FUTURE,
+    repo: '',
+    team: '',
+    developer: '',
+  };
+  if (allWaste) await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
+  else if (hours.length + repos.length + sessions.length > 0)
+    await command(
+      client,
+      `DELETE FROM {db:Identifier}.waste_linked_hour
+       WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}
+          OR session_id IN {sessions:Array(String)}`,
+      w,
+    );
+  if (allWaste || hours.length + repos.length + sessions.length > 0)
+    await command(client, reportSql('prelink_waste.sql'), w);
   // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
   const doneHours = new Set(hours);
   const doneRepos = new Set(repos);
-  const ids = marks
-    .filter((m) => (m.kind === 'hour' ? doneHours.has(m.hour) : doneRepos.has(m.repo)))
-    .map((m) => m.id);
-  await command(client, 'DELETE FROM {db:Identifier}.link_dirty WHERE id IN {ids:Array(UUID)}', {
-    db,
-    ids,
-  });
-  return { hours: hours.length, repos: repos.length, all, more };
+  const doneSessions = new Set(sessions);
+  const done = (m: (typeof marks)[number]): boolean =>
+    m.kind === 'hour'
+      ? doneHours.has(m.hour)
+      : m.kind === 'session'
+        ? doneSessions.has(m.session_id)
+        : doneRepos.has(m.repo);
+  const ids = marks.filter(done).map((m) => m.id);
+  // In slices: after a bulk scan there is one mark per session (hundreds of thousands).
+  for (let i = 0; i < ids.length; i += MARKS_PER_DELETE)
+    await command(client, 'DELETE FROM {db:Identifier}.link_dirty WHERE id IN {ids:Array(UUID)}', {
+      db,
+      ids: ids.slice(i, i + MARKS_PER_DELETE),
+    });
+  return { hours: hours.length, repos: repos.length, sessions: sessions.length, all, more };
 }
 
 /**
- * Brings usage_linked_hour up to date, then runs `read` with `prelinked` true when the stored links
- * hold for a window ending at `until` (no PR fact dated at or after it), false otherwise (the caller
- * then computes the links as of `until`). `use: false` skips the re-link and always passes false.
+ * Findings of the hour `until` falls in that lie at or after `until`: waste_linked_hour holds whole
+ * hours, so a window ending inside an hour with such findings reads the findings instead (0 when
+ * `until` is a whole hour: that hour is outside the window).
+ */
+const LATE_FINDINGS = `(SELECT count() FROM {db:Identifier}.waste_linked_hour
+    WHERE hour = toStartOfHour({until:DateTime64(3, 'UTC')})
+      AND toStartOfHour({until:DateTime64(3, 'UTC')}) < {until:DateTime64(3, 'UTC')}
+      AND last_at >= {until:DateTime64(3, 'UTC')})`;
+
+/**
+ * Brings usage_linked_hour and waste_linked_hour up to date, then runs `read` with `prelinked` true
+ * when the stored links hold for a window ending at `until` (no PR fact dated at or after it), false
+ * otherwise (the caller then computes the links as of `until`), and `wasteLinked` true when the
+ * stored waste holds for it too (no finding in the part of `until`'s hour at or after it; otherwise
+ * the caller reads the findings, linked through pr_links). `use: false` skips the re-link and always
+ * passes false.
  * @example await withPrelinked(client, db, until, (prelinked) => runReport(..., prelinked ? PRELINKED_FRAGMENTS : undefined));
  */
 export function withPrelinked<T>(
   client: ClickHouseClient,
   db: string,
   until: string,
-  read: (prelinked: boolean) => Promise<T>,
+  read: (prelinked: boolean, wasteLinked: boolean) => Promise<T>,
   use = true,
 ): Promise<T> {
   assertDatabaseName(db);
-  if (!use) return read(false);
+  if (!use) return read(false, false);
   return enqueue(client, db, async () => {
     let holds: boolean;
+    let late: number;
     try {
-      // One query in the steady state: anything marked, and does the window end after every fact.
-      const [r] = await rows<{ dirty: number | string; ok: number | string }>(
+      // One query in the steady state: anything marked, does the window end after every fact, and
+      // does it cut an hour of findings.
+      const [r] = await rows<{
+        dirty: number | string;
+        ok: number | string;
+        late: number | string;
+      }>(
         client,
         `SELECT (SELECT count() FROM {db:Identifier}.link_dirty) AS dirty,
-                (SELECT max(at) FROM {db:Identifier}.pr_events) < {until:DateTime64(3, 'UTC')} AS ok`,
+                (SELECT max(at) FROM {db:Identifier}.pr_events) < {until:DateTime64(3, 'UTC')} AS ok,
+                ${LATE_FINDINGS} AS late`,
         { db, until },
       );
-      if (Number(r?.dirty ?? 1) > 0) await relink(client, db);
       holds = Number(r?.ok ?? 0) === 1;
+      late = Number(r?.late ?? 1);
+      if (Number(r?.dirty ?? 1) > 0) {
+        await relink(client, db);
+        const [l] = await rows<{ late: number | string }>(
+          client,
+          `SELECT ${LATE_FINDINGS} AS late`,
+          { db, until },
+        );
+        late = Number(l?.late ?? 1);
+      }
     } catch (err) {
       throw new StoreError(
         'QUERY_FAILED',
@@ -173,7 +261,7 @@ export function withPrelinked<T>(
         { cause: err, retriable: true },
       );
     }
-    return read(holds);
+    return read(holds, holds && late === 0);
   });
 }
 

@@ -7,6 +7,7 @@ import {
   migrateUp,
   prelinkNow,
   prSessions,
+  wasteSeries,
   type ClickHouseClient,
   type PrCommitRow,
 } from '@harness-meter/queries';
@@ -158,6 +159,14 @@ async function expectSameReports(): Promise<void> {
   expect(
     await count('SELECT sum(llm_calls + tool_calls) AS n FROM {db:Identifier}.usage_linked_hour'),
   ).toBe(await count(`SELECT count() AS n FROM {db:Identifier}.spans`));
+  // …and the waste of every session's latest scan is stored linked (migration 0020).
+  expect(await count('SELECT sum(wasted_tokens) AS n FROM {db:Identifier}.waste_linked_hour')).toBe(
+    await count(
+      `SELECT sum(f.wasted_tokens) AS n FROM {db:Identifier}.waste_findings AS f FINAL
+       INNER JOIN (SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id) AS l
+       ON f.session_id = l.session_id AND f.scan_id = l.scan_id`,
+    ),
+  );
 }
 
 beforeAll(async () => {
@@ -186,11 +195,70 @@ describe('prelinked linkage reports (migration 0016)', () => {
     // PR facts after the spans: the other PRs, which re-link spend already charged elsewhere.
     await insertPrEvents(30, 41);
     await expectSameReports();
-  });
+  }, 180_000); // three rounds of every linked report, both ways: about 20 s alone, 60 s beside other files under load
 
   it('a window ending before a stored PR fact computes the links as of its end', async () => {
     // As of day 5, PRs 11 to 40 had not opened: the links stored (as of now) would differ.
     const o = { db: DB, since: START, until: new Date(START.getTime() + 5 * DAY) };
+    expect(await costPerPr(client, o)).toEqual(await costPerPr(client, { ...o, prelinked: false }));
+  });
+
+  it('a new scan replaces the prelinked waste of its session (fewer findings, or none)', async () => {
+    const before = await costPerPr(client, { db: DB, ...window });
+    // Sessions 0, 6, …, 114 scanned again: s % 12 = 0 keep one smaller finding, s % 12 = 6 none.
+    await cmd(
+      `INSERT INTO {db:Identifier}.waste_findings
+         (session_id, span_id, trace_id, scan_id, Timestamp, kind, repeats_span_id, tool_name, repo, pr,
+          developer, team, result_tokens, wasted_tokens, direct_cost_nanos, carried_tokens, carried_cost_nanos,
+          loop_length, fully_priced)
+       SELECT concat('s', toString(s)), concat('sp', toString(s * 20 + 3)), concat('tr', toString(s)), 2,
+              toDateTime64({start:DateTime64(3, 'UTC')}, 9, 'UTC') + toIntervalMinute(s * 83 + 21), 're_read', '',
+              'Read', concat('acme/r', toString((s % 40 + 1) % 3)), 0, concat('dev', toString(s % 7)),
+              concat('team', toString(s % 3)), 100, 90, 700, 0, 0, 0, 1
+       FROM (SELECT toUInt32(number) AS s FROM numbers(120)) WHERE s % 12 = 0`,
+      { start: ts(START) },
+    );
+    await cmd(
+      `INSERT INTO {db:Identifier}.session_scans (session_id, scan_id, last_ingested_at, spans, findings)
+       SELECT concat('s', toString(number)), 2, now64(3), 20, number % 12 = 0 FROM numbers(120)
+       WHERE number % 6 = 0`,
+    );
+    await expectSameReports();
+    expect(await costPerPr(client, { db: DB, ...window })).not.toEqual(before);
+  });
+
+  it("the dashboard's waste series counts each session's latest scan only", async () => {
+    const series = await wasteSeries(client, { db: DB, ...window, step: 86_400 });
+    const latest = (what: string) =>
+      count(
+        `SELECT ${what} AS n FROM {db:Identifier}.waste_findings AS f FINAL
+         INNER JOIN (SELECT session_id, max(scan_id) AS scan_id FROM {db:Identifier}.session_scans GROUP BY session_id) AS l
+         ON f.session_id = l.session_id AND f.scan_id = l.scan_id
+         WHERE f.Timestamp >= '${ts(window.since)}' AND f.Timestamp < '${ts(window.until)}'`,
+      );
+    expect(series.reduce((a, p) => a + p.wasted_tokens, 0)).toBe(
+      await latest('sum(f.wasted_tokens)'),
+    );
+    expect(series.reduce((a, p) => a + p.occurrences, 0)).toBe(await latest('count()'));
+    // Scan 2 replaced scan 1's findings of 20 sessions: counting every scan would give more.
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.waste_findings')).toBeGreaterThan(
+      await latest('count()'),
+    );
+  });
+
+  it('a window ending inside an hour with later findings reads the findings', async () => {
+    // After every PR fact (so the stored links hold), ending at 500:30: session 258's finding lies at
+    // 500:54 (day 6 + 258 × 83 min).
+    const o = {
+      db: DB,
+      since: START,
+      until: new Date(START.getTime() + 500 * 3_600_000 + 30 * 60_000),
+    };
+    const late = await count(
+      `SELECT count() AS n FROM {db:Identifier}.waste_findings
+       WHERE Timestamp >= '${ts(o.until)}' AND toStartOfHour(Timestamp) = toStartOfHour(toDateTime64('${ts(o.until)}', 3, 'UTC'))`,
+    );
+    expect(late).toBeGreaterThan(0);
     expect(await costPerPr(client, o)).toEqual(await costPerPr(client, { ...o, prelinked: false }));
   });
 

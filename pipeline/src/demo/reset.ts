@@ -15,6 +15,7 @@ const DEMO_TABLES = [
   'usage_by_minute',
   'usage_by_link_hour',
   'usage_linked_hour',
+  'waste_linked_hour',
   'waste_findings',
   'session_scans',
 ] as const;

@@ -1,0 +1,150 @@
+/**
+ * Report SQL: the files under queries/reports with their shared fragments inlined, run with bound
+ * parameters, and the conversions every report's rows use.
+ */
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { StoreError, messageOf } from './errors.js';
+import { nanosToUsdNumber } from './money.js';
+import { parseTsvWithNames } from './tsv.js';
+
+const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
+const sqlCache = new Map<string, string>();
+
+/** Variants of an included fragment (include marker with `:name`): a marker replaced by more SQL. */
+const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
+  // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
+  with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
+  // prelink_waste.sql: only the findings of what is being re-linked.
+  relink: { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
+};
+
+/**
+ * Fragments swapped in the prelinked variant of a linked report: spend and waste already charged to
+ * their PR (usage_linked_hour, waste_linked_hour), PR state materialized (pr_state).
+ */
+export const PRELINKED_FRAGMENTS: Readonly<Record<string, string>> = {
+  '_linked_usage.sql': '_linked_usage_prelinked.sql',
+  '_waste_rows.sql': '_waste_rows_linked.sql',
+  '_pr_facts.sql': '_pr_state.sql',
+};
+
+/**
+ * PRELINKED_FRAGMENTS with the waste read from the findings, linked through the rules' materialized
+ * lookups (pr_links): for a window that ends inside an hour holding later findings.
+ */
+export const PRELINKED_LIVE_WASTE_FRAGMENTS: Readonly<Record<string, string>> = {
+  ...PRELINKED_FRAGMENTS,
+  '_waste_rows.sql': '_waste_rows_prelinked.sql',
+};
+
+/**
+ * A report's SQL with its shared fragments (`include:_name.sql` comment markers, e.g. the linkage
+ * rules) inlined; with `swap` (e.g. PRELINKED_FRAGMENTS), some fragments are replaced by others.
+ */
+export function reportSql(
+  file: string,
+  depth = 0,
+  swap: Readonly<Record<string, string>> | undefined = undefined,
+): string {
+  const key =
+    swap === undefined
+      ? file
+      : `${file}|${Object.entries(swap)
+          .map(([a, b]) => `${a}>${b}`)
+          .join(',')}`;
+  let sql = sqlCache.get(key);
+  if (sql === undefined) {
+    sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
+      /\/\*include:([A-Za-z0-9_]+\.sql)(?::([a-z_]+))?\*\//g,
+      (_m, name: string, filter: string | undefined) => {
+        if (depth > 3)
+          throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
+        const body = reportSql(swap?.[name] ?? name, depth + 1, swap);
+        const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
+        if (filter !== undefined && variant === undefined)
+          throw new StoreError(
+            'INVALID_ARGUMENT',
+            `Unknown fragment variant ${filter} in ${file}.`,
+          );
+        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(swap?.[variant.file] ?? variant.file, depth + 1, swap))}\n`;
+      },
+    );
+    sqlCache.set(key, sql);
+  }
+  return sql;
+}
+
+/** Token and cost totals every cost report row carries. */
+export interface UsageTotals {
+  sessions: number;
+  llm_calls: number;
+  tool_calls: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  reasoning_tokens: number;
+  /** Exact cost of the priced calls, integer nano-USD as a decimal string. */
+  cost_nanos: string;
+  /** cost_nanos in dollars (display and JSON convenience). */
+  cost_usd: number;
+  /** LLM calls whose model had no price: their cost is unknown, not zero. */
+  unpriced_calls: number;
+}
+
+export type RawRow = Record<string, string | number | null>;
+
+/**
+ * Runs a report file with bound parameters (log_comment names the report). `tsv`: read the rows as
+ * TabSeparatedWithNames (every value a string or null; for reports of many rows, see tsv.ts).
+ */
+export async function runReport(
+  client: ClickHouseClient,
+  report: string,
+  file: string,
+  params: Record<string, unknown>,
+  swap?: Readonly<Record<string, string>>,
+  tsv = false,
+): Promise<RawRow[]> {
+  try {
+    const query = {
+      query: reportSql(file, 0, swap),
+      query_params: params,
+      clickhouse_settings: { log_comment: `harness-meter report ${report}` },
+    };
+    if (tsv)
+      return parseTsvWithNames(
+        await (await client.query({ ...query, format: 'TabSeparatedWithNames' })).text(),
+      );
+    const rs = await client.query({ ...query, format: 'JSONEachRow' });
+    return await rs.json<RawRow>();
+  } catch (err) {
+    throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, {
+      cause: err,
+      retriable: true,
+    });
+  }
+}
+
+export function num(v: string | number | null | undefined): number {
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+export function totals(r: RawRow): UsageTotals {
+  const costNanos = BigInt(r.cost_nanos ?? 0);
+  return {
+    sessions: num(r.sessions),
+    llm_calls: num(r.llm_calls),
+    tool_calls: num(r.tool_calls),
+    input_tokens: num(r.input_tokens),
+    output_tokens: num(r.output_tokens),
+    cache_read_tokens: num(r.cache_read_tokens),
+    cache_write_tokens: num(r.cache_write_tokens),
+    reasoning_tokens: num(r.reasoning_tokens),
+    cost_nanos: costNanos.toString(),
+    cost_usd: nanosToUsdNumber(costNanos),
+    unpriced_calls: num(r.unpriced_calls),
+  };
+}
