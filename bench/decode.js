@@ -6,17 +6,13 @@
 // decode + toObject on the same .proto types (what decode did before), no records, no pricing.
 // Scale: HM_BENCH_DECODE_REQUESTS (distinct bodies, default 40 = 20,000 spans),
 // HM_BENCH_DECODE_ROUNDS (timed passes over them, default 7; median reported).
-// Before/after: HM_BENCH_DECODE_BEFORE=<a pipeline/dist built from another commit, its data/ beside
-// it> times that build's decode + price too, alternating with this one (printed, not a BENCH_RESULT).
 import os from 'node:os';
-import path from 'node:path';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { decodeTraceRequest, encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
 import { otlpType, TRACE_REQUEST } from '../pipeline/dist/decode/proto.js';
 import { costOutOfRange, loadPriceBook } from '../pipeline/dist/price/index.js';
 
-const BEFORE = process.env.HM_BENCH_DECODE_BEFORE;
 const REQUESTS = Number(process.env.HM_BENCH_DECODE_REQUESTS ?? 40);
 const ROUNDS = Number(process.env.HM_BENCH_DECODE_ROUNDS ?? 7);
 const PER_REQUEST = 500;
@@ -150,20 +146,6 @@ function baselinePass() {
   }
 }
 let unpriced = 0;
-const before = BEFORE
-  ? {
-      decode: (await import(path.resolve(BEFORE, 'decode/index.js'))).decodeTraceRequest,
-      book: (await import(path.resolve(BEFORE, 'price/index.js'))).loadPriceBook(undefined),
-    }
-  : undefined;
-function beforePass() {
-  for (const body of bodies) {
-    const decoded = before.decode(body, 'protobuf');
-    if (decoded.rejectedSpans > 0) throw new Error(`refused spans: ${decoded.errors[0]}`);
-    for (const record of decoded.spans)
-      sink += before.book.priceSpan(record).costNanos === null ? 0 : 1;
-  }
-}
 function decodePass() {
   for (const body of bodies) {
     const decoded = decodeTraceRequest(body, 'protobuf');
@@ -190,16 +172,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // Warm-up (JIT, price resolution cache), then alternate the two so load drifts hit both alike.
 timed(baselinePass);
 timed(decodePass);
-if (before) timed(beforePass);
 unpriced = 0;
 const base = [];
 const ours = [];
-const prior = [];
 for (let i = 0; i < ROUNDS; i++) {
   base.push(timed(baselinePass));
-  if (before && i % 2 === 0) prior.push(timed(beforePass));
   ours.push(timed(decodePass));
-  if (before && i % 2 === 1) prior.push(timed(beforePass));
 }
 const rate = (ms) => Math.round(total / (ms / 1000));
 const wall = (xs) => median(xs.map((x) => x.wall));
@@ -221,10 +199,6 @@ const line = (label, xs) =>
 console.log(line('baseline: protobufjs decode + toObject', base));
 console.log(line('decode + price + redaction', ours));
 console.log(`  ratio (CPU time) ${(oursRate / baseRate).toFixed(2)}x the baseline`);
-if (before) {
-  console.log(line(`before: ${BEFORE}`.slice(0, 40), prior));
-  console.log(`  after / before (CPU time) ${(cpu(prior) / cpu(ours)).toFixed(2)}x`);
-}
 console.log(`  load average (1 min) ${load}${sink < 0 ? '' : ''}`);
 console.log(
   `BENCH_RESULT ${JSON.stringify({

@@ -14,8 +14,6 @@ import {
   type CostUsage,
 } from '../../pipeline/src/price/index.js';
 import { loadConfig } from '../../pipeline/src/config.js';
-import { ATTR_HM_USAGE_WEB_SEARCH_REQUESTS } from '@harness-meter/instrumentation/semconv';
-import { pricedSpan } from '../helpers/spans.js';
 
 const table = loadBundledPriceTable();
 const AT = new Date('2026-11-20T10:00:00Z');
@@ -228,75 +226,6 @@ describe('price overrides in the price book', () => {
     expect(shown).toContain('fees in USD per thousand:');
     expect(shown).toContain('per request     4.5\n');
     expect(shown).toContain('per web search  22.5\n');
-  });
-
-  it('priceSpan writes onto the record itself the cost priceCall gives for the same call', () => {
-    const book = createPriceBook(
-      table,
-      parsePriceOverrides(
-        {
-          models: [
-            {
-              provider: 'acme',
-              id: 'acme-search',
-              prices: { input: '1', output: '2', request: '5', webSearch: '25' },
-            },
-          ],
-        },
-        'p.json',
-      ),
-    );
-    const calls = [
-      { provider: 'acme', requestModel: 'acme-search', responseModel: '', searches: '3' },
-      {
-        provider: 'anthropic',
-        requestModel: 'claude-sonnet-4-5',
-        responseModel: 'claude-sonnet-4-5-20250929',
-        searches: '',
-      },
-      // an unknown response snapshot prices by the requested model
-      {
-        provider: 'openai',
-        requestModel: 'gpt-4o',
-        responseModel: 'gpt-4o-2099-01-01',
-        searches: '',
-      },
-      { provider: '', requestModel: 'no-such-model', responseModel: '', searches: '' },
-    ];
-    for (const c of calls) {
-      const record = pricedSpan({
-        spanType: 'llm',
-        provider: c.provider,
-        requestModel: c.requestModel,
-        responseModel: c.responseModel,
-        inputTokens: 12_000,
-        outputTokens: 700,
-        cacheReadTokens: 9_000,
-        cacheWriteTokens: 1_000,
-        cacheWrite5mTokens: 1_000,
-        spanAttributes: c.searches ? { [ATTR_HM_USAGE_WEB_SEARCH_REQUESTS]: c.searches } : {},
-      });
-      const before = { ...record };
-      const expected = book.priceCall({
-        ...record,
-        webSearches: c.searches ? Number(c.searches) : 0,
-      });
-      const priced = book.priceSpan(record);
-      expect(priced).toBe(record);
-      expect(priced).toEqual({
-        ...before,
-        priceId: expected.row?.id ?? '',
-        costNanos: expected.cost?.totalNanos ?? null,
-        inputCostNanos: expected.cost?.inputNanos ?? null,
-        outputCostNanos: expected.cost?.outputNanos ?? null,
-        cacheReadCostNanos: expected.cost?.cacheReadNanos ?? null,
-        cacheWriteCostNanos: expected.cost?.cacheWriteNanos ?? null,
-        unpriced: expected.row === undefined,
-      });
-      if (c.searches) expect(expected.cost?.feeNanos).toBe(5_000_000n + 3n * 25_000_000n);
-      // pricing again changes nothing
-      expect(book.priceSpan(record)).toEqual(priced);
-    }
   });
 
   it('a price change from a date: earlier calls keep the old price, missing components carry over', () => {

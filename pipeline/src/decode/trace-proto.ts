@@ -22,50 +22,21 @@ const SPAN_TYPE = 'opentelemetry.proto.trace.v1.Span';
 const ANY_VALUE_TYPE = 'opentelemetry.proto.common.v1.AnyValue';
 const TO_OBJECT = { longs: String, bytes: String, enums: Number, defaults: false, arrays: true };
 
+/** A byte range of the body: [start, end). */
+type Range = [number, number];
+
 function asBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
 }
 
-/**
- * Skips the length-delimited field at the reader's position; returns where its bytes start (they
- * end at the reader's new position). No [start, end] array: this runs for every id of every span.
- */
-function skipDelimited(r: protobuf.Reader): number {
+/** The length-delimited field at the reader's position: its range, the reader moved past it. */
+function skipDelimited(r: protobuf.Reader): Range {
   const len = r.uint32();
   const start = r.pos;
   const end = start + len;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
-  return start;
-}
-
-/**
- * Trace and parent span ids as lowercase hex, by their bytes: the spans of a trace share its id and
- * siblings share their parent's, so a repeat returns the string made the first time. A
- * direct-mapped table like the text one below; ids longer than 16 bytes are not kept.
- */
-const ID_SLOTS = 4096;
-const idBytes = new Uint8Array(ID_SLOTS * 16);
-const idLengths = new Int32Array(ID_SLOTS).fill(-1);
-const idStrings: string[] = new Array<string>(ID_SLOTS).fill('');
-
-function hexOf(buf: Buffer, start: number, end: number): string {
-  const len = end - start;
-  if (len > 16) return buf.toString('hex', start, end);
-  let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  const slot = (h >>> 0) & (ID_SLOTS - 1);
-  const base = slot * 16;
-  if (idLengths[slot] === len) {
-    let i = 0;
-    while (i < len && idBytes[base + i] === buf[start + i]) i++;
-    if (i === len) return idStrings[slot]!;
-  }
-  const text = buf.toString('hex', start, end);
-  for (let i = 0; i < len; i++) idBytes[base + i] = buf[start + i]!;
-  idLengths[slot] = len;
-  idStrings[slot] = text;
-  return text;
+  return [start, end];
 }
 
 /** An int64 as protobufjs gives it (a number, or a Long), as decimal text. */
@@ -73,27 +44,6 @@ function int64Text(v: unknown): string {
   if (typeof v === 'number') return String(v);
   const l = v as { high: number; low: number; toString(): string };
   return l.high === 0 && l.low >= 0 ? String(l.low) : l.toString();
-}
-
-/**
- * An int64 varint (the reader at its first byte) as decimal text. Counts and sizes fit in 7 bytes
- * (49 bits), read here without protobufjs' Long object; anything longer (large or negative values)
- * goes through r.int64() as before.
- */
-function readInt64Text(r: protobuf.Reader, buf: Buffer): string {
-  let pos = r.pos;
-  let n = 0;
-  let scale = 1;
-  for (let k = 0; k < 7 && pos < r.len; k++) {
-    const b = buf[pos++]!;
-    n += (b & 0x7f) * scale;
-    if (b < 0x80) {
-      r.pos = pos;
-      return String(n);
-    }
-    scale *= 128;
-  }
-  return int64Text(r.int64());
 }
 
 /** How readValue's last result may be stored: PLAIN (bool, int), an intern slot, or -1 (redact). */
@@ -122,7 +72,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
         members |= 2;
         break;
       case 3:
-        text = readInt64Text(r, buf);
+        text = int64Text(r.int64());
         members |= 4;
         break;
       case 4:
@@ -130,8 +80,8 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
         members |= 8;
         break;
       case 7: {
-        const from = skipDelimited(r);
-        text = buf.toString('base64', from, r.pos);
+        const [from, to] = skipDelimited(r);
+        text = buf.toString('base64', from, to);
         members |= 64;
         break;
       }
@@ -159,7 +109,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
  * INTERN_SLOTS strings of at most INTERN_MAX_BYTES bytes.
  */
 const INTERN_MAX_BYTES = 64;
-const INTERN_SLOTS = 16384;
+const INTERN_SLOTS = 4096;
 const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
 const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
@@ -170,36 +120,8 @@ const internStored: (string | undefined)[] = new Array<string | undefined>(INTER
 /** The slot of the last string readText returned, -1 when it was not interned. */
 let lastSlot = -1;
 
-/** A text's stored form (redactedText), memoized in its intern slot when it has one (slot >= 0). */
-function storedValue(text: string, slot: number): string {
-  return slot >= 0 ? (internStored[slot] ??= redactedText(text)) : redactedText(text);
-}
-
-/**
- * A slot the next internedText call tries first, by compare alone (no hash): the key that followed
- * the previous key last time, or the value the key had last time. -1: none. Consumed by each call.
- */
-let hint = -1;
-/** For each key's slot, the slot of the key read after it last time. */
-const nextKeySlot = new Int32Array(INTERN_SLOTS).fill(-1);
-/** For each key's slot, the slot of the value it had last time. */
-const lastValueSlot = new Int32Array(INTERN_SLOTS).fill(-1);
-/** The slot of the key read last (-1 at the start of an attribute list). */
-let previousKey = -1;
-
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
-  const guess = hint;
-  hint = -1;
-  if (guess >= 0 && internLengths[guess] === len) {
-    const base = guess * INTERN_MAX_BYTES;
-    let i = 0;
-    while (i < len && internBytes[base + i] === buf[start + i]) i++;
-    if (i === len) {
-      lastSlot = guess;
-      return internStrings[guess]!;
-    }
-  }
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   const slot = (h >>> 0) & (INTERN_SLOTS - 1);
@@ -253,33 +175,25 @@ function readKeyValue(
 ): void {
   const end = enter(r);
   let key: string | undefined;
-  let keySlot = -1;
   let value = '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
-        if (previousKey >= 0) hint = nextKeySlot[previousKey]!;
         key = readText(r, buf);
-        hint = -1; // unused when the key was too long to intern
-        if (lastSlot >= 0) {
-          if (previousKey >= 0) nextKeySlot[previousKey] = lastSlot;
-          keySlot = lastSlot;
-        }
         break;
       case 2:
-        if (keySlot >= 0) hint = lastValueSlot[keySlot]!;
         value = readValue(r, buf, enter(r));
-        hint = -1;
-        if (keySlot >= 0 && valueSlot >= 0) lastValueSlot[keySlot] = valueSlot;
-        if (redacted && valueSlot !== PLAIN) value = storedValue(value, valueSlot);
+        if (redacted && valueSlot !== PLAIN) {
+          if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
+          else value = redactedText(value);
+        }
         break;
       default:
         r.skipType(tag & 7);
     }
   }
   r.pos = end;
-  previousKey = keySlot;
   if (key !== undefined) out[key] = value;
 }
 
@@ -316,10 +230,10 @@ function readScopeName(r: protobuf.Reader): string | undefined {
   return name;
 }
 
-/** The span in bytes [start, end) as OTLP/JSON (protobufjs), for the sample of a refused span. */
-function spanObject(buf: Buffer, start: number, end: number): OtlpSpan {
+/** The span at `range` as OTLP/JSON (protobufjs), for the sample of a refused span. */
+function spanObject(buf: Buffer, range: Range): OtlpSpan {
   const type = otlpType(SPAN_TYPE);
-  const sp = type.toObject(type.decode(buf.subarray(start, end)), TO_OBJECT) as OtlpSpan;
+  const sp = type.toObject(type.decode(buf.subarray(range[0], range[1])), TO_OBJECT) as OtlpSpan;
   const hex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
   if (typeof sp.traceId === 'string') sp.traceId = hex(sp.traceId);
   if (typeof sp.spanId === 'string') sp.spanId = hex(sp.spanId);
@@ -337,7 +251,7 @@ function readSpan(
   where: string,
 ): void {
   const end = enter(r);
-  const spanStart = r.pos;
+  const range: Range = [r.pos, end];
   let traceId: string | undefined;
   let spanId: string | undefined;
   let parentSpanId: string | undefined;
@@ -352,22 +266,22 @@ function readSpan(
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1: {
-        const from = skipDelimited(r);
-        traceId = hexOf(buf, from, r.pos);
+        const [from, to] = skipDelimited(r);
+        traceId = buf.toString('hex', from, to);
         break;
       }
       case 2: {
-        const from = skipDelimited(r);
-        spanId = buf.toString('hex', from, r.pos);
+        const [from, to] = skipDelimited(r);
+        spanId = buf.toString('hex', from, to);
         break;
       }
       case 4: {
-        const from = skipDelimited(r);
-        parentSpanId = hexOf(buf, from, r.pos);
+        const [from, to] = skipDelimited(r);
+        parentSpanId = buf.toString('hex', from, to);
         break;
       }
       case 5:
-        name = storedValue(readText(r, buf), lastSlot);
+        name = r.string();
         break;
       case 6:
         kind = r.int32();
@@ -389,7 +303,7 @@ function readSpan(
         statusMessage = undefined;
         while (r.pos < statusEnd) {
           const t = r.uint32();
-          if (t >>> 3 === 2) statusMessage = storedValue(readText(r, buf), lastSlot);
+          if (t >>> 3 === 2) statusMessage = r.string();
           else if (t >>> 3 === 3) statusCode = r.int32();
           else r.skipType(t & 7);
         }
@@ -411,14 +325,14 @@ function readSpan(
       startTimeUnixNano: start,
       endTimeUnixNano: finish,
       attributes: attributes ?? {},
-      redacted: true,
+      attributesRedacted: true,
       statusCode,
       statusMessage,
     },
     resource,
     scopeName,
     where,
-    () => spanObject(buf, spanStart, end),
+    () => spanObject(buf, range),
   );
 }
 

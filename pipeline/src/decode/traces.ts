@@ -12,7 +12,6 @@ import {
   checkSpanTimes,
   cleanAttributes,
   cutAttributes,
-  cutText,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -74,10 +73,8 @@ function hexId(
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
     );
-  // Lowercase hex already (the protobuf reader's ids): no lowercased copy per id.
-  const lower = HEX_RE.test(value);
-  const hex = lower ? value : value.toLowerCase();
-  if (hex.length !== bytes * 2 || (!lower && !HEX_RE.test(hex)))
+  const hex = value.toLowerCase();
+  if (hex.length !== bytes * 2 || !HEX_RE.test(hex))
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
     );
@@ -132,11 +129,8 @@ export interface SpanFields {
   startTimeUnixNano: unknown;
   endTimeUnixNano: unknown;
   attributes: Record<string, string>;
-  /**
-   * The attribute values, the name and the status message are in stored form already (redacted,
-   * not yet cut): the protobuf reader did it, once per distinct text.
-   */
-  redacted?: boolean;
+  /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
+  attributesRedacted?: boolean;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -157,8 +151,6 @@ export class TraceCollector {
   readonly rejected: { reason: string; sample: string }[] = [];
   rejectedSpans = 0;
   readonly limits: DecodeLimits;
-  /** Notes of the span being derived (toSpanRecord's), one array reused for every span. */
-  private readonly spanErrors: string[] = [];
   constructor(limits: DecodeLimits) {
     this.limits = limits;
   }
@@ -190,15 +182,12 @@ export class TraceCollector {
   ): void {
     const limits = this.limits;
     try {
-      const redacted = f.redacted === true;
-      const attrs = redacted
-        ? cutAttributes(f.attributes, limits)
-        : cleanAttributes(f.attributes, limits);
-      const name = (redacted ? cutText : storedText)(
-        typeof f.name === 'string' ? f.name : '',
-        1024,
-      );
-      const status = (redacted ? cutText : storedText)(
+      const attrs =
+        f.attributesRedacted === true
+          ? cutAttributes(f.attributes, limits)
+          : cleanAttributes(f.attributes, limits);
+      const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
+      const status = storedText(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
         limits.attributeValueLengthLimit,
       );
@@ -210,8 +199,7 @@ export class TraceCollector {
         nanos(f.endTimeUnixNano, where, 'endTimeUnixNano'),
         where,
       );
-      const spanErrors = this.spanErrors;
-      spanErrors.length = 0;
+      const spanErrors: string[] = [];
       let record: SpanRecord;
       try {
         record = toSpanRecord(

@@ -133,26 +133,12 @@ export function redactedText(text: string): string {
   return safe;
 }
 
-const NOT_CUT = { text: '', cut: false };
-
-/** Text already redacted (redactedText), cut to `maxChars`. */
-export function cutText(safe: string, maxChars: number): { text: string; cut: boolean } {
-  if (safe.length > maxChars) return { text: cutAt(safe, maxChars), cut: true };
-  return safe === '' ? NOT_CUT : { text: safe, cut: false };
-}
-
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
-  return cutText(redactedText(text), maxChars);
-}
-
-/** true when limitAttributes would keep `attrs` as they are (count within the limit, no long key). */
-function withinLimits(attrs: Record<string, string>, limits: DecodeLimits): boolean {
-  let count = 0;
-  for (const k in attrs) {
-    if (++count > limits.attributeCountLimit || k.length > 256) return false;
-  }
-  return true;
+  const safe = redactedText(text);
+  return safe.length > maxChars
+    ? { text: cutAt(safe, maxChars), cut: true }
+    : { text: safe, cut: false };
 }
 
 /**
@@ -251,9 +237,6 @@ export function boundRecord(
   valuesCut: number,
   limits: DecodeLimits,
 ): SpanRecord {
-  // The usual case, nothing to bound or mark: no result objects per span.
-  if (valuesCut === 0 && withinLimits(record.spanAttributes, limits))
-    if (withinLimits(record.resourceAttributes, limits)) return record;
   const span = limitAttributes(record.spanAttributes, limits);
   const resource = limitAttributes(record.resourceAttributes, limits);
   const dropped = span.dropped + resource.dropped;

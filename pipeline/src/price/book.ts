@@ -115,10 +115,7 @@ export interface PriceBook {
    * `model` may be a dated snapshot (`claude-sonnet-4-5-20250929`) or prefixed (`anthropic/claude-…`).
    */
   resolve(provider: string, model: string, at: Date): PriceRow | undefined;
-  /**
-   * Prices an LLM span at its start time; other spans pass through with no cost. Never invents $0.
-   * The cost fields are written onto `span` itself, which is returned (no copy per span).
-   */
+  /** Prices an LLM span at its start time; other spans pass through with no cost. Never invents $0. */
   priceSpan(span: SpanRecord): PricedSpan;
   /** Prices one call (the response model first, then the requested one) at its start time. */
   priceCall(call: PriceCall): PriceOutcome;
@@ -141,19 +138,65 @@ type CostFields = Pick<
 >;
 
 /**
- * The span with its cost written onto it (the record itself, not a copy: a priced copy per span
- * was a third of the objects decode + price allocated in the profile of issue 17). Only cost
- * fields are added or replaced; every other field stays as decoded, so pricing again is harmless.
+ * A span with its cost: every field written out rather than spread, so each priced span has one
+ * object shape (a spread per span dominated decode + price in the profile of issue 17).
  */
-function withCost(span: SpanRecord, cost: CostFields, unpriced: boolean): PricedSpan {
-  const out = span as PricedSpan;
-  out.priceId = cost.priceId;
-  out.costNanos = cost.costNanos;
-  out.inputCostNanos = cost.inputCostNanos;
-  out.outputCostNanos = cost.outputCostNanos;
-  out.cacheReadCostNanos = cost.cacheReadCostNanos;
-  out.cacheWriteCostNanos = cost.cacheWriteCostNanos;
-  out.unpriced = unpriced;
+function pricedCopy(span: SpanRecord, cost: CostFields, unpriced: boolean): PricedSpan {
+  const out: PricedSpan = {
+    traceId: span.traceId,
+    spanId: span.spanId,
+    parentSpanId: span.parentSpanId,
+    name: span.name,
+    kind: span.kind,
+    startTimeUnixNano: span.startTimeUnixNano,
+    endTimeUnixNano: span.endTimeUnixNano,
+    statusCode: span.statusCode,
+    statusMessage: span.statusMessage,
+    serviceName: span.serviceName,
+    scopeName: span.scopeName,
+    resourceAttributes: span.resourceAttributes,
+    spanAttributes: span.spanAttributes,
+    spanType: span.spanType,
+    operation: span.operation,
+    provider: span.provider,
+    requestModel: span.requestModel,
+    responseModel: span.responseModel,
+    sessionId: span.sessionId,
+    developer: span.developer,
+    team: span.team,
+    repo: span.repo,
+    branch: span.branch,
+    commit: span.commit,
+    pr: span.pr,
+    intent: span.intent,
+    source: span.source,
+    inputTokens: span.inputTokens,
+    outputTokens: span.outputTokens,
+    cacheReadTokens: span.cacheReadTokens,
+    cacheWriteTokens: span.cacheWriteTokens,
+    cacheWrite5mTokens: span.cacheWrite5mTokens,
+    cacheWrite1hTokens: span.cacheWrite1hTokens,
+    reasoningTokens: span.reasoningTokens,
+    reportedCostNanos: span.reportedCostNanos,
+    toolName: span.toolName,
+    toolCallId: span.toolCallId,
+    toolClass: span.toolClass,
+    argsHash: span.argsHash,
+    targetHash: span.targetHash,
+    resultBytes: span.resultBytes,
+    resultTokens: span.resultTokens,
+    isError: span.isError,
+    priceId: cost.priceId,
+    costNanos: cost.costNanos,
+    inputCostNanos: cost.inputCostNanos,
+    outputCostNanos: cost.outputCostNanos,
+    cacheReadCostNanos: cost.cacheReadCostNanos,
+    cacheWriteCostNanos: cost.cacheWriteCostNanos,
+    unpriced,
+  };
+  // Optional fields only when the span has them, as a spread would.
+  if ('keyId' in span) out.keyId = span.keyId;
+  if ('usageCheck' in span) out.usageCheck = span.usageCheck;
   return out;
 }
 
@@ -304,13 +347,8 @@ function tokensCost(
  *   tokens, cache included) or marginal (per type, only the tokens past a start pay its price);
  *   with `cacheCountsTowardThreshold` false, the threshold compares fresh input only.
  * Counts that are negative, fractional or not numbers are read as 0 / floored; nothing throws.
- * `webSearches` (default `usage.webSearches`, else 0) lets a span be passed as the usage as it is.
  */
-export function computeCost(
-  row: PriceRow,
-  usage: CostUsage,
-  webSearches: number = usage.webSearches ?? 0,
-): CallCost {
+export function computeCost(row: PriceRow, usage: CostUsage): CallCost {
   const read = tokens(usage.cacheReadTokens);
   const writes = tokens(usage.cacheWriteTokens);
   const write1h = tokens(usage.cacheWrite1hTokens);
@@ -324,19 +362,19 @@ export function computeCost(
   const p = row.prices;
   const rule = row.tierRule;
   const threshold = rule.cacheCountsTowardThreshold ? input : fresh;
-  const inputNanos = picoToNanos(tokensCost(fresh, p.input, rule, threshold));
-  const cacheReadNanos = picoToNanos(tokensCost(read, p.cacheRead ?? p.input, rule, threshold));
+  const cost = (n: bigint, price: PicoPrice | null): bigint =>
+    tokensCost(n, price, rule, threshold);
+  const inputNanos = picoToNanos(cost(fresh, p.input));
+  const cacheReadNanos = picoToNanos(cost(read, p.cacheRead ?? p.input));
   const write5mPrice = p.cacheWrite ?? p.input;
   const cacheWriteNanos = picoToNanos(
-    tokensCost(write5m, write5mPrice, rule, threshold) +
-      tokensCost(write1h, p.cacheWrite1h ?? write5mPrice, rule, threshold),
+    cost(write5m, write5mPrice) + cost(write1h, p.cacheWrite1h ?? write5mPrice),
   );
-  const outputNanos = picoToNanos(
-    tokensCost(tokens(usage.outputTokens), p.output, rule, threshold),
-  );
+  const outputNanos = picoToNanos(cost(tokens(usage.outputTokens), p.output));
   // A fee in USD per thousand is, as a number, nano-USD per unit: the table's decimal → pico/token
   // conversion (× 10^6) is the same factor, so the base is already nano-USD per request or search.
-  const feeNanos = (p.request?.base ?? 0n) + (p.webSearch?.base ?? 0n) * tokens(webSearches);
+  const feeNanos =
+    (p.request?.base ?? 0n) + (p.webSearch?.base ?? 0n) * tokens(usage.webSearches ?? 0);
   return {
     inputNanos,
     cacheReadNanos,
@@ -411,8 +449,7 @@ export function createPriceBook(
     ...SEARCH_ORDER.flatMap((id) => byId.get(id) ?? []),
     ...providers.filter((p) => !SEARCH_ORDER.includes(p.id)),
   ];
-  const cache = new Map<string, Map<string, CompiledModel | null>>();
-  let cachedModels = 0;
+  const cache = new Map<string, CompiledModel | null>();
 
   function providerNamed(name: string): CompiledProvider | undefined {
     const n = name.trim().toLowerCase();
@@ -468,36 +505,16 @@ export function createPriceBook(
     return null;
   }
 
-  /**
-   * The model a (provider, model) pair resolves to, cached per provider then model: no key string
-   * is built per span, and the decoder hands over the same string objects span after span (their
-   * hashes are computed once), so a repeat costs two Map lookups.
-   */
-  function modelOf(provider: string, model: string): CompiledModel | null {
-    let byModel = cache.get(provider);
-    let found = byModel?.get(model);
+  function resolve(provider: string, model: string, at: Date): PriceRow | undefined {
+    const atMs = at.getTime();
+    if (model.trim() === '' || Number.isNaN(atMs)) return undefined;
+    const key = `${provider}\u0000${model}`;
+    let found = cache.get(key);
     if (found === undefined) {
       found = findModel(provider, model) ?? findGap(provider, model);
-      if (cachedModels >= MAX_RESOLUTION_CACHE) {
-        cache.clear();
-        cachedModels = 0;
-        byModel = undefined;
-      }
-      if (byModel === undefined)
-        cache.set(provider, (byModel = new Map<string, CompiledModel | null>()));
-      byModel.set(model, found);
-      cachedModels++;
+      if (cache.size >= MAX_RESOLUTION_CACHE) cache.clear();
+      cache.set(key, found);
     }
-    return found;
-  }
-
-  function resolve(provider: string, model: string, at: Date): PriceRow | undefined {
-    return resolveAt(provider, model, at.getTime());
-  }
-
-  function resolveAt(provider: string, model: string, atMs: number): PriceRow | undefined {
-    if (model.trim() === '' || Number.isNaN(atMs)) return undefined;
-    const found = modelOf(provider, model);
     if (found === null) return undefined;
     let row: PriceRow | undefined;
     for (const period of found.periods)
@@ -514,36 +531,23 @@ export function createPriceBook(
     cacheWriteCostNanos: null,
   } as const;
 
-  /** The row (service tier applied) for a call, or undefined: what priceCall and priceSpan share. */
-  function rowFor(
-    provider: string,
-    requestModel: string,
-    responseModel: string,
-    startTimeUnixNano: bigint,
-    serviceTier: ServiceTier | undefined,
-  ): PriceRow | undefined {
-    const atMs = Number(startTimeUnixNano / 1_000_000n);
-    const model = responseModel || requestModel;
+  function priceCall(call: PriceCall): PriceOutcome {
+    const at = new Date(Number(call.startTimeUnixNano / 1_000_000n));
+    const model = call.responseModel || call.requestModel;
     // A response model the table does not know (a new snapshot) still prices by the requested one.
     const row =
-      resolveAt(provider, model, atMs) ??
-      (model !== requestModel && requestModel !== ''
-        ? resolveAt(provider, requestModel, atMs)
+      resolve(call.provider, model, at) ??
+      (model !== call.requestModel && call.requestModel !== ''
+        ? resolve(call.provider, call.requestModel, at)
         : undefined);
-    if (row === undefined || !serviceTier) return row;
-    return applyServiceTier(row, serviceTier, [model, requestModel], serviceTiers);
-  }
-
-  function priceCall(call: PriceCall): PriceOutcome {
-    const row = rowFor(
-      call.provider,
-      call.requestModel,
-      call.responseModel,
-      call.startTimeUnixNano,
-      call.serviceTier,
-    );
     if (row === undefined) return { row: undefined, cost: undefined };
-    return { row, cost: computeCost(row, call) };
+    const priced = applyServiceTier(
+      row,
+      call.serviceTier,
+      [model, call.requestModel],
+      serviceTiers,
+    );
+    return { row: priced, cost: computeCost(priced, call) };
   }
 
   function history(provider: string, model: string): readonly PriceRow[] {
@@ -552,18 +556,23 @@ export function createPriceBook(
   }
 
   function priceSpan(span: SpanRecord): PricedSpan {
-    if (span.spanType !== 'llm') return withCost(span, noCost, false);
-    // The span carries every count computeCost reads but web searches: no call object per span.
-    const row = rowFor(
-      span.provider,
-      span.requestModel,
-      span.responseModel,
-      span.startTimeUnixNano,
-      serviceTierOf(span.spanAttributes),
-    );
-    if (row === undefined) return withCost(span, noCost, true);
-    const c = computeCost(row, span, webSearchesOf(span.spanAttributes));
-    return withCost(
+    if (span.spanType !== 'llm') return pricedCopy(span, noCost, false);
+    const { row, cost: c } = priceCall({
+      provider: span.provider,
+      requestModel: span.requestModel,
+      responseModel: span.responseModel,
+      startTimeUnixNano: span.startTimeUnixNano,
+      inputTokens: span.inputTokens,
+      outputTokens: span.outputTokens,
+      cacheReadTokens: span.cacheReadTokens,
+      cacheWriteTokens: span.cacheWriteTokens,
+      cacheWrite5mTokens: span.cacheWrite5mTokens,
+      cacheWrite1hTokens: span.cacheWrite1hTokens,
+      serviceTier: serviceTierOf(span.spanAttributes),
+      webSearches: webSearchesOf(span.spanAttributes),
+    });
+    if (row === undefined) return pricedCopy(span, noCost, true);
+    return pricedCopy(
       span,
       {
         priceId: row.id,
