@@ -57,6 +57,33 @@ export interface StageDeps {
   backoff?: Backoff;
 }
 
+/**
+ * Sends a batch's dead letters (acks=all, retried like every write) and counts them under `stage`.
+ * Nothing to send is a no-op.
+ */
+export async function sendDeadLetters(
+  dead: Message[],
+  stage: string,
+  p: EachBatchPayload,
+  deps: StageDeps,
+): Promise<void> {
+  if (dead.length === 0) return;
+  await untilDone(
+    'dead-letter produce',
+    async () =>
+      void (await deps.producer.send({
+        topic: deps.cfg.deadLetterTopic,
+        acks: -1,
+        messages: dead,
+      })),
+    p,
+    deps,
+  );
+  deps.metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
+    stage,
+  });
+}
+
 /** Most spans in one session-topic message (about 1 KiB each as JSON). */
 export const SESSION_MESSAGE_SPANS = 200;
 
@@ -498,7 +525,7 @@ export interface EnrichDeps extends StageDeps {
  * is unavailable the batch is retried with capped backoff (consumption of those partitions waits).
  */
 export function createEnrichStage(deps: EnrichDeps, options: StageOptions = {}): Stage {
-  const { cfg, producer, metrics, priceBook, sink } = deps;
+  const { cfg, metrics, priceBook, sink } = deps;
   // Spans of a session arrive on one partition, in order: the stamp seen first applies to what follows.
   const stamper = createSessionStamper();
   return makeStage(
@@ -526,18 +553,7 @@ export function createEnrichStage(deps: EnrichDeps, options: StageOptions = {}):
           else dead.push(refusedSpanMessage({ span, reason: outOfRange }, 'enrich'));
         }
       }
-      if (dead.length > 0) {
-        await untilDone(
-          'dead-letter produce',
-          async () =>
-            void (await producer.send({ topic: cfg.deadLetterTopic, acks: -1, messages: dead })),
-          p,
-          deps,
-        );
-        metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
-          stage: 'enrich',
-        });
-      }
+      await sendDeadLetters(dead, 'enrich', p, deps);
       if (priced.length === 0) return;
       const started = Date.now();
       const stored = untilDone(

@@ -1,7 +1,14 @@
 import { insertMetricPoints, type ClickHouseClient } from '@harness-meter/queries';
 import type { Message } from 'kafkajs';
 import { decodeMetricsRequest, OtlpDecodeError, type MetricPoint } from '../decode/index.js';
-import { deadLetter, makeStage, untilDone, type Stage, type StageDeps } from './consumers.js';
+import {
+  deadLetter,
+  makeStage,
+  sendDeadLetters,
+  untilDone,
+  type Stage,
+  type StageDeps,
+} from './consumers.js';
 import { ENCODING_HEADER } from './ingest.js';
 import { PoisonMessageError } from './codec.js';
 
@@ -17,7 +24,7 @@ export interface MetricsStageDeps extends StageDeps {
  * messages go to the dead-letter topic.
  */
 export function createMetricsStage(deps: MetricsStageDeps): Stage {
-  const { cfg, producer, metrics, client, db } = deps;
+  const { cfg, metrics, client, db } = deps;
   const configured = cfg.otlpEncoding === 'otlp_json' ? 'json' : 'protobuf';
   return makeStage(deps, `${cfg.groupPrefix}-metrics`, [cfg.otlpMetricsTopic], async (_c, p) => {
     const points: MetricPoint[] = [];
@@ -36,18 +43,7 @@ export function createMetricsStage(deps: MetricsStageDeps): Stage {
         dead.push(deadLetter(p.batch.topic, p.batch.partition, m, err.message));
       }
     }
-    if (dead.length > 0) {
-      await untilDone(
-        'dead-letter produce',
-        async () =>
-          void (await producer.send({ topic: cfg.deadLetterTopic, acks: -1, messages: dead })),
-        p,
-        deps,
-      );
-      metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', dead.length, {
-        stage: 'metrics',
-      });
-    }
+    await sendDeadLetters(dead, 'metrics', p, deps);
     if (rejected > 0) metrics.inc('rejected_points_total', 'Metric data points refused.', rejected);
     if (points.length > 0) {
       await untilDone(
