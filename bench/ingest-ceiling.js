@@ -19,11 +19,9 @@ import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
 import { migrateUp } from '../queries/dist/index.js';
-import { createSpanPath } from '../pipeline/dist/embedded.js';
-import { loadPriceBook } from '../pipeline/dist/price/index.js';
 import { SPAN_COLUMNS, toSpanValues } from '../pipeline/dist/sink/rows.js';
 import { CHDB_INSERT_SETTINGS, SINK_INSERT_SETTINGS } from '../pipeline/dist/sink/sink.js';
-import { createRequestStream } from './ingest-requests.js';
+import { pricedSpans } from './ingest-requests.js';
 
 const ROWS = Number(process.env.HM_BENCH_CEILING_ROWS ?? 200_000);
 const BATCHES = (process.env.HM_BENCH_CEILING_BATCHES ?? '10000,50000,200000')
@@ -31,18 +29,7 @@ const BATCHES = (process.env.HM_BENCH_CEILING_BATCHES ?? '10000,50000,200000')
   .map(Number);
 const BASE_BATCH = BATCHES.includes(50_000) ? 50_000 : BATCHES[Math.floor(BATCHES.length / 2)];
 
-const spans = [];
-const path = createSpanPath(loadPriceBook(undefined), {
-  write: async (s) => {
-    spans.push(...s);
-    return { inserted: s.length, duplicates: 0, refused: 0, reasons: [] };
-  },
-  flush: async () => {},
-  close: async () => {},
-  storedBatches: () => 0,
-});
-const gen = createRequestStream();
-while (spans.length < ROWS) await path.handleTraces(gen.next(), 'protobuf');
+const spans = await pricedSpans(ROWS);
 spans.length = ROWS;
 const values = spans.map(toSpanValues);
 

@@ -10,28 +10,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { insertCompactRows, migrateUp, openStore } from '../queries/dist/index.js';
-import { createSpanPath } from '../pipeline/dist/embedded.js';
 import { createSpanSink } from '../pipeline/dist/sink/sink.js';
-import { loadPriceBook } from '../pipeline/dist/price/index.js';
 import { SPAN_COLUMNS, toSpanRow, toSpanValues } from '../pipeline/dist/sink/rows.js';
-import { createRequestStream } from './ingest-requests.js';
+import { pricedSpans } from './ingest-requests.js';
 
 const BATCH = Number(process.env.HM_BENCH_FORMAT_BATCH ?? 6000);
 const ROUNDS = Number(process.env.HM_BENCH_FORMAT_ROUNDS ?? 8);
 const STORED = Number(process.env.HM_BENCH_DEDUP_STORED ?? 2_000_000);
 
-const spans = [];
-const path = createSpanPath(loadPriceBook(undefined), {
-  write: async (s) => {
-    spans.push(...s);
-    return { inserted: s.length, duplicates: 0, refused: 0, reasons: [] };
-  },
-  flush: async () => {},
-  close: async () => {},
-  storedBatches: () => 0,
-});
-const gen = createRequestStream();
-while (spans.length < BATCH * ROUNDS * 5) await path.handleTraces(gen.next(), 'protobuf');
+const spans = await pricedSpans(BATCH * ROUNDS * 5);
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-formats-'));
 const client = await openStore({ kind: 'chdb', dataDir });

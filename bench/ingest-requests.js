@@ -3,6 +3,8 @@
 // stamped: each request gets fresh span ids (and times) by overwriting fixed-width fields in place,
 // so the client costs almost nothing next to the server it drives.
 import { encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
+import { createSpanPath } from '../pipeline/dist/embedded.js';
+import { loadPriceBook } from '../pipeline/dist/price/index.js';
 
 const MARK = 0xa5; // first byte of every template span id, so the 8 id bytes are easy to find
 
@@ -96,4 +98,24 @@ export function createRequestStream(options = {}) {
       return out;
     },
   };
+}
+
+/**
+ * At least `n` spans of the stream, decoded and priced by the receiver's own path (no store): the rows
+ * the ingest benches insert.
+ */
+export async function pricedSpans(n) {
+  const spans = [];
+  const path = createSpanPath(loadPriceBook(undefined), {
+    write: async (s) => {
+      spans.push(...s);
+      return { inserted: s.length, duplicates: 0, refused: 0, reasons: [] };
+    },
+    flush: async () => {},
+    close: async () => {},
+    storedBatches: () => 0,
+  });
+  const gen = createRequestStream();
+  while (spans.length < n) await path.handleTraces(gen.next(), 'protobuf');
+  return spans;
 }
