@@ -10,10 +10,10 @@ import {
   type ReportWindow,
 } from './reports.js';
 import { toClickHouseTime } from './sql.js';
+import { GIT_DIMENSIONS, type GitDimension } from './dimensions.js';
 
-/** Cuts of the git reports. */
-export const GIT_DIMENSIONS = ['repo', 'team', 'developer', 'model', 'intent', 'pr'] as const;
-export type GitDimension = (typeof GIT_DIMENSIONS)[number];
+export { GIT_DIMENSIONS };
+export type { GitDimension };
 
 type Options = { db: string; by?: GitDimension } & LinkFilters & ReportWindow;
 

@@ -4,10 +4,14 @@
  * loading chDB and the ClickHouse client (hundreds of ms) would be wasted. Import as
  * `@harness-meter/queries/pure`.
  */
-export { COST_BREAKDOWNS, COST_DIMENSIONS, WASTE_DIMENSIONS } from './reports.js';
-export { DEFAULT_DRIFT_TOLERANCE_PERCENT } from './report-checks.js';
+export {
+  COST_BREAKDOWNS,
+  COST_DIMENSIONS,
+  DEFAULT_DRIFT_TOLERANCE_PERCENT,
+  GIT_DIMENSIONS,
+  WASTE_DIMENSIONS,
+} from './dimensions.js';
 export { defaultWindow } from './report-window.js';
-export type { CostBreakdown, CostDimension } from './reports.js';
+export type { CostBreakdown, CostDimension } from './dimensions.js';
 export type { ReportWindow } from './report-window.js';
-export { GIT_DIMENSIONS } from './git-reports.js';
 export { formatUsd } from './money.js';

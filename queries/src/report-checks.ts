@@ -8,6 +8,7 @@ import { nanosToUsdNumber } from './money.js';
 import { num, runReport } from './report-sql.js';
 import { windowParams, type ReportWindow } from './report-window.js';
 import { assertDatabaseName } from './sql.js';
+import { DEFAULT_DRIFT_TOLERANCE_PERCENT } from './dimensions.js';
 
 /** A model seen without a price: its calls are stored with no cost (unknown, never $0). */
 export interface UnpricedRow {
@@ -116,8 +117,7 @@ export interface CostDriftRow {
   last_seen: string;
 }
 
-/** Default tolerance of cost-drift, in percent of the computed cost. */
-export const DEFAULT_DRIFT_TOLERANCE_PERCENT = 1;
+export { DEFAULT_DRIFT_TOLERANCE_PERCENT };
 
 /**
  * Where a reported cost differs from the computed one by more than `tolerancePercent` (of the

@@ -56,6 +56,14 @@ export type {
   UnpricedRow,
   UsageCheckRow,
 } from './report-checks.js';
+import {
+  COST_BREAKDOWNS,
+  COST_DIMENSIONS,
+  WASTE_DIMENSIONS,
+  type CostBreakdown,
+  type CostDimension,
+  type WasteDimension,
+} from './dimensions.js';
 
 export interface CostPerPrRow extends UsageTotals {
   repo: string;
@@ -80,22 +88,8 @@ export function prState(pr: number | null, state: unknown): CostPerPrRow['state'
   return state === 'open' || state === 'merged' || state === 'closed' ? state : 'unknown';
 }
 
-export const COST_DIMENSIONS = [
-  'developer',
-  'team',
-  'repo',
-  'model',
-  'provider',
-  'source',
-  'day',
-  'month',
-  'session',
-] as const;
-export type CostDimension = (typeof COST_DIMENSIONS)[number];
-
-/** Second dimensions of `cost --breakdown`: each row's usage split again, by model. */
-export const COST_BREAKDOWNS = ['model'] as const;
-export type CostBreakdown = (typeof COST_BREAKDOWNS)[number];
+export { COST_BREAKDOWNS, COST_DIMENSIONS };
+export type { CostBreakdown, CostDimension };
 
 /** One model's share of a cost row (`--breakdown model`); model '' holds tool calls (no model). */
 export interface CostModelRow extends UsageTotals {
@@ -206,17 +200,8 @@ export async function costBy(
   return rows.sort((a, b) => byCostDesc(a, b) || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-export const WASTE_DIMENSIONS = [
-  'kind',
-  'tool',
-  'mcp_server',
-  'session',
-  'developer',
-  'team',
-  'repo',
-  'pr',
-] as const;
-export type WasteDimension = (typeof WASTE_DIMENSIONS)[number];
+export { WASTE_DIMENSIONS };
+export type { WasteDimension };
 
 export interface WasteRow {
   by: WasteDimension;
