@@ -2,7 +2,7 @@
 // idempotent insert) into ClickHouse (chDB), beside a bare kafkajs consumer draining the same raw
 // topic in the same run. The ratio is the figure. Run: npm run bench  (HM_BENCH_SPANS to resize).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { loadConfig } from '../pipeline/dist/config.js';
 import { encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
 import { startKafkaPipeline } from '../pipeline/dist/kafka/run.js';
 import { createLogger } from '../pipeline/dist/logger.js';
+import { describeBreakdown, startProfile } from './kafka-profile.js';
 
 const SPANS = Number(process.env.HM_BENCH_SPANS ?? 200_000);
 const PER_REQUEST = 100;
@@ -52,6 +53,23 @@ for (const r of RUNS)
     );
 if (!RUNS.includes('now')) RUNS.unshift('now');
 const id = Date.now().toString(36);
+// HM_BENCH_KAFKA_PROFILE=DIR: a CPU profile of each pipeline run (written to DIR) and its breakdown.
+const PROFILE_DIR = process.env.HM_BENCH_KAFKA_PROFILE;
+/** The broker's pid (its CPU is counted beside the process's): ours, or HM_BENCH_KAFKA_BROKER_PID. */
+const brokerPid = () =>
+  process.env.HM_BENCH_KAFKA_BROKER_PID ??
+  (brokerDir ? readFileSync(join(brokerDir, 'broker.pid'), 'utf8').trim() : undefined);
+/** CPU µs the broker's JVM used so far (/proc; undefined when unknown). */
+function brokerCpuMicros() {
+  const pid = brokerPid();
+  if (!pid) return undefined;
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
+  } catch {
+    return undefined;
+  }
+}
 /** Each pipeline run reads the same raw topic with its own groups, session topic and chDB folder. */
 const configFor = (run) =>
   loadConfig(
@@ -177,6 +195,8 @@ async function runPipeline(run, options) {
   // CPU of this process (JS thread, chDB's threads, GC): on a machine shared with other work the
   // CPU per span is steadier than the wall-clock rate.
   const cpuStart = process.cpuUsage();
+  const brokerStart = brokerCpuMicros();
+  const profile = PROFILE_DIR ? await startProfile() : undefined;
   let stored = 0;
   let repartitionedAt = 0;
   let lastReport = Date.now();
@@ -192,6 +212,8 @@ async function runPipeline(run, options) {
   }
   const hmEnd = performance.now();
   const cpu = process.cpuUsage(cpuStart);
+  const brokerEnd = brokerCpuMicros();
+  const buckets = await profile?.stop(join(PROFILE_DIR ?? '', `kafka-${run}-${id}.cpuprofile`));
   repartitionedAt ||= hmEnd;
   const summary = (await pipeline.metrics.render())
     .split('\n')
@@ -206,6 +228,11 @@ async function runPipeline(run, options) {
     summary,
     stopMs,
     cpuMicrosPerSpan: (cpu.user + cpu.system) / SPANS,
+    brokerMicrosPerSpan:
+      brokerStart === undefined || brokerEnd === undefined
+        ? undefined
+        : (brokerEnd - brokerStart) / SPANS,
+    breakdown: buckets ? describeBreakdown(buckets, SPANS, cpu.user + cpu.system) : undefined,
   };
 }
 const results = [];
@@ -238,6 +265,12 @@ const describe = (what, r) => {
   console.log(
     `  of which repartition (decode → session topic) done after ${r.repartitionSeconds.toFixed(1)} s of ${r.seconds.toFixed(1)} s: ${Math.round(SPANS / r.repartitionSeconds).toLocaleString('en-US')} spans/s; stop took ${Math.round(r.stopMs)} ms`,
   );
+  if (r.brokerMicrosPerSpan !== undefined)
+    console.log(`  broker (JVM) CPU: ${r.brokerMicrosPerSpan.toFixed(1)} µs per span`);
+  if (r.breakdown) {
+    console.log('  CPU profile of the JS thread (HM_BENCH_KAFKA_PROFILE), per stage:');
+    for (const l of r.breakdown) console.log(l);
+  }
   for (const l of r.summary) console.log(`  ${l}`);
 };
 const WHAT = {
