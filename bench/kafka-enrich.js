@@ -35,15 +35,18 @@ if (!brokers) {
     .at(-1);
 }
 // Pipeline runs, in order, over the same raw topic: `now` (current settings), `before` (the previous
-// ones: a dedup read per batch, no overlap of a partition's next batch with its insert), and the two
-// changes alone (`filter-only`, `overlap-only`). A name may repeat (e.g. before,now,before,now, to
-// even out warm-up and a changing load); the mean rate and CPU of each setting are printed, and the
-// mean of `now` gives BENCH_RESULT.
+// landing's: session-topic messages in the compact {v:2} form), `s5-before` (the landing before:
+// also a dedup read per batch and no overlap of a partition's next batch with its insert), and
+// `filter-only`, `overlap-only` (one of the s5 changes alone, in the {v:2} form). A name may repeat
+// (e.g. before,now,before,now, to even out warm-up and a changing load); the mean rate and CPU of
+// each setting are printed, and the mean of `now` gives BENCH_RESULT.
+const V2 = { HM_KAFKA_SESSION_FORMAT: '2' };
 const SETTINGS = {
-  now: {},
-  before: { keyFilter: false, overlapInserts: false },
-  'filter-only': { overlapInserts: false },
-  'overlap-only': { keyFilter: false },
+  now: { options: {}, env: {} },
+  before: { options: {}, env: V2 },
+  's5-before': { options: { keyFilter: false, overlapInserts: false }, env: V2 },
+  'filter-only': { options: { overlapInserts: false }, env: V2 },
+  'overlap-only': { options: { keyFilter: false }, env: V2 },
 };
 const RUNS = (process.env.HM_BENCH_KAFKA_RUNS ?? 'now,before').split(',').filter(Boolean);
 for (const r of RUNS)
@@ -71,9 +74,10 @@ function brokerCpuMicros() {
   }
 }
 /** Each pipeline run reads the same raw topic with its own groups, session topic and chDB folder. */
-const configFor = (run) =>
+const configFor = (run, env = {}) =>
   loadConfig(
     {
+      ...env,
       HM_KAFKA_BROKERS: brokers,
       HM_KAFKA_TOPIC_OTLP_SPANS: `bench_otlp_${id}`,
       HM_KAFKA_TOPIC_SESSION_SPANS: `bench_sessions_${id}_${run}`,
@@ -187,9 +191,9 @@ const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
 // harness-meter: repartition + enrich into chDB, with the current settings and (in the same run,
 // afterwards) the previous ones.
 const log = createLogger('warn');
-async function runPipeline(run, options) {
+async function runPipeline(run, { options, env }) {
   phase(`harness-meter (${run})`);
-  const pipeline = await startKafkaPipeline(configFor(run), ['enrich'], log, options);
+  const pipeline = await startKafkaPipeline(configFor(run, env), ['enrich'], log, options);
   // Timed from when the consumers have joined their groups (store opened, migrations applied).
   const hmStart = performance.now();
   // CPU of this process (JS thread, chDB's threads, GC): on a machine shared with other work the
@@ -275,9 +279,10 @@ const describe = (what, r) => {
 };
 const WHAT = {
   now: 'now',
-  before: 'previous settings: a dedup read per batch, no overlap',
-  'filter-only': 'key filter, no overlap',
-  'overlap-only': 'overlap, a dedup read per batch',
+  before: 'previous landing: session-topic messages in the {v:2} form',
+  's5-before': 'the landing before: {v:2}, a dedup read per batch, no overlap',
+  'filter-only': '{v:2}, key filter, no overlap',
+  'overlap-only': '{v:2}, overlap, a dedup read per batch',
 };
 for (const [run, r] of results) describe(WHAT[run], r);
 for (const run of Object.keys(SETTINGS))
@@ -287,7 +292,9 @@ for (const run of Object.keys(SETTINGS))
     );
 console.log(`ratio (harness-meter / baseline): ${(hmRate / bareRate).toFixed(3)}`);
 if (beforeRate !== undefined)
-  console.log(`now / previous settings: ${(hmRate / beforeRate).toFixed(2)} (mean rates)`);
+  console.log(
+    `now / previous landing: ${(hmRate / beforeRate).toFixed(2)} (mean rates), CPU per span ${(mean('now', (r) => r.cpuMicrosPerSpan) / mean('before', (r) => r.cpuMicrosPerSpan)).toFixed(2)}`,
+  );
 const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
   `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,
