@@ -299,3 +299,12 @@ const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
   `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,
 );
+// CPU per span across the processes (the pipeline's and, when known, the broker's): 50,000 spans/s on
+// 2 cores leaves at most 40 µs.
+const totalCpu = (run) => mean(run, (r) => r.cpuMicrosPerSpan + (r.brokerMicrosPerSpan ?? 0));
+const withBroker = results.every(([, r]) => r.brokerMicrosPerSpan !== undefined);
+const cpuNow = totalCpu('now');
+const cpuBefore = totalCpu('before');
+console.log(
+  `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka-cpu-per-span', label: `Kafka → repartition → enrich → chDB, CPU µs per span (${withBroker ? 'pipeline process + broker' : 'pipeline process; broker unknown'})`, value: Number(cpuNow.toFixed(1)), unit: 'µs/span', baseline: cpuBefore === undefined ? null : Number(cpuBefore.toFixed(1)), baselineLabel: 'previous landing in the same run (session topic {v:2})', aim: '<= 40', met: cpuNow <= 40, load })}`,
+);

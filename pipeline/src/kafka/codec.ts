@@ -307,7 +307,8 @@ function fromDeltas(spans: readonly unknown[]): SpanRecord[] {
       const v = k in o ? o[k] : p[k];
       if (v !== null && v !== undefined) r[k] = v;
     }
-    for (const k in o) if (!KNOWN_FIELDS.has(k)) r[k] = o[k];
+    // Unknown fields are kept as they came (`__proto__` would replace the record's prototype).
+    for (const k in o) if (!KNOWN_FIELDS.has(k) && k !== '__proto__') r[k] = o[k];
     if (
       typeof r.traceId !== 'string' ||
       typeof r.spanId !== 'string' ||
