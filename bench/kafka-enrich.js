@@ -2,7 +2,7 @@
 // idempotent insert) into ClickHouse (chDB), beside a bare kafkajs consumer draining the same raw
 // topic in the same run. The ratio is the figure. Run: npm run bench  (HM_BENCH_SPANS to resize).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,17 +62,52 @@ const PROFILE_DIR = process.env.HM_BENCH_KAFKA_PROFILE;
 const brokerPid = () =>
   process.env.HM_BENCH_KAFKA_BROKER_PID ??
   (brokerDir ? readFileSync(join(brokerDir, 'broker.pid'), 'utf8').trim() : undefined);
-/** CPU µs the broker's JVM used so far (/proc; undefined when unknown). */
-function brokerCpuMicros() {
-  const pid = brokerPid();
-  if (!pid) return undefined;
+/** CPU µs a process or thread used so far, from a /proc stat file (undefined when unknown). */
+function procCpuMicros(statFile) {
   try {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const f = readFileSync(statFile, 'utf8').split(') ')[1].split(' ');
     return ((Number(f[11]) + Number(f[12])) * 1e6) / 100; // utime + stime, in clock ticks of 10 ms
   } catch {
     return undefined;
   }
 }
+const brokerCpuMicros = () => {
+  const pid = brokerPid();
+  return pid ? procCpuMicros(`/proc/${pid}/stat`) : undefined;
+};
+/**
+ * CPU µs per thread name of this process so far (/proc/self/task/<tid>/stat: the name is in
+ * parentheses), keyed by tid so that threads that end between two snapshots still count.
+ */
+function threadCpu() {
+  const out = new Map();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      try {
+        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        out.set(tid, { name, micros: ((Number(f[11]) + Number(f[12])) * 1e6) / 100 });
+      } catch {
+        // the thread ended
+      }
+    }
+  } catch {
+    // not Linux
+  }
+  return out;
+}
+/** CPU per thread name between two threadCpu() snapshots, largest first. */
+function threadCpuDelta(before, after) {
+  const byName = new Map();
+  for (const [tid, t] of after) {
+    const name = tid === String(process.pid) ? 'JS thread (main)' : t.name;
+    byName.set(name, (byName.get(name) ?? 0) + t.micros - (before.get(tid)?.micros ?? 0));
+  }
+  return [...byName].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
+}
+/** This process's main (JS) thread: its task id is the pid. */
+const jsThreadCpuMicros = () => procCpuMicros(`/proc/self/task/${process.pid}/stat`);
 /** Each pipeline run reads the same raw topic with its own groups, session topic and chDB folder. */
 const configFor = (run, env = {}) =>
   loadConfig(
@@ -200,8 +235,11 @@ async function runPipeline(run, { options, env }) {
   // CPU per span is steadier than the wall-clock rate.
   const cpuStart = process.cpuUsage();
   const brokerStart = brokerCpuMicros();
+  const jsStart = jsThreadCpuMicros();
+  const threadsStart = threadCpu();
   const profile = PROFILE_DIR ? await startProfile() : undefined;
   let stored = 0;
+  let peakRss = 0;
   let repartitionedAt = 0;
   let lastReport = Date.now();
   while (stored < SPANS) {
@@ -212,11 +250,14 @@ async function runPipeline(run, { options, env }) {
       process.stderr.write(`kafka bench: ${stored} of ${SPANS} spans stored\n`);
     }
     stored = pipeline.metrics.get('spans_stored_total');
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     await new Promise((r) => setTimeout(r, 20));
   }
   const hmEnd = performance.now();
   const cpu = process.cpuUsage(cpuStart);
   const brokerEnd = brokerCpuMicros();
+  const jsEnd = jsThreadCpuMicros();
+  const threads = threadCpuDelta(threadsStart, threadCpu());
   const buckets = await profile?.stop(join(PROFILE_DIR ?? '', `kafka-${run}-${id}.cpuprofile`));
   repartitionedAt ||= hmEnd;
   const summary = (await pipeline.metrics.render())
@@ -232,11 +273,22 @@ async function runPipeline(run, { options, env }) {
     summary,
     stopMs,
     cpuMicrosPerSpan: (cpu.user + cpu.system) / SPANS,
+    peakRssMiB: peakRss / 2 ** 20,
+    threads,
+    jsThreadMicrosPerSpan:
+      jsStart === undefined || jsEnd === undefined ? undefined : (jsEnd - jsStart) / SPANS,
     brokerMicrosPerSpan:
       brokerStart === undefined || brokerEnd === undefined
         ? undefined
         : (brokerEnd - brokerStart) / SPANS,
-    breakdown: buckets ? describeBreakdown(buckets, SPANS, cpu.user + cpu.system) : undefined,
+    breakdown: buckets
+      ? describeBreakdown(
+          buckets,
+          SPANS,
+          cpu.user + cpu.system,
+          jsStart === undefined || jsEnd === undefined ? undefined : jsEnd - jsStart,
+        )
+      : undefined,
   };
 }
 const results = [];
@@ -263,12 +315,23 @@ console.log(
 );
 const describe = (what, r) => {
   console.log(
-    `harness-meter Kafka → repartition → enrich → chDB (${what}): ${Math.round(r.rate).toLocaleString('en-US')} spans/s, ${r.cpuMicrosPerSpan.toFixed(1)} µs of process CPU per span`,
+    `harness-meter Kafka → repartition → enrich → chDB (${what}): ${Math.round(r.rate).toLocaleString('en-US')} spans/s, ${r.cpuMicrosPerSpan.toFixed(1)} µs of process CPU per span, peak RSS ${Math.round(r.peakRssMiB)} MiB`,
   );
   // Where the time goes: the Kafka side (decode, re-key, produce) alone, against the whole path.
   console.log(
     `  of which repartition (decode → session topic) done after ${r.repartitionSeconds.toFixed(1)} s of ${r.seconds.toFixed(1)} s: ${Math.round(SPANS / r.repartitionSeconds).toLocaleString('en-US')} spans/s; stop took ${Math.round(r.stopMs)} ms`,
   );
+  if (r.jsThreadMicrosPerSpan !== undefined)
+    console.log(
+      `  of the process CPU: JS thread ${r.jsThreadMicrosPerSpan.toFixed(1)} µs per span, other threads (chDB, GC helpers, I/O) ${(r.cpuMicrosPerSpan - r.jsThreadMicrosPerSpan).toFixed(1)}`,
+    );
+  if (r.threads.length > 0)
+    console.log(
+      `  process CPU by thread name, µs per span: ${r.threads
+        .slice(0, 8)
+        .map(([name, v]) => `${name} ${(v / SPANS).toFixed(1)}`)
+        .join(', ')}`,
+    );
   if (r.brokerMicrosPerSpan !== undefined)
     console.log(`  broker (JVM) CPU: ${r.brokerMicrosPerSpan.toFixed(1)} µs per span`);
   if (r.breakdown) {

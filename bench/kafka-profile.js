@@ -101,20 +101,24 @@ export async function startProfile() {
 }
 
 /**
- * Lines of the breakdown in µs per span: each bucket, the JS thread's busy total, and the process
- * CPU beyond it (chDB's threads, GC helpers, libuv).
+ * Lines of the breakdown in µs per span. The profile's samples measure wall time: on a loaded machine
+ * a thread that is ready but not running is counted too. With the JS thread's measured CPU
+ * (`jsThreadMicros`, from /proc) each bucket is scaled to it, so the buckets sum to that CPU;
+ * without it they are the profile's wall time.
  */
-export function describeBreakdown(buckets, spans, processCpuMicros) {
+export function describeBreakdown(buckets, spans, processCpuMicros, jsThreadMicros) {
   const busy = [...buckets].filter(([b]) => b !== '(idle)');
-  const jsMicros = busy.reduce((n, [, v]) => n + v, 0);
+  const profiled = busy.reduce((n, [, v]) => n + v, 0);
+  const scale = jsThreadMicros === undefined || profiled === 0 ? 1 : jsThreadMicros / profiled;
+  const js = profiled * scale;
   const lines = busy
     .sort((a, b) => b[1] - a[1])
-    .map(([b, v]) => `    ${(v / spans).toFixed(1).padStart(6)} µs/span  ${b}`);
+    .map(([b, v]) => `    ${((v * scale) / spans).toFixed(1).padStart(6)} µs/span  ${b}`);
   lines.push(
-    `    ${(jsMicros / spans).toFixed(1).padStart(6)} µs/span  = JS thread busy (profiled)`,
+    `    ${(js / spans).toFixed(1).padStart(6)} µs/span  = JS thread ${jsThreadMicros === undefined ? 'busy (profiled wall time)' : `CPU (/proc; the profile's busy wall time was ${(profiled / spans).toFixed(1)})`}`,
   );
   lines.push(
-    `    ${((processCpuMicros - jsMicros) / spans).toFixed(1).padStart(6)} µs/span  + other threads of the process (chDB insert, GC helpers, I/O): process CPU − JS thread`,
+    `    ${((processCpuMicros - js) / spans).toFixed(1).padStart(6)} µs/span  + other threads of the process (chDB's insert, V8's GC and compiler helpers, I/O)`,
   );
   return lines;
 }
