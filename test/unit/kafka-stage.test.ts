@@ -298,6 +298,38 @@ describe('session-topic codec', () => {
     expect(JSON.parse(encoded.toString('utf8'))).toMatchObject({ v: 3 });
   });
 
+  it("sends an attribute map as the values that changed when its keys are the base's, in order", () => {
+    const attributes = (tokens: number, extra?: string): Record<string, string> => ({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'anthropic',
+      'gen_ai.request.model': 'claude-sonnet-4-5',
+      'gen_ai.conversation.id': 's1',
+      'gen_ai.usage.input_tokens': String(tokens),
+      ...(extra ? { [extra]: 'x' } : {}),
+    });
+    const calls = [1000, 1200, 1500, 1500].map((tokens, i) => ({
+      ...span(`c${i}`, null),
+      traceId: 'trace-1',
+      spanAttributes: attributes(tokens, i === 3 ? 'gen_ai.response.id' : undefined),
+    }));
+    const encoded = encodeSpanRecords(calls);
+    const sent = (JSON.parse(encoded.toString('utf8')) as { spans: Record<string, unknown>[] })
+      .spans;
+    expect(sent[1]!['spanAttributes+']).toEqual({ 'gen_ai.usage.input_tokens': '1200' });
+    expect(sent[1]!.spanAttributes).toBeUndefined();
+    expect(sent[3]!.spanAttributes).toEqual(calls[3]!.spanAttributes); // a new key: sent whole
+    const back = decodeSpanRecords(encoded);
+    expect(back).toEqual(calls);
+    expect(back.map((r) => Object.keys(r.spanAttributes))).toEqual(
+      calls.map((r) => Object.keys(r.spanAttributes)),
+    );
+    const bad = JSON.stringify({
+      v: 3,
+      spans: [sent[0], { ...sent[1], 'spanAttributes+': { nope: '1' } }],
+    });
+    expect(() => decodeSpanRecords(Buffer.from(bad))).toThrow(/"nope" is not in the base.s map/);
+  });
+
   it('still reads the earlier compact form ({"v":2}: records without their default fields)', () => {
     const message = Buffer.from(
       JSON.stringify({

@@ -144,22 +144,60 @@ const ATTRIBUTE_FIELDS = new Set<string>(['resourceAttributes', 'spanAttributes'
  * with the same span name, so interleaved LLM and tool calls each change little from their base).
  */
 const BASE_FIELD = '@';
-const KNOWN_FIELDS = new Set<string>([...RECORD_FIELDS, ...OPTIONAL_FIELDS, BASE_FIELD]);
+/** In a delta, `<attribute field>+`: the base's map with these values replaced (same keys, same order). */
+const CHANGES_SUFFIX = '+';
 
-/** Same keys, in the same order, with the same values (attribute maps: string values). */
-function sameAttributes(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+const KNOWN_FIELDS = new Set<string>([
+  ...RECORD_FIELDS,
+  ...OPTIONAL_FIELDS,
+  BASE_FIELD,
+  ...[...ATTRIBUTE_FIELDS].map((f) => f + CHANGES_SUFFIX),
+]);
+
+/**
+ * How attribute map `a` differs from `b`: `'same'`; the changed values, when both have the same keys
+ * in the same order and fewer than half the values changed (a span's token counts, say); or
+ * `undefined`: send `a` whole.
+ */
+function attributeChanges(a: unknown, b: unknown): 'same' | Record<string, unknown> | undefined {
+  if (a === b) return 'same';
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return undefined;
   const x = a as Record<string, unknown>;
   const y = b as Record<string, unknown>;
   const keys = Object.keys(x);
   const other = Object.keys(y);
-  if (keys.length !== other.length) return false;
+  if (keys.length !== other.length) return undefined;
+  let changes: Record<string, unknown> | undefined;
+  let changed = 0;
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
-    if (k !== other[i] || x[k] !== y[k]) return false;
+    if (k !== other[i]) return undefined;
+    if (x[k] === y[k]) continue;
+    if (++changed * 2 >= keys.length) return undefined;
+    (changes ??= {})[k] = x[k];
   }
-  return true;
+  return changes ?? 'same';
+}
+
+/** An attribute map of a delta: sent whole, as changes to the base's, or the base's. */
+function attributesOf(o: Record<string, unknown>, base: unknown, field: string): unknown {
+  const whole = o[field];
+  if (whole !== undefined && whole !== null) return whole;
+  const changes = o[field + CHANGES_SUFFIX];
+  if (changes === undefined) return base;
+  if (typeof changes !== 'object' || changes === null || typeof base !== 'object' || base === null)
+    throw new PoisonMessageError(
+      `span record ${field}${CHANGES_SUFFIX}: expected changes to an earlier map`,
+    );
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const k in changes) {
+    if (!Object.hasOwn(out, k))
+      throw new PoisonMessageError(
+        `span record ${field}${CHANGES_SUFFIX}: ${JSON.stringify(k)} is not in the base's map`,
+      );
+    out[k] = (changes as Record<string, unknown>)[k];
+  }
+  return out;
 }
 
 /**
@@ -177,7 +215,15 @@ function toDelta(r: SpanRecord, prev: Record<string, unknown>): Record<string, u
     // A field this version does not know travels with every record (the reader keeps it as it is).
     if (KNOWN_FIELDS.has(k)) {
       const before = prev[k];
-      if (v === before || (ATTRIBUTE_FIELDS.has(k) && sameAttributes(v, before))) continue;
+      if (v === before) continue;
+      if (ATTRIBUTE_FIELDS.has(k)) {
+        const changes = attributeChanges(v, before);
+        if (changes === 'same') continue;
+        if (changes !== undefined) {
+          o[k + CHANGES_SUFFIX] = changes;
+          continue;
+        }
+      }
     }
     o[k] = typeof v === 'bigint' ? v.toString() : v;
   }
@@ -266,8 +312,8 @@ function fromDeltas(spans: readonly unknown[]): SpanRecord[] {
       statusCode: o.statusCode ?? p.statusCode,
       statusMessage: o.statusMessage ?? p.statusMessage,
       scopeName: o.scopeName ?? p.scopeName,
-      resourceAttributes: o.resourceAttributes ?? p.resourceAttributes,
-      spanAttributes: o.spanAttributes ?? p.spanAttributes,
+      resourceAttributes: attributesOf(o, p.resourceAttributes, 'resourceAttributes'),
+      spanAttributes: attributesOf(o, p.spanAttributes, 'spanAttributes'),
       serviceName: o.serviceName ?? p.serviceName,
       spanType: o.spanType ?? p.spanType,
       operation: o.operation ?? p.operation,
