@@ -8,6 +8,8 @@ import { writeFileSync } from 'node:fs';
 
 /** [bucket, test on (functionName, url)], first match wins, checked on each frame from the leaf up. */
 const RULES = [
+  // The profiler's own Profiler.stop (serializing the profile): not the pipeline's, left out.
+  ['(profiler)', (_f, u) => u === 'node:inspector'],
   ['GC', (f) => f === '(garbage collector)'],
   ['kafkajs crc32c (produce)', (_f, u) => u.includes('kafkajs/src/protocol/recordBatch/crc32C')],
   [
@@ -107,7 +109,7 @@ export async function startProfile() {
  * without it they are the profile's wall time.
  */
 export function describeBreakdown(buckets, spans, processCpuMicros, jsThreadMicros) {
-  const busy = [...buckets].filter(([b]) => b !== '(idle)');
+  const busy = [...buckets].filter(([b]) => b !== '(idle)' && b !== '(profiler)');
   const profiled = busy.reduce((n, [, v]) => n + v, 0);
   const scale = jsThreadMicros === undefined || profiled === 0 ? 1 : jsThreadMicros / profiled;
   const js = profiled * scale;
