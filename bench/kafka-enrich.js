@@ -48,7 +48,9 @@ const SETTINGS = {
   'filter-only': { options: { overlapInserts: false }, env: V2 },
   'overlap-only': { options: { keyFilter: false }, env: V2 },
 };
-const RUNS = (process.env.HM_BENCH_KAFKA_RUNS ?? 'now,before').split(',').filter(Boolean);
+const RUNS = (process.env.HM_BENCH_KAFKA_RUNS ?? 'before,now,before,now')
+  .split(',')
+  .filter(Boolean);
 for (const r of RUNS)
   if (!(r in SETTINGS))
     throw new Error(
