@@ -330,6 +330,21 @@ describe('session-topic codec', () => {
     expect(() => decodeSpanRecords(Buffer.from(bad))).toThrow(/"nope" is not in the base.s map/);
   });
 
+  it('keeps an attribute named __proto__ an attribute, also when its value changes', () => {
+    const attrs = (v: string) =>
+      JSON.parse(`{"__proto__":"${v}","b":"2","c":"3","d":"4"}`) as Record<string, string>;
+    const calls = ['1', '9'].map((v, i) => ({
+      ...span(`p${i}`, null),
+      traceId: 'trace-1',
+      spanAttributes: attrs(v),
+    }));
+    const back = decodeSpanRecords(encodeSpanRecords(calls));
+    expect(back.map((r) => JSON.stringify(r.spanAttributes))).toEqual(
+      calls.map((r) => JSON.stringify(r.spanAttributes)),
+    );
+    expect(Object.getPrototypeOf(back[1]!.spanAttributes)).toBe(Object.prototype);
+  });
+
   it('still reads the earlier compact form ({"v":2}: records without their default fields)', () => {
     const message = Buffer.from(
       JSON.stringify({

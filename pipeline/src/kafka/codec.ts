@@ -173,7 +173,8 @@ function attributeChanges(a: unknown, b: unknown): 'same' | Record<string, unkno
     const k = keys[i]!;
     if (k !== other[i]) return undefined;
     if (x[k] === y[k]) continue;
-    if (++changed * 2 >= keys.length) return undefined;
+    // An attribute named `__proto__` would set the prototype of `changes`: send the map whole.
+    if (++changed * 2 >= keys.length || k === '__proto__') return undefined;
     (changes ??= {})[k] = x[k];
   }
   return changes ?? 'same';
@@ -195,7 +196,13 @@ function attributesOf(o: Record<string, unknown>, base: unknown, field: string):
       throw new PoisonMessageError(
         `span record ${field}${CHANGES_SUFFIX}: ${JSON.stringify(k)} is not in the base's map`,
       );
-    out[k] = (changes as Record<string, unknown>)[k];
+    // defineProperty: an attribute named `__proto__` stays an attribute.
+    Object.defineProperty(out, k, {
+      value: (changes as Record<string, unknown>)[k],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
   }
   return out;
 }
