@@ -185,6 +185,11 @@ export interface KafkaConfig {
   otlpMetricsTopic: string;
   /** HM_LEASE_TTL_MS: how long the leader lease (alert evaluation, rollup repair) lasts without a renewal. */
   leaseTtlMs: number;
+  /**
+   * HM_KAFKA_SESSION_FORMAT: the session-topic message version repartition writes: 3 (deltas) or 2
+   * (what enrich processes before 3 read; for a rolling upgrade). @default 3
+   */
+  sessionFormat: 2 | 3;
 }
 
 export const DEFAULTS = {
@@ -250,6 +255,7 @@ function kafkaConfig(env: Env): KafkaConfig {
     partitions: int(env, 'HM_KAFKA_PARTITIONS', DEFAULTS.partitions, 1, 1000, '6'),
     otlpMetricsTopic: topic(env, 'HM_KAFKA_TOPIC_OTLP_METRICS', DEFAULTS.otlpMetricsTopic),
     leaseTtlMs: int(env, 'HM_LEASE_TTL_MS', DEFAULTS.leaseTtlMs, 3000, 600_000, '15000'),
+    sessionFormat: int(env, 'HM_KAFKA_SESSION_FORMAT', 3, 2, 3, '3') as 2 | 3,
   };
 }
 

@@ -224,7 +224,8 @@ describe(
     });
 
     it('sends a poison message to the dead-letter topic with its reason and bytes, and processes everything after it', async () => {
-      const config = kafkaTestConfig('poison', { database: DB });
+      // Written as for a rolling upgrade (HM_KAFKA_SESSION_FORMAT=2: what older enrich processes read).
+      const config = kafkaTestConfig('poison', { database: DB }, { HM_KAFKA_SESSION_FORMAT: '2' });
       const p = await startKafkaPipeline(config, ['enrich'], silentLogger, { client });
       try {
         const producer = testKafka().producer();
@@ -249,17 +250,41 @@ describe(
           async () => (await storedSpans(21)) === 10,
           30_000,
         );
-        const [dead] = await readTopic(config.kafka.deadLetterTopic, 1);
-        expect(dead?.value).toEqual(poison);
+        // A session-topic message from a newer version than this one: dead-lettered, saying why.
+        const newer = Buffer.from('{"v":4,"spans":[]}');
+        const late = testKafka().producer();
+        await late.connect();
+        await late.send({
+          topic: config.kafka.sessionSpansTopic,
+          acks: -1,
+          messages: [{ key: 'newer', value: newer }],
+        });
+        await late.disconnect();
+        const deadLetters = await readTopic(config.kafka.deadLetterTopic, 2);
+        const dead = deadLetters.find((m) => m.value?.equals(poison));
         expect(dead?.headers?.['hm.dlq.reason']?.toString()).toMatch(
           /not a valid protobuf ExportTraceServiceRequest/,
         );
         expect(dead?.headers?.['hm.dlq.source.topic']?.toString()).toBe(
           config.kafka.otlpSpansTopic,
         );
-        expect(await p.metrics.render()).toMatch(
-          /harness_meter_dead_letters_total\{stage="repartition"\} 1/,
+        const fromEnrich = deadLetters.find((m) => m.value?.equals(newer));
+        expect(fromEnrich?.headers?.['hm.dlq.reason']?.toString()).toMatch(
+          /unknown session-topic message version 4 .*upgrade every enrich process/,
         );
+        expect(fromEnrich?.headers?.['hm.dlq.source.topic']?.toString()).toBe(
+          config.kafka.sessionSpansTopic,
+        );
+        const metrics = await waitFor(
+          'both dead letters counted',
+          async () => {
+            const text = await p.metrics.render();
+            return text.includes('dead_letters_total{stage="enrich"}') ? text : undefined;
+          },
+          10_000,
+        );
+        expect(metrics).toMatch(/harness_meter_dead_letters_total\{stage="repartition"\} 1/);
+        expect(metrics).toMatch(/harness_meter_dead_letters_total\{stage="enrich"\} 1/);
       } finally {
         await p.stop();
       }

@@ -85,16 +85,294 @@ function toCompact(r: SpanRecord): Record<string, unknown> {
   return o;
 }
 
-/** The session-topic message format written now: `{"v":2,"spans":[compact records]}`. */
+/** The earlier compact form, still read: `{"v":2,"spans":[records without their default fields]}`. */
 const COMPACT_VERSION = 2;
+/** The session-topic message format written now: `{"v":3,"spans":[each record's changes]}`. */
+const DELTA_VERSION = 3;
+
+/** The fields every record has, in the order a decoded record gets them (one object shape). */
+const RECORD_FIELDS = [
+  'traceId',
+  'spanId',
+  'parentSpanId',
+  'name',
+  'kind',
+  'startTimeUnixNano',
+  'endTimeUnixNano',
+  'statusCode',
+  'statusMessage',
+  'scopeName',
+  'resourceAttributes',
+  'spanAttributes',
+  'serviceName',
+  'spanType',
+  'operation',
+  'provider',
+  'requestModel',
+  'responseModel',
+  'sessionId',
+  'developer',
+  'team',
+  'repo',
+  'branch',
+  'commit',
+  'pr',
+  'intent',
+  'source',
+  'inputTokens',
+  'outputTokens',
+  'cacheReadTokens',
+  'cacheWriteTokens',
+  'cacheWrite5mTokens',
+  'cacheWrite1hTokens',
+  'reasoningTokens',
+  'reportedCostNanos',
+  'toolName',
+  'toolCallId',
+  'toolClass',
+  'argsHash',
+  'targetHash',
+  'resultBytes',
+  'resultTokens',
+  'isError',
+] as const satisfies readonly (keyof SpanRecord)[];
+/** Fields a record may lack; in a delta, `null` says the record lacks one its predecessor had. */
+const OPTIONAL_FIELDS = ['keyId', 'usageCheck'] as const satisfies readonly (keyof SpanRecord)[];
+const ATTRIBUTE_FIELDS = new Set<string>(['resourceAttributes', 'spanAttributes']);
+/**
+ * In a delta, how many records back its base is, when not the record just before (the last record
+ * with the same span name, so interleaved LLM and tool calls each change little from their base).
+ */
+const BASE_FIELD = '@';
+/** In a delta, `<attribute field>+`: the base's map with these values replaced (same keys, same order). */
+const CHANGES_SUFFIX = '+';
+
+const KNOWN_FIELDS = new Set<string>([
+  ...RECORD_FIELDS,
+  ...OPTIONAL_FIELDS,
+  BASE_FIELD,
+  ...[...ATTRIBUTE_FIELDS].map((f) => f + CHANGES_SUFFIX),
+]);
 
 /**
- * Several span records of one session as one message: Kafka's cost is per message, so a batch's
- * spans travel grouped by session, in order, as compact records (fields at their default left out).
- * The reader also takes the earlier forms (a JSON array of full records, or one record).
+ * How attribute map `a` differs from `b`: `'same'`; the changed values, when both have the same keys
+ * in the same order and fewer than half the values changed (a span's token counts, say); or
+ * `undefined`: send `a` whole.
  */
-export function encodeSpanRecords(rs: readonly SpanRecord[]): Buffer {
-  return Buffer.from(JSON.stringify({ v: COMPACT_VERSION, spans: rs.map(toCompact) }));
+function attributeChanges(a: unknown, b: unknown): 'same' | Record<string, unknown> | undefined {
+  if (a === b) return 'same';
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return undefined;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  const keys = Object.keys(x);
+  const other = Object.keys(y);
+  if (keys.length !== other.length) return undefined;
+  let changes: Record<string, unknown> | undefined;
+  let changed = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (k !== other[i]) return undefined;
+    if (x[k] === y[k]) continue;
+    // An attribute named `__proto__` would set the prototype of `changes`: send the map whole.
+    if (++changed * 2 >= keys.length || k === '__proto__') return undefined;
+    (changes ??= {})[k] = x[k];
+  }
+  return changes ?? 'same';
+}
+
+/** An attribute map of a delta: sent whole, as changes to the base's, or the base's. */
+function attributesOf(o: Record<string, unknown>, base: unknown, field: string): unknown {
+  const whole = o[field];
+  if (whole !== undefined && whole !== null) return whole;
+  const changes = o[field + CHANGES_SUFFIX];
+  if (changes === undefined) return base;
+  if (typeof changes !== 'object' || changes === null || typeof base !== 'object' || base === null)
+    throw new PoisonMessageError(
+      `span record ${field}${CHANGES_SUFFIX}: expected changes to an earlier map`,
+    );
+  const out: Record<string, unknown> = { ...(base as Record<string, unknown>) };
+  for (const k in changes) {
+    if (!Object.hasOwn(out, k))
+      throw new PoisonMessageError(
+        `span record ${field}${CHANGES_SUFFIX}: ${JSON.stringify(k)} is not in the base's map`,
+      );
+    // defineProperty: an attribute named `__proto__` stays an attribute.
+    Object.defineProperty(out, k, {
+      value: (changes as Record<string, unknown>)[k],
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return out;
+}
+
+/**
+ * What a record changes from its base, an earlier record of the message (the defaults for the first),
+ * 64-bit values as decimal strings. Spans of a session share most fields (trace, session, model,
+ * developer, repository, resource and often their attributes), so a span travels as its ids, times
+ * and what differs: fewer bytes to encode, checksum, store, fetch and parse.
+ */
+function toDelta(r: SpanRecord, prev: Record<string, unknown>): Record<string, unknown> {
+  const rec = r as unknown as Record<string, unknown>;
+  const o: Record<string, unknown> = {};
+  for (const k in rec) {
+    const v = rec[k];
+    if (v === undefined) continue;
+    // A field this version does not know travels with every record (the reader keeps it as it is).
+    if (KNOWN_FIELDS.has(k)) {
+      const before = prev[k];
+      if (v === before) continue;
+      if (ATTRIBUTE_FIELDS.has(k)) {
+        const changes = attributeChanges(v, before);
+        if (changes === 'same') continue;
+        if (changes !== undefined) {
+          o[k + CHANGES_SUFFIX] = changes;
+          continue;
+        }
+      }
+    }
+    o[k] = typeof v === 'bigint' ? v.toString() : v;
+  }
+  for (const k of OPTIONAL_FIELDS) if (rec[k] === undefined && prev[k] !== undefined) o[k] = null;
+  return o;
+}
+
+/**
+ * Several span records of one session as one message: Kafka's cost is per message and per byte, so
+ * a batch's spans travel grouped by session, in order, each as its changes from an earlier one.
+ * The reader also takes the earlier forms (`{"v":2}` compact records, a JSON array of full records,
+ * or one record); `version` 2 writes compact records, for enrich processes older than version 3.
+ */
+export function encodeSpanRecords(
+  rs: readonly SpanRecord[],
+  version: 2 | 3 = DELTA_VERSION,
+): Buffer {
+  if (version === COMPACT_VERSION)
+    return Buffer.from(JSON.stringify({ v: COMPACT_VERSION, spans: rs.map(toCompact) }));
+  const deltas: Record<string, unknown>[] = new Array<Record<string, unknown>>(rs.length);
+  /** Per span name, the last record with it: an LLM call's base is the previous LLM call. */
+  const lastByName = new Map<string, number>();
+  for (let i = 0; i < rs.length; i++) {
+    const r = rs[i]!;
+    const base = lastByName.get(r.name) ?? i - 1;
+    const d = toDelta(
+      r,
+      base < 0 ? DEFAULTS_BY_KEY : (rs[base] as unknown as Record<string, unknown>),
+    );
+    if (base >= 0 && base !== i - 1) d[BASE_FIELD] = i - base;
+    deltas[i] = d;
+    lastByName.set(r.name, i);
+  }
+  return Buffer.from(JSON.stringify({ v: DELTA_VERSION, spans: deltas }));
+}
+
+const DECIMAL = /^-?\d+$/;
+
+/** A 64-bit field of a delta: a decimal string (required fields) or null (reportedCostNanos). */
+function bigField(k: string, v: unknown): bigint | null {
+  if (typeof v === 'string' && DECIMAL.test(v)) return BigInt(v);
+  if (v === null && k === 'reportedCostNanos') return null;
+  throw new PoisonMessageError(`span record ${k}=${JSON.stringify(v)} is not an integer string`);
+}
+
+/** The record a delta applies to: `back` records before record `i` (the defaults for the first). */
+function baseOf(
+  out: readonly SpanRecord[],
+  i: number,
+  delta: unknown,
+): Record<string, unknown> & Partial<SpanRecord> {
+  if (i === 0 && delta === undefined) return DEFAULTS_BY_KEY;
+  const back = delta ?? 1;
+  if (typeof back !== 'number' || !Number.isInteger(back) || back < 1 || back > i)
+    throw new PoisonMessageError(
+      `span record ${i}: base ${JSON.stringify(back)} is not an earlier record of the message`,
+    );
+  return out[i - back] as unknown as Record<string, unknown> & Partial<SpanRecord>;
+}
+
+/**
+ * Records of a `{"v":3}` message: each delta applied to the record before it. The record is one
+ * object literal (one object shape for pricing and the sink; a loop of keyed stores was 3x slower).
+ */
+function fromDeltas(spans: readonly unknown[]): SpanRecord[] {
+  const out: SpanRecord[] = new Array<SpanRecord>(spans.length);
+  for (let i = 0; i < spans.length; i++) {
+    const o = spans[i] as Record<string, unknown> & Partial<Record<keyof SpanRecord, unknown>>;
+    if (typeof o !== 'object' || o === null || Array.isArray(o))
+      throw new PoisonMessageError('not a span record: expected a JSON object');
+    const p = baseOf(out, i, o[BASE_FIELD]);
+    const r: Record<string, unknown> = {
+      traceId: o.traceId ?? p.traceId,
+      spanId: o.spanId ?? p.spanId,
+      parentSpanId: o.parentSpanId ?? p.parentSpanId,
+      name: o.name ?? p.name,
+      kind: o.kind ?? p.kind,
+      startTimeUnixNano:
+        o.startTimeUnixNano === undefined
+          ? p.startTimeUnixNano
+          : bigField('startTimeUnixNano', o.startTimeUnixNano),
+      endTimeUnixNano:
+        o.endTimeUnixNano === undefined
+          ? p.endTimeUnixNano
+          : bigField('endTimeUnixNano', o.endTimeUnixNano),
+      statusCode: o.statusCode ?? p.statusCode,
+      statusMessage: o.statusMessage ?? p.statusMessage,
+      scopeName: o.scopeName ?? p.scopeName,
+      resourceAttributes: attributesOf(o, p.resourceAttributes, 'resourceAttributes'),
+      spanAttributes: attributesOf(o, p.spanAttributes, 'spanAttributes'),
+      serviceName: o.serviceName ?? p.serviceName,
+      spanType: o.spanType ?? p.spanType,
+      operation: o.operation ?? p.operation,
+      provider: o.provider ?? p.provider,
+      requestModel: o.requestModel ?? p.requestModel,
+      responseModel: o.responseModel ?? p.responseModel,
+      sessionId: o.sessionId ?? p.sessionId,
+      developer: o.developer ?? p.developer,
+      team: o.team ?? p.team,
+      repo: o.repo ?? p.repo,
+      branch: o.branch ?? p.branch,
+      commit: o.commit ?? p.commit,
+      pr: o.pr ?? p.pr,
+      intent: o.intent ?? p.intent,
+      source: o.source ?? p.source,
+      inputTokens: o.inputTokens ?? p.inputTokens,
+      outputTokens: o.outputTokens ?? p.outputTokens,
+      cacheReadTokens: o.cacheReadTokens ?? p.cacheReadTokens,
+      cacheWriteTokens: o.cacheWriteTokens ?? p.cacheWriteTokens,
+      cacheWrite5mTokens: o.cacheWrite5mTokens ?? p.cacheWrite5mTokens,
+      cacheWrite1hTokens: o.cacheWrite1hTokens ?? p.cacheWrite1hTokens,
+      reasoningTokens: o.reasoningTokens ?? p.reasoningTokens,
+      reportedCostNanos:
+        'reportedCostNanos' in o
+          ? bigField('reportedCostNanos', o.reportedCostNanos)
+          : p.reportedCostNanos,
+      toolName: o.toolName ?? p.toolName,
+      toolCallId: o.toolCallId ?? p.toolCallId,
+      toolClass: o.toolClass ?? p.toolClass,
+      argsHash: o.argsHash ?? p.argsHash,
+      targetHash: o.targetHash ?? p.targetHash,
+      resultBytes: o.resultBytes ?? p.resultBytes,
+      resultTokens: o.resultTokens ?? p.resultTokens,
+      isError: o.isError ?? p.isError,
+    };
+    for (const k of OPTIONAL_FIELDS) {
+      const v = k in o ? o[k] : p[k];
+      if (v !== null && v !== undefined) r[k] = v;
+    }
+    // Unknown fields are kept as they came (`__proto__` would replace the record's prototype).
+    for (const k in o) if (!KNOWN_FIELDS.has(k) && k !== '__proto__') r[k] = o[k];
+    if (
+      typeof r.traceId !== 'string' ||
+      typeof r.spanId !== 'string' ||
+      typeof r.spanType !== 'string'
+    )
+      throw new PoisonMessageError('not a span record: traceId, spanId and spanType are required');
+    if (typeof r.startTimeUnixNano !== 'bigint' || typeof r.endTimeUnixNano !== 'bigint')
+      throw new PoisonMessageError('span record without startTimeUnixNano or endTimeUnixNano');
+    out[i] = r as unknown as SpanRecord;
+  }
+  return out;
 }
 
 function fromCompact(parsed: unknown): SpanRecord {
@@ -152,8 +430,8 @@ function fromCompact(parsed: unknown): SpanRecord {
 }
 
 /**
- * Span records of a session-topic message: compact records (`{"v":2,"spans":[…]}`), or, as earlier
- * versions wrote, full records in an array or one full record.
+ * Span records of a session-topic message: deltas (`{"v":3,"spans":[…]}`), or, as earlier versions
+ * wrote, compact records (`{"v":2}`), full records in an array, or one full record.
  */
 export function decodeSpanRecords(bytes: Buffer | null): SpanRecord[] {
   if (!bytes) throw new PoisonMessageError('empty message value');
@@ -169,11 +447,11 @@ export function decodeSpanRecords(bytes: Buffer | null): SpanRecord[] {
   if (Array.isArray(parsed)) return parsed.map(checkRecord);
   const o = parsed as { v?: unknown; spans?: unknown } | null;
   if (typeof o === 'object' && o !== null && o.v !== undefined) {
-    if (o.v !== COMPACT_VERSION || !Array.isArray(o.spans))
+    if ((o.v !== DELTA_VERSION && o.v !== COMPACT_VERSION) || !Array.isArray(o.spans))
       throw new PoisonMessageError(
-        `unknown session-topic message version ${JSON.stringify(o.v)} (this version reads 2 and the earlier forms)`,
+        `unknown session-topic message version ${JSON.stringify(o.v)} (this version reads 3, 2 and the earlier forms; a newer harness-meter wrote it: upgrade every enrich process)`,
       );
-    return o.spans.map(fromCompact);
+    return o.v === DELTA_VERSION ? fromDeltas(o.spans) : o.spans.map(fromCompact);
   }
   return [checkRecord(parsed)];
 }

@@ -491,7 +491,13 @@ export function createRepartitionStage(deps: StageDeps): Stage {
       for (const [key, records] of bySession) {
         spans += records.length;
         for (let i = 0; i < records.length; i += SESSION_MESSAGE_SPANS)
-          out.push({ key, value: encodeSpanRecords(records.slice(i, i + SESSION_MESSAGE_SPANS)) });
+          out.push({
+            key,
+            value: encodeSpanRecords(
+              records.slice(i, i + SESSION_MESSAGE_SPANS),
+              cfg.sessionFormat,
+            ),
+          });
       }
       const sends = [
         ...chunkBySize(out).map((messages) => ({ topic: cfg.sessionSpansTopic, messages })),
