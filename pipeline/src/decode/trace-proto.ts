@@ -12,7 +12,7 @@
  */
 import protobuf from 'protobufjs';
 import { renderValue } from './attributes.js';
-import { redactedText } from './validate.js';
+import { redactedOnce, redactedText } from './validate.js';
 import { OtlpDecodeError } from './errors.js';
 import type { OtlpSpan } from './otlp-object.js';
 import { otlpType } from './proto.js';
@@ -46,8 +46,12 @@ function int64Text(v: unknown): string {
   return l.high === 0 && l.low >= 0 ? String(l.low) : l.toString();
 }
 
-/** How readValue's last result may be stored: PLAIN (bool, int), an intern slot, or -1 (redact). */
+/**
+ * How readValue's last result may be stored: PLAIN (bool, int), an intern slot, UNKEPT (a short
+ * string not interned: redact it without the memo), or -1 (redact).
+ */
 const PLAIN = -2;
+const UNKEPT = -3;
 let valueSlot = -1;
 
 /**
@@ -64,7 +68,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
     switch (tag >>> 3) {
       case 1:
         text = readText(r, buf);
-        slot = lastSlot;
+        slot = lastUnkept ? UNKEPT : lastSlot;
         members |= 1;
         break;
       case 2:
@@ -105,11 +109,15 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
  * Short strings by their bytes: attribute keys and most values repeat from span to span (session,
  * developer, repository, model names), so a repeat returns the string made the first time instead of
  * decoding UTF-8 and allocating again, and later Map lookups on it reuse its cached hash. A
- * direct-mapped table (FNV-1a of the bytes); a collision just replaces the slot. Bounded:
- * INTERN_SLOTS strings of at most INTERN_MAX_BYTES bytes.
+ * direct-mapped table (FNV-1a of the bytes). Values seen once (ids, hashes, call ids: a few per span)
+ * must not evict the ones that repeat: a slot that was hit keeps its string through up to
+ * INTERN_KEEP colliding misses (each spends one), and only then is replaced. Bounded: INTERN_SLOTS
+ * strings of at most INTERN_MAX_BYTES bytes.
  */
 const INTERN_MAX_BYTES = 64;
-const INTERN_SLOTS = 4096;
+const INTERN_SLOTS = 8192;
+const INTERN_KEEP = 3;
+const internKeep = new Uint8Array(INTERN_SLOTS);
 const internBytes = new Uint8Array(INTERN_SLOTS * INTERN_MAX_BYTES);
 const internLengths = new Int32Array(INTERN_SLOTS).fill(-1);
 const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
@@ -119,6 +127,8 @@ const internStored: (string | undefined)[] = new Array<string | undefined>(INTER
 );
 /** The slot of the last string readText returned, -1 when it was not interned. */
 let lastSlot = -1;
+/** The last string readText returned was short but not interned (its slot holds a repeating one). */
+let lastUnkept = false;
 
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
@@ -130,11 +140,19 @@ function internedText(buf: Buffer, start: number, end: number): string {
     let i = 0;
     while (i < len && internBytes[base + i] === buf[start + i]) i++;
     if (i === len) {
+      internKeep[slot] = INTERN_KEEP;
       lastSlot = slot;
       return internStrings[slot]!;
     }
   }
   const text = buf.toString('utf8', start, end);
+  if (internKeep[slot]! > 0) {
+    // A string that repeats holds the slot: this one (likely seen once) is not kept.
+    internKeep[slot]!--;
+    lastSlot = -1;
+    lastUnkept = true;
+    return text;
+  }
   for (let i = 0; i < len; i++) internBytes[base + i] = buf[start + i]!;
   internLengths[slot] = len;
   internStrings[slot] = text;
@@ -150,6 +168,7 @@ function readText(r: protobuf.Reader, buf: Buffer): string {
   const end = start + len;
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
+  lastUnkept = false;
   if (len <= INTERN_MAX_BYTES) return internedText(buf, start, end);
   lastSlot = -1;
   return buf.toString('utf8', start, end);
@@ -186,6 +205,7 @@ function readKeyValue(
         value = readValue(r, buf, enter(r));
         if (redacted && valueSlot !== PLAIN) {
           if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
+          else if (valueSlot === UNKEPT) value = redactedOnce(value);
           else value = redactedText(value);
         }
         break;

@@ -133,6 +133,14 @@ export function redactedText(text: string): string {
   return safe;
 }
 
+/**
+ * A text redacted as stored, as redactedText gives it, without the memo: for values seen once (ids,
+ * hashes, call ids), which would only push the repeating ones out of it.
+ */
+export function redactedOnce(text: string): string {
+  return PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+}
+
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
   const safe = redactedText(text);
