@@ -246,4 +246,30 @@ describe('protobuf reader value tables', () => {
         expect(s.spanAttributes[`x.secret${k}`]).not.toContain(SECRETS[k]);
       }
   });
+
+  it('reads keys and values that differ by one byte from the ones guessed from the previous span', () => {
+    const spans = Array.from({ length: 40 }, (_, i) => ({
+      traceId: 'cd'.repeat(16),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: 'guess',
+      startTimeUnixNano: String(1_780_000_000_000_000_000n + BigInt(i)),
+      // Same order most of the time; the keys swap and the values change in one byte now and then.
+      attributes: (i % 4 === 3 ? ['x.k2', 'x.k1', 'x.k3'] : ['x.k1', 'x.k2', 'x.k3']).map(
+        (key, j) => ({
+          key: i % 5 === 4 && j === 2 ? 'x.k4' : key,
+          value: { stringValue: `value-${key}-${i % 3}${j}` },
+        }),
+      ),
+    }));
+    const body = encodeTraceRequestProtobuf({
+      resourceSpans: [{ scopeSpans: [{ spans }] }],
+    });
+    for (let pass = 0; pass < 2; pass++) {
+      const got = decodeTraceRequest(body, 'protobuf');
+      expect(got).toEqual(viaObject(body));
+      for (let i = 0; i < spans.length; i++)
+        for (const { key, value } of spans[i]!.attributes)
+          expect(got.spans[i]!.spanAttributes[key]).toBe(value.stringValue);
+    }
+  });
 });

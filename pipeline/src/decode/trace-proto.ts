@@ -130,8 +130,36 @@ let lastSlot = -1;
 /** The last string readText returned was short but not interned (its slot holds a repeating one). */
 let lastUnkept = false;
 
+/**
+ * Attributes come in the same order span after span, each key mostly with the value it had last
+ * time: the slot the next internedText call tries first, by compare alone (no hash), is the key
+ * that followed the previous key last time, or the value this key had last time. -1: none. Each
+ * call consumes it; a wrong guess costs one compare and falls through to the hash.
+ */
+let hint = -1;
+/** For each key's slot, the slot of the key read after it last time. */
+const nextKeySlot = new Int32Array(INTERN_SLOTS).fill(-1);
+/** For each key's slot, the slot of the value it had last time. */
+const lastValueSlot = new Int32Array(INTERN_SLOTS).fill(-1);
+/** The longest attribute value readKeyValue stored since it was last reset (per span). */
+let longestValue = 0;
+/** The slot of the key read last in this attribute list (-1 at its start). */
+let previousKey = -1;
+
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
+  const guess = hint;
+  hint = -1;
+  if (guess >= 0 && internLengths[guess] === len) {
+    const base = guess * INTERN_MAX_BYTES;
+    let i = 0;
+    while (i < len && internBytes[base + i] === buf[start + i]) i++;
+    if (i === len) {
+      internKeep[guess] = INTERN_KEEP;
+      lastSlot = guess;
+      return internStrings[guess]!;
+    }
+  }
   let h = 0x811c9dc5 ^ len;
   for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
   const slot = (h >>> 0) & (INTERN_SLOTS - 1);
@@ -194,15 +222,23 @@ function readKeyValue(
 ): void {
   const end = enter(r);
   let key: string | undefined;
+  let keySlot = -1;
   let value = '';
   while (r.pos < end) {
     const tag = r.uint32();
     switch (tag >>> 3) {
       case 1:
+        if (previousKey >= 0) hint = nextKeySlot[previousKey]!;
         key = readText(r, buf);
+        hint = -1; // unused when the key was too long to intern
+        keySlot = lastSlot;
+        if (keySlot >= 0 && previousKey >= 0) nextKeySlot[previousKey] = keySlot;
         break;
       case 2:
+        if (keySlot >= 0) hint = lastValueSlot[keySlot]!;
         value = readValue(r, buf, enter(r));
+        hint = -1;
+        if (keySlot >= 0 && valueSlot >= 0) lastValueSlot[keySlot] = valueSlot;
         if (redacted && valueSlot !== PLAIN) {
           if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
           else if (valueSlot === UNKEPT) value = redactedOnce(value);
@@ -214,13 +250,18 @@ function readKeyValue(
     }
   }
   r.pos = end;
-  if (key !== undefined) out[key] = value;
+  previousKey = keySlot;
+  if (key !== undefined) {
+    out[key] = value;
+    if (value.length > longestValue) longestValue = value.length;
+  }
 }
 
 /** A message holding attributes in field `field` (Resource: 1): its attribute map. */
 function readAttributesOf(r: protobuf.Reader, buf: Buffer, field: number): Record<string, string> {
   const end = enter(r);
   const out: Record<string, string> = {};
+  previousKey = -1;
   while (r.pos < end) {
     const tag = r.uint32();
     if (tag >>> 3 === field && (tag & 7) === 2) readKeyValue(r, buf, out, false);
@@ -272,6 +313,8 @@ function readSpan(
 ): void {
   const end = enter(r);
   const range: Range = [r.pos, end];
+  previousKey = -1;
+  longestValue = 0;
   let traceId: string | undefined;
   let spanId: string | undefined;
   let parentSpanId: string | undefined;
@@ -346,6 +389,7 @@ function readSpan(
       endTimeUnixNano: finish,
       attributes: attributes ?? {},
       attributesRedacted: true,
+      attributesLongest: longestValue,
       statusCode,
       statusMessage,
     },

@@ -131,6 +131,8 @@ export interface SpanFields {
   attributes: Record<string, string>;
   /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
   attributesRedacted?: boolean;
+  /** With attributesRedacted: the length of the longest value (none to cut when within the limit). */
+  attributesLongest?: number;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -183,9 +185,12 @@ export class TraceCollector {
     const limits = this.limits;
     try {
       const attrs =
-        f.attributesRedacted === true
-          ? cutAttributes(f.attributes, limits)
-          : cleanAttributes(f.attributes, limits);
+        f.attributesRedacted !== true
+          ? cleanAttributes(f.attributes, limits)
+          : f.attributesLongest !== undefined &&
+              f.attributesLongest <= limits.attributeValueLengthLimit
+            ? { attributes: f.attributes, cut: 0 }
+            : cutAttributes(f.attributes, limits);
       const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
       const status = storedText(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
