@@ -123,7 +123,10 @@ function generate(seed: number): OtlpTraceRequest {
           name: r() < 0.9 ? text() : undefined,
           kind: pick([0, 1, 3, 5, 9]),
           startTimeUnixNano: r() < 0.97 ? String(start) : '0',
-          endTimeUnixNano: String(start + BigInt(Math.floor(r() * 1e10))),
+          endTimeUnixNano:
+            r() < 0.03
+              ? pick(['18446744073709551615', '9223372036854775808', '4294967296'])
+              : String(start + BigInt(Math.floor(r() * 1e10))),
           attributes: attributes(Math.floor(r() * 14)),
         };
         if (r() < 0.6) sp.parentSpanId = hex(8);
