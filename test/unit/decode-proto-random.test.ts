@@ -205,9 +205,9 @@ describe('protobuf reader on generated bodies', () => {
           refusedSpans += expected.rejectedSpans;
           for (const s of expected.spans)
             for (const secret of SECRETS)
-              expect(JSON.stringify([s.spanAttributes, s.resourceAttributes])).not.toContain(
-                secret,
-              );
+              expect(
+                JSON.stringify([s.spanAttributes, s.resourceAttributes, s.name, s.statusMessage]),
+              ).not.toContain(secret);
         }
       }
     // The generator gives both kept and refused spans.

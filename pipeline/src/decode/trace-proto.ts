@@ -202,6 +202,12 @@ function readText(r: protobuf.Reader, buf: Buffer): string {
   return buf.toString('utf8', start, end);
 }
 
+/** The text readText just returned in its stored form (redacted, not cut), memoized per slot. */
+function storedForm(text: string): string {
+  if (lastSlot >= 0) return (internStored[lastSlot] ??= redactedText(text));
+  return lastUnkept ? redactedOnce(text) : redactedText(text);
+}
+
 /** Enters the length-delimited field at the reader's position: returns its end. */
 function enter(r: protobuf.Reader): number {
   const len = r.uint32();
@@ -363,7 +369,7 @@ function readSpan(
         break;
       }
       case 5:
-        name = readText(r, buf);
+        name = storedForm(readText(r, buf));
         break;
       case 6:
         kind = r.int32();
@@ -385,7 +391,7 @@ function readSpan(
         statusMessage = undefined;
         while (r.pos < statusEnd) {
           const t = r.uint32();
-          if (t >>> 3 === 2) statusMessage = readText(r, buf);
+          if (t >>> 3 === 2) statusMessage = storedForm(readText(r, buf));
           else if (t >>> 3 === 3) statusCode = r.int32();
           else r.skipType(t & 7);
         }
@@ -408,6 +414,7 @@ function readSpan(
       endTimeUnixNano: finish,
       attributes: attributes ?? {},
       attributesRedacted: true,
+      textRedacted: true,
       attributesLongest: longestValue,
       statusCode,
       statusMessage,

@@ -12,6 +12,7 @@ import {
   checkSpanTimes,
   cleanAttributes,
   cutAttributes,
+  cutText,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -133,6 +134,8 @@ export interface SpanFields {
   attributesRedacted?: boolean;
   /** With attributesRedacted: the length of the longest value (none to cut when within the limit). */
   attributesLongest?: number;
+  /** The name and status message are in stored form already (redacted, not yet cut). */
+  textRedacted?: boolean;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -191,8 +194,9 @@ export class TraceCollector {
               f.attributesLongest <= limits.attributeValueLengthLimit
             ? { attributes: f.attributes, cut: 0 }
             : cutAttributes(f.attributes, limits);
-      const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
-      const status = storedText(
+      const stored = f.textRedacted === true ? cutText : storedText;
+      const name = stored(typeof f.name === 'string' ? f.name : '', 1024);
+      const status = stored(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
         limits.attributeValueLengthLimit,
       );
