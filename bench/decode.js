@@ -286,7 +286,8 @@ console.log(line('baseline: protobufjs decode + toObject', base));
 console.log(line('decode + price + redaction', ours));
 console.log(`  ratio (CPU time) ${(oursRate / baseRate).toFixed(2)}x the baseline`);
 if (before) {
-  console.log(line(`before: ${BEFORE}`.slice(-40), prior));
+  console.log(`  before = ${BEFORE}`);
+  console.log(line('before: decode + price + redaction', prior));
   console.log(`  after / before (CPU time) ${(cpu(prior) / cpu(ours)).toFixed(2)}x`);
 }
 console.log(line('receiver path (decode … sink rows)', oursPath));
