@@ -16,6 +16,9 @@ import {
   type DecodedTraces,
   type OtlpTraceRequest,
 } from '../../pipeline/src/decode/index.js';
+import { bindIdentity } from '../../pipeline/src/auth/index.js';
+import { loadPriceBook } from '../../pipeline/src/price/index.js';
+import { toSpanValues } from '../../pipeline/src/sink/rows.js';
 
 /** mulberry32: a small seeded generator, so a failure names a body that can be made again. */
 function rng(seed: number): () => number {
@@ -274,5 +277,25 @@ describe('protobuf reader value tables', () => {
         for (const { key, value } of spans[i]!.attributes)
           expect(got.spans[i]!.spanAttributes[key]).toBe(value.stringValue);
     }
+  });
+
+  it('gives the same stored rows as the toObject path after binding and pricing in place', () => {
+    const book = loadPriceBook(undefined);
+    const who = { keyId: 'k1', team: 'payments', developer: '' };
+    const rows = (spans: readonly Parameters<typeof book.priceSpan>[0][]): unknown[][] =>
+      bindIdentity(spans, who).records.map((r) => toSpanValues(book.priceSpan(r)));
+    let llm = 0;
+    for (let i = 0; i < 20; i++) {
+      const body = encodeTraceRequestProtobuf(generate(5000 + i));
+      const expected = viaObject(body);
+      if (expected === 'refused') continue;
+      const got = decodeTraceRequest(body, 'protobuf');
+      const gotRows = rows(got.spans);
+      expect(gotRows).toEqual(rows(expected.spans));
+      // Pricing a priced record again changes nothing.
+      expect(got.spans.map((r) => toSpanValues(book.priceSpan(r)))).toEqual(gotRows);
+      llm += got.spans.filter((s) => s.spanType === 'llm').length;
+    }
+    expect(llm).toBeGreaterThan(0);
   });
 });
