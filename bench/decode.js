@@ -8,13 +8,25 @@
 // HM_BENCH_DECODE_ROUNDS (timed passes, default 7; median reported). Every pass decodes bodies of its own,
 // with the same sessions but new trace ids, span ids, result hashes and times, as a server sees them:
 // a decoder that remembered ids across passes would otherwise be timed on hits real traffic never gives.
+// Before/after: HM_BENCH_DECODE_BEFORE=<a pipeline/dist built from another commit, its data/ and proto/
+// beside it> times that build's decode + price too on the same bodies, alternating with this one
+// (printed, not a BENCH_RESULT).
+// Receiver path (second figure): the same bodies through the embedded receiver's own span path
+// (createSpanPath: decode, session stamps, key binding, pricing, the cost range check) into a sink
+// that only does the sink's per-span CPU work (the dedup key and the JSONCompactEachRow line), no
+// HTTP and no chDB. It is the CPU a receiver spends per span outside the store, so a change that
+// speeds decode but slows what comes after it shows here. With HM_BENCH_DECODE_BEFORE, that build's
+// path runs alternating with this one's.
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { performance } from 'node:perf_hooks';
 import { decodeTraceRequest, encodeTraceRequestProtobuf } from '../pipeline/dist/decode/index.js';
 import { otlpType, TRACE_REQUEST } from '../pipeline/dist/decode/proto.js';
 import { costOutOfRange, loadPriceBook } from '../pipeline/dist/price/index.js';
 
+const BEFORE = process.env.HM_BENCH_DECODE_BEFORE;
 const REQUESTS = Number(process.env.HM_BENCH_DECODE_REQUESTS ?? 40);
 const ROUNDS = Number(process.env.HM_BENCH_DECODE_ROUNDS ?? 7);
 const PER_REQUEST = 500;
@@ -153,6 +165,48 @@ function baselinePass(bodies) {
   }
 }
 let unpriced = 0;
+const before = BEFORE
+  ? {
+      decode: (await import(path.resolve(BEFORE, 'decode/index.js'))).decodeTraceRequest,
+      book: (await import(path.resolve(BEFORE, 'price/index.js'))).loadPriceBook(undefined),
+    }
+  : undefined;
+/** A build's receiver span path over a sink that does the sink's per-span CPU work only. */
+async function receiverPath(dist) {
+  const { createSpanPath } = await import(path.resolve(dist, 'embedded.js'));
+  const { loadPriceBook: load } = await import(path.resolve(dist, 'price/index.js'));
+  const { spanKey, toSpanValues } = await import(path.resolve(dist, 'sink/rows.js'));
+  const spanPath = createSpanPath(load(undefined), {
+    write: async (spans) => {
+      let text = '';
+      for (const s of spans) {
+        sink += spanKey(s).length;
+        text += JSON.stringify(toSpanValues(s)) + '\n';
+      }
+      sink += text.length;
+      return { inserted: spans.length, duplicates: 0, refused: 0, reasons: [] };
+    },
+    flush: async () => {},
+    close: async () => {},
+    storedBatches: () => 0,
+  });
+  return async (bodies) => {
+    for (const body of bodies) {
+      const r = await spanPath.handleTraces(body, 'protobuf');
+      if (r.rejected > 0) throw new Error(`refused spans: ${r.message}`);
+    }
+  };
+}
+const ourPath = await receiverPath(fileURLToPath(new URL('../pipeline/dist', import.meta.url)));
+const beforePath = BEFORE ? await receiverPath(BEFORE) : undefined;
+function beforePass(bodies) {
+  for (const body of bodies) {
+    const decoded = before.decode(body, 'protobuf');
+    if (decoded.rejectedSpans > 0) throw new Error(`refused spans: ${decoded.errors[0]}`);
+    for (const record of decoded.spans)
+      sink += before.book.priceSpan(record).costNanos === null ? 0 : 1;
+  }
+}
 function decodePass(bodies) {
   for (const body of bodies) {
     const decoded = decodeTraceRequest(body, 'protobuf');
@@ -174,17 +228,42 @@ function timed(pass, bodies) {
   const cpu = process.cpuUsage(c);
   return { wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1000 };
 }
+async function timedAsync(pass, bodies) {
+  const c = process.cpuUsage();
+  const t = performance.now();
+  await pass(bodies);
+  const cpu = process.cpuUsage(c);
+  return { wall: performance.now() - t, cpu: (cpu.user + cpu.system) / 1000 };
+}
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 // Warm-up (JIT, price resolution cache), then alternate the two so load drifts hit both alike.
 timed(baselinePass, sets[0]);
 timed(decodePass, sets[0]);
+if (before) timed(beforePass, sets[0]);
 unpriced = 0;
 const base = [];
 const ours = [];
+const prior = [];
 for (let i = 0; i < ROUNDS; i++) {
   base.push(timed(baselinePass, sets[i + 1]));
+  if (before && i % 2 === 0) prior.push(timed(beforePass, sets[i + 1]));
   ours.push(timed(decodePass, sets[i + 1]));
+  if (before && i % 2 === 1) prior.push(timed(beforePass, sets[i + 1]));
+}
+// The receiver path on bodies of its own (ids unseen by the passes above), this build and the
+// build before alternating.
+const pathSets = Array.from({ length: ROUNDS + 1 }, (_, p) =>
+  Array.from({ length: REQUESTS }, (_, r) => request(r, ROUNDS + 1 + p)),
+);
+await timedAsync(ourPath, pathSets[0]);
+if (beforePath) await timedAsync(beforePath, pathSets[0]);
+const oursPath = [];
+const priorPath = [];
+for (let i = 0; i < ROUNDS; i++) {
+  if (beforePath && i % 2 === 0) priorPath.push(await timedAsync(beforePath, pathSets[i + 1]));
+  oursPath.push(await timedAsync(ourPath, pathSets[i + 1]));
+  if (beforePath && i % 2 === 1) priorPath.push(await timedAsync(beforePath, pathSets[i + 1]));
 }
 const rate = (ms) => Math.round(total / (ms / 1000));
 const wall = (xs) => median(xs.map((x) => x.wall));
@@ -206,6 +285,16 @@ const line = (label, xs) =>
 console.log(line('baseline: protobufjs decode + toObject', base));
 console.log(line('decode + price + redaction', ours));
 console.log(`  ratio (CPU time) ${(oursRate / baseRate).toFixed(2)}x the baseline`);
+if (before) {
+  console.log(`  before = ${BEFORE}`);
+  console.log(line('before: decode + price + redaction', prior));
+  console.log(`  after / before (CPU time) ${(cpu(prior) / cpu(ours)).toFixed(2)}x`);
+}
+console.log(line('receiver path (decode … sink rows)', oursPath));
+if (beforePath) {
+  console.log(line(`before: receiver path`, priorPath));
+  console.log(`  after / before (CPU time) ${(cpu(priorPath) / cpu(oursPath)).toFixed(2)}x`);
+}
 console.log(`  load average (1 min) ${load}${sink < 0 ? '' : ''}`);
 console.log(
   `BENCH_RESULT ${JSON.stringify({
@@ -217,6 +306,22 @@ console.log(
     baselineLabel: 'protobufjs decode + toObject of the same bodies',
     aim: `>= ${AIM}`,
     met: oursRate >= AIM,
+    load,
+  })}`,
+);
+const pathRate = rate(cpu(oursPath));
+const pathBefore = beforePath ? rate(cpu(priorPath)) : null;
+console.log(
+  `BENCH_RESULT ${JSON.stringify({
+    id: 'decode-receiver-path',
+    label:
+      "the receiver's span path without HTTP or chDB (decode, stamps, key binding, price, sink rows), process CPU time",
+    value: pathRate,
+    unit: 'spans/s',
+    baseline: pathBefore,
+    baselineLabel: beforePath ? `the build at ${BEFORE}, same bodies, alternating` : '',
+    aim: 'not slower than the build before',
+    met: pathBefore === null || pathRate >= pathBefore,
     load,
   })}`,
 );

@@ -16,23 +16,29 @@ export interface BindResult<T> {
 /**
  * Stamps the key's id, and its team and developer where the key is bound, on every record. A span
  * that claimed other values is not rejected: it is stored under the key's identity and counted,
- * so the sender learns of it from `partial_success.error_message`.
+ * so the sender learns of it from `partial_success.error_message`. The records are changed in place
+ * and returned.
  */
 export function bindIdentity<T extends SpanRecord>(
   records: readonly T[],
   who: BoundIdentity,
 ): BindResult<T> {
   let overridden = 0;
-  const out = records.map((r) => {
+  // In place, as the session stamper does: the records are the decoder's own, fresh per request.
+  // A copy per record (a spread of ~50 fields) cost more than the rest of binding; a property added
+  // after a spread also gave every copy a map of its own, and pricing them ran ~10x slower.
+  for (const r of records) {
     const team = who.team !== '' ? who.team : r.team;
     const developer = who.developer !== '' ? who.developer : r.developer;
     const claimedOther =
       (who.team !== '' && r.team !== '' && r.team !== who.team) ||
       (who.developer !== '' && r.developer !== '' && r.developer !== who.developer);
     if (claimedOther) overridden++;
-    return { ...r, team, developer, keyId: who.keyId };
-  });
-  return { records: out, overridden };
+    r.team = team;
+    r.developer = developer;
+    r.keyId = who.keyId;
+  }
+  return { records: records.slice(), overridden };
 }
 
 /** The warning that goes to `partial_success.error_message` (rejected count unchanged). */

@@ -94,9 +94,42 @@ export function usdToNanos(text: string): bigint | null {
   return nanos > MAX_NANOS ? null : nanos;
 }
 
+const PR_DIGITS = /^\d{1,9}$/;
+
 function prNumber(text: string): number {
+  if (PR_DIGITS.test(text)) return Number(text); // the usual '42': no match array
   const m = /^#?(\d{1,9})$/.exec(text.trim());
   return m ? Number(m[1]) : 0;
+}
+
+/** A key's value in span attributes, then resource attributes; '' when neither has a non-empty one. */
+function attr(sa: Record<string, string>, ra: Record<string, string>, key: string): string {
+  const v = sa[key];
+  if (v !== undefined && v !== '') return v;
+  const r = ra[key];
+  return r !== undefined && r !== '' ? r : '';
+}
+
+/** attr over two keys: both on the span first, then both on the resource. */
+function attr2(
+  sa: Record<string, string>,
+  ra: Record<string, string>,
+  a: string,
+  b: string,
+): string {
+  const s1 = sa[a];
+  if (s1 !== undefined && s1 !== '') return s1;
+  const s2 = sa[b];
+  if (s2 !== undefined && s2 !== '') return s2;
+  const r1 = ra[a];
+  if (r1 !== undefined && r1 !== '') return r1;
+  const r2 = ra[b];
+  return r2 !== undefined && r2 !== '' ? r2 : '';
+}
+
+/** A count attribute (attr) as a number, checked (checkedCount). */
+function count(sa: Record<string, string>, ra: Record<string, string>, key: string): number {
+  return checkedCount(attr(sa, ra, key), key);
 }
 
 export interface RawSpanParts {
@@ -122,45 +155,26 @@ export interface RawSpanParts {
 export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanRecord {
   const sa = raw.spanAttributes;
   const ra = raw.resourceAttributes;
-  // Span first, then resource; '' when neither has a non-empty value. No rest arguments, no closures
-  // over lists: this runs for every span.
-  const get = (key: string): string => {
-    const v = sa[key];
-    if (v !== undefined && v !== '') return v;
-    const r = ra[key];
-    return r !== undefined && r !== '' ? r : '';
-  };
-  const get2 = (a: string, b: string): string => {
-    const s1 = sa[a];
-    if (s1 !== undefined && s1 !== '') return s1;
-    const s2 = sa[b];
-    if (s2 !== undefined && s2 !== '') return s2;
-    const r1 = ra[a];
-    if (r1 !== undefined && r1 !== '') return r1;
-    const r2 = ra[b];
-    return r2 !== undefined && r2 !== '' ? r2 : '';
-  };
-  const num = (key: string): number => checkedCount(get(key), key);
+  // Module functions over (sa, ra) rather than closures: this runs for every span.
+  const operation = attr(sa, ra, ATTR_GEN_AI_OPERATION_NAME);
+  const requestModel = attr(sa, ra, ATTR_GEN_AI_REQUEST_MODEL);
+  const responseModel = attr(sa, ra, ATTR_GEN_AI_RESPONSE_MODEL);
+  const toolName = attr(sa, ra, ATTR_GEN_AI_TOOL_NAME);
 
-  const operation = get(ATTR_GEN_AI_OPERATION_NAME);
-  const requestModel = get(ATTR_GEN_AI_REQUEST_MODEL);
-  const responseModel = get(ATTR_GEN_AI_RESPONSE_MODEL);
-  const toolName = get(ATTR_GEN_AI_TOOL_NAME);
-
-  const inputText = get(ATTR_GEN_AI_USAGE_INPUT_TOKENS);
+  const inputText = attr(sa, ra, ATTR_GEN_AI_USAGE_INPUT_TOKENS);
   const inputTokens =
     inputText === ''
-      ? num(ATTR_GEN_AI_USAGE_PROMPT_TOKENS)
+      ? count(sa, ra, ATTR_GEN_AI_USAGE_PROMPT_TOKENS)
       : checkedCount(inputText, ATTR_GEN_AI_USAGE_INPUT_TOKENS);
-  const outputText = get(ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
+  const outputText = attr(sa, ra, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
   const outputTokens =
     outputText === ''
-      ? num(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS)
+      ? count(sa, ra, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS)
       : checkedCount(outputText, ATTR_GEN_AI_USAGE_OUTPUT_TOKENS);
-  const cacheReadTokens = num(ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
-  const totalWriteText = get(ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
-  const write5mText = get(ATTR_HM_USAGE_CACHE_CREATION_5M);
-  const write1hText = get(ATTR_HM_USAGE_CACHE_CREATION_1H);
+  const cacheReadTokens = count(sa, ra, ATTR_GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS);
+  const totalWriteText = attr(sa, ra, ATTR_GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS);
+  const write5mText = attr(sa, ra, ATTR_HM_USAGE_CACHE_CREATION_5M);
+  const write1hText = attr(sa, ra, ATTR_HM_USAGE_CACHE_CREATION_1H);
   const hasTotalWrite = totalWriteText !== '';
   const hasSplit = write5mText !== '' || write1hText !== '';
   let cacheWriteTokens = checkedCount(
@@ -179,8 +193,8 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   const hasUsage =
     inputText !== '' ||
     outputText !== '' ||
-    get(ATTR_GEN_AI_USAGE_PROMPT_TOKENS) !== '' ||
-    get(ATTR_GEN_AI_USAGE_COMPLETION_TOKENS) !== '';
+    attr(sa, ra, ATTR_GEN_AI_USAGE_PROMPT_TOKENS) !== '' ||
+    attr(sa, ra, ATTR_GEN_AI_USAGE_COMPLETION_TOKENS) !== '';
 
   let spanType: SpanType = 'other';
   if (
@@ -192,14 +206,14 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
   else if (operation === GEN_AI_OPERATION.invokeAgent || operation === GEN_AI_OPERATION.createAgent)
     spanType = 'agent';
 
-  const toolClassText = get(ATTR_HM_TOOL_CLASS);
+  const toolClassText = attr(sa, ra, ATTR_HM_TOOL_CLASS);
   const toolClass: ToolClass | '' =
     toolClassText === ''
       ? ''
       : (TOOL_CLASSES as readonly string[]).includes(toolClassText)
         ? (toolClassText as ToolClass)
         : 'other';
-  const reportedText = get(ATTR_HM_REPORTED_COST_USD);
+  const reportedText = attr(sa, ra, ATTR_HM_REPORTED_COST_USD);
   const reportedCostNanos = reportedText === '' ? null : usdToNanos(reportedText);
   if (reportedText !== '' && reportedCostNanos === null)
     errors.push(
@@ -223,36 +237,38 @@ export function toSpanRecord(raw: RawSpanParts, errors: string[] = []): SpanReco
     serviceName: ra[ATTR_SERVICE_NAME] ?? '',
     spanType,
     operation,
-    provider: get2(ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM),
+    provider: attr2(sa, ra, ATTR_GEN_AI_PROVIDER_NAME, ATTR_GEN_AI_SYSTEM),
     requestModel,
     responseModel,
-    sessionId: get2(ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID),
+    sessionId: attr2(sa, ra, ATTR_GEN_AI_CONVERSATION_ID, ATTR_SESSION_ID),
     developer: developerOf(sa, ra),
-    team: get(ATTR_HM_TEAM),
-    repo: get2(ATTR_VCS_REPOSITORY_URL_FULL, ATTR_VCS_REPOSITORY_NAME),
-    branch: get(ATTR_VCS_REF_HEAD_NAME),
-    commit: get(ATTR_VCS_REF_HEAD_REVISION),
-    pr: prNumber(get(ATTR_VCS_CHANGE_ID)),
-    intent: get(ATTR_HM_TASK_INTENT),
-    source: get(ATTR_HM_SOURCE) || 'otel',
+    team: attr(sa, ra, ATTR_HM_TEAM),
+    repo: attr2(sa, ra, ATTR_VCS_REPOSITORY_URL_FULL, ATTR_VCS_REPOSITORY_NAME),
+    branch: attr(sa, ra, ATTR_VCS_REF_HEAD_NAME),
+    commit: attr(sa, ra, ATTR_VCS_REF_HEAD_REVISION),
+    pr: prNumber(attr(sa, ra, ATTR_VCS_CHANGE_ID)),
+    intent: attr(sa, ra, ATTR_HM_TASK_INTENT),
+    source: attr(sa, ra, ATTR_HM_SOURCE) || 'otel',
     inputTokens,
     outputTokens,
     cacheReadTokens,
     cacheWriteTokens,
     cacheWrite5mTokens,
     cacheWrite1hTokens,
-    reasoningTokens: num(ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
+    reasoningTokens: count(sa, ra, ATTR_GEN_AI_USAGE_REASONING_OUTPUT_TOKENS),
     reportedCostNanos,
     usageCheck: spanType === 'llm' ? usageCheck : '',
     toolName,
-    toolCallId: get(ATTR_GEN_AI_TOOL_CALL_ID),
+    toolCallId: attr(sa, ra, ATTR_GEN_AI_TOOL_CALL_ID),
     toolClass,
-    argsHash: get(ATTR_HM_TOOL_ARGS_HASH),
-    targetHash: get(ATTR_HM_TOOL_TARGET_HASH),
-    resultBytes: num(ATTR_HM_TOOL_RESULT_BYTES),
-    resultTokens: num(ATTR_HM_TOOL_RESULT_TOKENS),
+    argsHash: attr(sa, ra, ATTR_HM_TOOL_ARGS_HASH),
+    targetHash: attr(sa, ra, ATTR_HM_TOOL_TARGET_HASH),
+    resultBytes: count(sa, ra, ATTR_HM_TOOL_RESULT_BYTES),
+    resultTokens: count(sa, ra, ATTR_HM_TOOL_RESULT_TOKENS),
     isError:
-      raw.statusCode === 2 || get(ATTR_ERROR_TYPE) !== '' || get(ATTR_HM_TOOL_ERROR) === 'true',
+      raw.statusCode === 2 ||
+      attr(sa, ra, ATTR_ERROR_TYPE) !== '' ||
+      attr(sa, ra, ATTR_HM_TOOL_ERROR) === 'true',
   };
 }
 

@@ -12,6 +12,7 @@ import {
   checkSpanTimes,
   cleanAttributes,
   cutAttributes,
+  cutText,
   DECODE_DEFAULTS,
   spanSample,
   SpanRejectedError,
@@ -131,6 +132,10 @@ export interface SpanFields {
   attributes: Record<string, string>;
   /** The attribute values are in stored form already (redacted, not yet cut): the reader did it. */
   attributesRedacted?: boolean;
+  /** With attributesRedacted: the length of the longest value (none to cut when within the limit). */
+  attributesLongest?: number;
+  /** The name and status message are in stored form already (redacted, not yet cut). */
+  textRedacted?: boolean;
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -183,11 +188,15 @@ export class TraceCollector {
     const limits = this.limits;
     try {
       const attrs =
-        f.attributesRedacted === true
-          ? cutAttributes(f.attributes, limits)
-          : cleanAttributes(f.attributes, limits);
-      const name = storedText(typeof f.name === 'string' ? f.name : '', 1024);
-      const status = storedText(
+        f.attributesRedacted !== true
+          ? cleanAttributes(f.attributes, limits)
+          : f.attributesLongest !== undefined &&
+              f.attributesLongest <= limits.attributeValueLengthLimit
+            ? { attributes: f.attributes, cut: 0 }
+            : cutAttributes(f.attributes, limits);
+      const stored = f.textRedacted === true ? cutText : storedText;
+      const name = stored(typeof f.name === 'string' ? f.name : '', 1024);
+      const status = stored(
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
         limits.attributeValueLengthLimit,
       );

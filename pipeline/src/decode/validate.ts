@@ -133,12 +133,25 @@ export function redactedText(text: string): string {
   return safe;
 }
 
+/**
+ * A text redacted as stored, as redactedText gives it, without the memo: for values seen once (ids,
+ * hashes, call ids), which would only push the repeating ones out of it.
+ */
+export function redactedOnce(text: string): string {
+  return PLAIN_VALUE.test(text) ? text : redact(text, Number.MAX_SAFE_INTEGER);
+}
+
+const EMPTY_TEXT = Object.freeze({ text: '', cut: false });
+
+/** Text already in stored form (redactedText), cut to `maxChars`. */
+export function cutText(safe: string, maxChars: number): { text: string; cut: boolean } {
+  if (safe.length > maxChars) return { text: cutAt(safe, maxChars), cut: true };
+  return safe === '' ? EMPTY_TEXT : { text: safe, cut: false };
+}
+
 /** Free text as stored: secrets masked (the SDK's rules), then cut to `maxChars`. */
 export function storedText(text: string, maxChars: number): { text: string; cut: boolean } {
-  const safe = redactedText(text);
-  return safe.length > maxChars
-    ? { text: cutAt(safe, maxChars), cut: true }
-    : { text: safe, cut: false };
+  return cutText(redactedText(text), maxChars);
 }
 
 /**
