@@ -36,6 +36,8 @@ import { dashboardApi } from './report/dashboard.js';
 import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { CHDB_INSERT_SETTINGS, createSpanSink, type SpanSink } from './sink/sink.js';
+import { createWalSpanSink } from './sink/wal-sink.js';
+import { openWriteAheadLog } from './wal/log.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { transcriptApi } from './transcripts/route.js';
@@ -137,6 +139,38 @@ export function createSpanPath(
   };
 }
 
+/**
+ * The write-ahead sink (HM_INGEST_WAL): opens the log, cuts a torn tail, and replays what an
+ * earlier run acknowledged but did not store, in the background (reports wait for it).
+ */
+async function openWalSink(
+  client: ClickHouseClient,
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<SpanSink> {
+  const opened = await openWriteAheadLog(config.ingestWal.dir!, { logger });
+  return createWalSpanSink(client, {
+    db: config.database,
+    log: opened.log,
+    maxBytes: config.ingestWal.maxBytes,
+    maxWaitMs: config.batchMaxWaitMs,
+    keyFilter: config.clickhouseUrl === undefined,
+    ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
+    // The rest of the shutdown budget goes to closing the store; what is left is replayed.
+    closeBudgetMs: Math.min(3000, Math.floor(config.shutdownTimeoutMs / 3)),
+    logger,
+    onStored: (r) => {
+      metrics.inc('spans_stored_total', 'Spans stored in ClickHouse.', r.inserted);
+      metrics.inc('spans_duplicate_total', 'Spans already stored (redeliveries).', r.duplicates);
+      if (r.refused > 0)
+        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', r.refused, {
+          stage: 'sink',
+        });
+    },
+  });
+}
+
 export interface RunningServer {
   receiver: Receiver;
   client: ClickHouseClient;
@@ -172,19 +206,23 @@ export async function startEmbedded(
     });
     const priceBook = loadReloadablePriceBook(config.pricesFile);
     const metrics = createMetrics();
-    const sink = createSpanSink(client, {
-      db: config.database,
-      maxSpans: config.batchMaxSpans,
-      maxWaitMs: config.batchMaxWaitMs,
-      // chDB's folder lock makes this process the only writer: the key filter is sound.
-      keyFilter: config.clickhouseUrl === undefined,
-      ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
-      logger,
-      onRefused: (n) =>
-        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
-          stage: 'sink',
-        }),
-    });
+    const wal = config.ingestWal.dir;
+    const sink: SpanSink =
+      wal !== undefined
+        ? await openWalSink(client, config, logger, metrics)
+        : createSpanSink(client, {
+            db: config.database,
+            maxSpans: config.batchMaxSpans,
+            maxWaitMs: config.batchMaxWaitMs,
+            // chDB's folder lock makes this process the only writer: the key filter is sound.
+            keyFilter: config.clickhouseUrl === undefined,
+            ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
+            logger,
+            onRefused: (n) =>
+              metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
+                stage: 'sink',
+              }),
+          });
     const path = createSpanPath(priceBook, sink, undefined, { limits: config.limits, metrics });
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
@@ -213,6 +251,8 @@ export async function startEmbedded(
       },
       api: {
         ...reportApi(client, config.database, async (name) => {
+          // Write-ahead log: a report sees every span acknowledged before it (a bounded wait).
+          if (wal !== undefined) await sink.flush();
           if (!NEEDS_DETECTION.includes(name)) return;
           await sink.flush();
           await detect.catchUp();
