@@ -20,7 +20,7 @@ import { decodeSpanRecord, encodeSpanRecord, splitRows } from './wal-records.js'
 export const WAL_SINK_DEFAULTS = {
   /** Bytes of log not yet stored above which writes get a retriable refusal (503). */
   maxBytes: 512 * 1024 * 1024,
-  /** Bytes of log one insert takes at most (about 1.1 KB per span as JSONCompactEachRow). */
+  /** Bytes of log one insert takes at most (about 0.9 KB per span of the bench's spans). */
   maxBatchBytes: 96 * 1024 * 1024,
   /** Below this backlog an idle drain waits `maxWaitMs` for more before inserting. */
   minBatchBytes: 4 * 1024 * 1024,
