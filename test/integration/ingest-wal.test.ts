@@ -105,6 +105,35 @@ describe('ingest write-ahead log (HM_INGEST_WAL, real chDB)', () => {
     expect(await storedCounts(after.ids)).toEqual({ n: 10, u: 10 });
   }, 60_000);
 
+  it('a row the store refuses goes to rejected_spans; the rest of the batch is stored', async () => {
+    // A real refusal by ClickHouse: a CHECK constraint on the spans table (test-only).
+    await server.client.command({
+      query: `ALTER TABLE ${DB}.spans ADD CONSTRAINT hm_test_refuse CHECK SpanName != 'refuse-me'`,
+    });
+    try {
+      const trace = hex(nextId, 32);
+      const ids = Array.from({ length: 6 }, () => hex(nextId++, 16));
+      const spans = ids.map((id) => sonnetSpan(trace, id, Date.now() - 60_000));
+      spans[3]!.name = 'refuse-me';
+      const res = await post(otlpJson(spans));
+      expect(res.status).toBe(200);
+      await server.sink.flush();
+      expect(await storedCounts(ids)).toEqual({ n: 5, u: 5 });
+      const dead = await queryRows<{ stage: string; span_id: string; sample: string }>(
+        server,
+        `SELECT stage, span_id, sample FROM ${DB}.rejected_spans`,
+      );
+      expect(dead).toHaveLength(1);
+      expect(dead[0]?.stage).toBe('sink');
+      expect(dead[0]?.span_id).toBe(ids[3]);
+      expect(JSON.parse(dead[0]!.sample)).toMatchObject({ SpanName: 'refuse-me', SpanId: ids[3] });
+    } finally {
+      await server.client.command({
+        query: `ALTER TABLE ${DB}.spans DROP CONSTRAINT hm_test_refuse`,
+      });
+    }
+  });
+
   it('replaying records already stored (inserted, checkpoint not recorded) stores nothing twice', async () => {
     // Ids of their own (the requests above use small counters too).
     const span = (i: number, costNanos: bigint) =>
