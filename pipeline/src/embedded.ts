@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   loadApiKeys,
   insertMetricPoints,
@@ -139,6 +140,14 @@ export function createSpanPath(
   };
 }
 
+/** On chDB: one-thread inserts, and the key filter saved at a clean stop beside the store. */
+const chdbSinkOptions = (
+  config: Config,
+): { insertSettings: Record<string, string | number>; savedFilter: string } => ({
+  insertSettings: { ...CHDB_INSERT_SETTINGS },
+  savedFilter: join(config.dataDir, 'sink-key-filter.bin'),
+});
+
 /**
  * The write-ahead sink (HM_INGEST_WAL): opens the log, cuts a torn tail, and replays what an
  * earlier run acknowledged but did not store, in the background (reports wait for it).
@@ -156,7 +165,7 @@ async function openWalSink(
     maxBytes: config.ingestWal.maxBytes,
     maxWaitMs: config.batchMaxWaitMs,
     keyFilter: config.clickhouseUrl === undefined,
-    ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
+    ...(config.clickhouseUrl === undefined ? chdbSinkOptions(config) : {}),
     // The rest of the shutdown budget goes to closing the store; what is left is replayed.
     closeBudgetMs: Math.min(3000, Math.floor(config.shutdownTimeoutMs / 3)),
     logger,
@@ -216,7 +225,7 @@ export async function startEmbedded(
             maxWaitMs: config.batchMaxWaitMs,
             // chDB's folder lock makes this process the only writer: the key filter is sound.
             keyFilter: config.clickhouseUrl === undefined,
-            ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
+            ...(config.clickhouseUrl === undefined ? chdbSinkOptions(config) : {}),
             logger,
             onRefused: (n) =>
               metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {

@@ -55,6 +55,8 @@ export interface SpanSinkOptions {
   keyFilter?: boolean | { bits?: number };
   /** Called once the key filter holds every stored key (with their number). */
   onKeyFilterSeeded?: (keys: number) => void;
+  /** See StoredKeysOptions.savedFilter (only with `keyFilter`). @default unset */
+  savedFilter?: string;
   /** Where refused spans go. @default insert into `<db>.rejected_spans` */
   deadLetter?: DeadLetterHandler;
   /** Called with the number of spans refused by the store (for a counter). */
@@ -136,6 +138,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     db,
     keyFilter: options.keyFilter,
     onKeyFilterSeeded: options.onKeyFilterSeeded,
+    savedFilter: options.savedFilter,
     logger: log,
   });
 
@@ -320,8 +323,8 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     storedBatches: () => storedCount,
     async close() {
       closed = true;
-      dedup.close();
       await flushAll();
+      await dedup.close();
     },
   };
 }

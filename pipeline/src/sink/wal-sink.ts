@@ -50,6 +50,8 @@ export interface WalSinkOptions {
   /** See SpanSinkOptions.keyFilter. @default false */
   keyFilter?: boolean | { bits?: number };
   onKeyFilterSeeded?: (keys: number) => void;
+  /** See StoredKeysOptions.savedFilter (only with `keyFilter`). @default unset */
+  savedFilter?: string;
   /** Called after each stored batch, with its counts (metrics). */
   onStored?: (r: { inserted: number; duplicates: number; refused: number }) => void;
   /** ClickHouse settings of the spans insert, over `SINK_INSERT_SETTINGS`. */
@@ -101,6 +103,7 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
     db,
     keyFilter: options.keyFilter,
     onKeyFilterSeeded: options.onKeyFilterSeeded,
+    savedFilter: options.savedFilter,
     logger: log,
   });
   /** Everything below is stored (equals the log's checkpoint once recorded). */
@@ -369,7 +372,7 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       stopped = true;
       if (timer !== undefined) clearTimeout(timer);
       await running;
-      dedup.close();
+      await dedup.close();
       const left = wal.durableEnd - position;
       if (left > 0)
         log.warn('ingest write-ahead log not fully stored at stop; the next start replays it', {
