@@ -20,8 +20,12 @@ import { decodeSpanRecord, encodeSpanRecord, splitRows } from './wal-records.js'
 export const WAL_SINK_DEFAULTS = {
   /** Bytes of log not yet stored above which writes get a retriable refusal (503). */
   maxBytes: 512 * 1024 * 1024,
-  /** Bytes of log one insert takes at most (about 0.9 KB per span of the bench's spans). */
-  maxBatchBytes: 96 * 1024 * 1024,
+  /**
+   * Bytes of log one insert takes at most (about 0.9 KB per span of the bench's spans, so ~55,000
+   * spans). HM_BENCH=ingest-ceiling under load: no gain above ~25,000 rows per insert; the cap also
+   * bounds memory and how long a stop waits for the insert in flight.
+   */
+  maxBatchBytes: 48 * 1024 * 1024,
   /** Below this backlog an idle drain waits `maxWaitMs` for more before inserting. */
   minBatchBytes: 4 * 1024 * 1024,
   maxWaitMs: 200,
