@@ -26,6 +26,7 @@ import {
   type DecodeLimits,
 } from './decode/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { ConfigError } from './errors.js';
 import type { PricedSpan, SpanRecord } from './model.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
@@ -158,7 +159,12 @@ async function openWalSink(
   logger: Logger,
   metrics: Metrics,
 ): Promise<SpanSink> {
-  const opened = await openWriteAheadLog(config.ingestWal.dir!, { logger });
+  const dir = config.ingestWal.dir!;
+  const opened = await openWriteAheadLog(dir, { logger }).catch((err: unknown) => {
+    throw new ConfigError(
+      `HM_INGEST_WAL: the folder ${dir} cannot be used (${err instanceof Error ? err.message : String(err)}): give a writable folder on a local disk, or HM_INGEST_WAL=off.`,
+    );
+  });
   return createWalSpanSink(client, {
     db: config.database,
     log: opened.log,
