@@ -13,6 +13,8 @@
 // rotate insert by insert so a change of load hits each alike; the figure is rows/s over the variant's
 // whole time. Run: HM_BENCH=ingest-ceiling npm run bench
 // (smoke: HM_BENCH_CEILING_ROWS=40000 HM_BENCH_CEILING_BATCHES=10000,20000)
+// HM_BENCH_CEILING_VARIANTS=<regex> runs only the matching variants beside the two baselines, e.g.
+// HM_BENCH_CEILING_VARIANTS='sink settings' (the write-ahead log's drain: batch size and parsing threads).
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -127,6 +129,45 @@ if (smallest !== BASE_BATCH)
     'JSONCompactEachRow',
     sinkSettings,
   );
+// The write-ahead log's drain inserts large batches while the receiver decodes on the main thread:
+// is a second parsing thread worth it there? (sink settings with parallel parsing, two threads)
+const parallel = { ...sinkSettings, max_threads: 2, input_format_parallel_parsing: 1 };
+add(
+  'all views, sink settings, parallel parsing',
+  'none',
+  BASE_BATCH,
+  'JSONCompactEachRow',
+  parallel,
+);
+const largest = Math.max(...BATCHES);
+if (largest !== BASE_BATCH) {
+  add(
+    `all views, batch ${largest}, sink settings`,
+    'none',
+    largest,
+    'JSONCompactEachRow',
+    sinkSettings,
+  );
+  add(
+    `all views, batch ${largest}, sink settings, parallel parsing`,
+    'none',
+    largest,
+    'JSONCompactEachRow',
+    parallel,
+  );
+}
+// HM_BENCH_CEILING_VARIANTS=<regex>: only the variants whose name matches (plus the two baselines).
+if (process.env.HM_BENCH_CEILING_VARIANTS) {
+  const only = new RegExp(process.env.HM_BENCH_CEILING_VARIANTS);
+  const keep = variants.filter(
+    (v, i) =>
+      i === 0 ||
+      (v.drop === 'all' && v.batch === BASE_BATCH && v.format === 'JSONCompactEachRow') ||
+      only.test(v.name),
+  );
+  variants.length = 0;
+  variants.push(...keep);
+}
 for (const v of variants) v.db = (await freshDb(v.drop)).db;
 
 // Rotate: each round, each variant inserts its next batch.

@@ -6,6 +6,7 @@ import http from 'node:http';
 
 const role = process.env.HM_BENCH_INGEST_ROLE ?? 'embedded';
 let stop;
+let flush = async () => {};
 if (role === 'bare') {
   const server = http.createServer((req, res) => {
     let bytes = 0;
@@ -30,9 +31,23 @@ if (role === 'bare') {
   const server = await startEmbedded(config, createLogger(config.logLevel));
   process.send({ url: server.receiver.url });
   stop = () => server.stop();
+  // Until every acknowledged span is stored (the write-ahead log's drain; at once without it).
+  flush = async () => {
+    for (;;) {
+      try {
+        return await server.sink.flush();
+      } catch (err) {
+        if (err?.code !== 'STORE_BEHIND') throw err;
+      }
+    }
+  };
 }
 process.on('message', async (m) => {
   if (m === 'rss') process.send({ rss: process.memoryUsage().rss });
+  if (m === 'flush') {
+    await flush();
+    process.send({ flushed: true });
+  }
   if (m === 'stop') {
     await stop();
     process.send({ stopped: true });

@@ -5,6 +5,10 @@
 // request latency, the server's peak RSS, and the same load against a bare node:http server that only
 // reads the bodies (the baseline, for HM_BENCH_INGEST_BASELINE_S seconds), with the ratio.
 // A 503 (queue full) is retried after a short pause with the same body, as an exporter would.
+// HM_BENCH_INGEST_WAL=off (default) | on | both: the server's ingest write-ahead log (HM_INGEST_WAL);
+// `both` runs the same load without and with it, in this order, in the same run. After the load every
+// run waits until every acknowledged span is stored, and prints the sustained rate: spans / time from
+// the first request until all are stored (with the log, a 200 comes before the insert).
 // Run: HM_BENCH=ingest npm run bench   (smoke test: HM_BENCH_INGEST_SPANS=200000)
 // HM_ALERTS (default on) passes through to the server; HM_BENCH_INGEST_ALERTS=both runs on and off.
 // HM_BENCH_INGEST_BEFORE=<another build's pipeline/dist> first runs that build's server under the same
@@ -36,6 +40,9 @@ const BEFORE =
     ? fileURLToPath(new URL('../pipeline/dist', import.meta.url))
     : undefined);
 const BEFORE_LABEL = `the build at ${BEFORE} with ${JSON.stringify(BEFORE_ENV)}`;
+const WAL = process.env.HM_BENCH_INGEST_WAL ?? 'off';
+if (!['on', 'off', 'both'].includes(WAL))
+  throw new Error(`HM_BENCH_INGEST_WAL=${WAL}: use on, off or both`);
 const PRELOAD = Number(process.env.HM_BENCH_INGEST_PRELOAD ?? 0);
 const DB = 'harness_meter'; // the server's default HM_DATABASE
 const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
@@ -51,11 +58,15 @@ function startChild(role, env) {
     env: { ...process.env, ...env, HM_BENCH_INGEST_ROLE: role },
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const waiters = [];
-  child.on('message', (m) => waiters.shift()?.(m));
+  // Answers come back by kind (an rss sample can arrive while a flush is still running).
+  const waiters = { url: [], rss: [], flushed: [], stopped: [] };
+  child.on('message', (m) => {
+    const kind = Object.keys(waiters).find((k) => k in m);
+    if (kind) waiters[kind].shift()?.(m);
+  });
   const ask = (msg) =>
     new Promise((resolve) => {
-      waiters.push(resolve);
+      waiters[{ rss: 'rss', flush: 'flushed', stop: 'stopped' }[msg] ?? 'url'].push(resolve);
       if (msg !== undefined) child.send(msg);
     });
   const ready = ask();
@@ -63,6 +74,7 @@ function startChild(role, env) {
     child,
     url: ready.then((m) => m.url),
     rss: async () => (await ask('rss')).rss,
+    flush: () => ask('flush'),
     stop: async () => {
       await ask('stop');
     },
@@ -194,6 +206,9 @@ async function runEmbedded(alerts, dist, stored = 0, env = {}) {
       console.log(`  stored ${fmt(w.spans).padStart(11)}: ${fmt(w.rate).padStart(7)} spans/s`);
     },
   });
+  const flushStarted = performance.now();
+  await server.flush();
+  const storedSeconds = run.seconds + (performance.now() - flushStarted) / 1000;
   clearInterval(sampler);
   peakRss = Math.max(peakRss, await server.rss());
   await server.stop();
@@ -215,15 +230,26 @@ async function runEmbedded(alerts, dist, stored = 0, env = {}) {
   }
   const steadyRate = laterSeconds > 0 ? laterSpans / laterSeconds : run.rate;
   console.log(`  ${fmt(steadyRate)} spans/s after the first window`);
-  return { ...run, peakRss, flatness: last / first, steadyRate };
+  const sustained = run.accepted / storedSeconds;
+  console.log(
+    `  all stored ${storedSeconds.toFixed(1)} s after the first request: ${fmt(sustained)} spans/s sustained (acknowledged ${fmt(run.rate)} spans/s)`,
+  );
+  return { ...run, peakRss, flatness: last / first, steadyRate, storedSeconds, sustained };
 }
 
 const modes = ALERTS === 'both' ? ['off', 'on'] : [ALERTS];
 const results = [];
 const before = [];
+const walModes = WAL === 'both' ? ['off', 'on'] : [WAL];
+const walRuns = [];
 for (const alerts of modes) {
   if (BEFORE) before.push({ alerts, ...(await runEmbedded(alerts, BEFORE, 0, BEFORE_ENV)) });
-  results.push({ alerts, ...(await runEmbedded(alerts)) });
+  for (const wal of walModes) {
+    const env = wal === 'on' ? { HM_INGEST_WAL: 'on' } : {};
+    const r = { alerts, wal, ...(await runEmbedded(alerts, undefined, 0, env)) };
+    if (wal === 'off') results.push(r);
+    else walRuns.push(r);
+  }
 }
 const preloaded = [];
 if (PRELOAD > 0)
@@ -278,8 +304,45 @@ for (const r of results) {
     r.flatness >= 0.8,
   );
 }
+for (const w of walRuns) {
+  const suffix = modes.length > 1 ? `-alerts-${w.alerts}` : '';
+  const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${w.alerts}, HM_INGEST_WAL=on`;
+  const direct = results.find((r) => r.alerts === w.alerts);
+  result(
+    `ingest-embedded-wal${suffix}`,
+    `embedded ingest with the write-ahead log, sustained: spans / time until all stored (${cond}; acknowledged ${fmt(w.rate)} spans/s, all stored ${w.storedSeconds.toFixed(1)} s after the first request)`,
+    Math.round(w.sustained),
+    'spans/s',
+    Math.round(direct ? direct.sustained : bareRun.rate),
+    direct
+      ? `the same load without the log (a 200 = stored), same run: sustained ${fmt(direct.sustained)} spans/s, p95 ${direct.p95.toFixed(0)} ms, peak RSS ${Math.round(direct.peakRss / 2 ** 20)} MB`
+      : 'bare node:http server reading the same bodies',
+    '>= 50000',
+    w.sustained >= 50_000,
+  );
+  result(
+    `ingest-p95-ms-wal${suffix}`,
+    `p95 request latency with the write-ahead log, 500 spans per request (${cond})`,
+    Number(w.p95.toFixed(1)),
+    'ms',
+    direct ? Number(direct.p95.toFixed(1)) : Number(bareRun.p95.toFixed(1)),
+    direct ? 'the same load without the log, same run' : 'bare node:http server',
+    '<= 250',
+    w.p95 <= 250,
+  );
+  result(
+    `ingest-rss-mb-wal${suffix}`,
+    `peak server RSS under sustained ingest with the write-ahead log (${cond})`,
+    Math.round(w.peakRss / 2 ** 20),
+    'MB',
+    direct ? Math.round(direct.peakRss / 2 ** 20) : null,
+    direct ? 'the same load without the log, same run' : '',
+    'printed; bounded',
+    true,
+  );
+}
 for (const [i, b] of before.entries()) {
-  const r = results[i];
+  const r = results[i] ?? walRuns[i];
   const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
   const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
   result(
@@ -294,7 +357,7 @@ for (const [i, b] of before.entries()) {
   );
 }
 for (const [i, p] of preloaded.entries()) {
-  const r = results[i];
+  const r = results[i] ?? walRuns[i];
   const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
   const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
   result(

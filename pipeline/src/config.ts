@@ -57,6 +57,37 @@ export interface Config {
   allowedHosts: string[];
   /** HM_HTTP_HEADERS_TIMEOUT_MS, HM_HTTP_REQUEST_TIMEOUT_MS, HM_HTTP_KEEP_ALIVE_TIMEOUT_MS, HM_HTTP_MAX_CONNECTIONS, HM_HTTP_MAX_REQUESTS_PER_SOCKET. */
   httpLimits: HttpLimits;
+  /** HM_INGEST_WAL, HM_INGEST_WAL_MAX_BYTES: the embedded ingest write-ahead log (README, "Ingest write-ahead log"). */
+  ingestWal: IngestWalConfig;
+}
+
+export interface IngestWalConfig {
+  /** HM_INGEST_WAL: `off` (default; a 200 means stored), `on` (<HM_DATA_DIR>/ingest-wal) or a folder. */
+  dir: string | undefined;
+  /** HM_INGEST_WAL_MAX_BYTES: log bytes not yet stored above which requests get 503. @default 536870912 */
+  maxBytes: number;
+}
+
+function ingestWalConfig(env: Env, dataDir: string): IngestWalConfig {
+  const raw = (env.HM_INGEST_WAL ?? '').trim();
+  const mode = raw.toLowerCase();
+  const dir =
+    mode === '' || mode === 'off'
+      ? undefined
+      : mode === 'on'
+        ? resolve(dataDir, 'ingest-wal')
+        : resolve(raw);
+  return {
+    dir,
+    maxBytes: int(
+      env,
+      'HM_INGEST_WAL_MAX_BYTES',
+      512 * 1024 * 1024,
+      1024 * 1024,
+      Number.MAX_SAFE_INTEGER,
+      '536870912',
+    ),
+  };
 }
 
 function httpLimits(env: Env): HttpLimits {
@@ -324,10 +355,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       `HM_API_URL=${JSON.stringify(apiUrl)} is not valid: expected an http(s) URL, e.g. HM_API_URL=http://127.0.0.1:4318.`,
     );
   }
+  const dataDir = resolve(env.HM_DATA_DIR || DEFAULTS.dataDir);
   return {
     host,
     port,
-    dataDir: resolve(env.HM_DATA_DIR || DEFAULTS.dataDir),
+    dataDir,
     clickhouseUrl,
     clickhouseUser: env.HM_CLICKHOUSE_USER || undefined,
     clickhousePassword: env.HM_CLICKHOUSE_PASSWORD || undefined,
@@ -380,6 +412,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
         '16384',
       ),
     },
+    ingestWal: ingestWalConfig(env, dataDir),
     ...overrides,
   };
 }

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import {
   loadApiKeys,
   insertMetricPoints,
@@ -25,6 +26,7 @@ import {
   type DecodeLimits,
 } from './decode/index.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { ConfigError } from './errors.js';
 import type { PricedSpan, SpanRecord } from './model.js';
 import type { PartialSuccess } from './ingest/otlp-response.js';
 import { createLogger, type Logger } from './logger.js';
@@ -36,6 +38,8 @@ import { dashboardApi } from './report/dashboard.js';
 import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { CHDB_INSERT_SETTINGS, createSpanSink, type SpanSink } from './sink/sink.js';
+import { createWalSpanSink } from './sink/wal-sink.js';
+import { openWriteAheadLog } from './wal/log.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
 import { githubWebhookRoute } from './github/index.js';
 import { transcriptApi } from './transcripts/route.js';
@@ -137,6 +141,51 @@ export function createSpanPath(
   };
 }
 
+/** On chDB: one-thread inserts, and the key filter saved at a clean stop beside the store. */
+const chdbSinkOptions = (
+  config: Config,
+): { insertSettings: Record<string, string | number>; savedFilter: string } => ({
+  insertSettings: { ...CHDB_INSERT_SETTINGS },
+  savedFilter: join(config.dataDir, 'sink-key-filter.bin'),
+});
+
+/**
+ * The write-ahead sink (HM_INGEST_WAL): opens the log, cuts a torn tail, and replays what an
+ * earlier run acknowledged but did not store, in the background (reports wait for it).
+ */
+async function openWalSink(
+  client: ClickHouseClient,
+  config: Config,
+  logger: Logger,
+  metrics: Metrics,
+): Promise<SpanSink> {
+  const dir = config.ingestWal.dir!;
+  const opened = await openWriteAheadLog(dir, { logger }).catch((err: unknown) => {
+    throw new ConfigError(
+      `HM_INGEST_WAL: the folder ${dir} cannot be used (${err instanceof Error ? err.message : String(err)}): give a writable folder on a local disk, or HM_INGEST_WAL=off.`,
+    );
+  });
+  return createWalSpanSink(client, {
+    db: config.database,
+    log: opened.log,
+    maxBytes: config.ingestWal.maxBytes,
+    maxWaitMs: config.batchMaxWaitMs,
+    keyFilter: config.clickhouseUrl === undefined,
+    ...(config.clickhouseUrl === undefined ? chdbSinkOptions(config) : {}),
+    // The rest of the shutdown budget goes to closing the store; what is left is replayed.
+    closeBudgetMs: Math.min(3000, Math.floor(config.shutdownTimeoutMs / 3)),
+    logger,
+    onStored: (r) => {
+      metrics.inc('spans_stored_total', 'Spans stored in ClickHouse.', r.inserted);
+      metrics.inc('spans_duplicate_total', 'Spans already stored (redeliveries).', r.duplicates);
+      if (r.refused > 0)
+        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', r.refused, {
+          stage: 'sink',
+        });
+    },
+  });
+}
+
 export interface RunningServer {
   receiver: Receiver;
   client: ClickHouseClient;
@@ -172,19 +221,23 @@ export async function startEmbedded(
     });
     const priceBook = loadReloadablePriceBook(config.pricesFile);
     const metrics = createMetrics();
-    const sink = createSpanSink(client, {
-      db: config.database,
-      maxSpans: config.batchMaxSpans,
-      maxWaitMs: config.batchMaxWaitMs,
-      // chDB's folder lock makes this process the only writer: the key filter is sound.
-      keyFilter: config.clickhouseUrl === undefined,
-      ...(config.clickhouseUrl === undefined ? { insertSettings: CHDB_INSERT_SETTINGS } : {}),
-      logger,
-      onRefused: (n) =>
-        metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
-          stage: 'sink',
-        }),
-    });
+    const wal = config.ingestWal.dir;
+    const sink: SpanSink =
+      wal !== undefined
+        ? await openWalSink(client, config, logger, metrics)
+        : createSpanSink(client, {
+            db: config.database,
+            maxSpans: config.batchMaxSpans,
+            maxWaitMs: config.batchMaxWaitMs,
+            // chDB's folder lock makes this process the only writer: the key filter is sound.
+            keyFilter: config.clickhouseUrl === undefined,
+            ...(config.clickhouseUrl === undefined ? chdbSinkOptions(config) : {}),
+            logger,
+            onRefused: (n) =>
+              metrics.inc('dead_letters_total', 'Spans set aside in rejected_spans.', n, {
+                stage: 'sink',
+              }),
+          });
     const path = createSpanPath(priceBook, sink, undefined, { limits: config.limits, metrics });
     const detect = startDetectStage(client, config.database, priceBook, logger, {
       idleMs: config.detectIdleMs,
@@ -213,6 +266,8 @@ export async function startEmbedded(
       },
       api: {
         ...reportApi(client, config.database, async (name) => {
+          // Write-ahead log: a report sees every span acknowledged before it (a bounded wait).
+          if (wal !== undefined) await sink.flush();
           if (!NEEDS_DETECTION.includes(name)) return;
           await sink.flush();
           await detect.catchUp();

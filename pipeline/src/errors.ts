@@ -6,6 +6,7 @@ export type PipelineErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'SINK_FAILED'
+  | 'STORE_BEHIND'
   | 'SERVER_UNREACHABLE';
 
 /** Pipeline errors: a code, whether retrying can help, and the cause. */

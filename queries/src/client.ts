@@ -55,11 +55,56 @@ export async function insertCompactRows(
   }
   let body = '';
   for (const row of insert.rows) body += JSON.stringify(row) + '\n';
+  await rawCompactInsert(chdb, insert, body);
+}
+
+/** JSONCompactEachRow text already serialized: one row per line, each line ending in '\n'. */
+export interface CompactTextInsert {
+  /** `db.table` */
+  table: string;
+  columns: readonly string[];
+  /** Rows as JSON arrays, one per line (UTF-8 when bytes), in the order of `columns`. */
+  text: string | Uint8Array;
+  clickhouse_settings?: Record<string, string | number>;
+}
+
+/**
+ * Inserts rows serialized beforehand (e.g. kept in a write-ahead log) as JSONCompactEachRow: on
+ * chDB the text goes to the raw insert as it is; on a server the lines are parsed back to values.
+ */
+export async function insertCompactText(
+  client: ClickHouseClient,
+  insert: CompactTextInsert,
+): Promise<void> {
+  if (insert.text.length === 0) return;
+  const chdb = chdbConnections.get(client);
+  if (chdb === undefined) {
+    const text =
+      typeof insert.text === 'string' ? insert.text : Buffer.from(insert.text).toString('utf8');
+    const rows = text
+      .split('\n')
+      .filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as unknown[]);
+    await insertCompactRows(client, { ...insert, rows });
+    return;
+  }
+  await rawCompactInsert(chdb, insert, insert.text);
+}
+
+async function rawCompactInsert(
+  chdb: ReturnType<typeof createChdbConnection>,
+  insert: {
+    table: string;
+    columns: readonly string[];
+    clickhouse_settings?: Record<string, string | number>;
+  },
+  body: string | Uint8Array,
+): Promise<void> {
   try {
     await chdb.chdb.rawInsert({
       table: insert.table,
       columns: insert.columns,
-      values: Buffer.from(body, 'utf8'),
+      values: typeof body === 'string' ? Buffer.from(body, 'utf8') : body,
       format: 'JSONCompactEachRow',
       settings: { ...COMMON_SETTINGS, ...insert.clickhouse_settings },
     });

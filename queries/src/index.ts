@@ -1,11 +1,11 @@
-export { insertCompactRows, openStore } from './client.js';
+export { insertCompactRows, insertCompactText, openStore } from './client.js';
 export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkNow } from './prelink.js';
 export type { PrelinkPass, PrelinkLimit } from './prelink.js';
 export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';
 export type { FolderLock } from './lock.js';
-export type { CompactInsert, StoreOptions, ClickHouseClient } from './client.js';
+export type { CompactInsert, CompactTextInsert, StoreOptions, ClickHouseClient } from './client.js';
 export { StoreError, DataFolderLockedError, messageOf, isClickHouseDataError } from './errors.js';
 export type { StoreErrorCode } from './errors.js';
 export {

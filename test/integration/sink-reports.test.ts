@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costBy, costPerPr, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
-import { createSpanSink } from '../../pipeline/src/sink/sink.js';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSpanSink, type SpanSink } from '../../pipeline/src/sink/sink.js';
 import { nanosToDateTime64 } from '../../pipeline/src/sink/rows.js';
 import { openTempStore } from '../helpers/store.js';
 import { pricedSpan } from '../helpers/spans.js';
@@ -183,5 +186,57 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
       format: 'JSONEachRow',
     });
     expect(await rs.json()).toEqual([{ n: '3' }]);
+  });
+
+  it('keeps the key filter across a clean stop, and seeds it again once spans changed', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'hm-sink-filter-')), 'key-filter.bin');
+    const messages: string[] = [];
+    const note = (m: string): void => void messages.push(m);
+    const logger = { debug: note, info: note, warn: note, error: note };
+    const open = async (): Promise<SpanSink> => {
+      let seeded!: () => void;
+      const ready = new Promise<void>((resolve) => (seeded = resolve));
+      const sink = createSpanSink(client, {
+        db: DB,
+        keyFilter: { bits: 1 << 16 },
+        savedFilter: file,
+        onKeyFilterSeeded: () => seeded(),
+        logger,
+      });
+      await ready;
+      return sink;
+    };
+    // No merge may change the parts between the stop and the next start (as in a stopped server).
+    await client.command({ query: `SYSTEM STOP MERGES ${DB}.spans` });
+    try {
+      const spans = [llm(14, 's14', 7n, 2), llm(14, 's14', 7n, 3)];
+      const first = await open();
+      expect(await first.write(spans)).toMatchObject({ inserted: 2 });
+      await first.close();
+      expect(existsSync(file)).toBe(true);
+
+      messages.length = 0;
+      const second = await open();
+      expect(messages).toContain('sink key filter loaded from the last clean stop');
+      expect(existsSync(file)).toBe(false); // read once: a crash never reuses it
+      // The loaded filter holds the stored keys: a redelivery is found (not taken as new).
+      expect(await second.write(spans)).toMatchObject({ inserted: 0, duplicates: 2 });
+      await second.close();
+      expect(existsSync(file)).toBe(true);
+
+      // Written while "stopped" (another writer): the saved filter is stale and not used.
+      const other = createSpanSink(client, { db: DB });
+      const late = llm(14, 's14', 7n, 4);
+      expect(await other.write([late])).toMatchObject({ inserted: 1 });
+      await other.close();
+      messages.length = 0;
+      const third = await open();
+      expect(messages).not.toContain('sink key filter loaded from the last clean stop');
+      expect(messages.some((m) => m.startsWith('saved key filter is stale'))).toBe(true);
+      expect(await third.write([late, ...spans])).toMatchObject({ inserted: 0, duplicates: 3 });
+      await third.close();
+    } finally {
+      await client.command({ query: `SYSTEM START MERGES ${DB}.spans` });
+    }
   });
 });

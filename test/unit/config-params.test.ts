@@ -34,6 +34,19 @@ describe('configuration from the environment', () => {
     );
     expect(() => loadConfig({ HM_LOG_LEVEL: 'loud' })).toThrow(/HM_LOG_LEVEL/);
   });
+  it('reads the ingest write-ahead log: off by default, on under the data folder, or a folder', () => {
+    expect(loadConfig({}).ingestWal.dir).toBeUndefined();
+    expect(loadConfig({ HM_INGEST_WAL: 'off' }).ingestWal.dir).toBeUndefined();
+    expect(loadConfig({ HM_DATA_DIR: '/srv/hm', HM_INGEST_WAL: 'on' }).ingestWal.dir).toBe(
+      '/srv/hm/ingest-wal',
+    );
+    expect(loadConfig({ HM_INGEST_WAL: '/var/lib/hm-wal' }).ingestWal.dir).toBe('/var/lib/hm-wal');
+    expect(loadConfig({}).ingestWal.maxBytes).toBe(512 * 1024 * 1024);
+    expect(loadConfig({ HM_INGEST_WAL_MAX_BYTES: '2097152' }).ingestWal.maxBytes).toBe(2_097_152);
+    expect(() => loadConfig({ HM_INGEST_WAL_MAX_BYTES: '10' })).toThrow(
+      /HM_INGEST_WAL_MAX_BYTES="10" is not valid/,
+    );
+  });
   it('derives the API URL from host and port', () => {
     expect(loadConfig({ HM_HOST: '0.0.0.0', HM_PORT: '5000' }).apiUrl).toBe(
       'http://127.0.0.1:5000',

@@ -15,6 +15,10 @@ export interface KeyFilter {
   mightHave(key: string): boolean;
   /** Keys added so far. */
   readonly size: number;
+  /** The filter's bits as bytes (a view, not a copy), to save it. */
+  bytes(): Uint8Array;
+  /** Adds a saved filter's keys (its bits OR-ed in); false when its size differs from this one's. */
+  absorb(saved: Uint8Array, keys: number): boolean;
 }
 
 /** @default bits 2^27 (16 MiB): ~0.5 % false "maybe" at 10M keys, ~12 % at 30M. */
@@ -65,6 +69,17 @@ export function createKeyFilter(bits: number = KEY_FILTER_DEFAULT_BITS): KeyFilt
     },
     get size() {
       return size;
+    },
+    bytes() {
+      return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+    },
+    absorb(saved, keys) {
+      if (saved.byteLength !== words.byteLength) return false;
+      const other = new Uint32Array(words.length);
+      new Uint8Array(other.buffer).set(saved);
+      for (let i = 0; i < words.length; i++) words[i]! |= other[i]!;
+      size += keys;
+      return true;
     },
   };
 }

@@ -3,8 +3,8 @@ import { insertCompactRows, messageOf } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PricedSpan } from '../model.js';
-import { deadLetterRow, isRowDataError, type RefusedSpan } from './refusals.js';
-import { createKeyFilter, KEY_FILTER_DEFAULT_BITS, type KeyFilter } from './key-filter.js';
+import { deadLetterRow, insertRefusingBadRows, type RefusedSpan } from './refusals.js';
+import { createStoredKeys } from './dedup.js';
 import { SPAN_COLUMNS, spanKey, toSpanValues } from './rows.js';
 
 /**
@@ -55,6 +55,8 @@ export interface SpanSinkOptions {
   keyFilter?: boolean | { bits?: number };
   /** Called once the key filter holds every stored key (with their number). */
   onKeyFilterSeeded?: (keys: number) => void;
+  /** See StoredKeysOptions.savedFilter (only with `keyFilter`). @default unset */
+  savedFilter?: string;
   /** Where refused spans go. @default insert into `<db>.rejected_spans` */
   deadLetter?: DeadLetterHandler;
   /** Called with the number of spans refused by the store (for a counter). */
@@ -96,10 +98,6 @@ export const SINK_DEFAULTS = {
   maxWaitMs: 200,
   maxBatchSpans: 50_000,
   maxQueuedSpans: 200_000,
-  /** Stored keys read per query while seeding the key filter. */
-  seedPage: 200_000,
-  /** Keys per existence query (they travel as a query parameter). */
-  existenceChunk: 1000,
 } as const;
 
 interface Waiter {
@@ -136,77 +134,13 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
   let running: Promise<void> | undefined;
   let closed = false;
   let storedCount = 0;
-  const filter = startKeyFilter();
-
-  /** The key filter, seeded in the background; `ready` turns true once every stored key is in it. */
-  function startKeyFilter(): { keys: KeyFilter; ready: boolean } | undefined {
-    if (!options.keyFilter) return undefined;
-    const bits =
-      typeof options.keyFilter === 'object'
-        ? (options.keyFilter.bits ?? KEY_FILTER_DEFAULT_BITS)
-        : KEY_FILTER_DEFAULT_BITS;
-    const state = { keys: createKeyFilter(bits), ready: false };
-    void seedKeyFilter(state.keys).then(
-      (n) => {
-        state.ready = true;
-        log.debug('sink key filter seeded', { keys: n });
-        options.onKeyFilterSeeded?.(n);
-      },
-      (err: unknown) =>
-        log.warn('sink key filter not seeded: every batch is looked up in the store', {
-          error: messageOf(err),
-        }),
-    );
-    return state;
-  }
-
-  /** Adds every stored key, in primary-key order, a page at a time (memory stays bounded). */
-  async function seedKeyFilter(keys: KeyFilter): Promise<number> {
-    let after: [string, string] = ['', ''];
-    let n = 0;
-    for (;;) {
-      const rs = await client.query({
-        query: `SELECT TraceId, SpanId FROM {db:Identifier}.spans
-                WHERE (TraceId, SpanId) > ({t:String}, {s:String})
-                ORDER BY TraceId, SpanId LIMIT {n:UInt32}`,
-        query_params: { db, t: after[0], s: after[1], n: SINK_DEFAULTS.seedPage },
-        format: 'JSONCompactEachRow',
-        clickhouse_settings: { log_comment: 'harness-meter sink key filter seed' },
-      });
-      const rows = await rs.json<[string, string]>();
-      for (const [t, s] of rows) keys.add(`${t}:${s}`);
-      n += rows.length;
-      if (rows.length < SINK_DEFAULTS.seedPage || closed) return n;
-      after = rows[rows.length - 1]!;
-    }
-  }
-
-  async function existingKeys(spans: readonly PricedSpan[]): Promise<Set<string>> {
-    const found = new Set<string>();
-    for (let i = 0; i < spans.length; i += SINK_DEFAULTS.existenceChunk) {
-      const chunk = spans.slice(i, i + SINK_DEFAULTS.existenceChunk);
-      const rs = await client.query({
-        query: `SELECT concat(TraceId, ':', SpanId) AS k FROM {db:Identifier}.spans
-                WHERE TraceId IN {traces:Array(String)} AND concat(TraceId, ':', SpanId) IN {keys:Array(String)}`,
-        query_params: {
-          db,
-          traces: [...new Set(chunk.map((s) => s.traceId))],
-          keys: chunk.map(spanKey),
-        },
-        format: 'JSONEachRow',
-        clickhouse_settings: { log_comment: 'harness-meter sink dedup' },
-      });
-      for (const row of await rs.json<{ k: string }>()) found.add(row.k);
-    }
-    return found;
-  }
-
-  /** Keys of `unique` already stored: with a seeded filter, only the "maybe stored" ones are read. */
-  async function storedKeys(unique: readonly PricedSpan[]): Promise<Set<string>> {
-    if (filter === undefined || !filter.ready) return existingKeys(unique);
-    const maybe = unique.filter((s) => filter.keys.mightHave(spanKey(s)));
-    return maybe.length > 0 ? existingKeys(maybe) : new Set<string>();
-  }
+  const dedup = createStoredKeys(client, {
+    db,
+    keyFilter: options.keyFilter,
+    onKeyFilterSeeded: options.onKeyFilterSeeded,
+    savedFilter: options.savedFilter,
+    logger: log,
+  });
 
   const deadLetter: DeadLetterHandler =
     options.deadLetter ??
@@ -219,30 +153,16 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       });
     });
 
-  /**
-   * Inserts spans; when the store refuses them because of their data, splits the batch in halves
-   * until the refused spans are alone, stores the rest and returns the refused ones. A transient
-   * failure (not caused by the rows) is thrown as it is, and the batch is retried whole.
-   */
-  async function insertSplitting(spans: PricedSpan[]): Promise<RefusedSpan[]> {
-    try {
-      await insertCompactRows(client, {
+  /** Inserts spans; spans the store refuses for their data come back, the rest are stored. */
+  const insertSplitting = (spans: PricedSpan[]): Promise<RefusedSpan[]> =>
+    insertRefusingBadRows(spans, (part) =>
+      insertCompactRows(client, {
         table: `${db}.spans`,
         columns: SPAN_COLUMNS,
-        rows: spans.map(toSpanValues),
+        rows: part.map(toSpanValues),
         clickhouse_settings: insertSettings,
-      });
-      return [];
-    } catch (err) {
-      if (!isRowDataError(err)) throw err;
-      if (spans.length === 1) return [{ span: spans[0]!, reason: messageOf(err) }];
-      const mid = spans.length >>> 1;
-      return [
-        ...(await insertSplitting(spans.slice(0, mid))),
-        ...(await insertSplitting(spans.slice(mid))),
-      ];
-    }
-  }
+      }),
+    ).then((refused) => refused.map((r) => ({ span: r.item, reason: r.reason })));
 
   async function store(batch: Waiter[]): Promise<void> {
     const seen = new Set<string>();
@@ -256,7 +176,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       }
     }
     const total = batch.reduce((n, w) => n + w.spans.length, 0);
-    const stored = unique.length > 0 ? await storedKeys(unique) : new Set<string>();
+    const stored = await dedup.storedKeys(unique);
     const fresh = unique.filter((s) => !stored.has(spanKey(s)));
     let refused: RefusedSpan[] = [];
     if (fresh.length > 0) {
@@ -267,7 +187,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
       } finally {
         // Also when the insert failed: it may have been stored before the failure was seen, so the
         // retry must look these keys up (a "maybe" costs a read, never a double count).
-        if (filter !== undefined) for (const s of fresh) filter.keys.add(spanKey(s));
+        dedup.remember(fresh);
       }
       if (refused.length > 0) {
         log.warn('sink refused spans set aside', {
@@ -404,6 +324,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     async close() {
       closed = true;
       await flushAll();
+      await dedup.close();
     },
   };
 }
