@@ -53,9 +53,46 @@ export function nameHash(text: string): string {
   return h;
 }
 
+/**
+ * The parts of a call's shape a call still needs after its facts are made (its range, what it
+ * changes, where its shell ended). Not the whole shape: a remembered request would keep its key
+ * and touched paths alive, and holding them measured about 1 µs more per new request (issue 17).
+ */
+export type ShapeFacts = Pick<
+  CallShape,
+  'cls' | 'range' | 'defaultLimit' | 'fullWrite' | 'mutates' | 'shellCwd'
+>;
+
+/** The parts of a shape a call still needs after its facts are made (see `ShapeFacts`). */
+function shapeFacts(shape: CallShape): ShapeFacts {
+  const out: ShapeFacts = { cls: shape.cls };
+  if (shape.range) out.range = shape.range;
+  if (shape.defaultLimit !== undefined) out.defaultLimit = shape.defaultLimit;
+  if (shape.fullWrite !== undefined) out.fullWrite = shape.fullWrite;
+  if (shape.mutates !== undefined) out.mutates = shape.mutates;
+  if (shape.shellCwd !== undefined) out.shellCwd = shape.shellCwd;
+  return out;
+}
+
+/** Hashes of touched scopes by their list: writeTouches gives one file's edits the same list. */
+const hashedTouches = new WeakMap<
+  readonly string[],
+  { hashes: readonly string[]; joined: string }
+>();
+
+function touchesHashed(touches: readonly string[]): { hashes: readonly string[]; joined: string } {
+  let known = hashedTouches.get(touches);
+  if (!known) {
+    const hashes = touches.map(nameHash);
+    known = { hashes, joined: hashes.join(',') };
+    hashedTouches.set(touches, known);
+  }
+  return known;
+}
+
 /** What one distinct request gives every call that makes it (read only: shared between calls). */
 export interface ToolFacts {
-  readonly shape: CallShape | undefined;
+  readonly shape: ShapeFacts | undefined;
   /** The shape's class, else the name's; undefined when classifying failed. */
   readonly cls: string | undefined;
   /** From the args hash to the touched scopes, in the order the span gets them. */
@@ -122,7 +159,7 @@ export function toolFacts(
   let after: string | undefined;
   let fullWrite = false;
   let targetHashes: string[] = [];
-  let touchHashes: string[] = [];
+  let touchHashes: readonly string[] = [];
   try {
     if (shape) {
       if (shape.range && !shape.defaultLimit) {
@@ -132,8 +169,11 @@ export function toolFacts(
       targetHashes = (shape.targets ?? []).map(nameHash);
       if (targetHashes.length) attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
       if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
-      touchHashes = (shape.touches ?? []).map(nameHash);
-      if (touchHashes.length) attrs[ATTR_HM_TOOL_TOUCHES] = touchHashes.join(',');
+      if (shape.touches?.length) {
+        const touched = touchesHashed(shape.touches);
+        touchHashes = touched.hashes;
+        attrs[ATTR_HM_TOOL_TOUCHES] = touched.joined;
+      }
       before = shape.edit?.before;
       after = shape.edit?.after;
       fullWrite = shape.fullWrite === true && typeof attrs[ATTR_HM_TOOL_TARGET_HASH] === 'string';
@@ -151,7 +191,16 @@ export function toolFacts(
     fail(e);
   }
   return {
-    facts: { shape, cls, attrs, before, after, fullWrite, targetHashes, touchHashes },
+    facts: {
+      shape: shape && shapeFacts(shape),
+      cls,
+      attrs,
+      before,
+      after,
+      fullWrite,
+      targetHashes,
+      touchHashes,
+    },
     clean,
   };
 }

@@ -36,7 +36,7 @@ export interface CallShape {
   fullWrite?: boolean;
   /** Shell runs: whether the workspace may change, and where when knowable. */
   mutates?: 'none' | 'paths' | 'all';
-  touches?: string[];
+  touches?: readonly string[];
   /** A shell command that moved its working directory (`cd x && …`): where it ended. */
   shellCwd?: string;
   /** Writes: the call may create or delete its files (Write, `apply_patch` Add), not only edit them. */
