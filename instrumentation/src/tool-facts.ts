@@ -29,6 +29,7 @@ import {
   ATTR_HM_TOOL_TOUCHES,
 } from './semconv.js';
 import type { CallShape } from './tool-schemas.js';
+import { keyText } from './tool-shapes.js';
 import type { ToolRequest } from './tracer-types.js';
 
 /** Names (paths, scopes, search targets) whose hashes are remembered: at most 256 UTF-16 units. */
@@ -132,7 +133,7 @@ export function toolFacts(
   let argsHash: string | undefined;
   try {
     if (request.args !== undefined) {
-      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
+      const text = shape ? keyText(shape.key) : canonicalJson(normalizeArgs(request.args));
       argsHash = sha256Hex(text);
       argsText = text;
       attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;

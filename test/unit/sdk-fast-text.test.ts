@@ -2,10 +2,17 @@
  * The SDK's faster text builders (issue 17) against the definitions they replaced, kept here as
  * references: canonicalJson writes JSON straight to text with the output of "copy into sorted
  * objects, then JSON.stringify"; tokenizeShell copies plain runs as slices with the tokens of the
- * character-by-character lexer. Seeded random inputs over the characters and values that matter.
+ * character-by-character lexer; resolvePath skips normalize and join for paths already normal.
+ * Seeded random inputs over the characters and values that matter.
  */
+import { posix } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, tokenizeShell, type ShellToken } from '@harness-meter/instrumentation';
+import {
+  canonicalJson,
+  resolvePath,
+  tokenizeShell,
+  type ShellToken,
+} from '@harness-meter/instrumentation';
 
 /** The definition: sorted copies (a WeakSet refuses any object seen twice), then JSON.stringify. */
 function canonicalByCopy(value: unknown): string {
@@ -217,5 +224,33 @@ describe('tokenizeShell', () => {
       const want = tokenizeByChar(c);
       if (JSON.stringify(got) !== JSON.stringify(want)) expect({ c, got }).toEqual({ c, want });
     }
+  });
+});
+
+describe('resolvePath', () => {
+  /** The definition: normalized, joined to the working directory when relative, no trailing slash. */
+  const byNormalize = (p: string, cwd: string): string => {
+    const n = posix.normalize(p.replace(/\\/g, '/'));
+    const abs = cwd && !n.startsWith('/') && !n.startsWith('~') ? posix.join(cwd, n) : n;
+    return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
+  };
+
+  it('gives the normalized path, already normal or not', () => {
+    const rnd = random(5);
+    const parts = ['a', 'b', '/', '.', '..', '\\', '~', ' ', 'x.ts', '', '...', '.a'];
+    const gen = (): string => {
+      let s = '';
+      for (let i = Math.floor(rnd() * 8); i > 0; i--)
+        s += parts[Math.floor(rnd() * parts.length)] ?? '';
+      return s;
+    };
+    for (let n = 0; n < 20_000; n++) {
+      const cwd = rnd() < 0.2 ? '' : gen();
+      const p = gen();
+      const want = byNormalize(p, cwd);
+      if (resolvePath(p, cwd) !== want) expect({ p, cwd, got: resolvePath(p, cwd) }).toBe(want);
+    }
+    expect(resolvePath('src/a.ts', '/repo')).toBe('/repo/src/a.ts');
+    expect(resolvePath('./src//a.ts/', '/repo/')).toBe('/repo/src/a.ts');
   });
 });
