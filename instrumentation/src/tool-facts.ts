@@ -300,14 +300,40 @@ export function requestPath(
   return path;
 }
 
-type Node = Map<unknown, unknown>;
+/**
+ * The end of a path below a node: the parts still to match (`rest` from `from`) and the value.
+ * A path is stored as Maps only as deep as another path shares it, then as one leaf (a new request
+ * made a Map per remaining part; issue 17: allocating them was most of a miss's cost).
+ */
+class Leaf {
+  constructor(
+    readonly rest: readonly unknown[],
+    readonly from: number,
+    public value: unknown,
+  ) {}
+
+  /** Does `path` from `at` equal this leaf's remaining parts (SameValueZero, as Map keys)? */
+  matches(path: readonly unknown[], at: number): boolean {
+    const rest = this.rest;
+    if (path.length - at !== rest.length - this.from) return false;
+    for (let i = at, j = this.from; i < path.length; i++, j++) {
+      const a = path[i];
+      const b = rest[j];
+      if (a !== b && (a === a || b === b)) return false;
+    }
+    return true;
+  }
+}
+
+type Node = Map<unknown, Node | Leaf>;
 
 /**
  * A bounded map from paths to values that keeps what was used recently: two generations (tries
  * of Maps), the young one filled by new and re-used entries; when it holds `max / 2` entries it
  * becomes the old one and the previous old one is dropped. An entry used within the last
  * `max / 2` insertions is kept; one unused for `max` is forgotten. Cheaper than an exact LRU's
- * delete and re-insert on every hit (measured: most of a lookup).
+ * delete and re-insert on every hit (measured: most of a lookup). No path may be a prefix of
+ * another (requestPath ends every path with the same marker).
  */
 export class RecentCache<V> {
   private young: Node = new Map();
@@ -322,10 +348,10 @@ export class RecentCache<V> {
 
   get(path: readonly unknown[]): V | undefined {
     const v = find(this.young, path);
-    if (v !== undefined) return v as V;
+    if (v !== undefined) return v.value as V;
     const o = find(this.old, path);
-    if (o !== undefined) this.set(path, o as V);
-    return o as V | undefined;
+    if (o !== undefined) this.set(path, o.value as V);
+    return o?.value as V | undefined;
   }
 
   set(path: readonly unknown[], value: V): void {
@@ -336,17 +362,26 @@ export class RecentCache<V> {
       this.youngSize = 0;
     }
     let node = this.young;
-    for (let i = 0; i < path.length - 1; i++) {
-      let next = node.get(path[i]) as Node | undefined;
-      if (!next) {
-        next = new Map();
-        node.set(path[i], next);
+    for (let i = 0; i < path.length; i++) {
+      const part = path[i];
+      const child = node.get(part);
+      if (child === undefined) {
+        node.set(part, new Leaf(path, i + 1, value));
+        this.youngSize++;
+        return;
       }
-      node = next;
+      if (child instanceof Leaf) {
+        if (child.matches(path, i + 1)) {
+          child.value = value;
+          return;
+        }
+        // another path shares this part: the leaf moves one level down
+        const inner: Node = new Map();
+        inner.set(child.rest[child.from], new Leaf(child.rest, child.from + 1, child.value));
+        node.set(part, inner);
+        node = inner;
+      } else node = child;
     }
-    const last = path[path.length - 1];
-    if (!node.has(last)) this.youngSize++;
-    node.set(last, value);
   }
 
   /** Entries held (an entry in both generations counts twice). */
@@ -355,11 +390,13 @@ export class RecentCache<V> {
   }
 }
 
-function find(root: Node, path: readonly unknown[]): unknown {
-  let node: unknown = root;
-  for (const part of path) {
-    node = (node as Node).get(part);
-    if (node === undefined) return undefined;
+function find(root: Node, path: readonly unknown[]): Leaf | undefined {
+  let node = root;
+  for (let i = 0; i < path.length; i++) {
+    const child = node.get(path[i]);
+    if (child === undefined) return undefined;
+    if (child instanceof Leaf) return child.matches(path, i + 1) ? child : undefined;
+    node = child;
   }
-  return node;
+  return undefined;
 }
