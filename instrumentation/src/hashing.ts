@@ -119,15 +119,20 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 /** A string as JSON text: quoted as is when nothing needs escaping (a call of JSON.stringify costs more). */
 const quote = (s: string): string => (NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`);
 
-/** Object keys as JSON text, remembered: the same few field names come back in every key. */
-const quotedKeys = new Map<string, string>();
-function quoteKey(k: string): string {
-  let q = quotedKeys.get(k);
+/**
+ * An object key as JSON text with its colon (`"k":`), and with a comma before it (`,"k":`),
+ * remembered: the same few field names come back in every key, and each field is then one string
+ * joined to the text instead of four.
+ */
+const fieldNames = new Map<string, readonly [string, string]>();
+function fieldName(k: string, first: boolean): string {
+  let q = fieldNames.get(k);
   if (q === undefined) {
-    q = quote(k);
-    if (quotedKeys.size < 1024 && k.length <= 64) quotedKeys.set(k, q);
+    const name = `${quote(k)}:`;
+    q = [name, `,${name}`];
+    if (fieldNames.size < 1024 && k.length <= 64) fieldNames.set(k, q);
   }
-  return q;
+  return first ? q[0] : q[1];
 }
 
 /**
@@ -190,7 +195,7 @@ function writeJson(v: unknown, seen: object[]): string | undefined {
     if (k === 'toJSON' && typeof field === 'function') throw COPY_NEEDED;
     const text = writeJson(field, seen);
     if (text === undefined || k === '__proto__') continue;
-    out += (first ? '' : ',') + quoteKey(k) + ':' + text;
+    out += fieldName(k, first) + text;
     first = false;
   }
   return out + '}';

@@ -581,17 +581,19 @@ function stripPrefix(words: string[]): string[] {
   return words.slice(i);
 }
 
+/** Output-formatting flags: they do not change what is found. */
+const COSMETIC: ReadonlySet<string> = new Set([
+  '--color',
+  '--color=always',
+  '--color=never',
+  '--no-pager',
+  '--no-heading',
+]);
+
 /** Words of a command as a key: output-formatting flags that do not change what is found dropped. */
 function normalizeArgv(argv: string[], effect: ShellEffect): string[] {
   const name = posix.basename(argv[0] ?? '');
-  const cosmetic = new Set([
-    '--color',
-    '--color=always',
-    '--color=never',
-    '--no-pager',
-    '--no-heading',
-  ]);
-  let words = argv.filter((a) => !cosmetic.has(a));
+  let words = argv.filter((a) => !COSMETIC.has(a));
   if (effect === 'search' || effect === 'list') {
     // `-n` / `--line-number` and `-a`/`-l`-style listing details do not change what is found
     words = words.filter((a) => a !== '-n' && a !== '--line-number');

@@ -75,6 +75,9 @@ function shapeFacts(shape: CallShape): ShapeFacts {
   return out;
 }
 
+/** No further targets or touched scopes (one list for every call without them). */
+const NO_HASHES: readonly string[] = Object.freeze([]);
+
 /** Hashes of touched scopes by their list: writeTouches gives one file's edits the same list. */
 const hashedTouches = new WeakMap<
   readonly string[],
@@ -159,16 +162,18 @@ export function toolFacts(
   let before: string | undefined;
   let after: string | undefined;
   let fullWrite = false;
-  let targetHashes: string[] = [];
-  let touchHashes: readonly string[] = [];
+  let targetHashes: readonly string[] = NO_HASHES;
+  let touchHashes: readonly string[] = NO_HASHES;
   try {
     if (shape) {
       if (shape.range && !shape.defaultLimit) {
         attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
         if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
       }
-      targetHashes = (shape.targets ?? []).map(nameHash);
-      if (targetHashes.length) attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
+      if (shape.targets?.length) {
+        targetHashes = shape.targets.map(nameHash);
+        attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
+      }
       if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
       if (shape.touches?.length) {
         const touched = touchesHashed(shape.touches);
