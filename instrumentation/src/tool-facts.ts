@@ -359,19 +359,22 @@ export class RecentCache<V> {
     return o?.value as V | undefined;
   }
 
+  /** One walk: replaces a path the young generation holds, else adds it (a full one turns old first). */
   set(path: readonly unknown[], value: V): void {
-    if (this.youngSize >= this.half && find(this.young, path) === undefined) {
-      this.old = this.young;
-      this.oldSize = this.youngSize;
-      this.young = new Map();
-      this.youngSize = 0;
-    }
     let node = this.young;
     for (let i = 0; i < path.length; i++) {
       const part = path[i];
       const child = node.get(part);
       if (child === undefined) {
-        node.set(part, new Leaf(path, i + 1, value));
+        if (this.youngSize >= this.half) {
+          // a new path and a full young generation: it becomes the old one (a leaf split on the
+          // way down left its entries as they were)
+          this.old = this.young;
+          this.oldSize = this.youngSize;
+          this.young = new Map();
+          this.youngSize = 0;
+          this.young.set(path[0], new Leaf(path, 1, value));
+        } else node.set(part, new Leaf(path, i + 1, value));
         this.youngSize++;
         return;
       }
