@@ -44,14 +44,14 @@ export interface SessionCall {
   beforeHash?: string;
   afterHash?: string;
   /** Reads: further targets read whole (`cat a b`, read_many_files); writes: further targets written. */
-  targetHashes?: string[];
+  targetHashes?: readonly string[];
   /**
    * Runs: `none` (reads, tests, builds: nothing in the workspace changes), `paths` (writes only
    * `touches`) or `all` (may change anything). Absent: `all`, as for any command not classified.
    */
   mutates?: 'none' | 'paths' | 'all';
   /** For `mutates: 'paths'`: the target hashes the command writes. */
-  touches?: string[];
+  touches?: readonly string[];
   // LLM calls
   outputTokens?: number;
 }

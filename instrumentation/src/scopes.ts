@@ -29,15 +29,38 @@ function withAncestors(p: string): string[] {
   return out;
 }
 
+/** One file's touched scopes, remembered by path (two generations of 256): an agent edits few files. */
+let youngTouches = new Map<string, readonly string[] | undefined>();
+let oldTouches = new Map<string, readonly string[] | undefined>();
+
 /**
  * What a write of these files can change, as search scopes: the contents under each ancestor
  * directory and, for files it may create or delete, the names there. Searches of other scopes stay
  * current. Undefined when a path is relative with no working directory known (then: anything).
+ * The list is shared between calls for the same file: read it, never change it.
  */
 export function writeTouches(
   files: readonly string[],
   creates: ReadonlySet<string>,
-): string[] | undefined {
+): readonly string[] | undefined {
+  if (files.length !== 1) return touchesOf(files, creates);
+  // one file (nearly every edit): the same path gives the same scopes
+  const file = files[0] ?? '';
+  const key = (creates.has(file) ? '+' : '-') + file;
+  if (youngTouches.has(key)) return youngTouches.get(key);
+  const known = oldTouches.has(key) ? oldTouches.get(key) : touchesOf(files, creates);
+  if (youngTouches.size >= 256) {
+    oldTouches = youngTouches;
+    youngTouches = new Map();
+  }
+  youngTouches.set(key, known);
+  return known;
+}
+
+function touchesOf(
+  files: readonly string[],
+  creates: ReadonlySet<string>,
+): readonly string[] | undefined {
   if (files.length === 0 || files.some((f) => !f.startsWith('/'))) return undefined;
   const out = new Set<string>([...files, ANY_CONTENT, 'content:.']);
   if (files.some((f) => creates.has(f))) out.add('names:.');

@@ -41,11 +41,15 @@ export function clock(): bigint {
 
 const CALL_CLASSES: readonly string[] = ['read', 'write', 'search', 'exec', 'fetch', 'other'];
 
-/** A tool call as the redundancy rules see it, from its attributes. */
+/**
+ * A tool call as the redundancy rules see it, from its attributes. `lists`: the request's facts'
+ * hash lists, the ones its attributes carry joined (shared, not split again per call).
+ */
 export function toSessionCall(
   request: { name: unknown },
   attrs: Attributes,
   id: string,
+  lists?: Pick<ToolFacts, 'targetHashes' | 'touchHashes'>,
 ): SessionCall {
   const cls = String(attrs[ATTR_HM_TOOL_CLASS] ?? '');
   const call: SessionCall = {
@@ -66,11 +70,13 @@ export function toSessionCall(
   if (typeof start === 'number') call.rangeStart = start;
   if (typeof end === 'number') call.rangeEnd = end;
   const more = attrs[ATTR_HM_TOOL_TARGET_HASHES];
-  if (typeof more === 'string' && more) call.targetHashes = more.split(',');
+  if (typeof more === 'string' && more)
+    call.targetHashes = lists?.targetHashes.length ? lists.targetHashes : more.split(',');
   const mutates = attrs[ATTR_HM_TOOL_MUTATES];
   if (mutates === 'none' || mutates === 'paths' || mutates === 'all') call.mutates = mutates;
   const touches = attrs[ATTR_HM_TOOL_TOUCHES];
-  if (typeof touches === 'string' && touches) call.touches = touches.split(',');
+  if (typeof touches === 'string' && touches)
+    call.touches = lists?.touchHashes.length ? lists.touchHashes : touches.split(',');
   return call;
 }
 
@@ -110,7 +116,7 @@ export function lineCount(text: string): number {
 
 /** A read that stops at a default limit: its range, knowing how many lines came back (fewer: the file ended). */
 export function resolvedRange(
-  shape: CallShape | undefined,
+  shape: Pick<CallShape, 'range' | 'defaultLimit'> | undefined,
   lines: number | undefined,
 ): { start: number; end?: number } | undefined {
   if (!shape?.defaultLimit || !shape.range) return undefined;

@@ -6,8 +6,8 @@
  * `bash -lc "…"` wrappers, redirections and argv arrays.
  *
  * The parser is pluggable: the pipeline passes `shell-quote`'s `parse`; the SDK, which depends on
- * OpenTelemetry packages only, uses `tokenizeShell` below, a small lexer that produces the same
- * token shapes (a conformance test runs both over every shell form of the corpus).
+ * OpenTelemetry packages only, uses `tokenizeShell` (shell-lexer.ts), a small lexer that produces
+ * the same token shapes (a conformance test runs both over every shell form of the corpus).
  */
 import { posix } from 'node:path';
 import {
@@ -24,95 +24,13 @@ import {
 } from './shell-commands.js';
 import { scopeOf } from './shell-scope.js';
 import { operands, resolve } from './shell-words.js';
+import { tokenizeShell, type ShellParser, type ShellToken } from './shell-lexer.js';
 
 export { SHELL_COMMANDS } from './shell-commands.js';
 export type { ShellEffect, ShellRule } from './shell-commands.js';
 
-/** A token as `shell-quote`'s `parse` returns it. */
-export type ShellToken = string | { op: string; pattern?: string } | { comment: string };
-/** A shell parser: `shell-quote`'s `parse` (with an env function that keeps `$VAR` as is) fits. */
-export type ShellParser = (command: string) => readonly ShellToken[];
-
-const OPERATORS = ['&&', '||', ';;', '|&', '>>', '>&', '<(', ';', '&', '|', '>', '<', '(', ')'];
-
-/**
- * A quote-aware lexer for POSIX shell words and control operators (no expansion: `$VAR` stays as
- * written; unquoted words with `*`, `?` become `{ op: 'glob', pattern }` as in shell-quote).
- */
-export function tokenizeShell(command: string): ShellToken[] {
-  const out: ShellToken[] = [];
-  let word = '';
-  let inWord = false;
-  let globbed = false;
-  const flush = (): void => {
-    if (inWord) out.push(globbed ? { op: 'glob', pattern: word } : word);
-    word = '';
-    inWord = false;
-    globbed = false;
-  };
-  for (let i = 0; i < command.length; i++) {
-    const ch = command[i] ?? '';
-    if (ch === '\\') {
-      const next = command[i + 1];
-      if (next === '\n') i++;
-      else if (next !== undefined) {
-        word += next;
-        inWord = true;
-        i++;
-      }
-      continue;
-    }
-    if (ch === "'") {
-      const end = command.indexOf("'", i + 1);
-      const stop = end < 0 ? command.length : end;
-      word += command.slice(i + 1, stop);
-      inWord = true;
-      i = stop;
-      continue;
-    }
-    if (ch === '"') {
-      inWord = true;
-      let j = i + 1;
-      for (; j < command.length && command[j] !== '"'; j++) {
-        const c = command[j] ?? '';
-        if (c === '\\' && /["\\$`]/.test(command[j + 1] ?? '')) {
-          word += command[j + 1] ?? '';
-          j++;
-        } else word += c;
-      }
-      i = j;
-      continue;
-    }
-    if (ch === '#' && !inWord) {
-      const end = command.indexOf('\n', i);
-      const stop = end < 0 ? command.length : end;
-      out.push({ comment: command.slice(i + 1, stop) });
-      i = stop - 1;
-      continue;
-    }
-    if (ch === ' ' || ch === '\t') {
-      flush();
-      continue;
-    }
-    if (ch === '\n') {
-      flush();
-      out.push({ op: ';' });
-      continue;
-    }
-    const op = OPERATORS.find((o) => command.startsWith(o, i));
-    if (op) {
-      flush();
-      out.push({ op });
-      i += op.length - 1;
-      continue;
-    }
-    if (ch === '*' || ch === '?') globbed = true;
-    word += ch;
-    inWord = true;
-  }
-  flush();
-  return out;
-}
+export { tokenizeShell } from './shell-lexer.js';
+export type { ShellParser, ShellToken } from './shell-lexer.js';
 
 const FILTERS = ['head', 'tail', 'sed', 'grep', 'wc', 'sort', 'uniq', 'cut', 'awk', 'tr', 'less'];
 
@@ -529,17 +447,19 @@ function stripPrefix(words: string[]): string[] {
   return words.slice(i);
 }
 
+/** Output-formatting flags: they do not change what is found. */
+const COSMETIC: ReadonlySet<string> = new Set([
+  '--color',
+  '--color=always',
+  '--color=never',
+  '--no-pager',
+  '--no-heading',
+]);
+
 /** Words of a command as a key: output-formatting flags that do not change what is found dropped. */
 function normalizeArgv(argv: string[], effect: ShellEffect): string[] {
   const name = posix.basename(argv[0] ?? '');
-  const cosmetic = new Set([
-    '--color',
-    '--color=always',
-    '--color=never',
-    '--no-pager',
-    '--no-heading',
-  ]);
-  let words = argv.filter((a) => !cosmetic.has(a));
+  let words = argv.filter((a) => !COSMETIC.has(a));
   if (effect === 'search' || effect === 'list') {
     // `-n` / `--line-number` and `-a`/`-l`-style listing details do not change what is found
     words = words.filter((a) => a !== '-n' && a !== '--line-number');

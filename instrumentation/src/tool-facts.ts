@@ -29,6 +29,7 @@ import {
   ATTR_HM_TOOL_TOUCHES,
 } from './semconv.js';
 import type { CallShape } from './tool-schemas.js';
+import { keyText } from './tool-shapes.js';
 import type { ToolRequest } from './tracer-types.js';
 
 /** Names (paths, scopes, search targets) whose hashes are remembered: at most 256 UTF-16 units. */
@@ -53,9 +54,49 @@ export function nameHash(text: string): string {
   return h;
 }
 
+/**
+ * The parts of a call's shape a call still needs after its facts are made (its range, what it
+ * changes, where its shell ended). Not the whole shape: a remembered request would keep its key
+ * and touched paths alive, and holding them measured about 1 µs more per new request (issue 17).
+ */
+export type ShapeFacts = Pick<
+  CallShape,
+  'cls' | 'range' | 'defaultLimit' | 'fullWrite' | 'mutates' | 'shellCwd'
+>;
+
+/** The parts of a shape a call still needs after its facts are made (see `ShapeFacts`). */
+function shapeFacts(shape: CallShape): ShapeFacts {
+  const out: ShapeFacts = { cls: shape.cls };
+  if (shape.range) out.range = shape.range;
+  if (shape.defaultLimit !== undefined) out.defaultLimit = shape.defaultLimit;
+  if (shape.fullWrite !== undefined) out.fullWrite = shape.fullWrite;
+  if (shape.mutates !== undefined) out.mutates = shape.mutates;
+  if (shape.shellCwd !== undefined) out.shellCwd = shape.shellCwd;
+  return out;
+}
+
+/** No further targets or touched scopes (one list for every call without them). */
+const NO_HASHES: readonly string[] = Object.freeze([]);
+
+/** Hashes of touched scopes by their list: writeTouches gives one file's edits the same list. */
+const hashedTouches = new WeakMap<
+  readonly string[],
+  { hashes: readonly string[]; joined: string }
+>();
+
+function touchesHashed(touches: readonly string[]): { hashes: readonly string[]; joined: string } {
+  let known = hashedTouches.get(touches);
+  if (!known) {
+    const hashes = touches.map(nameHash);
+    known = { hashes, joined: hashes.join(',') };
+    hashedTouches.set(touches, known);
+  }
+  return known;
+}
+
 /** What one distinct request gives every call that makes it (read only: shared between calls). */
 export interface ToolFacts {
-  readonly shape: CallShape | undefined;
+  readonly shape: ShapeFacts | undefined;
   /** The shape's class, else the name's; undefined when classifying failed. */
   readonly cls: string | undefined;
   /** From the args hash to the touched scopes, in the order the span gets them. */
@@ -95,7 +136,7 @@ export function toolFacts(
   let argsHash: string | undefined;
   try {
     if (request.args !== undefined) {
-      const text = canonicalJson(shape ? shape.key : normalizeArgs(request.args));
+      const text = shape ? keyText(shape.key) : canonicalJson(normalizeArgs(request.args));
       argsHash = sha256Hex(text);
       argsText = text;
       attrs[ATTR_HM_TOOL_ARGS_HASH] = argsHash;
@@ -121,19 +162,24 @@ export function toolFacts(
   let before: string | undefined;
   let after: string | undefined;
   let fullWrite = false;
-  let targetHashes: string[] = [];
-  let touchHashes: string[] = [];
+  let targetHashes: readonly string[] = NO_HASHES;
+  let touchHashes: readonly string[] = NO_HASHES;
   try {
     if (shape) {
       if (shape.range && !shape.defaultLimit) {
         attrs[ATTR_HM_TOOL_RANGE_START] = shape.range.start;
         if (shape.range.end !== undefined) attrs[ATTR_HM_TOOL_RANGE_END] = shape.range.end;
       }
-      targetHashes = (shape.targets ?? []).map(nameHash);
-      if (targetHashes.length) attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
+      if (shape.targets?.length) {
+        targetHashes = shape.targets.map(nameHash);
+        attrs[ATTR_HM_TOOL_TARGET_HASHES] = targetHashes.join(',');
+      }
       if (shape.mutates) attrs[ATTR_HM_TOOL_MUTATES] = shape.mutates;
-      touchHashes = (shape.touches ?? []).map(nameHash);
-      if (touchHashes.length) attrs[ATTR_HM_TOOL_TOUCHES] = touchHashes.join(',');
+      if (shape.touches?.length) {
+        const touched = touchesHashed(shape.touches);
+        touchHashes = touched.hashes;
+        attrs[ATTR_HM_TOOL_TOUCHES] = touched.joined;
+      }
       before = shape.edit?.before;
       after = shape.edit?.after;
       fullWrite = shape.fullWrite === true && typeof attrs[ATTR_HM_TOOL_TARGET_HASH] === 'string';
@@ -151,7 +197,16 @@ export function toolFacts(
     fail(e);
   }
   return {
-    facts: { shape, cls, attrs, before, after, fullWrite, targetHashes, touchHashes },
+    facts: {
+      shape: shape && shapeFacts(shape),
+      cls,
+      attrs,
+      before,
+      after,
+      fullWrite,
+      targetHashes,
+      touchHashes,
+    },
     clean,
   };
 }
@@ -250,14 +305,40 @@ export function requestPath(
   return path;
 }
 
-type Node = Map<unknown, unknown>;
+/**
+ * The end of a path below a node: the parts still to match (`rest` from `from`) and the value.
+ * A path is stored as Maps only as deep as another path shares it, then as one leaf (a new request
+ * made a Map per remaining part; issue 17: allocating them was most of a miss's cost).
+ */
+class Leaf {
+  constructor(
+    readonly rest: readonly unknown[],
+    readonly from: number,
+    public value: unknown,
+  ) {}
+
+  /** Does `path` from `at` equal this leaf's remaining parts (SameValueZero, as Map keys)? */
+  matches(path: readonly unknown[], at: number): boolean {
+    const rest = this.rest;
+    if (path.length - at !== rest.length - this.from) return false;
+    for (let i = at, j = this.from; i < path.length; i++, j++) {
+      const a = path[i];
+      const b = rest[j];
+      if (a !== b && (a === a || b === b)) return false;
+    }
+    return true;
+  }
+}
+
+type Node = Map<unknown, Node | Leaf>;
 
 /**
  * A bounded map from paths to values that keeps what was used recently: two generations (tries
  * of Maps), the young one filled by new and re-used entries; when it holds `max / 2` entries it
  * becomes the old one and the previous old one is dropped. An entry used within the last
  * `max / 2` insertions is kept; one unused for `max` is forgotten. Cheaper than an exact LRU's
- * delete and re-insert on every hit (measured: most of a lookup).
+ * delete and re-insert on every hit (measured: most of a lookup). No path may be a prefix of
+ * another (requestPath ends every path with the same marker).
  */
 export class RecentCache<V> {
   private young: Node = new Map();
@@ -272,31 +353,43 @@ export class RecentCache<V> {
 
   get(path: readonly unknown[]): V | undefined {
     const v = find(this.young, path);
-    if (v !== undefined) return v as V;
+    if (v !== undefined) return v.value as V;
     const o = find(this.old, path);
-    if (o !== undefined) this.set(path, o as V);
-    return o as V | undefined;
+    if (o !== undefined) this.set(path, o.value as V);
+    return o?.value as V | undefined;
   }
 
+  /** One walk: replaces a path the young generation holds, else adds it (a full one turns old first). */
   set(path: readonly unknown[], value: V): void {
-    if (this.youngSize >= this.half && find(this.young, path) === undefined) {
-      this.old = this.young;
-      this.oldSize = this.youngSize;
-      this.young = new Map();
-      this.youngSize = 0;
-    }
     let node = this.young;
-    for (let i = 0; i < path.length - 1; i++) {
-      let next = node.get(path[i]) as Node | undefined;
-      if (!next) {
-        next = new Map();
-        node.set(path[i], next);
+    for (let i = 0; i < path.length; i++) {
+      const part = path[i];
+      const child = node.get(part);
+      if (child === undefined) {
+        if (this.youngSize >= this.half) {
+          // a new path and a full young generation: it becomes the old one (a leaf split on the
+          // way down left its entries as they were)
+          this.old = this.young;
+          this.oldSize = this.youngSize;
+          this.young = new Map();
+          this.youngSize = 0;
+          this.young.set(path[0], new Leaf(path, 1, value));
+        } else node.set(part, new Leaf(path, i + 1, value));
+        this.youngSize++;
+        return;
       }
-      node = next;
+      if (child instanceof Leaf) {
+        if (child.matches(path, i + 1)) {
+          child.value = value;
+          return;
+        }
+        // another path shares this part: the leaf moves one level down
+        const inner: Node = new Map();
+        inner.set(child.rest[child.from], new Leaf(child.rest, child.from + 1, child.value));
+        node.set(part, inner);
+        node = inner;
+      } else node = child;
     }
-    const last = path[path.length - 1];
-    if (!node.has(last)) this.youngSize++;
-    node.set(last, value);
   }
 
   /** Entries held (an entry in both generations counts twice). */
@@ -305,11 +398,13 @@ export class RecentCache<V> {
   }
 }
 
-function find(root: Node, path: readonly unknown[]): unknown {
-  let node: unknown = root;
-  for (const part of path) {
-    node = (node as Node).get(part);
-    if (node === undefined) return undefined;
+function find(root: Node, path: readonly unknown[]): Leaf | undefined {
+  let node = root;
+  for (let i = 0; i < path.length; i++) {
+    const child = node.get(path[i]);
+    if (child === undefined) return undefined;
+    if (child instanceof Leaf) return child.matches(path, i + 1) ? child : undefined;
+    node = child;
   }
-  return node;
+  return undefined;
 }

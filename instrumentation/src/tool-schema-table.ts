@@ -4,7 +4,6 @@
  * defaults and its shape; other names of the same tools; and the bookkeeping tools that are never
  * waste. Built from the helpers in tool-shapes.ts.
  */
-import { canonicalJson } from './hashing.js';
 import { ANY_CONTENT, scopeTarget } from './scopes.js';
 import {
   collapse,
@@ -12,6 +11,7 @@ import {
   editShape,
   grepKey,
   isObj,
+  keyTarget,
   num,
   patchShape,
   readShape,
@@ -256,14 +256,14 @@ export const SCHEMAS: Record<string, Schema> = {
     if (!url) return undefined;
     // The same page asked another question extracts other content: the prompt is part of the identity.
     const key = { op: 'fetch', url: url.trim(), prompt: collapse(str(a, 'prompt') ?? '') };
-    return { cls: 'fetch', key, target: canonicalJson(key) };
+    return { cls: 'fetch', key, target: keyTarget(key) };
   },
   web_fetch: (a) => {
     const url = str(a, 'url');
     const key = url
       ? { op: 'fetch', url: url.trim(), prompt: collapse(str(a, 'prompt') ?? '') }
       : { op: 'fetch', prompt: collapse(str(a, 'prompt') ?? '') };
-    return { cls: 'fetch', key, target: canonicalJson(key) };
+    return { cls: 'fetch', key, target: keyTarget(key) };
   },
   websearch: (a) => {
     const q = str(a, 'query', 'search_term');
@@ -274,7 +274,7 @@ export const SCHEMAS: Record<string, Schema> = {
       allow: a.allowed_domains ?? null,
       block: a.blocked_domains ?? null,
     };
-    return { cls: 'fetch', key, target: canonicalJson(key) };
+    return { cls: 'fetch', key, target: keyTarget(key) };
   },
   fetch: (a) => {
     const url = str(a, 'url');
@@ -284,7 +284,7 @@ export const SCHEMAS: Record<string, Schema> = {
     return {
       cls: method === 'GET' || method === 'HEAD' ? 'fetch' : 'other',
       key,
-      target: canonicalJson(key),
+      target: keyTarget(key),
     };
   },
 };

@@ -8,6 +8,7 @@ import { posix } from 'node:path';
 import { canonicalJson, sha256Hex, type ToolClass } from './hashing.js';
 import { parsePatch } from './patch.js';
 import { scopeTarget, writeTouches } from './scopes.js';
+import { resolve } from './shell-words.js';
 import {
   analyzeShell,
   SHELL_COMMANDS,
@@ -36,11 +37,27 @@ export interface CallShape {
   fullWrite?: boolean;
   /** Shell runs: whether the workspace may change, and where when knowable. */
   mutates?: 'none' | 'paths' | 'all';
-  touches?: string[];
+  touches?: readonly string[];
   /** A shell command that moved its working directory (`cd x && …`): where it ended. */
   shellCwd?: string;
   /** Writes: the call may create or delete its files (Write, `apply_patch` Add), not only edit them. */
   mayCreate?: boolean;
+}
+
+/** The canonical JSON of keys whose text is their target, by key: hashing the key needs no second pass. */
+const keyTexts = new WeakMap<object, string>();
+
+/** A key's canonical JSON as its target (searches, fetches and runs are identified by their whole key). */
+export function keyTarget(key: object): string {
+  const text = canonicalJson(key);
+  keyTexts.set(key, text);
+  return text;
+}
+
+/** A shape's key as canonical JSON: the text `keyTarget` made of it, else written now. */
+export function keyText(key: unknown): string {
+  const known = typeof key === 'object' && key !== null ? keyTexts.get(key) : undefined;
+  return known ?? canonicalJson(key);
 }
 
 export interface DescribeOptions {
@@ -79,11 +96,7 @@ export const num = (v: unknown): number | undefined =>
 export const collapse = (s: string): string => s.trim().replace(/\s+/g, ' ');
 
 /** A path resolved against the working directory, normalized (no trailing slash, no `./`). */
-export function resolvePath(p: string, cwd = ''): string {
-  const n = posix.normalize(p.replace(/\\/g, '/'));
-  const abs = cwd && !n.startsWith('/') && !n.startsWith('~') ? posix.join(cwd, n) : n;
-  return abs.length > 1 && abs.endsWith('/') ? abs.slice(0, -1) : abs;
-}
+export const resolvePath = (p: string, cwd = ''): string => resolve(cwd, p);
 
 export function readShape(
   path: string,
@@ -170,9 +183,9 @@ export function shapeOfAnalysis(a: ShellAnalysis): CallShape | undefined {
     return shape;
   }
   const key = { op: 'sh', sh: a.key };
-  const target = canonicalJson(key);
   if (a.effect === 'read' || a.effect === 'search' || a.effect === 'list' || a.effect === 'query')
     return toolEquivalent(a) ?? { cls: 'search', key, target: scopeTarget(a.scope) };
+  const target = keyTarget(key);
   if (a.effect === 'run') return { cls: 'exec', key, target, mutates: 'none' };
   // A touched path without an extension may be a directory: then anything under it may change.
   const knowable = a.touches?.every((p) => /\.[^/]+$/.test(posix.basename(p)));
@@ -201,7 +214,7 @@ export function identity(name: string, args: unknown): CallShape {
     ? Object.fromEntries(Object.entries(args).filter(([k]) => !DROP.has(k)))
     : args;
   const key = { tool: name, args: kept ?? null };
-  return { cls: 'fetch', key, target: canonicalJson(key) };
+  return { cls: 'fetch', key, target: keyTarget(key) };
 }
 
 /** MCP tools whose name says they only look things up (`get_issue`, `list_files`, `query`, `search_code`). */

@@ -321,7 +321,12 @@ export function createHarnessTracer(options: HarnessTracerOptions = {}): Harness
     ) {
       if (session)
         try {
-          this.call = toSessionCall(request, attrs, request.callId || span.spanContext().spanId);
+          this.call = toSessionCall(
+            request,
+            attrs,
+            request.callId || span.spanContext().spanId,
+            facts,
+          );
         } catch (e) {
           report(e);
         }

@@ -128,6 +128,26 @@ describe('requestPath', () => {
 });
 
 describe('RecentCache', () => {
+  it('tells apart paths that share any prefix, in one cache', () => {
+    const c = new RecentCache<string>(1000);
+    const paths: unknown[][] = [];
+    for (const a of ['Read', 'Grep'])
+      for (const b of ['x', 'y', 1, 2, null, true])
+        for (const d of ['p', 'q', 0]) paths.push([a, b, d, 'end'], [a, b, 'end'], [a, 'end']);
+    const distinct = [...new Map(paths.map((p) => [JSON.stringify(p), p])).values()];
+    distinct.forEach((p) => c.set(p, JSON.stringify(p)));
+    for (const p of distinct) expect(c.get([...p])).toBe(JSON.stringify(p));
+    expect(c.size).toBe(distinct.length);
+    // a path never stored, next to stored ones
+    expect(c.get(['Read', 'x', 'r', 'end'])).toBeUndefined();
+    expect(c.get(['Read', 'x', 'p'])).toBeUndefined();
+    expect(c.get(['Read', 'x', 'p', 'end', 'more'])).toBeUndefined();
+    // storing again replaces, and does not count twice
+    c.set(['Grep', 2, 'end'], 'again');
+    expect(c.get(['Grep', 2, 'end'])).toBe('again');
+    expect(c.size).toBe(distinct.length);
+  });
+
   it('keeps what is used, forgets what is not, and never holds more than its bound', () => {
     const c = new RecentCache<number>(4);
     c.set(['hot'], 0);
