@@ -176,14 +176,18 @@ async function receiverPath(dist) {
   const { createSpanPath } = await import(path.resolve(dist, 'embedded.js'));
   const { loadPriceBook: load } = await import(path.resolve(dist, 'price/index.js'));
   const { spanKey, toSpanValues } = await import(path.resolve(dist, 'sink/rows.js'));
+  // The WAL sink's own record (ids line + rows) when the build has one, as the receiver writes it.
+  const walRecords = await import(path.resolve(dist, 'sink/wal-records.js')).catch(() => undefined);
   const spanPath = createSpanPath(load(undefined), {
     write: async (spans) => {
-      let text = '';
-      for (const s of spans) {
-        sink += spanKey(s).length;
-        text += JSON.stringify(toSpanValues(s)) + '\n';
+      for (const s of spans) sink += spanKey(s).length;
+      if (walRecords !== undefined) {
+        sink += walRecords.encodeSpanRecord(spans).length;
+      } else {
+        let text = '';
+        for (const s of spans) text += JSON.stringify(toSpanValues(s)) + '\n';
+        sink += text.length;
       }
-      sink += text.length;
       return { inserted: spans.length, duplicates: 0, refused: 0, reasons: [] };
     },
     flush: async () => {},

@@ -53,9 +53,41 @@ export async function insertCompactRows(
     });
     return;
   }
-  let body = '';
-  for (const row of insert.rows) body += JSON.stringify(row) + '\n';
-  await rawCompactInsert(chdb, insert, body);
+  await rawCompactInsert(
+    chdb,
+    insert,
+    compactRowsBytes(insert.rows, (row) => row),
+  );
+}
+
+/**
+ * JSONCompactEachRow as UTF-8 bytes: `firstLine` as it is, then `JSON.stringify(toValues(item))`
+ * and '\n' per item, the same bytes as `Buffer.from(text)` of those lines concatenated. Each line
+ * is written into one buffer as soon as it is made: building the whole text first makes a string
+ * of ropes that is flattened (copied) again before encoding, which measured about a fifth of the
+ * receiver's per-span serialization.
+ */
+export function compactRowsBytes<T>(
+  items: readonly T[],
+  toValues: (item: T) => readonly unknown[],
+  firstLine = '',
+): Buffer {
+  // Sized on the first rows; at most 3 UTF-8 bytes per UTF-16 code unit, checked per line.
+  let buf = Buffer.allocUnsafe(Math.max(4096, firstLine.length * 3 + items.length * 1024));
+  let at = firstLine === '' ? 0 : buf.write(firstLine, 0, 'utf8');
+  for (const item of items) {
+    const line = JSON.stringify(toValues(item));
+    const need = at + line.length * 3 + 1;
+    if (need > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      buf.copy(grown, 0, 0, at);
+      buf = grown;
+    }
+    at += buf.write(line, at, 'utf8');
+    buf[at++] = 10;
+  }
+  // A large spare tail would stay allocated as long as the caller keeps the bytes.
+  return at < buf.length * 0.75 ? Buffer.from(buf.subarray(0, at)) : buf.subarray(0, at);
 }
 
 /** JSONCompactEachRow text already serialized: one row per line, each line ending in '\n'. */

@@ -1,4 +1,4 @@
-export { insertCompactRows, insertCompactText, openStore } from './client.js';
+export { compactRowsBytes, insertCompactRows, insertCompactText, openStore } from './client.js';
 export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkNow } from './prelink.js';
 export type { PrelinkPass, PrelinkLimit } from './prelink.js';

@@ -4,6 +4,7 @@
  * `[traceId0, spanId0, traceId1, spanId1, ...]` (the dedup keys), then one JSONCompactEachRow line
  * per span in `SPAN_COLUMNS` order (JSON escapes newlines, so a row is exactly one line).
  */
+import { compactRowsBytes } from '@harness-meter/queries';
 import type { PricedSpan } from '../model.js';
 import type { SpanRef } from './dedup.js';
 import { toSpanValues } from './rows.js';
@@ -12,9 +13,7 @@ import { toSpanValues } from './rows.js';
 export function encodeSpanRecord(spans: readonly PricedSpan[]): Buffer {
   const ids: string[] = [];
   for (const s of spans) ids.push(s.traceId, s.spanId);
-  let text = JSON.stringify(ids) + '\n';
-  for (const s of spans) text += JSON.stringify(toSpanValues(s)) + '\n';
-  return Buffer.from(text, 'utf8');
+  return compactRowsBytes(spans, toSpanValues, JSON.stringify(ids) + '\n');
 }
 
 /** A record read back: the spans' ids and their rows (lines, each ending in '\n'). */
