@@ -26,4 +26,22 @@ describe('key filter (Bloom filter of stored span keys)', () => {
     expect(filter.mightHave(key(1))).toBe(false);
     expect(filter.size).toBe(0);
   });
+
+  it('gives a trace and span id pair the bits of its joined key, so saved filters stay valid', () => {
+    const joined = createKeyFilter(2 ** 14);
+    const pairs = createKeyFilter(2 ** 14);
+    for (let i = 0; i < 3000; i++) {
+      const [t, s] = key(i).split(':') as [string, string];
+      joined.add(key(i));
+      pairs.addRef(t, s);
+      // Each answers for the other's keys: the pair and the joined key hash alike.
+      expect(joined.mightHaveRef(t, s)).toBe(true);
+      expect(pairs.mightHave(key(i))).toBe(true);
+    }
+    expect(Buffer.from(pairs.bytes()).equals(Buffer.from(joined.bytes()))).toBe(true);
+    expect(pairs.size).toBe(3000);
+    expect(pairs.mightHaveRef(key(5000).slice(0, 32), key(5000).slice(33))).toBe(
+      joined.mightHave(key(5000)),
+    );
+  });
 });

@@ -107,7 +107,7 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
         clickhouse_settings: { log_comment: 'harness-meter sink key filter seed' },
       });
       const rows = await rs.json<[string, string]>();
-      for (const [t, s] of rows) keys.add(`${t}:${s}`);
+      for (const [t, s] of rows) keys.addRef(t, s);
       n += rows.length;
       if (rows.length < DEDUP_DEFAULTS.seedPage || closed) return n;
       after = rows[rows.length - 1]!;
@@ -138,11 +138,11 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
     async storedKeys(unique) {
       if (unique.length === 0) return new Set<string>();
       if (filter === undefined || !filter.ready) return existingKeys(unique);
-      const maybe = unique.filter((s) => filter.keys.mightHave(spanKey(s)));
+      const maybe = unique.filter((s) => filter.keys.mightHaveRef(s.traceId, s.spanId));
       return maybe.length > 0 ? existingKeys(maybe) : new Set<string>();
     },
     remember(spans) {
-      if (filter !== undefined) for (const s of spans) filter.keys.add(spanKey(s));
+      if (filter !== undefined) for (const s of spans) filter.keys.addRef(s.traceId, s.spanId);
     },
     async close() {
       closed = true;

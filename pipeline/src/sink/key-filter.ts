@@ -13,6 +13,13 @@ export interface KeyFilter {
   add(key: string): void;
   /** false: the key was never added. true: it may have been. */
   mightHave(key: string): boolean;
+  /**
+   * `add(spanKey(ref))` without building the key: the same bits (saved filters stay valid), no
+   * string per call. The sink asks for every span of every batch.
+   */
+  addRef(traceId: string, spanId: string): void;
+  /** `mightHave(spanKey(ref))` without building the key. */
+  mightHaveRef(traceId: string, spanId: string): boolean;
   /** Keys added so far. */
   readonly size: number;
   /** The filter's bits as bytes (a view, not a copy), to save it. */
@@ -25,15 +32,33 @@ export interface KeyFilter {
 export const KEY_FILTER_DEFAULT_BITS = 2 ** 27;
 const HASHES = 4;
 
-/** Two independent 32-bit FNV-1a hashes of a string's UTF-16 code units (keys are ASCII hex). */
-function hashes(key: string): [number, number] {
+/** The hashes of the last `hash` call (module state: no array per call on this hot path). */
+let h1 = 0;
+let h2 = 0;
+
+/**
+ * Two independent 32-bit FNV-1a hashes of a string's UTF-16 code units (keys are ASCII hex), into
+ * h1 and h2. With `second`, of `${first}:${second}` (`spanKey`), without building that string.
+ */
+function hash(first: string, second?: string): void {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;
-  for (let i = 0; i < key.length; i++) {
-    const c = key.charCodeAt(i);
+  for (let i = 0; i < first.length; i++) {
+    const c = first.charCodeAt(i);
     a = Math.imul(a ^ c, 0x01000193);
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
+  }
+  if (second !== undefined) {
+    a = Math.imul(a ^ 0x3a, 0x01000193); // ':'
+    b = Math.imul(b ^ 0x3a, 0x5bd1e995);
+    b ^= b >>> 15;
+    for (let i = 0; i < second.length; i++) {
+      const c = second.charCodeAt(i);
+      a = Math.imul(a ^ c, 0x01000193);
+      b = Math.imul(b ^ c, 0x5bd1e995);
+      b ^= b >>> 15;
+    }
   }
   // Final mixing (murmur3 fmix32): FNV alone leaves the low bits of similar keys correlated.
   a ^= a >>> 16;
@@ -42,7 +67,8 @@ function hashes(key: string): [number, number] {
   b ^= b >>> 16;
   b = Math.imul(b, 0xc2b2ae35);
   b ^= b >>> 13;
-  return [a >>> 0, (b | 1) >>> 0];
+  h1 = a >>> 0;
+  h2 = (b | 1) >>> 0;
 }
 
 /** Creates an empty filter of `bits` bits (rounded up to a multiple of 32). */
@@ -50,22 +76,38 @@ export function createKeyFilter(bits: number = KEY_FILTER_DEFAULT_BITS): KeyFilt
   const words = new Uint32Array(Math.max(1, Math.ceil(bits / 32)));
   const m = words.length * 32;
   let size = 0;
+  /** Sets the bits of the key hashed last. */
+  function set(): void {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (h1 + i * h2) % m;
+      words[bit >>> 5]! |= 1 << (bit & 31);
+    }
+    size++;
+  }
+  /** Whether every bit of the key hashed last is set. */
+  function allSet(): boolean {
+    for (let i = 0; i < HASHES; i++) {
+      const bit = (h1 + i * h2) % m;
+      if ((words[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
+    }
+    return true;
+  }
   return {
     add(key) {
-      const [h1, h2] = hashes(key);
-      for (let i = 0; i < HASHES; i++) {
-        const bit = (h1 + i * h2) % m;
-        words[bit >>> 5]! |= 1 << (bit & 31);
-      }
-      size++;
+      hash(key);
+      set();
     },
     mightHave(key) {
-      const [h1, h2] = hashes(key);
-      for (let i = 0; i < HASHES; i++) {
-        const bit = (h1 + i * h2) % m;
-        if ((words[bit >>> 5]! & (1 << (bit & 31))) === 0) return false;
-      }
-      return true;
+      hash(key);
+      return allSet();
+    },
+    addRef(traceId, spanId) {
+      hash(traceId, spanId);
+      set();
+    },
+    mightHaveRef(traceId, spanId) {
+      hash(traceId, spanId);
+      return allSet();
     },
     get size() {
       return size;
