@@ -17,7 +17,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
 import { reportSql } from './report-sql.js';
-import { assertDatabaseName } from './sql.js';
+import { assertDatabaseName, REPO_KEY } from './sql.js';
 
 /** `until` of the stored links: after every PR fact (open PRs end at 2105-12-31). */
 const FAR_FUTURE = '2105-12-31 00:00:00.000';
@@ -154,12 +154,13 @@ async function relink(
     );
   await command(client, reportSql('prelink_usage.sql'), p);
   // The waste of the same hours and repositories, and of the sessions scanned again (migration 0020),
-  // once spend is re-linked (the waste takes its branch and commit from the link rollup).
+  // once spend is re-linked (the waste takes its branch and commit from the link rollup): re-linked by
+  // whole sessions, read through the findings' key (session_id), and summed per hour and kind for the
+  // waste series (migration 0023).
+  const wasteSessions = allWaste ? [] : await sessionsToRelink(client, db, hours, repos, sessions);
   const w = {
     db,
-    hours: allWaste ? [] : hours,
-    repos: allWaste ? [] : repos,
-    sessions: allWaste ? [] : sessions,
+    sessions: wasteSessions,
     all: allWaste ? 1 : 0,
     since: '1970-01-01 00:00:00.000',
     until: FAR_FUTURE,
@@ -167,17 +168,21 @@ async function relink(
     team: '',
     developer: '',
   };
-  if (allWaste) await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
-  else if (hours.length + repos.length + sessions.length > 0)
-    await command(
-      client,
-      `DELETE FROM {db:Identifier}.waste_linked_hour
-       WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}
-          OR session_id IN {sessions:Array(String)}`,
-      w,
-    );
-  if (allWaste || hours.length + repos.length + sessions.length > 0)
+  if (allWaste) {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_kind_hour', w);
+  } else if (wasteSessions.length > 0) {
+    for (const table of ['waste_linked_hour', 'waste_kind_hour'])
+      await command(
+        client,
+        `DELETE FROM {db:Identifier}.${table} WHERE session_id IN {sessions:Array(String)}`,
+        w,
+      );
+  }
+  if (allWaste || wasteSessions.length > 0) {
     await command(client, reportSql('prelink_waste.sql'), w);
+    await command(client, reportSql('prelink_waste_kinds.sql'), w);
+  }
   // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
   const doneHours = new Set(hours);
   const doneRepos = new Set(repos);
@@ -196,6 +201,34 @@ async function relink(
       ids: ids.slice(i, i + MARKS_PER_DELETE),
     });
   return { hours: hours.length, repos: repos.length, sessions: sessions.length, all, more };
+}
+
+/**
+ * The sessions whose waste a re-link recomputes: those scanned again, those with spend in a marked
+ * hour or repository (their findings take branch and commit from it), and those with findings in a
+ * marked hour or of a marked repository. Each read uses a key or a small column: the hour-keyed link
+ * rollup, and the findings' Timestamp and repo columns without FINAL (a superset is harmless: a
+ * session re-linked again gets the same rows).
+ */
+async function sessionsToRelink(
+  client: ClickHouseClient,
+  db: string,
+  hours: string[],
+  repos: string[],
+  sessions: string[],
+): Promise<string[]> {
+  if (hours.length + repos.length === 0) return sessions;
+  const found = await rows<{ session_id: string }>(
+    client,
+    `SELECT DISTINCT session_id FROM {db:Identifier}.usage_by_link_hour
+     WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}
+     UNION DISTINCT
+     SELECT DISTINCT session_id FROM {db:Identifier}.waste_findings
+     WHERE toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
+        OR ${REPO_KEY} IN {repos:Array(String)}`,
+    { db, hours, repos },
+  );
+  return [...new Set([...sessions, ...found.map((r) => r.session_id)])].sort();
 }
 
 /**

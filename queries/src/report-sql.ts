@@ -12,12 +12,15 @@ import { parseTsvWithNames } from './tsv.js';
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
 const sqlCache = new Map<string, string>();
 
-/** Variants of an included fragment (include marker with `:name`): a marker replaced by more SQL. */
-const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
+/** Variants of an included fragment (include marker with `:name`): markers replaced by more SQL. */
+const FRAGMENT_VARIANTS: Record<string, readonly { marker: string; file: string }[]> = {
   // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
-  with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
-  // prelink_waste.sql: only the findings of what is being re-linked.
-  relink: { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
+  with_waste: [{ marker: '/*waste_rows*/', file: '_waste_rows.sql' }],
+  // prelink_waste.sql: only the findings, and the link rollup rows, of the sessions being re-linked.
+  relink: [
+    { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
+    { marker: '/*rollup_filter*/', file: '_waste_relink_rollup_filter.sql' },
+  ],
 };
 
 /**
@@ -68,7 +71,10 @@ export function reportSql(
             'INVALID_ARGUMENT',
             `Unknown fragment variant ${filter} in ${file}.`,
           );
-        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(swap?.[variant.file] ?? variant.file, depth + 1, swap))}\n`;
+        let out = body;
+        for (const v of variant ?? [])
+          out = out.replace(v.marker, () => reportSql(swap?.[v.file] ?? v.file, depth + 1, swap));
+        return `\n${out}\n`;
       },
     );
     sqlCache.set(key, sql);

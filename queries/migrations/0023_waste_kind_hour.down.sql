@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS {db:Identifier}.waste_kind_hour;
