@@ -1,7 +1,8 @@
 -- report: dashboard waste-series, read from waste_kind_hour (migration 0023; buckets of whole hours)
 -- The rows of dash_waste_series.sql: the whole hours [hour_from, hour_to) of the window from the
 -- hourly table, and the findings of the partial hours at its ends (each session's latest scan, as
--- there), looked up by the sessions the hourly table holds in those hours (the findings' key).
+-- there), looked up by the sessions the hourly table holds in those hours (the findings' key; a session
+-- whose rows were replaced and sum to zero is only looked up for nothing).
 WITH edge_sessions AS
 (
     SELECT DISTINCT session_id FROM {db:Identifier}.waste_kind_hour
@@ -23,7 +24,7 @@ FROM
     GROUP BY b, key
     UNION ALL
     SELECT toStartOfInterval(toDateTime(f.Timestamp, 'UTC'), toIntervalSecond({step:UInt32})) AS b, f.kind AS key,
-           count() AS n, sum(f.wasted_tokens) AS tokens,
+           toInt64(count()) AS n, toInt64(sum(f.wasted_tokens)) AS tokens,
            sum(f.direct_cost_nanos) AS direct, sum(f.carried_cost_nanos) AS carried
     FROM {db:Identifier}.waste_findings AS f FINAL
     WHERE f.session_id IN (SELECT session_id FROM edge_sessions)
@@ -39,4 +40,6 @@ FROM
     GROUP BY b, key
 )
 GROUP BY toString(b) AS bucket, key
+-- A session's replaced rows sum to zero until merged (prelink_waste_kinds.sql): not a group.
+HAVING occurrences != 0
 ORDER BY bucket, key

@@ -156,7 +156,7 @@ async function relink(
   // The waste of the same hours and repositories, and of the sessions scanned again (migration 0020),
   // once spend is re-linked (the waste takes its branch and commit from the link rollup): re-linked by
   // whole sessions, read through the findings' key (session_id), and summed per hour and kind for the
-  // waste series (migration 0023).
+  // waste series (migration 0023; replaced by negated rows, not deleted: prelink_waste_kinds.sql).
   const wasteSessions = allWaste ? [] : await sessionsToRelink(client, db, hours, repos, sessions);
   const w = {
     db,
@@ -172,12 +172,11 @@ async function relink(
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_kind_hour', w);
   } else if (wasteSessions.length > 0) {
-    for (const table of ['waste_linked_hour', 'waste_kind_hour'])
-      await command(
-        client,
-        `DELETE FROM {db:Identifier}.${table} WHERE session_id IN {sessions:Array(String)}`,
-        w,
-      );
+    await command(
+      client,
+      'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
+      w,
+    );
   }
   if (allWaste || wasteSessions.length > 0) {
     await command(client, reportSql('prelink_waste.sql'), w);
