@@ -95,6 +95,16 @@ export interface PrelinkLimit {
   repos: number;
 }
 
+const WASTE_KEYS = `SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.waste_linked_hour
+  WHERE session_id IN {sessions:Array(String)}`;
+
+let lastVersion = 0;
+/** Versions of pr_linked_totals rows: increasing in this process (one writer, see above). */
+function nextVersion(): number {
+  lastVersion = Math.max(lastVersion + 1, Date.now() * 1_000);
+  return lastVersion;
+}
+
 async function relink(
   client: ClickHouseClient,
   db: string,
@@ -144,6 +154,15 @@ async function relink(
     await command(client, reportSql('prelink_pr_state.sql'), p);
   }
   const p = { db, hours: all ? [] : hours, repos, all: all ? 1 : 0 };
+  // The PRs whose linked rows change (before and after), for their totals (migration 0023).
+  const touched = new Map<string, [string, number]>();
+  const touch = async (query: string, params: Record<string, unknown>): Promise<void> => {
+    for (const r of await rows<{ repo_key: string; link_pr: number }>(client, query, params))
+      touched.set(`${r.repo_key}\t${String(r.link_pr)}`, [r.repo_key, Number(r.link_pr)]);
+  };
+  const usageKeys = `SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.usage_linked_hour
+       WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}`;
+  if (!all) await touch(usageKeys, p);
   if (all) await command(client, 'TRUNCATE TABLE {db:Identifier}.usage_linked_hour', p);
   else
     await command(
@@ -153,6 +172,7 @@ async function relink(
       p,
     );
   await command(client, reportSql('prelink_usage.sql'), p);
+  if (!all) await touch(usageKeys, p);
   // The waste of the same hours and repositories, and of the sessions scanned again (migration 0020),
   // once spend is re-linked (the waste takes its branch and commit from the link rollup): re-linked by
   // whole sessions, read through the findings' key (session_id), and summed per hour and kind for the
@@ -172,6 +192,7 @@ async function relink(
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_kind_hour', w);
   } else if (wasteSessions.length > 0) {
+    await touch(WASTE_KEYS, w);
     await command(
       client,
       'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
@@ -182,6 +203,12 @@ async function relink(
     await command(client, reportSql('prelink_waste.sql'), w);
     await command(client, reportSql('prelink_waste_kinds.sql'), w);
   }
+  if (!allWaste && wasteSessions.length > 0) await touch(WASTE_KEYS, w);
+  // Each touched PR's totals rewritten from its rows; after a whole re-link, every PR's.
+  const totalsAll = all || allWaste;
+  if (totalsAll) await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+  if (totalsAll || touched.size > 0)
+    await writePrTotals(client, db, totalsAll, [...touched.values()]);
   // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
   const doneHours = new Set(hours);
   const doneRepos = new Set(repos);
@@ -294,6 +321,34 @@ export function withPrelinked<T>(
       );
     }
     return read(holds, holds && late === 0);
+  });
+}
+
+/** Writes the totals of the PRs `keys` ([repo_key, pr]), or with `all` of every PR, from their rows. */
+async function writePrTotals(
+  client: ClickHouseClient,
+  db: string,
+  all: boolean,
+  keys: [string, number][],
+): Promise<void> {
+  await command(client, reportSql('prelink_pr_totals.sql'), {
+    db,
+    all: all ? 1 : 0,
+    repo_keys: all ? [] : keys.map((k) => k[0]),
+    prs: all ? [] : keys.map((k) => k[1]),
+    version: nextVersion(),
+  });
+}
+
+/**
+ * Rewrites every PR's totals (pr_linked_totals, migration 0023) from the linked rows, after a writer
+ * other than the re-link deleted some of them (demo --reset).
+ */
+export function rebuildPrTotals(client: ClickHouseClient, db: string): Promise<void> {
+  assertDatabaseName(db);
+  return enqueue(client, db, async () => {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+    await writePrTotals(client, db, true, []);
   });
 }
 

@@ -21,6 +21,9 @@ const FRAGMENT_VARIANTS: Record<string, readonly { marker: string; file: string 
     { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
     { marker: '/*rollup_filter*/', file: '_waste_relink_rollup_filter.sql' },
   ],
+  // Per-PR totals (migration 0023): of the PRs being re-linked, or of the PRs a window cuts.
+  pr_totals: [{ marker: '/*rows*/', file: '_pr_totals_linked.sql' }],
+  pr_totals_window: [{ marker: '/*rows*/', file: '_pr_totals_window.sql' }],
 };
 
 /**

@@ -129,7 +129,10 @@ export async function costPerPr(
       runReport(
         client,
         'cost-per-pr',
-        'cost_per_pr.sql',
+        // Unfiltered, each PR the window holds whole is one row of its totals (migration 0023).
+        pre && wasteLinked && !options.repo && !options.team && !options.developer
+          ? 'cost_per_pr_totals.sql'
+          : 'cost_per_pr.sql',
         params,
         !pre ? undefined : wasteLinked ? PRELINKED_FRAGMENTS : PRELINKED_LIVE_WASTE_FRAGMENTS,
         // The fast path reads TSV; the reference (links computed in the query) keeps JSONEachRow,

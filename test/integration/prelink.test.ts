@@ -133,6 +133,9 @@ async function expectSameReports(): Promise<void> {
     { db: DB, ...window },
     { db: DB, ...window, team: 'team1' },
     { db: DB, since: new Date(START.getTime() + 3 * DAY), until: window.until, repo: 'acme/r2' },
+    // Unfiltered windows that cut PRs: their totals (migration 0023) beside the hourly rows.
+    { db: DB, since: new Date(START.getTime() + 3 * DAY + 1_234), until: window.until },
+    { db: DB, since: new Date(START.getTime() + DAY), until: new Date('2026-12-20T00:00:00Z') },
   ];
   for (const o of variants) {
     const cost = await costPerPr(client, o);
@@ -164,6 +167,17 @@ async function expectSameReports(): Promise<void> {
   expect(
     await count('SELECT sum(llm_calls + tool_calls) AS n FROM {db:Identifier}.usage_linked_hour'),
   ).toBe(await count(`SELECT count() AS n FROM {db:Identifier}.spans`));
+  // …with one current totals row per PR that has linked rows (migration 0023)…
+  expect(
+    await count(
+      'SELECT count() AS n FROM {db:Identifier}.pr_linked_totals FINAL WHERE present = 1',
+    ),
+  ).toBe(
+    await count(
+      `SELECT count() AS n FROM (SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.usage_linked_hour
+       UNION DISTINCT SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.waste_linked_hour)`,
+    ),
+  );
   // …and the waste of every session's latest scan is stored linked (migration 0020).
   expect(await count('SELECT sum(wasted_tokens) AS n FROM {db:Identifier}.waste_linked_hour')).toBe(
     await count(

@@ -1,1 +1,0 @@
-DROP TABLE IF EXISTS {db:Identifier}.waste_kind_hour;
