@@ -33,8 +33,7 @@ FROM
       AND first_hour >= toStartOfHour({since:DateTime64(3, 'UTC')})
       AND first_hour >= toStartOfHour({span_since:DateTime64(3, 'UTC')})
       AND last_hour < {until:DateTime64(3, 'UTC')}
-    UNION ALL
-    SELECT * FROM (/*include:_pr_totals_rows.sql:pr_totals_window*/)
+    /*include:_pr_totals_cut_rows.sql*/
 ) AS c
 LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON c.repo_key = f.repo AND c.link_pr = f.pr
 ORDER BY c.cost_nanos DESC, c.repo, c.link_pr

@@ -36,6 +36,12 @@ export const PRELINKED_FRAGMENTS: Readonly<Record<string, string>> = {
   '_pr_facts.sql': '_pr_state.sql',
 };
 
+/** PRELINKED_FRAGMENTS for cost_per_pr_totals.sql when the window cuts no PR: totals rows only. */
+export const PRELINKED_WHOLE_FRAGMENTS: Readonly<Record<string, string>> = {
+  ...PRELINKED_FRAGMENTS,
+  '_pr_totals_cut_rows.sql': '_none.sql',
+};
+
 /**
  * PRELINKED_FRAGMENTS with the waste read from the findings, linked through the rules' materialized
  * lookups (pr_links): for a window that ends inside an hour holding later findings.
@@ -65,7 +71,7 @@ export function reportSql(
     sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
       /\/\*include:([A-Za-z0-9_]+\.sql)(?::([a-z_]+))?\*\//g,
       (_m, name: string, filter: string | undefined) => {
-        if (depth > 3)
+        if (depth > 5)
           throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
         const body = reportSql(swap?.[name] ?? name, depth + 1, swap);
         const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
