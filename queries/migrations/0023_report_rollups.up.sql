@@ -28,7 +28,9 @@ ORDER BY (hour, kind, session_id, repo, team, developer);
 -- rows all lie inside the window (at 10M spans / 20k PRs: 20k rows instead of 180k hourly rows), and
 -- the hourly rows only of the PRs the window cuts (reports/cost_per_pr_totals.sql). Rewritten per PR by
 -- the re-link (queries/src/prelink.ts) for the PRs whose rows it deleted or inserted: the latest
--- version of a PR wins (read with FINAL); present = 0 when it has no rows left.
+-- version of a PR wins (read with FINAL); present = 0 when it has no rows left. After a whole re-link
+-- (a bulk load) they are rebuilt by the next pass: a link_dirty row of kind 'totals' says so, and
+-- cost-per-pr reads the hourly rows meanwhile.
 CREATE TABLE IF NOT EXISTS {db:Identifier}.pr_linked_totals
 (
     repo_key LowCardinality(String),

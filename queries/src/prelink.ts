@@ -205,20 +205,32 @@ async function relink(
   }
   if (!allWaste && wasteSessions.length > 0) await touch(WASTE_KEYS, w);
   // Each touched PR's totals rewritten from its rows; after a whole re-link, every PR's.
-  const totalsAll = all || allWaste;
-  if (totalsAll) await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
-  if (totalsAll || touched.size > 0)
-    await writePrTotals(client, db, totalsAll, [...touched.values()]);
+  // A whole re-link (after a bulk load) leaves every PR's totals to the next pass: a 'totals' mark,
+  // which also sends cost-per-pr to the hourly rows until then, so the first report after a bulk load
+  // does not wait for them.
+  if (all || allWaste) {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+    await command(
+      client,
+      "INSERT INTO {db:Identifier}.link_dirty (kind, hour, repo) VALUES ('totals', 0, '')",
+      { db },
+    );
+  } else if (marks.some((m) => m.kind === 'totals')) {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+    await writePrTotals(client, db, true, []);
+  } else if (touched.size > 0) await writePrTotals(client, db, false, [...touched.values()]);
   // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
   const doneHours = new Set(hours);
   const doneRepos = new Set(repos);
   const doneSessions = new Set(sessions);
   const done = (m: (typeof marks)[number]): boolean =>
-    m.kind === 'hour'
-      ? doneHours.has(m.hour)
-      : m.kind === 'session'
-        ? doneSessions.has(m.session_id)
-        : doneRepos.has(m.repo);
+    m.kind === 'totals'
+      ? true
+      : m.kind === 'hour'
+        ? doneHours.has(m.hour)
+        : m.kind === 'session'
+          ? doneSessions.has(m.session_id)
+          : doneRepos.has(m.repo);
   const ids = marks.filter(done).map((m) => m.id);
   // In slices: after a bulk scan there is one mark per session (hundreds of thousands).
   for (let i = 0; i < ids.length; i += MARKS_PER_DELETE)

@@ -129,14 +129,17 @@ export async function costPerPr(
     async (pre, wasteLinked) => {
       // Unfiltered, each PR the window holds whole is one row of its totals (migration 0023), and
       // only the PRs the window cuts are summed from hourly rows.
-      if (pre && wasteLinked && !options.repo && !options.team && !options.developer) {
-        const [cut] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
+      const [cut] =
+        pre && wasteLinked && !options.repo && !options.team && !options.developer
+          ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
+          : [];
+      if (cut !== undefined && num(cut.stale) === 0) {
         return runReport(
           client,
           'cost-per-pr',
           'cost_per_pr_totals.sql',
           params,
-          num(cut?.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
+          num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
           true,
         );
       }
