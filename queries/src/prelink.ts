@@ -177,11 +177,10 @@ async function relink(
   // once spend is re-linked (the waste takes its branch and commit from the link rollup): re-linked by
   // whole sessions, read through the findings' key (session_id), and summed per hour and kind for the
   // waste series (migration 0023; replaced by negated rows, not deleted: prelink_waste_kinds.sql).
-  const wasteSessions = allWaste ? [] : await sessionsToRelink(client, db, hours, repos, sessions);
-  const w = {
+  const waste = {
     db,
-    sessions: wasteSessions,
-    all: allWaste ? 1 : 0,
+    all: 0,
+    sessions: [] as string[],
     since: '1970-01-01 00:00:00.000',
     until: FAR_FUTURE,
     repo: '',
@@ -189,22 +188,27 @@ async function relink(
     developer: '',
   };
   if (allWaste) {
+    const w = { ...waste, all: 1 };
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
     await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_kind_hour', w);
-  } else if (wasteSessions.length > 0) {
-    await touch(WASTE_KEYS, w);
-    await command(
-      client,
-      'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
-      w,
-    );
-  }
-  if (allWaste || wasteSessions.length > 0) {
     await command(client, reportSql('prelink_waste.sql'), w);
     await command(client, reportSql('prelink_waste_kinds.sql'), w);
+  } else {
+    const found = await sessionsToRelink(client, db, hours, repos, sessions);
+    // In slices, so that each statement's session list stays a query parameter of bounded size.
+    for (let i = 0; i < found.length; i += ALL_SESSIONS_ABOVE) {
+      const w = { ...waste, sessions: found.slice(i, i + ALL_SESSIONS_ABOVE) };
+      await touch(WASTE_KEYS, w);
+      await command(
+        client,
+        'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
+        w,
+      );
+      await command(client, reportSql('prelink_waste.sql'), w);
+      await command(client, reportSql('prelink_waste_kinds.sql'), w);
+      await touch(WASTE_KEYS, w);
+    }
   }
-  if (!allWaste && wasteSessions.length > 0) await touch(WASTE_KEYS, w);
-  // Each touched PR's totals rewritten from its rows; after a whole re-link, every PR's.
   // A whole re-link (after a bulk load) leaves every PR's totals to the next pass: a 'totals' mark,
   // which also sends cost-per-pr to the hourly rows until then, so the first report after a bulk load
   // does not wait for them.
