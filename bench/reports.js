@@ -28,12 +28,18 @@ import {
   migrateUp,
   openStore,
   prSessions,
+  prelinkNow,
   repairRollups,
   sessionTimeline,
   toClickHouseTime,
   wasteSeries,
 } from '../queries/dist/index.js';
-import { PRELINKED_LIVE_WASTE_FRAGMENTS, reportSql, runReport } from '../queries/dist/reports.js';
+import {
+  PRELINKED_FRAGMENTS,
+  PRELINKED_LIVE_WASTE_FRAGMENTS,
+  reportSql,
+  runReport,
+} from '../queries/dist/reports.js';
 import { DETECT_DEFAULTS, scanSession, startDetectStage } from '../pipeline/dist/detect/index.js';
 import { loadPriceBook } from '../pipeline/dist/price/index.js';
 import { silentLogger } from '../pipeline/dist/logger.js';
@@ -42,6 +48,7 @@ import {
   insertFindings,
   insertPrEvents,
   insertSpans,
+  insertSpansBulk,
   layout,
   time,
 } from './lib/link-data.js';
@@ -99,7 +106,10 @@ const gen = {
 };
 await insertPrEvents(client, DB, gen);
 stored++;
-await insertSpans(client, DB, gen);
+// Above 10M (or HM_BENCH_REPORTS_ONLY=1), nothing else runs: the views are detached and the rollups
+// filled once after the spans (insertSpansBulk; HM_BENCH_BULK=off inserts through the views).
+const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off';
+const bulkInfo = bulk ? await insertSpansBulk(client, DB, gen) : await insertSpans(client, DB, gen);
 const genS = (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');
@@ -258,6 +268,18 @@ const before = {
     RAW_RUNS,
     async () => (await costPerPr(client, { ...w, prelinked: false })).length,
   ),
+  // Before migration 0023: every PR summed from the hourly prelinked rows, read as TSV (the fast
+  // path until then), and the waste series read from every finding.
+  'cost-per-pr, hourly rows': await time(
+    RUNS,
+    async () =>
+      (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params, PRELINKED_FRAGMENTS, true))
+        .length,
+  ),
+  'dashboard/waste-series': await time(
+    RAW_RUNS,
+    async () => (await wasteSeries(client, { ...w, step: 86_400, prelinked: false })).length,
+  ),
   'dashboard/pr-sessions': await time(
     RAW_RUNS,
     async () =>
@@ -271,13 +293,41 @@ for (const c of calls) {
   results.push({ ...c, fast, raw });
 }
 
-// Start-up rollup repair: every hour (before: what each start did), after a clean stop (bounded: no
-// partition written since), and after a crash with spans written in the current month since the last check.
 const timed = async (fn) => {
   const t = performance.now();
   await fn();
   return performance.now() - t;
 };
+// Steady-state re-link: a detect round scans 500 sessions again (their findings replaced) while spans
+// arrive in 2 hours; the re-link a report (or the background pass) then runs, timed per round.
+const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? 3);
+const relinkRounds = [];
+for (let r = 1; r <= RELINK_ROUNDS; r++) {
+  const q = (query, extra = {}) =>
+    client.command({ query, query_params: { db: DB, scan: 1 + r, from: (r - 1) * 500, ...extra } });
+  await q(`INSERT INTO {db:Identifier}.waste_findings
+     (session_id, span_id, trace_id, scan_id, Timestamp, kind, repeats_span_id, tool_name, repo, pr,
+      developer, team, result_tokens, issue_tokens, wasted_tokens, direct_cost_nanos, carried_tokens,
+      carried_cost_nanos, loop_length, fully_priced)
+   SELECT session_id, span_id, trace_id, {scan:UInt64}, Timestamp, kind, repeats_span_id, tool_name, repo,
+      pr, developer, team, result_tokens, issue_tokens, wasted_tokens, direct_cost_nanos, carried_tokens,
+      carried_cost_nanos, loop_length, fully_priced
+   FROM {db:Identifier}.waste_findings
+   WHERE session_id IN (SELECT concat('sess-', toString(number)) FROM numbers({from:UInt32}, 500))`);
+  await q(`INSERT INTO {db:Identifier}.session_scans (session_id, scan_id, last_ingested_at, spans, findings)
+   SELECT concat('sess-', toString(number)), {scan:UInt64}, now64(3), 200, 57 FROM numbers({from:UInt32}, 500)`);
+  await insertSpans(client, DB, {
+    spans: 200,
+    prs: PRS,
+    start: new Date(END.getTime() - (r + 2) * 3_600_000),
+    end: new Date(END.getTime() - r * 3_600_000),
+  });
+  relinkRounds.push(await timed(() => prelinkNow(client, DB)));
+}
+relinkRounds.sort((a, b) => a - b);
+
+// Start-up rollup repair: every hour (before: what each start did), after a clean stop (bounded: no
+// partition written since), and after a crash with spans written in the current month since the last check.
 let repairFullMs = NaN;
 let repairMs = NaN;
 let repairCrashMs = NaN;
@@ -309,7 +359,7 @@ bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-proce
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}
-  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); generated in ${genS.toFixed(1)} s, findings in ${findingsS.toFixed(1)} s
+  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); generated in ${genS.toFixed(1)} s${bulk ? ` (views detached: spans ${bulkInfo.spansS.toFixed(1)} s, then ${bulkInfo.views} rollups filled in ${bulkInfo.rollupsS.toFixed(1)} s)` : ''}, findings in ${findingsS.toFixed(1)} s
   re-link after the findings of every session were stored (a bulk scan), in the first report: ${f(relinkMs)}${
     REPORTS_ONLY
       ? ''
@@ -319,10 +369,18 @@ bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-proce
             listing ${f(listMs)} (${stale.length} stale) + ${oldRound} × ${f(perSession)} per session (mean of ${Math.min(OLD_SAMPLE, stale.length)} scanned) + report ${f(reportOnlyMs)}
   start-up rollup repair after a clean stop: ${f(repairMs)}; after a crash, current month written: ${f(repairCrashMs)}; every hour (before): ${f(repairFullMs)}`
   }
+  re-link after a detect round (500 sessions scanned again, spans in 2 hours), ${RELINK_ROUNDS} rounds: ${relinkRounds.map((m) => f(m)).join(',')}
   call                         p50          p95    |  raw p50      raw p95   (${RUNS} / ${RAW_RUNS} runs)`);
 for (const [id, t] of Object.entries(before))
   console.log(
-    `  ${`${id} (before)`.padEnd(24)} ${f(t.p50)} ${f(t.p95)} | ${id.includes('waste') ? 'spend prelinked, waste joined per query' : 'links computed in the query'}`,
+    `  ${`${id} (before)`.padEnd(24)} ${f(t.p50)} ${f(t.p95)} | ${
+      {
+        'cost-per-pr, waste from findings': 'spend prelinked, waste joined per query',
+        'cost-per-pr, hourly rows':
+          'every PR summed from hourly prelinked rows (before migration 0023)',
+        'dashboard/waste-series': 'every finding read (before migration 0023)',
+      }[id] ?? 'links computed in the query'
+    }`,
   );
 for (const r of results)
   console.log(
@@ -366,6 +424,40 @@ bench({
   aim: SPANS > 10_000_000 ? '<= 300' : '<= 100',
   met: worst.fast.p95 <= (SPANS > 10_000_000 ? 300 : 100),
 });
+const hourly = before['cost-per-pr, hourly rows'];
+bench({
+  id: sized('report-cost-per-pr-totals-p95-ms'),
+  label: `report cost-per-pr p95 at ${scale}: whole PRs read from their totals (migration 0023)`,
+  value: Number(cpp.fast.p95.toFixed(1)),
+  unit: 'ms',
+  baseline: Number(hourly.p95.toFixed(1)),
+  baselineLabel: 'before: every PR summed from the hourly prelinked rows (p95, same run)',
+  aim: SPANS > 10_000_000 ? '<= 300' : '<= 100',
+  met: cpp.fast.p95 <= (SPANS > 10_000_000 ? 300 : 100),
+});
+const ws = results.find((r) => r.id === 'dashboard/waste-series');
+bench({
+  id: sized('report-waste-series-p95-ms'),
+  label: `dashboard waste-series p95 at ${scale}: whole hours from waste_kind_hour (migration 0023)`,
+  value: Number(ws.fast.p95.toFixed(1)),
+  unit: 'ms',
+  baseline: Number(before['dashboard/waste-series'].p95.toFixed(1)),
+  baselineLabel: 'before: every finding read with FINAL (p95, same run)',
+  aim: SPANS > 10_000_000 ? '<= 300' : '<= 100',
+  met: ws.fast.p95 <= (SPANS > 10_000_000 ? 300 : 100),
+});
+if (relinkRounds.length > 0)
+  bench({
+    id: sized('report-relink-detect-round-ms'),
+    label: `re-link after a detect round at ${scale} (500 sessions scanned again, spans in 2 hours), median of ${relinkRounds.length}`,
+    value: Number(relinkRounds[Math.floor(relinkRounds.length / 2)].toFixed(1)),
+    unit: 'ms',
+    baseline: Number(relinkMs.toFixed(1)),
+    baselineLabel:
+      're-link of all the waste at once (the bulk path, in the first report after the findings)',
+    aim: 'a detect round re-links through keys, not every finding',
+    met: relinkRounds[Math.floor(relinkRounds.length / 2)] < relinkMs,
+  });
 if (!REPORTS_ONLY) {
   bench({
     id: 'report-first-after-bulk-ms',

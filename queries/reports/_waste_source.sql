@@ -1,8 +1,8 @@
 -- fragment: redundancy findings (latest scan of each session) in [since, until) as link-rollup rows
 -- (columns of usage_by_link_hour plus wasted_*), each with the branch, commit and explicit PR of its
 -- session's costliest rollup row of the same hour, so the same linkage rules charge the waste; and
--- finding_repo and finding_at, the finding's own repository and time. Variant relink (prelink_waste.sql): only the findings of
--- the hours, sessions and repositories being re-linked.
+-- finding_repo and finding_at, the finding's own repository and time. Variant relink (prelink_waste.sql): only the findings and
+-- rollup rows of the sessions being re-linked.
 SELECT
     lf.hour AS hour,
     if(r.k.2 != '', r.k.1, lf.repo) AS repo,
@@ -45,7 +45,8 @@ LEFT JOIN
            argMax((toString(repo), toString(repo_key), toString(branch), commit, pr, toString(intent)), cost_nanos) AS k
     FROM {db:Identifier}.usage_by_link_hour
     WHERE session_id IN (SELECT session_id FROM {db:Identifier}.waste_findings
-                         WHERE Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND Timestamp < {until:DateTime64(3, 'UTC')})
+                         WHERE Timestamp >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND Timestamp < {until:DateTime64(3, 'UTC')}
+                         /*rollup_filter*/)
       AND hour >= toStartOfHour({since:DateTime64(3, 'UTC')}) AND hour < {until:DateTime64(3, 'UTC')}
     GROUP BY session_id, hour
 ) AS r ON lf.session_id = r.session_id AND lf.hour = r.hour

@@ -1,4 +1,4 @@
--- prelink: re-links the redundancy findings of some hours, repositories and sessions ({all} = 1: all)
+-- prelink: re-links the redundancy findings of some sessions ({all} = 1: all)
 -- into waste_linked_hour (migration 0020), through pr_links: the rows _waste_rows_prelinked.sql
 -- computes per query, summed per hour, for the whole time range (window parameters: all, no filters).
 INSERT INTO {db:Identifier}.waste_linked_hour
@@ -16,9 +16,6 @@ FROM
         u.finding_at AS finding_at
     FROM (/*include:_waste_source.sql:relink*/) AS u
     /*include:_link_joins.sql*/
-    WHERE {all:UInt8} = 1
-       OR u.hour IN {hours:Array(DateTime('UTC'))}
-       OR u.repo_key IN {repos:Array(String)}
-       OR u.session_id IN {sessions:Array(String)}
+    WHERE {all:UInt8} = 1 OR u.session_id IN {sessions:Array(String)}
 )
 GROUP BY hour, repo, repo_key, branch, session_id, developer, team, intent, finding_repo, link_pr, link_rule

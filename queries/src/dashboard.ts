@@ -187,6 +187,19 @@ export interface DashboardFilterValues {
   model: string[];
 }
 
+/**
+ * The whole hours [hour_from, hour_to) inside [since, until), to the second (both the epoch when none:
+ * then the partial-hour part reads the whole window).
+ */
+function wholeHours(window: ReportWindow): { hour_from: string; hour_to: string } {
+  const from = Math.ceil(window.since.getTime() / HOUR_MS) * HOUR_MS;
+  const to = Math.floor(window.until.getTime() / HOUR_MS) * HOUR_MS;
+  const seconds = (ms: number): string => toClickHouseTime(new Date(ms)).slice(0, 19);
+  return from < to
+    ? { hour_from: seconds(from), hour_to: seconds(to) }
+    : { hour_from: seconds(0), hour_to: seconds(0) };
+}
+
 function checkStep(step: number): number {
   if (!Number.isInteger(step) || step < MIN_STEP_SECONDS || step > MAX_STEP_SECONDS)
     throw new StoreError(
@@ -280,12 +293,22 @@ export async function dashboardFilters(
 /** Redundant calls per bucket and kind (repo, team and developer filters; findings carry no model). */
 export async function wasteSeries(
   client: ClickHouseClient,
-  options: { db: string; step: number } & ReportWindow & DashboardFilters,
+  options: { db: string; step: number } & ReportWindow & DashboardFilters & LinkReadOptions,
 ): Promise<WasteSeriesPoint[]> {
-  const rows = await runReport(client, 'dashboard-waste-series', 'dash_waste_series.sql', {
-    ...dashParams(options.db, options, options),
-    step: checkStep(options.step),
-  });
+  const step = checkStep(options.step);
+  const params: Record<string, unknown> = { ...dashParams(options.db, options, options), step };
+  // Buckets of whole hours read the hourly table (migration 0023) once the re-link has brought it up
+  // to date, and the findings only in the window's partial first and last hours; other buckets, and
+  // `prelinked: false` (the reference), read every finding.
+  const rows =
+    step % 3_600 !== 0 || options.prelinked === false
+      ? await runReport(client, 'dashboard-waste-series', 'dash_waste_series.sql', params)
+      : await withPrelinked(client, options.db, String(params.until), () =>
+          runReport(client, 'dashboard-waste-series', 'dash_waste_series_hourly.sql', {
+            ...params,
+            ...wholeHours(options),
+          }),
+        );
   return rows.map((r) => {
     const direct = BigInt(r.direct_cost_nanos ?? 0);
     const carried = BigInt(r.carried_cost_nanos ?? 0);

@@ -17,7 +17,7 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
 import { reportSql } from './report-sql.js';
-import { assertDatabaseName } from './sql.js';
+import { assertDatabaseName, REPO_KEY } from './sql.js';
 
 /** `until` of the stored links: after every PR fact (open PRs end at 2105-12-31). */
 const FAR_FUTURE = '2105-12-31 00:00:00.000';
@@ -95,6 +95,16 @@ export interface PrelinkLimit {
   repos: number;
 }
 
+const WASTE_KEYS = `SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.waste_linked_hour
+  WHERE session_id IN {sessions:Array(String)}`;
+
+let lastVersion = 0;
+/** Versions of pr_linked_totals rows: increasing in this process (one writer, see above). */
+function nextVersion(): number {
+  lastVersion = Math.max(lastVersion + 1, Date.now() * 1_000);
+  return lastVersion;
+}
+
 async function relink(
   client: ClickHouseClient,
   db: string,
@@ -144,6 +154,15 @@ async function relink(
     await command(client, reportSql('prelink_pr_state.sql'), p);
   }
   const p = { db, hours: all ? [] : hours, repos, all: all ? 1 : 0 };
+  // The PRs whose linked rows change (before and after), for their totals (migration 0023).
+  const touched = new Map<string, [string, number]>();
+  const touch = async (query: string, params: Record<string, unknown>): Promise<void> => {
+    for (const r of await rows<{ repo_key: string; link_pr: number }>(client, query, params))
+      touched.set(`${r.repo_key}\t${String(r.link_pr)}`, [r.repo_key, Number(r.link_pr)]);
+  };
+  const usageKeys = `SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.usage_linked_hour
+       WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}`;
+  if (!all) await touch(usageKeys, p);
   if (all) await command(client, 'TRUNCATE TABLE {db:Identifier}.usage_linked_hour', p);
   else
     await command(
@@ -153,41 +172,69 @@ async function relink(
       p,
     );
   await command(client, reportSql('prelink_usage.sql'), p);
+  if (!all) await touch(usageKeys, p);
   // The waste of the same hours and repositories, and of the sessions scanned again (migration 0020),
-  // once spend is re-linked (the waste takes its branch and commit from the link rollup).
-  const w = {
+  // once spend is re-linked (the waste takes its branch and commit from the link rollup): re-linked by
+  // whole sessions, read through the findings' key (session_id), and summed per hour and kind for the
+  // waste series (migration 0023; replaced by negated rows, not deleted: prelink_waste_kinds.sql).
+  const waste = {
     db,
-    hours: allWaste ? [] : hours,
-    repos: allWaste ? [] : repos,
-    sessions: allWaste ? [] : sessions,
-    all: allWaste ? 1 : 0,
+    all: 0,
+    sessions: [] as string[],
     since: '1970-01-01 00:00:00.000',
     until: FAR_FUTURE,
     repo: '',
     team: '',
     developer: '',
   };
-  if (allWaste) await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
-  else if (hours.length + repos.length + sessions.length > 0)
+  if (allWaste) {
+    const w = { ...waste, all: 1 };
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_linked_hour', w);
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.waste_kind_hour', w);
+    await command(client, reportSql('prelink_waste.sql'), w);
+    await command(client, reportSql('prelink_waste_kinds.sql'), w);
+  } else {
+    const found = await sessionsToRelink(client, db, hours, repos, sessions);
+    // In slices, so that each statement's session list stays a query parameter of bounded size.
+    for (let i = 0; i < found.length; i += ALL_SESSIONS_ABOVE) {
+      const w = { ...waste, sessions: found.slice(i, i + ALL_SESSIONS_ABOVE) };
+      await touch(WASTE_KEYS, w);
+      await command(
+        client,
+        'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
+        w,
+      );
+      await command(client, reportSql('prelink_waste.sql'), w);
+      await command(client, reportSql('prelink_waste_kinds.sql'), w);
+      await touch(WASTE_KEYS, w);
+    }
+  }
+  // A whole re-link (after a bulk load) leaves every PR's totals to the next pass: a 'totals' mark,
+  // which also sends cost-per-pr to the hourly rows until then, so the first report after a bulk load
+  // does not wait for them.
+  if (all || allWaste) {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
     await command(
       client,
-      `DELETE FROM {db:Identifier}.waste_linked_hour
-       WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}
-          OR session_id IN {sessions:Array(String)}`,
-      w,
+      "INSERT INTO {db:Identifier}.link_dirty (kind, hour, repo) VALUES ('totals', 0, '')",
+      { db },
     );
-  if (allWaste || hours.length + repos.length + sessions.length > 0)
-    await command(client, reportSql('prelink_waste.sql'), w);
+  } else if (marks.some((m) => m.kind === 'totals')) {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+    await writePrTotals(client, db, true, []);
+  } else if (touched.size > 0) await writePrTotals(client, db, false, [...touched.values()]);
   // Only the markers read and re-linked: one stored meanwhile, or left by a bounded pass, is kept.
   const doneHours = new Set(hours);
   const doneRepos = new Set(repos);
   const doneSessions = new Set(sessions);
   const done = (m: (typeof marks)[number]): boolean =>
-    m.kind === 'hour'
-      ? doneHours.has(m.hour)
-      : m.kind === 'session'
-        ? doneSessions.has(m.session_id)
-        : doneRepos.has(m.repo);
+    m.kind === 'totals'
+      ? true
+      : m.kind === 'hour'
+        ? doneHours.has(m.hour)
+        : m.kind === 'session'
+          ? doneSessions.has(m.session_id)
+          : doneRepos.has(m.repo);
   const ids = marks.filter(done).map((m) => m.id);
   // In slices: after a bulk scan there is one mark per session (hundreds of thousands).
   for (let i = 0; i < ids.length; i += MARKS_PER_DELETE)
@@ -196,6 +243,34 @@ async function relink(
       ids: ids.slice(i, i + MARKS_PER_DELETE),
     });
   return { hours: hours.length, repos: repos.length, sessions: sessions.length, all, more };
+}
+
+/**
+ * The sessions whose waste a re-link recomputes: those scanned again, those with spend in a marked
+ * hour or repository (their findings take branch and commit from it), and those with findings in a
+ * marked hour or of a marked repository. Each read uses a key or a small column: the hour-keyed link
+ * rollup, and the findings' Timestamp and repo columns without FINAL (a superset is harmless: a
+ * session re-linked again gets the same rows).
+ */
+async function sessionsToRelink(
+  client: ClickHouseClient,
+  db: string,
+  hours: string[],
+  repos: string[],
+  sessions: string[],
+): Promise<string[]> {
+  if (hours.length + repos.length === 0) return sessions;
+  const found = await rows<{ session_id: string }>(
+    client,
+    `SELECT DISTINCT session_id FROM {db:Identifier}.usage_by_link_hour
+     WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}
+     UNION DISTINCT
+     SELECT DISTINCT session_id FROM {db:Identifier}.waste_findings
+     WHERE toStartOfHour(Timestamp) IN {hours:Array(DateTime('UTC'))}
+        OR ${REPO_KEY} IN {repos:Array(String)}`,
+    { db, hours, repos },
+  );
+  return [...new Set([...sessions, ...found.map((r) => r.session_id)])].sort();
 }
 
 /**
@@ -262,6 +337,34 @@ export function withPrelinked<T>(
       );
     }
     return read(holds, holds && late === 0);
+  });
+}
+
+/** Writes the totals of the PRs `keys` ([repo_key, pr]), or with `all` of every PR, from their rows. */
+async function writePrTotals(
+  client: ClickHouseClient,
+  db: string,
+  all: boolean,
+  keys: [string, number][],
+): Promise<void> {
+  await command(client, reportSql('prelink_pr_totals.sql'), {
+    db,
+    all: all ? 1 : 0,
+    repo_keys: all ? [] : keys.map((k) => k[0]),
+    prs: all ? [] : keys.map((k) => k[1]),
+    version: nextVersion(),
+  });
+}
+
+/**
+ * Rewrites every PR's totals (pr_linked_totals, migration 0023) from the linked rows, after a writer
+ * other than the re-link deleted some of them (demo --reset).
+ */
+export function rebuildPrTotals(client: ClickHouseClient, db: string): Promise<void> {
+  assertDatabaseName(db);
+  return enqueue(client, db, async () => {
+    await command(client, 'TRUNCATE TABLE {db:Identifier}.pr_linked_totals', { db });
+    await writePrTotals(client, db, true, []);
   });
 }
 

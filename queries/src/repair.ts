@@ -17,9 +17,7 @@
  */
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError, messageOf } from './errors.js';
-import { assertDatabaseName } from './sql.js';
-
-const REPO_KEY = `lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', ''))`;
+import { assertDatabaseName, REPO_KEY } from './sql.js';
 
 interface Rollup {
   table: string;

@@ -12,12 +12,18 @@ import { parseTsvWithNames } from './tsv.js';
 const REPORTS_DIR = fileURLToPath(new URL('../reports/', import.meta.url));
 const sqlCache = new Map<string, string>();
 
-/** Variants of an included fragment (include marker with `:name`): a marker replaced by more SQL. */
-const FRAGMENT_VARIANTS: Record<string, { marker: string; file: string }> = {
+/** Variants of an included fragment (include marker with `:name`): markers replaced by more SQL. */
+const FRAGMENT_VARIANTS: Record<string, readonly { marker: string; file: string }[]> = {
   // cost-per-pr: redundancy findings join the linked stream, so the same rules charge the waste.
-  with_waste: { marker: '/*waste_rows*/', file: '_waste_rows.sql' },
-  // prelink_waste.sql: only the findings of what is being re-linked.
-  relink: { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
+  with_waste: [{ marker: '/*waste_rows*/', file: '_waste_rows.sql' }],
+  // prelink_waste.sql: only the findings, and the link rollup rows, of the sessions being re-linked.
+  relink: [
+    { marker: '/*findings_filter*/', file: '_waste_relink_filter.sql' },
+    { marker: '/*rollup_filter*/', file: '_waste_relink_rollup_filter.sql' },
+  ],
+  // Per-PR totals (migration 0023): of the PRs being re-linked, or of the PRs a window cuts.
+  pr_totals: [{ marker: '/*rows*/', file: '_pr_totals_linked.sql' }],
+  pr_totals_window: [{ marker: '/*rows*/', file: '_pr_totals_window.sql' }],
 };
 
 /**
@@ -28,6 +34,12 @@ export const PRELINKED_FRAGMENTS: Readonly<Record<string, string>> = {
   '_linked_usage.sql': '_linked_usage_prelinked.sql',
   '_waste_rows.sql': '_waste_rows_linked.sql',
   '_pr_facts.sql': '_pr_state.sql',
+};
+
+/** PRELINKED_FRAGMENTS for cost_per_pr_totals.sql when the window cuts no PR: totals rows only. */
+export const PRELINKED_WHOLE_FRAGMENTS: Readonly<Record<string, string>> = {
+  ...PRELINKED_FRAGMENTS,
+  '_pr_totals_cut_rows.sql': '_none.sql',
 };
 
 /**
@@ -59,7 +71,7 @@ export function reportSql(
     sql = readFileSync(`${REPORTS_DIR}/${file}`, 'utf8').replace(
       /\/\*include:([A-Za-z0-9_]+\.sql)(?::([a-z_]+))?\*\//g,
       (_m, name: string, filter: string | undefined) => {
-        if (depth > 3)
+        if (depth > 5)
           throw new StoreError('INVALID_ARGUMENT', `Fragments nest too deep in ${file}.`);
         const body = reportSql(swap?.[name] ?? name, depth + 1, swap);
         const variant = filter === undefined ? undefined : FRAGMENT_VARIANTS[filter];
@@ -68,7 +80,10 @@ export function reportSql(
             'INVALID_ARGUMENT',
             `Unknown fragment variant ${filter} in ${file}.`,
           );
-        return `\n${variant === undefined ? body : body.replace(variant.marker, () => reportSql(swap?.[variant.file] ?? variant.file, depth + 1, swap))}\n`;
+        let out = body;
+        for (const v of variant ?? [])
+          out = out.replace(v.marker, () => reportSql(swap?.[v.file] ?? v.file, depth + 1, swap));
+        return `\n${out}\n`;
       },
     );
     sqlCache.set(key, sql);

@@ -13,6 +13,7 @@ import {
   totals,
   PRELINKED_FRAGMENTS,
   PRELINKED_LIVE_WASTE_FRAGMENTS,
+  PRELINKED_WHOLE_FRAGMENTS,
   type UsageTotals,
 } from './report-sql.js';
 import {
@@ -119,8 +120,24 @@ export async function costPerPr(
     client,
     options.db,
     String(params.until),
-    (pre, wasteLinked) =>
-      runReport(
+    async (pre, wasteLinked) => {
+      // Unfiltered, each PR the window holds whole is one row of its totals (migration 0023), and
+      // only the PRs the window cuts are summed from hourly rows.
+      const [cut] =
+        pre && wasteLinked && !options.repo && !options.team && !options.developer
+          ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
+          : [];
+      if (cut !== undefined && num(cut.stale) === 0) {
+        return runReport(
+          client,
+          'cost-per-pr',
+          'cost_per_pr_totals.sql',
+          params,
+          num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
+          true,
+        );
+      }
+      return runReport(
         client,
         'cost-per-pr',
         'cost_per_pr.sql',
@@ -129,7 +146,8 @@ export async function costPerPr(
         // The fast path reads TSV; the reference (links computed in the query) keeps JSONEachRow,
         // so test/integration/prelink.test.ts compares the two readers too.
         pre,
-      ),
+      );
+    },
     options.prelinked,
   );
   return rows.map((r) => ({

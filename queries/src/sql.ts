@@ -58,3 +58,6 @@ export function toClickHouseTime(d: Date): string {
     );
   return d.toISOString().replace('T', ' ').replace('Z', '');
 }
+
+/** The repository key of a `repo` column (as reports/_linked_usage.sql computes it): owner/name, lower case. */
+export const REPO_KEY = `lower(replaceRegexpOne(replaceRegexpOne(repo, '(\\\\.git)?/*$', ''), '^(?:[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/]*@)?[^/]+/|[^@/:]+@[^:/]+:)', ''))`;

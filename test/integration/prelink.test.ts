@@ -133,6 +133,9 @@ async function expectSameReports(): Promise<void> {
     { db: DB, ...window },
     { db: DB, ...window, team: 'team1' },
     { db: DB, since: new Date(START.getTime() + 3 * DAY), until: window.until, repo: 'acme/r2' },
+    // Unfiltered windows that cut PRs: their totals (migration 0023) beside the hourly rows.
+    { db: DB, since: new Date(START.getTime() + 3 * DAY + 1_234), until: window.until },
+    { db: DB, since: new Date(START.getTime() + DAY), until: new Date('2026-12-20T00:00:00Z') },
   ];
   for (const o of variants) {
     const cost = await costPerPr(client, o);
@@ -144,6 +147,11 @@ async function expectSameReports(): Promise<void> {
     expect(await costPerMergedPr(client, o)).toEqual(
       await costPerMergedPr(client, { ...o, prelinked: false }),
     );
+    // The waste series from the hourly findings table (migration 0023) equals the findings read.
+    for (const step of [3_600, 86_400])
+      expect(await wasteSeries(client, { ...o, step })).toEqual(
+        await wasteSeries(client, { ...o, step, prelinked: false }),
+      );
     for (const [prRepo, pr] of [
       ['acme/r1', 1],
       ['acme/r2', 5],
@@ -159,6 +167,17 @@ async function expectSameReports(): Promise<void> {
   expect(
     await count('SELECT sum(llm_calls + tool_calls) AS n FROM {db:Identifier}.usage_linked_hour'),
   ).toBe(await count(`SELECT count() AS n FROM {db:Identifier}.spans`));
+  // …with one current totals row per PR that has linked rows (migration 0023)…
+  expect(
+    await count(
+      'SELECT count() AS n FROM {db:Identifier}.pr_linked_totals FINAL WHERE present = 1',
+    ),
+  ).toBe(
+    await count(
+      `SELECT count() AS n FROM (SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.usage_linked_hour
+       UNION DISTINCT SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.waste_linked_hour)`,
+    ),
+  );
   // …and the waste of every session's latest scan is stored linked (migration 0020).
   expect(await count('SELECT sum(wasted_tokens) AS n FROM {db:Identifier}.waste_linked_hour')).toBe(
     await count(
@@ -244,6 +263,35 @@ describe('prelinked linkage reports (migration 0016)', () => {
     expect(await count('SELECT count() AS n FROM {db:Identifier}.waste_findings')).toBeGreaterThan(
       await latest('count()'),
     );
+  });
+
+  it("the waste series' partial first and last hours read the findings, to the millisecond", async () => {
+    // After the rescan above, day 0 holds the findings of sessions 0, 12, 24 at s × 83 + 21 min (0:21,
+    // 16:57, 33:33); day 6 those of 200–259 at s × 83 min. The windows cut inside their hours.
+    const at = (h: number, min: number, ms = 0) =>
+      new Date(START.getTime() + h * 3_600_000 + min * 60_000 + ms);
+    const windows = [
+      { since: at(16, 50), until: at(33, 40) }, // both ends inside an hour, around 16:57 and 33:33
+      { since: at(16, 58), until: at(33, 33) }, // …and leaving them out (until is exclusive)
+      { since: at(2, 30), until: at(150, 10) },
+      { since: at(6, 5, 1), until: at(6, 50) }, // inside one hour
+      { since: at(1, 20), until: at(3, 0) }, // whole last hour
+      { since: at(0, 0), until: at(400, 0, 1) },
+      { since: at(145, 30), until: at(500, 30), team: 'team1', repo: 'acme/r2' },
+    ];
+    for (const w of windows) {
+      const o = { db: DB, ...w };
+      const hourly = await wasteSeries(client, { ...o, step: 3_600 });
+      expect(hourly).toEqual(await wasteSeries(client, { ...o, step: 3_600, prelinked: false }));
+      expect(await wasteSeries(client, { ...o, step: 7_200 })).toEqual(
+        await wasteSeries(client, { ...o, step: 7_200, prelinked: false }),
+      );
+    }
+    // The partial hours' findings count to the millisecond: in the first window, not in the second.
+    const buckets = async (i: number) =>
+      (await wasteSeries(client, { db: DB, ...windows[i]!, step: 3_600 })).map((p) => p.bucket);
+    expect(await buckets(0)).toEqual(['2026-11-01 16:00:00', '2026-11-02 09:00:00']);
+    expect(await buckets(1)).toEqual([]);
   });
 
   it('a window ending inside an hour with later findings reads the findings', async () => {

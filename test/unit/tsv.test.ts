@@ -20,4 +20,11 @@ describe('parseTsvWithNames (the reader of large reports)', () => {
     expect(parseTsvWithNames('repo\tpr\n')).toEqual([]);
     expect(parseTsvWithNames('')).toEqual([]);
   });
+
+  it('reads empty cells, and a last row without its newline', () => {
+    expect(parseTsvWithNames('a\tb\tc\n\t\tz\nx\t\t')).toEqual([
+      { a: '', b: '', c: 'z' },
+      { a: 'x', b: '', c: '' },
+    ]);
+  });
 });

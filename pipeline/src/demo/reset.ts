@@ -4,7 +4,7 @@
  * the session id, so the demo's rows are found by it and nothing else is touched. Alert notices
  * the spike raised are kept (they are history, and name a developer, not a session).
  */
-import type { ClickHouseClient } from '@harness-meter/queries';
+import { rebuildPrTotals, type ClickHouseClient } from '@harness-meter/queries';
 import type { PostHandler } from '../ingest/server.js';
 
 export const DEMO_SESSION_PREFIX = 'demo-session-';
@@ -16,6 +16,7 @@ const DEMO_TABLES = [
   'usage_by_link_hour',
   'usage_linked_hour',
   'waste_linked_hour',
+  'waste_kind_hour',
   'waste_findings',
   'session_scans',
 ] as const;
@@ -41,6 +42,8 @@ export async function resetDemo(client: ClickHouseClient, db: string): Promise<D
       query_params: { db, prefix: DEMO_SESSION_PREFIX },
       clickhouse_settings: { mutations_sync: '2', log_comment: 'harness-meter demo reset' },
     });
+  // The per-PR totals (no session column) are summed again from what is left.
+  await rebuildPrTotals(client, db);
   return { spans: Number(row?.n ?? 0), tables: [...DEMO_TABLES] };
 }
 

@@ -1,0 +1,1 @@
+-- fragment: nothing (in place of a fragment a report does not need).
