@@ -170,26 +170,27 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
   /** Dedups and stores the records' rows; counts for metrics. */
   async function store(records: Buffer[]): Promise<void> {
     const decoded = records.map(decodeSpanRecord);
+    // Each span's key, built once: the batch's own dedup and the fresh-row pass below both read it.
+    const keys = decoded.map((r) => r.refs.map(spanKey));
     const seen = new Set<string>();
     const unique: SpanRef[] = [];
     let total = 0;
-    for (const r of decoded) {
+    decoded.forEach((r, at) => {
       total += r.refs.length;
-      for (const ref of r.refs) {
-        const k = spanKey(ref);
-        if (seen.has(k)) continue;
+      r.refs.forEach((ref, i) => {
+        const k = keys[at]![i]!;
+        if (seen.has(k)) return;
         seen.add(k);
         unique.push(ref);
-      }
-    }
+      });
+    });
     const stored = await dedup.storedKeys(unique);
     // Fresh rows: whole records where nothing is a duplicate (the common case), else row by row.
     const taken = new Set<string>();
     const freshRefs: SpanRef[] = [];
     const freshRows: Buffer[] = [];
-    for (const r of decoded) {
-      const keep = r.refs.map((ref) => {
-        const k = spanKey(ref);
+    for (const [at, r] of decoded.entries()) {
+      const keep = keys[at]!.map((k) => {
         if (stored.has(k) || taken.has(k)) return false;
         taken.add(k);
         return true;
