@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlertCheckResult, WebhookBody } from '../../pipeline/src/alerts/index.js';
@@ -41,11 +41,12 @@ let server: RunningServer;
 let hook: WebhookReceiver;
 let dataDir: string;
 let config: Config;
+let rulesFile: string;
 
 beforeAll(async () => {
   hook = await startWebhookReceiver();
   dataDir = tempDataDir('alerts-server');
-  const rulesFile = join(dataDir, '..', `alerts-${process.pid}.json`);
+  rulesFile = join(dataDir, '..', `alerts-${process.pid}.json`);
   writeFileSync(
     rulesFile,
     JSON.stringify({
@@ -76,6 +77,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await server.stop();
   await hook.close();
+  rmSync(rulesFile, { force: true });
 });
 
 describe('alerts in the running pipeline (embedded, chDB)', () => {
