@@ -77,16 +77,20 @@ const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
+// Wall p50 and process CPU p50 (chDB's threads included): on a loaded machine CPU is the steadier.
 const p50 = async (fn) => {
   await fn();
   const ms = [];
+  const cpu = [];
   for (let i = 0; i < RUNS; i++) {
+    const c = cpuMs();
     const t = performance.now();
     await fn();
     ms.push(performance.now() - t);
+    cpu.push(cpuMs() - c);
   }
-  ms.sort((a, b) => a - b);
-  return Number(ms[Math.floor(ms.length / 2)].toFixed(2));
+  const mid = (xs) => Number(xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1));
+  return { ms: mid(ms), cpu: mid(cpu) };
 };
 const [cut] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
 const whole = Number(cut.n) === 0;
@@ -150,7 +154,7 @@ const beforeS = stat(ab.before);
 const scale = `${(SPANS / 1e6).toFixed(SPANS < 1e6 ? 1 : 0)}M spans / ${PRS} PRs`;
 console.log(`
 bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, window cuts ${whole ? 'no PR' : 'some PRs'}${genS ? `, generated in ${genS.toFixed(0)} s` : ', reused store'}
-  parts (p50 of ${RUNS}, ms): ${JSON.stringify(parts)}
+  parts (p50 of ${RUNS}: wall ms, process CPU ms): ${JSON.stringify(parts)}
   now:    p50 ${nowS.p50} ms, p95 ${nowS.p95} ms, process CPU p50 ${nowS.cpuP50} ms
   before: p50 ${beforeS.p50} ms, p95 ${beforeS.p95} ms, process CPU p50 ${beforeS.cpuP50} ms (generic TSV rows + conversion)
   load ${os
