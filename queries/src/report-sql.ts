@@ -24,6 +24,8 @@ const FRAGMENT_VARIANTS: Record<string, readonly { marker: string; file: string 
   // Per-PR totals (migration 0023): of the PRs being re-linked, or of the PRs a window cuts.
   pr_totals: [{ marker: '/*rows*/', file: '_pr_totals_linked.sql' }],
   pr_totals_window: [{ marker: '/*rows*/', file: '_pr_totals_window.sql' }],
+  // cost_per_pr.sql: every PR of the linked stream (with its waste), summed as the totals are.
+  linked_usage: [{ marker: '/*rows*/', file: '_linked_usage_rows.sql' }],
 };
 
 /**
