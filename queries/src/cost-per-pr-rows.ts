@@ -75,6 +75,36 @@ function intCell(text: string, start: number, end: number): number {
   return slowInt(text.slice(start, end));
 }
 
+const TAB = 9;
+
+/**
+ * The next cell, not the row's last, read as intCell reads it, and the cursor moved past it. The
+ * digits are summed while scanning for the cell's end (no indexOf per cell); a cell that is not
+ * 1-15 digits (with an optional '-') ended by a tab goes through nextCell and intCell.
+ */
+function intNext(text: string, c: Cursor): number {
+  const start = c.pos;
+  const neg = text.charCodeAt(start) === MINUS;
+  const from = neg ? start + 1 : start;
+  let i = from;
+  let v = 0;
+  for (;;) {
+    const d = text.charCodeAt(i) - ZERO; // NaN past the end: not a digit
+    if (!(d >= 0 && d <= 9)) break;
+    v = v * 10 + d;
+    i++;
+  }
+  if (i > from && i - from <= EXACT_DIGITS && text.charCodeAt(i) === TAB) {
+    c.end = i;
+    c.pos = i + 1;
+    return neg ? -v : v;
+  }
+  nextCell(text, c, false);
+  const out = intCell(text, start, c.end);
+  c.pos = c.end + 1;
+  return out;
+}
+
 function slowInt(cell: string): number {
   const v = unescapeTsvField(cell);
   return v === null ? 0 : Number(v);
@@ -150,43 +180,21 @@ export function readCostPerPrTsv(text: string): CostPerPrRow[] {
     nextCell(text, c, false);
     const repo = textCell(text, c.pos, c.end) ?? '';
     c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const prNum = intCell(text, c.pos, c.end);
+    const prNum = intNext(text, c);
     const pr = prNum === 0 ? null : prNum;
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const sessions = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const llmCalls = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const toolCalls = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const input = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const output = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const cacheRead = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const cacheWrite = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const reasoning = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
+    const sessions = intNext(text, c);
+    const llmCalls = intNext(text, c);
+    const toolCalls = intNext(text, c);
+    const input = intNext(text, c);
+    const output = intNext(text, c);
+    const cacheRead = intNext(text, c);
+    const cacheWrite = intNext(text, c);
+    const reasoning = intNext(text, c);
     nextCell(text, c, false);
     const cost = moneyCell(text, c.pos, c.end);
     c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const unpriced = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
-    nextCell(text, c, false);
-    const wastedTokens = intCell(text, c.pos, c.end);
-    c.pos = c.end + 1;
+    const unpriced = intNext(text, c);
+    const wastedTokens = intNext(text, c);
     nextCell(text, c, false);
     const wasted = moneyCell(text, c.pos, c.end);
     c.pos = c.end + 1;
