@@ -18,6 +18,7 @@ const BENCHES = [
   ['shutdown', './shutdown.js', true],
   ['decode', './decode.js', true],
   ['reports', './reports.js', true],
+  ['cost-per-pr', './cost-per-pr.js', true],
   ['ingest', './ingest.js', true],
   ['ingest-formats', './ingest-formats.js', true],
   ['ingest-ceiling', './ingest-ceiling.js', true],

@@ -1,5 +1,6 @@
 -- fragment: each PR's totals from its linked rows ({rows}: usage_linked_hour and waste_linked_hour
--- rows, in the columns of _linked_usage.sql), as cost_per_pr.sql sums them per PR, the rules as bits.
+-- rows, in the columns of _linked_usage.sql), the rules as bits; cost_per_pr.sql sums every PR with it
+-- too (variant linked_usage), so the report and the stored totals cannot drift apart.
 SELECT
     repo_key,
     link_pr,

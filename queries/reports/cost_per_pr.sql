@@ -5,7 +5,7 @@
 -- the redundancy findings put on it (linked by the same rules: _waste_rows.sql). pr = 0 is the unattributed bucket.
 SELECT
     c.repo AS repo,
-    c.pr AS pr,
+    c.link_pr AS pr,
     c.sessions AS sessions,
     c.llm_calls AS llm_calls,
     c.tool_calls AS tool_calls,
@@ -14,42 +14,17 @@ SELECT
     c.cache_read_tokens AS cache_read_tokens,
     c.cache_write_tokens AS cache_write_tokens,
     c.reasoning_tokens AS reasoning_tokens,
-    toString(c.cost) AS cost_nanos,
+    toString(c.cost_nanos) AS cost_nanos,
     c.unpriced_calls AS unpriced_calls,
     c.wasted_tokens AS wasted_tokens,
-    toString(c.wasted_cost) AS wasted_cost_nanos,
+    toString(c.wasted_cost_nanos) AS wasted_cost_nanos,
     toString(c.first_hour) AS first_seen,
     toString(c.last_hour) AS last_seen,
-    c.rules AS rules,
+    -- The rules that applied, in name order: a bit each (cheaper than a set of strings per row).
+    arrayStringConcat(arrayFilter((r, i) -> bitTest(c.rule_bits, i),
+        ['branch', 'commit', 'explicit', 'trailer', 'unattributed'], range(5)), ',') AS rules,
     f.state AS state,
     if(f.merged_at IS NULL, NULL, toString(f.merged_at)) AS merged_at
-FROM
-(
-    SELECT
-        repo_key,
-        link_pr AS pr,
-        min(repo) AS repo,
-        uniqExactIf(session_id, session_id != '') AS sessions,
-        sum(llm_calls) AS llm_calls,
-        sum(tool_calls) AS tool_calls,
-        sum(input_tokens) AS input_tokens,
-        sum(output_tokens) AS output_tokens,
-        sum(cache_read_tokens) AS cache_read_tokens,
-        sum(cache_write_tokens) AS cache_write_tokens,
-        sum(reasoning_tokens) AS reasoning_tokens,
-        sum(cost_nanos) AS cost,
-        sum(unpriced_calls) AS unpriced_calls,
-        sum(wasted_tokens) AS wasted_tokens,
-        sum(wasted_cost_nanos) AS wasted_cost,
-        -- The rules that applied, in name order: a bit each (cheaper than a set of strings per row).
-        arrayStringConcat(arrayFilter((r, i) -> bitTest(rule_bits, i),
-            ['branch', 'commit', 'explicit', 'trailer', 'unattributed'], range(5)), ',') AS rules,
-        groupBitOr(toUInt8(multiIf(link_rule = 'branch', 1, link_rule = 'commit', 2, link_rule = 'explicit', 4,
-            link_rule = 'trailer', 8, link_rule = 'unattributed', 16, 0))) AS rule_bits,
-        min(hour) AS first_hour,
-        max(hour) AS last_hour
-    FROM (/*include:_linked_usage.sql:with_waste*/)
-    GROUP BY repo_key, link_pr
-) AS c
-LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON c.repo_key = f.repo AND c.pr = f.pr
-ORDER BY c.cost DESC, c.repo, c.pr
+FROM (/*include:_pr_totals_rows.sql:linked_usage*/) AS c
+LEFT JOIN (/*include:_pr_facts.sql*/) AS f ON c.repo_key = f.repo AND c.link_pr = f.pr
+ORDER BY c.cost_nanos DESC, c.repo, c.link_pr

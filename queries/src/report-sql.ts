@@ -24,6 +24,8 @@ const FRAGMENT_VARIANTS: Record<string, readonly { marker: string; file: string 
   // Per-PR totals (migration 0023): of the PRs being re-linked, or of the PRs a window cuts.
   pr_totals: [{ marker: '/*rows*/', file: '_pr_totals_linked.sql' }],
   pr_totals_window: [{ marker: '/*rows*/', file: '_pr_totals_window.sql' }],
+  // cost_per_pr.sql: every PR of the linked stream (with its waste), summed as the totals are.
+  linked_usage: [{ marker: '/*rows*/', file: '_linked_usage_rows.sql' }],
 };
 
 /**
@@ -123,23 +125,57 @@ export async function runReport(
   swap?: Readonly<Record<string, string>>,
   tsv = false,
 ): Promise<RawRow[]> {
+  if (tsv) return parseTsvWithNames(await runReportText(client, report, file, params, swap));
   try {
-    const query = {
-      query: reportSql(file, 0, swap),
-      query_params: params,
-      clickhouse_settings: { log_comment: `harness-meter report ${report}` },
-    };
-    if (tsv)
-      return parseTsvWithNames(
-        await (await client.query({ ...query, format: 'TabSeparatedWithNames' })).text(),
-      );
-    const rs = await client.query({ ...query, format: 'JSONEachRow' });
+    const rs = await client.query({
+      ...reportQuery(report, file, params, swap),
+      format: 'JSONEachRow',
+    });
     return await rs.json<RawRow>();
   } catch (err) {
-    throw new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, {
-      cause: err,
-      retriable: true,
+    throw reportFailed(report, err);
+  }
+}
+
+function reportQuery(
+  report: string,
+  file: string,
+  params: Record<string, unknown>,
+  swap: Readonly<Record<string, string>> | undefined,
+) {
+  return {
+    query: reportSql(file, 0, swap),
+    query_params: params,
+    clickhouse_settings: { log_comment: `harness-meter report ${report}` },
+  };
+}
+
+function reportFailed(report: string, err: unknown): StoreError {
+  return new StoreError('QUERY_FAILED', `Report ${report} failed: ${messageOf(err)}`, {
+    cause: err,
+    retriable: true,
+  });
+}
+
+/**
+ * A report's result as TabSeparatedWithNames text, for a reader made for its columns (e.g.
+ * cost-per-pr-rows.ts); runReport's `tsv` parses the same text into string rows.
+ */
+export async function runReportText(
+  client: ClickHouseClient,
+  report: string,
+  file: string,
+  params: Record<string, unknown>,
+  swap?: Readonly<Record<string, string>>,
+): Promise<string> {
+  try {
+    const rs = await client.query({
+      ...reportQuery(report, file, params, swap),
+      format: 'TabSeparatedWithNames',
     });
+    return await rs.text();
+  } catch (err) {
+    throw reportFailed(report, err);
   }
 }
 

@@ -6,14 +6,17 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
+import { readCostPerPrTsv } from './cost-per-pr-rows.js';
 import { withPrelinked } from './prelink.js';
 import {
   num,
   runReport,
+  runReportText,
   totals,
   PRELINKED_FRAGMENTS,
   PRELINKED_LIVE_WASTE_FRAGMENTS,
   PRELINKED_WHOLE_FRAGMENTS,
+  type RawRow,
   type UsageTotals,
 } from './report-sql.js';
 import {
@@ -116,7 +119,7 @@ export async function costPerPr(
   options: { db: string } & LinkFilters & ReportWindow & LinkReadOptions,
 ): Promise<CostPerPrRow[]> {
   const params = linkedParams(options.db, options, options);
-  const rows = await withPrelinked(
+  return withPrelinked(
     client,
     options.db,
     String(params.until),
@@ -128,29 +131,38 @@ export async function costPerPr(
           ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
           : [];
       if (cut !== undefined && num(cut.stale) === 0) {
-        return runReport(
-          client,
-          'cost-per-pr',
-          'cost_per_pr_totals.sql',
-          params,
-          num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
-          true,
+        return readCostPerPrTsv(
+          await runReportText(
+            client,
+            'cost-per-pr',
+            'cost_per_pr_totals.sql',
+            params,
+            num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
+          ),
         );
       }
-      return runReport(
-        client,
-        'cost-per-pr',
-        'cost_per_pr.sql',
-        params,
-        !pre ? undefined : wasteLinked ? PRELINKED_FRAGMENTS : PRELINKED_LIVE_WASTE_FRAGMENTS,
-        // The fast path reads TSV; the reference (links computed in the query) keeps JSONEachRow,
-        // so test/integration/prelink.test.ts compares the two readers too.
-        pre,
-      );
+      // The fast path reads TSV with the reader made for these columns; the reference (links
+      // computed in the query) keeps JSONEachRow and the generic conversion, so
+      // test/integration/prelink.test.ts compares the two readers too.
+      if (pre)
+        return readCostPerPrTsv(
+          await runReportText(
+            client,
+            'cost-per-pr',
+            'cost_per_pr.sql',
+            params,
+            wasteLinked ? PRELINKED_FRAGMENTS : PRELINKED_LIVE_WASTE_FRAGMENTS,
+          ),
+        );
+      return (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params)).map(costPerPrRow);
     },
     options.prelinked,
   );
-  return rows.map((r) => ({
+}
+
+/** One cost-per-pr row from the generic reader's string row (the reference path's conversion). */
+export function costPerPrRow(r: RawRow): CostPerPrRow {
+  return {
     repo: String(r.repo ?? ''),
     pr: num(r.pr) === 0 ? null : num(r.pr),
     ...totals(r),
@@ -162,7 +174,7 @@ export async function costPerPr(
     rules: String(r.rules ?? ''),
     state: prState(num(r.pr) === 0 ? null : num(r.pr), r.state),
     merged_at: r.merged_at === null || r.merged_at === undefined ? null : String(r.merged_at),
-  }));
+  };
 }
 
 /** Most cost first, then by name: the order of cost rows and of their per-model rows. */

@@ -18,7 +18,8 @@ const ESCAPES: Readonly<Record<string, string>> = {
   '\\': '\\',
 };
 
-function field(raw: string): string | null {
+/** One cell's value: ClickHouse's escapes undone, `\\N` as NULL. */
+export function unescapeTsvField(raw: string): string | null {
   if (raw === '\\N') return null;
   if (raw.indexOf('\\') === -1) return raw;
   return raw.replace(/\\(.)/g, (_m, c: string) => ESCAPES[c] ?? c);
@@ -35,7 +36,7 @@ export function parseTsvWithNames(text: string): RawRow[] {
   const names = text
     .slice(0, nl)
     .split('\t')
-    .map((n) => field(n) ?? '');
+    .map((n) => unescapeTsvField(n) ?? '');
   const last = names.length - 1;
   const out: RawRow[] = [];
   let pos = nl + 1;
@@ -44,7 +45,7 @@ export function parseTsvWithNames(text: string): RawRow[] {
     for (let c = 0; c <= last; c++) {
       let end = text.indexOf(c === last ? '\n' : '\t', pos);
       if (end === -1) end = len;
-      row[names[c] ?? ''] = field(text.slice(pos, end));
+      row[names[c] ?? ''] = unescapeTsvField(text.slice(pos, end));
       pos = end + 1;
     }
     out.push(row);
