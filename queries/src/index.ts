@@ -17,7 +17,7 @@ export {
 } from './migrate.js';
 export type { Migration, MigrationResult } from './migrate.js';
 export { formatUsd, nanosToUsdNumber, NANOS_PER_USD } from './money.js';
-export { tsvField } from './tsv.js';
+export { unescapeTsvField } from './tsv.js';
 export {
   assertDatabaseName,
   toClickHouseTime,

@@ -52,6 +52,3 @@ export function parseTsvWithNames(text: string): RawRow[] {
   }
   return out;
 }
-
-/** One TabSeparated field unescaped (`\N` is NULL). */
-export { field as tsvField };

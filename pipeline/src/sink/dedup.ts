@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@harness-meter/queries';
-import { messageOf, tsvField } from '@harness-meter/queries';
+import { messageOf, unescapeTsvField } from '@harness-meter/queries';
 import type { Logger } from '../logger.js';
 import { createKeyFilter, KEY_FILTER_DEFAULT_BITS, type KeyFilter } from './key-filter.js';
 import { spanKey } from './rows.js';
@@ -243,8 +243,8 @@ export function addKeyPage(
     if (end < 0) end = text.length;
     let traceId = text.slice(at, tab);
     let spanId = text.slice(tab + 1, end);
-    if (traceId.includes('\\')) traceId = tsvField(traceId) ?? '';
-    if (spanId.includes('\\')) spanId = tsvField(spanId) ?? '';
+    if (traceId.includes('\\')) traceId = unescapeTsvField(traceId) ?? '';
+    if (spanId.includes('\\')) spanId = unescapeTsvField(spanId) ?? '';
     keys.addRef(traceId, spanId);
     rows++;
     if (end + 1 >= text.length) last = [traceId, spanId];
