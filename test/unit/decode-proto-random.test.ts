@@ -14,6 +14,7 @@ import {
   protobufToOtlpObject,
   recordsFromRequest,
   type DecodedTraces,
+  type DecodeLimits,
   type OtlpTraceRequest,
 } from '../../pipeline/src/decode/index.js';
 import { bindIdentity } from '../../pipeline/src/auth/index.js';
@@ -57,6 +58,27 @@ const KEYS = [
   'harness_meter.tool.result_bytes',
   'harness_meter.reported_cost_usd',
   'error.type',
+  // Every other key derivation reads (the reader captures them while reading).
+  'gen_ai.system',
+  'gen_ai.usage.prompt_tokens',
+  'gen_ai.usage.completion_tokens',
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens',
+  'harness_meter.usage.cache_creation_5m.input_tokens',
+  'harness_meter.usage.cache_creation_1h.input_tokens',
+  'service.name',
+  'user.email',
+  'user.name',
+  'harness_meter.team',
+  'vcs.repository.name',
+  'vcs.ref.head.name',
+  'vcs.ref.head.revision',
+  'harness_meter.task.intent',
+  'harness_meter.source',
+  'harness_meter.tool.args_hash',
+  'harness_meter.tool.target_hash',
+  'harness_meter.tool.result_tokens',
+  'harness_meter.tool.error',
   'x.free',
   'x.ünïcode',
 ];
@@ -177,9 +199,9 @@ function withUnknownFields(body: Uint8Array, seed: number): Uint8Array {
   return rewrite(body, [1, 2, 2]);
 }
 
-function viaObject(body: Uint8Array): DecodedTraces | 'refused' {
+function viaObject(body: Uint8Array, limits?: DecodeLimits): DecodedTraces | 'refused' {
   try {
-    return recordsFromRequest(protobufToOtlpObject(body));
+    return recordsFromRequest(protobufToOtlpObject(body), limits);
   } catch (err) {
     if (err instanceof OtlpDecodeError) return 'refused';
     throw err;
@@ -194,11 +216,14 @@ describe('protobuf reader on generated bodies', () => {
     });
     let spans = 0;
     let refusedSpans = 0;
-    for (let pass = 0; pass < 2; pass++)
+    // The third pass with small limits: values cut before derivation, attributes dropped.
+    const small: DecodeLimits = { attributeCountLimit: 5, attributeValueLengthLimit: 40 };
+    for (let pass = 0; pass < 3; pass++)
       for (let i = 0; i < bodies.length; i++) {
         const body = bodies[i]!;
-        const expected = viaObject(body);
-        expect({ body: i, pass, got: decodeTraceRequest(body, 'protobuf') }).toEqual({
+        const limits = pass === 2 ? small : undefined;
+        const expected = viaObject(body, limits);
+        expect({ body: i, pass, got: decodeTraceRequest(body, 'protobuf', limits) }).toEqual({
           body: i,
           pass,
           got: expected,

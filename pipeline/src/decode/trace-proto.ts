@@ -12,6 +12,7 @@
  */
 import protobuf from 'protobufjs';
 import { renderValue } from './attributes.js';
+import { DERIVED_COUNT, derivedIndex } from './span-record.js';
 import { redactedOnce, redactedText } from './validate.js';
 import { OtlpDecodeError } from './errors.js';
 import type { OtlpSpan } from './otlp-object.js';
@@ -125,6 +126,11 @@ const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 const internStored: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(
   undefined,
 );
+/** For each slot's string as an attribute key, its derivedIndex; UNSEEN until first asked. */
+const UNSEEN = -2;
+const internDerived = new Int8Array(INTERN_SLOTS).fill(UNSEEN);
+/** The span being read: its values of the keys derivation reads (derivedValues, captured). */
+const spanDerived = new Array<string>(DERIVED_COUNT).fill('');
 /** The slot of the last string readText returned, -1 when it was not interned. */
 let lastSlot = -1;
 /** The last string readText returned was short but not interned (its slot holds a repeating one). */
@@ -185,6 +191,7 @@ function internedText(buf: Buffer, start: number, end: number): string {
   internLengths[slot] = len;
   internStrings[slot] = text;
   internStored[slot] = undefined;
+  internDerived[slot] = UNSEEN;
   lastSlot = slot;
   return text;
 }
@@ -259,6 +266,15 @@ function readKeyValue(
   previousKey = keySlot;
   if (key !== undefined) {
     out[key] = value;
+    if (redacted) {
+      // A span attribute: derivation's keys are captured here, not looked up in the map again.
+      let d: number;
+      if (keySlot >= 0) {
+        d = internDerived[keySlot]!;
+        if (d === UNSEEN) internDerived[keySlot] = d = derivedIndex(key);
+      } else d = derivedIndex(key);
+      if (d >= 0) spanDerived[d] = value;
+    }
     if (value.length > longestValue) longestValue = value.length;
   }
 }
@@ -340,6 +356,7 @@ function readSpan(
   const range: Range = [r.pos, end];
   previousKey = -1;
   longestValue = 0;
+  spanDerived.fill('');
   let traceId: string | undefined;
   let spanId: string | undefined;
   let parentSpanId: string | undefined;
@@ -416,6 +433,7 @@ function readSpan(
       attributesRedacted: true,
       textRedacted: true,
       attributesLongest: longestValue,
+      derived: spanDerived,
       statusCode,
       statusMessage,
     },
