@@ -304,6 +304,45 @@ describe('protobuf reader value tables', () => {
     }
   });
 
+  it('masks secrets and keeps repeats under a key whose values were all seen once so far', () => {
+    // 60 spans of unique call ids make the reader stop interning that key's values; then secrets,
+    // and a value repeating span after span, arrive under the same key.
+    const spans = Array.from({ length: 200 }, (_, i) => ({
+      traceId: 'cd'.repeat(16),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: 'execute_tool Read',
+      startTimeUnixNano: String(1_780_000_000_000_000_000n + BigInt(i)),
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } },
+        {
+          key: 'gen_ai.tool.call.id',
+          value: {
+            stringValue:
+              i < 60
+                ? `toolu_01${i.toString(16).padStart(20, '0')}`
+                : i % 3 === 0
+                  ? `call ${SECRETS[i % SECRETS.length]!}`
+                  : i % 3 === 1
+                    ? 'the-same-call-id'
+                    : `toolu_02${i.toString(16).padStart(20, '0')}`,
+          },
+        },
+      ],
+    }));
+    const body = encodeTraceRequestProtobuf({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+    for (let pass = 0; pass < 2; pass++) {
+      const got = decodeTraceRequest(body, 'protobuf');
+      expect(got).toEqual(viaObject(body));
+      expect(got.spans).toHaveLength(200);
+      for (const s of got.spans) {
+        for (const secret of SECRETS) expect(s.toolCallId).not.toContain(secret);
+        expect(s.spanAttributes['gen_ai.tool.call.id']).toBe(s.toolCallId);
+      }
+      expect(got.spans[61]!.toolCallId).toBe('the-same-call-id');
+      expect(got.spans[60]!.toolCallId).toContain('[REDACTED');
+    }
+  });
+
   it('gives the same stored rows as the toObject path after binding and pricing in place', () => {
     const book = loadPriceBook(undefined);
     const who = { keyId: 'k1', team: 'payments', developer: '' };
