@@ -270,6 +270,9 @@ for (let i = 0; i < ROUNDS; i++) {
   if (beforePath && i % 2 === 1) priorPath.push(await timedAsync(beforePath, pathSets[i + 1]));
 }
 const rate = (ms) => Math.round(total / (ms / 1000));
+// Each round times both builds back to back on a loaded machine: the median of the rounds' own
+// before/after ratios drifts less with the load than the ratio of the two medians.
+const pairs = (before, after) => median(before.map((b, i) => b.cpu / after[i].cpu)).toFixed(2);
 const wall = (xs) => median(xs.map((x) => x.wall));
 const cpu = (xs) => median(xs.map((x) => x.cpu));
 const oursRate = rate(cpu(ours));
@@ -292,12 +295,16 @@ console.log(`  ratio (CPU time) ${(oursRate / baseRate).toFixed(2)}x the baselin
 if (before) {
   console.log(`  before = ${BEFORE}`);
   console.log(line('before: decode + price + redaction', prior));
-  console.log(`  after / before (CPU time) ${(cpu(prior) / cpu(ours)).toFixed(2)}x`);
+  console.log(
+    `  after / before (CPU time) ${(cpu(prior) / cpu(ours)).toFixed(2)}x; median of the rounds' own ratios ${pairs(prior, ours)}x`,
+  );
 }
 console.log(line('receiver path (decode … sink rows)', oursPath));
 if (beforePath) {
   console.log(line(`before: receiver path`, priorPath));
-  console.log(`  after / before (CPU time) ${(cpu(priorPath) / cpu(oursPath)).toFixed(2)}x`);
+  console.log(
+    `  after / before (CPU time) ${(cpu(priorPath) / cpu(oursPath)).toFixed(2)}x; median of the rounds' own ratios ${pairs(priorPath, oursPath)}x`,
+  );
 }
 console.log(`  load average (1 min) ${load}${sink < 0 ? '' : ''}`);
 console.log(

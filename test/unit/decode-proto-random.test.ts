@@ -14,6 +14,7 @@ import {
   protobufToOtlpObject,
   recordsFromRequest,
   type DecodedTraces,
+  type DecodeLimits,
   type OtlpTraceRequest,
 } from '../../pipeline/src/decode/index.js';
 import { bindIdentity } from '../../pipeline/src/auth/index.js';
@@ -57,6 +58,27 @@ const KEYS = [
   'harness_meter.tool.result_bytes',
   'harness_meter.reported_cost_usd',
   'error.type',
+  // Every other key derivation reads (the reader captures them while reading).
+  'gen_ai.system',
+  'gen_ai.usage.prompt_tokens',
+  'gen_ai.usage.completion_tokens',
+  'gen_ai.usage.cache_creation.input_tokens',
+  'gen_ai.usage.reasoning.output_tokens',
+  'harness_meter.usage.cache_creation_5m.input_tokens',
+  'harness_meter.usage.cache_creation_1h.input_tokens',
+  'service.name',
+  'user.email',
+  'user.name',
+  'harness_meter.team',
+  'vcs.repository.name',
+  'vcs.ref.head.name',
+  'vcs.ref.head.revision',
+  'harness_meter.task.intent',
+  'harness_meter.source',
+  'harness_meter.tool.args_hash',
+  'harness_meter.tool.target_hash',
+  'harness_meter.tool.result_tokens',
+  'harness_meter.tool.error',
   'x.free',
   'x.ünïcode',
 ];
@@ -177,9 +199,9 @@ function withUnknownFields(body: Uint8Array, seed: number): Uint8Array {
   return rewrite(body, [1, 2, 2]);
 }
 
-function viaObject(body: Uint8Array): DecodedTraces | 'refused' {
+function viaObject(body: Uint8Array, limits?: DecodeLimits): DecodedTraces | 'refused' {
   try {
-    return recordsFromRequest(protobufToOtlpObject(body));
+    return recordsFromRequest(protobufToOtlpObject(body), limits);
   } catch (err) {
     if (err instanceof OtlpDecodeError) return 'refused';
     throw err;
@@ -194,11 +216,14 @@ describe('protobuf reader on generated bodies', () => {
     });
     let spans = 0;
     let refusedSpans = 0;
-    for (let pass = 0; pass < 2; pass++)
+    // The third pass with small limits: values cut before derivation, attributes dropped.
+    const small: DecodeLimits = { attributeCountLimit: 5, attributeValueLengthLimit: 40 };
+    for (let pass = 0; pass < 3; pass++)
       for (let i = 0; i < bodies.length; i++) {
         const body = bodies[i]!;
-        const expected = viaObject(body);
-        expect({ body: i, pass, got: decodeTraceRequest(body, 'protobuf') }).toEqual({
+        const limits = pass === 2 ? small : undefined;
+        const expected = viaObject(body, limits);
+        expect({ body: i, pass, got: decodeTraceRequest(body, 'protobuf', limits) }).toEqual({
           body: i,
           pass,
           got: expected,
@@ -276,6 +301,45 @@ describe('protobuf reader value tables', () => {
       for (let i = 0; i < spans.length; i++)
         for (const { key, value } of spans[i]!.attributes)
           expect(got.spans[i]!.spanAttributes[key]).toBe(value.stringValue);
+    }
+  });
+
+  it('masks secrets and keeps repeats under a key whose values were all seen once so far', () => {
+    // 60 spans of unique call ids make the reader stop interning that key's values; then secrets,
+    // and a value repeating span after span, arrive under the same key.
+    const spans = Array.from({ length: 200 }, (_, i) => ({
+      traceId: 'cd'.repeat(16),
+      spanId: (i + 1).toString(16).padStart(16, '0'),
+      name: 'execute_tool Read',
+      startTimeUnixNano: String(1_780_000_000_000_000_000n + BigInt(i)),
+      attributes: [
+        { key: 'gen_ai.operation.name', value: { stringValue: 'execute_tool' } },
+        {
+          key: 'gen_ai.tool.call.id',
+          value: {
+            stringValue:
+              i < 60
+                ? `toolu_01${i.toString(16).padStart(20, '0')}`
+                : i % 3 === 0
+                  ? `call ${SECRETS[i % SECRETS.length]!}`
+                  : i % 3 === 1
+                    ? 'the-same-call-id'
+                    : `toolu_02${i.toString(16).padStart(20, '0')}`,
+          },
+        },
+      ],
+    }));
+    const body = encodeTraceRequestProtobuf({ resourceSpans: [{ scopeSpans: [{ spans }] }] });
+    for (let pass = 0; pass < 2; pass++) {
+      const got = decodeTraceRequest(body, 'protobuf');
+      expect(got).toEqual(viaObject(body));
+      expect(got.spans).toHaveLength(200);
+      for (const s of got.spans) {
+        for (const secret of SECRETS) expect(s.toolCallId).not.toContain(secret);
+        expect(s.spanAttributes['gen_ai.tool.call.id']).toBe(s.toolCallId);
+      }
+      expect(got.spans[61]!.toolCallId).toBe('the-same-call-id');
+      expect(got.spans[60]!.toolCallId).toContain('[REDACTED');
     }
   });
 

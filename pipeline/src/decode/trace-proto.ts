@@ -12,6 +12,7 @@
  */
 import protobuf from 'protobufjs';
 import { renderValue } from './attributes.js';
+import { DERIVED_COUNT, derivedIndex } from './span-record.js';
 import { redactedOnce, redactedText } from './validate.js';
 import { OtlpDecodeError } from './errors.js';
 import type { OtlpSpan } from './otlp-object.js';
@@ -125,6 +126,25 @@ const internStrings: string[] = new Array<string>(INTERN_SLOTS).fill('');
 const internStored: (string | undefined)[] = new Array<string | undefined>(INTERN_SLOTS).fill(
   undefined,
 );
+/** For each slot's string as an attribute key, its derivedIndex; UNSEEN until first asked. */
+const UNSEEN = -2;
+const internDerived = new Int8Array(INTERN_SLOTS).fill(UNSEEN);
+/** The span being read: its values of the keys derivation reads (derivedValues, captured). */
+const spanDerived = new Array<string>(DERIVED_COUNT).fill('');
+/**
+ * For each key's slot, how many of its values in a row were not found in the table (ids, hashes,
+ * call ids: seen once). From FRESH_RUN on, that key's values skip the table (no hash, no compare,
+ * no slot taken from a value that repeats); every FRESH_PROBE-th one still tries it, and a hit
+ * starts the count again.
+ */
+const keyFreshRun = new Uint8Array(INTERN_SLOTS);
+const FRESH_RUN = 16;
+const FRESH_PROBE = 16;
+let freshSkips = 0;
+/** The next readText call decodes without the intern table. */
+let skipIntern = false;
+/** The last internedText call found its string in the table. */
+let lastHit = false;
 /** The slot of the last string readText returned, -1 when it was not interned. */
 let lastSlot = -1;
 /** The last string readText returned was short but not interned (its slot holds a repeating one). */
@@ -157,6 +177,7 @@ function internedText(buf: Buffer, start: number, end: number): string {
     if (i === len) {
       internKeep[guess] = INTERN_KEEP;
       lastSlot = guess;
+      lastHit = true;
       return internStrings[guess]!;
     }
   }
@@ -170,6 +191,7 @@ function internedText(buf: Buffer, start: number, end: number): string {
     if (i === len) {
       internKeep[slot] = INTERN_KEEP;
       lastSlot = slot;
+      lastHit = true;
       return internStrings[slot]!;
     }
   }
@@ -185,6 +207,8 @@ function internedText(buf: Buffer, start: number, end: number): string {
   internLengths[slot] = len;
   internStrings[slot] = text;
   internStored[slot] = undefined;
+  internDerived[slot] = UNSEEN;
+  keyFreshRun[slot] = 0;
   lastSlot = slot;
   return text;
 }
@@ -197,6 +221,13 @@ function readText(r: protobuf.Reader, buf: Buffer): string {
   if (end > r.len) throw new RangeError(`index out of range: ${start} + ${len} > ${r.len}`);
   r.pos = end;
   lastUnkept = false;
+  lastHit = false;
+  if (skipIntern) {
+    // Likely seen once: decoded as it is, redacted without the memo (as a value not kept).
+    lastSlot = -1;
+    lastUnkept = true;
+    return buf.toString('utf8', start, end);
+  }
   if (len <= INTERN_MAX_BYTES) return internedText(buf, start, end);
   lastSlot = -1;
   return buf.toString('utf8', start, end);
@@ -241,10 +272,22 @@ function readKeyValue(
         if (keySlot >= 0 && previousKey >= 0) nextKeySlot[previousKey] = keySlot;
         break;
       case 2:
-        if (keySlot >= 0) hint = lastValueSlot[keySlot]!;
+        if (keySlot >= 0) {
+          hint = lastValueSlot[keySlot]!;
+          if (keyFreshRun[keySlot]! >= FRESH_RUN && ++freshSkips % FRESH_PROBE !== 0)
+            skipIntern = true;
+        }
+        lastHit = false;
         value = readValue(r, buf, enter(r));
         hint = -1;
-        if (keySlot >= 0 && valueSlot >= 0) lastValueSlot[keySlot] = valueSlot;
+        if (keySlot >= 0) {
+          if (valueSlot >= 0) lastValueSlot[keySlot] = valueSlot;
+          if (!skipIntern) {
+            if (lastHit) keyFreshRun[keySlot] = 0;
+            else if (keyFreshRun[keySlot]! < 255) keyFreshRun[keySlot]!++;
+          }
+        }
+        skipIntern = false;
         if (redacted && valueSlot !== PLAIN) {
           if (valueSlot >= 0) value = internStored[valueSlot] ??= redactedText(value);
           else if (valueSlot === UNKEPT) value = redactedOnce(value);
@@ -259,6 +302,15 @@ function readKeyValue(
   previousKey = keySlot;
   if (key !== undefined) {
     out[key] = value;
+    if (redacted) {
+      // A span attribute: derivation's keys are captured here, not looked up in the map again.
+      let d: number;
+      if (keySlot >= 0) {
+        d = internDerived[keySlot]!;
+        if (d === UNSEEN) internDerived[keySlot] = d = derivedIndex(key);
+      } else d = derivedIndex(key);
+      if (d >= 0) spanDerived[d] = value;
+    }
     if (value.length > longestValue) longestValue = value.length;
   }
 }
@@ -340,6 +392,7 @@ function readSpan(
   const range: Range = [r.pos, end];
   previousKey = -1;
   longestValue = 0;
+  spanDerived.fill('');
   let traceId: string | undefined;
   let spanId: string | undefined;
   let parentSpanId: string | undefined;
@@ -416,6 +469,7 @@ function readSpan(
       attributesRedacted: true,
       textRedacted: true,
       attributesLongest: longestValue,
+      derived: spanDerived,
       statusCode,
       statusMessage,
     },

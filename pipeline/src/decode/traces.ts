@@ -1,5 +1,5 @@
 import type { SpanRecord } from '../model.js';
-import { toSpanRecord } from './span-record.js';
+import { DERIVED_COUNT, derivedValues, recordFromValues } from './span-record.js';
 export { toSpanRecord, usdToNanos } from './span-record.js';
 export type { RawSpanParts } from './span-record.js';
 import { OtlpDecodeError } from './errors.js';
@@ -136,6 +136,11 @@ export interface SpanFields {
   attributesLongest?: number;
   /** The name and status message are in stored form already (redacted, not yet cut). */
   textRedacted?: boolean;
+  /**
+   * With attributesRedacted: the values of the keys derivation reads (derivedValues of
+   * `attributes`), captured while reading; used when no value needs cutting.
+   */
+  derived?: readonly string[];
   statusCode: unknown;
   statusMessage: unknown;
 }
@@ -144,7 +149,12 @@ export interface SpanFields {
 export interface ResourceContext {
   attributes: Record<string, string>;
   cut: number;
+  /** derivedValues of `attributes`: what derivation reads from the resource, read once. */
+  values: readonly string[];
 }
+
+/** A span's derived values when they are read from its map (reused: derivation copies them). */
+const spanValues = new Array<string>(DERIVED_COUNT).fill('');
 
 /**
  * Collects the records of one request: both encodings hand it their spans, one at a time, so they
@@ -166,7 +176,12 @@ export class TraceCollector {
 
   /** The resource's attributes as stored (redacted, cut); computed once per resource. */
   resource(attributes: Record<string, string>): ResourceContext {
-    return cleanAttributes(attributes, this.limits);
+    const clean = cleanAttributes(attributes, this.limits);
+    return {
+      attributes: clean.attributes,
+      cut: clean.cut,
+      values: derivedValues(clean.attributes),
+    };
   }
 
   /** A scope name as stored. */
@@ -187,13 +202,18 @@ export class TraceCollector {
   ): void {
     const limits = this.limits;
     try {
-      const attrs =
-        f.attributesRedacted !== true
+      const uncut =
+        f.attributesRedacted === true &&
+        f.attributesLongest !== undefined &&
+        f.attributesLongest <= limits.attributeValueLengthLimit;
+      const attrs = uncut
+        ? { attributes: f.attributes, cut: 0 }
+        : f.attributesRedacted !== true
           ? cleanAttributes(f.attributes, limits)
-          : f.attributesLongest !== undefined &&
-              f.attributesLongest <= limits.attributeValueLengthLimit
-            ? { attributes: f.attributes, cut: 0 }
-            : cutAttributes(f.attributes, limits);
+          : cutAttributes(f.attributes, limits);
+      // Captured values hold what the map holds only when nothing was cut.
+      const derived =
+        uncut && f.derived !== undefined ? f.derived : derivedValues(attrs.attributes, spanValues);
       const stored = f.textRedacted === true ? cutText : storedText;
       const name = stored(typeof f.name === 'string' ? f.name : '', 1024);
       const status = stored(
@@ -211,7 +231,7 @@ export class TraceCollector {
       const spanErrors: string[] = [];
       let record: SpanRecord;
       try {
-        record = toSpanRecord(
+        record = recordFromValues(
           {
             traceId,
             spanId,
@@ -226,6 +246,8 @@ export class TraceCollector {
             resourceAttributes: resource.attributes,
             spanAttributes: attrs.attributes,
           },
+          derived,
+          resource.values,
           spanErrors,
         );
       } catch (err) {
