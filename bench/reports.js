@@ -51,7 +51,7 @@ import {
   insertSpans,
   insertSpansBulk,
   layout,
-  time,
+  time as timeCalls,
 } from './lib/link-data.js';
 
 const SPANS = Number(process.env.HM_BENCH_REPORT_SPANS ?? 10_000_000);
@@ -70,6 +70,8 @@ const STORE = process.env.HM_BENCH_REPORT_STORE;
 const ONLY = process.env.HM_BENCH_REPORT_ONLY ?? '';
 if (!['', 'first', 'rounds'].includes(ONLY))
   throw new Error('HM_BENCH_REPORT_ONLY is first or rounds');
+// HM_BENCH_REPORT_ONLY=rounds skips the timed calls.
+const time = ONLY === 'rounds' ? async () => ({ p50: NaN, p95: NaN, rows: 0 }) : timeCalls;
 const savedAt = (part) => (STORE ? join(STORE, part) : '');
 const savedMeta = (part) =>
   STORE && existsSync(`${savedAt(part)}.json`)
@@ -348,56 +350,44 @@ const calls = [
 ];
 // Before: the same reports with the links computed in the query (prelinked: false), and cost-per-pr
 // with spend prelinked but the waste read from the findings per query (before migration 0020).
-const before =
-  ONLY === 'rounds'
-    ? {}
-    : {
-        'cost-per-pr, waste from findings': await time(
-          RAW_RUNS,
-          async () =>
-            (
-              await runReport(
-                client,
-                'cost-per-pr',
-                'cost_per_pr.sql',
-                { ...params },
-                PRELINKED_LIVE_WASTE_FRAGMENTS,
-              )
-            ).length,
-        ),
-        'cost-per-pr': await time(
-          RAW_RUNS,
-          async () => (await costPerPr(client, { ...w, prelinked: false })).length,
-        ),
-        // Before migration 0023: every PR summed from the hourly prelinked rows, read as TSV (the fast
-        // path until then), and the waste series read from every finding.
-        'cost-per-pr, hourly rows': await time(
-          RUNS,
-          async () =>
-            (
-              await runReport(
-                client,
-                'cost-per-pr',
-                'cost_per_pr.sql',
-                params,
-                PRELINKED_FRAGMENTS,
-                true,
-              )
-            ).length,
-        ),
-        'dashboard/waste-series': await time(
-          RAW_RUNS,
-          async () => (await wasteSeries(client, { ...w, step: 86_400, prelinked: false })).length,
-        ),
-        'dashboard/pr-sessions': await time(
-          RAW_RUNS,
-          async () =>
-            (await prSessions(client, { ...w, prRepo: 'acme/repo1', pr: 11, prelinked: false }))
-              .length,
-        ),
-      };
+const before = {
+  'cost-per-pr, waste from findings': await time(
+    RAW_RUNS,
+    async () =>
+      (
+        await runReport(
+          client,
+          'cost-per-pr',
+          'cost_per_pr.sql',
+          { ...params },
+          PRELINKED_LIVE_WASTE_FRAGMENTS,
+        )
+      ).length,
+  ),
+  'cost-per-pr': await time(
+    RAW_RUNS,
+    async () => (await costPerPr(client, { ...w, prelinked: false })).length,
+  ),
+  // Before migration 0023: every PR summed from the hourly prelinked rows, read as TSV (the fast
+  // path until then), and the waste series read from every finding.
+  'cost-per-pr, hourly rows': await time(
+    RUNS,
+    async () =>
+      (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params, PRELINKED_FRAGMENTS, true))
+        .length,
+  ),
+  'dashboard/waste-series': await time(
+    RAW_RUNS,
+    async () => (await wasteSeries(client, { ...w, step: 86_400, prelinked: false })).length,
+  ),
+  'dashboard/pr-sessions': await time(
+    RAW_RUNS,
+    async () =>
+      (await prSessions(client, { ...w, prRepo: 'acme/repo1', pr: 11, prelinked: false })).length,
+  ),
+};
 const results = [];
-for (const c of ONLY === 'rounds' ? [] : calls) {
+for (const c of calls) {
   const fast = await time(RUNS, c.run);
   const raw = c.raw ? await time(RAW_RUNS, c.raw) : null;
   results.push({ ...c, fast, raw });
@@ -444,7 +434,7 @@ if (ONLY === 'rounds') {
   );
   relinkProfile(roundsFrom);
   console.log(
-    `BENCH_RESULT ${JSON.stringify({ id: 'report-relink-detect-round-ms', label: `re-link after a detect round at ${SPANS / 1e6}M spans, median of ${relinkRounds.length} (HM_BENCH_REPORT_ONLY=rounds)`, value: Number(median.toFixed(1)), unit: 'ms', baseline: Number(relinkMs.toFixed(1)), baselineLabel: 're-link of all the waste at once (saved run)', aim: 'a detect round re-links through keys, not every finding', met: median < relinkMs, load: load() })}`,
+    `BENCH_RESULT ${JSON.stringify({ id: SPANS === 10_000_000 ? 'report-relink-detect-round-ms' : `report-relink-detect-round-ms-${SPANS / 1e6}m`, label: `re-link after a detect round at ${SPANS / 1e6}M spans, median of ${relinkRounds.length} (HM_BENCH_REPORT_ONLY=rounds)`, value: Number(median.toFixed(1)), unit: 'ms', baseline: Number(relinkMs.toFixed(1)), baselineLabel: 're-link of all the waste at once (saved run)', aim: 'a detect round re-links through keys, not every finding', met: median < relinkMs, load: load() })}`,
   );
   await client.close();
   rmSync(dataDir, { recursive: true, force: true });
