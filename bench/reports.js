@@ -15,7 +15,8 @@
 // (HM_BENCH_REPORT_SPANS=100000000, the issue's 100M figure) the load is generated the same way but the
 // detect stage, the first-report figure and the repair figures are left out (HM_BENCH_REPORTS_ONLY=1
 // does that at any size): a detect round over millions of sessions takes hours.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
@@ -50,7 +51,7 @@ import {
   insertSpans,
   insertSpansBulk,
   layout,
-  time,
+  time as timeCalls,
 } from './lib/link-data.js';
 
 const SPANS = Number(process.env.HM_BENCH_REPORT_SPANS ?? 10_000_000);
@@ -60,13 +61,34 @@ const RAW_RUNS = Number(process.env.HM_BENCH_RAW_RUNS ?? 3);
 const REPORTS_ONLY = process.env.HM_BENCH_REPORTS_ONLY === '1' || SPANS > 10_000_000;
 const FINDINGS = process.env.HM_BENCH_FINDINGS ?? 'all';
 const DB = 'hm_bench_reports';
-const END = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+// HM_BENCH_REPORT_STORE=DIR keeps the store as it is right after the bulk load (DIR/first, before the
+// first report) and after the findings' bulk re-link (DIR/rounds, before the detect rounds), and later
+// runs start from a copy of the saved state instead of generating it again; with
+// HM_BENCH_REPORT_ONLY=first (or rounds) a run times only that part and stops. For trying re-link
+// changes at 10M without regenerating 10M spans per try (the saved state is copied, never changed).
+const STORE = process.env.HM_BENCH_REPORT_STORE;
+const ONLY = process.env.HM_BENCH_REPORT_ONLY ?? '';
+if (!['', 'first', 'rounds'].includes(ONLY))
+  throw new Error('HM_BENCH_REPORT_ONLY is first or rounds');
+// HM_BENCH_REPORT_ONLY=rounds skips the timed calls.
+const time = ONLY === 'rounds' ? async () => ({ p50: NaN, p95: NaN, rows: 0 }) : timeCalls;
+const savedAt = (part) => (STORE ? join(STORE, part) : '');
+const savedMeta = (part) =>
+  STORE && existsSync(`${savedAt(part)}.json`)
+    ? JSON.parse(readFileSync(`${savedAt(part)}.json`, 'utf8'))
+    : null;
+const restore = ONLY === 'rounds' ? savedMeta('rounds') : savedMeta('first');
+if (ONLY === 'rounds' && !restore) throw new Error(`no saved rounds state in ${STORE}`);
+const END = restore
+  ? new Date(restore.end)
+  : new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
 const START = new Date(END.getTime() - 90 * 86_400_000);
 const window = { since: START, until: new Date(END.getTime() + 60_000) };
 const load = () => Number(os.loadavg()[0].toFixed(2));
 const f = (ms) => `${ms.toFixed(1).padStart(9)} ms`;
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
+if (restore) execFileSync('cp', ['-a', `${savedAt(restore.part)}/.`, dataDir]);
 const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
 const rows = async (query, params = {}) => {
@@ -104,15 +126,77 @@ const gen = {
   chunk: Number(process.env.HM_BENCH_REPORT_CHUNK ?? (REPORTS_ONLY ? 1_000_000 : 100_000)),
   onChunk: () => stored++,
 };
-await insertPrEvents(client, DB, gen);
-stored++;
+if (!restore) {
+  await insertPrEvents(client, DB, gen);
+  stored++;
+}
 // Above 10M (or HM_BENCH_REPORTS_ONLY=1), nothing else runs: the views are detached and the rollups
 // filled once after the spans (insertSpansBulk; HM_BENCH_BULK=off inserts through the views).
 const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off';
-const bulkInfo = bulk ? await insertSpansBulk(client, DB, gen) : await insertSpans(client, DB, gen);
-const genS = (performance.now() - t0) / 1000;
+const bulkInfo = restore
+  ? restore.bulkInfo
+  : bulk
+    ? await insertSpansBulk(client, DB, gen)
+    : await insertSpans(client, DB, gen);
+const genS = restore ? restore.genS : (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');
+
+// HM_BENCH_REPORT_STORE: a copy of the store with no merge or mutation running (parts are immutable,
+// so the copy is consistent), and what the later run needs to use it.
+const save = async (part, extra = {}) => {
+  await client.command({ query: 'SYSTEM STOP MERGES' });
+  for (;;) {
+    const [r] = await rows(`SELECT (SELECT count() FROM system.merges)
+      + (SELECT count() FROM system.mutations WHERE NOT is_done) AS n`);
+    if (Number(r.n) === 0) break;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  mkdirSync(STORE, { recursive: true });
+  rmSync(savedAt(part), { recursive: true, force: true });
+  execFileSync('cp', ['-a', dataDir, savedAt(part)]);
+  await client.command({ query: 'SYSTEM START MERGES' });
+  writeFileSync(
+    `${savedAt(part)}.json`,
+    JSON.stringify({
+      part,
+      end: END.toISOString(),
+      spans: SPANS,
+      prs: PRS,
+      genS,
+      bulkInfo,
+      ...extra,
+    }),
+  );
+};
+if (STORE && !restore && !REPORTS_ONLY) await save('first');
+// HM_BENCH_RELINK_PROFILE=1 (or HM_BENCH_REPORT_ONLY): the re-link's statements (log_comment
+// 'harness-meter prelink') since `from`, each with its wall time, in order (chDB keeps no query_log).
+const profiled = [];
+const PROFILE = ONLY !== '' || process.env.HM_BENCH_RELINK_PROFILE === '1';
+for (const method of PROFILE ? ['query', 'command'] : []) {
+  const call = client[method].bind(client);
+  client[method] = async (params) => {
+    if (params.clickhouse_settings?.log_comment !== 'harness-meter prelink') return call(params);
+    const t = performance.now();
+    try {
+      return await call(params);
+    } finally {
+      profiled.push({
+        ms: performance.now() - t,
+        q: params.query.replace(/\s+/g, ' ').slice(0, 110),
+      });
+    }
+  };
+}
+const relinkProfile = (from) => {
+  if (!PROFILE) return;
+  const log = profiled.slice(from);
+  const total = log.reduce((a, r) => a + r.ms, 0);
+  console.log(`  re-link statements (${log.length}, ${total.toFixed(0)} ms in all):`);
+  for (const r of log) console.log(`  ${f(r.ms)}  ${r.q}`);
+};
+const nowMicros = () => profiled.length;
 
 // The first report right after the bulk load, as a running server serves it (embedded.ts: detect
 // catch-up before reports that show waste, then the report, which re-links what is still marked).
@@ -125,12 +209,27 @@ let oldRound = 0;
 let oldFirstMs = NaN;
 let stale = [];
 const OLD_SAMPLE = Number(process.env.HM_BENCH_OLD_SESSIONS ?? 20);
-if (detect) {
+let catchUpMs = NaN;
+if (detect && ONLY !== 'rounds') {
+  const from = nowMicros();
   const tFirst = performance.now();
   await detect.catchUp();
+  catchUpMs = performance.now() - tFirst;
   firstRows = (await costPerPr(client, { db: DB, ...window })).length;
   firstMs = performance.now() - tFirst;
   await detect.stop();
+  if (ONLY === 'first') {
+    console.log(
+      `bench reports (first only, ${restore ? 'saved store' : 'generated'}): first cost-per-pr after the bulk load ${f(firstMs)} = catch-up ${f(catchUpMs)} + re-link and report (${dirtyAfterLoad} marks, ${firstRows} rows)`,
+    );
+    relinkProfile(from);
+    console.log(
+      `BENCH_RESULT ${JSON.stringify({ id: 'report-first-after-bulk-ms', label: `first cost-per-pr after a bulk load of ${SPANS / 1e6}M spans (HM_BENCH_REPORT_ONLY=first)`, value: Number(firstMs.toFixed(1)), unit: 'ms', baseline: null, baselineLabel: 'none in this mode', aim: '<= 2000', met: firstMs <= 2000, load: load() })}`,
+    );
+    await client.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    process.exit(0);
+  }
   const tReport = performance.now();
   await costPerPr(client, { db: DB, ...window, prelinked: false });
   reportOnlyMs = performance.now() - tReport;
@@ -152,16 +251,17 @@ if (detect) {
 
 // The timed calls read every session's findings, as after detection caught up (scan 1: a session the
 // detect stage scanned above keeps its own, later scan).
-let findingsS = 0;
-if (FINDINGS === 'all') {
+let findingsS = ONLY === 'rounds' ? restore.findingsS : 0;
+if (FINDINGS === 'all' && ONLY !== 'rounds') {
   const t = performance.now();
   await insertFindings(client, DB, gen);
   findingsS = (performance.now() - t) / 1000;
 }
 // The first report after the findings re-links their sessions (a bulk scan: all the waste at once).
 const tRelink = performance.now();
-await costPerPr(client, { db: DB, ...window });
-const relinkMs = performance.now() - tRelink;
+if (ONLY !== 'rounds') await costPerPr(client, { db: DB, ...window });
+const relinkMs = ONLY === 'rounds' ? restore.relinkMs : performance.now() - tRelink;
+if (STORE && ONLY !== 'rounds' && !REPORTS_ONLY) await save('rounds', { relinkMs, findingsS });
 
 const params = {
   db: DB,
@@ -302,6 +402,7 @@ const timed = async (fn) => {
 // arrive in 2 hours; the re-link a report (or the background pass) then runs, timed per round.
 const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? 3);
 const relinkRounds = [];
+const roundsFrom = nowMicros();
 for (let r = 1; r <= RELINK_ROUNDS; r++) {
   const q = (query, extra = {}) =>
     client.command({ query, query_params: { db: DB, scan: 1 + r, from: (r - 1) * 500, ...extra } });
@@ -324,7 +425,21 @@ for (let r = 1; r <= RELINK_ROUNDS; r++) {
   });
   relinkRounds.push(await timed(() => prelinkNow(client, DB)));
 }
+const roundsInOrder = [...relinkRounds];
 relinkRounds.sort((a, b) => a - b);
+if (ONLY === 'rounds') {
+  const median = relinkRounds[Math.floor(relinkRounds.length / 2)];
+  console.log(
+    `bench reports (rounds only, saved store): re-link after a detect round, in order: ${roundsInOrder.map((m) => f(m)).join(',')}`,
+  );
+  relinkProfile(roundsFrom);
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ id: SPANS === 10_000_000 ? 'report-relink-detect-round-ms' : `report-relink-detect-round-ms-${SPANS / 1e6}m`, label: `re-link after a detect round at ${SPANS / 1e6}M spans, median of ${relinkRounds.length} (HM_BENCH_REPORT_ONLY=rounds)`, value: Number(median.toFixed(1)), unit: 'ms', baseline: Number(relinkMs.toFixed(1)), baselineLabel: 're-link of all the waste at once (saved run)', aim: 'a detect round re-links through keys, not every finding', met: median < relinkMs, load: load() })}`,
+  );
+  await client.close();
+  rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+}
 
 // Start-up rollup repair: every hour (before: what each start did), after a clean stop (bounded: no
 // partition written since), and after a crash with spans written in the current month since the last check.

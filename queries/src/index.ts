@@ -1,6 +1,6 @@
 export { compactRowsBytes, insertCompactRows, insertCompactText, openStore } from './client.js';
 export { markRollupsClean, repairRollups } from './repair.js';
-export { prelinkNow, rebuildPrTotals } from './prelink.js';
+export { prelinkBusy, prelinkNow, rebuildPrTotals } from './prelink.js';
 export type { PrelinkPass, PrelinkLimit } from './prelink.js';
 export type { RollupRepair } from './repair.js';
 export { folderLock } from './lock.js';

@@ -35,6 +35,8 @@ const ALL_SESSIONS_ABOVE = 2_000;
 const MARKS_PER_DELETE = 20_000;
 
 const queues = new WeakMap<ClickHouseClient, Map<string, Promise<unknown>>>();
+/** Jobs queued or running per store and database (prelinkBusy). */
+const pending = new WeakMap<ClickHouseClient, Map<string, number>>();
 
 /** Runs `job` after the jobs queued before it on this store and database. */
 function enqueue<T>(client: ClickHouseClient, db: string, job: () => Promise<T>): Promise<T> {
@@ -43,12 +45,30 @@ function enqueue<T>(client: ClickHouseClient, db: string, job: () => Promise<T>)
     byDb = new Map();
     queues.set(client, byDb);
   }
-  const run = (byDb.get(db) ?? Promise.resolve()).then(job, job);
+  let counts = pending.get(client);
+  if (counts === undefined) {
+    counts = new Map();
+    pending.set(client, counts);
+  }
+  const n = counts;
+  n.set(db, (n.get(db) ?? 0) + 1);
+  const run = (byDb.get(db) ?? Promise.resolve())
+    .then(job, job)
+    .finally(() => n.set(db, (n.get(db) ?? 1) - 1));
   byDb.set(
     db,
     run.catch(() => undefined),
   );
   return run;
+}
+
+/**
+ * Whether a linked report (its re-link and its read) or a re-link pass is queued or running on this
+ * store and database in this process: the detect stage holds its session scans off meanwhile after a
+ * bulk load (pipeline/src/detect/runner.ts), so the report's statements do not wait behind them.
+ */
+export function prelinkBusy(client: ClickHouseClient, db: string): boolean {
+  return (pending.get(client)?.get(db) ?? 0) > 0;
 }
 
 async function rows<T>(
@@ -63,6 +83,26 @@ async function rows<T>(
     clickhouse_settings: { log_comment: 'harness-meter prelink' },
   });
   return rs.json<T>();
+}
+
+/**
+ * Deletes the rows of `table` that match `where`, if there are any: a lightweight DELETE waits for a
+ * mutation of every part of the table even when it matches nothing. For tables only the re-link
+ * writes (one at a time, see enqueue), so no row can appear between the check and the DELETE.
+ */
+async function deleteAny(
+  client: ClickHouseClient,
+  table: 'pr_links' | 'pr_state',
+  where: string,
+  params: Record<string, unknown>,
+): Promise<void> {
+  const [r] = await rows<{ n: number | string }>(
+    client,
+    `SELECT count() AS n FROM (SELECT 1 FROM {db:Identifier}.${table} WHERE ${where} LIMIT 1)`,
+    params,
+  );
+  if (Number(r?.n ?? 1) > 0)
+    await command(client, `DELETE FROM {db:Identifier}.${table} WHERE ${where}`, params);
 }
 
 async function command(
@@ -140,31 +180,27 @@ async function relink(
   const allWaste = all || (!limit && sessions.length > ALL_SESSIONS_ABOVE);
   if (repos.length > 0) {
     const p = { db, repos, all: 0, until: FAR_FUTURE };
-    await command(
-      client,
-      'DELETE FROM {db:Identifier}.pr_links WHERE repo IN {repos:Array(String)}',
-      p,
-    );
+    await deleteAny(client, 'pr_links', 'repo IN {repos:Array(String)}', p);
     await command(client, reportSql('prelink_pr_links.sql'), p);
-    await command(
-      client,
-      'DELETE FROM {db:Identifier}.pr_state WHERE repo IN {repos:Array(String)}',
-      p,
-    );
+    await deleteAny(client, 'pr_state', 'repo IN {repos:Array(String)}', p);
     await command(client, reportSql('prelink_pr_state.sql'), p);
   }
   const p = { db, hours: all ? [] : hours, repos, all: all ? 1 : 0 };
   // The PRs whose linked rows change (before and after), for their totals (migration 0023).
   const touched = new Map<string, [string, number]>();
-  const touch = async (query: string, params: Record<string, unknown>): Promise<void> => {
-    for (const r of await rows<{ repo_key: string; link_pr: number }>(client, query, params))
+  // Returns how many keys it found: none means the same filter has no rows to delete.
+  const touch = async (query: string, params: Record<string, unknown>): Promise<number> => {
+    const found = await rows<{ repo_key: string; link_pr: number }>(client, query, params);
+    for (const r of found)
       touched.set(`${r.repo_key}\t${String(r.link_pr)}`, [r.repo_key, Number(r.link_pr)]);
+    return found.length;
   };
   const usageKeys = `SELECT DISTINCT repo_key, link_pr FROM {db:Identifier}.usage_linked_hour
        WHERE hour IN {hours:Array(DateTime('UTC'))} OR repo_key IN {repos:Array(String)}`;
-  if (!all) await touch(usageKeys, p);
   if (all) await command(client, 'TRUNCATE TABLE {db:Identifier}.usage_linked_hour', p);
-  else
+  // A DELETE waits for its mutation over the whole table even when no row matches (about a second
+  // at 10M spans): skipped when the keys read just before found no row (only the re-link writes here).
+  else if ((await touch(usageKeys, p)) > 0)
     await command(
       client,
       `DELETE FROM {db:Identifier}.usage_linked_hour
@@ -198,12 +234,12 @@ async function relink(
     // In slices, so that each statement's session list stays a query parameter of bounded size.
     for (let i = 0; i < found.length; i += ALL_SESSIONS_ABOVE) {
       const w = { ...waste, sessions: found.slice(i, i + ALL_SESSIONS_ABOVE) };
-      await touch(WASTE_KEYS, w);
-      await command(
-        client,
-        'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
-        w,
-      );
+      if ((await touch(WASTE_KEYS, w)) > 0)
+        await command(
+          client,
+          'DELETE FROM {db:Identifier}.waste_linked_hour WHERE session_id IN {sessions:Array(String)}',
+          w,
+        );
       await command(client, reportSql('prelink_waste.sql'), w);
       await command(client, reportSql('prelink_waste_kinds.sql'), w);
       await touch(WASTE_KEYS, w);
@@ -238,11 +274,36 @@ async function relink(
   const ids = marks.filter(done).map((m) => m.id);
   // In slices: after a bulk scan there is one mark per session (hundreds of thousands).
   for (let i = 0; i < ids.length; i += MARKS_PER_DELETE)
-    await command(client, 'DELETE FROM {db:Identifier}.link_dirty WHERE id IN {ids:Array(UUID)}', {
-      db,
-      ids: ids.slice(i, i + MARKS_PER_DELETE),
-    });
+    await deleteMarks(client, db, ids.slice(i, i + MARKS_PER_DELETE));
   return { hours: hours.length, repos: repos.length, sessions: sessions.length, all, more };
+}
+
+/** Whether this store deletes marks as a lightweight update (see deleteMarks); per client. */
+const patchDeletes = new WeakMap<ClickHouseClient, boolean>();
+
+/**
+ * Deletes re-linked marks. As a lightweight update (a patch part that reads apply at once, migration
+ * 0025) where the store has them: a lightweight DELETE run as a mutation waits for every part of
+ * link_dirty to be rewritten (about a second under load, on every pass). `SETTINGS` in the statement,
+ * not the client's settings: chDB applies those with SET, for the rest of the session. A store that
+ * refuses the setting (a ClickHouse server before 25.7) gets the plain DELETE from then on.
+ */
+async function deleteMarks(client: ClickHouseClient, db: string, ids: string[]): Promise<void> {
+  const del = 'DELETE FROM {db:Identifier}.link_dirty WHERE id IN {ids:Array(UUID)}';
+  if (patchDeletes.get(client) !== false) {
+    try {
+      await command(client, `${del} SETTINGS lightweight_delete_mode = 'lightweight_update'`, {
+        db,
+        ids,
+      });
+      patchDeletes.set(client, true);
+      return;
+    } catch (err) {
+      if (patchDeletes.get(client) === true) throw err;
+      patchDeletes.set(client, false);
+    }
+  }
+  await command(client, del, { db, ids });
 }
 
 /**

@@ -345,4 +345,20 @@ describe('prelinked linkage reports (migration 0016)', () => {
     }
     await expectSameReports();
   });
+
+  it('deletes the marks it re-linked as a lightweight update, not a mutation (migration 0025)', async () => {
+    await insertSessions(360, 370, 12);
+    await insertPrEvents(48, 50);
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.link_dirty')).toBeGreaterThan(0);
+    await prelinkNow(client, DB);
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.link_dirty')).toBe(0);
+    // Every pass of this file deleted its marks through a patch part: no mutation of link_dirty.
+    expect(
+      await count(`SELECT count() AS n FROM system.mutations
+        WHERE database = {db:String} AND table = 'link_dirty'`),
+    ).toBe(0);
+    expect(await costPerPr(client, { db: DB, ...window })).toEqual(
+      await costPerPr(client, { db: DB, ...window, prelinked: false }),
+    );
+  });
 });

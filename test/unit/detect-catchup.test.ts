@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ClickHouseClient } from '@harness-meter/queries';
+import { prelinkNow, type ClickHouseClient } from '@harness-meter/queries';
 import { startDetectStage } from '../../pipeline/src/detect/index.js';
 import { loadPriceBook } from '../../pipeline/src/price/index.js';
 import { silentLogger } from '../../pipeline/src/logger.js';
@@ -11,9 +11,14 @@ import { silentLogger } from '../../pipeline/src/logger.js';
 function fakeStore(stale: number) {
   let release: () => void = () => undefined;
   const released = new Promise<void>((r) => (release = r));
+  // A re-link pass (prelinkNow) reads the marks once they are let through: none.
+  let letMarksThrough: () => void = () => undefined;
+  const marks = new Promise<void>((r) => (letMarksThrough = r));
   let reads = 0;
   const client = {
     query: ({ query }: { query: string }) => {
+      if (query.includes('link_dirty'))
+        return Promise.resolve({ json: () => marks.then(() => []) });
       const isList = query.includes('session_scans') && query.includes('idle_ms');
       if (!isList) reads++;
       const body = isList
@@ -24,7 +29,7 @@ function fakeStore(stale: number) {
       return Promise.resolve({ json: () => body });
     },
   } as unknown as ClickHouseClient;
-  return { client, release, reads: () => reads };
+  return { client, release, letMarksThrough, reads: () => reads };
 }
 
 const book = loadPriceBook(undefined);
@@ -81,6 +86,45 @@ describe('detect catch-up before reports', () => {
     expect(store.reads()).toBe(1); // the report's quiet time: no new session read
     await expect.poll(() => store.reads(), { timeout: 3_000 }).toBe(3);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(400);
+    await stage.stop();
+  });
+
+  it('holds off past the quiet time while a re-link (a linked report) still runs', async () => {
+    const store = fakeStore(3);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+      reportQuietMs: 50,
+      reportHoldMaxMs: 5_000,
+    });
+    await stage.catchUp();
+    const pass = prelinkNow(store.client, 'db');
+    store.release();
+    await settle(400);
+    expect(store.reads()).toBe(1); // the quiet time is over, but the re-link still runs
+    store.letMarksThrough();
+    await pass;
+    await expect.poll(() => store.reads(), { timeout: 3_000 }).toBe(3);
+    await stage.stop();
+  });
+
+  it('holds off for a running re-link at most reportHoldMaxMs', async () => {
+    const store = fakeStore(3);
+    const stage = startDetectStage(store.client, 'db', book, silentLogger, {
+      intervalMs: 3_600_000,
+      catchUpAllBelow: 2,
+      catchUpWaitMs: 10,
+      reportQuietMs: 50,
+      reportHoldMaxMs: 300,
+    });
+    await stage.catchUp();
+    const pass = prelinkNow(store.client, 'db');
+    store.release();
+    // Detection goes on although the re-link has not ended.
+    await expect.poll(() => store.reads(), { timeout: 3_000 }).toBe(3);
+    store.letMarksThrough();
+    await pass;
     await stage.stop();
   });
 

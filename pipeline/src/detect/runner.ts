@@ -1,4 +1,5 @@
 import {
+  prelinkBusy,
   sessionCalls,
   staleSessions,
   writeScan,
@@ -169,6 +170,14 @@ export const DETECT_DEFAULTS = {
    * queue behind session scans (one store runs one query at a time; a scan takes up to 300 ms).
    */
   reportQuietMs: 2_000,
+  /**
+   * …and past that while a linked report (its re-link, then its read) is still queued or running
+   * (prelinkBusy), up to this long after the hold-off began: the first report after a 10M-span bulk
+   * load re-links everything, which can outlast `reportQuietMs` on a loaded machine, and each of its
+   * statements then waited behind a session scan. Bounded so that reports back to back cannot stop
+   * detection.
+   */
+  reportHoldMaxMs: 10_000,
 } as const;
 
 /** Scans every session idle for `idleMs` whose spans changed since its last scan. Returns how many. */
@@ -229,6 +238,8 @@ export function startDetectStage(
     catchUpWaitMs?: number;
     /** @default DETECT_DEFAULTS.reportQuietMs */
     reportQuietMs?: number;
+    /** @default DETECT_DEFAULTS.reportHoldMaxMs */
+    reportHoldMaxMs?: number;
     /**
      * Re-link spend to PRs in the background after writes (detect/prelink.ts), so linked reports
      * find little left to re-link. Needs `changes`. Off by default: in bench/reports the first report
@@ -244,11 +255,15 @@ export function startDetectStage(
   const allBelow = opts.catchUpAllBelow ?? DETECT_DEFAULTS.catchUpAllBelow;
   const waitMs = opts.catchUpWaitMs ?? DETECT_DEFAULTS.catchUpWaitMs;
   let running: Promise<unknown> = Promise.resolve();
-  // A report that stopped waiting for a large catch-up reads while the round holds off until then.
+  // A report that stopped waiting for a large catch-up reads while the round holds off until then,
+  // or while linked reports are still running, up to reportHoldMaxMs after the hold-off began.
   let quietUntil = 0;
+  let holdUntil = 0;
+  const holding = (): boolean =>
+    Date.now() < quietUntil || (Date.now() < holdUntil && prelinkBusy(client, db));
   const pause = async (): Promise<void> => {
-    while (!abort.signal.aborted && Date.now() < quietUntil)
-      await new Promise((r) => setTimeout(r, Math.min(100, quietUntil - Date.now())));
+    while (!abort.signal.aborted && holding())
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(20, quietUntil - Date.now()))));
   };
   const round = (idle: number, onListed?: (stale: number) => void): Promise<void> => {
     const next = running
@@ -300,6 +315,7 @@ export function startDetectStage(
       const waited = new Promise<void>((resolve) => {
         timer = setTimeout(() => {
           quietUntil = Date.now() + (opts.reportQuietMs ?? DETECT_DEFAULTS.reportQuietMs);
+          holdUntil = Date.now() + (opts.reportHoldMaxMs ?? DETECT_DEFAULTS.reportHoldMaxMs);
           log.info('report reads stored waste findings; sessions still being scanned', {
             stale: n,
             waitedMs: waitMs,
