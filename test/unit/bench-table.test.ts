@@ -1,15 +1,21 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const script = new URL('../../scripts/gen-bench-table.js', import.meta.url).pathname;
 const START = '<!-- bench-table:start (npm run gen:bench-table) -->';
 const END = '<!-- bench-table:end -->';
 
+const folders: string[] = [];
+afterAll(() => {
+  for (const dir of folders) rmSync(dir, { recursive: true, force: true });
+});
+
 function folderWith(readme: string, log: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hm-bench-table-'));
+  folders.push(dir);
   writeFileSync(join(dir, 'README.md'), readme);
   writeFileSync(join(dir, 'bench.log'), log);
   return dir;
