@@ -4,7 +4,8 @@
  * migrated databases of one chDB store, must leave byte-identical tables (spans and every table
  * its views feed), the same refusals, and no temporary file behind.
  */
-import { mkdirSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertFileRows, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
@@ -12,6 +13,9 @@ import type { PricedSpan } from '../../pipeline/src/model.js';
 import { createSpanSink, type SinkWriteResult } from '../../pipeline/src/sink/sink.js';
 import { SPAN_ROWBINARY_STRUCTURE, spanRowsRowBinary } from '../../pipeline/src/sink/rowbinary.js';
 import { SPAN_COLUMNS } from '../../pipeline/src/sink/rows.js';
+import { encodeSpanRecord, encodeSpanRecordBinary } from '../../pipeline/src/sink/wal-records.js';
+import { createWalSpanSink } from '../../pipeline/src/sink/wal-sink.js';
+import { openWriteAheadLog } from '../../pipeline/src/wal/log.js';
 import { pricedSpan } from '../helpers/spans.js';
 import { openTempStore } from '../helpers/store.js';
 
@@ -180,14 +184,22 @@ async function tables(db: string): Promise<{ name: string; columns: string[] }[]
 /** Columns a view fills from the insert time (`max(ingested_at)`). */
 const INSERT_TIME_COLUMNS = new Set(['session_activity.last']);
 
-async function dump(db: string): Promise<Record<string, string>> {
+/**
+ * Every table's rows in order. `merged`: after OPTIMIZE … FINAL and as distinct rows, for stores
+ * written in different batches (a view's rows per insert differ until merged; link_dirty keeps one
+ * mark per hour per insert).
+ */
+async function dump(db: string, merged = false): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   for (const t of await tables(db)) {
+    if (merged) await client.command({ query: `OPTIMIZE TABLE ${db}.${t.name} FINAL` });
     const cols = t.columns
       .filter((c) => !INSERT_TIME_COLUMNS.has(`${t.name}.${c}`))
       .map((c) => `\`${c}\``)
       .join(', ');
-    out[t.name] = await text(`SELECT ${cols} FROM ${db}.${t.name} ORDER BY ${cols}`);
+    out[t.name] = await text(
+      `SELECT ${merged ? 'DISTINCT' : ''} ${cols} FROM ${db}.${t.name} ORDER BY ${cols}`,
+    );
   }
   return out;
 }
@@ -261,6 +273,54 @@ describe('RowBinary insert through file()', () => {
     expect(b.reasons).toEqual(a.reasons);
     const [txt, bin] = await Promise.all([dump('txt'), dump('bin')]);
     for (const name of Object.keys(txt)) expect([name, bin[name]]).toEqual([name, txt[name]]);
+    expect(readdirSync(tempDir)).toEqual([]);
+  });
+
+  it('replays a write-ahead log of text and RowBinary records, duplicates included, as the text sink stores the same spans', async () => {
+    await migrateUp(client, 'wal');
+    await migrateUp(client, 'ref');
+    const spans = generate(40, 23);
+    const [a, b, c, d] = [
+      spans.slice(0, 10),
+      spans.slice(10, 20),
+      spans.slice(20, 30),
+      spans.slice(30),
+    ];
+    const { log } = await openWriteAheadLog(mkdtempSync(join(tmpdir(), 'hm-wal-rowbinary-')));
+    for (const record of [
+      encodeSpanRecord(a),
+      encodeSpanRecordBinary(b)!,
+      encodeSpanRecordBinary([...a.slice(0, 3), ...c])!, // partly stored already: rows cut apart
+      encodeSpanRecord([...b.slice(5), ...d]),
+    ])
+      await log.append(record);
+    const counts = { inserted: 0, duplicates: 0, refused: 0 };
+    const sink = createWalSpanSink(client, {
+      db: 'wal',
+      log,
+      maxWaitMs: 1,
+      insertFormat: { format: 'rowbinary', tempDir },
+      onStored: (r) => {
+        counts.inserted += r.inserted;
+        counts.duplicates += r.duplicates;
+        counts.refused += r.refused;
+      },
+    });
+    await sink.flush();
+    await sink.close();
+    const ref = createSpanSink(client, {
+      db: 'ref',
+      maxSpans: 100,
+      maxWaitMs: 1,
+      insertFormat: { format: 'compact' },
+    });
+    await ref.write(spans);
+    await ref.close();
+    expect(counts).toEqual({ inserted: 40, duplicates: 8, refused: 0 });
+    const [wal, expected] = await Promise.all([dump('wal', true), dump('ref', true)]);
+    expect(expected.spans!.split('\n').length).toBe(40 + 2);
+    for (const name of Object.keys(expected))
+      expect([name, wal[name]]).toEqual([name, expected[name]]);
     expect(readdirSync(tempDir)).toEqual([]);
   });
 

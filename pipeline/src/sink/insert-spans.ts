@@ -29,10 +29,11 @@ export interface SpanInsertOptions {
 export const chdbInsertFormat = (config: {
   chdbInsertFormat: ChdbInsertFormat;
   dataDir: string;
-}): SpanInsertOptions =>
-  config.chdbInsertFormat === 'rowbinary'
-    ? { format: 'rowbinary', tempDir: chdbInsertTempDir(config.dataDir) }
-    : { format: 'compact' };
+}): SpanInsertOptions => ({
+  format: config.chdbInsertFormat,
+  // Also with `compact`: the write-ahead log replays RowBinary records an earlier run wrote.
+  tempDir: chdbInsertTempDir(config.dataDir),
+});
 
 /** Inserts priced spans into `table` in the chosen format. */
 export async function insertSpans(

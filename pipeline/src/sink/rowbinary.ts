@@ -245,10 +245,20 @@ function writeSpan(o: Out, s: PricedSpan): void {
  * `undefined` when a value would not be stored exactly as the JSONCompactEachRow text stores it
  * (then insert these spans as text).
  */
-export function spanRowsRowBinary(spans: readonly PricedSpan[]): Buffer | undefined {
-  const o = new Out(Math.max(4096, spans.length * 1024));
+export function spanRowsRowBinary(
+  spans: readonly PricedSpan[],
+  /** When given, receives each row's end offset in the bytes (rows can then be cut apart). */
+  rowEnds?: number[],
+  /** Bytes left free before the first row (a caller's header). @default 0 */
+  headroom = 0,
+): Buffer | undefined {
+  const o = new Out(Math.max(4096, headroom + spans.length * 1024));
+  o.at = headroom;
   try {
-    for (const s of spans) writeSpan(o, s);
+    for (const s of spans) {
+      writeSpan(o, s);
+      rowEnds?.push(o.at - headroom);
+    }
   } catch (err) {
     if (err === NOT_EXACT) return undefined;
     throw err;
