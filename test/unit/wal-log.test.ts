@@ -11,7 +11,7 @@ import {
   recordRows,
   splitRows,
 } from '../../pipeline/src/sink/wal-records.js';
-import { spanRowsRowBinary } from '../../pipeline/src/sink/rowbinary.js';
+import { rowBinaryToSpanValues, spanRowsRowBinary } from '../../pipeline/src/sink/rowbinary.js';
 import { toSpanValues } from '../../pipeline/src/sink/rows.js';
 import { pricedSpan } from '../helpers/spans.js';
 
@@ -56,7 +56,7 @@ describe('span records', () => {
     const spans = [
       pricedSpan({ costNanos: 123n, spanAttributes: { a: 'é'.repeat(100) } }),
       pricedSpan({ statusMessage: 'a\nb', resourceAttributes: { '7': 'x', k: '' } }),
-      pricedSpan({ name: 'x'.repeat(300) }),
+      pricedSpan({ name: 'x'.repeat(300), inputTokens: 2 ** 40, reportedCostNanos: -5n }),
     ];
     const payload = encodeSpanRecordBinary(spans)!;
     const rec = decodeSpanRecord(payload);
@@ -68,6 +68,14 @@ describe('span records', () => {
     expect(decodeSpanRecord(encodeSpanRecord(spans)).format).toBe('compact');
     // A value without an exact binary form: no binary record (the caller logs text).
     expect(encodeSpanRecordBinary([pricedSpan({ name: 'lone \ud800' })])).toBeUndefined();
+    // A row read back (a refused row's dead-letter sample) gives the text row's values.
+    for (const [i, row] of recordRows(rec).entries())
+      expect(rowBinaryToSpanValues(row)).toEqual(
+        JSON.parse(JSON.stringify(toSpanValues(spans[i]!))) as unknown,
+      );
+    expect(() =>
+      rowBinaryToSpanValues(Buffer.concat([recordRows(rec)[0]!, Buffer.from([0])])),
+    ).toThrow(/longer than one/);
     // Lengths that do not add up to the record are refused.
     expect(() => decodeSpanRecord(payload.subarray(0, payload.length - 1))).toThrow(/do not fill/);
   });

@@ -11,7 +11,7 @@
  * stored (or refused) exactly as before. test/integration/sink-rowbinary.test.ts compares both.
  */
 import type { PricedSpan } from '../model.js';
-import { SPAN_COLUMNS } from './rows.js';
+import { SPAN_COLUMNS, nanosToDateTime64 } from './rows.js';
 
 /** The ClickHouse types of `SPAN_COLUMNS`, in order: what the bytes below are written as. */
 const SPAN_COLUMN_TYPES: Readonly<Record<string, string>> = {
@@ -267,4 +267,80 @@ export function spanRowsRowBinary(
   return o.at < o.buf.length * 0.75
     ? Buffer.from(o.buf.subarray(0, o.at))
     : o.buf.subarray(0, o.at);
+}
+
+/** Column kinds in `SPAN_COLUMNS` order, for reading a row back. */
+const READ_KINDS: readonly string[] = SPAN_COLUMNS.map((c) => SPAN_COLUMN_TYPES[c] ?? 'String');
+
+/**
+ * One row written by `spanRowsRowBinary`, read back as the values `toSpanValues` gives (for a
+ * refused row's dead-letter sample: rare, so written for clarity, not speed). Throws on bytes that
+ * are not exactly one such row.
+ */
+export function rowBinaryToSpanValues(row: Uint8Array): unknown[] {
+  const buf = Buffer.from(row.buffer, row.byteOffset, row.byteLength);
+  let at = 0;
+  const varint = (): number => {
+    let n = 0;
+    let shift = 1;
+    for (;;) {
+      const b = buf[at++];
+      if (b === undefined) throw new Error('RowBinary row cut short');
+      n += (b & 0x7f) * shift;
+      if (b < 0x80) return n;
+      shift *= 128;
+    }
+  };
+  const str = (): string => {
+    const n = varint();
+    if (at + n > buf.length) throw new Error('RowBinary row cut short');
+    const s = buf.toString('utf8', at, at + n);
+    at += n;
+    return s;
+  };
+  const i64 = (): bigint => {
+    const v = buf.readBigInt64LE(at);
+    at += 8;
+    return v;
+  };
+  const values: unknown[] = [];
+  for (const kind of READ_KINDS) {
+    switch (kind) {
+      case "DateTime64(9, 'UTC')":
+        values.push(nanosToDateTime64(i64()));
+        break;
+      case 'UInt8':
+        values.push(buf.readUInt8(at++));
+        break;
+      case 'UInt32':
+        values.push(buf.readUInt32LE(at));
+        at += 4;
+        break;
+      case 'UInt64': {
+        const v = buf.readBigUInt64LE(at);
+        at += 8;
+        values.push(v > BigInt(Number.MAX_SAFE_INTEGER) ? v.toString() : Number(v));
+        break;
+      }
+      case 'Nullable(Int64)':
+        values.push(buf[at++] === 1 ? null : i64().toString());
+        break;
+      case 'Map(LowCardinality(String), String)': {
+        const m: Record<string, string> = {};
+        for (let n = varint(); n > 0; n--) {
+          const k = str();
+          m[k] = str();
+        }
+        values.push(m);
+        break;
+      }
+      default:
+        values.push(str());
+    }
+  }
+  if (at !== buf.length) throw new Error('RowBinary row longer than one spans row');
+  // Duration is text in toSpanValues (a UInt64 beyond 2^53 must not pass through a float).
+  const d = SPAN_COLUMNS.indexOf('Duration');
+  values[d] = String(values[d]);
+  return values;
 }

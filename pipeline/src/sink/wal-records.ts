@@ -93,7 +93,7 @@ export function decodeSpanRecord(payload: Buffer): SpanRecordRows {
 }
 
 /** The rows of a record one by one (text rows without their '\n'), in the order of its refs. */
-export function recordRows(r: SpanRecordRows): Buffer[] {
+export function recordRows(r: Pick<SpanRecordRows, 'rows' | 'rowLengths'>): Buffer[] {
   if (r.rowLengths !== undefined) {
     const out: Buffer[] = [];
     let at = 0;

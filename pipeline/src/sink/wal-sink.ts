@@ -29,9 +29,18 @@ import {
   splitRows,
 } from './wal-records.js';
 import type { SpanInsertOptions } from './insert-spans.js';
-import { SPAN_ROWBINARY_STRUCTURE } from './rowbinary.js';
+import { SPAN_ROWBINARY_STRUCTURE, rowBinaryToSpanValues } from './rowbinary.js';
 
 const NEWLINE = Buffer.from('\n');
+
+/** A refused RowBinary row as the JSON text row a text record would hold (its dead-letter sample). */
+function binarySample(row: Buffer): string {
+  try {
+    return JSON.stringify(rowBinaryToSpanValues(row));
+  } catch (err) {
+    return `RowBinary row (base64, unreadable: ${messageOf(err)}): ${row.toString('base64')}`;
+  }
+}
 
 export const WAL_SINK_DEFAULTS = {
   /** Bytes of log not yet stored above which writes get a retriable refusal (503). */
@@ -154,6 +163,8 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
     refs: SpanRef[],
     rows: Buffer[],
     format: 'compact' | 'rowbinary',
+    /** RowBinary: the row lengths inside each of `rows`. */
+    lengths: number[][] = [],
   ): Promise<number> {
     if (refs.length === 0) return 0;
     const binary = format === 'rowbinary';
@@ -180,10 +191,10 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       if (!isRowDataError(err)) throw err;
     }
     // Some rows are refused for their data: find them row by row (rare), store the rest.
-    const items = (binary ? rows : rows.flatMap((chunk) => splitRows(chunk))).map((line, i) => ({
-      line,
-      ref: refs[i]!,
-    }));
+    const lines = binary
+      ? rows.flatMap((chunk, i) => recordRows({ rows: chunk, rowLengths: lengths[i]! }))
+      : rows.flatMap((chunk) => splitRows(chunk));
+    const items = lines.map((line, i) => ({ line, ref: refs[i]! }));
     const refused = await insertRefusingBadRows(items, (part) =>
       insert(
         Buffer.concat(binary ? part.map((p) => p.line) : part.flatMap((p) => [p.line, NEWLINE])),
@@ -200,9 +211,7 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
         values: refused.map((r) =>
           deadLetterTextRow(
             r.item.ref,
-            binary
-              ? `RowBinary (base64): ${r.item.line.toString('base64')}`
-              : r.item.line.toString('utf8'),
+            binary ? binarySample(r.item.line) : r.item.line.toString('utf8'),
             r.reason,
             'sink',
           ),
@@ -241,8 +250,8 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
     const taken = new Set<string>();
     // Text and RowBinary records (both can be in one log) go in one insert per format.
     const fresh = {
-      compact: { refs: [] as SpanRef[], rows: [] as Buffer[] },
-      rowbinary: { refs: [] as SpanRef[], rows: [] as Buffer[] },
+      compact: { refs: [] as SpanRef[], rows: [] as Buffer[], lengths: [] as number[][] },
+      rowbinary: { refs: [] as SpanRef[], rows: [] as Buffer[], lengths: [] as number[][] },
     };
     for (const [at, r] of decoded.entries()) {
       const keep = keys[at]!.map((k) => {
@@ -254,14 +263,18 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       if (keep.every(Boolean)) {
         into.refs.push(...r.refs);
         into.rows.push(r.rows);
+        if (r.rowLengths !== undefined) into.lengths.push(r.rowLengths);
         continue;
       }
       const lines = recordRows(r);
       for (let i = 0; i < lines.length; i++) {
         if (!keep[i]) continue;
         into.refs.push(r.refs[i]!);
-        if (r.format === 'rowbinary') into.rows.push(lines[i]!);
-        else into.rows.push(lines[i]!, NEWLINE);
+        if (r.format === 'compact') into.rows.push(lines[i]!, NEWLINE);
+        else {
+          into.rows.push(lines[i]!);
+          into.lengths.push([lines[i]!.length]);
+        }
       }
     }
     const freshRefs = [...fresh.compact.refs, ...fresh.rowbinary.refs];
@@ -271,7 +284,8 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       const started = Date.now();
       try {
         refused += await insertRows(fresh.compact.refs, fresh.compact.rows, 'compact');
-        refused += await insertRows(fresh.rowbinary.refs, fresh.rowbinary.rows, 'rowbinary');
+        const bin = fresh.rowbinary;
+        refused += await insertRows(bin.refs, bin.rows, 'rowbinary', bin.lengths);
       } finally {
         // Also when the insert failed: it may have been stored before the failure was seen.
         dedup.remember(freshRefs);
