@@ -8,6 +8,7 @@ import {
   chdbInsertTempDir,
   insertCompactRows,
   insertFileRows,
+  isChdbStore,
   type ClickHouseClient,
 } from '@harness-meter/queries';
 import type { PricedSpan } from '../model.js';
@@ -43,7 +44,8 @@ export async function insertSpans(
   settings: Record<string, string | number>,
   options: SpanInsertOptions = {},
 ): Promise<void> {
-  if (options.format === 'rowbinary' && options.tempDir !== undefined) {
+  // Only on the client openStore opened on chDB: a wrapped client or a server gets text.
+  if (options.format === 'rowbinary' && options.tempDir !== undefined && isChdbStore(client)) {
     const bytes = spanRowsRowBinary(spans);
     if (bytes !== undefined) {
       await insertFileRows(client, {

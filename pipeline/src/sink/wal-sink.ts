@@ -12,6 +12,7 @@ import {
   chdbInsertTempDir,
   insertCompactText,
   insertFileRows,
+  isChdbStore,
   messageOf,
 } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
@@ -154,7 +155,9 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
   const appending = new Set<Promise<unknown>>();
   /** Requests are logged as RowBinary (HM_CHDB_INSERT_FORMAT=rowbinary on chDB). */
   const logBinary =
-    options.insertFormat?.format === 'rowbinary' && options.insertFormat.tempDir !== undefined;
+    options.insertFormat?.format === 'rowbinary' &&
+    options.insertFormat.tempDir !== undefined &&
+    isChdbStore(client);
   // RowBinary records an earlier run logged are replayed through file() whatever the format now.
   const binaryTempDir = options.insertFormat?.tempDir ?? chdbInsertTempDir(tmpdir());
 
