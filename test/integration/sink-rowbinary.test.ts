@@ -4,7 +4,7 @@
  * migrated databases of one chDB store, must leave byte-identical tables (spans and every table
  * its views feed), the same refusals, and no temporary file behind.
  */
-import { mkdirSync, mkdtempSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,14 +25,18 @@ let tempDir: string;
 beforeAll(async () => {
   let dataDir: string;
   ({ client, dataDir } = await openTempStore('sink-rowbinary'));
+  cleanup.push(dataDir);
   // The data-folder fallback of the temp files, so the test can check the folder stays empty.
   tempDir = join(dataDir, 'insert-tmp');
   mkdirSync(tempDir);
   await migrateUp(client, 'txt');
   await migrateUp(client, 'bin');
 });
+/** Folders to remove after the file. */
+const cleanup: string[] = [];
 afterAll(async () => {
   await client.close();
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
 });
 
 /** A seeded generator, so a failure reproduces. */
@@ -286,7 +290,9 @@ describe('RowBinary insert through file()', () => {
       spans.slice(20, 30),
       spans.slice(30),
     ];
-    const { log } = await openWriteAheadLog(mkdtempSync(join(tmpdir(), 'hm-wal-rowbinary-')));
+    const walDir = mkdtempSync(join(tmpdir(), 'hm-wal-rowbinary-'));
+    cleanup.push(walDir);
+    const { log } = await openWriteAheadLog(walDir);
     for (const record of [
       encodeSpanRecord(a),
       encodeSpanRecordBinary(b)!,
