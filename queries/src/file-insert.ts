@@ -1,4 +1,4 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync, unlinkSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -64,13 +64,49 @@ const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, 
  * folder, else `fallback` (e.g. the data folder).
  */
 export function chdbInsertTempDir(fallback: string): string {
+  let dir = fallback;
   try {
     if (statSync('/dev/shm').isDirectory()) {
       accessSync('/dev/shm', constants.W_OK);
-      return '/dev/shm';
+      dir = '/dev/shm';
     }
   } catch {
     // no /dev/shm here
   }
-  return fallback;
+  removeStaleInsertFiles(dir);
+  return dir;
+}
+
+/**
+ * Removes the temporary insert files of processes that are gone (a process killed inside an insert
+ * cannot remove its own; in /dev/shm they would hold memory). Returns how many were removed.
+ */
+export function removeStaleInsertFiles(dir: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const pid = /^hm-insert-(\d+)-[0-9a-f]+-\d+\.bin$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed++;
+    } catch {
+      // removed meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

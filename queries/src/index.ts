@@ -1,6 +1,6 @@
 export { compactRowsBytes, insertCompactRows, insertCompactText, openStore } from './client.js';
 export { isChdbStore } from './client.js';
-export { insertFileRows, chdbInsertTempDir } from './file-insert.js';
+export { insertFileRows, chdbInsertTempDir, removeStaleInsertFiles } from './file-insert.js';
 export type { FileRowsInsert } from './file-insert.js';
 export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkNow, rebuildPrTotals } from './prelink.js';

@@ -4,11 +4,16 @@
  * migrated databases of one chDB store, must leave byte-identical tables (spans and every table
  * its views feed), the same refusals, and no temporary file behind.
  */
-import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { insertFileRows, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
+import {
+  insertFileRows,
+  migrateUp,
+  removeStaleInsertFiles,
+  type ClickHouseClient,
+} from '@harness-meter/queries';
 import type { PricedSpan } from '../../pipeline/src/model.js';
 import { createSpanSink, type SinkWriteResult } from '../../pipeline/src/sink/sink.js';
 import { SPAN_ROWBINARY_STRUCTURE, spanRowsRowBinary } from '../../pipeline/src/sink/rowbinary.js';
@@ -328,6 +333,19 @@ describe('RowBinary insert through file()', () => {
     for (const name of Object.keys(expected))
       expect([name, wal[name]]).toEqual([name, expected[name]]);
     expect(readdirSync(tempDir)).toEqual([]);
+  });
+
+  it("removes temporary files of processes that are gone, not a live process's", () => {
+    const gone = join(tempDir, 'hm-insert-999999999-0a1b2c3d-7.bin');
+    const mine = join(tempDir, `hm-insert-${process.pid}-0a1b2c3d-8.bin`);
+    const other = join(tempDir, 'notes.bin');
+    for (const f of [gone, mine, other]) writeFileSync(f, 'x');
+    expect(removeStaleInsertFiles(tempDir)).toBe(1);
+    expect(readdirSync(tempDir).sort()).toEqual([
+      `hm-insert-${process.pid}-0a1b2c3d-8.bin`,
+      'notes.bin',
+    ]);
+    for (const f of [mine, other]) rmSync(f);
   });
 
   it('removes the temporary file when the insert fails', async () => {
