@@ -44,6 +44,12 @@ const WAL = process.env.HM_BENCH_INGEST_WAL ?? 'off';
 if (!['on', 'off', 'both'].includes(WAL))
   throw new Error(`HM_BENCH_INGEST_WAL=${WAL}: use on, off or both`);
 const PRELOAD = Number(process.env.HM_BENCH_INGEST_PRELOAD ?? 0);
+// HM_BENCH_INGEST_FORMAT=both: before each run, the same run with HM_CHDB_INSERT_FORMAT=compact (the
+// text insert), and the run itself with rowbinary; prints one figure per write-ahead-log mode.
+const FORMAT = process.env.HM_BENCH_INGEST_FORMAT ?? '';
+if (!['', 'both'].includes(FORMAT))
+  throw new Error(`HM_BENCH_INGEST_FORMAT=${FORMAT}: use both, or leave it unset`);
+const formatRuns = [];
 const DB = 'harness_meter'; // the server's default HM_DATABASE
 const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
 const RETRY_PAUSE_MS = 250;
@@ -246,7 +252,16 @@ for (const alerts of modes) {
   if (BEFORE) before.push({ alerts, ...(await runEmbedded(alerts, BEFORE, 0, BEFORE_ENV)) });
   for (const wal of walModes) {
     const env = wal === 'on' ? { HM_INGEST_WAL: 'on' } : {};
+    let compact;
+    if (FORMAT === 'both') {
+      compact = await runEmbedded(alerts, undefined, 0, {
+        ...env,
+        HM_CHDB_INSERT_FORMAT: 'compact',
+      });
+      env.HM_CHDB_INSERT_FORMAT = 'rowbinary';
+    }
     const r = { alerts, wal, ...(await runEmbedded(alerts, undefined, 0, env)) };
+    if (compact) formatRuns.push({ alerts, wal, compact, binary: r });
     if (wal === 'off') results.push(r);
     else walRuns.push(r);
   }
@@ -339,6 +354,22 @@ for (const w of walRuns) {
     direct ? 'the same load without the log, same run' : '',
     'printed; bounded',
     true,
+  );
+}
+for (const f of formatRuns) {
+  const suffix = `${f.wal === 'on' ? '-wal' : ''}${modes.length > 1 ? `-alerts-${f.alerts}` : ''}`;
+  const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${f.alerts}, HM_INGEST_WAL=${f.wal}`;
+  const c = f.compact;
+  const b = f.binary;
+  result(
+    `ingest-embedded-rowbinary${suffix}`,
+    `embedded ingest, sustained (all stored), HM_CHDB_INSERT_FORMAT=rowbinary (${cond}; acknowledged ${fmt(b.rate)} spans/s, p95 ${b.p95.toFixed(0)} ms, peak RSS ${Math.round(b.peakRss / 2 ** 20)} MB)`,
+    Math.round(b.sustained),
+    'spans/s',
+    Math.round(c.sustained),
+    `the same load with HM_CHDB_INSERT_FORMAT=compact (JSONCompactEachRow raw insert), run just before: acknowledged ${fmt(c.rate)} spans/s, p95 ${c.p95.toFixed(0)} ms, peak RSS ${Math.round(c.peakRss / 2 ** 20)} MB`,
+    'above the baseline (toward >= 50000)',
+    b.sustained > c.sustained,
   );
 }
 for (const [i, b] of before.entries()) {

@@ -40,9 +40,12 @@ if (!brokers) {
 // `filter-only`, `overlap-only` (one of the s5 changes alone, in the {v:2} form). A name may repeat
 // (e.g. before,now,before,now, to even out warm-up and a changing load); the mean rate and CPU of
 // each setting are printed, and the mean of `now` gives BENCH_RESULT.
-const V2 = { HM_KAFKA_SESSION_FORMAT: '2' };
+// The previous landings inserted JSONCompactEachRow text into chDB; `compact` is `now` with that insert
+// (HM_CHDB_INSERT_FORMAT=compact), the same-run baseline of the RowBinary insert.
+const V2 = { HM_KAFKA_SESSION_FORMAT: '2', HM_CHDB_INSERT_FORMAT: 'compact' };
 const SETTINGS = {
   now: { options: {}, env: {} },
+  compact: { options: {}, env: { HM_CHDB_INSERT_FORMAT: 'compact' } },
   before: { options: {}, env: V2 },
   's5-before': { options: { keyFilter: false, overlapInserts: false }, env: V2 },
   'filter-only': { options: { overlapInserts: false }, env: V2 },
@@ -344,6 +347,7 @@ const describe = (what, r) => {
 };
 const WHAT = {
   now: 'now',
+  compact: 'now, with the JSONCompactEachRow insert (HM_CHDB_INSERT_FORMAT=compact)',
   before: 'previous landing: session-topic messages in the {v:2} form',
   's5-before': 'the landing before: {v:2}, a dedup read per batch, no overlap',
   'filter-only': '{v:2}, key filter, no overlap',
@@ -364,6 +368,13 @@ const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
   `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka', label: 'Kafka → repartition → enrich → chDB, spans/s end to end', value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(bareRate), baselineLabel: 'bare kafkajs consumer draining the same topic', aim: '>= 50000', met: hmRate >= 50_000, load })}`,
 );
+if (mean('compact', () => 1) !== undefined) {
+  const compactRate = mean('compact', (r) => r.rate);
+  const cpu = (run) => mean(run, (r) => r.cpuMicrosPerSpan);
+  console.log(
+    `BENCH_RESULT ${JSON.stringify({ id: 'ingest-kafka-rowbinary', label: `Kafka → repartition → enrich → chDB, spans/s end to end, RowBinary insert (mean of ${results.filter(([r]) => r === 'now').length} runs; ${cpu('now').toFixed(1)} µs process CPU/span)`, value: Math.round(hmRate), unit: 'spans/s', baseline: Math.round(compactRate), baselineLabel: `the same with HM_CHDB_INSERT_FORMAT=compact, alternating in the same run (${cpu('compact').toFixed(1)} µs process CPU/span)`, aim: 'above the baseline (toward >= 50000)', met: hmRate > compactRate, load })}`,
+  );
+}
 // CPU per span across the processes (the pipeline's and, when known, the broker's): 50,000 spans/s on
 // 2 cores leaves at most 40 µs.
 const totalCpu = (run) => mean(run, (r) => r.cpuMicrosPerSpan + (r.brokerMicrosPerSpan ?? 0));

@@ -59,6 +59,12 @@ export interface Config {
   httpLimits: HttpLimits;
   /** HM_INGEST_WAL, HM_INGEST_WAL_MAX_BYTES: the embedded ingest write-ahead log (README, "Ingest write-ahead log"). */
   ingestWal: IngestWalConfig;
+  /**
+   * HM_CHDB_INSERT_FORMAT: how the sink inserts spans into chDB: `rowbinary` (default; RowBinary
+   * through a temporary file in /dev/shm, else the data folder) or `compact` (JSONCompactEachRow
+   * through chDB's raw insert). A ClickHouse server always gets JSONCompactEachRow.
+   */
+  chdbInsertFormat: 'compact' | 'rowbinary';
 }
 
 export interface IngestWalConfig {
@@ -127,6 +133,15 @@ function httpLimits(env: Env): HttpLimits {
       '1000',
     ),
   };
+}
+
+function chdbInsertFormat(env: Env): 'compact' | 'rowbinary' {
+  const v = (env.HM_CHDB_INSERT_FORMAT || 'rowbinary').trim().toLowerCase();
+  if (v !== 'compact' && v !== 'rowbinary')
+    throw new ConfigError(
+      `HM_CHDB_INSERT_FORMAT=${JSON.stringify(env.HM_CHDB_INSERT_FORMAT)} is not valid: use rowbinary (the default) or compact (JSONCompactEachRow text).`,
+    );
+  return v;
 }
 
 function authMode(env: Env): 'on' | 'off' {
@@ -413,6 +428,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
       ),
     },
     ingestWal: ingestWalConfig(env, dataDir),
+    chdbInsertFormat: chdbInsertFormat(env),
     ...overrides,
   };
 }

@@ -38,6 +38,7 @@ import { dashboardApi } from './report/dashboard.js';
 import { createPageHandler } from './page/serve.js';
 import { startDetectStage, type DetectStage } from './detect/index.js';
 import { CHDB_INSERT_SETTINGS, createSpanSink, type SpanSink } from './sink/sink.js';
+import { chdbInsertFormat, type SpanInsertOptions } from './sink/insert-spans.js';
 import { createWalSpanSink } from './sink/wal-sink.js';
 import { openWriteAheadLog } from './wal/log.js';
 import { startPipelineAlerts } from './alerts/pipeline.js';
@@ -144,9 +145,14 @@ export function createSpanPath(
 /** On chDB: one-thread inserts, and the key filter saved at a clean stop beside the store. */
 const chdbSinkOptions = (
   config: Config,
-): { insertSettings: Record<string, string | number>; savedFilter: string } => ({
+): {
+  insertSettings: Record<string, string | number>;
+  savedFilter: string;
+  insertFormat: SpanInsertOptions;
+} => ({
   insertSettings: { ...CHDB_INSERT_SETTINGS },
   savedFilter: join(config.dataDir, 'sink-key-filter.bin'),
+  insertFormat: chdbInsertFormat(config),
 });
 
 /**

@@ -228,3 +228,6 @@ function isLockError(err: unknown): boolean {
   }
   return false;
 }
+
+/** Whether openStore opened this client on a chDB data folder (not a ClickHouse server). */
+export const isChdbStore = (client: ClickHouseClient): boolean => chdbConnections.has(client);

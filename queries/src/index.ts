@@ -1,4 +1,7 @@
 export { compactRowsBytes, insertCompactRows, insertCompactText, openStore } from './client.js';
+export { isChdbStore } from './client.js';
+export { insertFileRows, chdbInsertTempDir, removeStaleInsertFiles } from './file-insert.js';
+export type { FileRowsInsert } from './file-insert.js';
 export { markRollupsClean, repairRollups } from './repair.js';
 export { prelinkBusy, prelinkNow, rebuildPrTotals } from './prelink.js';
 export type { PrelinkPass, PrelinkLimit } from './prelink.js';

@@ -22,6 +22,13 @@ describe('configuration from the environment', () => {
     expect(c.clickhouseUrl).toBeUndefined();
     expect(c.dataDir.endsWith('.harness-meter')).toBe(true);
   });
+  it('reads HM_CHDB_INSERT_FORMAT: rowbinary by default, compact on request, anything else refused', () => {
+    expect(loadConfig({}).chdbInsertFormat).toBe('rowbinary');
+    expect(loadConfig({ HM_CHDB_INSERT_FORMAT: 'Compact' }).chdbInsertFormat).toBe('compact');
+    expect(() => loadConfig({ HM_CHDB_INSERT_FORMAT: 'native' })).toThrow(
+      /HM_CHDB_INSERT_FORMAT="native" is not valid: use rowbinary .* or compact/,
+    );
+  });
   it('names the variable and an example when a value is malformed', () => {
     expect(() => loadConfig({ HM_PORT: '99999' })).toThrow(
       /HM_PORT="99999" is not valid.*HM_PORT=4318/,

@@ -7,8 +7,11 @@ import { openWriteAheadLog } from '../../pipeline/src/wal/log.js';
 import {
   decodeSpanRecord,
   encodeSpanRecord,
+  encodeSpanRecordBinary,
+  recordRows,
   splitRows,
 } from '../../pipeline/src/sink/wal-records.js';
+import { rowBinaryToSpanValues, spanRowsRowBinary } from '../../pipeline/src/sink/rowbinary.js';
 import { toSpanValues } from '../../pipeline/src/sink/rows.js';
 import { pricedSpan } from '../helpers/spans.js';
 
@@ -47,6 +50,34 @@ describe('span records', () => {
     expect(rec.refs).toEqual(spans.map((s) => ({ traceId: s.traceId, spanId: s.spanId })));
     const lines = splitRows(rec.rows).map((l) => JSON.parse(text(l)) as unknown);
     expect(lines).toEqual(spans.map((s) => JSON.parse(JSON.stringify(toSpanValues(s))) as unknown));
+  });
+
+  it('keep RowBinary rows with their lengths, each the bytes the writer gives that span alone', () => {
+    const spans = [
+      pricedSpan({ costNanos: 123n, spanAttributes: { a: 'é'.repeat(100) } }),
+      pricedSpan({ statusMessage: 'a\nb', resourceAttributes: { '7': 'x', k: '' } }),
+      pricedSpan({ name: 'x'.repeat(300), inputTokens: 2 ** 40, reportedCostNanos: -5n }),
+    ];
+    const payload = encodeSpanRecordBinary(spans)!;
+    const rec = decodeSpanRecord(payload);
+    expect(rec.format).toBe('rowbinary');
+    expect(rec.refs).toEqual(spans.map((s) => ({ traceId: s.traceId, spanId: s.spanId })));
+    expect(rec.rows.equals(spanRowsRowBinary(spans)!)).toBe(true);
+    expect(recordRows(rec)).toEqual(spans.map((s) => spanRowsRowBinary([s])));
+    // A text record reads as before.
+    expect(decodeSpanRecord(encodeSpanRecord(spans)).format).toBe('compact');
+    // A value without an exact binary form: no binary record (the caller logs text).
+    expect(encodeSpanRecordBinary([pricedSpan({ name: 'lone \ud800' })])).toBeUndefined();
+    // A row read back (a refused row's dead-letter sample) gives the text row's values.
+    for (const [i, row] of recordRows(rec).entries())
+      expect(rowBinaryToSpanValues(row)).toEqual(
+        JSON.parse(JSON.stringify(toSpanValues(spans[i]!))) as unknown,
+      );
+    expect(() =>
+      rowBinaryToSpanValues(Buffer.concat([recordRows(rec)[0]!, Buffer.from([0])])),
+    ).toThrow(/longer than one/);
+    // Lengths that do not add up to the record are refused.
+    expect(() => decodeSpanRecord(payload.subarray(0, payload.length - 1))).toThrow(/do not fill/);
   });
 
   it('refuses a payload that is not a span record', () => {

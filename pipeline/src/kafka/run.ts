@@ -20,6 +20,7 @@ import { dashboardApi } from '../report/dashboard.js';
 import { createPageHandler } from '../page/serve.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
 import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { chdbInsertFormat } from '../sink/insert-spans.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
 import {
@@ -196,6 +197,7 @@ export async function startKafkaPipeline(
         maxSpans: config.batchMaxSpans,
         maxWaitMs: config.batchMaxWaitMs,
         keyFilter: options.keyFilter ?? config.clickhouseUrl === undefined,
+        ...(config.clickhouseUrl === undefined ? { insertFormat: chdbInsertFormat(config) } : {}),
         logger: log,
         // Kafka mode: a span the store refuses goes to the dead-letter topic alone, with its reason.
         deadLetter: async (refused) => {

@@ -1,11 +1,12 @@
 import type { ClickHouseClient } from '@harness-meter/queries';
-import { insertCompactRows, messageOf } from '@harness-meter/queries';
+import { messageOf } from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { PricedSpan } from '../model.js';
 import { deadLetterRow, insertRefusingBadRows, type RefusedSpan } from './refusals.js';
 import { createStoredKeys } from './dedup.js';
-import { SPAN_COLUMNS, spanKey, toSpanValues } from './rows.js';
+import { insertSpans, type SpanInsertOptions } from './insert-spans.js';
+import { spanKey } from './rows.js';
 
 /**
  * Outcome of a write: how many spans were new, how many were already stored, and how many the
@@ -66,6 +67,8 @@ export interface SpanSinkOptions {
    * @default SINK_INSERT_SETTINGS
    */
   insertSettings?: Record<string, string | number>;
+  /** The insert format on chDB (HM_CHDB_INSERT_FORMAT). @default { format: 'compact' } */
+  insertFormat?: SpanInsertOptions;
   logger?: Logger;
 }
 
@@ -156,12 +159,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
   /** Inserts spans; spans the store refuses for their data come back, the rest are stored. */
   const insertSplitting = (spans: PricedSpan[]): Promise<RefusedSpan[]> =>
     insertRefusingBadRows(spans, (part) =>
-      insertCompactRows(client, {
-        table: `${db}.spans`,
-        columns: SPAN_COLUMNS,
-        rows: part.map(toSpanValues),
-        clickhouse_settings: insertSettings,
-      }),
+      insertSpans(client, `${db}.spans`, part, insertSettings, options.insertFormat),
     ).then((refused) => refused.map((r) => ({ span: r.item, reason: r.reason })));
 
   async function store(batch: Waiter[]): Promise<void> {

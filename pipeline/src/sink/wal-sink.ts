@@ -7,7 +7,14 @@
  * so each span is stored once.
  */
 import type { ClickHouseClient } from '@harness-meter/queries';
-import { insertCompactText, messageOf } from '@harness-meter/queries';
+import { tmpdir } from 'node:os';
+import {
+  chdbInsertTempDir,
+  insertCompactText,
+  insertFileRows,
+  isChdbStore,
+  messageOf,
+} from '@harness-meter/queries';
 import { PipelineError } from '../errors.js';
 import { silentLogger, type Logger } from '../logger.js';
 import type { WriteAheadLog } from '../wal/log.js';
@@ -15,7 +22,26 @@ import { createStoredKeys, type SpanRef } from './dedup.js';
 import { deadLetterTextRow, insertRefusingBadRows, isRowDataError } from './refusals.js';
 import { SPAN_COLUMNS, spanKey } from './rows.js';
 import { SINK_INSERT_SETTINGS, type SinkWriteResult, type SpanSink } from './sink.js';
-import { decodeSpanRecord, encodeSpanRecord, splitRows } from './wal-records.js';
+import {
+  decodeSpanRecord,
+  encodeSpanRecord,
+  encodeSpanRecordBinary,
+  recordRows,
+  splitRows,
+} from './wal-records.js';
+import type { SpanInsertOptions } from './insert-spans.js';
+import { SPAN_ROWBINARY_STRUCTURE, rowBinaryToSpanValues } from './rowbinary.js';
+
+const NEWLINE = Buffer.from('\n');
+
+/** A refused RowBinary row as the JSON text row a text record would hold (its dead-letter sample). */
+function binarySample(row: Buffer): string {
+  try {
+    return JSON.stringify(rowBinaryToSpanValues(row));
+  } catch (err) {
+    return `RowBinary row (base64, unreadable: ${messageOf(err)}): ${row.toString('base64')}`;
+  }
+}
 
 export const WAL_SINK_DEFAULTS = {
   /** Bytes of log not yet stored above which writes get a retriable refusal (503). */
@@ -60,6 +86,12 @@ export interface WalSinkOptions {
   onStored?: (r: { inserted: number; duplicates: number; refused: number }) => void;
   /** ClickHouse settings of the spans insert, over `SINK_INSERT_SETTINGS`. */
   insertSettings?: Record<string, string | number>;
+  /**
+   * The insert format on chDB (HM_CHDB_INSERT_FORMAT): with `rowbinary`, requests are logged as
+   * RowBinary records and inserted through file(). Text records in the log are read either way.
+   * @default { format: 'compact' }
+   */
+  insertFormat?: SpanInsertOptions;
   logger?: Logger;
 }
 
@@ -121,16 +153,40 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
   let storedCount = 0;
   let waiters: BarrierWaiter[] = [];
   const appending = new Set<Promise<unknown>>();
+  /** Requests are logged as RowBinary (HM_CHDB_INSERT_FORMAT=rowbinary on chDB). */
+  const logBinary =
+    options.insertFormat?.format === 'rowbinary' &&
+    options.insertFormat.tempDir !== undefined &&
+    isChdbStore(client);
+  // RowBinary records an earlier run logged are replayed through file() whatever the format now.
+  const binaryTempDir = options.insertFormat?.tempDir ?? chdbInsertTempDir(tmpdir());
 
   /** Inserts one batch's fresh rows; refused rows (their data) go to rejected_spans. */
-  async function insertRows(refs: SpanRef[], rows: Buffer[]): Promise<number> {
-    const insert = (text: Uint8Array): Promise<void> =>
-      insertCompactText(client, {
-        table: `${db}.spans`,
-        columns: SPAN_COLUMNS,
-        text,
-        clickhouse_settings: insertSettings,
-      });
+  async function insertRows(
+    refs: SpanRef[],
+    rows: Buffer[],
+    format: 'compact' | 'rowbinary',
+    /** RowBinary: the row lengths inside each of `rows`. */
+    lengths: number[][] = [],
+  ): Promise<number> {
+    if (refs.length === 0) return 0;
+    const binary = format === 'rowbinary';
+    const insert = (bytes: Uint8Array): Promise<void> =>
+      binary
+        ? insertFileRows(client, {
+            table: `${db}.spans`,
+            columns: SPAN_COLUMNS,
+            bytes,
+            structure: SPAN_ROWBINARY_STRUCTURE,
+            tempDir: binaryTempDir,
+            clickhouse_settings: insertSettings,
+          })
+        : insertCompactText(client, {
+            table: `${db}.spans`,
+            columns: SPAN_COLUMNS,
+            text: bytes,
+            clickhouse_settings: insertSettings,
+          });
     try {
       await insert(Buffer.concat(rows));
       return 0;
@@ -138,11 +194,14 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       if (!isRowDataError(err)) throw err;
     }
     // Some rows are refused for their data: find them row by row (rare), store the rest.
-    const items = rows
-      .flatMap((chunk) => splitRows(chunk))
-      .map((line, i) => ({ line, ref: refs[i]! }));
+    const lines = binary
+      ? rows.flatMap((chunk, i) => recordRows({ rows: chunk, rowLengths: lengths[i]! }))
+      : rows.flatMap((chunk) => splitRows(chunk));
+    const items = lines.map((line, i) => ({ line, ref: refs[i]! }));
     const refused = await insertRefusingBadRows(items, (part) =>
-      insert(Buffer.concat(part.flatMap((p) => [p.line, Buffer.from('\n')]))),
+      insert(
+        Buffer.concat(binary ? part.map((p) => p.line) : part.flatMap((p) => [p.line, NEWLINE])),
+      ),
     );
     if (refused.length === 0) return 0;
     log.warn('sink refused spans set aside', {
@@ -153,7 +212,12 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       await client.insert({
         table: `${db}.rejected_spans`,
         values: refused.map((r) =>
-          deadLetterTextRow(r.item.ref, r.item.line.toString('utf8'), r.reason, 'sink'),
+          deadLetterTextRow(
+            r.item.ref,
+            binary ? binarySample(r.item.line) : r.item.line.toString('utf8'),
+            r.reason,
+            'sink',
+          ),
         ),
         format: 'JSONEachRow',
         clickhouse_settings: { log_comment: 'harness-meter sink dead letters' },
@@ -187,32 +251,44 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
     const stored = await dedup.storedKeys(unique);
     // Fresh rows: whole records where nothing is a duplicate (the common case), else row by row.
     const taken = new Set<string>();
-    const freshRefs: SpanRef[] = [];
-    const freshRows: Buffer[] = [];
+    // Text and RowBinary records (both can be in one log) go in one insert per format.
+    const fresh = {
+      compact: { refs: [] as SpanRef[], rows: [] as Buffer[], lengths: [] as number[][] },
+      rowbinary: { refs: [] as SpanRef[], rows: [] as Buffer[], lengths: [] as number[][] },
+    };
     for (const [at, r] of decoded.entries()) {
       const keep = keys[at]!.map((k) => {
         if (stored.has(k) || taken.has(k)) return false;
         taken.add(k);
         return true;
       });
+      const into = fresh[r.format];
       if (keep.every(Boolean)) {
-        freshRefs.push(...r.refs);
-        freshRows.push(r.rows);
+        into.refs.push(...r.refs);
+        into.rows.push(r.rows);
+        if (r.rowLengths !== undefined) into.lengths.push(r.rowLengths);
         continue;
       }
-      const lines = splitRows(r.rows);
+      const lines = recordRows(r);
       for (let i = 0; i < lines.length; i++) {
         if (!keep[i]) continue;
-        freshRefs.push(r.refs[i]!);
-        freshRows.push(lines[i]!, Buffer.from('\n'));
+        into.refs.push(r.refs[i]!);
+        if (r.format === 'compact') into.rows.push(lines[i]!, NEWLINE);
+        else {
+          into.rows.push(lines[i]!);
+          into.lengths.push([lines[i]!.length]);
+        }
       }
     }
+    const freshRefs = [...fresh.compact.refs, ...fresh.rowbinary.refs];
     let refused = 0;
     if (freshRefs.length > 0) {
       storedCount++;
       const started = Date.now();
       try {
-        refused = await insertRows(freshRefs, freshRows);
+        refused += await insertRows(fresh.compact.refs, fresh.compact.rows, 'compact');
+        const bin = fresh.rowbinary;
+        refused += await insertRows(bin.refs, bin.rows, 'rowbinary', bin.lengths);
       } finally {
         // Also when the insert failed: it may have been stored before the failure was seen.
         dedup.remember(freshRefs);
@@ -332,7 +408,8 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
           { retriable: true },
         );
       if (spans.length === 0) return NOTHING;
-      const record = encodeSpanRecord(spans);
+      const record =
+        (logBinary ? encodeSpanRecordBinary(spans) : undefined) ?? encodeSpanRecord(spans);
       const backlog = wal.end - position;
       if (backlog > 0 && backlog + record.length > maxBytes)
         throw new PipelineError(

@@ -1,0 +1,112 @@
+import { accessSync, constants, readdirSync, statSync, unlinkSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import type { ClickHouseClient } from '@clickhouse/client';
+import { isChdbStore } from './client.js';
+import { StoreError } from './errors.js';
+
+/** Rows already written in a binary input format, for insertFileRows. */
+export interface FileRowsInsert {
+  /** `db.table` */
+  table: string;
+  columns: readonly string[];
+  /** The rows, in `format`, each with the columns of `structure` in order. */
+  bytes: Uint8Array;
+  /** @default 'RowBinary' */
+  format?: 'RowBinary' | 'Native';
+  /** `file()` structure: `name Type, …` in the order of `columns`. */
+  structure: string;
+  /** Folder for the temporary file (see chdbInsertTempDir). */
+  tempDir: string;
+  clickhouse_settings?: Record<string, string | number>;
+}
+
+let sequence = 0;
+const processTag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+
+/**
+ * Inserts binary rows into chDB through a temporary file: `INSERT INTO t (cols) SELECT * FROM
+ * file(path, 'RowBinary', structure)`. chDB's raw insert takes text formats only, but it reads any
+ * format from a file, and a binary format spares its single insert thread the JSON parse.
+ * Materialized views fire as for any insert. The file has a unique name and is removed after the
+ * insert, also when it fails. chDB only: a ClickHouse server cannot read this process's files.
+ */
+export async function insertFileRows(
+  client: ClickHouseClient,
+  insert: FileRowsInsert,
+): Promise<void> {
+  if (insert.bytes.length === 0) return;
+  if (!isChdbStore(client))
+    throw new StoreError(
+      'INVALID_ARGUMENT',
+      'insertFileRows works on a chDB data folder only; insert into a ClickHouse server with insertCompactRows.',
+      { retriable: false },
+    );
+  const path = join(insert.tempDir, `hm-insert-${processTag}-${++sequence}.bin`);
+  const format = insert.format ?? 'RowBinary';
+  await writeFile(path, insert.bytes);
+  try {
+    await client.command({
+      query: `INSERT INTO ${insert.table} (${insert.columns.join(', ')}) SELECT * FROM file(${quote(path)}, '${format}', ${quote(insert.structure)})`,
+      ...(insert.clickhouse_settings ? { clickhouse_settings: insert.clickhouse_settings } : {}),
+    });
+  } finally {
+    await rm(path, { force: true });
+  }
+}
+
+/** A ClickHouse string literal (the path and structure are ours; quoted all the same). */
+const quote = (s: string): string => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+
+/**
+ * Where insertFileRows writes its temporary files: `/dev/shm` (memory) when it is a writable
+ * folder, else `fallback` (e.g. the data folder).
+ */
+export function chdbInsertTempDir(fallback: string): string {
+  let dir = fallback;
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', constants.W_OK);
+      dir = '/dev/shm';
+    }
+  } catch {
+    // no /dev/shm here
+  }
+  removeStaleInsertFiles(dir);
+  return dir;
+}
+
+/**
+ * Removes the temporary insert files of processes that are gone (a process killed inside an insert
+ * cannot remove its own; in /dev/shm they would hold memory). Returns how many were removed.
+ */
+export function removeStaleInsertFiles(dir: string): number {
+  let removed = 0;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return 0;
+  }
+  for (const name of names) {
+    const pid = /^hm-insert-(\d+)-[0-9a-f]+-\d+\.bin$/.exec(name)?.[1];
+    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    try {
+      unlinkSync(join(dir, name));
+      removed++;
+    } catch {
+      // removed meanwhile, or not ours to remove
+    }
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
