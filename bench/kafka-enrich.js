@@ -2,7 +2,7 @@
 // idempotent insert) into ClickHouse (chDB), beside a bare kafkajs consumer draining the same raw
 // topic in the same run. The ratio is the figure. Run: npm run bench  (HM_BENCH_SPANS to resize).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -131,6 +131,7 @@ const configFor = (run, env = {}) =>
     { port: 0 },
   );
 const config = configFor('topics');
+rmSync(config.dataDir, { recursive: true, force: true }); // only its topic names are used
 const kafka = new Kafka({ clientId: 'bench', brokers: [brokers], logLevel: logLevel.NOTHING });
 
 function request(i0) {
@@ -233,7 +234,8 @@ const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
 const log = createLogger('warn');
 async function runPipeline(run, { options, env }) {
   phase(`harness-meter (${run})`);
-  const pipeline = await startKafkaPipeline(configFor(run, env), ['enrich'], log, options);
+  const runConfig = configFor(run, env);
+  const pipeline = await startKafkaPipeline(runConfig, ['enrich'], log, options);
   // Timed from when the consumers have joined their groups (store opened, migrations applied).
   const hmStart = performance.now();
   // CPU of this process (JS thread, chDB's threads, GC): on a machine shared with other work the
@@ -271,6 +273,7 @@ async function runPipeline(run, { options, env }) {
   const stopStart = performance.now();
   await pipeline.stop();
   const stopMs = performance.now() - stopStart;
+  rmSync(runConfig.dataDir, { recursive: true, force: true });
   return {
     rate: SPANS / ((hmEnd - hmStart) / 1000),
     seconds: (hmEnd - hmStart) / 1000,
