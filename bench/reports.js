@@ -15,7 +15,7 @@
 // (HM_BENCH_REPORT_SPANS=100000000, the issue's 100M figure) the load is generated the same way but the
 // detect stage, the first-report figure and the repair figures are left out (HM_BENCH_REPORTS_ONLY=1
 // does that at any size): a detect round over millions of sessions takes hours.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
@@ -60,13 +60,27 @@ const RAW_RUNS = Number(process.env.HM_BENCH_RAW_RUNS ?? 3);
 const REPORTS_ONLY = process.env.HM_BENCH_REPORTS_ONLY === '1' || SPANS > 10_000_000;
 const FINDINGS = process.env.HM_BENCH_FINDINGS ?? 'all';
 const DB = 'hm_bench_reports';
-const END = new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
+// HM_BENCH_REPORT_STORE=<folder> keeps the generated store there (a 100M store takes long to build) and,
+// when the folder already holds one of the same size, reuses it: no generation, only the timed calls.
+// HM_BENCH_REPORT_GENERATE_ONLY=1 stops after generating (e.g. under `nice`, then time in a second run).
+const STORE = process.env.HM_BENCH_REPORT_STORE;
+const GENERATE_ONLY = process.env.HM_BENCH_REPORT_GENERATE_ONLY === '1';
+const META = STORE ? join(STORE, 'hm-bench-reports.json') : '';
+const kept = STORE && existsSync(META) ? JSON.parse(readFileSync(META, 'utf8')) : null;
+if (kept && (kept.spans !== SPANS || kept.prs !== PRS))
+  throw new Error(
+    `${STORE} holds ${kept.spans} spans / ${kept.prs} PRs, not ${SPANS} / ${PRS}: set HM_BENCH_REPORT_SPANS/HM_BENCH_REPORT_PRS to match or use another HM_BENCH_REPORT_STORE`,
+  );
+const REUSE = kept !== null;
+const progress = (text) => console.error(`bench reports: ${text}`);
+const END = REUSE ? new Date(kept.end) : new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
 const START = new Date(END.getTime() - 90 * 86_400_000);
 const window = { since: START, until: new Date(END.getTime() + 60_000) };
 const load = () => Number(os.loadavg()[0].toFixed(2));
 const f = (ms) => `${ms.toFixed(1).padStart(9)} ms`;
 
-const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
+if (STORE) mkdirSync(STORE, { recursive: true });
+const dataDir = STORE ?? mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
 const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
 const rows = async (query, params = {}) => {
@@ -85,13 +99,14 @@ const count = async (table) =>
 // (HM_BENCH_PRELINK=on; off by default, as in the server: the first report re-links every hour).
 const book = loadPriceBook(undefined);
 let stored = 0;
-const detect = REPORTS_ONLY
-  ? null
-  : startDetectStage(client, DB, book, silentLogger, {
-      intervalMs: 3_600_000,
-      changes: () => stored,
-      prelink: process.env.HM_BENCH_PRELINK === 'on',
-    });
+const detect =
+  REPORTS_ONLY || REUSE
+    ? null
+    : startDetectStage(client, DB, book, silentLogger, {
+        intervalMs: 3_600_000,
+        changes: () => stored,
+        prelink: process.env.HM_BENCH_PRELINK === 'on',
+      });
 // The PR facts are imported first (import-prs), then the spans arrive in batches of
 // HM_BENCH_REPORT_CHUNK (default 100,000; 1,000,000 when only reports are timed) spans, as a backfill
 // through a server would store them.
@@ -104,13 +119,21 @@ const gen = {
   chunk: Number(process.env.HM_BENCH_REPORT_CHUNK ?? (REPORTS_ONLY ? 1_000_000 : 100_000)),
   onChunk: () => stored++,
 };
-await insertPrEvents(client, DB, gen);
+if (!REUSE) await insertPrEvents(client, DB, gen);
 stored++;
 // Above 10M (or HM_BENCH_REPORTS_ONLY=1), nothing else runs: the views are detached and the rollups
-// filled once after the spans (insertSpansBulk; HM_BENCH_BULK=off inserts through the views).
-const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off';
-const bulkInfo = bulk ? await insertSpansBulk(client, DB, gen) : await insertSpans(client, DB, gen);
-const genS = (performance.now() - t0) / 1000;
+// filled after the spans, in slices of HM_BENCH_SLICE_ROWS spans (insertSpansBulk; HM_BENCH_BULK=off
+// inserts through the views).
+const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off' && !REUSE;
+const bulkInfo = REUSE
+  ? null
+  : bulk
+    ? await insertSpansBulk(client, DB, gen, {
+        sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
+        onProgress: progress,
+      })
+    : await insertSpans(client, DB, gen);
+const genS = REUSE ? kept.genS : (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');
 
@@ -153,15 +176,35 @@ if (detect) {
 // The timed calls read every session's findings, as after detection caught up (scan 1: a session the
 // detect stage scanned above keeps its own, later scan).
 let findingsS = 0;
-if (FINDINGS === 'all') {
+if (FINDINGS === 'all' && !REUSE) {
   const t = performance.now();
-  await insertFindings(client, DB, gen);
+  await insertFindings(client, DB, gen, progress);
   findingsS = (performance.now() - t) / 1000;
 }
 // The first report after the findings re-links their sessions (a bulk scan: all the waste at once).
 const tRelink = performance.now();
 await costPerPr(client, { db: DB, ...window });
-const relinkMs = performance.now() - tRelink;
+const relinkMs = REUSE ? (kept.relinkMs ?? NaN) : performance.now() - tRelink;
+if (!REUSE)
+  progress(
+    `generated in ${((performance.now() - t0) / 1000).toFixed(0)} s (spans ${bulkInfo?.spansS?.toFixed(0) ?? '?'} s, rollups ${bulkInfo?.rollupsS?.toFixed(0) ?? '?'} s in ${bulkInfo?.slices ?? 1} slices, findings ${findingsS.toFixed(0)} s, re-link ${(relinkMs / 1000).toFixed(1)} s)`,
+  );
+if (STORE && !REUSE)
+  writeFileSync(
+    META,
+    JSON.stringify({
+      spans: SPANS,
+      prs: PRS,
+      end: END.toISOString(),
+      genS: (performance.now() - t0) / 1000,
+      relinkMs,
+    }),
+  );
+if (GENERATE_ONLY) {
+  await client.close();
+  progress(`store kept in ${dataDir}`);
+  process.exit(0);
+}
 
 const params = {
   db: DB,
@@ -289,7 +332,15 @@ const before = {
 const results = [];
 for (const c of calls) {
   const fast = await time(RUNS, c.run);
-  const raw = c.raw ? await time(RAW_RUNS, c.raw) : null;
+  // A raw baseline that fails (e.g. out of memory at 100M spans) is printed as such; the rest runs.
+  const raw = c.raw
+    ? await time(RAW_RUNS, c.raw).catch((err) => {
+        progress(
+          `${c.id} raw baseline failed: ${err instanceof Error ? err.message.slice(0, 300) : err}`,
+        );
+        return { p50: NaN, p95: NaN, rows: 0 };
+      })
+    : null;
   results.push({ ...c, fast, raw });
 }
 
@@ -300,7 +351,8 @@ const timed = async (fn) => {
 };
 // Steady-state re-link: a detect round scans 500 sessions again (their findings replaced) while spans
 // arrive in 2 hours; the re-link a report (or the background pass) then runs, timed per round.
-const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? 3);
+// (A reused store is left as it is unless HM_BENCH_RELINK_ROUNDS is set: the rounds add spans and scans.)
+const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? (REUSE ? 0 : 3));
 const relinkRounds = [];
 for (let r = 1; r <= RELINK_ROUNDS; r++) {
   const q = (query, extra = {}) =>
@@ -351,7 +403,7 @@ const linkRows = await count('usage_by_link_hour');
 const findingRows = await count('waste_findings');
 const wasteRows = await count('waste_linked_hour');
 await client.close();
-rmSync(dataDir, { recursive: true, force: true });
+if (!STORE) rmSync(dataDir, { recursive: true, force: true });
 
 console.log(`
 bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-process
@@ -359,7 +411,7 @@ bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-proce
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}
-  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); generated in ${genS.toFixed(1)} s${bulk ? ` (views detached: spans ${bulkInfo.spansS.toFixed(1)} s, then ${bulkInfo.views} rollups filled in ${bulkInfo.rollupsS.toFixed(1)} s)` : ''}, findings in ${findingsS.toFixed(1)} s
+  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); ${REUSE ? `store reused from ${dataDir}, ` : ''}generated in ${genS.toFixed(1)} s${bulk ? ` (views detached: spans ${bulkInfo.spansS.toFixed(1)} s, then ${bulkInfo.views} rollups filled in ${bulkInfo.rollupsS.toFixed(1)} s)` : ''}, findings in ${findingsS.toFixed(1)} s
   re-link after the findings of every session were stored (a bulk scan), in the first report: ${f(relinkMs)}${
     REPORTS_ONLY
       ? ''
