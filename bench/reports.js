@@ -73,9 +73,6 @@ if (kept && (kept.spans !== SPANS || kept.prs !== PRS))
   );
 const REUSE = kept !== null;
 const progress = (text) => console.error(`bench reports: ${text}`);
-const END = REUSE ? new Date(kept.end) : new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-const START = new Date(END.getTime() - 90 * 86_400_000);
-const window = { since: START, until: new Date(END.getTime() + 60_000) };
 const load = () => Number(os.loadavg()[0].toFixed(2));
 const f = (ms) => `${ms.toFixed(1).padStart(9)} ms`;
 
@@ -83,6 +80,43 @@ if (STORE) mkdirSync(STORE, { recursive: true });
 const dataDir = STORE ?? mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
 const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
+// A kept store whose generation stopped while its spans were inserted (no metadata yet) resumes: the
+// spans of the last, partly inserted chunk are deleted and the insert goes on from there (the spans are
+// a pure function of their number; the 90 days end where the first span says). Stopped later (rollups,
+// findings), it cannot resume: delete the folder.
+const STARTED = STORE ? join(STORE, 'hm-bench-reports.started') : '';
+let resumeFrom = 0;
+let resumeEnd = null;
+if (STORE && !REUSE) {
+  const [{ n, first }] = await (
+    await client.query({
+      query: `SELECT count() AS n, toUnixTimestamp64Milli(min(Timestamp)) AS first FROM {db:Identifier}.spans`,
+      query_params: { db: DB },
+      format: 'JSONEachRow',
+    })
+  ).json();
+  if (Number(n) > 0) {
+    if (!existsSync(STARTED) || existsSync(`${STARTED}.spans-done`))
+      throw new Error(
+        `${STORE} holds a generation that stopped after its spans were stored (or was not made by this bench): delete the folder and generate again`,
+      );
+    const chunk = Number(process.env.HM_BENCH_REPORT_CHUNK ?? 1_000_000);
+    resumeFrom = Math.floor(Number(n) / chunk) * chunk;
+    resumeEnd = new Date(Number(first) + 90 * 86_400_000);
+    if (resumeFrom !== Number(n))
+      await client.command({
+        query: `DELETE FROM {db:Identifier}.spans WHERE reinterpretAsUInt64(reverse(unhex(SpanId))) >= {from:UInt64}`,
+        query_params: { db: DB, from: resumeFrom },
+      });
+    progress(`resuming the generation in ${STORE} at span ${resumeFrom.toLocaleString('en-US')}`);
+  }
+  writeFileSync(STARTED, '');
+}
+const END = REUSE
+  ? new Date(kept.end)
+  : (resumeEnd ?? new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000));
+const START = new Date(END.getTime() - 90 * 86_400_000);
+const window = { since: START, until: new Date(END.getTime() + 60_000) };
 const rows = async (query, params = {}) => {
   const rs = await client.query({
     query,
@@ -119,7 +153,7 @@ const gen = {
   chunk: Number(process.env.HM_BENCH_REPORT_CHUNK ?? (REPORTS_ONLY ? 1_000_000 : 100_000)),
   onChunk: () => stored++,
 };
-if (!REUSE) await insertPrEvents(client, DB, gen);
+if (!REUSE && resumeFrom === 0) await insertPrEvents(client, DB, gen);
 stored++;
 // Above 10M (or HM_BENCH_REPORTS_ONLY=1), nothing else runs: the views are detached and the rollups
 // filled after the spans, in slices of HM_BENCH_SLICE_ROWS spans (insertSpansBulk; HM_BENCH_BULK=off
@@ -128,10 +162,16 @@ const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off' && !REUSE;
 const bulkInfo = REUSE
   ? null
   : bulk
-    ? await insertSpansBulk(client, DB, gen, {
-        sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
-        onProgress: progress,
-      })
+    ? await insertSpansBulk(
+        client,
+        DB,
+        { ...gen, from: resumeFrom },
+        {
+          sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
+          onProgress: progress,
+          onSpansDone: () => STORE && writeFileSync(`${STARTED}.spans-done`, ''),
+        },
+      )
     : await insertSpans(client, DB, gen);
 const genS = REUSE ? kept.genS : (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
@@ -293,8 +333,21 @@ const calls = [
 ];
 // Before: the same reports with the links computed in the query (prelinked: false), and cost-per-pr
 // with spend prelinked but the waste read from the findings per query (before migration 0020).
+// HM_BENCH_RAW=off leaves out the baselines (raw and before; printed as NaN, null in BENCH_RESULT): at 100M
+// spans they take most of an hour, so the calls can be timed first and the baselines in a second run on
+// the kept store. A baseline that fails (e.g. out of memory) is printed as such; the rest runs.
+const NO_RAW = process.env.HM_BENCH_RAW === 'off';
+const timeRaw = (runs, fn, id = '') =>
+  NO_RAW
+    ? Promise.resolve({ p50: NaN, p95: NaN, rows: 0 })
+    : time(runs, fn).catch((err) => {
+        progress(
+          `${id} baseline failed: ${err instanceof Error ? err.message.slice(0, 300) : err}`,
+        );
+        return { p50: NaN, p95: NaN, rows: 0 };
+      });
 const before = {
-  'cost-per-pr, waste from findings': await time(
+  'cost-per-pr, waste from findings': await timeRaw(
     RAW_RUNS,
     async () =>
       (
@@ -307,23 +360,23 @@ const before = {
         )
       ).length,
   ),
-  'cost-per-pr': await time(
+  'cost-per-pr': await timeRaw(
     RAW_RUNS,
     async () => (await costPerPr(client, { ...w, prelinked: false })).length,
   ),
   // Before migration 0023: every PR summed from the hourly prelinked rows, read as TSV (the fast
   // path until then), and the waste series read from every finding.
-  'cost-per-pr, hourly rows': await time(
+  'cost-per-pr, hourly rows': await timeRaw(
     RUNS,
     async () =>
       (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params, PRELINKED_FRAGMENTS, true))
         .length,
   ),
-  'dashboard/waste-series': await time(
+  'dashboard/waste-series': await timeRaw(
     RAW_RUNS,
     async () => (await wasteSeries(client, { ...w, step: 86_400, prelinked: false })).length,
   ),
-  'dashboard/pr-sessions': await time(
+  'dashboard/pr-sessions': await timeRaw(
     RAW_RUNS,
     async () =>
       (await prSessions(client, { ...w, prRepo: 'acme/repo1', pr: 11, prelinked: false })).length,
@@ -332,15 +385,7 @@ const before = {
 const results = [];
 for (const c of calls) {
   const fast = await time(RUNS, c.run);
-  // A raw baseline that fails (e.g. out of memory at 100M spans) is printed as such; the rest runs.
-  const raw = c.raw
-    ? await time(RAW_RUNS, c.raw).catch((err) => {
-        progress(
-          `${c.id} raw baseline failed: ${err instanceof Error ? err.message.slice(0, 300) : err}`,
-        );
-        return { p50: NaN, p95: NaN, rows: 0 };
-      })
-    : null;
+  const raw = c.raw ? await timeRaw(RAW_RUNS, c.raw, c.id) : null;
   results.push({ ...c, fast, raw });
 }
 

@@ -181,14 +181,15 @@ export async function insertFindings(
  * key (so each slice reads only its own granules), about `sliceRows` spans each, bounded by a sample of
  * the stored trace ids; each slice's query is restricted with `additional_table_filters` and may spill
  * its GROUP BY to disk above `groupByBytes`, so memory stays flat from 1M to 100M spans.
- * `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed).
+ * `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
+ * when every span is stored (the views' targets are filled after it).
  * @returns {Promise<{ views: number, spansS: number, rollupsS: number, slices: number, perViewMs: Record<string, number> }>}
  */
 export async function insertSpansBulk(
   client,
   db,
   gen,
-  { sliceRows = 10_000_000, groupByBytes = 2 * 2 ** 30, onProgress } = {},
+  { sliceRows = 10_000_000, groupByBytes = 2 * 2 ** 30, onProgress, onSpansDone } = {},
 ) {
   const rs = await client.query({
     query: `SELECT name, as_select, create_table_query FROM system.tables
@@ -226,6 +227,7 @@ export async function insertSpansBulk(
       });
   }
   const spansS = (performance.now() - t) / 1000;
+  onSpansDone?.();
   t = performance.now();
   const bounds = await traceIdBounds(client, db, sliceRows);
   const slices = bounds.length + 1;
