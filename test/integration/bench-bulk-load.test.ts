@@ -1,8 +1,28 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
 import { migrateUp, type ClickHouseClient } from '@harness-meter/queries';
-import { insertSpans, insertSpansBulk } from '../../bench/lib/link-data.js';
 import { openTempStore } from '../helpers/store.js';
+
+interface Generation {
+  spans: number;
+  prs: number;
+  start: Date;
+  end: Date;
+  chunk: number;
+}
+/** What this test calls of bench/lib/link-data.js (plain JavaScript, typed here). */
+interface LinkData {
+  insertSpans: (client: ClickHouseClient, db: string, gen: Generation) => Promise<void>;
+  insertSpansBulk: (
+    client: ClickHouseClient,
+    db: string,
+    gen: Generation,
+    options: { sliceRows: number },
+  ) => Promise<{ slices: number }>;
+}
+const { insertSpans, insertSpansBulk } = (await import(
+  new URL('../../bench/lib/link-data.js', import.meta.url).href
+)) as LinkData;
 
 /**
  * The reports bench's bulk load (bench/lib/link-data.js insertSpansBulk: views detached, each view's
@@ -12,7 +32,7 @@ import { openTempStore } from '../helpers/store.js';
 const VIEWS = 'hm_bulk_views';
 const BULK = 'hm_bulk_sliced';
 const end = new Date('2026-11-30T00:00:00Z');
-const gen = {
+const gen: Generation = {
   spans: 24_000,
   prs: 40,
   start: new Date(end.getTime() - 90 * 86_400_000),
