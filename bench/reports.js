@@ -82,11 +82,12 @@ const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
 // A kept store whose generation stopped while its spans were inserted (no metadata yet) resumes: the
 // spans of the last, partly inserted chunk are deleted and the insert goes on from there (the spans are
-// a pure function of their number; the 90 days end where the first span says). Stopped later (rollups,
-// findings), it cannot resume: delete the folder.
+// a pure function of their number; the 90 days end where the first span says). Stopped later (rollup
+// fill, findings), the rollups only the spans' views write and the findings are made again.
 const STARTED = STORE ? join(STORE, 'hm-bench-reports.started') : '';
 let resumeFrom = 0;
 let resumeEnd = null;
+let refill = false;
 if (STORE && !REUSE) {
   const [{ n, first }] = await (
     await client.query({
@@ -96,19 +97,31 @@ if (STORE && !REUSE) {
     })
   ).json();
   if (Number(n) > 0) {
-    if (!existsSync(STARTED) || existsSync(`${STARTED}.spans-done`))
+    if (!existsSync(STARTED))
       throw new Error(
-        `${STORE} holds a generation that stopped after its spans were stored (or was not made by this bench): delete the folder and generate again`,
+        `${STORE} holds spans this bench did not start generating: delete the folder or use another HM_BENCH_REPORT_STORE`,
       );
     const chunk = Number(process.env.HM_BENCH_REPORT_CHUNK ?? 1_000_000);
-    resumeFrom = Math.floor(Number(n) / chunk) * chunk;
+    // Every span stored: the rollups and findings are made again (refill).
+    refill = existsSync(`${STARTED}.spans-done`);
+    resumeFrom = refill ? SPANS : Math.floor(Number(n) / chunk) * chunk;
     resumeEnd = new Date(Number(first) + 90 * 86_400_000);
-    if (resumeFrom !== Number(n))
+    if (refill) {
+      for (const t of ['waste_findings', 'session_scans'])
+        await client.command({
+          query: `TRUNCATE TABLE {db:Identifier}.${t}`,
+          query_params: { db: DB },
+        });
+    } else if (resumeFrom !== Number(n))
       await client.command({
         query: `DELETE FROM {db:Identifier}.spans WHERE reinterpretAsUInt64(reverse(unhex(SpanId))) >= {from:UInt64}`,
         query_params: { db: DB, from: resumeFrom },
       });
-    progress(`resuming the generation in ${STORE} at span ${resumeFrom.toLocaleString('en-US')}`);
+    progress(
+      refill
+        ? `resuming the generation in ${STORE}: every span is stored, the rollups and findings are made again`
+        : `resuming the generation in ${STORE} at span ${resumeFrom.toLocaleString('en-US')}`,
+    );
   }
   writeFileSync(STARTED, '');
 }
@@ -170,6 +183,7 @@ const bulkInfo = REUSE
           sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
           onProgress: progress,
           onSpansDone: () => STORE && writeFileSync(`${STARTED}.spans-done`, ''),
+          refill,
         },
       )
     : await insertSpans(client, DB, gen);

@@ -181,7 +181,8 @@ export async function insertFindings(
  * key (so each slice reads only its own granules), about `sliceRows` spans each, bounded by a sample of
  * the stored trace ids; each slice's query is restricted with `additional_table_filters` and may spill
  * its GROUP BY to disk above `groupByBytes`, so memory stays flat from 1M to 100M spans.
- * `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
+ * `refill`: the spans are all stored already and a previous fill may have stopped part-way: empty the
+ * targets first. `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
  * when every span is stored (the views' targets are filled after it).
  * @returns {Promise<{ views: number, spansS: number, rollupsS: number, slices: number, perViewMs: Record<string, number> }>}
  */
@@ -189,7 +190,13 @@ export async function insertSpansBulk(
   client,
   db,
   gen,
-  { sliceRows = 10_000_000, groupByBytes = 2 * 2 ** 30, onProgress, onSpansDone } = {},
+  {
+    sliceRows = 10_000_000,
+    groupByBytes = 2 * 2 ** 30,
+    onProgress,
+    onSpansDone,
+    refill = false,
+  } = {},
 ) {
   const rs = await client.query({
     query: `SELECT name, as_select, create_table_query FROM system.tables
@@ -198,10 +205,20 @@ export async function insertSpansBulk(
     format: 'JSONEachRow',
   });
   const source = new RegExp(`FROM\\s+\`?${db}\`?\\.\`?spans\`?(\\s|$)`);
-  const views = (await rs.json())
-    .filter((v) => source.test(v.as_select))
-    .map((v) => ({ ...v, target: /\sTO\s+(\S+)/.exec(v.create_table_query)?.[1] }));
+  const all = (await rs.json()).map((v) => ({
+    ...v,
+    target: /\sTO\s+(\S+)/.exec(v.create_table_query)?.[1],
+  }));
+  const views = all.filter((v) => source.test(v.as_select));
   if (views.some((v) => !v.target)) throw new Error('a view on spans has no TO target');
+  if (refill) {
+    // The fill stopped part-way (a resumed generation): the targets only views on spans write are
+    // emptied and filled again; the others (link_dirty's marks, also written for PR facts and scans)
+    // keep their rows, and the fill adds its marks again (a mark twice is re-linked once).
+    const shared = new Set(all.filter((v) => !source.test(v.as_select)).map((v) => v.target));
+    for (const target of new Set(views.map((v) => v.target)))
+      if (!shared.has(target)) await client.command({ query: `TRUNCATE TABLE ${target}` });
+  }
   for (const v of views)
     await client.command({ query: `DETACH VIEW {db:Identifier}.${v.name}`, query_params: { db } });
   const t0 = performance.now();
