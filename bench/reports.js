@@ -15,7 +15,15 @@
 // (HM_BENCH_REPORT_SPANS=100000000, the issue's 100M figure) the load is generated the same way but the
 // detect stage, the first-report figure and the repair figures are left out (HM_BENCH_REPORTS_ONLY=1
 // does that at any size): a detect round over millions of sessions takes hours.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
@@ -85,6 +93,7 @@ await migrateUp(client, DB);
 // a pure function of their number; the 90 days end where the first span says). Stopped later (rollup
 // fill, findings), the rollups only the spans' views write and the findings are made again.
 const STARTED = STORE ? join(STORE, 'hm-bench-reports.started') : '';
+const FILLED = 'hm-bench-reports.started.filled-';
 let resumeFrom = 0;
 let resumeEnd = null;
 let refill = false;
@@ -106,7 +115,7 @@ if (STORE && !REUSE) {
     refill = existsSync(`${STARTED}.spans-done`);
     resumeFrom = refill ? SPANS : Math.floor(Number(n) / chunk) * chunk;
     resumeEnd = new Date(Number(first) + 90 * 86_400_000);
-    if (refill) {
+    if (refill && !existsSync(`${STARTED}.findings-done`)) {
       for (const t of ['waste_findings', 'session_scans'])
         await client.command({
           query: `TRUNCATE TABLE {db:Identifier}.${t}`,
@@ -184,6 +193,12 @@ const bulkInfo = REUSE
           onProgress: progress,
           onSpansDone: () => STORE && writeFileSync(`${STARTED}.spans-done`, ''),
           refill,
+          filled: new Set(
+            readdirSync(STORE ?? '.')
+              .filter((n) => STORE && n.startsWith(FILLED))
+              .map((n) => n.slice(FILLED.length)),
+          ),
+          onTargetFilled: (t) => STORE && writeFileSync(join(STORE, `${FILLED}${t}`), ''),
         },
       )
     : await insertSpans(client, DB, gen);
@@ -230,10 +245,11 @@ if (detect) {
 // The timed calls read every session's findings, as after detection caught up (scan 1: a session the
 // detect stage scanned above keeps its own, later scan).
 let findingsS = 0;
-if (FINDINGS === 'all' && !REUSE) {
+if (FINDINGS === 'all' && !REUSE && !(refill && existsSync(`${STARTED}.findings-done`))) {
   const t = performance.now();
   await insertFindings(client, DB, gen, progress);
   findingsS = (performance.now() - t) / 1000;
+  if (STORE) writeFileSync(`${STARTED}.findings-done`, '');
 }
 // The first report after the findings re-links their sessions (a bulk scan: all the waste at once).
 const tRelink = performance.now();

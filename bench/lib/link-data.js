@@ -182,7 +182,8 @@ export async function insertFindings(
  * the stored trace ids; each slice's query is restricted with `additional_table_filters` and may spill
  * its GROUP BY to disk above `groupByBytes`, so memory stays flat from 1M to 100M spans.
  * `refill`: the spans are all stored already and a previous fill may have stopped part-way: empty the
- * targets first. `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
+ * targets first, except those in `filled` (targets whose every view was filled: skipped);
+ * `onTargetFilled(target)` is told when a target's last view is filled. `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
  * when every span is stored (the views' targets are filled after it).
  * @returns {Promise<{ views: number, spansS: number, rollupsS: number, slices: number, perViewMs: Record<string, number> }>}
  */
@@ -196,6 +197,8 @@ export async function insertSpansBulk(
     onProgress,
     onSpansDone,
     refill = false,
+    filled = new Set(),
+    onTargetFilled,
   } = {},
 ) {
   const rs = await client.query({
@@ -217,7 +220,8 @@ export async function insertSpansBulk(
     // keep their rows, and the fill adds its marks again (a mark twice is re-linked once).
     const shared = new Set(all.filter((v) => !source.test(v.as_select)).map((v) => v.target));
     for (const target of new Set(views.map((v) => v.target)))
-      if (!shared.has(target)) await client.command({ query: `TRUNCATE TABLE ${target}` });
+      if (!shared.has(target) && !filled.has(target))
+        await client.command({ query: `TRUNCATE TABLE ${target}` });
   }
   for (const v of views)
     await client.command({ query: `DETACH VIEW {db:Identifier}.${v.name}`, query_params: { db } });
@@ -249,7 +253,8 @@ export async function insertSpansBulk(
   const bounds = await traceIdBounds(client, db, sliceRows);
   const slices = bounds.length + 1;
   const perView = {};
-  for (const v of views) {
+  for (const [k, v] of views.entries()) {
+    if (filled.has(v.target)) continue;
     const tv = performance.now();
     const cols = await (
       await client.query({ query: `DESCRIBE TABLE (${v.as_select})`, format: 'JSONEachRow' })
@@ -273,6 +278,7 @@ export async function insertSpansBulk(
     }
     perView[v.name] = Math.round(performance.now() - tv);
     onProgress?.(`${v.name} filled in ${(perView[v.name] / 1000).toFixed(1)} s, ${elapsed()}`);
+    if (!views.slice(k + 1).some((w) => w.target === v.target)) onTargetFilled?.(v.target);
   }
   return {
     views: views.length,
