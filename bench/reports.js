@@ -16,7 +16,15 @@
 // detect stage, the first-report figure and the repair figures are left out (HM_BENCH_REPORTS_ONLY=1
 // does that at any size): a detect round over millions of sessions takes hours.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
@@ -61,36 +69,100 @@ const RAW_RUNS = Number(process.env.HM_BENCH_RAW_RUNS ?? 3);
 const REPORTS_ONLY = process.env.HM_BENCH_REPORTS_ONLY === '1' || SPANS > 10_000_000;
 const FINDINGS = process.env.HM_BENCH_FINDINGS ?? 'all';
 const DB = 'hm_bench_reports';
-// HM_BENCH_REPORT_STORE=DIR keeps the store as it is right after the bulk load (DIR/first, before the
-// first report) and after the findings' bulk re-link (DIR/rounds, before the detect rounds), and later
-// runs start from a copy of the saved state instead of generating it again; with
+// HM_BENCH_REPORT_SNAPSHOT=DIR (up to 10M spans) keeps the store as it is right after the bulk load
+// (DIR/first, before the first report) and after the findings' bulk re-link (DIR/rounds, before the
+// detect rounds), and later runs start from a copy of the saved state instead of generating it again; with
 // HM_BENCH_REPORT_ONLY=first (or rounds) a run times only that part and stops. For trying re-link
 // changes at 10M without regenerating 10M spans per try (the saved state is copied, never changed).
-const STORE = process.env.HM_BENCH_REPORT_STORE;
+const SNAP = process.env.HM_BENCH_REPORT_SNAPSHOT;
 const ONLY = process.env.HM_BENCH_REPORT_ONLY ?? '';
 if (!['', 'first', 'rounds'].includes(ONLY))
   throw new Error('HM_BENCH_REPORT_ONLY is first or rounds');
 // HM_BENCH_REPORT_ONLY=rounds skips the timed calls.
 const time = ONLY === 'rounds' ? async () => ({ p50: NaN, p95: NaN, rows: 0 }) : timeCalls;
-const savedAt = (part) => (STORE ? join(STORE, part) : '');
+const savedAt = (part) => (SNAP ? join(SNAP, part) : '');
 const savedMeta = (part) =>
-  STORE && existsSync(`${savedAt(part)}.json`)
+  SNAP && existsSync(`${savedAt(part)}.json`)
     ? JSON.parse(readFileSync(`${savedAt(part)}.json`, 'utf8'))
     : null;
 const restore = ONLY === 'rounds' ? savedMeta('rounds') : savedMeta('first');
-if (ONLY === 'rounds' && !restore) throw new Error(`no saved rounds state in ${STORE}`);
-const END = restore
-  ? new Date(restore.end)
-  : new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000);
-const START = new Date(END.getTime() - 90 * 86_400_000);
-const window = { since: START, until: new Date(END.getTime() + 60_000) };
+if (ONLY === 'rounds' && !restore) throw new Error(`no saved rounds state in ${SNAP}`);
+// HM_BENCH_REPORT_STORE=<folder> keeps the generated store there (a 100M store takes long to build) and,
+// when the folder already holds one of the same size, reuses it: no generation, only the timed calls.
+// HM_BENCH_REPORT_GENERATE_ONLY=1 stops after generating (e.g. under `nice`, then time in a second run).
+const STORE = process.env.HM_BENCH_REPORT_STORE;
+if (STORE && process.env.HM_BENCH_REPORT_SNAPSHOT)
+  throw new Error('HM_BENCH_REPORT_STORE and HM_BENCH_REPORT_SNAPSHOT do not go together');
+const GENERATE_ONLY = process.env.HM_BENCH_REPORT_GENERATE_ONLY === '1';
+const META = STORE ? join(STORE, 'hm-bench-reports.json') : '';
+const kept = STORE && existsSync(META) ? JSON.parse(readFileSync(META, 'utf8')) : null;
+if (kept && (kept.spans !== SPANS || kept.prs !== PRS))
+  throw new Error(
+    `${STORE} holds ${kept.spans} spans / ${kept.prs} PRs, not ${SPANS} / ${PRS}: set HM_BENCH_REPORT_SPANS/HM_BENCH_REPORT_PRS to match or use another HM_BENCH_REPORT_STORE`,
+  );
+const REUSE = kept !== null;
+const progress = (text) => console.error(`bench reports: ${text}`);
 const load = () => Number(os.loadavg()[0].toFixed(2));
 const f = (ms) => `${ms.toFixed(1).padStart(9)} ms`;
 
-const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
+if (STORE) mkdirSync(STORE, { recursive: true });
+const dataDir = STORE ?? mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
 if (restore) execFileSync('cp', ['-a', `${savedAt(restore.part)}/.`, dataDir]);
 const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
+// A kept store whose generation stopped while its spans were inserted (no metadata yet) resumes: the
+// spans of the last, partly inserted chunk are deleted and the insert goes on from there (the spans are
+// a pure function of their number; the 90 days end where the first span says). Stopped later (rollup
+// fill, findings), the rollups only the spans' views write and the findings are made again.
+const STARTED = STORE ? join(STORE, 'hm-bench-reports.started') : '';
+const FILLED = 'hm-bench-reports.started.filled-';
+let resumeFrom = 0;
+let resumeEnd = null;
+let refill = false;
+if (STORE && !REUSE) {
+  const [{ n, first }] = await (
+    await client.query({
+      query: `SELECT count() AS n, toUnixTimestamp64Milli(min(Timestamp)) AS first FROM {db:Identifier}.spans`,
+      query_params: { db: DB },
+      format: 'JSONEachRow',
+    })
+  ).json();
+  if (Number(n) > 0) {
+    if (!existsSync(STARTED))
+      throw new Error(
+        `${STORE} holds spans this bench did not start generating: delete the folder or use another HM_BENCH_REPORT_STORE`,
+      );
+    const chunk = Number(process.env.HM_BENCH_REPORT_CHUNK ?? 1_000_000);
+    // Every span stored: the rollups and findings are made again (refill).
+    refill = existsSync(`${STARTED}.spans-done`);
+    resumeFrom = refill ? SPANS : Math.floor(Number(n) / chunk) * chunk;
+    resumeEnd = new Date(Number(first) + 90 * 86_400_000);
+    if (refill && !existsSync(`${STARTED}.findings-done`)) {
+      for (const t of ['waste_findings', 'session_scans'])
+        await client.command({
+          query: `TRUNCATE TABLE {db:Identifier}.${t}`,
+          query_params: { db: DB },
+        });
+    } else if (resumeFrom !== Number(n))
+      await client.command({
+        query: `DELETE FROM {db:Identifier}.spans WHERE reinterpretAsUInt64(reverse(unhex(SpanId))) >= {from:UInt64}`,
+        query_params: { db: DB, from: resumeFrom },
+      });
+    progress(
+      refill
+        ? `resuming the generation in ${STORE}: every span is stored, the rollups and findings are made again`
+        : `resuming the generation in ${STORE} at span ${resumeFrom.toLocaleString('en-US')}`,
+    );
+  }
+  writeFileSync(STARTED, '');
+}
+const END = restore
+  ? new Date(restore.end)
+  : REUSE
+    ? new Date(kept.end)
+    : (resumeEnd ?? new Date(Math.floor(Date.now() / 3_600_000) * 3_600_000));
+const START = new Date(END.getTime() - 90 * 86_400_000);
+const window = { since: START, until: new Date(END.getTime() + 60_000) };
 const rows = async (query, params = {}) => {
   const rs = await client.query({
     query,
@@ -107,13 +179,14 @@ const count = async (table) =>
 // (HM_BENCH_PRELINK=on; off by default, as in the server: the first report re-links every hour).
 const book = loadPriceBook(undefined);
 let stored = 0;
-const detect = REPORTS_ONLY
-  ? null
-  : startDetectStage(client, DB, book, silentLogger, {
-      intervalMs: 3_600_000,
-      changes: () => stored,
-      prelink: process.env.HM_BENCH_PRELINK === 'on',
-    });
+const detect =
+  REPORTS_ONLY || REUSE
+    ? null
+    : startDetectStage(client, DB, book, silentLogger, {
+        intervalMs: 3_600_000,
+        changes: () => stored,
+        prelink: process.env.HM_BENCH_PRELINK === 'on',
+      });
 // The PR facts are imported first (import-prs), then the spans arrive in batches of
 // HM_BENCH_REPORT_CHUNK (default 100,000; 1,000,000 when only reports are timed) spans, as a backfill
 // through a server would store them.
@@ -126,23 +199,40 @@ const gen = {
   chunk: Number(process.env.HM_BENCH_REPORT_CHUNK ?? (REPORTS_ONLY ? 1_000_000 : 100_000)),
   onChunk: () => stored++,
 };
-if (!restore) {
-  await insertPrEvents(client, DB, gen);
-  stored++;
-}
+if (!REUSE && !restore && resumeFrom === 0) await insertPrEvents(client, DB, gen);
+stored++;
 // Above 10M (or HM_BENCH_REPORTS_ONLY=1), nothing else runs: the views are detached and the rollups
-// filled once after the spans (insertSpansBulk; HM_BENCH_BULK=off inserts through the views).
-const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off';
+// filled after the spans, in slices of HM_BENCH_SLICE_ROWS spans (insertSpansBulk; HM_BENCH_BULK=off
+// inserts through the views).
+const bulk = REPORTS_ONLY && process.env.HM_BENCH_BULK !== 'off' && !REUSE;
 const bulkInfo = restore
   ? restore.bulkInfo
-  : bulk
-    ? await insertSpansBulk(client, DB, gen)
-    : await insertSpans(client, DB, gen);
-const genS = restore ? restore.genS : (performance.now() - t0) / 1000;
+  : REUSE
+    ? null
+    : bulk
+      ? await insertSpansBulk(
+          client,
+          DB,
+          { ...gen, from: resumeFrom },
+          {
+            sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
+            onProgress: progress,
+            onSpansDone: () => STORE && writeFileSync(`${STARTED}.spans-done`, ''),
+            refill,
+            filled: new Set(
+              readdirSync(STORE ?? '.')
+                .filter((n) => STORE && n.startsWith(FILLED))
+                .map((n) => n.slice(FILLED.length)),
+            ),
+            onTargetFilled: (t) => STORE && writeFileSync(join(STORE, `${FILLED}${t}`), ''),
+          },
+        )
+      : await insertSpans(client, DB, gen);
+const genS = restore ? restore.genS : REUSE ? kept.genS : (performance.now() - t0) / 1000;
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');
 
-// HM_BENCH_REPORT_STORE: a copy of the store with no merge or mutation running (parts are immutable,
+// HM_BENCH_REPORT_SNAPSHOT: a copy of the store with no merge or mutation running (parts are immutable,
 // so the copy is consistent), and what the later run needs to use it.
 const save = async (part, extra = {}) => {
   await client.command({ query: 'SYSTEM STOP MERGES' });
@@ -152,7 +242,7 @@ const save = async (part, extra = {}) => {
     if (Number(r.n) === 0) break;
     await new Promise((res) => setTimeout(res, 200));
   }
-  mkdirSync(STORE, { recursive: true });
+  mkdirSync(SNAP, { recursive: true });
   rmSync(savedAt(part), { recursive: true, force: true });
   execFileSync('cp', ['-a', dataDir, savedAt(part)]);
   await client.command({ query: 'SYSTEM START MERGES' });
@@ -169,7 +259,7 @@ const save = async (part, extra = {}) => {
     }),
   );
 };
-if (STORE && !restore && !REPORTS_ONLY) await save('first');
+if (SNAP && !restore && !REPORTS_ONLY) await save('first');
 // HM_BENCH_RELINK_PROFILE=1 (or HM_BENCH_REPORT_ONLY): the re-link's statements (log_comment
 // 'harness-meter prelink') since `from`, each with its wall time, in order (chDB keeps no query_log).
 const profiled = [];
@@ -252,16 +342,47 @@ if (detect && ONLY !== 'rounds') {
 // The timed calls read every session's findings, as after detection caught up (scan 1: a session the
 // detect stage scanned above keeps its own, later scan).
 let findingsS = ONLY === 'rounds' ? restore.findingsS : 0;
-if (FINDINGS === 'all' && ONLY !== 'rounds') {
+if (
+  FINDINGS === 'all' &&
+  ONLY !== 'rounds' &&
+  !REUSE &&
+  !(refill && existsSync(`${STARTED}.findings-done`))
+) {
   const t = performance.now();
-  await insertFindings(client, DB, gen);
+  await insertFindings(client, DB, gen, progress);
   findingsS = (performance.now() - t) / 1000;
+  if (STORE) writeFileSync(`${STARTED}.findings-done`, '');
 }
 // The first report after the findings re-links their sessions (a bulk scan: all the waste at once).
 const tRelink = performance.now();
 if (ONLY !== 'rounds') await costPerPr(client, { db: DB, ...window });
-const relinkMs = ONLY === 'rounds' ? restore.relinkMs : performance.now() - tRelink;
-if (STORE && ONLY !== 'rounds' && !REPORTS_ONLY) await save('rounds', { relinkMs, findingsS });
+const relinkMs =
+  ONLY === 'rounds'
+    ? restore.relinkMs
+    : REUSE
+      ? (kept.relinkMs ?? NaN)
+      : performance.now() - tRelink;
+if (SNAP && ONLY !== 'rounds' && !REPORTS_ONLY) await save('rounds', { relinkMs, findingsS });
+if (!REUSE)
+  progress(
+    `generated in ${((performance.now() - t0) / 1000).toFixed(0)} s (spans ${bulkInfo?.spansS?.toFixed(0) ?? '?'} s, rollups ${bulkInfo?.rollupsS?.toFixed(0) ?? '?'} s in ${bulkInfo?.slices ?? 1} slices, findings ${findingsS.toFixed(0)} s, re-link ${(relinkMs / 1000).toFixed(1)} s)`,
+  );
+if (STORE && !REUSE)
+  writeFileSync(
+    META,
+    JSON.stringify({
+      spans: SPANS,
+      prs: PRS,
+      end: END.toISOString(),
+      genS: (performance.now() - t0) / 1000,
+      relinkMs,
+    }),
+  );
+if (GENERATE_ONLY) {
+  await client.close();
+  progress(`store kept in ${dataDir}`);
+  process.exit(0);
+}
 
 const params = {
   db: DB,
@@ -350,8 +471,21 @@ const calls = [
 ];
 // Before: the same reports with the links computed in the query (prelinked: false), and cost-per-pr
 // with spend prelinked but the waste read from the findings per query (before migration 0020).
+// HM_BENCH_RAW=off leaves out the baselines (raw and before; printed as NaN, null in BENCH_RESULT): at 100M
+// spans they take most of an hour, so the calls can be timed first and the baselines in a second run on
+// the kept store. A baseline that fails (e.g. out of memory) is printed as such; the rest runs.
+const NO_RAW = process.env.HM_BENCH_RAW === 'off';
+const timeRaw = (runs, fn, id = '') =>
+  NO_RAW
+    ? Promise.resolve({ p50: NaN, p95: NaN, rows: 0 })
+    : time(runs, fn).catch((err) => {
+        progress(
+          `${id} baseline failed: ${err instanceof Error ? err.message.slice(0, 300) : err}`,
+        );
+        return { p50: NaN, p95: NaN, rows: 0 };
+      });
 const before = {
-  'cost-per-pr, waste from findings': await time(
+  'cost-per-pr, waste from findings': await timeRaw(
     RAW_RUNS,
     async () =>
       (
@@ -364,23 +498,23 @@ const before = {
         )
       ).length,
   ),
-  'cost-per-pr': await time(
+  'cost-per-pr': await timeRaw(
     RAW_RUNS,
     async () => (await costPerPr(client, { ...w, prelinked: false })).length,
   ),
   // Before migration 0023: every PR summed from the hourly prelinked rows, read as TSV (the fast
   // path until then), and the waste series read from every finding.
-  'cost-per-pr, hourly rows': await time(
+  'cost-per-pr, hourly rows': await timeRaw(
     RUNS,
     async () =>
       (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params, PRELINKED_FRAGMENTS, true))
         .length,
   ),
-  'dashboard/waste-series': await time(
+  'dashboard/waste-series': await timeRaw(
     RAW_RUNS,
     async () => (await wasteSeries(client, { ...w, step: 86_400, prelinked: false })).length,
   ),
-  'dashboard/pr-sessions': await time(
+  'dashboard/pr-sessions': await timeRaw(
     RAW_RUNS,
     async () =>
       (await prSessions(client, { ...w, prRepo: 'acme/repo1', pr: 11, prelinked: false })).length,
@@ -389,7 +523,7 @@ const before = {
 const results = [];
 for (const c of calls) {
   const fast = await time(RUNS, c.run);
-  const raw = c.raw ? await time(RAW_RUNS, c.raw) : null;
+  const raw = c.raw ? await timeRaw(RAW_RUNS, c.raw, c.id) : null;
   results.push({ ...c, fast, raw });
 }
 
@@ -400,7 +534,8 @@ const timed = async (fn) => {
 };
 // Steady-state re-link: a detect round scans 500 sessions again (their findings replaced) while spans
 // arrive in 2 hours; the re-link a report (or the background pass) then runs, timed per round.
-const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? 3);
+// (A reused store is left as it is unless HM_BENCH_RELINK_ROUNDS is set: the rounds add spans and scans.)
+const RELINK_ROUNDS = Number(process.env.HM_BENCH_RELINK_ROUNDS ?? (REUSE ? 0 : 3));
 const relinkRounds = [];
 const roundsFrom = nowMicros();
 for (let r = 1; r <= RELINK_ROUNDS; r++) {
@@ -466,7 +601,7 @@ const linkRows = await count('usage_by_link_hour');
 const findingRows = await count('waste_findings');
 const wasteRows = await count('waste_linked_hour');
 await client.close();
-rmSync(dataDir, { recursive: true, force: true });
+if (!STORE) rmSync(dataDir, { recursive: true, force: true });
 
 console.log(`
 bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-process
@@ -474,7 +609,7 @@ bench reports: cost-per-pr and the dashboard's calls over 90 days, chDB in-proce
     .loadavg()
     .map((l) => l.toFixed(2))
     .join(' ')}
-  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); generated in ${genS.toFixed(1)} s${bulk ? ` (views detached: spans ${bulkInfo.spansS.toFixed(1)} s, then ${bulkInfo.views} rollups filled in ${bulkInfo.rollupsS.toFixed(1)} s)` : ''}, findings in ${findingsS.toFixed(1)} s
+  data:     ${storedSpans.toLocaleString('en-US')} spans, ${sessions.toLocaleString('en-US')} sessions, ${PRS.toLocaleString('en-US')} PRs (${events.toLocaleString('en-US')} events), usage_by_link_hour ${linkRows.toLocaleString('en-US')} rows, ${findingRows.toLocaleString('en-US')} findings (waste_linked_hour ${wasteRows.toLocaleString('en-US')} rows); ${REUSE ? `store reused from ${dataDir}, ` : ''}generated in ${genS.toFixed(1)} s${bulk ? ` (views detached: spans ${bulkInfo.spansS.toFixed(1)} s, then ${bulkInfo.views} rollups filled in ${bulkInfo.rollupsS.toFixed(1)} s)` : ''}, findings in ${findingsS.toFixed(1)} s
   re-link after the findings of every session were stored (a bulk scan), in the first report: ${f(relinkMs)}${
     REPORTS_ONLY
       ? ''

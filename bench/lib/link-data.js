@@ -95,8 +95,15 @@ export const RAW_LINK_SOURCE = `(SELECT toStartOfHour(Timestamp) AS hour, repo,
     ifNull(cost_nanos, 0) AS cost_nanos, toInt64(unpriced) AS unpriced_calls
   FROM {db:Identifier}.spans FINAL WHERE span_type IN ('llm', 'tool'))`;
 
-/** p50 and p95 of `runs` calls after one warm-up. */
+/** p50 and p95 of `runs` calls after one warm-up; `runs` 0: one call, no warm-up. */
 export async function time(runs, fn) {
+  if (runs === 0) {
+    // One cold call, timed (the raw baselines at 100M spans take minutes each).
+    const s = performance.now();
+    const rows = await fn();
+    const ms = performance.now() - s;
+    return { p50: ms, p95: ms, rows };
+  }
   let rows = await fn();
   const ms = [];
   for (let i = 0; i < runs; i++) {
@@ -119,9 +126,15 @@ export async function insertFindings(
   client,
   db,
   { spans, prs, start, end, from = 0, chunk = CHUNK },
+  onProgress,
 ) {
   const { gap } = layout(spans, start, end);
+  const t0 = performance.now();
   for (let at = from; at < spans; at += chunk) {
+    if (at > from)
+      onProgress?.(
+        `findings of spans ${at.toLocaleString('en-US')} / ${spans.toLocaleString('en-US')}, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+      );
     await client.command({
       query: `INSERT INTO {db:Identifier}.waste_findings
        (session_id, span_id, trace_id, scan_id, Timestamp, kind, repeats_span_id, tool_name, repo, pr,
@@ -161,11 +174,33 @@ export async function insertFindings(
 /**
  * insertSpans for a bulk load with nothing else running (the reports bench above 10M spans): the
  * materialized views on `spans` are detached while the spans are inserted, then each view's target is
- * filled by one INSERT … SELECT of the view's own query over the whole table (the same rows the views
- * would have written per insert, summed once: the targets are Summing/Aggregating or mark tables).
- * @returns {Promise<{ views: number, spansS: number, rollupsS: number }>}
+ * filled by INSERT … SELECT of the view's own query over the table, one slice of the stored spans at a
+ * time (the same rows the views would have written per insert, summed in fewer, larger blocks: the
+ * targets are Summing/Aggregating/Replacing tables or marks, so any split of the spans gives the same
+ * rollups, as the views' own per-insert split does). Slices are ranges of TraceId, the table's sort
+ * key (so each slice reads only its own granules), about `sliceRows` spans each, bounded by a sample of
+ * the stored trace ids; each slice's query is restricted with `additional_table_filters` and may spill
+ * its GROUP BY to disk above `groupByBytes`, so memory stays flat from 1M to 100M spans.
+ * `refill`: the spans are all stored already and a previous fill may have stopped part-way: empty the
+ * targets first, except those in `filled` (targets whose every view was filled: skipped);
+ * `onTargetFilled(target)` is told when a target's last view is filled. `onProgress(text)` is told every chunk of spans and every slice filled (rows, elapsed); `onSpansDone()`
+ * when every span is stored (the views' targets are filled after it).
+ * @returns {Promise<{ views: number, spansS: number, rollupsS: number, slices: number, perViewMs: Record<string, number> }>}
  */
-export async function insertSpansBulk(client, db, gen) {
+export async function insertSpansBulk(
+  client,
+  db,
+  gen,
+  {
+    sliceRows = 10_000_000,
+    groupByBytes = 2 * 2 ** 30,
+    onProgress,
+    onSpansDone,
+    refill = false,
+    filled = new Set(),
+    onTargetFilled,
+  } = {},
+) {
   const rs = await client.query({
     query: `SELECT name, as_select, create_table_query FROM system.tables
             WHERE database = {db:String} AND engine = 'MaterializedView'`,
@@ -173,15 +208,38 @@ export async function insertSpansBulk(client, db, gen) {
     format: 'JSONEachRow',
   });
   const source = new RegExp(`FROM\\s+\`?${db}\`?\\.\`?spans\`?(\\s|$)`);
-  const views = (await rs.json())
-    .filter((v) => source.test(v.as_select))
-    .map((v) => ({ ...v, target: /\sTO\s+(\S+)/.exec(v.create_table_query)?.[1] }));
+  const all = (await rs.json()).map((v) => ({
+    ...v,
+    target: /\sTO\s+(\S+)/.exec(v.create_table_query)?.[1],
+  }));
+  const views = all.filter((v) => source.test(v.as_select));
   if (views.some((v) => !v.target)) throw new Error('a view on spans has no TO target');
+  if (refill) {
+    // The fill stopped part-way (a resumed generation): the targets only views on spans write are
+    // emptied and filled again; the others (link_dirty's marks, also written for PR facts and scans)
+    // keep their rows, and the fill adds its marks again (a mark twice is re-linked once).
+    const shared = new Set(all.filter((v) => !source.test(v.as_select)).map((v) => v.target));
+    for (const target of new Set(views.map((v) => v.target)))
+      if (!shared.has(target) && !filled.has(target))
+        await client.command({ query: `TRUNCATE TABLE ${target}` });
+  }
   for (const v of views)
     await client.command({ query: `DETACH VIEW {db:Identifier}.${v.name}`, query_params: { db } });
-  let t = performance.now();
+  const t0 = performance.now();
+  const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0)} s`;
+  let t = t0;
+  let done = gen.from ?? 0;
   try {
-    await insertSpans(client, db, gen);
+    await insertSpans(client, db, {
+      ...gen,
+      onChunk: () => {
+        done = Math.min(gen.spans, done + (gen.chunk ?? CHUNK));
+        gen.onChunk?.();
+        onProgress?.(
+          `spans ${done.toLocaleString('en-US')} / ${gen.spans.toLocaleString('en-US')}, ${elapsed()}`,
+        );
+      },
+    });
   } finally {
     for (const v of views)
       await client.command({
@@ -190,22 +248,65 @@ export async function insertSpansBulk(client, db, gen) {
       });
   }
   const spansS = (performance.now() - t) / 1000;
+  onSpansDone?.();
   t = performance.now();
+  const bounds = await traceIdBounds(client, db, sliceRows);
+  const slices = bounds.length + 1;
   const perView = {};
-  for (const v of views) {
+  for (const [k, v] of views.entries()) {
+    if (filled.has(v.target)) continue;
     const tv = performance.now();
     const cols = await (
       await client.query({ query: `DESCRIBE TABLE (${v.as_select})`, format: 'JSONEachRow' })
     ).json();
-    await client.command({
-      query: `INSERT INTO ${v.target} (${cols.map((c) => `\`${c.name}\``).join(', ')}) ${v.as_select}`,
-    });
+    for (let i = 0; i < slices; i++) {
+      const range = [
+        i > 0 ? `TraceId >= '${bounds[i - 1]}'` : '',
+        i < bounds.length ? `TraceId < '${bounds[i]}'` : '',
+      ].filter(Boolean);
+      // A SETTINGS clause of the query (chDB's client sends clickhouse_settings as SET statements,
+      // whose quoting a map of filters does not survive).
+      const filter =
+        range.length > 0
+          ? `, additional_table_filters = {'${db}.spans': '${range.join(' AND ').replaceAll("'", "\\'")}'}`
+          : '';
+      await client.command({
+        query: `INSERT INTO ${v.target} (${cols.map((c) => `\`${c.name}\``).join(', ')}) ${v.as_select}
+          SETTINGS max_bytes_before_external_group_by = ${groupByBytes}${filter}`,
+      });
+      if (slices > 1) onProgress?.(`${v.name}: slice ${i + 1} / ${slices}, ${elapsed()}`);
+    }
     perView[v.name] = Math.round(performance.now() - tv);
+    onProgress?.(`${v.name} filled in ${(perView[v.name] / 1000).toFixed(1)} s, ${elapsed()}`);
+    if (!views.slice(k + 1).some((w) => w.target === v.target)) onTargetFilled?.(v.target);
   }
   return {
     views: views.length,
     spansS,
     rollupsS: (performance.now() - t) / 1000,
+    slices,
     perViewMs: perView,
   };
+}
+
+/**
+ * Sorted TraceId values that cut the stored spans into slices of about `sliceRows` rows: quantiles of
+ * a sample of the spans' trace ids (at most a few thousand values; no slices for a small table).
+ * Only hex ids are used as bounds (they are quoted into a filter).
+ */
+export async function traceIdBounds(client, db, sliceRows) {
+  const rs = await client.query({
+    query: `SELECT count() AS n, arraySort(groupArraySample(4096, 1)(TraceId)) AS sample FROM {db:Identifier}.spans`,
+    query_params: { db },
+    format: 'JSONEachRow',
+  });
+  const [{ n, sample }] = await rs.json();
+  const slices = Math.ceil(Number(n) / sliceRows);
+  if (slices <= 1) return [];
+  const bounds = [];
+  for (let i = 1; i < slices; i++) {
+    const b = sample[Math.floor((i * sample.length) / slices)];
+    if (/^[0-9a-f]+$/.test(b) && b !== bounds[bounds.length - 1]) bounds.push(b);
+  }
+  return bounds;
 }
