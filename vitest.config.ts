@@ -33,7 +33,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // A real Kafka broker for the suite (or the cluster HM_KAFKA_BROKERS names).
-    globalSetup: ['test/setup/kafka.ts'],
+    // One temp folder for the run, removed at the end (listed first: torn down last).
+    globalSetup: ['test/setup/temp.ts', 'test/setup/kafka.ts'],
     // libchdb binds one data folder per process: every test file gets its own process and folder.
     pool: 'forks',
     isolate: true,
