@@ -8,9 +8,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { costPerPr, migrateUp, openStore, toClickHouseTime } from '../queries/dist/index.js';
+import { costPerPr, migrateUp, openStore } from '../queries/dist/index.js';
 import { PRELINKED_FRAGMENTS, runReport } from '../queries/dist/reports.js';
-import { insertFindings, insertPrEvents, insertSpansBulk } from './lib/link-data.js';
+import {
+  insertFindings,
+  insertPrEvents,
+  insertSpansBulk,
+  costPerPrParams,
+} from './lib/link-data.js';
 
 const SPANS = Number(process.env.HM_BENCH_REPORT_SPANS ?? 10_000_000);
 const PRS = Number(process.env.HM_BENCH_REPORT_PRS ?? 20_000);
@@ -53,15 +58,7 @@ const window = {
   until: new Date(new Date(meta.end).getTime() + 60_000),
 };
 const w = { db: DB, ...window };
-const params = {
-  db: DB,
-  since: toClickHouseTime(window.since),
-  until: toClickHouseTime(window.until),
-  span_since: toClickHouseTime(window.since),
-  repo: '',
-  team: '',
-  developer: '',
-};
+const params = costPerPrParams(DB, window);
 
 // The parts of one call, each timed alone (p50 of RUNS): the re-link check (withPrelinked), the
 // cut-PR query, the main query's SQL alone (FORMAT Null), the same with its text transferred, the

@@ -9,6 +9,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { costPerPr, migrateUp, openStore, toClickHouseTime } from '../queries/dist/index.js';
 import { reportSql } from '../queries/dist/reports.js';
+import { costPerPrParams } from './lib/link-data.js';
 
 const SPANS = Number(process.env.HM_BENCH_LINK_SPANS ?? 10_000_000);
 const PRS = 20_000;
@@ -106,15 +107,7 @@ const rawSql = reportSql('cost_per_pr.sql').replaceAll(
   '{db:Identifier}.usage_by_link_hour',
   () => rawSource,
 );
-const params = {
-  db: DB,
-  since: toClickHouseTime(window.since),
-  until: toClickHouseTime(window.until),
-  span_since: toClickHouseTime(window.since),
-  repo: '',
-  team: '',
-  developer: '',
-};
+const params = costPerPrParams(DB, window);
 
 async function time(runs, fn) {
   const ms = [];

@@ -40,7 +40,6 @@ import {
   prelinkNow,
   repairRollups,
   sessionTimeline,
-  toClickHouseTime,
   wasteSeries,
 } from '../queries/dist/index.js';
 import {
@@ -54,6 +53,7 @@ import { loadPriceBook } from '../pipeline/dist/price/index.js';
 import { silentLogger } from '../pipeline/dist/logger.js';
 import {
   RAW_LINK_SOURCE,
+  costPerPrParams,
   insertFindings,
   insertPrEvents,
   insertSpans,
@@ -384,15 +384,7 @@ if (GENERATE_ONLY) {
   process.exit(0);
 }
 
-const params = {
-  db: DB,
-  since: toClickHouseTime(window.since),
-  until: toClickHouseTime(window.until),
-  span_since: toClickHouseTime(window.since),
-  repo: '',
-  team: '',
-  developer: '',
-};
+const params = costPerPrParams(DB, window);
 const rawLinked =
   (file, extra = {}) =>
   async () =>

@@ -95,6 +95,19 @@ export const RAW_LINK_SOURCE = `(SELECT toStartOfHour(Timestamp) AS hour, repo,
     ifNull(cost_nanos, 0) AS cost_nanos, toInt64(unpriced) AS unpriced_calls
   FROM {db:Identifier}.spans FINAL WHERE span_type IN ('llm', 'tool'))`;
 
+/** The query parameters of cost_per_pr.sql (and the reports sharing its filters) for `window`, unfiltered. */
+export function costPerPrParams(db, window) {
+  return {
+    db,
+    since: toClickHouseTime(window.since),
+    until: toClickHouseTime(window.until),
+    span_since: toClickHouseTime(window.since),
+    repo: '',
+    team: '',
+    developer: '',
+  };
+}
+
 /** p50 and p95 of `runs` calls after one warm-up; `runs` 0: one call, no warm-up. */
 export async function time(runs, fn) {
   if (runs === 0) {
