@@ -15,16 +15,7 @@
 // (HM_BENCH_REPORT_SPANS=100000000, the issue's 100M figure) the load is generated the same way but the
 // detect stage, the first-report figure and the repair figures are left out (HM_BENCH_REPORTS_ONLY=1
 // does that at any size): a detect round over millions of sessions takes hours.
-import { execFileSync } from 'node:child_process';
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import {
@@ -61,6 +52,7 @@ import {
   layout,
   time as timeCalls,
 } from './lib/link-data.js';
+import { keptStore, snapshots } from './lib/report-store.js';
 
 const SPANS = Number(process.env.HM_BENCH_REPORT_SPANS ?? 10_000_000);
 const PRS = Number(process.env.HM_BENCH_REPORT_PRS ?? 20_000);
@@ -69,93 +61,26 @@ const RAW_RUNS = Number(process.env.HM_BENCH_RAW_RUNS ?? 3);
 const REPORTS_ONLY = process.env.HM_BENCH_REPORTS_ONLY === '1' || SPANS > 10_000_000;
 const FINDINGS = process.env.HM_BENCH_FINDINGS ?? 'all';
 const DB = 'hm_bench_reports';
-// HM_BENCH_REPORT_SNAPSHOT=DIR (up to 10M spans) keeps the store as it is right after the bulk load
-// (DIR/first, before the first report) and after the findings' bulk re-link (DIR/rounds, before the
-// detect rounds), and later runs start from a copy of the saved state instead of generating it again; with
-// HM_BENCH_REPORT_ONLY=first (or rounds) a run times only that part and stops. For trying re-link
-// changes at 10M without regenerating 10M spans per try (the saved state is copied, never changed).
-const SNAP = process.env.HM_BENCH_REPORT_SNAPSHOT;
-const ONLY = process.env.HM_BENCH_REPORT_ONLY ?? '';
-if (!['', 'first', 'rounds'].includes(ONLY))
-  throw new Error('HM_BENCH_REPORT_ONLY is first or rounds');
+// Saved snapshots (HM_BENCH_REPORT_SNAPSHOT, HM_BENCH_REPORT_ONLY) and the kept store
+// (HM_BENCH_REPORT_STORE, HM_BENCH_REPORT_GENERATE_ONLY): bench/lib/report-store.js.
+const snap = snapshots();
+const { only: ONLY, restore } = snap;
+const SNAP = snap.dir;
 // HM_BENCH_REPORT_ONLY=rounds skips the timed calls.
 const time = ONLY === 'rounds' ? async () => ({ p50: NaN, p95: NaN, rows: 0 }) : timeCalls;
-const savedAt = (part) => (SNAP ? join(SNAP, part) : '');
-const savedMeta = (part) =>
-  SNAP && existsSync(`${savedAt(part)}.json`)
-    ? JSON.parse(readFileSync(`${savedAt(part)}.json`, 'utf8'))
-    : null;
-const restore = ONLY === 'rounds' ? savedMeta('rounds') : savedMeta('first');
-if (ONLY === 'rounds' && !restore) throw new Error(`no saved rounds state in ${SNAP}`);
-// HM_BENCH_REPORT_STORE=<folder> keeps the generated store there (a 100M store takes long to build) and,
-// when the folder already holds one of the same size, reuses it: no generation, only the timed calls.
-// HM_BENCH_REPORT_GENERATE_ONLY=1 stops after generating (e.g. under `nice`, then time in a second run).
-const STORE = process.env.HM_BENCH_REPORT_STORE;
-if (STORE && process.env.HM_BENCH_REPORT_SNAPSHOT)
-  throw new Error('HM_BENCH_REPORT_STORE and HM_BENCH_REPORT_SNAPSHOT do not go together');
-const GENERATE_ONLY = process.env.HM_BENCH_REPORT_GENERATE_ONLY === '1';
-const META = STORE ? join(STORE, 'hm-bench-reports.json') : '';
-const kept = STORE && existsSync(META) ? JSON.parse(readFileSync(META, 'utf8')) : null;
-if (kept && (kept.spans !== SPANS || kept.prs !== PRS))
-  throw new Error(
-    `${STORE} holds ${kept.spans} spans / ${kept.prs} PRs, not ${SPANS} / ${PRS}: set HM_BENCH_REPORT_SPANS/HM_BENCH_REPORT_PRS to match or use another HM_BENCH_REPORT_STORE`,
-  );
+const store = keptStore(SPANS, PRS);
+const STORE = store.dir;
+const { kept } = store;
 const REUSE = kept !== null;
 const progress = (text) => console.error(`bench reports: ${text}`);
 const load = () => Number(os.loadavg()[0].toFixed(2));
 const f = (ms) => `${ms.toFixed(1).padStart(9)} ms`;
 
-if (STORE) mkdirSync(STORE, { recursive: true });
 const dataDir = STORE ?? mkdtempSync(join(os.tmpdir(), 'hm-bench-reports-'));
-if (restore) execFileSync('cp', ['-a', `${savedAt(restore.part)}/.`, dataDir]);
+snap.restoreInto(dataDir);
 const client = await openStore({ kind: 'chdb', dataDir });
 await migrateUp(client, DB);
-// A kept store whose generation stopped while its spans were inserted (no metadata yet) resumes: the
-// spans of the last, partly inserted chunk are deleted and the insert goes on from there (the spans are
-// a pure function of their number; the 90 days end where the first span says). Stopped later (rollup
-// fill, findings), the rollups only the spans' views write and the findings are made again.
-const STARTED = STORE ? join(STORE, 'hm-bench-reports.started') : '';
-const FILLED = 'hm-bench-reports.started.filled-';
-let resumeFrom = 0;
-let resumeEnd = null;
-let refill = false;
-if (STORE && !REUSE) {
-  const [{ n, first }] = await (
-    await client.query({
-      query: `SELECT count() AS n, toUnixTimestamp64Milli(min(Timestamp)) AS first FROM {db:Identifier}.spans`,
-      query_params: { db: DB },
-      format: 'JSONEachRow',
-    })
-  ).json();
-  if (Number(n) > 0) {
-    if (!existsSync(STARTED))
-      throw new Error(
-        `${STORE} holds spans this bench did not start generating: delete the folder or use another HM_BENCH_REPORT_STORE`,
-      );
-    const chunk = Number(process.env.HM_BENCH_REPORT_CHUNK ?? 1_000_000);
-    // Every span stored: the rollups and findings are made again (refill).
-    refill = existsSync(`${STARTED}.spans-done`);
-    resumeFrom = refill ? SPANS : Math.floor(Number(n) / chunk) * chunk;
-    resumeEnd = new Date(Number(first) + 90 * 86_400_000);
-    if (refill && !existsSync(`${STARTED}.findings-done`)) {
-      for (const t of ['waste_findings', 'session_scans'])
-        await client.command({
-          query: `TRUNCATE TABLE {db:Identifier}.${t}`,
-          query_params: { db: DB },
-        });
-    } else if (resumeFrom !== Number(n))
-      await client.command({
-        query: `DELETE FROM {db:Identifier}.spans WHERE reinterpretAsUInt64(reverse(unhex(SpanId))) >= {from:UInt64}`,
-        query_params: { db: DB, from: resumeFrom },
-      });
-    progress(
-      refill
-        ? `resuming the generation in ${STORE}: every span is stored, the rollups and findings are made again`
-        : `resuming the generation in ${STORE} at span ${resumeFrom.toLocaleString('en-US')}`,
-    );
-  }
-  writeFileSync(STARTED, '');
-}
+const { from: resumeFrom, end: resumeEnd, refill } = await store.resume(client, DB, progress);
 const END = restore
   ? new Date(restore.end)
   : REUSE
@@ -217,14 +142,10 @@ const bulkInfo = restore
           {
             sliceRows: Number(process.env.HM_BENCH_SLICE_ROWS ?? 10_000_000),
             onProgress: progress,
-            onSpansDone: () => STORE && writeFileSync(`${STARTED}.spans-done`, ''),
+            onSpansDone: () => store.markDone('spans-done'),
             refill,
-            filled: new Set(
-              readdirSync(STORE ?? '.')
-                .filter((n) => STORE && n.startsWith(FILLED))
-                .map((n) => n.slice(FILLED.length)),
-            ),
-            onTargetFilled: (t) => STORE && writeFileSync(join(STORE, `${FILLED}${t}`), ''),
+            filled: store.filled(),
+            onTargetFilled: (t) => store.markFilled(t),
           },
         )
       : await insertSpans(client, DB, gen);
@@ -232,33 +153,15 @@ const genS = restore ? restore.genS : REUSE ? kept.genS : (performance.now() - t
 const { sessions } = layout(SPANS, START, END);
 const dirtyAfterLoad = await count('link_dirty');
 
-// HM_BENCH_REPORT_SNAPSHOT: a copy of the store with no merge or mutation running (parts are immutable,
-// so the copy is consistent), and what the later run needs to use it.
-const save = async (part, extra = {}) => {
-  await client.command({ query: 'SYSTEM STOP MERGES' });
-  for (;;) {
-    const [r] = await rows(`SELECT (SELECT count() FROM system.merges)
-      + (SELECT count() FROM system.mutations WHERE NOT is_done) AS n`);
-    if (Number(r.n) === 0) break;
-    await new Promise((res) => setTimeout(res, 200));
-  }
-  mkdirSync(SNAP, { recursive: true });
-  rmSync(savedAt(part), { recursive: true, force: true });
-  execFileSync('cp', ['-a', dataDir, savedAt(part)]);
-  await client.command({ query: 'SYSTEM START MERGES' });
-  writeFileSync(
-    `${savedAt(part)}.json`,
-    JSON.stringify({
-      part,
-      end: END.toISOString(),
-      spans: SPANS,
-      prs: PRS,
-      genS,
-      bulkInfo,
-      ...extra,
-    }),
-  );
-};
+const save = (part, extra = {}) =>
+  snap.save(client, dataDir, part, {
+    end: END.toISOString(),
+    spans: SPANS,
+    prs: PRS,
+    genS,
+    bulkInfo,
+    ...extra,
+  });
 if (SNAP && !restore && !REPORTS_ONLY) await save('first');
 // HM_BENCH_RELINK_PROFILE=1 (or HM_BENCH_REPORT_ONLY): the re-link's statements (log_comment
 // 'harness-meter prelink') since `from`, each with its wall time, in order (chDB keeps no query_log).
@@ -342,16 +245,11 @@ if (detect && ONLY !== 'rounds') {
 // The timed calls read every session's findings, as after detection caught up (scan 1: a session the
 // detect stage scanned above keeps its own, later scan).
 let findingsS = ONLY === 'rounds' ? restore.findingsS : 0;
-if (
-  FINDINGS === 'all' &&
-  ONLY !== 'rounds' &&
-  !REUSE &&
-  !(refill && existsSync(`${STARTED}.findings-done`))
-) {
+if (FINDINGS === 'all' && ONLY !== 'rounds' && !REUSE && !(refill && store.done('findings-done'))) {
   const t = performance.now();
   await insertFindings(client, DB, gen, progress);
   findingsS = (performance.now() - t) / 1000;
-  if (STORE) writeFileSync(`${STARTED}.findings-done`, '');
+  store.markDone('findings-done');
 }
 // The first report after the findings re-links their sessions (a bulk scan: all the waste at once).
 const tRelink = performance.now();
@@ -367,18 +265,15 @@ if (!REUSE)
   progress(
     `generated in ${((performance.now() - t0) / 1000).toFixed(0)} s (spans ${bulkInfo?.spansS?.toFixed(0) ?? '?'} s, rollups ${bulkInfo?.rollupsS?.toFixed(0) ?? '?'} s in ${bulkInfo?.slices ?? 1} slices, findings ${findingsS.toFixed(0)} s, re-link ${(relinkMs / 1000).toFixed(1)} s)`,
   );
-if (STORE && !REUSE)
-  writeFileSync(
-    META,
-    JSON.stringify({
-      spans: SPANS,
-      prs: PRS,
-      end: END.toISOString(),
-      genS: (performance.now() - t0) / 1000,
-      relinkMs,
-    }),
-  );
-if (GENERATE_ONLY) {
+if (!REUSE)
+  store.keep({
+    spans: SPANS,
+    prs: PRS,
+    end: END.toISOString(),
+    genS: (performance.now() - t0) / 1000,
+    relinkMs,
+  });
+if (store.generateOnly) {
   await client.close();
   progress(`store kept in ${dataDir}`);
   process.exit(0);
