@@ -56,11 +56,28 @@ export function loadMigrations(dir: string = MIGRATIONS_DIR): Migration[] {
 
 /** Splits a migration file into statements: a statement ends with `;` at the end of a line. */
 export function splitStatements(sql: string): string[] {
+  return parseStatements(sql).map((s) => s.sql);
+}
+
+/**
+ * A comment line `-- optional: <why>` inside a statement marks it optional: a store that does not
+ * know a setting it names (error UNKNOWN_SETTING, an older ClickHouse server) skips it, and the
+ * migration still applies. Only for statements the code works without (it falls back at run time).
+ */
+const OPTIONAL_RE = /^\s*--\s*optional:/m;
+
+/** The statements of a migration file, each with whether it is optional (see OPTIONAL_RE). */
+export function parseStatements(sql: string): { sql: string; optional: boolean }[] {
   return sql
     .split(/;[ \t]*(?:\r?\n|$)/)
-    .map((s) => s.replace(/^\s*--.*$/gm, '').trim())
-    .filter((s) => s.length > 0);
+    .map((s) => ({ sql: s.replace(/^\s*--.*$/gm, '').trim(), optional: OPTIONAL_RE.test(s) }))
+    .filter((s) => s.sql.length > 0);
 }
+
+/** Whether an error is ClickHouse's "unknown setting" (code 115). */
+const isUnknownSetting = (err: unknown): boolean =>
+  /\bUNKNOWN_SETTING\b|Code: 115\b|Unknown setting/i.test(messageOf(err)) ||
+  (err as { code?: unknown } | null)?.code === '115';
 
 async function ensureBookkeeping(client: ClickHouseClient, db: string): Promise<void> {
   await client.command({
@@ -104,10 +121,11 @@ async function record(
 }
 
 async function run(client: ClickHouseClient, db: string, m: Migration, sql: string): Promise<void> {
-  for (const statement of splitStatements(sql)) {
+  for (const statement of parseStatements(sql)) {
     try {
-      await client.command({ query: statement, query_params: { db } });
+      await client.command({ query: statement.sql, query_params: { db } });
     } catch (err) {
+      if (statement.optional && isUnknownSetting(err)) continue;
       throw new StoreError(
         'MIGRATION_FAILED',
         `Migration ${m.version}_${m.name} failed: ${messageOf(err)}`,

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   currentVersion,
@@ -101,5 +104,61 @@ describe('migrations (real ClickHouse engine via chDB)', () => {
     await expect(migrateUp(client, 'bad-name; DROP')).rejects.toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
+  });
+
+  it('skip an optional statement only when the store does not know the setting it names', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-migrations-optional-'));
+    const file = (name: string, up: string, down = 'SELECT 1;') => {
+      writeFileSync(join(dir, `${name}.up.sql`), up);
+      writeFileSync(join(dir, `${name}.down.sql`), down);
+    };
+    const db = 'hm_migrations_optional';
+    try {
+      file(
+        '0001_base',
+        'CREATE DATABASE IF NOT EXISTS {db:Identifier};\n' +
+          'CREATE TABLE IF NOT EXISTS {db:Identifier}.t (a UInt8) ENGINE = MergeTree ORDER BY a;\n',
+      );
+      file(
+        '0002_newer_server',
+        '-- optional: only newer servers know this setting\n' +
+          'ALTER TABLE {db:Identifier}.t MODIFY SETTING hm_no_such_setting = 1;\n' +
+          'CREATE TABLE IF NOT EXISTS {db:Identifier}.u (a UInt8) ENGINE = MergeTree ORDER BY a;\n',
+      );
+      const two = await migrateUp(client, db, loadMigrations(dir));
+      expect(two.current).toBe(2);
+      const rs = await client.query({
+        query: 'SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name',
+        query_params: { db },
+        format: 'JSONEachRow',
+      });
+      expect((await rs.json<{ name: string }>()).map((r) => r.name)).toEqual([
+        'schema_migrations',
+        't',
+        'u',
+      ]);
+      // The same statement without the marker fails the migration, with its name in the message.
+      file(
+        '0003_required',
+        'ALTER TABLE {db:Identifier}.t MODIFY SETTING hm_no_such_setting = 1;\n',
+      );
+      const refused = await migrateUp(client, db, loadMigrations(dir)).catch((e: unknown) => e);
+      expect(refused).toMatchObject({ code: 'MIGRATION_FAILED' });
+      expect(String(refused)).toContain('3_required');
+      rmSync(join(dir, '0003_required.up.sql'));
+      rmSync(join(dir, '0003_required.down.sql'));
+      // An optional statement that fails for another reason (a missing table) still fails.
+      file(
+        '0004_other_error',
+        '-- optional: only newer servers know this setting\n' +
+          'ALTER TABLE {db:Identifier}.missing MODIFY SETTING index_granularity_bytes = 1;\n',
+      );
+      await expect(migrateUp(client, db, loadMigrations(dir))).rejects.toMatchObject({
+        code: 'MIGRATION_FAILED',
+      });
+      expect(await currentVersion(client, db)).toBe(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
