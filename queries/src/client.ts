@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { createClient, parseError, type ClickHouseClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
+import { settingsPerCall } from './chdb-settings.js';
 import { DataFolderLockedError, StoreError, messageOf } from './errors.js';
 import { folderLock } from './lock.js';
 
@@ -195,6 +196,7 @@ export async function openStore(options: StoreOptions): Promise<ClickHouseClient
   let client: ClickHouseClient;
   try {
     const connection = createChdbConnection({ path: dataDir });
+    settingsPerCall(connection, COMMON_SETTINGS);
     client = createClient({
       // chdb/connection implements @clickhouse/client-common's Connection; @clickhouse/client bundles
       // its own copy of the same declarations, which TypeScript sees as distinct types.
