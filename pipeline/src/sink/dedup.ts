@@ -1,5 +1,4 @@
-import { createHash } from 'node:crypto';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { ClickHouseClient } from '@harness-meter/queries';
 import { messageOf, unescapeTsvField } from '@harness-meter/queries';
 import type { Logger } from '../logger.js';
@@ -16,7 +15,10 @@ export interface SpanRef {
 export interface StoredKeys {
   /** Keys (`spanKey`) of `unique` already in the spans table. */
   storedKeys(unique: readonly SpanRef[]): Promise<Set<string>>;
-  /** Records spans as (maybe) stored, once an insert of them was attempted. */
+  /**
+   * Records spans as (maybe) stored, once an insert of them was attempted. (storedKeys already
+   * records the keys it answers "not stored", before they are inserted; see saveFilter.)
+   */
   remember(spans: readonly SpanRef[]): void;
   /**
    * Stops seeding the filter at its next page; with `savedFilter`, saves a complete filter beside
@@ -30,6 +32,11 @@ export const DEDUP_DEFAULTS = {
   seedPage: 200_000,
   /** Keys per existence query (they travel as a query parameter). */
   existenceChunk: 1000,
+  /**
+   * With `savedFilter`: the filter is saved this often while keys are added (not only at a clean
+   * stop), so a start after a crash seeds only the spans written (or merged) since the last save.
+   */
+  saveEveryMs: 60_000,
 } as const;
 
 export interface StoredKeysOptions {
@@ -38,11 +45,14 @@ export interface StoredKeysOptions {
   keyFilter?: boolean | { bits?: number } | undefined;
   onKeyFilterSeeded?: ((keys: number) => void) | undefined;
   /**
-   * A file where a clean stop saves the key filter (with the store's active parts of `spans`); the
-   * next start loads it instead of seeding when those parts are still the same, i.e. nothing was
-   * written or merged since. Read once and deleted, so a crash never reuses it. @default unset
+   * A file where the key filter is saved every `saveEveryMs` and at a clean stop, with the highest
+   * block number of `spans` at that moment. The next start, after a clean stop or a crash, loads it
+   * and seeds only the spans of parts holding a newer block (written, or merged with newer ones,
+   * since the save). @default unset
    */
   savedFilter?: string | undefined;
+  /** @default DEDUP_DEFAULTS.saveEveryMs */
+  saveEveryMs?: number | undefined;
   logger: Logger;
 }
 
@@ -54,17 +64,26 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
   const { db, logger: log } = options;
   let closed = false;
   const filter = startKeyFilter();
+  /** Saves in order (the timer's and the clean stop's), never two at once. */
+  let saving: Promise<void> = Promise.resolve();
+  let keysAtSave = -1;
+  const saveTimer =
+    filter !== undefined && options.savedFilter !== undefined
+      ? setInterval(() => void save(), options.saveEveryMs ?? DEDUP_DEFAULTS.saveEveryMs)
+      : undefined;
+  saveTimer?.unref();
 
   /** The key filter, seeded in the background; `ready` turns true once every stored key is in it. */
-  function startKeyFilter(): { keys: KeyFilter; ready: boolean } | undefined {
+  function startKeyFilter(): SeedingFilter | undefined {
     if (!options.keyFilter) return undefined;
     const bits =
       typeof options.keyFilter === 'object'
         ? (options.keyFilter.bits ?? KEY_FILTER_DEFAULT_BITS)
         : KEY_FILTER_DEFAULT_BITS;
-    const state = { keys: createKeyFilter(bits), ready: false };
-    void loadOrSeed(state.keys).then(
+    const state: SeedingFilter = { keys: createKeyFilter(bits), ready: false, seeded: undefined };
+    void loadOrSeed(state).then(
       (n) => {
+        if (closed) return; // the seed stopped at a page: incomplete, never saved
         state.ready = true;
         log.debug('sink key filter seeded', { keys: n });
         options.onKeyFilterSeeded?.(n);
@@ -77,42 +96,61 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
     return state;
   }
 
-  /** The saved filter when it still matches the store, else a seed from the stored keys. */
-  async function loadOrSeed(keys: KeyFilter): Promise<number> {
+  /** The saved filter and the spans stored since it was saved, else a seed from every stored key. */
+  async function loadOrSeed(state: SeedingFilter): Promise<number> {
     const file = options.savedFilter;
     if (file !== undefined) {
-      const n = await loadSavedFilter(client, db, file, keys, log).catch((err: unknown) => {
-        log.warn('saved key filter not used', { file, error: messageOf(err) });
-        return undefined;
-      });
-      if (n !== undefined) {
-        log.info('sink key filter loaded from the last clean stop', { keys: n });
-        return n;
+      const saved = await loadSavedFilter(client, db, file, state.keys, log).catch(
+        (err: unknown) => {
+          log.warn('saved key filter not used', { file, error: messageOf(err) });
+          return undefined;
+        },
+      );
+      if (saved !== undefined) {
+        const newer =
+          saved.newerThan < saved.maxBlock ? await seedKeyFilter(state, saved.newerThan) : 0;
+        log.info('sink key filter loaded from its last save', { keys: saved.keys, newer });
+        return saved.keys + newer;
       }
     }
-    return seedKeyFilter(keys);
+    return seedKeyFilter(state, undefined);
   }
 
   /**
-   * Adds every stored key, in primary-key order, a page at a time (memory stays bounded). Pages come
-   * as TabSeparated text scanned in place: a JSON parse of the same page cost about 3× the whole seed.
+   * Adds every stored key (with `newerThan`, those in parts holding a block newer than it), in
+   * primary-key order, a page at a time (memory stays bounded); `state.seeded` follows the last key
+   * added, so lookups of keys up to it need not wait for the end of the seed. Pages come as
+   * TabSeparated text scanned in place: a JSON parse of the same page cost about 3× the whole seed.
    */
-  async function seedKeyFilter(keys: KeyFilter): Promise<number> {
+  async function seedKeyFilter(
+    state: SeedingFilter,
+    newerThan: number | undefined,
+  ): Promise<number> {
     let after: [string, string] = ['', ''];
     let n = 0;
+    // A merge during the seed moves rows into a part with a block at least as new: never missed.
+    const parts =
+      newerThan === undefined ? '' : `AND toUInt64OrZero(splitByChar('_', _part)[3]) > {b:UInt64}`;
     for (;;) {
       const rs = await client.query({
         query: `SELECT TraceId, SpanId FROM {db:Identifier}.spans
-                WHERE (TraceId, SpanId) > ({t:String}, {s:String})
+                WHERE (TraceId, SpanId) > ({t:String}, {s:String}) ${parts}
                 ORDER BY TraceId, SpanId LIMIT {n:UInt32}`,
-        query_params: { db, t: after[0], s: after[1], n: DEDUP_DEFAULTS.seedPage },
+        query_params: {
+          db,
+          t: after[0],
+          s: after[1],
+          n: DEDUP_DEFAULTS.seedPage,
+          ...(newerThan === undefined ? {} : { b: newerThan }),
+        },
         format: 'TabSeparated',
         clickhouse_settings: { log_comment: 'harness-meter sink key filter seed' },
       });
-      const page = addKeyPage(await rs.text(), keys);
+      const page = addKeyPage(await rs.text(), state.keys);
       n += page.rows;
       if (page.rows < DEDUP_DEFAULTS.seedPage || closed || page.last === undefined) return n;
       after = page.last;
+      state.seeded = after;
     }
   }
 
@@ -136,70 +174,142 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
     return found;
   }
 
+  /**
+   * Saves the filter with the newest block of `spans`, read first: every key storedKeys answered
+   * "not stored" is in the filter before its insert starts, so a span in a block up to that one is
+   * in the bits copied after the read, and a start seeds only the parts holding newer blocks.
+   */
+  function save(): Promise<void> {
+    const file = options.savedFilter;
+    if (filter === undefined || file === undefined) return saving;
+    saving = saving.then(async () => {
+      if (!filter.ready || filter.keys.size === keysAtSave) return;
+      try {
+        const table = await spansTableState(client, db);
+        const size = filter.keys.size;
+        const bits = Buffer.from(filter.keys.bytes()); // a copy, taken right after the read
+        await writeSavedFilter(
+          file,
+          { version: 2, ...table, keys: size, bytes: bits.byteLength },
+          bits,
+        );
+        keysAtSave = size;
+      } catch (err) {
+        log.warn('saving the key filter failed; the next start seeds it from the store', {
+          error: messageOf(err),
+        });
+      }
+    });
+    return saving;
+  }
+
   return {
     async storedKeys(unique) {
       if (unique.length === 0) return new Set<string>();
-      if (filter === undefined || !filter.ready) return existingKeys(unique);
-      const maybe = unique.filter((s) => filter.keys.mightHaveRef(s.traceId, s.spanId));
-      return maybe.length > 0 ? existingKeys(maybe) : new Set<string>();
+      if (filter === undefined) return existingKeys(unique);
+      // While seeding, keys up to the last one seeded are answered by the filter as when ready.
+      const maybe = filter.ready
+        ? unique.filter((s) => filter.keys.mightHaveRef(s.traceId, s.spanId))
+        : unique.filter(
+            (s) => !seededUpTo(s, filter.seeded) || filter.keys.mightHaveRef(s.traceId, s.spanId),
+          );
+      const found = maybe.length > 0 ? await existingKeys(maybe) : new Set<string>();
+      // Added before the caller inserts them (a failed insert leaves a harmless "maybe"): a save
+      // then holds every key of every block up to the newest it read (see save).
+      if (found.size === 0) for (const s of unique) filter.keys.addRef(s.traceId, s.spanId);
+      else
+        for (const s of unique) if (!found.has(spanKey(s))) filter.keys.addRef(s.traceId, s.spanId);
+      return found;
     },
     remember(spans) {
       if (filter !== undefined) for (const s of spans) filter.keys.addRef(s.traceId, s.spanId);
     },
     async close() {
       closed = true;
-      if (filter?.ready && options.savedFilter !== undefined)
-        await saveFilter(client, db, options.savedFilter, filter.keys).catch((err: unknown) =>
-          log.warn('saving the key filter failed; the next start seeds it from the store', {
-            error: messageOf(err),
-          }),
-        );
+      if (saveTimer !== undefined) clearInterval(saveTimer);
+      await save();
     },
   };
 }
 
-/** What identifies the stored spans at a moment: their active parts (immutable; any write or merge
- * makes new ones) and row count. */
-async function spansFingerprint(client: ClickHouseClient, db: string): Promise<string> {
-  const rs = await client.query({
-    query: `SELECT name, rows FROM system.parts
-            WHERE database = {db:String} AND table = 'spans' AND active ORDER BY name`,
-    query_params: { db },
-    format: 'JSONCompactEachRow',
-    clickhouse_settings: { log_comment: 'harness-meter sink key filter fingerprint' },
-  });
-  const parts = await rs.json<[string, string]>();
-  return createHash('sha256')
-    .update(JSON.stringify([db, parts]))
-    .digest('hex');
+/** The key filter and how far its seed got. */
+interface SeedingFilter {
+  keys: KeyFilter;
+  /** Every stored key is in `keys`. */
+  ready: boolean;
+  /** While seeding: every stored key up to this one (in primary-key order) is in `keys`. */
+  seeded: [string, string] | undefined;
 }
 
-/** File: one JSON header line ({ fingerprint, keys, bytes }), then the filter's bits. */
-async function saveFilter(
+/**
+ * Whether (traceId, spanId) sorts at or before `seeded` as ClickHouse sorts them (bytes); only
+ * for printable ASCII ids, where JS string order is the same (others are looked up).
+ */
+export function seededUpTo(s: SpanRef, seeded: [string, string] | undefined): boolean {
+  if (seeded === undefined || !plainAscii(s.traceId) || !plainAscii(s.spanId)) return false;
+  return s.traceId < seeded[0] || (s.traceId === seeded[0] && s.spanId <= seeded[1]);
+}
+
+function plainAscii(id: string): boolean {
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    if (c < 0x20 || c > 0x7e) return false;
+  }
+  return true;
+}
+
+/** The `spans` table's id (a new table starts its blocks again) and its newest block. */
+async function spansTableState(
   client: ClickHouseClient,
   db: string,
-  file: string,
-  keys: KeyFilter,
-): Promise<void> {
-  const bits = keys.bytes();
-  const header = JSON.stringify({
-    fingerprint: await spansFingerprint(client, db),
-    keys: keys.size,
-    bytes: bits.byteLength,
+): Promise<{ table: string; maxBlock: number }> {
+  const rs = await client.query({
+    query: `SELECT
+              (SELECT toString(uuid) FROM system.tables WHERE database = {db:String} AND name = 'spans') AS table,
+              (SELECT max(max_block_number) FROM system.parts
+               WHERE database = {db:String} AND table = 'spans' AND active) AS max_block`,
+    query_params: { db },
+    format: 'JSONEachRow',
+    clickhouse_settings: { log_comment: 'harness-meter sink key filter blocks' },
   });
+  const [row] = await rs.json<{ table: string; max_block: string | number }>();
+  return { table: row?.table ?? '', maxBlock: Number(row?.max_block ?? 0) };
+}
+
+/** The header line of a saved filter file. */
+interface SavedFilterHeader {
+  version: 2;
+  /** system.tables uuid of `spans` */
+  table: string;
+  /** The newest block of `spans` read before the bits were copied. */
+  maxBlock: number;
+  keys: number;
+  bytes: number;
+}
+
+/** File: one JSON header line, then the filter's bits; written aside and renamed (never torn). */
+async function writeSavedFilter(
+  file: string,
+  header: SavedFilterHeader,
+  bits: Buffer,
+): Promise<void> {
   const tmp = `${file}.tmp`;
-  await writeFile(tmp, Buffer.concat([Buffer.from(`${header}\n`), bits]));
+  await writeFile(tmp, Buffer.concat([Buffer.from(`${JSON.stringify(header)}\n`), bits]));
   await rename(tmp, file);
 }
 
-/** Adds a saved filter to `keys` if the store is as it was saved; deletes the file either way. */
+/**
+ * Adds a saved filter to `keys` when it belongs to this `spans` table; returns its key count and
+ * the block after which spans must still be seeded. A file of an older version, another table, or
+ * a table whose blocks went back (restored) is not used: the caller seeds every key.
+ */
 async function loadSavedFilter(
   client: ClickHouseClient,
   db: string,
   file: string,
   keys: KeyFilter,
   log: Logger,
-): Promise<number | undefined> {
+): Promise<{ keys: number; newerThan: number; maxBlock: number } | undefined> {
   let buf: Buffer;
   try {
     buf = await readFile(file);
@@ -207,21 +317,23 @@ async function loadSavedFilter(
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     throw err;
   }
-  await rm(file, { force: true });
   const nl = buf.indexOf(10);
-  const header = JSON.parse(buf.toString('utf8', 0, nl)) as {
-    fingerprint?: unknown;
-    keys?: unknown;
-    bytes?: unknown;
-  };
+  const header = JSON.parse(buf.toString('utf8', 0, nl)) as Partial<SavedFilterHeader>;
   const bits = buf.subarray(nl + 1);
-  if (header.bytes !== bits.length || typeof header.keys !== 'number') return undefined;
-  if (header.fingerprint !== (await spansFingerprint(client, db))) {
-    log.info('saved key filter is stale (spans written or merged since): seeding it again');
+  if (
+    header.version !== 2 ||
+    header.bytes !== bits.length ||
+    typeof header.keys !== 'number' ||
+    typeof header.maxBlock !== 'number'
+  )
+    return undefined;
+  const now = await spansTableState(client, db);
+  if (header.table !== now.table || now.maxBlock < header.maxBlock) {
+    log.info('saved key filter is stale (another spans table, or an older copy): seeding it again');
     return undefined;
   }
   if (!keys.absorb(bits, header.keys)) return undefined;
-  return header.keys;
+  return { keys: header.keys, newerThan: header.maxBlock, maxBlock: now.maxBlock };
 }
 
 /**
