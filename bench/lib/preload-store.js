@@ -46,12 +46,15 @@ export async function preloadInto(dataDir, n, { fill, source, db, filter }) {
     rmSync(source, { recursive: true, force: true });
     mkdirSync(source, { recursive: true });
     await fill(source, n);
+    writeFileSync(marker, new Date().toISOString());
+  } else console.log(`  preloaded store reused from ${source}`);
+  // Also when a kept store's filter was removed (e.g. after a change of the file's format).
+  if (!existsSync(join(source, SAVED_FILTER_FILE))) {
     const saved = await saveKeyFilter(source, db);
     console.log(
       `  key filter of ${saved.keys.toLocaleString('en-US')} keys saved in ${saved.seconds.toFixed(1)} s (as at a clean stop)`,
     );
-    writeFileSync(marker, new Date().toISOString());
-  } else console.log(`  preloaded store reused from ${source}`);
+  }
   cpSync(source, dataDir, {
     recursive: true,
     filter: (src) => filter || !src.endsWith(`/${SAVED_FILTER_FILE}`),
