@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markRollupsClean, migrateUp, openStore } from '../queries/dist/index.js';
 import { createRequestStream } from './ingest-requests.js';
-import { preloadInto } from './lib/preload-store.js';
+import { preloadInto, timeSeeds } from './lib/preload-store.js';
 import { loadSpans } from './lib/store-load.js';
 
 const SPANS = Number(process.env.HM_BENCH_INGEST_SPANS ?? 10_000_000);
@@ -61,6 +61,10 @@ if (!['saved', 'none', 'both'].includes(PRELOAD_FILTER))
 const PRELOAD_SOURCE =
   process.env.HM_BENCH_INGEST_PRELOAD_STORE ??
   (PRELOAD > 0 ? mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-preload-')) : undefined);
+// HM_BENCH_INGEST_PRELOAD_SEED_ROUNDS (default 1; 0 = skip): the key filter's seed from the N
+// stored keys timed alone, the store's aggregation against the pages read into Node (alternated).
+const SEED_ROUNDS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SEED_ROUNDS ?? 1);
+let seedTimes;
 const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
 const RETRY_PAUSE_MS = 250;
 const serverScript = fileURLToPath(new URL('./ingest-server.js', import.meta.url));
@@ -292,6 +296,13 @@ if (PRELOAD > 0) {
         saved,
         ...(await runEmbedded(alerts, undefined, PRELOAD, {}, saved)),
       });
+  // The key filter's seed alone (what a start without a saved filter waits for), two ways.
+  if (SEED_ROUNDS > 0) {
+    seedTimes = await timeSeeds(PRELOAD_SOURCE, DB, SEED_ROUNDS);
+    console.log(
+      `  key filter seed of ${fmt(seedTimes.keys.store)} keys: ${seedTimes.store.toFixed(2)} s in the store, ${seedTimes.node.toFixed(2)} s read into Node in pages (median of ${SEED_ROUNDS})`,
+    );
+  }
   if (process.env.HM_BENCH_INGEST_PRELOAD_STORE === undefined)
     rmSync(PRELOAD_SOURCE, { recursive: true, force: true });
 }
@@ -431,3 +442,14 @@ for (const p of preloaded) {
     p.steadyRate >= 0.8 * r.steadyRate,
   );
 }
+if (seedTimes)
+  result(
+    'key-filter-seed-s',
+    `sink key filter seed from ${fmt(seedTimes.keys.store)} stored keys, computed in the store (one aggregation), alone`,
+    Number(seedTimes.store.toFixed(2)),
+    's',
+    Number(seedTimes.node.toFixed(2)),
+    'every key read into Node in pages of 200,000 (TabSeparated, key order) and hashed there: the seed before this change, same store, same run',
+    'below the baseline (a start without a saved filter)',
+    seedTimes.store < seedTimes.node,
+  );

@@ -10,6 +10,7 @@ let client: ClickHouseClient;
 beforeAll(async () => {
   ({ client } = await openTempStore('key-filter-seed'));
   await migrateUp(client, DB);
+  await store(ids(0, 3000));
 });
 afterAll(async () => {
   await client.close();
@@ -22,6 +23,15 @@ async function store(ids: readonly [string, string][]): Promise<void> {
     values: ids.map(([t, s]) => ({ TraceId: t, SpanId: s, Timestamp: '2026-11-20 10:00:00' })),
     format: 'JSONEachRow',
   });
+}
+
+/** Every stored (TraceId, SpanId). */
+async function storedIds(): Promise<[string, string][]> {
+  const rs = await client.query({
+    query: `SELECT TraceId, SpanId FROM ${DB}.spans FINAL`,
+    format: 'JSONCompactEachRow',
+  });
+  return rs.json<[string, string]>();
 }
 
 const maxBlock = async (): Promise<number> => {
@@ -44,24 +54,28 @@ const ids = (from: number, n: number): [string, string][] =>
     return [(k % 50).toString(16).padStart(32, '0'), k.toString(16).padStart(16, '0')];
   });
 
-describe('key filter seeded by the store (one aggregation, the same hashes as Node)', () => {
+// 2^16 bits: 2,048 words, fewer than the keys' bits: the store aggregates them. 2^24 bits: more words
+// than bits to set: the keys are read into Node in pages.
+describe.each([
+  ['the store computes the bits', 1 << 16, 1 << 16],
+  ['the keys are read into Node', 1 << 24, 1 << 24],
+])('key filter seeded from the store (%s)', (_how, bits, laterBits) => {
   it('sets exactly the bits Node sets for the same keys, and counts them', async () => {
-    const first = ids(0, 3000);
-    await store(first);
-    const fromStore = createKeyFilter(1 << 16);
-    expect(await seedKeyFilterFromStore(client, DB, fromStore)).toBe(3000);
-    const inNode = createKeyFilter(1 << 16);
-    for (const [t, s] of first) inNode.addRef(t, s);
+    const all = await storedIds();
+    const fromStore = createKeyFilter(bits);
+    expect(await seedKeyFilterFromStore(client, DB, fromStore)).toBe(all.length);
+    const inNode = createKeyFilter(bits);
+    for (const [t, s] of all) inNode.addRef(t, s);
     expect(Buffer.from(fromStore.bytes()).equals(Buffer.from(inNode.bytes()))).toBe(true);
-    expect(fromStore.size).toBe(3000);
+    expect(fromStore.size).toBe(all.length);
   });
 
   it('with a block number, seeds every span stored after it, also once merged with older ones', async () => {
     const before = await maxBlock();
-    const later = ids(10_000, 500);
+    const later = ids(10_000 + bits, 500);
     await store(later);
     await client.command({ query: `OPTIMIZE TABLE ${DB}.spans FINAL` });
-    const seeded = createKeyFilter(1 << 18);
+    const seeded = createKeyFilter(laterBits);
     expect(await seedKeyFilterFromStore(client, DB, seeded, before)).toBeGreaterThanOrEqual(500);
     for (const [t, s] of later) expect(seeded.mightHaveRef(t, s)).toBe(true);
     // Nothing newer than the newest block: nothing to seed.

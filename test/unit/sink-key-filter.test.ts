@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createKeyFilter, murmur3, xxh32 } from '../../pipeline/src/sink/key-filter.js';
+import { addKeyPage } from '../../pipeline/src/sink/dedup.js';
 
 const key = (i: number): string =>
   `${(i % 200).toString(16).padStart(32, '0')}:${i.toString(16).padStart(16, '0')}`;
@@ -71,5 +72,41 @@ describe('key filter hashes (the ones ClickHouse computes: murmurHash3_32, xxHas
     expect(murmur3(...b('hello'))).toBe(0x248bfa47);
     expect(xxh32(...b(''))).toBe(0x02cc5d05);
     expect(xxh32(...b('abc'))).toBe(0x32d153ff);
+  });
+});
+
+describe('key filter seed page (TabSeparated TraceId, SpanId lines)', () => {
+  it('adds every line of a page with the bits of the same keys added one by one, and returns the last', () => {
+    const ids: [string, string][] = Array.from({ length: 500 }, (_, i) => [
+      (i % 37).toString(16).padStart(32, '0'),
+      i.toString(16).padStart(16, '0'),
+    ]);
+    const text = ids.map(([t, s]) => `${t}\t${s}\n`).join('');
+    const seeded = createKeyFilter(2 ** 14);
+    const page = addKeyPage(text, seeded);
+    const direct = createKeyFilter(2 ** 14);
+    for (const [t, s] of ids) direct.addRef(t, s);
+    expect(page.rows).toBe(500);
+    expect(page.last).toEqual(ids.at(-1));
+    expect(Buffer.from(seeded.bytes()).equals(Buffer.from(direct.bytes()))).toBe(true);
+    expect(seeded.size).toBe(500);
+  });
+
+  it('unescapes ids ClickHouse escaped, and reads a page without a final newline', () => {
+    const seen: [string, string][] = [];
+    const page = addKeyPage('a\\tb\\\\c\tx\\ny\nplain\tlast', {
+      addRef: (t, s) => void seen.push([t, s]),
+    });
+    expect(seen).toEqual([
+      ['a\tb\\c', 'x\ny'],
+      ['plain', 'last'],
+    ]);
+    expect(page).toEqual({ rows: 2, last: ['plain', 'last'] });
+  });
+
+  it('an empty page adds nothing and has no last key', () => {
+    const filter = createKeyFilter(1024);
+    expect(addKeyPage('', filter)).toEqual({ rows: 0, last: undefined });
+    expect(filter.size).toBe(0);
   });
 });
