@@ -445,7 +445,7 @@ for (const p of preloaded) {
 if (seedTimes)
   result(
     'key-filter-seed-s',
-    `sink key filter seed from ${fmt(seedTimes.keys.store)} stored keys, alone (the sink's seed: one aggregation in the store when the keys outnumber the filter's 32-bit words, else pages read into Node)`,
+    `sink key filter seed from ${fmt(seedTimes.keys.store)} stored keys, alone (the sink's seed: one aggregation in the store when the keys' bits outnumber the filter's 64-bit words, else pages read into Node)`,
     Number(seedTimes.store.toFixed(2)),
     's',
     Number(seedTimes.node.toFixed(2)),
