@@ -28,7 +28,12 @@ if (role === 'bare') {
   const { startEmbedded } = await import(`${dist}/embedded.js`);
   const { createLogger } = await import(`${dist}/logger.js`);
   const config = loadConfig(process.env, { port: 0, host: '127.0.0.1' });
+  // HM_BENCH_INGEST_PROFILE=1: store time per statement kind, every 5 s, on stderr (preload mode).
+  const profile = process.env.HM_BENCH_INGEST_PROFILE
+    ? (await import('./lib/query-profile.js')).installQueryProfile()
+    : undefined;
   const server = await startEmbedded(config, createLogger(config.logLevel));
+  if (profile) (await import('./lib/query-profile.js')).printProfileEvery(profile, 5000);
   process.send({ url: server.receiver.url });
   stop = () => server.stop();
   // Until every acknowledged span is stored (the write-ahead log's drain; at once without it).

@@ -17,7 +17,10 @@
 // HM_BENCH_INGEST_PRELOAD=N (e.g. 10000000): flatness to N stored spans. Runs the same ingest twice,
 // into an empty store and into one first filled with N spans inside chDB (INSERT … SELECT through the
 // views, sessions of 200 spans over 20 days, bench/lib/store-load.js; rollups marked clean, as after a
-// clean stop), and prints the rate at N beside the rate when empty (aim: within 20 %).
+// clean stop), and prints the rate at N beside the rate when empty (aim: within 20 %). The load is made
+// once per run (or kept in HM_BENCH_INGEST_PRELOAD_STORE=<folder> across runs) and copied per server;
+// HM_BENCH_INGEST_PRELOAD_FILTER=saved|none|both (default both): the server starts with the key filter
+// a clean stop saves (a restart), without it (a crash or a bulk load: it seeds from the store), or both.
 import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
@@ -26,6 +29,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { markRollupsClean, migrateUp, openStore } from '../queries/dist/index.js';
 import { createRequestStream } from './ingest-requests.js';
+import { preloadInto, timeSeeds } from './lib/preload-store.js';
 import { loadSpans } from './lib/store-load.js';
 
 const SPANS = Number(process.env.HM_BENCH_INGEST_SPANS ?? 10_000_000);
@@ -51,6 +55,16 @@ if (!['', 'both'].includes(FORMAT))
   throw new Error(`HM_BENCH_INGEST_FORMAT=${FORMAT}: use both, or leave it unset`);
 const formatRuns = [];
 const DB = 'harness_meter'; // the server's default HM_DATABASE
+const PRELOAD_FILTER = process.env.HM_BENCH_INGEST_PRELOAD_FILTER ?? 'both';
+if (!['saved', 'none', 'both'].includes(PRELOAD_FILTER))
+  throw new Error(`HM_BENCH_INGEST_PRELOAD_FILTER=${PRELOAD_FILTER}: use saved, none or both`);
+const PRELOAD_SOURCE =
+  process.env.HM_BENCH_INGEST_PRELOAD_STORE ??
+  (PRELOAD > 0 ? mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-preload-')) : undefined);
+// HM_BENCH_INGEST_PRELOAD_SEED_ROUNDS (default 1; 0 = skip): the key filter's seed from the N
+// stored keys timed alone, the store's aggregation against the pages read into Node (alternated).
+const SEED_ROUNDS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SEED_ROUNDS ?? 1);
+let seedTimes;
 const PRELOAD_SETTLE_MS = Number(process.env.HM_BENCH_INGEST_PRELOAD_SETTLE_S ?? 300) * 1000;
 const RETRY_PAUSE_MS = 250;
 const serverScript = fileURLToPath(new URL('./ingest-server.js', import.meta.url));
@@ -184,9 +198,15 @@ async function preload(dataDir, n) {
   );
 }
 
-async function runEmbedded(alerts, dist, stored = 0, env = {}) {
+async function runEmbedded(alerts, dist, stored = 0, env = {}, savedFilter = true) {
   const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ingest-'));
-  if (stored > 0) await preload(dataDir, stored);
+  if (stored > 0)
+    await preloadInto(dataDir, stored, {
+      fill: preload,
+      source: PRELOAD_SOURCE,
+      db: DB,
+      filter: savedFilter,
+    });
   const server = startChild('embedded', {
     ...(dist ? { HM_BENCH_INGEST_DIST: dist } : {}),
     ...env,
@@ -202,7 +222,7 @@ async function runEmbedded(alerts, dist, stored = 0, env = {}) {
   }, 1000);
   const windows = [];
   console.log(
-    `embedded${dist ? ` (${dist} ${JSON.stringify(env)})` : ''} (alerts ${alerts}${stored ? `, ${fmt(stored)} stored first` : ''}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`,
+    `embedded${dist ? ` (${dist} ${JSON.stringify(env)})` : ''} (alerts ${alerts}${stored ? `, ${fmt(stored)} stored first, ${savedFilter ? 'key filter saved at a clean stop' : 'no saved key filter (seeds from the store)'}` : ''}): ${fmt(SPANS)} spans, ${CONNECTIONS} connections`,
   );
   const run = await drive(url, {
     until: (n) => n >= SPANS,
@@ -267,9 +287,25 @@ for (const alerts of modes) {
   }
 }
 const preloaded = [];
-if (PRELOAD > 0)
+const filterModes = PRELOAD_FILTER === 'both' ? [true, false] : [PRELOAD_FILTER === 'saved'];
+if (PRELOAD > 0) {
   for (const alerts of modes)
-    preloaded.push({ alerts, ...(await runEmbedded(alerts, undefined, PRELOAD)) });
+    for (const saved of filterModes)
+      preloaded.push({
+        alerts,
+        saved,
+        ...(await runEmbedded(alerts, undefined, PRELOAD, {}, saved)),
+      });
+  // The key filter's seed alone (what a start without a saved filter waits for), two ways.
+  if (SEED_ROUNDS > 0) {
+    seedTimes = await timeSeeds(PRELOAD_SOURCE, DB, SEED_ROUNDS);
+    console.log(
+      `  key filter seed of ${fmt(seedTimes.keys.store)} keys: ${seedTimes.store.toFixed(2)} s (the sink's seed), ${seedTimes.node.toFixed(2)} s read into Node in pages (median of ${SEED_ROUNDS})`,
+    );
+  }
+  if (process.env.HM_BENCH_INGEST_PRELOAD_STORE === undefined)
+    rmSync(PRELOAD_SOURCE, { recursive: true, force: true });
+}
 
 const result = (id, label, value, unit, baseline, baselineLabel, aim, met) =>
   console.log(
@@ -387,13 +423,17 @@ for (const [i, b] of before.entries()) {
     r.rate > b.rate,
   );
 }
-for (const [i, p] of preloaded.entries()) {
-  const r = results[i] ?? walRuns[i];
-  const suffix = results.length > 1 ? `-alerts-${r.alerts}` : '';
+for (const p of preloaded) {
+  const r =
+    results.find((x) => x.alerts === p.alerts) ?? walRuns.find((x) => x.alerts === p.alerts);
+  const suffix = `${p.saved ? '' : '-no-filter'}${modes.length > 1 ? `-alerts-${r.alerts}` : ''}`;
   const cond = `${fmt(SPANS)} spans, ${CONNECTIONS} connections, alerts ${r.alerts}`;
+  const start = p.saved
+    ? 'a restart: the key filter saved at the clean stop is loaded'
+    : 'a crash or a bulk load: no saved key filter, seeded from the store while ingesting';
   result(
     `ingest-at-preload${suffix}`,
-    `embedded ingest rate after the first window with ${fmt(PRELOAD)} spans stored first (${cond}; overall ${fmt(p.rate)} spans/s, p95 ${p.p95.toFixed(0)} ms, peak RSS ${Math.round(p.peakRss / 2 ** 20)} MB)`,
+    `embedded ingest rate after the first window with ${fmt(PRELOAD)} spans stored first, ${start} (${cond}; overall ${fmt(p.rate)} spans/s, p95 ${p.p95.toFixed(0)} ms, peak RSS ${Math.round(p.peakRss / 2 ** 20)} MB)`,
     Math.round(p.steadyRate),
     'spans/s',
     Math.round(r.steadyRate),
@@ -402,3 +442,14 @@ for (const [i, p] of preloaded.entries()) {
     p.steadyRate >= 0.8 * r.steadyRate,
   );
 }
+if (seedTimes)
+  result(
+    'key-filter-seed-s',
+    `sink key filter seed from ${fmt(seedTimes.keys.store)} stored keys, alone (the sink's seed: one aggregation in the store when the keys' bits outnumber the filter's 64-bit words, else pages read into Node)`,
+    Number(seedTimes.store.toFixed(2)),
+    's',
+    Number(seedTimes.node.toFixed(2)),
+    'every key read into Node in pages of 200,000 (TabSeparated, key order) and hashed there: the seed before this change, same store, same run',
+    'below the baseline (a start without a saved filter)',
+    seedTimes.store < seedTimes.node,
+  );

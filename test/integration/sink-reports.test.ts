@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { costBy, costPerPr, migrateUp, type ClickHouseClient } from '@harness-meter/queries';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSpanSink, type SpanSink } from '../../pipeline/src/sink/sink.js';
@@ -188,7 +188,7 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
     expect(await rs.json()).toEqual([{ n: '3' }]);
   });
 
-  it('keeps the key filter across a clean stop, and seeds it again once spans changed', async () => {
+  it('keeps the key filter across a clean stop, and seeds only the spans written since', async () => {
     const file = join(mkdtempSync(join(tmpdir(), 'hm-sink-filter-')), 'key-filter.bin');
     const messages: string[] = [];
     const note = (m: string): void => void messages.push(m);
@@ -206,37 +206,73 @@ describe('span sink and cost reports (real ClickHouse engine via chDB)', () => {
       await ready;
       return sink;
     };
-    // No merge may change the parts between the stop and the next start (as in a stopped server).
-    await client.command({ query: `SYSTEM STOP MERGES ${DB}.spans` });
-    try {
-      const spans = [llm(14, 's14', 7n, 2), llm(14, 's14', 7n, 3)];
-      const first = await open();
-      expect(await first.write(spans)).toMatchObject({ inserted: 2 });
-      await first.close();
-      expect(existsSync(file)).toBe(true);
+    const spans = [llm(14, 's14', 7n, 2), llm(14, 's14', 7n, 3)];
+    const first = await open();
+    expect(await first.write(spans)).toMatchObject({ inserted: 2 });
+    await first.close();
+    expect(existsSync(file)).toBe(true);
 
-      messages.length = 0;
-      const second = await open();
-      expect(messages).toContain('sink key filter loaded from the last clean stop');
-      expect(existsSync(file)).toBe(false); // read once: a crash never reuses it
-      // The loaded filter holds the stored keys: a redelivery is found (not taken as new).
-      expect(await second.write(spans)).toMatchObject({ inserted: 0, duplicates: 2 });
-      await second.close();
-      expect(existsSync(file)).toBe(true);
+    messages.length = 0;
+    const second = await open();
+    expect(messages).toContain('sink key filter loaded from its last save');
+    // The loaded filter holds the stored keys: a redelivery is found (not taken as new).
+    expect(await second.write(spans)).toMatchObject({ inserted: 0, duplicates: 2 });
+    await second.close();
 
-      // Written while "stopped" (another writer): the saved filter is stale and not used.
-      const other = createSpanSink(client, { db: DB });
-      const late = llm(14, 's14', 7n, 4);
-      expect(await other.write([late])).toMatchObject({ inserted: 1 });
-      await other.close();
-      messages.length = 0;
-      const third = await open();
-      expect(messages).not.toContain('sink key filter loaded from the last clean stop');
-      expect(messages.some((m) => m.startsWith('saved key filter is stale'))).toBe(true);
-      expect(await third.write([late, ...spans])).toMatchObject({ inserted: 0, duplicates: 3 });
-      await third.close();
-    } finally {
-      await client.command({ query: `SYSTEM START MERGES ${DB}.spans` });
-    }
+    // Written while "stopped" (another writer), then merged with the older spans: the next start
+    // loads the filter and seeds the spans of the parts holding newer blocks.
+    const other = createSpanSink(client, { db: DB });
+    const late = llm(14, 's14', 7n, 4);
+    expect(await other.write([late])).toMatchObject({ inserted: 1 });
+    await other.close();
+    await client.command({ query: `OPTIMIZE TABLE ${DB}.spans FINAL` });
+    messages.length = 0;
+    const third = await open();
+    expect(messages).toContain('sink key filter loaded from its last save');
+    expect(await third.write([late, ...spans])).toMatchObject({ inserted: 0, duplicates: 3 });
+    await third.close();
+  });
+
+  it('after a crash, the filter saved while running plus the spans stored since find every redelivery', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hm-sink-filter-'));
+    const file = join(dir, 'key-filter.bin');
+    const atCrash = join(dir, 'at-crash.bin');
+    const open = async (savedFilter: string, saveEveryMs?: number): Promise<SpanSink> => {
+      let seeded!: () => void;
+      const ready = new Promise<void>((resolve) => (seeded = resolve));
+      const sink = createSpanSink(client, {
+        db: DB,
+        keyFilter: { bits: 1 << 16 },
+        savedFilter,
+        ...(saveEveryMs === undefined ? {} : { saveEveryMs }),
+        onKeyFilterSeeded: () => seeded(),
+      });
+      await ready;
+      return sink;
+    };
+    const early = [llm(15, 's15', 7n, 2), llm(15, 's15', 7n, 3)];
+    const running = await open(file, 20);
+    expect(await running.write(early)).toMatchObject({ inserted: 2 });
+    // The periodic save (no clean stop): wait until it holds the early spans, keep that copy.
+    for (let i = 0; i < 200 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 100));
+    copyFileSync(file, atCrash);
+    // Stored after that save; then the store merges them with the early ones.
+    const after = [llm(15, 's15', 7n, 4), llm(15, 's15', 7n, 5), llm(15, 's15', 7n, 6)];
+    expect(await running.write(after)).toMatchObject({ inserted: 3 });
+    await running.close();
+    await client.command({ query: `OPTIMIZE TABLE ${DB}.spans FINAL` });
+    // The restart after the "crash" has only the copy taken before `after` was stored.
+    const restarted = await open(atCrash);
+    expect(await restarted.write([...after, ...early])).toMatchObject({
+      inserted: 0,
+      duplicates: 5,
+    });
+    await restarted.close();
+    const rs = await client.query({
+      query: `SELECT count() AS n FROM ${DB}.spans WHERE pr = 15`,
+      format: 'JSONEachRow',
+    });
+    expect(await rs.json()).toEqual([{ n: '5' }]);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createKeyFilter } from '../../pipeline/src/sink/key-filter.js';
+import { createKeyFilter, murmur3, xxh32 } from '../../pipeline/src/sink/key-filter.js';
 import { addKeyPage } from '../../pipeline/src/sink/dedup.js';
 
 const key = (i: number): string =>
@@ -44,6 +44,34 @@ describe('key filter (Bloom filter of stored span keys)', () => {
     expect(pairs.mightHaveRef(key(5000).slice(0, 32), key(5000).slice(33))).toBe(
       joined.mightHave(key(5000)),
     );
+  });
+});
+
+describe('key filter hashes (the ones ClickHouse computes: murmurHash3_32, xxHash32)', () => {
+  it('hashes UTF-8 bytes: a non-ASCII pair gets the bits of its joined key', () => {
+    const joined = createKeyFilter(2 ** 12);
+    const pairs = createKeyFilter(2 ** 12);
+    const ids: [string, string][] = [
+      ['tracé', 'spän'],
+      ['😀'.repeat(40), 'x'],
+      ['abc', ''],
+    ];
+    for (const [t, s] of ids) {
+      joined.add(`${t}:${s}`);
+      pairs.addRef(t, s);
+    }
+    expect(Buffer.from(pairs.bytes()).equals(Buffer.from(joined.bytes()))).toBe(true);
+  });
+
+  it('gives the published values of murmur3 (x86, 32-bit) and XXH32 with seed 0', () => {
+    const b = (s: string): [Uint8Array, number] => {
+      const bytes = Buffer.from(s);
+      return [bytes, bytes.length];
+    };
+    expect(murmur3(...b(''))).toBe(0);
+    expect(murmur3(...b('hello'))).toBe(0x248bfa47);
+    expect(xxh32(...b(''))).toBe(0x02cc5d05);
+    expect(xxh32(...b('abc'))).toBe(0x32d153ff);
   });
 });
 

@@ -58,6 +58,8 @@ export interface SpanSinkOptions {
   onKeyFilterSeeded?: (keys: number) => void;
   /** See StoredKeysOptions.savedFilter (only with `keyFilter`). @default unset */
   savedFilter?: string;
+  /** See StoredKeysOptions.saveEveryMs. @default DEDUP_DEFAULTS.saveEveryMs */
+  saveEveryMs?: number;
   /** Where refused spans go. @default insert into `<db>.rejected_spans` */
   deadLetter?: DeadLetterHandler;
   /** Called with the number of spans refused by the store (for a counter). */
@@ -142,6 +144,7 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     keyFilter: options.keyFilter,
     onKeyFilterSeeded: options.onKeyFilterSeeded,
     savedFilter: options.savedFilter,
+    saveEveryMs: options.saveEveryMs,
     logger: log,
   });
 
