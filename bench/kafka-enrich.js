@@ -50,6 +50,27 @@ const SETTINGS = {
   's5-before': { options: { keyFilter: false, overlapInserts: false }, env: V2 },
   'filter-only': { options: { overlapInserts: false }, env: V2 },
   'overlap-only': { options: { keyFilter: false }, env: V2 },
+  // experiments (s8)
+  'x-1thread': {
+    options: {
+      sink: {
+        insertSettings: { max_threads: 1, max_insert_threads: 1, input_format_parallel_parsing: 0 },
+      },
+    },
+    env: {},
+  },
+  'x-big': { options: { sink: { maxBatchSpans: 200_000 } }, env: {} },
+  'x-noalerts': { options: {}, env: { HM_ALERTS: 'off' } },
+  'x-2threads': {
+    options: { sink: { insertSettings: { max_insert_threads: 2, max_threads: 2 } } },
+    env: {},
+  },
+  'x-2big': {
+    options: {
+      sink: { maxBatchSpans: 100_000, insertSettings: { max_insert_threads: 2, max_threads: 2 } },
+    },
+    env: {},
+  },
 };
 const RUNS = (process.env.HM_BENCH_KAFKA_RUNS ?? 'before,now,before,now')
   .split(',')
@@ -231,7 +252,7 @@ const bareRate = (seen * PER_REQUEST) / ((bareEnd - bareStart) / 1000);
 
 // harness-meter: repartition + enrich into chDB, with the current settings and (in the same run,
 // afterwards) the previous ones.
-const log = createLogger('warn');
+const log = createLogger(process.env.HM_BENCH_KAFKA_LOG ?? 'warn');
 async function runPipeline(run, { options, env }) {
   phase(`harness-meter (${run})`);
   const runConfig = configFor(run, env);
@@ -355,6 +376,11 @@ const WHAT = {
   's5-before': 'the landing before: {v:2}, a dedup read per batch, no overlap',
   'filter-only': '{v:2}, key filter, no overlap',
   'overlap-only': '{v:2}, overlap, a dedup read per batch',
+  'x-1thread': 'x-1thread',
+  'x-big': 'x-big',
+  'x-noalerts': 'x-noalerts',
+  'x-2threads': 'x-2threads',
+  'x-2big': 'x-2big',
 };
 for (const [run, r] of results) describe(WHAT[run], r);
 for (const run of Object.keys(SETTINGS))

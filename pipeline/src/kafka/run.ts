@@ -19,7 +19,7 @@ import { transcriptApi } from '../transcripts/route.js';
 import { dashboardApi } from '../report/dashboard.js';
 import { createPageHandler } from '../page/serve.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
-import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { createSpanSink, type SpanSink, type SpanSinkOptions } from '../sink/sink.js';
 import { chdbInsertFormat } from '../sink/insert-spans.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
@@ -79,6 +79,8 @@ export interface KafkaPipelineOptions {
    * stored. @default true
    */
   overlapInserts?: boolean;
+  /** Overrides of the enrich sink's batching and insert settings (benchmarks compare them). */
+  sink?: Pick<SpanSinkOptions, 'maxBatchSpans' | 'insertSettings' | 'maxSpans' | 'maxWaitMs'>;
 }
 
 export async function startKafkaPipeline(
@@ -211,6 +213,7 @@ export async function startKafkaPipeline(
           metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', n, {
             stage: 'sink',
           }),
+        ...options.sink,
       });
       const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
       priceBook = loadReloadablePriceBook(config.pricesFile);
