@@ -26,6 +26,7 @@ import { createKafka, ensureTopics } from './client.js';
 import {
   createEnrichStage,
   createRepartitionStage,
+  ENRICH_DEFAULTS,
   refusedSpanMessage,
   type Stage,
 } from './consumers.js';
@@ -79,6 +80,11 @@ export interface KafkaPipelineOptions {
    * stored. @default true
    */
   overlapInserts?: boolean;
+  /**
+   * With `overlapInserts`: batches per partition handed off and not yet committed.
+   * @default ENRICH_DEFAULTS.overlapDepth
+   */
+  overlapDepth?: number;
   /** Overrides of the enrich sink's batching and insert settings (benchmarks compare them). */
   sink?: Pick<SpanSinkOptions, 'maxBatchSpans' | 'insertSettings' | 'maxSpans' | 'maxWaitMs'>;
 }
@@ -198,6 +204,10 @@ export async function startKafkaPipeline(
         db: config.database,
         maxSpans: config.batchMaxSpans,
         maxWaitMs: config.batchMaxWaitMs,
+        // chDB: larger inserts (a ClickHouse server gets the sink's default, text bodies stay smaller).
+        ...(config.clickhouseUrl === undefined
+          ? { maxBatchSpans: ENRICH_DEFAULTS.maxBatchSpans }
+          : {}),
         keyFilter: options.keyFilter ?? config.clickhouseUrl === undefined,
         ...(config.clickhouseUrl === undefined ? { insertFormat: chdbInsertFormat(config) } : {}),
         logger: log,
@@ -221,7 +231,10 @@ export async function startKafkaPipeline(
         createRepartitionStage(deps),
         createEnrichStage(
           { ...deps, priceBook, sink },
-          { overlap: options.overlapInserts ?? true },
+          {
+            overlap: options.overlapInserts ?? true,
+            overlapDepth: options.overlapDepth ?? ENRICH_DEFAULTS.overlapDepth,
+          },
         ),
         createMetricsStage({ ...deps, client, db: config.database }),
       );
