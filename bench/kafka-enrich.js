@@ -85,15 +85,16 @@ const brokerCpuMicros = () => {
   return pid ? procCpuMicros(`/proc/${pid}/stat`) : undefined;
 };
 /**
- * CPU µs per thread name of this process so far (/proc/self/task/<tid>/stat: the name is in
+ * CPU µs per thread name of a process so far (/proc/<pid>/task/<tid>/stat: the name is in
  * parentheses), keyed by tid so that threads that end between two snapshots still count.
  */
-function threadCpu() {
+function threadCpu(pid = 'self') {
   const out = new Map();
+  if (pid === undefined) return out;
   try {
-    for (const tid of readdirSync('/proc/self/task')) {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
       try {
-        const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+        const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
         const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
         const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
         out.set(tid, { name, micros: ((Number(f[11]) + Number(f[12])) * 1e6) / 100 });
@@ -106,11 +107,14 @@ function threadCpu() {
   }
   return out;
 }
-/** CPU per thread name between two threadCpu() snapshots, largest first. */
+/**
+ * CPU per thread name between two threadCpu() snapshots, largest first (numbered threads of a
+ * kind, e.g. the JVM's `GC Thread#1`, summed under one name).
+ */
 function threadCpuDelta(before, after) {
   const byName = new Map();
   for (const [tid, t] of after) {
-    const name = tid === String(process.pid) ? 'JS thread (main)' : t.name;
+    const name = tid === String(process.pid) ? 'JS thread (main)' : t.name.replace(/[#-]?\d+$/, '');
     byName.set(name, (byName.get(name) ?? 0) + t.micros - (before.get(tid)?.micros ?? 0));
   }
   return [...byName].filter(([, v]) => v > 0).sort((a, b) => b[1] - a[1]);
@@ -248,6 +252,7 @@ async function runPipeline(run, { options, env }) {
   const brokerStart = brokerCpuMicros();
   const jsStart = jsThreadCpuMicros();
   const threadsStart = threadCpu();
+  const brokerThreadsStart = threadCpu(brokerPid());
   const profile = PROFILE_DIR ? await startProfile() : undefined;
   let stored = 0;
   let peakRss = 0;
@@ -269,6 +274,7 @@ async function runPipeline(run, { options, env }) {
   const brokerEnd = brokerCpuMicros();
   const jsEnd = jsThreadCpuMicros();
   const threads = threadCpuDelta(threadsStart, threadCpu());
+  const brokerThreads = threadCpuDelta(brokerThreadsStart, threadCpu(brokerPid()));
   const buckets = await profile?.stop(join(PROFILE_DIR ?? '', `kafka-${run}-${id}.cpuprofile`));
   repartitionedAt ||= hmEnd;
   const summary = (await pipeline.metrics.render())
@@ -287,6 +293,7 @@ async function runPipeline(run, { options, env }) {
     cpuMicrosPerSpan: (cpu.user + cpu.system) / SPANS,
     peakRssMiB: peakRss / 2 ** 20,
     threads,
+    brokerThreads,
     jsThreadMicrosPerSpan:
       jsStart === undefined || jsEnd === undefined ? undefined : (jsEnd - jsStart) / SPANS,
     brokerMicrosPerSpan:
@@ -345,7 +352,16 @@ const describe = (what, r) => {
         .join(', ')}`,
     );
   if (r.brokerMicrosPerSpan !== undefined)
-    console.log(`  broker (JVM) CPU: ${r.brokerMicrosPerSpan.toFixed(1)} µs per span`);
+    console.log(
+      `  broker (JVM) CPU: ${r.brokerMicrosPerSpan.toFixed(1)} µs per span${
+        r.brokerThreads.length > 0
+          ? `; by thread name: ${r.brokerThreads
+              .slice(0, 8)
+              .map(([name, v]) => `${name} ${(v / SPANS).toFixed(1)}`)
+              .join(', ')}`
+          : ''
+      }`,
+    );
   if (r.breakdown) {
     console.log('  CPU profile of the JS thread (HM_BENCH_KAFKA_PROFILE), per stage:');
     for (const l of r.breakdown) console.log(l);

@@ -342,6 +342,41 @@ describe('session-topic codec', () => {
     expect(JSON.parse(encoded.toString('utf8'))).toMatchObject({ v: 3 });
   });
 
+  it('sends every field that differs from the base, and a field this version does not know as it is', () => {
+    const {
+      priceId: _p,
+      costNanos: _c,
+      inputCostNanos: _i,
+      outputCostNanos: _o,
+      cacheReadCostNanos: _r,
+      cacheWriteCostNanos: _w,
+      unpriced: _u,
+      ...first
+    } = pricedSpan({ spanId: 'a', sessionId: 's1', reportedCostNanos: null });
+    // Every field of the second record differs from the first's (a field the delta forgot would
+    // come back as the first record's value).
+    const changed = Object.fromEntries(
+      Object.entries(first).map(([k, v]) => [
+        k,
+        typeof v === 'string'
+          ? `${v}-2`
+          : typeof v === 'number'
+            ? v + 1
+            : typeof v === 'bigint'
+              ? v + 1n
+              : typeof v === 'boolean'
+                ? !v
+                : v === null
+                  ? 5n
+                  : { [`${k}.changed`]: 'yes' },
+      ]),
+    );
+    const second = { ...changed, keyId: 'k2', futureField: 'kept' } as unknown as SpanRecord;
+    expect(Object.keys(first).length).toBeGreaterThanOrEqual(43);
+    const back = decodeSpanRecords(encodeSpanRecords([first as SpanRecord, second]));
+    expect(back).toEqual([first, second]);
+  });
+
   it("sends an attribute map as the values that changed when its keys are the base's, in order", () => {
     const attributes = (tokens: number, extra?: string): Record<string, string> => ({
       'gen_ai.operation.name': 'chat',
