@@ -320,7 +320,11 @@ const mean = (run, f) => {
 const hmRate = mean('now', (r) => r.rate);
 const beforeRate = mean('before', (r) => r.rate);
 await admin.disconnect();
-if (brokerDir) execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
+if (brokerDir) {
+  execFileSync('bash', [script, 'stop', '--dir', brokerDir]);
+  // The broker's log and data (100-300 MB a run) were left behind in the temp folder.
+  rmSync(brokerDir, { recursive: true, force: true });
+}
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(
