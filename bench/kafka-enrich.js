@@ -45,7 +45,7 @@ if (!brokers) {
 // (HM_CHDB_INSERT_FORMAT=compact), the same-run baseline of the RowBinary insert.
 const V2 = { HM_KAFKA_SESSION_FORMAT: '2', HM_CHDB_INSERT_FORMAT: 'compact' };
 /** The enrich batching before s8 (ENRICH_DEFAULTS in pipeline/src/kafka/consumers.ts since). */
-const S7 = { overlapDepth: 2, sink: { maxBatchSpans: 50_000 } };
+const S7 = { overlapDepth: 2, enrichFetchBytes: 4 * 2 ** 20, sink: { maxBatchSpans: 50_000 } };
 const SETTINGS = {
   now: { options: {}, env: {} },
   compact: { options: {}, env: { HM_CHDB_INSERT_FORMAT: 'compact' } },

@@ -240,6 +240,8 @@ export interface StageOptions {
    * runs (each chDB insert has a fixed cost for the spans table and every view). @default 2
    */
   overlapDepth?: number;
+  /** Most bytes one fetch takes of a partition. @default CONSUMER_DEFAULTS.maxBytesPerPartition */
+  maxBytesPerPartition?: number;
 }
 
 /** A consumer group whose batches `handle` processes; offsets are committed after what `handle` wrote is durable. */
@@ -252,7 +254,8 @@ export function makeStage(
 ): Stage {
   const consumer = deps.kafka.consumer({
     groupId,
-    maxBytesPerPartition: CONSUMER_DEFAULTS.maxBytesPerPartition,
+    maxBytesPerPartition:
+      stageOptions.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition,
     maxBytes: CONSUMER_DEFAULTS.maxBytes,
     sessionTimeout: CONSUMER_DEFAULTS.sessionTimeout,
     heartbeatInterval: CONSUMER_DEFAULTS.heartbeatInterval,
@@ -542,7 +545,17 @@ export function createRepartitionStage(deps: StageDeps): Stage {
  * the bench (200k spans) from 7–8 inserts to 4–5 and CPU per span from 33–36 µs to 29–32, with
  * peak RSS about 100 MB higher (bench/README.md, "kafka").
  */
-export const ENRICH_DEFAULTS = { overlapDepth: 4, maxBatchSpans: 150_000 } as const;
+export const ENRICH_DEFAULTS = {
+  overlapDepth: 4,
+  maxBatchSpans: 150_000,
+  /**
+   * Session-topic fetches of at most 1 MiB a partition (about 6,000 spans of the bench's `{v:3}`
+   * messages): six partitions times four batches then stay under the sink's queue bound
+   * (SINK_DEFAULTS.maxQueuedSpans, 200,000) while a backlog is read, where 4 MiB fetches would
+   * overflow it and every refused write would back off up to 10 s.
+   */
+  maxBytesPerPartition: 1024 * 1024,
+} as const;
 
 export interface EnrichDeps extends StageDeps {
   priceBook: PriceBook;

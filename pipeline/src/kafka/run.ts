@@ -85,6 +85,8 @@ export interface KafkaPipelineOptions {
    * @default ENRICH_DEFAULTS.overlapDepth
    */
   overlapDepth?: number;
+  /** Most bytes an enrich fetch takes of a partition. @default ENRICH_DEFAULTS.maxBytesPerPartition */
+  enrichFetchBytes?: number;
   /** Overrides of the enrich sink's batching and insert settings (benchmarks compare them). */
   sink?: Pick<SpanSinkOptions, 'maxBatchSpans' | 'insertSettings' | 'maxSpans' | 'maxWaitMs'>;
 }
@@ -234,6 +236,7 @@ export async function startKafkaPipeline(
           {
             overlap: options.overlapInserts ?? true,
             overlapDepth: options.overlapDepth ?? ENRICH_DEFAULTS.overlapDepth,
+            maxBytesPerPartition: options.enrichFetchBytes ?? ENRICH_DEFAULTS.maxBytesPerPartition,
           },
         ),
         createMetricsStage({ ...deps, client, db: config.database }),
