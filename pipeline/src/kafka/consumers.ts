@@ -542,8 +542,9 @@ export function createRepartitionStage(deps: StageDeps): Stage {
  * view's target: about 300 ms for 500 spans under load, against 450 ms for 10,000), and a sink
  * insert runs one at a time, so the spans that queue up meanwhile make the next insert. Four
  * batches per partition handed off (not two) and inserts of up to 150,000 spans (not 50,000) took
- * the bench (200k spans) from 7–8 inserts to 4–5 and CPU per span from 33–36 µs to 29–32, with
- * peak RSS about 100 MB higher (bench/README.md, "kafka").
+ * the bench (200k spans) from 6–8 inserts to 4–5 and its process CPU per span about 10 % lower (in
+ * five of six alternating runs on a loaded machine), with peak RSS 100–150 MB higher (README,
+ * "Benchmarks").
  */
 export const ENRICH_DEFAULTS = {
   overlapDepth: 4,
