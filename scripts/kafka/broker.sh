@@ -14,7 +14,8 @@
 #
 # Environment: HM_KAFKA_CACHE (default ~/.cache/harness-meter/kafka; jars in <it>/<version>/libs),
 #   HM_KAFKA_START_TIMEOUT (s, default 60), HM_KAFKA_STOP_TIMEOUT (s, default 20),
-#   HM_KAFKA_HEAP (default 512m), HM_KAFKA_LOG_LEVEL (kafka's loggers, default warn).
+#   HM_KAFKA_HEAP (default 512m), HM_KAFKA_LOG_LEVEL (kafka's loggers, default warn),
+#   HM_KAFKA_JVM_OPTS (JVM options besides the heap, space-separated; default -XX:+UseG1GC).
 # Needs: Java 17+, Maven 3 (fetch only), Node with the repo's node_modules/kafkajs (readiness probe;
 #   without it, a TCP connect plus the log's "Kafka Server started" line).
 #
@@ -51,11 +52,12 @@ START_TIMEOUT="${HM_KAFKA_START_TIMEOUT:-60}"
 STOP_TIMEOUT="${HM_KAFKA_STOP_TIMEOUT:-20}"
 HEAP="${HM_KAFKA_HEAP:-512m}"
 LOG_LEVEL="${HM_KAFKA_LOG_LEVEL:-warn}"
+read -r -a JVM_OPTS <<< "${HM_KAFKA_JVM_OPTS:--XX:+UseG1GC}"
 
 die() { echo "broker.sh: $*" >&2; exit 1; }
 say() { echo "broker.sh: $*" >&2; }
 
-usage() { sed -n '2,19p' "$SELF" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//'; }
 
 need_java() {
   command -v java >/dev/null || die "Java 17+ is needed to run the Kafka broker (apt-get install openjdk-17-jre-headless)."
@@ -275,8 +277,8 @@ PROPS
   fi
   echo "127.0.0.1:$port" > "$DIR/broker.address"
   # Detached from our stdout/stderr: a caller capturing our output must not wait for the broker.
-  nohup java -Xms128m "-Xmx$HEAP" -XX:+UseG1GC -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
-    "-Dlog4j2.configurationFile=$DIR/log4j2.properties" -cp "$LIBS/*" \
+  nohup java -Xms128m "-Xmx$HEAP" -XX:+ExitOnOutOfMemoryError -Djava.awt.headless=true \
+    ${JVM_OPTS[@]+"${JVM_OPTS[@]}"} "-Dlog4j2.configurationFile=$DIR/log4j2.properties" -cp "$LIBS/*" \
     kafka.Kafka "$DIR/server.properties" >> "$DIR/broker.log" 2>&1 < /dev/null &
   pid=$!
   echo "$pid" > "$DIR/broker.pid"

@@ -147,6 +147,50 @@ describe('overlapping a batch with its insert', () => {
     await stage.stop();
   });
 
+  it('with overlapDepth 3 hands off two batches of a partition before the third waits, commits still in order', async () => {
+    const f = drivenKafka();
+    const stores = Array.from({ length: 6 }, later);
+    let n = 0;
+    const stage = makeStage(
+      deps(f.kafka),
+      'g',
+      ['t'],
+      () => Promise.resolve({ stored: stores[n++]!.promise }),
+      { overlap: true, overlapDepth: 3 },
+    );
+    await stage.start();
+    await f.batch(0, 0, 9);
+    await f.batch(0, 10, 19); // returns before either store: two batches are in the sink
+    const third = f.batch(0, 20, 29);
+    let thirdReturned = false;
+    void third.then(() => (thirdReturned = true));
+    stores[1]!.resolve();
+    stores[2]!.resolve();
+    await settle(10);
+    expect(thirdReturned).toBe(false); // waits for the first batch's commit
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toEqual([]);
+    stores[0]!.resolve();
+    await third;
+    await settle(10);
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toEqual([
+      'commit 0@10',
+      'commit 0@20',
+      'commit 0@30',
+    ]);
+    // A failed store: the later batches of the partition fail with it, nothing more is committed.
+    const fourth = f.batch(0, 30, 39);
+    const fifth = f.batch(0, 40, 49);
+    await fourth;
+    stores[3]!.reject(new Error('stopping'));
+    stores[4]!.resolve();
+    stores[5]!.resolve();
+    await expect(fifth).resolves.toBeUndefined(); // handed off before the failure was known
+    await expect(f.batch(0, 50, 59)).rejects.toThrow('stopping');
+    await settle(10);
+    expect(f.calls.filter((c) => c.startsWith('commit'))).toHaveLength(3);
+    await stage.stop().catch(() => undefined);
+  });
+
   it('after a failed store commits nothing more of that partition until the consumer restarts', async () => {
     const f = drivenKafka();
     const first = later();
@@ -296,6 +340,41 @@ describe('session-topic codec', () => {
     });
     expect(encoded.length).toBeLessThan(v2.length / 3);
     expect(JSON.parse(encoded.toString('utf8'))).toMatchObject({ v: 3 });
+  });
+
+  it('sends every field that differs from the base, and a field this version does not know as it is', () => {
+    const {
+      priceId: _p,
+      costNanos: _c,
+      inputCostNanos: _i,
+      outputCostNanos: _o,
+      cacheReadCostNanos: _r,
+      cacheWriteCostNanos: _w,
+      unpriced: _u,
+      ...first
+    } = pricedSpan({ spanId: 'a', sessionId: 's1', reportedCostNanos: null });
+    // Every field of the second record differs from the first's (a field the delta forgot would
+    // come back as the first record's value).
+    const changed = Object.fromEntries(
+      Object.entries(first).map(([k, v]) => [
+        k,
+        typeof v === 'string'
+          ? `${v}-2`
+          : typeof v === 'number'
+            ? v + 1
+            : typeof v === 'bigint'
+              ? v + 1n
+              : typeof v === 'boolean'
+                ? !v
+                : v === null
+                  ? 5n
+                  : { [`${k}.changed`]: 'yes' },
+      ]),
+    );
+    const second = { ...changed, keyId: 'k2', futureField: 'kept' } as unknown as SpanRecord;
+    expect(Object.keys(first).length).toBeGreaterThanOrEqual(43);
+    const back = decodeSpanRecords(encodeSpanRecords([first as SpanRecord, second]));
+    expect(back).toEqual([first, second]);
   });
 
   it("sends an attribute map as the values that changed when its keys are the base's, in order", () => {

@@ -234,6 +234,14 @@ export interface StageOptions {
    * order, each after its own `stored` and every earlier one. @default false
    */
   overlap?: boolean;
+  /**
+   * With `overlap`: how many batches of one partition may be handed off and not yet committed (the
+   * one being fetched next waits below this). More lets the sink gather larger inserts while one
+   * runs (each chDB insert has a fixed cost for the spans table and every view). @default 2
+   */
+  overlapDepth?: number;
+  /** Most bytes one fetch takes of a partition. @default CONSUMER_DEFAULTS.maxBytesPerPartition */
+  maxBytesPerPartition?: number;
 }
 
 /** A consumer group whose batches `handle` processes; offsets are committed after what `handle` wrote is durable. */
@@ -246,7 +254,8 @@ export function makeStage(
 ): Stage {
   const consumer = deps.kafka.consumer({
     groupId,
-    maxBytesPerPartition: CONSUMER_DEFAULTS.maxBytesPerPartition,
+    maxBytesPerPartition:
+      stageOptions.maxBytesPerPartition ?? CONSUMER_DEFAULTS.maxBytesPerPartition,
     maxBytes: CONSUMER_DEFAULTS.maxBytes,
     sessionTimeout: CONSUMER_DEFAULTS.sessionTimeout,
     heartbeatInterval: CONSUMER_DEFAULTS.heartbeatInterval,
@@ -261,8 +270,9 @@ export function makeStage(
       restartOnFailure: () => Promise.resolve(true),
     },
   });
-  /** Per partition, the last handed-off batch's store-and-commit (overlap only). */
-  let pendingCommits = new Map<string, Promise<void>>();
+  /** Per partition, the handed-off batches' store-and-commit, oldest first (overlap only). */
+  let pendingCommits = new Map<string, Promise<void>[]>();
+  const depth = Math.max(1, Math.floor(stageOptions.overlapDepth ?? 2));
   consumer.on(consumer.events.CRASH, (e) => {
     // The restarted consumer fetches from the committed offsets: earlier hand-offs no longer chain.
     pendingCommits = new Map();
@@ -336,7 +346,7 @@ export function makeStage(
   /**
    * Overlap: the batch is handed off; its offsets are resolved at once (the next fetch moves on)
    * and committed once it and every earlier batch of the partition are stored. Waiting here for the
-   * previous batch bounds what is in memory to two batches per partition. A failed store or commit
+   * batch `depth - 1` before it bounds what is in memory to `depth` batches per partition. A failed store or commit
    * (only while stopping, after the partition moved, or in a rebalance) stays in the map: every
    * later batch of the partition fails with it, so nothing past it is committed, and the consumer
    * crashes and restarts from the last committed offset (the crash handler clears the map).
@@ -350,7 +360,9 @@ export function makeStage(
     const last = p.batch.messages.at(-1)!;
     const key = `${topic}|${partition}`;
     const pending = pendingCommits;
-    const previous = pending.get(key);
+    const chain = pending.get(key) ?? [];
+    pending.set(key, chain);
+    const previous = chain.at(-1);
     // Handled now (awaited below): a store that fails before the previous batch settles is no crash.
     void stored.catch(() => undefined);
     p.resolveOffset(last.offset);
@@ -366,12 +378,17 @@ export function makeStage(
         observe(p, started);
       })(),
     );
-    pending.set(key, done);
+    chain.push(done);
     void done.then(
-      () => void (pending.get(key) === done && pending.delete(key)),
+      () => {
+        void chain.splice(chain.indexOf(done), 1);
+        if (chain.length === 0 && pending.get(key) === chain) pending.delete(key);
+      },
       () => undefined,
     );
-    await previous;
+    // At most `depth` batches of the partition pending, this one included: wait for the oldest
+    // beyond that (it fails when any earlier one failed: each waits for the one before it).
+    if (chain.length >= depth) await chain[chain.length - depth];
   }
   const run = async (): Promise<void> => {
     pendingCommits = new Map();
@@ -519,6 +536,27 @@ export function createRepartitionStage(deps: StageDeps): Stage {
     },
   );
 }
+
+/**
+ * The enrich stage's batching. chDB pays a fixed cost per insert (a part for spans and for every
+ * view's target: about 300 ms for 500 spans under load, against 450 ms for 10,000), and a sink
+ * insert runs one at a time, so the spans that queue up meanwhile make the next insert. Four
+ * batches per partition handed off (not two) and inserts of up to 150,000 spans (not 50,000) took
+ * the bench (200k spans) from 6–8 inserts to 4–5 and its process CPU per span about 10 % lower (in
+ * five of six alternating runs on a loaded machine), with peak RSS 100–150 MB higher (README,
+ * "Benchmarks").
+ */
+export const ENRICH_DEFAULTS = {
+  overlapDepth: 4,
+  maxBatchSpans: 150_000,
+  /**
+   * Session-topic fetches of at most 1 MiB a partition (about 6,000 spans of the bench's `{v:3}`
+   * messages): six partitions times four batches then stay under the sink's queue bound
+   * (SINK_DEFAULTS.maxQueuedSpans, 200,000) while a backlog is read, where 4 MiB fetches would
+   * overflow it and every refused write would back off up to 10 s.
+   */
+  maxBytesPerPartition: 1024 * 1024,
+} as const;
 
 export interface EnrichDeps extends StageDeps {
   priceBook: PriceBook;

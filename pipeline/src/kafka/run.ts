@@ -19,13 +19,14 @@ import { transcriptApi } from '../transcripts/route.js';
 import { dashboardApi } from '../report/dashboard.js';
 import { createPageHandler } from '../page/serve.js';
 import { startDetectStage, type DetectStage } from '../detect/index.js';
-import { createSpanSink, type SpanSink } from '../sink/sink.js';
+import { createSpanSink, type SpanSink, type SpanSinkOptions } from '../sink/sink.js';
 import { chdbInsertFormat } from '../sink/insert-spans.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
 import {
   createEnrichStage,
   createRepartitionStage,
+  ENRICH_DEFAULTS,
   refusedSpanMessage,
   type Stage,
 } from './consumers.js';
@@ -79,6 +80,15 @@ export interface KafkaPipelineOptions {
    * stored. @default true
    */
   overlapInserts?: boolean;
+  /**
+   * With `overlapInserts`: batches per partition handed off and not yet committed.
+   * @default ENRICH_DEFAULTS.overlapDepth
+   */
+  overlapDepth?: number;
+  /** Most bytes an enrich fetch takes of a partition. @default ENRICH_DEFAULTS.maxBytesPerPartition */
+  enrichFetchBytes?: number;
+  /** Overrides of the enrich sink's batching and insert settings (benchmarks compare them). */
+  sink?: Pick<SpanSinkOptions, 'maxBatchSpans' | 'insertSettings' | 'maxSpans' | 'maxWaitMs'>;
 }
 
 export async function startKafkaPipeline(
@@ -196,6 +206,10 @@ export async function startKafkaPipeline(
         db: config.database,
         maxSpans: config.batchMaxSpans,
         maxWaitMs: config.batchMaxWaitMs,
+        // chDB: larger inserts (a ClickHouse server gets the sink's default, text bodies stay smaller).
+        ...(config.clickhouseUrl === undefined
+          ? { maxBatchSpans: ENRICH_DEFAULTS.maxBatchSpans }
+          : {}),
         keyFilter: options.keyFilter ?? config.clickhouseUrl === undefined,
         ...(config.clickhouseUrl === undefined ? { insertFormat: chdbInsertFormat(config) } : {}),
         logger: log,
@@ -211,6 +225,7 @@ export async function startKafkaPipeline(
           metrics.inc('dead_letters_total', 'Messages sent to the dead-letter topic.', n, {
             stage: 'sink',
           }),
+        ...options.sink,
       });
       const deps = { kafka, producer, cfg, log, metrics, limits: config.limits };
       priceBook = loadReloadablePriceBook(config.pricesFile);
@@ -218,7 +233,11 @@ export async function startKafkaPipeline(
         createRepartitionStage(deps),
         createEnrichStage(
           { ...deps, priceBook, sink },
-          { overlap: options.overlapInserts ?? true },
+          {
+            overlap: options.overlapInserts ?? true,
+            overlapDepth: options.overlapDepth ?? ENRICH_DEFAULTS.overlapDepth,
+            maxBytesPerPartition: options.enrichFetchBytes ?? ENRICH_DEFAULTS.maxBytesPerPartition,
+          },
         ),
         createMetricsStage({ ...deps, client, db: config.database }),
       );

@@ -178,7 +178,8 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     }
     const total = batch.reduce((n, w) => n + w.spans.length, 0);
     const stored = await dedup.storedKeys(unique);
-    const fresh = unique.filter((s) => !stored.has(spanKey(s)));
+    // Keys are built anew per call (and flattened to be hashed): none stored, no second pass.
+    const fresh = stored.size === 0 ? unique : unique.filter((s) => !stored.has(spanKey(s)));
     let refused: RefusedSpan[] = [];
     if (fresh.length > 0) {
       storedCount++;
@@ -212,6 +213,12 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
         duplicates: total - fresh.length,
         ms: Date.now() - started,
       });
+    }
+    // Every span new and stored (the common case): each waiter's spans were all inserted.
+    if (refused.length === 0 && fresh.length === total) {
+      for (const w of batch)
+        w.resolve({ inserted: w.spans.length, duplicates: 0, refused: 0, reasons: [] });
+      return;
     }
     // Per-waiter accounting: a waiter's span is "inserted" if this batch stored it for the first time.
     const refusedReasons = new Map(refused.map((r) => [spanKey(r.span), r.reason]));
