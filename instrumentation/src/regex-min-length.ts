@@ -8,6 +8,18 @@
 
 class Unsupported extends Error {}
 
+// Sticky patterns read at a position (no copy of the rest of the source per construct).
+const QUANTIFIER = /\{(\d+)(?:,\d*)?\}/y;
+const HEX2 = /[0-9a-fA-F]{2}/y;
+const UNICODE = /\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4}/y;
+const LETTER = /[A-Za-z]/y;
+
+/** The match of a sticky pattern at `pos` in `src`, or null. */
+function at(re: RegExp, src: string, pos: number): RegExpExecArray | null {
+  re.lastIndex = pos;
+  return re.exec(src);
+}
+
 /** A reader over one pattern source; each method returns the minimum length of what it consumed. */
 class MinLengthReader {
   pos = 0;
@@ -44,7 +56,7 @@ class MinLengthReader {
     } else if (c === '+') {
       this.pos++;
     } else if (c === '{') {
-      const m = /^\{(\d+)(?:,\d*)?\}/.exec(this.src.slice(this.pos));
+      const m = at(QUANTIFIER, this.src, this.pos);
       if (m === null) return 1; // a literal '{' (not a quantifier) is read as the next atom
       least = Number(m[1]);
       this.pos += m[0].length;
@@ -106,7 +118,8 @@ class MinLengthReader {
     this.pos += 2;
     if (d === 'b' || d === 'B') return 0;
     if (d >= '1' && d <= '9') {
-      while (/\d/.test(this.src[this.pos] ?? '')) this.pos++;
+      while (this.pos < this.src.length && this.src[this.pos]! >= '0' && this.src[this.pos]! <= '9')
+        this.pos++;
       return 0; // a backreference may match the empty string
     }
     if (d === 'k') {
@@ -118,14 +131,14 @@ class MinLengthReader {
     }
     // Escapes of one character (\d, \w, \x41, \u0041, \u{...}, \p{...}, \cA, \n, \.): the extra
     // source characters they use are skipped so they are not counted as atoms of their own.
-    if (d === 'x' && /^[0-9a-fA-F]{2}/.test(this.src.slice(this.pos))) this.pos += 2;
+    if (d === 'x' && at(HEX2, this.src, this.pos) !== null) this.pos += 2;
     else if (d === 'u') {
-      const m = /^(?:\{[0-9a-fA-F]+\}|[0-9a-fA-F]{4})/.exec(this.src.slice(this.pos));
+      const m = at(UNICODE, this.src, this.pos);
       if (m !== null) this.pos += m[0].length;
     } else if ((d === 'p' || d === 'P') && this.src[this.pos] === '{') {
       const end = this.src.indexOf('}', this.pos);
       if (end >= 0) this.pos = end + 1;
-    } else if (d === 'c' && /^[A-Za-z]/.test(this.src.slice(this.pos))) this.pos++;
+    } else if (d === 'c' && at(LETTER, this.src, this.pos) !== null) this.pos++;
     return 1;
   }
 }
