@@ -489,6 +489,7 @@ function readSpan(
       derived: spanDerived,
       statusCode,
       statusMessage,
+      idsLowerHex: true,
     },
     resource,
     scopeName,
