@@ -17,6 +17,7 @@ import {
 import { minMatchLength } from '../../instrumentation/src/regex-min-length.js';
 import { SECRETS } from '../fixtures/secrets/catalogue.js';
 import { CATALOGUE } from '../fixtures/bad-input/catalogue.js';
+import { seededRandom } from '../helpers/random.js';
 
 /** randexp (strings that match a pattern); its CommonJS export is the class itself. */
 interface Generator {
@@ -26,18 +27,7 @@ interface Generator {
 }
 const RandExp = createRequire(import.meta.url)('randexp') as new (re: RegExp) => Generator;
 
-/** mulberry32: a seeded generator, so a failure replays. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = seeded(20261202);
+const rand = seededRandom(20261202);
 const int = (lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)]!;
 const chars = (alphabet: string, n: number): string =>
