@@ -18,20 +18,9 @@ import {
   type OtlpTraceRequest,
 } from '../../pipeline/src/decode/index.js';
 import { bindIdentity } from '../../pipeline/src/auth/index.js';
+import { seededRandom } from '../helpers/random.js';
 import { loadPriceBook } from '../../pipeline/src/price/index.js';
 import { toSpanValues } from '../../pipeline/src/sink/rows.js';
-
-/** mulberry32: a small seeded generator, so a failure names a body that can be made again. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Split so no secret scanner flags this file.
 const SECRETS = [
@@ -84,7 +73,7 @@ const KEYS = [
 ];
 
 function generate(seed: number): OtlpTraceRequest {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const hex = (bytes: number): string =>
     Array.from({ length: bytes }, () =>
@@ -165,7 +154,7 @@ function generate(seed: number): OtlpTraceRequest {
 
 /** Unknown fields (numbers 50..99, every wire type) appended inside each span. */
 function withUnknownFields(body: Uint8Array, seed: number): Uint8Array {
-  const r = rng(seed);
+  const r = seededRandom(seed);
   const extra = (): Uint8Array => {
     const w = protobuf.Writer.create();
     const field = 50 + Math.floor(r() * 50);

@@ -110,7 +110,7 @@ function readValue(r: protobuf.Reader, buf: Buffer, end: number): string {
  * Short strings by their bytes: attribute keys and most values repeat from span to span (session,
  * developer, repository, model names), so a repeat returns the string made the first time instead of
  * decoding UTF-8 and allocating again, and later Map lookups on it reuse its cached hash. A
- * direct-mapped table (FNV-1a of the bytes). Values seen once (ids, hashes, call ids: a few per span)
+ * direct-mapped table (bytesHash). Values seen once (ids, hashes, call ids: a few per span)
  * must not evict the ones that repeat: a slot that was hit keeps its string through up to
  * INTERN_KEEP colliding misses (each spends one), and only then is replaced. Bounded: INTERN_SLOTS
  * strings of at most INTERN_MAX_BYTES bytes.
@@ -166,6 +166,25 @@ let longestValue = 0;
 /** The slot of the key read last in this attribute list (-1 at its start). */
 let previousKey = -1;
 
+/**
+ * A hash of the bytes for the intern table: four bytes per multiply (FNV-style over little-endian
+ * words, the tail byte by byte), then murmur3's finalizer so the low bits the table uses depend on
+ * every byte. The table compares the bytes on a hit, so the hash only has to spread.
+ */
+function bytesHash(buf: Buffer, start: number, end: number): number {
+  let h = 0x811c9dc5 ^ (end - start);
+  let i = start;
+  for (const last = end - 3; i < last; i += 4)
+    h = Math.imul(
+      h ^ (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)),
+      0x01000193,
+    );
+  for (; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
 function internedText(buf: Buffer, start: number, end: number): string {
   const len = end - start;
   const guess = hint;
@@ -181,9 +200,7 @@ function internedText(buf: Buffer, start: number, end: number): string {
       return internStrings[guess]!;
     }
   }
-  let h = 0x811c9dc5 ^ len;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ buf[i]!, 0x01000193);
-  const slot = (h >>> 0) & (INTERN_SLOTS - 1);
+  const slot = bytesHash(buf, start, end) & (INTERN_SLOTS - 1);
   const base = slot * INTERN_MAX_BYTES;
   if (internLengths[slot] === len) {
     let i = 0;
@@ -472,6 +489,7 @@ function readSpan(
       derived: spanDerived,
       statusCode,
       statusMessage,
+      idsLowerHex: true,
     },
     resource,
     scopeName,

@@ -61,21 +61,25 @@ const STATUS_NAMES: Record<string, number> = {
 const HEX_RE = /^[0-9a-f]+$/;
 const ZERO_RE = /^0+$/;
 
-/** A span id as lowercase hex; `where` and `name` only make the message when the id is refused. */
+/**
+ * A span id as lowercase hex; `where` and `name` only make the message when the id is refused.
+ * `lowerHex`: the value is lowercase hex already (made from bytes), so only its length is checked.
+ */
 function hexId(
   value: unknown,
   bytes: number,
   where: string,
   name: string,
   optional: boolean,
+  lowerHex: boolean,
 ): string {
   if ((value === undefined || value === null || value === '') && optional) return '';
   if (typeof value !== 'string')
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${value === undefined ? 'nothing' : typeof value}`,
     );
-  const hex = value.toLowerCase();
-  if (hex.length !== bytes * 2 || !HEX_RE.test(hex))
+  const hex = lowerHex ? value : value.toLowerCase();
+  if (hex.length !== bytes * 2 || (!lowerHex && !HEX_RE.test(hex)))
     throw new Error(
       `${where}.${name}: expected ${bytes * 2} hex characters, got ${JSON.stringify(value.slice(0, 40))}`,
     );
@@ -143,6 +147,8 @@ export interface SpanFields {
   derived?: readonly string[];
   statusCode: unknown;
   statusMessage: unknown;
+  /** The ids are lowercase hex strings or absent (the protobuf reader makes them from bytes). */
+  idsLowerHex?: boolean;
 }
 
 /** A resource's attributes, redacted and cut once for all of its spans. */
@@ -220,9 +226,10 @@ export class TraceCollector {
         typeof f.statusMessage === 'string' ? f.statusMessage : '',
         limits.attributeValueLengthLimit,
       );
-      const traceId = hexId(f.traceId, 16, where, 'traceId', false);
-      const spanId = hexId(f.spanId, 8, where, 'spanId', false);
-      const parentSpanId = hexId(f.parentSpanId, 8, where, 'parentSpanId', true);
+      const lowerHex = f.idsLowerHex === true;
+      const traceId = hexId(f.traceId, 16, where, 'traceId', false, lowerHex);
+      const spanId = hexId(f.spanId, 8, where, 'spanId', false, lowerHex);
+      const parentSpanId = hexId(f.parentSpanId, 8, where, 'parentSpanId', true, lowerHex);
       const [start, end] = checkSpanTimes(
         nanos(f.startTimeUnixNano, where, 'startTimeUnixNano'),
         nanos(f.endTimeUnixNano, where, 'endTimeUnixNano'),
