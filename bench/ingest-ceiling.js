@@ -15,13 +15,19 @@
 // (smoke: HM_BENCH_CEILING_ROWS=40000 HM_BENCH_CEILING_BATCHES=10000,20000)
 // HM_BENCH_CEILING_VARIANTS=<regex> runs only the matching variants beside the two baselines, e.g.
 // HM_BENCH_CEILING_VARIANTS='sink settings' (the write-ahead log's drain: batch size and parsing threads).
+// HM_BENCH_CEILING_FORMAT=RowBinary: every variant inserts RowBinary through file() (the sink's path on
+// chDB since issue 17's fourth pass) instead of JSONCompactEachRow through the raw insert, and the
+// settings variants add parallel_view_processing and two insert threads. Each variant also prints the
+// process CPU time per 1,000 rows (chDB runs in this process: every insert thread counts), steadier
+// than wall time on a loaded machine.
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createClient } from '@clickhouse/client';
 import { createChdbConnection } from 'chdb/connection';
-import { migrateUp } from '../queries/dist/index.js';
+import { chdbInsertTempDir, insertFileRows, migrateUp, openStore } from '../queries/dist/index.js';
 import { SPAN_COLUMNS, toSpanValues } from '../pipeline/dist/sink/rows.js';
+import { SPAN_ROWBINARY_STRUCTURE, spanRowsRowBinary } from '../pipeline/dist/sink/rowbinary.js';
 import { CHDB_INSERT_SETTINGS, SINK_INSERT_SETTINGS } from '../pipeline/dist/sink/sink.js';
 import { pricedSpans } from './ingest-requests.js';
 
@@ -31,9 +37,19 @@ const BATCHES = (process.env.HM_BENCH_CEILING_BATCHES ?? '10000,50000,200000')
   .map(Number);
 const BASE_BATCH = BATCHES.includes(50_000) ? 50_000 : BATCHES[Math.floor(BATCHES.length / 2)];
 
+const FORMAT = process.env.HM_BENCH_CEILING_FORMAT ?? 'JSONCompactEachRow';
+if (!['JSONCompactEachRow', 'RowBinary'].includes(FORMAT))
+  throw new Error(`HM_BENCH_CEILING_FORMAT=${FORMAT}: use JSONCompactEachRow or RowBinary`);
+const BINARY = FORMAT === 'RowBinary';
+
 const spans = await pricedSpans(ROWS);
 spans.length = ROWS;
 const values = spans.map(toSpanValues);
+/** CPU time of this process (every thread: chDB's insert threads too), ms. */
+const cpuMs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
 
 /** TabSeparated text of one row (strings escaped, Maps as {'k':'v'}, NULL as \N). */
 const tsvEscape = (s) =>
@@ -72,9 +88,12 @@ const encoders = {
 };
 
 const dataDir = mkdtempSync(join(os.tmpdir(), 'hm-bench-ceiling-'));
-const connection = createChdbConnection({ path: dataDir });
-const client = createClient({ connection });
+// RowBinary goes through insertFileRows, which takes only a client openStore opened on chDB.
+const connection = BINARY ? undefined : createChdbConnection({ path: dataDir });
+const client = BINARY ? await openStore({ kind: 'chdb', dataDir }) : createClient({ connection });
 const COMMON = { date_time_input_format: 'best_effort' };
+const tempDir = chdbInsertTempDir(dataDir);
+const SINK_SETTINGS = { ...SINK_INSERT_SETTINGS, ...CHDB_INSERT_SETTINGS };
 
 let dbs = 0;
 /** A migrated database with `drop` views removed ('all' removes every view on spans). */
@@ -100,7 +119,18 @@ console.log(`materialized views on spans: ${viewNames.join(', ')}`);
 
 const variants = [];
 const add = (name, drop, batch, format = 'JSONCompactEachRow', settings = {}) =>
-  variants.push({ name, drop, batch, format, settings, ms: 0, rows: 0, encodeMs: 0 });
+  variants.push({
+    name,
+    drop,
+    batch,
+    format: BINARY && format === 'JSONCompactEachRow' ? 'RowBinary' : format,
+    // RowBinary: the sink's settings unless the variant says otherwise (the sink's path as it is).
+    settings: BINARY && Object.keys(settings).length === 0 ? SINK_SETTINGS : settings,
+    ms: 0,
+    cpuMs: 0,
+    rows: 0,
+    encodeMs: 0,
+  });
 add('all views (as migrated)', 'none', BASE_BATCH);
 for (const v of viewNames) add(`without ${v}`, v, BASE_BATCH);
 add('no views', 'all', BASE_BATCH);
@@ -109,8 +139,10 @@ for (const b of BATCHES)
     add(`all views, batch ${b}`, 'none', b);
     add(`no views, batch ${b}`, 'all', b);
   }
-add('all views, TabSeparated', 'none', BASE_BATCH, 'TabSeparated');
-add('no views, TabSeparated', 'all', BASE_BATCH, 'TabSeparated');
+if (!BINARY) {
+  add('all views, TabSeparated', 'none', BASE_BATCH, 'TabSeparated');
+  add('no views, TabSeparated', 'all', BASE_BATCH, 'TabSeparated');
+}
 add('all views, optimize_on_insert=0', 'none', BASE_BATCH, 'JSONCompactEachRow', {
   optimize_on_insert: 0,
 });
@@ -139,6 +171,23 @@ add(
   'JSONCompactEachRow',
   parallel,
 );
+if (BINARY) {
+  // Views run one after the other on the insert thread unless parallel_view_processing is set.
+  add('all views, sink settings, parallel_view_processing', 'none', BASE_BATCH, FORMAT, {
+    ...sinkSettings,
+    parallel_view_processing: 1,
+  });
+  const two = { ...sinkSettings, max_threads: 2, max_insert_threads: 2 };
+  add('all views, sink settings, 2 threads', 'none', BASE_BATCH, FORMAT, two);
+  add('all views, sink settings, 2 threads, parallel_view_processing', 'none', BASE_BATCH, FORMAT, {
+    ...two,
+    parallel_view_processing: 1,
+  });
+  add('no views, sink settings', 'all', BASE_BATCH, FORMAT, sinkSettings);
+  // Before migration 0026: inserted parts of spans above 10 MiB written wide (a few hundred files).
+  add('all views, sink settings, wide spans parts', 'none', BASE_BATCH, FORMAT, sinkSettings);
+  variants.at(-1).wide = true;
+}
 const largest = Math.max(...BATCHES);
 if (largest !== BASE_BATCH) {
   add(
@@ -156,19 +205,26 @@ if (largest !== BASE_BATCH) {
     parallel,
   );
 }
+const BASE_FORMAT = BINARY ? 'RowBinary' : 'JSONCompactEachRow';
 // HM_BENCH_CEILING_VARIANTS=<regex>: only the variants whose name matches (plus the two baselines).
 if (process.env.HM_BENCH_CEILING_VARIANTS) {
   const only = new RegExp(process.env.HM_BENCH_CEILING_VARIANTS);
   const keep = variants.filter(
     (v, i) =>
       i === 0 ||
-      (v.drop === 'all' && v.batch === BASE_BATCH && v.format === 'JSONCompactEachRow') ||
+      (v.drop === 'all' && v.batch === BASE_BATCH && v.format === BASE_FORMAT) ||
       only.test(v.name),
   );
   variants.length = 0;
   variants.push(...keep);
 }
-for (const v of variants) v.db = (await freshDb(v.drop)).db;
+for (const v of variants) {
+  v.db = (await freshDb(v.drop)).db;
+  if (v.wide)
+    await client.command({
+      query: `ALTER TABLE ${v.db}.spans RESET SETTING min_bytes_for_wide_part`,
+    });
+}
 
 // Rotate: each round, each variant inserts its next batch.
 let more = true;
@@ -178,16 +234,31 @@ while (more) {
     if (v.rows >= ROWS) continue;
     const rows = values.slice(v.rows, v.rows + v.batch);
     const te = performance.now();
-    const body = encoders[v.format](rows);
+    const body =
+      v.format === 'RowBinary'
+        ? spanRowsRowBinary(spans.slice(v.rows, v.rows + v.batch))
+        : encoders[v.format](rows);
     v.encodeMs += performance.now() - te;
     const t = performance.now();
-    await connection.chdb.rawInsert({
-      table: `${v.db}.spans`,
-      columns: SPAN_COLUMNS,
-      values: body,
-      format: v.format,
-      settings: { ...COMMON, ...v.settings },
-    });
+    const c = cpuMs();
+    if (v.format === 'RowBinary')
+      await insertFileRows(client, {
+        table: `${v.db}.spans`,
+        columns: SPAN_COLUMNS,
+        bytes: body,
+        structure: SPAN_ROWBINARY_STRUCTURE,
+        tempDir,
+        clickhouse_settings: v.settings,
+      });
+    else
+      await connection.chdb.rawInsert({
+        table: `${v.db}.spans`,
+        columns: SPAN_COLUMNS,
+        values: body,
+        format: v.format,
+        settings: { ...COMMON, ...v.settings },
+      });
+    v.cpuMs += cpuMs() - c;
     v.ms += performance.now() - t;
     v.rows += rows.length;
     if (v.rows < ROWS) more = true;
@@ -208,7 +279,7 @@ rmSync(dataDir, { recursive: true, force: true });
 const rate = (v) => (v.rows / v.ms) * 1000;
 const base = variants[0];
 const none = variants.find(
-  (v) => v.drop === 'all' && v.batch === BASE_BATCH && v.format === 'JSONCompactEachRow',
+  (v) => v.drop === 'all' && v.batch === BASE_BATCH && v.format === BASE_FORMAT,
 );
 const load = Number(os.loadavg()[0].toFixed(2));
 console.log(
@@ -217,12 +288,13 @@ console.log(
 for (const v of variants)
   console.log(
     `  ${v.name.padEnd(48)} ${Math.round(rate(v)).toLocaleString('en-US').padStart(9)} rows/s  ` +
-      `(${((v.ms / v.rows) * 1000).toFixed(1)} ms per 1,000 rows in chDB; encoding ${((v.encodeMs / v.rows) * 1000).toFixed(1)} ms per 1,000)`,
+      `(${((v.ms / v.rows) * 1000).toFixed(1)} ms per 1,000 rows in chDB, CPU ${((v.cpuMs / v.rows) * 1000).toFixed(1)} ms; encoding ${((v.encodeMs / v.rows) * 1000).toFixed(1)} ms per 1,000)`,
   );
 console.log('Share of the insert time per view (time with all views - time without it):');
 for (const v of variants.filter((x) => viewNames.includes(x.drop)))
   console.log(
-    `  ${v.drop.padEnd(34)} ${(((base.ms - v.ms) / base.ms) * 100).toFixed(0).padStart(4)} %`,
+    `  ${v.drop.padEnd(34)} ${(((base.ms - v.ms) / base.ms) * 100).toFixed(0).padStart(4)} % of the time, ` +
+      `${(((base.cpuMs - v.cpuMs) / base.cpuMs) * 100).toFixed(0).padStart(4)} % of the CPU`,
   );
 const result = (id, label, value, baseline, baselineLabel, aim, met) =>
   console.log(
@@ -244,7 +316,7 @@ for (const v of variants.slice(1)) {
     `chDB raw insert into spans, ${v.name}, batches of ${v.batch}, ${v.format}`,
     Math.round(rate(v)),
     Math.round(rate(base)),
-    `all views, batches of ${BASE_BATCH}, JSONCompactEachRow`,
+    `all views, batches of ${BASE_BATCH}, ${BASE_FORMAT}`,
     'faster than the baseline',
     rate(v) > rate(base),
   );

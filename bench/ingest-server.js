@@ -1,7 +1,7 @@
 // Child process of bench/ingest.js. HM_BENCH_INGEST_ROLE=embedded starts the embedded server (chDB in
 // HM_DATA_DIR, the rest of the configuration from the environment); =bare starts a node:http server
 // that only reads each body and answers 200 (the baseline). Sends { url } to the parent over IPC and
-// answers { rss } (bytes) when asked, so the parent can sample the server's memory.
+// answers { rss } (bytes, with cpuMs: its CPU time so far) when asked, so the parent can sample the server's memory.
 import http from 'node:http';
 
 const role = process.env.HM_BENCH_INGEST_ROLE ?? 'embedded';
@@ -48,7 +48,11 @@ if (role === 'bare') {
   };
 }
 process.on('message', async (m) => {
-  if (m === 'rss') process.send({ rss: process.memoryUsage().rss });
+  if (m === 'rss') {
+    // cpuMs: this process's CPU time (every thread: chDB's inserts and merges too).
+    const cpu = process.cpuUsage();
+    process.send({ rss: process.memoryUsage().rss, cpuMs: (cpu.user + cpu.system) / 1000 });
+  }
   if (m === 'flush') {
     await flush();
     process.send({ flushed: true });

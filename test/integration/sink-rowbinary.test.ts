@@ -335,6 +335,31 @@ describe('RowBinary insert through file()', () => {
     expect(readdirSync(tempDir)).toEqual([]);
   });
 
+  it('stores rows given as many chunks (more than one writev) as it stores them in one buffer', async () => {
+    const spans = generate(1_100, 11);
+    const ends: number[] = [];
+    const whole = spanRowsRowBinary(spans, ends)!;
+    const chunks = ends.map((end, i) => whole.subarray(i === 0 ? 0 : ends[i - 1]!, end));
+    expect(chunks.length).toBeGreaterThan(1024);
+    for (const [db, bytes] of [
+      ['one', whole],
+      ['many', chunks],
+    ] as const) {
+      await migrateUp(client, db);
+      await insertFileRows(client, {
+        table: `${db}.spans`,
+        columns: SPAN_COLUMNS,
+        bytes,
+        structure: SPAN_ROWBINARY_STRUCTURE,
+        tempDir,
+      });
+    }
+    const [many, one] = await Promise.all([dump('many'), dump('one')]);
+    expect(one.spans!.split('\n').length).toBe(1_100 + 2);
+    for (const name of Object.keys(one)) expect([name, many[name]]).toEqual([name, one[name]]);
+    expect(readdirSync(tempDir)).toEqual([]);
+  });
+
   it("removes temporary files of processes that are gone, not a live process's", () => {
     const gone = join(tempDir, 'hm-insert-999999999-0a1b2c3d-7.bin');
     const mine = join(tempDir, `hm-insert-${process.pid}-0a1b2c3d-8.bin`);

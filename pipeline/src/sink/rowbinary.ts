@@ -90,7 +90,8 @@ class Out {
       return;
     }
     // JSON carries a lone surrogate as an escape ClickHouse refuses; UTF-8 would turn it into U+FFFD.
-    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_EXACT;
+    // Checked before anything but plain ASCII is written (ASCII has no surrogates: most ids, names
+    // and models skip the native call).
     if (len <= 42) {
       // At most 126 bytes: a one-byte length, then the text written in place. ASCII is copied
       // here: a native write per short string costs more than the loop (ids, names, models).
@@ -108,11 +109,13 @@ class Out {
         this.at = start + len;
         return;
       }
+      if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_EXACT;
       const n = i + buf.write(s.slice(i), start + i, 'utf8');
       this.buf[this.at] = n;
       this.at += n + 1;
       return;
     }
+    if (!(s as unknown as { isWellFormed(): boolean }).isWellFormed()) throw NOT_EXACT;
     const n = Buffer.byteLength(s, 'utf8');
     this.ensure(n + 10);
     this.varint(n);

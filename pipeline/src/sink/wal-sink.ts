@@ -171,12 +171,13 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
   ): Promise<number> {
     if (refs.length === 0) return 0;
     const binary = format === 'rowbinary';
-    const insert = (bytes: Uint8Array): Promise<void> =>
+    // RowBinary chunks go to the temp file as they are (written with writev, never joined).
+    const insert = (chunks: Buffer[]): Promise<void> =>
       binary
         ? insertFileRows(client, {
             table: `${db}.spans`,
             columns: SPAN_COLUMNS,
-            bytes,
+            bytes: chunks,
             structure: SPAN_ROWBINARY_STRUCTURE,
             tempDir: binaryTempDir,
             clickhouse_settings: insertSettings,
@@ -184,11 +185,11 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
         : insertCompactText(client, {
             table: `${db}.spans`,
             columns: SPAN_COLUMNS,
-            text: bytes,
+            text: Buffer.concat(chunks),
             clickhouse_settings: insertSettings,
           });
     try {
-      await insert(Buffer.concat(rows));
+      await insert(rows);
       return 0;
     } catch (err) {
       if (!isRowDataError(err)) throw err;
@@ -199,9 +200,7 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
       : rows.flatMap((chunk) => splitRows(chunk));
     const items = lines.map((line, i) => ({ line, ref: refs[i]! }));
     const refused = await insertRefusingBadRows(items, (part) =>
-      insert(
-        Buffer.concat(binary ? part.map((p) => p.line) : part.flatMap((p) => [p.line, NEWLINE])),
-      ),
+      insert(binary ? part.map((p) => p.line) : part.flatMap((p) => [p.line, NEWLINE])),
     );
     if (refused.length === 0) return 0;
     log.warn('sink refused spans set aside', {

@@ -28,6 +28,19 @@ export function encodeFrame(payload: Uint8Array): Buffer {
   return frame;
 }
 
+/**
+ * The header of one record's frame alone (the log writes it and the payload with one writev, so
+ * the payload is never copied into a frame buffer). `encodeFrame` = header + payload.
+ */
+export function frameHeader(payload: Uint8Array): Buffer {
+  if (payload.length > MAX_FRAME_PAYLOAD)
+    throw new RangeError(`WAL record of ${payload.length} bytes exceeds ${MAX_FRAME_PAYLOAD}`);
+  const header = Buffer.allocUnsafe(FRAME_HEADER_BYTES);
+  header.writeUInt32LE(payload.length, 0);
+  header.writeUInt32LE(crc32(payload), 4);
+  return header;
+}
+
 /** A record found in a buffer: its payload and where its frame ends (relative to the buffer). */
 export interface DecodedFrame {
   payload: Buffer;

@@ -16,12 +16,21 @@ import {
 } from 'node:fs/promises';
 import { join } from 'node:path';
 import { silentLogger, type Logger } from '../logger.js';
-import { decodeFrames, encodeFrame, FRAME_HEADER_BYTES } from './frame.js';
+import { decodeFrames, frameHeader, FRAME_HEADER_BYTES } from './frame.js';
 
 export const WAL_DEFAULTS = {
   /** A new segment starts once the current one holds this many bytes. */
   segmentBytes: 64 * 1024 * 1024,
+  /**
+   * Payload bytes of durable records kept in memory for `read` (the drain reads what was just
+   * appended: without them it read the file back and checked every CRC again, and allocated a
+   * 48 MiB buffer a batch). Records beyond it are read from the file as before.
+   */
+  cacheBytes: 64 * 1024 * 1024,
 } as const;
+
+/** Most buffers one writev takes (IOV_MAX is 1024 on Linux). */
+const WRITEV_MAX = 1024;
 
 export interface WriteAheadLog {
   /** Appends a record; resolves with the position after it once an fsync covered it. */
@@ -55,7 +64,8 @@ interface Segment {
 }
 
 interface PendingAppend {
-  frame: Buffer;
+  header: Buffer;
+  payload: Uint8Array;
   resolve: (end: number) => void;
   reject: (err: unknown) => void;
 }
@@ -93,9 +103,10 @@ async function readCheckpoint(dir: string): Promise<number> {
  */
 export async function openWriteAheadLog(
   dir: string,
-  options: { segmentBytes?: number; logger?: Logger } = {},
+  options: { segmentBytes?: number; cacheBytes?: number; logger?: Logger } = {},
 ): Promise<OpenedLog> {
   const segmentBytes = options.segmentBytes ?? WAL_DEFAULTS.segmentBytes;
+  const cacheBytes = options.cacheBytes ?? WAL_DEFAULTS.cacheBytes;
   const log = options.logger ?? silentLogger;
   await mkdir(dir, { recursive: true });
   let checkpoint = await readCheckpoint(dir);
@@ -152,6 +163,13 @@ export async function openWriteAheadLog(
   let appendedEnd = end;
   let pending: PendingAppend[] = [];
   let flushing: Promise<void> | undefined;
+  /**
+   * Durable records still in memory, contiguous (each starts where the previous ends), oldest
+   * first; dropped once committed. A record that does not fit is not added, nor any after it
+   * until the cache is empty again, so the cache never has a gap.
+   */
+  let cache: { start: number; end: number; payload: Buffer }[] = [];
+  let cached = 0;
   /** The error that left the file's tail unknown; every later append is refused with it. */
   let broken: Error | undefined;
   let closed = false;
@@ -185,19 +203,27 @@ export async function openWriteAheadLog(
       try {
         if (broken !== undefined) throw broken;
         if (currentBytes >= segmentBytes) await rotate();
-        const bytes =
-          group.length === 1 ? group[0]!.frame : Buffer.concat(group.map((g) => g.frame));
-        let written = 0;
-        while (written < bytes.length) {
-          const r = await writer.write(bytes, written, bytes.length - written);
-          written += r.bytesWritten;
-        }
+        const buffers: Uint8Array[] = [];
+        for (const g of group) buffers.push(g.header, g.payload);
+        const length = await writeAll(writer, buffers);
         await writer.datasync();
-        currentBytes += bytes.length;
+        currentBytes += length;
         let at = durableEnd;
-        durableEnd += bytes.length;
+        durableEnd += length;
         for (const g of group) {
-          at += g.frame.length;
+          const start = at;
+          at += FRAME_HEADER_BYTES + g.payload.length;
+          const last = cache.at(-1);
+          if (
+            cached + g.payload.length <= cacheBytes &&
+            (last === undefined || last.end === start)
+          ) {
+            const payload = Buffer.isBuffer(g.payload)
+              ? g.payload
+              : Buffer.from(g.payload.buffer, g.payload.byteOffset, g.payload.length);
+            cache.push({ start, end: at, payload });
+            cached += g.payload.length;
+          }
           g.resolve(at);
         }
       } catch (err) {
@@ -220,10 +246,10 @@ export async function openWriteAheadLog(
     append(payload) {
       if (closed) return Promise.reject(new Error('write-ahead log closed'));
       if (broken !== undefined) return Promise.reject(broken);
-      const frame = encodeFrame(payload);
-      appendedEnd += frame.length;
+      const header = frameHeader(payload);
+      appendedEnd += FRAME_HEADER_BYTES + payload.length;
       return new Promise<number>((resolve, reject) => {
-        pending.push({ frame, resolve, reject });
+        pending.push({ header, payload, resolve, reject });
         scheduleFlush();
       });
     },
@@ -237,6 +263,22 @@ export async function openWriteAheadLog(
       return checkpoint;
     },
     async read(from, maxBytes) {
+      // From memory when the records there are still cached (the drain keeping up).
+      const first = cache.findIndex((c) => c.start === from);
+      if (first >= 0) {
+        const records: Buffer[] = [];
+        let bytes = 0;
+        let next = from;
+        for (let i = first; i < cache.length; i++) {
+          const c = cache[i]!;
+          if (c.end > durableEnd || (records.length > 0 && bytes + c.payload.length > maxBytes))
+            break;
+          records.push(c.payload);
+          bytes += c.payload.length;
+          next = c.end;
+        }
+        return { records, next };
+      }
       let at = from;
       for (;;) {
         const where = segmentAt(at);
@@ -281,6 +323,10 @@ export async function openWriteAheadLog(
       await rename(tmp, join(dir, CHECKPOINT_FILE));
       await fsyncDir(dir);
       checkpoint = position;
+      let drop = 0;
+      while (drop < cache.length && cache[drop]!.end <= position)
+        cached -= cache[drop++]!.payload.length;
+      if (drop > 0) cache = cache.slice(drop);
       while (segments.length > 1 && segments[1]!.start <= checkpoint) {
         await rm(segments[0]!.path, { force: true });
         segments = segments.slice(1);
@@ -293,6 +339,29 @@ export async function openWriteAheadLog(
     },
   };
   return { log: wal, droppedBytes };
+}
+
+/**
+ * Writes the buffers one after the other at the file's end (writev, at most WRITEV_MAX a call; a
+ * short write goes on from where it stopped). Returns the bytes written.
+ */
+async function writeAll(fh: FileHandle, buffers: readonly Uint8Array[]): Promise<number> {
+  let total = 0;
+  for (let i = 0; i < buffers.length; i += WRITEV_MAX) {
+    const part = buffers.slice(i, i + WRITEV_MAX);
+    const length = part.reduce((n, b) => n + b.length, 0);
+    const { bytesWritten } = await fh.writev(part);
+    if (bytesWritten < length) {
+      const rest = Buffer.concat(part).subarray(bytesWritten);
+      let written = 0;
+      while (written < rest.length) {
+        const r = await fh.write(rest, written, rest.length - written);
+        written += r.bytesWritten;
+      }
+    }
+    total += length;
+  }
+  return total;
 }
 
 async function readFully(fh: FileHandle, buf: Buffer, position: number): Promise<void> {
