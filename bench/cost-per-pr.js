@@ -89,6 +89,8 @@ const p50 = async (fn) => {
   const mid = (xs) => Number(xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1));
   return { ms: mid(ms), cpu: mid(cpu) };
 };
+// A fresh store's PR totals are written by the pass after the whole re-link: run it before reading.
+await costPerPr(client, w);
 const [cut] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
 const whole = Number(cut.n) === 0;
 const swap = whole ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS;
@@ -97,6 +99,12 @@ const text = await runReportText(client, 'cost-per-pr', 'cost_per_pr_totals.sql'
 let out = [];
 const parts = {
   check: await p50(() => withPrelinked(client, DB, params.until, async () => 0)),
+  checkWithBound: await p50(() =>
+    withPrelinked(client, DB, params.until, async () => 0, true, {
+      columns: `${reportSql('_pr_totals_whole.sql')} AS whole`,
+      params,
+    }),
+  ),
   cut: await p50(() => runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)),
   sqlNull: await p50(() =>
     client.command({ query: `${mainSql}\nFORMAT Null`, query_params: params }),
@@ -111,22 +119,22 @@ const parts = {
   json: await p50(async () => JSON.stringify(out)),
 };
 
-// Before: the same calls with the generic reader (what costPerPr did before this reader), asserted to
-// take the totals path; A/B alternated call by call on the same store, wall and process CPU each.
+// Before: main's costPerPr at 49b8643 on the unfiltered totals path (the re-link check, then the
+// cut-PR count as a query of its own, then the TSV reader), asserted to take that path; A/B
+// alternated call by call on the same store, wall and process CPU each.
 const before = async () =>
   withPrelinked(client, DB, params.until, async (pre, wasteLinked) => {
     const [c] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
     if (!pre || !wasteLinked || Number(c.stale) !== 0) throw new Error('not the totals path');
-    return (
-      await runReport(
+    return readCostPerPrTsv(
+      await runReportText(
         client,
         'cost-per-pr',
         'cost_per_pr_totals.sql',
         params,
         Number(c.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
-        true,
-      )
-    ).map(costPerPrRow);
+      ),
+    );
   });
 const now = () => costPerPr(client, w);
 const a = await now();
@@ -153,7 +161,7 @@ console.log(`
 bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, window cuts ${whole ? 'no PR' : 'some PRs'}${genS ? `, generated in ${genS.toFixed(0)} s` : ', reused store'}
   parts (p50 of ${RUNS}: wall ms, process CPU ms): ${JSON.stringify(parts)}
   now:    p50 ${nowS.p50} ms, p95 ${nowS.p95} ms, process CPU p50 ${nowS.cpuP50} ms
-  before: p50 ${beforeS.p50} ms, p95 ${beforeS.p95} ms, process CPU p50 ${beforeS.cpuP50} ms (generic TSV rows + conversion)
+  before: p50 ${beforeS.p50} ms, p95 ${beforeS.p95} ms, process CPU p50 ${beforeS.cpuP50} ms (main's path at 49b8643: check, cut-PR query, TSV reader)
   load ${os
     .loadavg()
     .map((l) => l.toFixed(2))
@@ -161,11 +169,12 @@ bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, wind
 const bench = (r) => console.log(`BENCH_RESULT ${JSON.stringify(r)}`);
 bench({
   id: 'report-cost-per-pr-rows-p95-ms',
-  label: `report cost-per-pr p95 at ${scale}, A/B on one store (cost-per-pr's own TSV reader)`,
+  label: `report cost-per-pr p95 at ${scale}, A/B on one store`,
   value: nowS.p95,
   unit: 'ms',
   baseline: beforeS.p95,
-  baselineLabel: 'generic TSV rows + per-row conversion (before), alternated call by call',
+  baselineLabel:
+    "main's path at 49b8643 (re-link check, cut-PR query, TSV reader), alternated call by call",
   aim: '<= 100',
   met: nowS.p95 <= 100,
   load: load(),
