@@ -6,12 +6,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
-import { readCostPerPrTsv } from './cost-per-pr-rows.js';
+import { readCostPerPrRowBinary, readCostPerPrTsv } from './cost-per-pr-rows.js';
 import { withPrelinked } from './prelink.js';
 import {
   num,
   reportSql,
   runReport,
+  runReportBytes,
   runReportText,
   totals,
   PRELINKED_FRAGMENTS,
@@ -138,13 +139,14 @@ export async function costPerPr(
             ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
             : [];
       if (cut !== undefined && num(cut.stale) === 0) {
-        return readCostPerPrTsv(
-          await runReportText(
+        return readCostPerPrRowBinary(
+          await runReportBytes(
             client,
             'cost-per-pr',
             'cost_per_pr_totals.sql',
             params,
             num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
+            'RowBinaryWithNamesAndTypes',
           ),
         );
       }
