@@ -60,16 +60,16 @@ const window = {
 const w = { db: DB, ...window };
 const params = costPerPrParams(DB, window);
 
-// The parts of one call, each timed alone (p50 of RUNS): the re-link check (withPrelinked), the
-// cut-PR query, the main query's SQL alone (FORMAT Null), the same with its text transferred, the
-// rows read from the text (before: generic TSV rows + a conversion per row; now: the reader made for
-// cost-per-pr's columns), and JSON out (what the server sends).
+// The parts of one call, each timed alone (p50 of RUNS): the re-link check (withPrelinked) alone and
+// with the bound that spares the cut-PR query, that query, the main query's SQL alone (FORMAT Null),
+// the same with its result transferred as text (the projection before: cost_per_pr.sql's, values
+// formatted by chDB) and as RowBinary (now: values as they are), the rows read from each (TSV reader,
+// RowBinary reader), and JSON out (what the server sends, not part of the figure).
 const { withPrelinked } = await import('../queries/dist/prelink.js');
-const { PRELINKED_WHOLE_FRAGMENTS, reportSql, runReportText } =
+const { PRELINKED_WHOLE_FRAGMENTS, reportSql, runReportBytes } =
   await import('../queries/dist/report-sql.js');
-const { parseTsvWithNames } = await import('../queries/dist/tsv.js');
-const { readCostPerPrTsv } = await import('../queries/dist/cost-per-pr-rows.js');
-const { costPerPrRow } = await import('../queries/dist/reports.js');
+const { readCostPerPrRowBinary, readCostPerPrTsv } =
+  await import('../queries/dist/cost-per-pr-rows.js');
 const cpuMs = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -89,44 +89,79 @@ const p50 = async (fn) => {
   const mid = (xs) => Number(xs.sort((x, y) => x - y)[Math.floor(xs.length / 2)].toFixed(1));
   return { ms: mid(ms), cpu: mid(cpu) };
 };
+// A fresh store's PR totals are written by the pass after the whole re-link: run it before reading.
+await costPerPr(client, w);
 const [cut] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
 const whole = Number(cut.n) === 0;
 const swap = whole ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS;
 const mainSql = reportSql('cost_per_pr_totals.sql', 0, swap);
-const text = await runReportText(client, 'cost-per-pr', 'cost_per_pr_totals.sql', params, swap);
+// The text projection before (main at 49b8643): cost_per_pr.sql's, over the same rows.
+const textProjection = (sql) => sql.slice(sql.indexOf('SELECT'), sql.search(/\nFROM[ \n]\(/));
+const textSql = (s) => {
+  const sql = reportSql('cost_per_pr_totals.sql', 0, s);
+  return `${textProjection(reportSql('cost_per_pr.sql'))}\n${sql.slice(sql.search(/\nFROM[ \n]\(/) + 1)}`;
+};
+const readText = async (s) =>
+  (
+    await client.query({
+      query: textSql(s),
+      query_params: params,
+      format: 'TabSeparatedWithNames',
+      clickhouse_settings: { log_comment: 'harness-meter report cost-per-pr' },
+    })
+  ).text();
+const text = await readText(swap);
+const bytes = await runReportBytes(
+  client,
+  'cost-per-pr',
+  'cost_per_pr_totals.sql',
+  params,
+  swap,
+  'RowBinaryWithNamesAndTypes',
+);
 let out = [];
 const parts = {
   check: await p50(() => withPrelinked(client, DB, params.until, async () => 0)),
+  checkWithBound: await p50(() =>
+    withPrelinked(client, DB, params.until, async () => 0, true, {
+      columns: `${reportSql('_pr_totals_whole.sql')} AS whole`,
+      params,
+    }),
+  ),
   cut: await p50(() => runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)),
   sqlNull: await p50(() =>
     client.command({ query: `${mainSql}\nFORMAT Null`, query_params: params }),
   ),
-  sqlText: await p50(() =>
-    runReportText(client, 'cost-per-pr', 'cost_per_pr_totals.sql', params, swap),
+  sqlText: await p50(() => readText(swap)),
+  sqlBinary: await p50(() =>
+    runReportBytes(
+      client,
+      'cost-per-pr',
+      'cost_per_pr_totals.sql',
+      params,
+      swap,
+      'RowBinaryWithNamesAndTypes',
+    ),
   ),
-  rowsBefore: await p50(async () => parseTsvWithNames(text).map(costPerPrRow)),
-  rowsNow: await p50(async () => {
-    out = readCostPerPrTsv(text);
+  rowsText: await p50(async () => readCostPerPrTsv(text)),
+  rowsBinary: await p50(async () => {
+    out = readCostPerPrRowBinary(bytes);
   }),
   json: await p50(async () => JSON.stringify(out)),
 };
+if (JSON.stringify(readCostPerPrTsv(text)) !== JSON.stringify(out))
+  throw new Error('the text and binary projections give different rows');
 
-// Before: the same calls with the generic reader (what costPerPr did before this reader), asserted to
-// take the totals path; A/B alternated call by call on the same store, wall and process CPU each.
+// Before: main's costPerPr at 49b8643 on the unfiltered totals path (the re-link check, then the
+// cut-PR count as a query of its own, then the text projection read by the TSV reader), asserted to
+// take that path; A/B alternated call by call on the same store, wall and process CPU each.
 const before = async () =>
   withPrelinked(client, DB, params.until, async (pre, wasteLinked) => {
     const [c] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params);
     if (!pre || !wasteLinked || Number(c.stale) !== 0) throw new Error('not the totals path');
-    return (
-      await runReport(
-        client,
-        'cost-per-pr',
-        'cost_per_pr_totals.sql',
-        params,
-        Number(c.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
-        true,
-      )
-    ).map(costPerPrRow);
+    return readCostPerPrTsv(
+      await readText(Number(c.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS),
+    );
   });
 const now = () => costPerPr(client, w);
 const a = await now();
@@ -150,10 +185,10 @@ const nowS = stat(ab.now);
 const beforeS = stat(ab.before);
 const scale = `${(SPANS / 1e6).toFixed(SPANS < 1e6 ? 1 : 0)}M spans / ${PRS} PRs`;
 console.log(`
-bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, window cuts ${whole ? 'no PR' : 'some PRs'}${genS ? `, generated in ${genS.toFixed(0)} s` : ', reused store'}
+bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, ${bytes.length} of RowBinary, window cuts ${whole ? 'no PR' : 'some PRs'}${genS ? `, generated in ${genS.toFixed(0)} s` : ', reused store'}
   parts (p50 of ${RUNS}: wall ms, process CPU ms): ${JSON.stringify(parts)}
   now:    p50 ${nowS.p50} ms, p95 ${nowS.p95} ms, process CPU p50 ${nowS.cpuP50} ms
-  before: p50 ${beforeS.p50} ms, p95 ${beforeS.p95} ms, process CPU p50 ${beforeS.cpuP50} ms (generic TSV rows + conversion)
+  before: p50 ${beforeS.p50} ms, p95 ${beforeS.p95} ms, process CPU p50 ${beforeS.cpuP50} ms (main's path at 49b8643: check, cut-PR query, text projection, TSV reader)
   load ${os
     .loadavg()
     .map((l) => l.toFixed(2))
@@ -161,11 +196,12 @@ bench cost-per-pr: ${scale}, ${a.length} rows, ${text.length} bytes of TSV, wind
 const bench = (r) => console.log(`BENCH_RESULT ${JSON.stringify(r)}`);
 bench({
   id: 'report-cost-per-pr-rows-p95-ms',
-  label: `report cost-per-pr p95 at ${scale}, A/B on one store (cost-per-pr's own TSV reader)`,
+  label: `report cost-per-pr p95 at ${scale}, A/B on one store`,
   value: nowS.p95,
   unit: 'ms',
   baseline: beforeS.p95,
-  baselineLabel: 'generic TSV rows + per-row conversion (before), alternated call by call',
+  baselineLabel:
+    "main's path at 49b8643 (re-link check, cut-PR query, text projection and TSV reader), alternated call by call",
   aim: '<= 100',
   met: nowS.p95 <= 100,
   load: load(),

@@ -2,6 +2,9 @@
 -- The rows of cost_per_pr.sql with the links prelinked and no repo/team/developer filter: a PR whose
 -- linked rows all lie in the window is read as its one totals row; the PRs the window cuts are summed
 -- from their hourly rows in the window, as cost_per_pr.sql sums every PR.
+-- Sent as RowBinaryWithNamesAndTypes and read by readCostPerPrRowBinary (queries/src/cost-per-pr-rows.ts):
+-- the values as they are, no text made per row (cost_per_pr.sql's projection formats the same values as
+-- text: toString of the money and hours, the rules' names, the state's name; the reader makes the same).
 SELECT
     c.repo AS repo,
     c.link_pr AS pr,
@@ -13,16 +16,15 @@ SELECT
     c.cache_read_tokens AS cache_read_tokens,
     c.cache_write_tokens AS cache_write_tokens,
     c.reasoning_tokens AS reasoning_tokens,
-    toString(c.cost_nanos) AS cost_nanos,
+    c.cost_nanos AS cost_nanos,
     c.unpriced_calls AS unpriced_calls,
     c.wasted_tokens AS wasted_tokens,
-    toString(c.wasted_cost_nanos) AS wasted_cost_nanos,
-    toString(c.first_hour) AS first_seen,
-    toString(c.last_hour) AS last_seen,
-    arrayStringConcat(arrayFilter((r, i) -> bitTest(c.rule_bits, i),
-        ['branch', 'commit', 'explicit', 'trailer', 'unattributed'], range(5)), ',') AS rules,
-    f.state AS state,
-    if(f.merged_at IS NULL, NULL, toString(f.merged_at)) AS merged_at
+    c.wasted_cost_nanos AS wasted_cost_nanos,
+    c.first_hour AS first_seen,
+    c.last_hour AS last_seen,
+    c.rule_bits AS rules,
+    toUInt8(multiIf(f.state = 'open', 1, f.state = 'merged', 2, f.state = 'closed', 3, 0)) AS state,
+    f.merged_at AS merged_at
 FROM
 (
     SELECT repo_key, link_pr, repo, sessions, llm_calls, tool_calls, input_tokens, output_tokens,

@@ -239,3 +239,314 @@ export function readCostPerPrTsv(text: string): CostPerPrRow[] {
   }
   return out;
 }
+
+/**
+ * The column types of cost_per_pr_totals.sql's rows as RowBinaryWithNamesAndTypes sends them: counts
+ * as integers, money as Int64 nano-dollars, hours as DateTime, the rules as their bits, the state as
+ * a code (1 open, 2 merged, 3 closed, else 0), merged_at as it is stored. chDB formats no text and
+ * the reader parses none but the repository's name (see readCostPerPrRowBinary).
+ */
+export const COST_PER_PR_BINARY_TYPES = [
+  'String',
+  'UInt32',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'UInt64',
+  'Int64',
+  'Int64',
+  'UInt64',
+  'Int64',
+  "DateTime('UTC')",
+  "DateTime('UTC')",
+  'UInt8',
+  'UInt8',
+  "Nullable(DateTime64(3, 'UTC'))",
+] as const;
+
+/** The linkage rules in bit order (bit i of rule_bits), as cost_per_pr.sql's text lists them. */
+const RULE_NAMES = ['branch', 'commit', 'explicit', 'trailer', 'unattributed'];
+/** `rules` for each value of rule_bits: the names of its set bits (of the first five), in bit order. */
+const RULES_BY_BITS = Array.from({ length: 256 }, (_v, bits) =>
+  RULE_NAMES.filter((_n, i) => (bits & (1 << i)) !== 0).join(','),
+);
+const STATE_BY_CODE: readonly CostPerPrRow['state'][] = ['unknown', 'open', 'merged', 'closed'];
+const TWO_32 = 4_294_967_296;
+/** Money beyond ±2^53 nano-dollars take the BigInt path (2^21 · 2^32 = 2^53). */
+const SAFE_HIGH = 2_097_152;
+
+/** Reading position in the bytes; one per call (no closures per row). */
+interface ByteCursor {
+  pos: number;
+}
+
+function binaryError(why: string): StoreError {
+  return new StoreError(
+    'QUERY_FAILED',
+    `cost-per-pr's binary result ${why}: the report SQL and its reader (cost-per-pr-rows.ts) disagree.`,
+  );
+}
+
+function u32(b: Uint8Array, p: number): number {
+  return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 16_777_216;
+}
+
+function i32(b: Uint8Array, p: number): number {
+  return b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24);
+}
+
+/** UInt64 as `Number(decimal text)` gives it: lo + hi · 2^32, both exact, rounded once. */
+function u64(b: Uint8Array, c: ByteCursor): number {
+  const v = u32(b, c.pos) + u32(b, c.pos + 4) * TWO_32;
+  c.pos += 8;
+  return v;
+}
+
+/** Int64 as `Number(decimal text)` gives it (the high word signed). */
+function i64(b: Uint8Array, c: ByteCursor): number {
+  const v = u32(b, c.pos) + i32(b, c.pos + 4) * TWO_32;
+  c.pos += 8;
+  return v;
+}
+
+/** An Int64 of nano-dollars as moneyCell gives its decimal text: exact through a double below 2^53. */
+function moneyBin(b: Uint8Array, c: ByteCursor): Money {
+  const lo = u32(b, c.pos);
+  const hi = i32(b, c.pos + 4);
+  c.pos += 8;
+  if (hi >= -SAFE_HIGH && hi < SAFE_HIGH) {
+    const v = lo + hi * TWO_32;
+    return { nanos: String(v), usd: v / 1e9 };
+  }
+  const n = (BigInt(hi) << 32n) + BigInt(lo);
+  return { nanos: n.toString(), usd: usdOf(n) };
+}
+
+/** LEB128 length of a String (or a count in the header). */
+function varUInt(b: Uint8Array, c: ByteCursor): number {
+  let v = 0;
+  let mul = 1;
+  for (;;) {
+    const x = b[c.pos++];
+    if (x === undefined) throw binaryError('ends inside a length');
+    v += (x & 0x7f) * mul;
+    if (x < 0x80) return v;
+    mul *= 128;
+  }
+}
+
+const utf8 = new TextDecoder();
+
+/**
+ * Strings read so far in one call, keyed by length and first and last byte, each checked byte for
+ * byte: a report's repository names repeat on every row of their PRs.
+ */
+type StringMemo = Map<number, { bytes: Uint8Array; text: string }[]>;
+
+function stringBin(b: Uint8Array, c: ByteCursor, memo: StringMemo): string {
+  const n = varUInt(b, c);
+  const start = c.pos;
+  const end = start + n;
+  if (end > b.length) throw binaryError('ends inside a string');
+  c.pos = end;
+  if (n === 0) return '';
+  const key = n * 65_536 + b[start]! * 256 + b[end - 1]!;
+  const seen = memo.get(key);
+  if (seen !== undefined)
+    for (const e of seen) {
+      let i = 0;
+      while (i < n && e.bytes[i] === b[start + i]) i++;
+      if (i === n) return e.text;
+    }
+  const bytes = b.slice(start, end);
+  const text = utf8.decode(bytes);
+  if (seen === undefined) memo.set(key, [{ bytes, text }]);
+  else if (seen.length < 8) seen.push({ bytes, text });
+  return text;
+}
+
+const DAY_MS = 86_400_000;
+const D0 = 48; // '0'
+
+/** The character codes of 'YYYY-MM-DD' of the UTC day `day` (days since 1970), memoized per call. */
+function dayCodes(day: number, memo: Map<number, number[]>): number[] {
+  let codes = memo.get(day);
+  if (codes === undefined) {
+    const iso = new Date(day * DAY_MS).toISOString();
+    codes = Array.from({ length: 10 }, (_v, i) => iso.charCodeAt(i));
+    memo.set(day, codes);
+  }
+  return codes;
+}
+
+/**
+ * 'YYYY-MM-DD hh:mm:ss' (with `millis`, '.mmm' too) of a UTC time in ms (1900-2299), what toString of
+ * a DateTime('UTC') or DateTime64(3, 'UTC') gives: one flat string from its character codes (a
+ * template literal would make a rope of eight pieces per value, which GC then pays for).
+ */
+function timeText(ms: number, millis: boolean, days: Map<number, number[]>): string {
+  const day = Math.floor(ms / DAY_MS);
+  const t = ms - day * DAY_MS;
+  const sec = Math.floor(t / 1000);
+  const h = Math.floor(sec / 3600);
+  const m = Math.floor((sec - h * 3600) / 60);
+  const s = sec - h * 3600 - m * 60;
+  const d = dayCodes(day, days);
+  const h0 = D0 + Math.floor(h / 10);
+  const h1 = D0 + (h % 10);
+  const m0 = D0 + Math.floor(m / 10);
+  const m1 = D0 + (m % 10);
+  const s0 = D0 + Math.floor(s / 10);
+  const s1 = D0 + (s % 10);
+  if (!millis)
+    return String.fromCharCode(
+      d[0]!,
+      d[1]!,
+      d[2]!,
+      d[3]!,
+      d[4]!,
+      d[5]!,
+      d[6]!,
+      d[7]!,
+      d[8]!,
+      d[9]!,
+      32,
+      h0,
+      h1,
+      58,
+      m0,
+      m1,
+      58,
+      s0,
+      s1,
+    );
+  const f = t - sec * 1000;
+  return String.fromCharCode(
+    d[0]!,
+    d[1]!,
+    d[2]!,
+    d[3]!,
+    d[4]!,
+    d[5]!,
+    d[6]!,
+    d[7]!,
+    d[8]!,
+    d[9]!,
+    32,
+    h0,
+    h1,
+    58,
+    m0,
+    m1,
+    58,
+    s0,
+    s1,
+    46,
+    D0 + Math.floor(f / 100),
+    D0 + (Math.floor(f / 10) % 10),
+    D0 + (f % 10),
+  );
+}
+
+/** Per-call memos of the binary reader. */
+interface TimeMemo {
+  days: Map<number, number[]>;
+  /** Whole hours' text by second: first_seen and last_seen repeat across PRs. */
+  seconds: Map<number, string>;
+}
+
+function secondsText(seconds: number, memo: TimeMemo): string {
+  let s = memo.seconds.get(seconds);
+  if (s === undefined) {
+    s = timeText(seconds * 1000, false, memo.days);
+    memo.seconds.set(seconds, s);
+  }
+  return s;
+}
+
+/**
+ * cost-per-pr rows from cost_per_pr_totals.sql's RowBinaryWithNamesAndTypes bytes (columns
+ * COST_PER_PR_COLUMNS, types COST_PER_PR_BINARY_TYPES): the same rows readCostPerPrTsv gives for the
+ * text projection of the same values (test/integration/cost-per-pr-rows.test.ts compares them).
+ * @throws StoreError QUERY_FAILED when the header differs or the bytes end inside a row.
+ */
+export function readCostPerPrRowBinary(b: Uint8Array): CostPerPrRow[] {
+  if (b.length === 0) return [];
+  const c: ByteCursor = { pos: 0 };
+  const n = varUInt(b, c);
+  const names: string[] = [];
+  const types: string[] = [];
+  const strings: StringMemo = new Map();
+  for (let i = 0; i < n; i++) names.push(stringBin(b, c, strings));
+  for (let i = 0; i < n; i++) types.push(stringBin(b, c, strings));
+  if (
+    names.join('\t') !== HEADER ||
+    types.join('\t') !== (COST_PER_PR_BINARY_TYPES as readonly string[]).join('\t')
+  )
+    throw binaryError(
+      `has the columns ${JSON.stringify(names)} of types ${JSON.stringify(types)}, not ` +
+        `${JSON.stringify(COST_PER_PR_COLUMNS)} of ${JSON.stringify(COST_PER_PR_BINARY_TYPES)}`,
+    );
+  const out: CostPerPrRow[] = [];
+  const times: TimeMemo = { days: new Map(), seconds: new Map() };
+  const len = b.length;
+  while (c.pos < len) {
+    // A row's fixed part after the repository is 111 bytes (119 with merged_at).
+    const repo = stringBin(b, c, strings);
+    if (c.pos + 111 > len) throw binaryError('ends inside a row');
+    const prNum = u32(b, c.pos);
+    c.pos += 4;
+    const pr = prNum === 0 ? null : prNum;
+    const sessions = u64(b, c);
+    const llmCalls = u64(b, c);
+    const toolCalls = u64(b, c);
+    const input = u64(b, c);
+    const output = u64(b, c);
+    const cacheRead = u64(b, c);
+    const cacheWrite = u64(b, c);
+    const reasoning = u64(b, c);
+    const cost = moneyBin(b, c);
+    const unpriced = i64(b, c);
+    const wastedTokens = u64(b, c);
+    const wasted = moneyBin(b, c);
+    const firstSeen = secondsText(u32(b, c.pos), times);
+    const lastSeen = secondsText(u32(b, c.pos + 4), times);
+    const rules = RULES_BY_BITS[b[c.pos + 8]!]!;
+    const code = b[c.pos + 9]!;
+    const isNull = b[c.pos + 10]! !== 0;
+    c.pos += 11;
+    let mergedAt: string | null = null;
+    if (!isNull) {
+      if (c.pos + 8 > len) throw binaryError('ends inside a row');
+      mergedAt = timeText(i64(b, c), true, times.days);
+    }
+    out.push({
+      repo,
+      pr,
+      sessions,
+      llm_calls: llmCalls,
+      tool_calls: toolCalls,
+      input_tokens: input,
+      output_tokens: output,
+      cache_read_tokens: cacheRead,
+      cache_write_tokens: cacheWrite,
+      reasoning_tokens: reasoning,
+      cost_nanos: cost.nanos,
+      cost_usd: cost.usd,
+      unpriced_calls: unpriced,
+      wasted_tokens: wastedTokens,
+      wasted_cost_nanos: wasted.nanos,
+      wasted_cost_usd: wasted.usd,
+      first_seen: firstSeen,
+      last_seen: lastSeen,
+      rules,
+      state: pr === null ? null : (STATE_BY_CODE[code] ?? 'unknown'),
+      merged_at: mergedAt,
+    });
+  }
+  return out;
+}

@@ -179,6 +179,30 @@ export async function runReportText(
   }
 }
 
+/**
+ * A report's result in a binary format (e.g. RowBinaryWithNamesAndTypes) as bytes, for a reader
+ * made for its columns (cost-per-pr-rows.ts): `exec` hands over the body as chDB or the server sent
+ * it, with no text decoding on the way.
+ */
+export async function runReportBytes(
+  client: ClickHouseClient,
+  report: string,
+  file: string,
+  params: Record<string, unknown>,
+  swap: Readonly<Record<string, string>> | undefined,
+  format: 'RowBinaryWithNamesAndTypes',
+): Promise<Buffer> {
+  try {
+    const q = reportQuery(report, file, params, swap);
+    const rs = await client.exec({ ...q, query: `${q.query}\nFORMAT ${format}` });
+    const chunks: Buffer[] = [];
+    for await (const chunk of rs.stream) chunks.push(chunk as Buffer);
+    return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  } catch (err) {
+    throw reportFailed(report, err);
+  }
+}
+
 export function num(v: string | number | null | undefined): number {
   return v === null || v === undefined ? 0 : Number(v);
 }

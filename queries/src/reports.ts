@@ -6,11 +6,13 @@
 import type { ClickHouseClient } from '@clickhouse/client';
 import { StoreError } from './errors.js';
 import { nanosToUsdNumber } from './money.js';
-import { readCostPerPrTsv } from './cost-per-pr-rows.js';
+import { readCostPerPrRowBinary, readCostPerPrTsv } from './cost-per-pr-rows.js';
 import { withPrelinked } from './prelink.js';
 import {
   num,
+  reportSql,
   runReport,
+  runReportBytes,
   runReportText,
   totals,
   PRELINKED_FRAGMENTS,
@@ -119,25 +121,32 @@ export async function costPerPr(
   options: { db: string } & LinkFilters & ReportWindow & LinkReadOptions,
 ): Promise<CostPerPrRow[]> {
   const params = linkedParams(options.db, options, options);
+  const unfiltered = !options.repo && !options.team && !options.developer;
   return withPrelinked(
     client,
     options.db,
     String(params.until),
-    async (pre, wasteLinked) => {
+    async (pre, wasteLinked, probed) => {
       // Unfiltered, each PR the window holds whole is one row of its totals (migration 0023), and
-      // only the PRs the window cuts are summed from hourly rows.
+      // only the PRs the window cuts are summed from hourly rows. When the check found nothing
+      // marked (so no 'totals' mark either) and its bound says no PR crosses the window's edges,
+      // the totals are read at once; otherwise pr_totals_cut.sql counts the cut PRs.
+      const totalsPath = pre && wasteLinked && unfiltered;
       const [cut] =
-        pre && wasteLinked && !options.repo && !options.team && !options.developer
-          ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
-          : [];
+        totalsPath && probed !== undefined && num(probed.whole) === 1
+          ? [{ n: 0, stale: 0 }]
+          : totalsPath
+            ? await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', params)
+            : [];
       if (cut !== undefined && num(cut.stale) === 0) {
-        return readCostPerPrTsv(
-          await runReportText(
+        return readCostPerPrRowBinary(
+          await runReportBytes(
             client,
             'cost-per-pr',
             'cost_per_pr_totals.sql',
             params,
             num(cut.n) === 0 ? PRELINKED_WHOLE_FRAGMENTS : PRELINKED_FRAGMENTS,
+            'RowBinaryWithNamesAndTypes',
           ),
         );
       }
@@ -157,6 +166,7 @@ export async function costPerPr(
       return (await runReport(client, 'cost-per-pr', 'cost_per_pr.sql', params)).map(costPerPrRow);
     },
     options.prelinked,
+    unfiltered ? { columns: `${reportSql('_pr_totals_whole.sql')} AS whole`, params } : undefined,
   );
 }
 

@@ -12,6 +12,8 @@ import {
   type PrCommitRow,
 } from '@harness-meter/queries';
 import { startBackgroundPrelink } from '../../pipeline/src/detect/index.js';
+import { withPrelinked } from '../../queries/src/prelink.js';
+import { linkedParams, reportSql, runReport } from '../../queries/src/reports.js';
 import { openTempStore } from '../helpers/store.js';
 
 /**
@@ -359,6 +361,65 @@ describe('prelinked linkage reports (migration 0016)', () => {
     ).toBe(0);
     expect(await costPerPr(client, { db: DB, ...window })).toEqual(
       await costPerPr(client, { db: DB, ...window, prelinked: false }),
+    );
+  });
+
+  it("passes the probe's columns to the read only when nothing was marked", async () => {
+    const until = ts(window.until);
+    const probe = { columns: '{x:UInt8} + 1 AS y', params: { x: 41 } };
+    const seen = () =>
+      withPrelinked(
+        client,
+        DB,
+        until,
+        (_pre, _waste, probed) => Promise.resolve(probed),
+        true,
+        probe,
+      );
+    await prelinkNow(client, DB);
+    expect(Number((await seen())?.y)).toBe(42);
+    // A mark (any kind): the check re-links first, so its probe values may be stale.
+    await cmd(`INSERT INTO {db:Identifier}.link_dirty (kind, hour, repo) VALUES ('totals', 0, '')`);
+    expect(await seen()).toBeUndefined();
+    expect(await count('SELECT count() AS n FROM {db:Identifier}.link_dirty')).toBe(0);
+  });
+
+  it("cost-per-pr's bound in the check says whole only when the window cuts no PR", async () => {
+    await prelinkNow(client, DB);
+    const whole = async (w: { since: Date; until: Date }) => {
+      const p = linkedParams(DB, w, {});
+      const rs = await client.query({
+        query: `SELECT ${reportSql('_pr_totals_whole.sql')} AS whole`,
+        query_params: p,
+        format: 'JSONEachRow',
+      });
+      const [cut] = await runReport(client, 'cost-per-pr', 'pr_totals_cut.sql', p);
+      return { whole: Number((await rs.json<{ whole: number }>())[0]?.whole), cut: Number(cut?.n) };
+    };
+    // A window holding every PR whole: the bound holds, and the count agrees.
+    const all = { since: START, until: new Date('2027-01-01T00:00:00Z') };
+    expect(await whole(all)).toEqual({ whole: 1, cut: 0 });
+    // Windows that cut PRs (one ms past an hour, a day in): never whole.
+    for (const w of [
+      { since: new Date(START.getTime() + 3 * DAY + 1_234), until: window.until },
+      { since: new Date(START.getTime() + DAY), until: new Date('2026-12-20T00:00:00Z') },
+      { since: START, until: new Date(START.getTime() + 3 * DAY) },
+      window,
+    ]) {
+      const r = await whole(w);
+      expect(r.cut).toBeGreaterThan(0);
+      expect(r.whole).toBe(0);
+    }
+    // A window after every PR: no PR is cut, but the bound (every row inside) does not hold either.
+    expect(
+      await whole({
+        since: new Date('2027-01-01T00:00:00Z'),
+        until: new Date('2027-02-01T00:00:00Z'),
+      }),
+    ).toEqual({ whole: 0, cut: 0 });
+    // And the report taken through the bound equals the reference.
+    expect(await costPerPr(client, { db: DB, ...all })).toEqual(
+      await costPerPr(client, { db: DB, ...all, prelinked: false }),
     );
   });
 });
