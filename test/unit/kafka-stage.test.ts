@@ -373,7 +373,7 @@ describe('session-topic codec', () => {
     );
     const second = { ...changed, keyId: 'k2', futureField: 'kept' } as unknown as SpanRecord;
     expect(Object.keys(first).length).toBeGreaterThanOrEqual(43);
-    const back = decodeSpanRecords(encodeSpanRecords([first as SpanRecord, second]));
+    const back = decodeSpanRecords(encodeSpanRecords([first, second]));
     expect(back).toEqual([first, second]);
   });
 
