@@ -44,7 +44,7 @@ if (!brokers) {
 // of `now` gives BENCH_RESULT. `compact` is `now` with the JSONCompactEachRow insert
 // (HM_CHDB_INSERT_FORMAT=compact), the same-run baseline of the RowBinary insert.
 const V2 = { HM_KAFKA_SESSION_FORMAT: '2', HM_CHDB_INSERT_FORMAT: 'compact' };
-/** The enrich batching before s8 (ENRICH_DEFAULTS in pipeline/src/kafka/consumers.ts since). */
+/** The enrich batching before s8 (ENRICH_DEFAULTS in pipeline/src/kafka/stages.ts since). */
 const S7 = { overlapDepth: 2, enrichFetchBytes: 4 * 2 ** 20, sink: { maxBatchSpans: 50_000 } };
 const SETTINGS = {
   now: { options: {}, env: {} },

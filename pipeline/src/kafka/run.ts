@@ -23,13 +23,8 @@ import { createSpanSink, type SpanSink, type SpanSinkOptions } from '../sink/sin
 import { chdbInsertFormat } from '../sink/insert-spans.js';
 import { startPipelineAlerts, type PipelineAlerts } from '../alerts/pipeline.js';
 import { createKafka, ensureTopics } from './client.js';
-import {
-  createEnrichStage,
-  createRepartitionStage,
-  ENRICH_DEFAULTS,
-  refusedSpanMessage,
-  type Stage,
-} from './consumers.js';
+import { refusedSpanMessage, type Stage } from './consumers.js';
+import { createEnrichStage, createRepartitionStage, ENRICH_DEFAULTS } from './stages.js';
 import { createKafkaIngest, createKafkaLogsIngest, createKafkaMetricsIngest } from './ingest.js';
 import { createMetricsStage } from './metrics-stage.js';
 import { startLagMonitor } from './lag.js';
