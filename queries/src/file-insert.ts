@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClickHouseClient } from '@clickhouse/client';
 import { isChdbStore } from './client.js';
 import { StoreError } from './errors.js';
+import { pidAlive } from './lock.js';
 
 /** Rows already written in a binary input format, for insertFileRows. */
 export interface FileRowsInsert {
@@ -130,7 +131,7 @@ export function removeStaleInsertFiles(dir: string): number {
   }
   for (const name of names) {
     const pid = /^hm-insert-(\d+)-[0-9a-f]+-\d+\.bin$/.exec(name)?.[1];
-    if (pid === undefined || Number(pid) === process.pid || isAlive(Number(pid))) continue;
+    if (pid === undefined || Number(pid) === process.pid || pidAlive(Number(pid))) continue;
     try {
       unlinkSync(join(dir, name));
       removed++;
@@ -139,13 +140,4 @@ export function removeStaleInsertFiles(dir: string): number {
     }
   }
   return removed;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

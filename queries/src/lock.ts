@@ -8,7 +8,8 @@ export interface FolderLock {
   pid?: number;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this id exists (EPERM: it does, owned by another user). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
