@@ -20,13 +20,13 @@ export interface SpanRef {
 
 /** Which spans are stored already: the existence read, narrowed by the key filter when it is on. */
 export interface StoredKeys {
-  /** Keys (`spanKey`) of `unique` already in the spans table. */
-  storedKeys(unique: readonly SpanRef[]): Promise<Set<string>>;
   /**
-   * Records spans as (maybe) stored, once an insert of them was attempted. (storedKeys already
-   * records the keys it answers "not stored", before they are inserted; see saveFilter.)
+   * Keys (`spanKey`) of `unique` already in the spans table. The keys it answers "not stored" enter
+   * the key filter at once, before the caller inserts them: a save then holds every key of every
+   * block up to the newest it read, and a retry after a failed insert (which may have stored them)
+   * looks them up (a "maybe" costs a read, never a double count).
    */
-  remember(spans: readonly SpanRef[]): void;
+  storedKeys(unique: readonly SpanRef[]): Promise<Set<string>>;
   /**
    * Stops the saves (a seed still running is not used); with `savedFilter`, saves a complete
    * filter beside the store so the next start does not seed again.
@@ -195,9 +195,6 @@ export function createStoredKeys(client: ClickHouseClient, options: StoredKeysOp
       else
         for (const s of unique) if (!found.has(spanKey(s))) filter.keys.addRef(s.traceId, s.spanId);
       return found;
-    },
-    remember(spans) {
-      if (filter !== undefined) for (const s of spans) filter.keys.addRef(s.traceId, s.spanId);
     },
     async close() {
       closed = true;

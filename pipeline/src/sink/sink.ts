@@ -184,13 +184,8 @@ export function createSpanSink(client: ClickHouseClient, options: SpanSinkOption
     if (fresh.length > 0) {
       storedCount++;
       const started = Date.now();
-      try {
-        refused = await insertSplitting(fresh);
-      } finally {
-        // Also when the insert failed: it may have been stored before the failure was seen, so the
-        // retry must look these keys up (a "maybe" costs a read, never a double count).
-        dedup.remember(fresh);
-      }
+      // storedKeys already put these keys in the key filter (also for a retry after a failure).
+      refused = await insertSplitting(fresh);
       if (refused.length > 0) {
         log.warn('sink refused spans set aside', {
           spans: refused.length,

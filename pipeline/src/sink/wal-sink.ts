@@ -284,14 +284,10 @@ export function createWalSpanSink(client: ClickHouseClient, options: WalSinkOpti
     if (freshRefs.length > 0) {
       storedCount++;
       const started = Date.now();
-      try {
-        refused += await insertRows(fresh.compact.refs, fresh.compact.rows, 'compact');
-        const bin = fresh.rowbinary;
-        refused += await insertRows(bin.refs, bin.rows, 'rowbinary', bin.lengths);
-      } finally {
-        // Also when the insert failed: it may have been stored before the failure was seen.
-        dedup.remember(freshRefs);
-      }
+      // storedKeys already put these keys in the key filter (also for a retry after a failure).
+      refused += await insertRows(fresh.compact.refs, fresh.compact.rows, 'compact');
+      const bin = fresh.rowbinary;
+      refused += await insertRows(bin.refs, bin.rows, 'rowbinary', bin.lengths);
       log.debug('sink batch stored', {
         spans: freshRefs.length - refused,
         refused,
