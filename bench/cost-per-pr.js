@@ -111,14 +111,16 @@ const readText = async (s) =>
     })
   ).text();
 const text = await readText(swap);
-const bytes = await runReportBytes(
-  client,
-  'cost-per-pr',
-  'cost_per_pr_totals.sql',
-  params,
-  swap,
-  'RowBinaryWithNamesAndTypes',
-);
+const readBytes = () =>
+  runReportBytes(
+    client,
+    'cost-per-pr',
+    'cost_per_pr_totals.sql',
+    params,
+    swap,
+    'RowBinaryWithNamesAndTypes',
+  );
+const bytes = await readBytes();
 let out = [];
 const parts = {
   check: await p50(() => withPrelinked(client, DB, params.until, async () => 0)),
@@ -133,16 +135,7 @@ const parts = {
     client.command({ query: `${mainSql}\nFORMAT Null`, query_params: params }),
   ),
   sqlText: await p50(() => readText(swap)),
-  sqlBinary: await p50(() =>
-    runReportBytes(
-      client,
-      'cost-per-pr',
-      'cost_per_pr_totals.sql',
-      params,
-      swap,
-      'RowBinaryWithNamesAndTypes',
-    ),
-  ),
+  sqlBinary: await p50(readBytes),
   rowsText: await p50(async () => readCostPerPrTsv(text)),
   rowsBinary: await p50(async () => {
     out = readCostPerPrRowBinary(bytes);

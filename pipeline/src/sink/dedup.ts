@@ -277,7 +277,7 @@ export async function seedKeyFilterFromStore(
  * a time (memory stays bounded), as TabSeparated text scanned in place (a JSON parse of the same
  * page cost about 3× the whole seed).
  */
-async function seedInPages(
+export async function seedInPages(
   client: ClickHouseClient,
   keys: KeyFilter,
   where: string,
